@@ -1,0 +1,56 @@
+"""Shared fixtures: the offline plan of every layer, run once per session with the longest legal suffix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from shared.layers import LAYERS
+from shared.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.plan.planner import Plan, plan_chain, plan_layer
+
+SUFFIX = LONGEST_SUFFIX_EXAMPLE
+# Secrets a real stack holds as Pulumi config secrets; the plan receives them the same way.
+DB_PASSWORD = "plan-only-Db-passw0rd-7f3a"
+ORIGIN_VERIFY = "plan-only-origin-verify-4c2e9b"
+SECRET_CONFIG = {
+    "catalog-data:dbPassword": DB_PASSWORD,
+    "catalog-app:originVerifySecret": ORIGIN_VERIFY,
+}
+BASE_CONFIG: dict[str, Any] = {**SECRET_CONFIG}
+SECRET_KEYS = tuple(SECRET_CONFIG)
+
+
+def existing_layers() -> list[str]:
+    return [layer.name for layer in LAYERS if layer.exists]
+
+
+@pytest.fixture(scope="session")
+def chain() -> dict[str, Plan]:
+    """Every existing layer planned in order with the longest legal suffix and default settings."""
+    return plan_chain(SUFFIX, BASE_CONFIG, secret_keys=SECRET_KEYS, env={"CATALOG_DB_PASSWORD": ""})
+
+
+@pytest.fixture(scope="session")
+def plan_with(chain: dict[str, Plan]) -> Callable[..., Plan]:
+    """Plan one layer again with config overrides (`{"catalog-data:maxAcu": "32"}`), upstream from `chain`."""
+
+    def run(layer: str, overrides: dict[str, Any] | None = None, suffix: str = SUFFIX,
+            env: dict[str, str] | None = None, drop: tuple[str, ...] = ()) -> Plan:
+        config = {k: v for k, v in {**BASE_CONFIG, **(overrides or {})}.items() if k not in drop}
+        upstream = chain if suffix == SUFFIX else plan_chain(suffix, BASE_CONFIG, secret_keys=SECRET_KEYS,
+                                                             layers=[layer])
+        return plan_layer(layer, suffix, config, upstream, secret_keys=SECRET_KEYS,
+                          env={"CATALOG_DB_PASSWORD": "", **(env or {})})
+
+    return run
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"catalog layers with programs: {', '.join(existing_layers()) or 'none'}; plan suffix {SUFFIX!r}"
+
+
+os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
