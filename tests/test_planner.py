@@ -1,0 +1,72 @@
+"""The offline planner itself: plans are real, secrets stay masked on disk, failures are clear."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.plan.mocks import PlannerError, answer_invoke
+from shared.plan.planner import Plan, mask, unwrap
+from shared.plan.report import architecture_dot, write_outputs
+from tests.conftest import DB_PASSWORD, ORIGIN_VERIFY, SUFFIX
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_plan_json_on_disk_never_holds_a_secret(chain: dict[str, Plan], tmp_path: Path) -> None:
+    files = write_outputs(chain, tmp_path)
+    text = (tmp_path / "plan.json").read_text()
+    assert DB_PASSWORD not in text and ORIGIN_VERIFY not in text
+    data = json.loads(text)
+    assert set(data) == set(chain)
+    assert tmp_path / "architecture.dot" in files
+
+
+def test_architecture_graph_has_a_cluster_per_layer_and_edges(chain: dict[str, Plan]) -> None:
+    dot = architecture_dot(chain)
+    for layer in chain:
+        assert f"subgraph cluster_{layer}" in dot
+    assert "->" in dot
+
+
+def test_mask_and_unwrap() -> None:
+    value = {"a": {"$secret": "s"}, "b": [{"$secret": {"c": 1}}], "d": 2}
+    assert mask(value) == {"a": "[secret]", "b": ["[secret]"], "d": 2}
+    assert unwrap(value) == {"a": "s", "b": [{"c": 1}], "d": 2}
+
+
+def test_unknown_data_source_says_where_to_add_it() -> None:
+    with pytest.raises(PlannerError, match=r"add one to shared/plan/mocks\.py"):
+        answer_invoke("aws:ec2/getVpc:getVpc", {})
+
+
+def test_data_sources_answer_like_us_east_1() -> None:
+    azs = answer_invoke("aws:index/getAvailabilityZones:getAvailabilityZones", {"state": "available"})
+    assert azs["names"][:3] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert answer_invoke("aws:elb/getServiceAccount:getServiceAccount", {})["arn"] == \
+        "arn:aws:iam::127311923021:root"
+    doc = answer_invoke("aws:iam/getPolicyDocument:getPolicyDocument", {"statements": [
+        {"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/*"],
+         "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}]}]})
+    assert json.loads(doc["json"])["Statement"][0] == {
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+        "Principal": {"Service": "cloudfront.amazonaws.com"}}
+
+
+def test_a_failing_program_is_reported_with_its_message(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text("raise RuntimeError('boom in the program')\n")
+    request = {"layer": "network", "suffix": "qa", "program": str(program), "config": {}, "upstream": {}}
+    (tmp_path / "req.json").write_text(json.dumps(request))
+    subprocess.run([sys.executable, "-m", "shared.plan.runner", str(tmp_path / "req.json"),
+                    str(tmp_path / "res.json")], cwd=REPO, check=True, capture_output=True)
+    result = json.loads((tmp_path / "res.json").read_text())
+    assert result["error"]["kind"] == "RuntimeError" and "boom in the program" in result["error"]["message"]
+
+
+def test_chain_uses_the_longest_suffix(chain: dict[str, Plan]) -> None:
+    assert all(plan.suffix == SUFFIX for plan in chain.values())
