@@ -1,0 +1,142 @@
+// Local stand-ins for the AWS pieces, shared by the tests and scripts/dev.mjs:
+// a moto server for DynamoDB, the tables built from the shared key-schema
+// contract, and a PostgreSQL database of our own on the local server.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import pg from 'pg';
+
+// ../../shared/contracts/dynamodb-tables.json relative to the package root.
+export const TABLES_CONTRACT = new URL('../../../shared/contracts/dynamodb-tables.json', import.meta.url);
+const REPO_VENV_PYTHON = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
+
+export function motoPython() {
+  if (process.env.MOTO_PYTHON) return process.env.MOTO_PYTHON;
+  // The repo's venv has moto; CI activates it, a developer's shell may not.
+  return existsSync(REPO_VENV_PYTHON) ? REPO_VENV_PYTHON : 'python3';
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Start `python -m moto.server` on a free loopback port; resolves once it accepts connections. */
+export async function startMoto({ timeoutMs = 30_000 } = {}) {
+  const port = await freePort();
+  const python = motoPython();
+  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  let exited = null;
+  child.once('exit', (code) => { exited = code; });
+  child.once('error', (err) => { exited = err.message; });
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(port))) {
+    if (exited !== null) throw new Error(`moto server (${python} -m moto.server) exited: ${exited}\n${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto server did not listen on 127.0.0.1:${port} within ${timeoutMs} ms\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** Create the sessions and cache tables exactly as the contract describes them. */
+export async function createTables({ endpoint, region = 'us-east-1', names }) {
+  const contract = JSON.parse(readFileSync(TABLES_CONTRACT, 'utf8'));
+  const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    for (const [logical, tableName] of Object.entries(names)) {
+      const spec = contract[logical];
+      if (!spec) throw new Error(`table "${logical}" is not in ${fileURLToPath(TABLES_CONTRACT)}`);
+      const attributes = new Map([[spec.hashKey.name, spec.hashKey.type]]);
+      const indexes = (spec.indexes ?? []).map((ix) => {
+        attributes.set(ix.hashKey.name, ix.hashKey.type);
+        const schema = [{ AttributeName: ix.hashKey.name, KeyType: 'HASH' }];
+        if (ix.rangeKey) {
+          attributes.set(ix.rangeKey.name, ix.rangeKey.type);
+          schema.push({ AttributeName: ix.rangeKey.name, KeyType: 'RANGE' });
+        }
+        return { IndexName: ix.name, KeySchema: schema, Projection: { ProjectionType: ix.projection } };
+      });
+      try {
+        await client.send(new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+          KeySchema: [{ AttributeName: spec.hashKey.name, KeyType: 'HASH' }],
+          ...(indexes.length ? { GlobalSecondaryIndexes: indexes } : {}),
+        }));
+      } catch (err) {
+        if (err.name !== 'ResourceInUseException') throw err; // dev restarts reuse the table
+      }
+      await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+      await client.send(new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true },
+      })).catch((err) => {
+        if (!/already enabled/i.test(err.message)) throw err;
+      });
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
+
+async function withAdmin(options, fn) {
+  const client = new pg.Client({ ...ADMIN, ...options });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const SAFE_DB = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** CREATE DATABASE if missing (identifiers cannot be bound parameters, hence the strict name check). */
+export async function ensureDatabase(name, options = {}) {
+  if (!SAFE_DB.test(name)) throw new Error(`unsafe database name ${name}`);
+  return withAdmin(options, async (client) => {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+    return !rowCount;
+  });
+}
+
+export async function dropDatabase(name, options = {}) {
+  if (!SAFE_DB.test(name)) throw new Error(`unsafe database name ${name}`);
+  await withAdmin(options, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}

@@ -1,0 +1,92 @@
+// The one router. Lambda (ALB and API Gateway events) and the local HTTP server
+// both call app.fetch; nothing here knows which entry point is in use.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HttpError } from './errors.mjs';
+import { EVENTS, F } from './observability.mjs';
+import { productRoutes } from './routes/products.mjs';
+import { reservationRoutes } from './routes/reservations.mjs';
+import { sessionRoutes } from './routes/sessions.mjs';
+import { healthRoutes } from './routes/health.mjs';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+// pg / network failures that mean "the database is not reachable right now".
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+
+function requestIdOf(c) {
+  const event = c.env?.event;
+  if (event?.requestContext?.requestId) return event.requestContext.requestId; // API Gateway
+  if (c.env?.lambdaContext?.awsRequestId) return c.env.lambdaContext.awsRequestId; // ALB
+  const given = c.req.header('x-request-id');
+  return given && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function errorBody(c, code, message, extra = {}) {
+  return { error: code, message, ...extra, requestId: c.get('requestId') };
+}
+
+/**
+ * deps: { store, cache, sessions, logger, metrics, config, health }
+ * Each route sets its own label (c.set('route', ...)): that label is the
+ * "route" metric dimension and log field, so it must stay low-cardinality.
+ */
+export function createApp(deps) {
+  const { logger, metrics } = deps;
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.set('requestId', requestIdOf(c));
+    c.set('metrics', metrics.begin());
+    c.set('route', 'UNMATCHED');
+    await next();
+    const status = c.res.status;
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const route = c.get('route');
+    const m = c.get('metrics');
+    m.add('RequestCount', 1);
+    m.add('Latency', durationMs);
+    m.add('ServerErrors', status >= 500 ? 1 : 0);
+    m.add('ClientErrors', status >= 400 && status < 500 ? 1 : 0);
+    m.publish(route);
+    c.header('x-request-id', c.get('requestId'));
+    const fields = {
+      [F.event]: EVENTS.request, [F.requestId]: c.get('requestId'), [F.route]: route,
+      [F.status]: status, [F.durationMs]: durationMs, method: c.req.method, path: c.req.path,
+    };
+    if (status >= 500) logger.error('request completed', fields);
+    else logger.info('request completed', fields);
+  });
+
+  app.use('*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413),
+  }));
+
+  healthRoutes(app, deps);
+  productRoutes(app, deps);
+  reservationRoutes(app, deps);
+  sessionRoutes(app, deps);
+
+  app.notFound((c) => {
+    c.set('route', 'NOT_FOUND');
+    return c.json(errorBody(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      return c.json(errorBody(c, err.code, err.message, err.extra), err.status);
+    }
+    if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
+      logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });
+      return c.json(errorBody(c, 'service_unavailable', 'a dependency is not reachable, retry shortly'), 503);
+    }
+    logger.error('unhandled error', { [F.event]: 'request.error', [F.requestId]: c.get('requestId'), error: err });
+    return c.json(errorBody(c, 'internal_error', 'internal error'), 500);
+  });
+
+  return app;
+}

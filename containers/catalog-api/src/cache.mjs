@@ -1,0 +1,157 @@
+// Two cache tiers in front of the database reader for product reads:
+//  1. in-process (per execution environment): a bounded LRU with a ~1 s TTL that
+//     absorbs hot-SKU bursts without any network hop; LOCAL_CACHE_TTL_MS=0 turns it off;
+//  2. the DynamoDB cache table: shared by all environments, short TTL
+//     (CACHE_TTL_SECONDS, 0 turns it off), invalidated on writes.
+// The cache is best-effort: a DynamoDB failure falls through to the database.
+import { GetCommand, PutCommand, DeleteCommand, QueryCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+
+export class LocalCache {
+  constructor({ ttlMs, maxEntries }) {
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+    this.entries = new Map(); // insertion order = recency order (re-inserted on hit)
+  }
+
+  get(key) {
+    if (this.ttlMs <= 0) return undefined;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key, value) {
+    if (this.ttlMs <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    while (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value);
+    }
+  }
+
+  delete(key) {
+    this.entries.delete(key);
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+}
+
+export class DynamoCache {
+  constructor({ doc, table, ttlSeconds, logger }) {
+    Object.assign(this, { doc, table, ttlSeconds, logger });
+  }
+
+  get enabled() {
+    return this.ttlSeconds > 0;
+  }
+
+  async get(key) {
+    if (!this.enabled) return undefined;
+    try {
+      const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { cacheKey: key } }));
+      // DynamoDB's TTL deletes lazily (up to days later): check expiry ourselves.
+      if (!Item || Item.expiresAtMs <= Date.now()) return undefined;
+      return JSON.parse(Item.value);
+    } catch (err) {
+      this.logger.warn('cache read failed', { event: 'cache.error', error: err });
+      return undefined;
+    }
+  }
+
+  async put(key, tag, value) {
+    if (!this.enabled) return;
+    const expiresAtMs = Date.now() + this.ttlSeconds * 1000;
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.table,
+        Item: { cacheKey: key, tag, value: JSON.stringify(value), expiresAtMs, expiresAt: Math.ceil(expiresAtMs / 1000) },
+      }));
+    } catch (err) {
+      this.logger.warn('cache write failed', { event: 'cache.error', error: err });
+    }
+  }
+
+  /** Delete known keys, and every key filed under a tag (byTag index). */
+  async invalidate({ keys = [], tags = [] }) {
+    const all = new Set(keys);
+    for (const tag of tags) {
+      let ExclusiveStartKey;
+      do {
+        const page = await this.doc.send(new QueryCommand({
+          TableName: this.table, IndexName: 'byTag',
+          KeyConditionExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'tag' },
+          ExpressionAttributeValues: { ':t': tag }, ExclusiveStartKey,
+        }));
+        for (const item of page.Items ?? []) all.add(item.cacheKey);
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    }
+    const list = [...all];
+    if (list.length === 1) {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { cacheKey: list[0] } }));
+      return 1;
+    }
+    for (let i = 0; i < list.length; i += 25) {
+      let request = { [this.table]: list.slice(i, i + 25).map((cacheKey) => ({ DeleteRequest: { Key: { cacheKey } } })) };
+      // BatchWrite may hand back throttled items: retry them a few times.
+      for (let attempt = 0; attempt < 5 && request && Object.keys(request).length; attempt += 1) {
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: request }));
+        request = out.UnprocessedItems;
+      }
+    }
+    return list.length;
+  }
+}
+
+/** Read-through across both tiers; reports where the value came from. */
+export class ProductCache {
+  constructor({ local, dynamo, logger }) {
+    Object.assign(this, { local, dynamo, logger });
+  }
+
+  async read(key, tag, load) {
+    const hot = this.local.get(key);
+    if (hot !== undefined) return { value: hot, source: 'local' };
+    const shared = await this.dynamo.get(key);
+    if (shared !== undefined) {
+      this.local.set(key, shared);
+      return { value: shared, source: 'dynamodb' };
+    }
+    const value = await load();
+    // Unknown SKUs are not cached: a later restock/seed must be visible at once.
+    if (value !== undefined && value !== null) {
+      await this.dynamo.put(key, tag, value);
+      this.local.set(key, value);
+    }
+    return { value, source: 'database' };
+  }
+
+  /** After a write: drop the entries here and in DynamoDB. Other execution
+   *  environments keep their in-process copy for at most LOCAL_CACHE_TTL_MS. */
+  async invalidate({ keys = [], tags = [] }) {
+    for (const key of keys) this.local.delete(key);
+    if (tags.length) this.local.entries.clear(); // tags are not tracked locally; the tier is tiny and 1 s anyway
+    if (!this.dynamo.enabled) return;
+    try {
+      await this.dynamo.invalidate({ keys, tags });
+    } catch (err) {
+      // The write itself succeeded; a stale entry lives at most CACHE_TTL_SECONDS.
+      this.logger.warn('cache invalidation failed', { event: 'cache.error', error: err });
+    }
+  }
+}
+
+export const cacheKeys = {
+  product: (sku) => `product:v1:${sku}`,
+  productTag: (sku) => `product#${sku}`,
+  list: (q) => `products:v1:list:${q.category ?? '*'}:${q.limit}:${q.afterSku ?? ''}`,
+  listTag: 'products:list',
+};

@@ -1,0 +1,22 @@
+import { getCookie } from 'hono/cookie';
+import { HttpError } from '../errors.mjs';
+import { SESSION_COOKIE, publicSession } from '../sessions.mjs';
+import * as v from '../validation.mjs';
+import { route } from './route.mjs';
+
+export function sessionRoutes(app, { sessions }) {
+  route(app, 'POST', '/api/sessions', async (c) => {
+    const input = v.sessionBody(v.parseJsonObject(await c.req.text(), { optional: true }));
+    const session = await sessions.create(input);
+    c.header('set-cookie', sessions.cookie(session));
+    c.header('cache-control', 'no-store');
+    return c.json({ session: publicSession(session) }, 201);
+  });
+
+  route(app, 'GET', '/api/sessions/current', async (c) => {
+    const session = await sessions.get(getCookie(c, SESSION_COOKIE));
+    c.header('cache-control', 'no-store');
+    if (!session) throw new HttpError(401, 'no_session', `${SESSION_COOKIE}: no valid session cookie (absent, unknown or expired)`, { field: SESSION_COOKIE });
+    return c.json({ session: publicSession(session) });
+  });
+}

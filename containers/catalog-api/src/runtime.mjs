@@ -1,0 +1,34 @@
+// Wires the dependencies once per process (per Lambda execution environment):
+// pools, clients and caches outlive a single request.
+import { createApp } from './app.mjs';
+import { DynamoCache, LocalCache, ProductCache } from './cache.mjs';
+import { CatalogStore } from './catalog-store.mjs';
+import { createDatabase } from './db.mjs';
+import { createDynamo } from './dynamo.mjs';
+import { Metrics, createLogger } from './observability.mjs';
+import { SessionStore } from './sessions.mjs';
+
+/** options.metricsWrite: where EMF lines go (default stdout, which CloudWatch Logs ingests). */
+export function createRuntime(config, options = {}) {
+  const logger = createLogger(config);
+  const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, write: options.metricsWrite });
+  const db = createDatabase(config.db);
+  const doc = createDynamo(config);
+  const store = new CatalogStore(db);
+  const cache = new ProductCache({
+    local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
+    dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger }),
+    logger,
+  });
+  const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });
+  const deps = { config, logger, metrics, db, doc, store, cache, sessions };
+  const app = createApp(deps);
+  return {
+    ...deps,
+    app,
+    async close() {
+      await db.close();
+      doc.destroy();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// npm run seed -- --count N [--stock S]: deterministic demo products.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadDbConfig } from './config.mjs';
+import { createDatabase } from './db.mjs';
+import { seedProducts } from './seed-data.mjs';
+
+function intOption(name, raw, fallback) {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+let db;
+try {
+  const { values } = parseArgs({ options: { count: { type: 'string' }, stock: { type: 'string' } } });
+  const count = intOption('count', values.count, 100);
+  const stock = intOption('stock', values.stock, 100);
+  db = createDatabase(loadDbConfig());
+  const summary = await seedProducts(db.writer, { count, stock });
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  // Listing pages cached in DynamoDB pick new products up within CACHE_TTL_SECONDS.
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `seed failed: ${err.message}`}\n`);
+  process.exitCode = err instanceof ConfigError ? 2 : 1;
+} finally {
+  await db?.close();
+}

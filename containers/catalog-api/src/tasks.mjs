@@ -1,0 +1,33 @@
+// Non-HTTP invocations of the same Lambda function, selected by
+// event.catalogTask. The App layer invokes {"catalogTask":"migrate"} on deploy.
+import { cacheKeys } from './cache.mjs';
+import { loadDbConfig } from './config.mjs';
+import { migrate } from './migrate.mjs';
+import { seedProducts } from './seed-data.mjs';
+
+export const TASKS = ['migrate', 'seed', 'release-expired'];
+
+/** getRuntime: lazily built runtime (only tasks that need the full config use it). */
+export async function runTask(event, getRuntime) {
+  switch (event.catalogTask) {
+    case 'migrate':
+      // Database settings only: migrations must run even before the tables'
+      // names or other API settings are wired.
+      return migrate(loadDbConfig());
+    case 'seed': {
+      const rt = await getRuntime();
+      const result = await seedProducts(rt.db.writer, { count: event.count ?? 100, stock: event.stock ?? 100 });
+      await rt.cache.invalidate({ tags: [cacheKeys.listTag] });
+      return result;
+    }
+    case 'release-expired': {
+      // For a schedule (EventBridge): reservations also release lazily on the
+      // next reservation of their SKU, this sweep returns stock of idle SKUs.
+      const rt = await getRuntime();
+      return { task: 'release-expired', ok: true, released: await rt.store.releaseExpired(event.limit ?? 1000) };
+    }
+    default:
+      throw new Error(`unknown catalogTask "${event.catalogTask}": expected one of ${TASKS.join(', ')}`);
+  }
+}
+

@@ -1,0 +1,130 @@
+// Every input is checked here, and each failure names the field. Unknown body
+// fields are refused too: a typo like "quantitiy" must not silently become 1.
+import { badRequest } from './errors.mjs';
+
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const CATEGORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$/;
+const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
+const USER_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
+
+export const LIMITS = Object.freeze({
+  pageDefault: 20,
+  pageMax: 100,
+  reservationMax: 10, // per request: a flash sale caps what one shopper can hold
+  stockMax: 1_000_000,
+  reasonMax: 200,
+  sessionDataMax: 2048,
+});
+
+export function sku(value) {
+  if (typeof value !== 'string' || !SKU_PATTERN.test(value)) {
+    throw badRequest('sku', 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit');
+  }
+  return value;
+}
+
+function integerIn(field, value, min, max) {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw badRequest(field, 'must be an integer');
+  if (value < min || value > max) throw badRequest(field, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function queryInteger(field, raw, fallback, min, max) {
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw badRequest(field, 'must be an integer');
+  return integerIn(field, Number(raw), min, max);
+}
+
+export function encodeCursor(lastSku) {
+  return Buffer.from(JSON.stringify({ k: lastSku })).toString('base64url');
+}
+
+function decodeCursor(raw) {
+  if (raw === undefined) return undefined;
+  try {
+    if (raw.length > 200 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error('shape');
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (typeof parsed?.k !== 'string' || !SKU_PATTERN.test(parsed.k)) throw new Error('content');
+    return parsed.k;
+  } catch {
+    throw badRequest('cursor', 'is not a cursor returned by this API');
+  }
+}
+
+export function listQuery(query) {
+  const unknown = Object.keys(query).find((k) => !['category', 'limit', 'cursor'].includes(k));
+  if (unknown) throw badRequest(unknown, 'is not a known query parameter');
+  const { category } = query;
+  if (category !== undefined && !CATEGORY_PATTERN.test(category)) {
+    throw badRequest('category', 'must be 1-64 letters, digits, spaces, "-" or "_"');
+  }
+  return {
+    category,
+    limit: queryInteger('limit', query.limit, LIMITS.pageDefault, 1, LIMITS.pageMax),
+    afterSku: decodeCursor(query.cursor),
+  };
+}
+
+/** Parse a JSON object body; an empty body is allowed only when `optional`. */
+export function parseJsonObject(text, { optional = false } = {}) {
+  if (text.trim() === '') {
+    if (optional) return {};
+    throw badRequest('body', 'a JSON object is required');
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest('body', 'is not valid JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('body', 'must be a JSON object');
+  }
+  return body;
+}
+
+function onlyFields(body, allowed) {
+  const unknown = Object.keys(body).find((k) => !allowed.includes(k));
+  if (unknown) throw badRequest(unknown, 'is not a known field');
+}
+
+export function reservationBody(body) {
+  onlyFields(body, ['quantity', 'idempotencyKey']);
+  if (body.quantity === undefined) throw badRequest('quantity', 'is required');
+  if (body.idempotencyKey === undefined) throw badRequest('idempotencyKey', 'is required');
+  const quantity = integerIn('quantity', body.quantity, 1, LIMITS.reservationMax);
+  if (typeof body.idempotencyKey !== 'string' || !KEY_PATTERN.test(body.idempotencyKey)) {
+    throw badRequest('idempotencyKey', 'must be 8-128 characters of letters, digits, "_", ".", ":" or "-"');
+  }
+  return { quantity, idempotencyKey: body.idempotencyKey };
+}
+
+export function restockBody(body) {
+  onlyFields(body, ['available', 'add', 'reason']);
+  const hasSet = body.available !== undefined;
+  const hasAdd = body.add !== undefined;
+  if (hasSet === hasAdd) throw badRequest('available', 'give exactly one of "available" (set) or "add" (increment)');
+  const reason = body.reason ?? '';
+  if (typeof reason !== 'string' || reason.length > LIMITS.reasonMax) {
+    throw badRequest('reason', `must be a string of at most ${LIMITS.reasonMax} characters`);
+  }
+  return hasSet
+    ? { mode: 'set', value: integerIn('available', body.available, 0, LIMITS.stockMax), reason }
+    : { mode: 'add', value: integerIn('add', body.add, 1, LIMITS.stockMax), reason };
+}
+
+export function sessionBody(body) {
+  onlyFields(body, ['userId', 'data']);
+  if (body.userId !== undefined && (typeof body.userId !== 'string' || !USER_PATTERN.test(body.userId))) {
+    throw badRequest('userId', 'must be 1-128 letters, digits or _.@+-');
+  }
+  if (body.data !== undefined) {
+    if (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data)) {
+      throw badRequest('data', 'must be a JSON object');
+    }
+    if (JSON.stringify(body.data).length > LIMITS.sessionDataMax) {
+      throw badRequest('data', `must serialize to at most ${LIMITS.sessionDataMax} characters`);
+    }
+  }
+  return { userId: body.userId, data: body.data ?? {} };
+}
