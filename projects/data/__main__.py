@@ -1,0 +1,112 @@
+"""Data layer (owner: database team): Aurora Serverless v2 behind RDS Proxy, DynamoDB tables, S3 buckets."""
+
+import os
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.data.aurora import AuroraArgs, AuroraCluster
+from projects.data.buckets import Buckets, BucketsArgs
+from projects.data.proxy import DatabaseProxy, ProxyArgs
+from projects.data.scaling import ReaderScaling, ReaderScalingArgs
+from projects.data.tables import Tables, TablesArgs, load_schema
+from shared.program import raw_layer_config, start_layer
+from shared.settings.data import MISSING_PASSWORD, NAMESPACE, check_password
+
+ctx = start_layer("data")
+settings = ctx.settings
+
+
+def master_password() -> pulumi.Output[str]:
+    """Config secret `dbPassword`, else env CATALOG_DB_PASSWORD; checked before any resource, only ever secret."""
+    if settings.db_password is not None:
+        check_password(str(raw_layer_config(NAMESPACE)["dbPassword"]))
+        return pulumi.Output.secret(settings.db_password)
+    from_env = os.environ.get("CATALOG_DB_PASSWORD", "")
+    if not from_env:
+        raise MISSING_PASSWORD
+    check_password(from_env)
+    return pulumi.Output.secret(from_env)
+
+
+password = master_password()
+schema = load_schema()
+account_id = aws.get_caller_identity().account_id
+private_subnet_ids = ctx.require("network", "privateSubnetIds")
+
+aurora = AuroraCluster("aurora", AuroraArgs(
+    name=ctx.name,
+    engine_version=settings.engine_version,
+    parameter_family=settings.parameter_family,
+    min_acu=settings.min_acu,
+    max_acu=settings.max_acu,
+    database_name=settings.database_name,
+    master_username=settings.master_username,
+    master_password=password,
+    max_connections=settings.max_connections,
+    slow_query_ms=settings.slow_query_ms,
+    backup_retention_days=settings.backup_retention_days,
+    log_retention_days=settings.log_retention_days,
+    azs=ctx.require("network", "azs"),
+    private_subnet_ids=private_subnet_ids,
+    database_security_group_id=ctx.require("network", "databaseSecurityGroupId"),
+))
+scaling = ReaderScaling("reader-scaling", ReaderScalingArgs(
+    name=ctx.name,
+    cluster_id=aurora.cluster.id,
+    max_readers=settings.reader_max_count,
+    cpu_target=settings.reader_cpu_target,
+    scale_out_cooldown=settings.reader_scale_out_cooldown,
+    scale_in_cooldown=settings.reader_scale_in_cooldown,
+    readers=aurora.readers,
+))
+proxy = DatabaseProxy("proxy", ProxyArgs(
+    name=ctx.name,
+    cluster_id=aurora.cluster.id,
+    username=settings.master_username,
+    password=password,
+    pool_percent=settings.pool_percent,
+    idle_percent=settings.idle_percent,
+    idle_client_timeout=settings.proxy_idle_client_timeout,
+    borrow_timeout=settings.proxy_borrow_timeout,
+    private_subnet_ids=private_subnet_ids,
+    proxy_security_group_id=ctx.require("network", "proxySecurityGroupId"),
+    instances=aurora.instances,
+))
+tables = Tables("tables", TablesArgs(name=ctx.name, schema=schema))
+buckets = Buckets("buckets", BucketsArgs(name=ctx.name, account_id=account_id))
+
+sessions, cache = tables.tables["sessions"], tables.tables["cache"]
+ctx.export({
+    "clusterId": aurora.cluster.id,
+    "clusterArn": aurora.cluster.arn,
+    "clusterResourceId": aurora.cluster.cluster_resource_id,
+    "writerEndpoint": aurora.cluster.endpoint,
+    "readerEndpoint": aurora.cluster.reader_endpoint,
+    "port": aurora.cluster.port,
+    "databaseName": settings.database_name,
+    # One secret, one user: the API connects as the master user (a dedicated app user is a documented follow-up).
+    "databaseUser": settings.master_username,
+    "writerInstanceId": aurora.writer.identifier,
+    "managedInstanceIds": [i.identifier for i in aurora.instances],
+    "readerScalingResourceId": scaling.resource_id,
+    "maxAcu": settings.max_acu,
+    "proxyName": proxy.proxy.name,
+    "proxyArn": proxy.proxy.arn,
+    "proxyEndpoint": proxy.proxy.endpoint,
+    "proxyReadOnlyEndpoint": proxy.read_only.endpoint,
+    "proxyResourceId": proxy.resource_id,
+    "proxyMaxConnections": settings.proxy_max_connections,
+    "secretArn": proxy.secret.arn,
+    "sessionsTableName": sessions.name,
+    "sessionsTableArn": sessions.arn,
+    "sessionsTableIndexNames": tables.index_names["sessions"],
+    "cacheTableName": cache.name,
+    "cacheTableArn": cache.arn,
+    "cacheTableIndexNames": tables.index_names["cache"],
+    "logsBucketName": buckets.logs.bucket,
+    "logsBucketArn": buckets.logs.arn,
+    "logsBucketDomainName": buckets.logs.bucket_domain_name,
+    "artifactsBucketName": buckets.artifacts.bucket,
+    "artifactsBucketArn": buckets.artifacts.arn,
+})
