@@ -1,0 +1,177 @@
+"""App layer (owner: product team): the Catalog API on Lambda (arm64 image, 3 GB, provisioned concurrency),
+an ALB with sticky live/canary routing for CloudFront, and API Gateway with usage plans."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.app.alb import ApiLoadBalancer, ApiLoadBalancerArgs
+from projects.app.apigw import STAGE, RestApiFront, RestApiFrontArgs
+from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
+from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
+from projects.app.policies import dbuser_arn, index_arns
+from shared import REGION
+from shared.errors import ConfigError
+from shared.naming import Service, check_name
+from shared.program import start_layer
+from shared.settings.app import IMAGE_URI, NAMESPACE
+
+# The database CA bundle inside the image: the Dockerfile's own DB_CA_BUNDLE when it sets one (so the two
+# never disagree), else the path agreed with the API team.
+DB_CA_BUNDLE = image_env("DB_CA_BUNDLE") or "/var/task/certs/global-bundle.pem"
+DB_POOL_MAX = "2"  # one request at a time per execution environment (config.mjs)
+METRICS_CONTRACT = SOURCE_DIR / "src" / "metrics-contract.json"
+DEFAULT_METRICS_NAMESPACE = "CatalogApi"
+
+ctx = start_layer("app")
+settings = ctx.settings
+
+# Refuse before any resource: the header value is what keeps the ALB for CloudFront only.
+if settings.origin_verify_secret is None:
+    raise ConfigError(f"{NAMESPACE}:originVerifySecret is not set",
+                      f"run `invoke secrets --suffix {ctx.suffix}` to generate it")
+account_id = aws.get_caller_identity().account_id
+if settings.image_uri is not None:
+    image_account = IMAGE_URI.match(settings.image_uri)["account"]  # validate() proved it matches
+    if image_account != account_id:
+        raise ConfigError(f"{NAMESPACE}:imageUri is in account {image_account}, this stack deploys to {account_id}",
+                          "use an image in this account's ECR in us-east-1 (AWS_RULES: same account and region)")
+
+
+def metrics_namespace() -> str:
+    """The API's CloudWatch namespace from its metrics contract (the observability layer reads the same file)."""
+    try:
+        return str(json.loads(METRICS_CONTRACT.read_text())["namespace"])
+    except (OSError, KeyError, ValueError):
+        return DEFAULT_METRICS_NAMESPACE
+
+
+def checked_origin_secret(value: str) -> str:
+    # An ALB http-header condition value: at most 128 characters, where `*` and `?` are wildcards.
+    if not (16 <= len(value) <= 128) or re.search(r"[*?]", value) or not value.isprintable():
+        raise ConfigError(f"{NAMESPACE}:originVerifySecret is unusable as an ALB header match",
+                          "16-128 printable characters without * or ?; `invoke secrets` makes one")
+    return value
+
+
+def port_text(port: object) -> str:
+    """Stack references carry numbers as floats (5432.0); the API wants an integer."""
+    value = float(str(port))
+    if not value.is_integer() or not 1 <= value <= 65535:
+        raise ConfigError(f"data output port = {port!r} is not a TCP port", "check the data layer's exports")
+    return str(int(value))
+
+
+function_name = ctx.name("api", Service.LAMBDA)
+origin_secret = pulumi.Output.secret(settings.origin_verify_secret).apply(checked_origin_secret)
+data = {key: ctx.require("data", key) for key in (
+    "port", "databaseName", "databaseUser", "proxyEndpoint", "proxyReadOnlyEndpoint", "proxyResourceId",
+    "sessionsTableName", "sessionsTableArn", "sessionsTableIndexNames", "cacheTableName", "cacheTableArn",
+    "cacheTableIndexNames", "logsBucketName")}
+
+image = ApiImage("image", ApiImageArgs(
+    repository_name=ctx.name("api", Service.ECR_REPOSITORY),
+    function_name=function_name,
+    account_id=account_id,
+    prebuilt_uri=settings.image_uri,
+))
+environment: dict[str, pulumi.Input[str]] = {
+    "DB_WRITER_HOST": data["proxyEndpoint"],
+    "DB_READER_HOST": data["proxyReadOnlyEndpoint"],
+    "DB_PORT": data["port"].apply(port_text),
+    "DB_NAME": data["databaseName"],
+    "DB_USER": data["databaseUser"],
+    "DB_IAM_AUTH": "true",
+    "DB_CA_BUNDLE": DB_CA_BUNDLE,
+    "DB_POOL_MAX": DB_POOL_MAX,
+    "SESSIONS_TABLE": data["sessionsTableName"],
+    "CACHE_TABLE": data["cacheTableName"],
+    "CACHE_TTL_SECONDS": str(settings.cache_ttl_seconds),
+    "LOCAL_CACHE_TTL_MS": str(settings.local_cache_ttl_ms),
+    "SESSION_TTL_SECONDS": str(settings.session_ttl_seconds),
+    "RESERVATION_TTL_SECONDS": str(settings.reservation_ttl_seconds),
+    "POWERTOOLS_SERVICE_NAME": function_name,
+    "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(),
+    "LOG_LEVEL": settings.log_level,
+    "NODE_OPTIONS": "--enable-source-maps",
+}
+api_function = ApiFunction("function", ApiFunctionArgs(
+    function_name=function_name,
+    role_name=ctx.name("api", Service.IAM_ROLE),
+    scaling_policy_name=ctx.name("api-pc-utilization"),
+    image_uri=image.image_uri,
+    memory_mb=settings.memory_mb,
+    timeout_seconds=settings.timeout_seconds,
+    log_retention_days=settings.log_retention_days,
+    subnet_ids=ctx.require("network", "privateSubnetIds"),
+    security_group_ids=[ctx.require("network", "lambdaSecurityGroupId")],
+    environment=environment,
+    dbuser_arn=dbuser_arn(REGION, account_id, data["proxyResourceId"], data["databaseUser"]),
+    table_arns=[data["sessionsTableArn"], data["cacheTableArn"]],
+    index_arn_lists=[index_arns(data["sessionsTableArn"], data["sessionsTableIndexNames"]),
+                     index_arns(data["cacheTableArn"], data["cacheTableIndexNames"])],
+    pc_min=settings.provisioned_concurrency_min,
+    pc_max=settings.provisioned_concurrency_max,
+    pc_target=settings.provisioned_concurrency_target,
+    canary_version=settings.canary_version,
+))
+fn = api_function.function
+
+balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
+    alb_name=ctx.name("api", Service.ALB),
+    target_group_names={LIVE: ctx.name(LIVE, Service.TARGET_GROUP), CANARY: ctx.name(CANARY, Service.TARGET_GROUP)},
+    function_name=fn.name,
+    aliases={LIVE: api_function.live, CANARY: api_function.canary},
+    public_subnet_ids=ctx.require("network", "publicSubnetIds"),
+    security_group_ids=[ctx.require("network", "albHttpSecurityGroupId"),
+                        ctx.require("network", "albHttpsSecurityGroupId")],
+    logs_bucket=data["logsBucketName"],
+    header_name=settings.origin_verify_header,
+    header_value=origin_secret,
+    weights={LIVE: 100 - settings.canary_weight, CANARY: settings.canary_weight},
+    stickiness_seconds=settings.stickiness_seconds,
+    certificate_arn=settings.certificate_arn,
+))
+
+front = RestApiFront("rest-api", RestApiFrontArgs(
+    api_name=ctx.name("api", Service.API_GATEWAY),
+    usage_plan_name=ctx.name("api-plan", Service.API_GATEWAY),
+    api_key_name=ctx.name("api-key", Service.API_GATEWAY),
+    access_log_group_name=check_name(f"/aws/apigateway/{ctx.name('api-access', Service.LOG_GROUP)}",
+                                     Service.LOG_GROUP),
+    log_retention_days=settings.log_retention_days,
+    function_name=fn.name,
+    alias=api_function.live,
+    rate_limit=settings.api_throttle_rate_limit,
+    burst_limit=settings.api_throttle_burst_limit,
+    account_role_name=ctx.name("apigw-cloudwatch", Service.IAM_ROLE) if settings.manage_api_gateway_account else None,
+))
+
+ctx.export({
+    "functionName": fn.name,
+    "functionArn": fn.arn,
+    "aliasName": api_function.live.name,
+    "aliasArn": api_function.live.arn,
+    "logGroupName": api_function.log_group.name,
+    "metricsService": function_name,
+    "provisionedConcurrencyMin": settings.provisioned_concurrency_min,
+    "provisionedConcurrencyMax": settings.provisioned_concurrency_max,
+    "albArn": balancer.alb.arn,
+    "albArnSuffix": balancer.alb.arn_suffix,
+    "albDnsName": balancer.alb.dns_name,
+    "targetGroupArnSuffixes": {alias: tg.arn_suffix for alias, tg in balancer.target_groups.items()},
+    "apiId": front.api.id,
+    "apiName": front.api.name,
+    "apiStageName": STAGE,
+    "apiInvokeUrl": front.stage.invoke_url,
+    "usagePlanId": front.usage_plan.id,
+    "apiKeyId": front.api_key.id,
+    "apiKeyValue": front.api_key.value,
+    "originVerifyHeaderName": settings.origin_verify_header,
+    "originVerifyHeaderValue": origin_secret,
+    "ecrRepositoryUrl": image.repository.repository_url,
+})

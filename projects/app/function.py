@@ -1,0 +1,149 @@
+"""The API function: log group first, least-privilege role, arm64 image in the VPC, migrations on deploy,
+aliases `live` and `canary`, provisioned concurrency auto scaling on `live`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.app.policies import assume_role_policy, function_policy
+
+LIVE = "live"
+CANARY = "canary"
+MIGRATE_EVENT = {"catalogTask": "migrate"}
+PC_DIMENSION = "lambda:function:ProvisionedConcurrency"
+PC_METRIC = "LambdaProvisionedConcurrencyUtilization"
+
+
+@dataclass(frozen=True)
+class ApiFunctionArgs:
+    function_name: str
+    role_name: str
+    scaling_policy_name: str
+    image_uri: pulumi.Input[str]
+    memory_mb: int
+    timeout_seconds: int
+    log_retention_days: int
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_ids: list[pulumi.Input[str]]
+    environment: Mapping[str, pulumi.Input[str]]
+    dbuser_arn: pulumi.Input[str]
+    table_arns: list[pulumi.Input[str]]
+    index_arn_lists: list[pulumi.Input[list[str]]]
+    pc_min: int
+    pc_max: int
+    pc_target: float
+    canary_version: str | None
+
+
+class ApiFunction(pulumi.ComponentResource):
+    def __init__(self, resource_name: str, args: ApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("catalog:app:ApiFunction", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Created before the function, so Lambda never creates it itself without retention (or outside state).
+        self.log_group = aws.cloudwatch.LogGroup(
+            "api-logs",
+            name=f"/aws/lambda/{args.function_name}",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            "api-role",
+            name=args.role_name,
+            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
+            opts=child,
+        )
+        self.role_policy = aws.iam.RolePolicy(
+            "api-role-policy",
+            role=self.role.id,
+            policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists),
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            "api",
+            name=args.function_name,
+            role=self.role.arn,
+            package_type="Image",
+            image_uri=args.image_uri,
+            architectures=["arm64"],
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            publish=True,
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=args.subnet_ids, security_group_ids=args.security_group_ids
+            ),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            # Text: the API already writes one JSON object per line (Powertools, EMF) straight to stdout;
+            # Lambda's JSON format would wrap them and break the metric filters on top-level keys.
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+            # The role must be able to create ENIs and write logs before the first start, and must outlive
+            # the function on destroy.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
+        )
+        # Migrations run in the new version before alias live moves to it; a failed migration stops the deploy
+        # with live still on the previous version. Re-runs whenever the image changes.
+        self.migration = aws.lambda_.Invocation(
+            "api-migrate",
+            function_name=self.function.name,
+            qualifier=self.function.version,
+            input=json.dumps(MIGRATE_EVENT),
+            triggers={"imageUri": pulumi.Output.from_input(args.image_uri)},
+            opts=child,
+        )
+        self.live = aws.lambda_.Alias(
+            "api-live",
+            name=LIVE,
+            function_name=self.function.name,
+            function_version=self.function.version,
+            description="serves API Gateway and the ALB's stable target group",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migration]),
+        )
+        self.canary = aws.lambda_.Alias(
+            "api-canary",
+            name=CANARY,
+            function_name=self.function.name,
+            # Same version as live unless pinned: the canary target group then serves the same code.
+            function_version=args.canary_version or self.function.version,
+            description="the ALB's canary target group (catalog-app:canaryWeight)",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migration]),
+        )
+        # Registering the alias as a scalable target sets its provisioned concurrency within [min, max]
+        # (RegisterScalableTarget); no ProvisionedConcurrencyConfig resource competes with the scaling.
+        self.scaling_target = aws.appautoscaling.Target(
+            "api-pc-target",
+            service_namespace="lambda",
+            scalable_dimension=PC_DIMENSION,
+            resource_id=pulumi.Output.concat("function:", self.function.name, ":", self.live.name),
+            min_capacity=args.pc_min,
+            max_capacity=args.pc_max,
+            opts=child,
+        )
+        self.scaling_policy = aws.appautoscaling.Policy(
+            "api-pc-tracking",
+            name=args.scaling_policy_name,
+            policy_type="TargetTrackingScaling",
+            service_namespace=self.scaling_target.service_namespace,
+            scalable_dimension=self.scaling_target.scalable_dimension,
+            resource_id=self.scaling_target.resource_id,
+            target_tracking_scaling_policy_configuration=(
+                aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=args.pc_target,
+                    predefined_metric_specification=(
+                        aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                            predefined_metric_type=PC_METRIC,
+                        )
+                    ),
+                    disable_scale_in=False,  # the mission's scale-in for cost
+                    scale_out_cooldown=30,
+                    scale_in_cooldown=180,
+                )
+            ),
+            opts=child,
+        )
+        self.register_outputs({"functionName": self.function.name, "aliasArn": self.live.arn})

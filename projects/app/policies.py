@@ -1,0 +1,81 @@
+"""The API function's IAM policies, as plain dicts (values may be Outputs): one place, read by tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+# Every DynamoDB call the API makes (GetCommand, PutCommand, DeleteCommand, QueryCommand, BatchWriteCommand)
+# plus their near relatives; no Scan, no table management.
+TABLE_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+# Indexes are only ever queried.
+INDEX_ACTIONS = ("dynamodb:Query",)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# What Lambda needs to attach the function to the VPC (the managed AWSLambdaVPCAccessExecutionRole minus its
+# logs:* on "*", which would undo "exactly its log group"). The Describe calls have no resource-level
+# permissions and Lambda checks these on the role with Resource "*" when the function is created.
+ENI_ACTIONS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+)
+XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def assume_role_policy(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def dbuser_arn(region: str, account_id: str, proxy_resource_id: pulumi.Input[str],
+               user: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`rds-db:connect` resource of a user through RDS Proxy: the proxy's resource id (prx-...), not the cluster's."""
+    return pulumi.Output.concat(f"arn:aws:rds-db:{region}:{account_id}:dbuser:", proxy_resource_id, "/", user)
+
+
+def index_arns(table_arn: pulumi.Input[str], names: pulumi.Input[list[str]]) -> pulumi.Output[list[str]]:
+    return pulumi.Output.all(table_arn, names).apply(lambda a: [f"{a[0]}/index/{n}" for n in (a[1] or [])])
+
+
+def function_policy(
+    log_group_arn: pulumi.Input[str],
+    dbuser: pulumi.Input[str],
+    table_arns: list[pulumi.Input[str]],
+    index_arn_lists: list[pulumi.Input[list[str]]],
+) -> pulumi.Output[str]:
+    """The execution role's inline policy: its log group, VPC attachment, the proxy user, two tables, X-Ray."""
+
+    def render(args: list[Any]) -> str:
+        log_arn, user_arn, tables, *lists = args
+        indexes = [arn for lst in lists for arn in (lst or [])]
+        statements: list[dict[str, Any]] = [
+            {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
+             "Resource": [log_arn, f"{log_arn}:*"]},
+            {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"},
+            {"Sid": "ProxyIamAuth", "Effect": "Allow", "Action": ["rds-db:connect"], "Resource": [user_arn]},
+            {"Sid": "Tables", "Effect": "Allow", "Action": list(TABLE_ACTIONS), "Resource": list(tables)},
+            # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions: "*" is required.
+            {"Sid": "XRay", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"},
+        ]
+        if indexes:  # an empty Resource list is an invalid policy
+            statements.insert(4, {"Sid": "TableIndexes", "Effect": "Allow", "Action": list(INDEX_ACTIONS),
+                                  "Resource": indexes})
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+    return pulumi.Output.all(log_group_arn, dbuser, pulumi.Output.all(*table_arns), *index_arn_lists).apply(render)
