@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
                                    *pytest_args.split()], REPO_ROOT, env))
     if not python_only:
         for package in node_packages():
+            if "test" not in json.loads((package / "package.json").read_text()).get("scripts", {}):
+                continue
             if not (package / "node_modules").exists() and (package / "package-lock.json").exists():
                 lock = (package / "package-lock.json").read_text()
                 if '"node_modules/' in lock:
