@@ -85,8 +85,9 @@ def test_each_alias_has_an_alb_permission_registered_before_its_attachment(app: 
         attachment = app.one(ATTACHMENT, f"tg-{alias}-attachment")
         assert attachment.get("targetGroupArn") == arns[alias]
         assert attachment.get("targetId") == f"{ALIAS_ARN}:{alias}"
-        # The attachment depends_on the permission; under mocks a resource registers only after its
-        # dependencies have, so the order shows the dependency.
+        # The attachment declares depends_on the permission (the planner records resource options), and
+        # under mocks a resource registers only after its dependencies, so the order shows it too.
+        assert permission.name in attachment.options["dependsOn"]
         assert order.index(permission.name) < order.index(attachment.name)
 
 

@@ -70,3 +70,15 @@ def test_a_failing_program_is_reported_with_its_message(tmp_path: Path) -> None:
 
 def test_chain_uses_the_longest_suffix(chain: dict[str, Plan]) -> None:
     assert all(plan.suffix == SUFFIX for plan in chain.values())
+
+
+def test_resource_options_are_recorded(chain: dict[str, Plan]) -> None:
+    """Options are not inputs; the planner records them so tests and policies can check them."""
+    for plan in chain.values():
+        for resource in plan.custom_resources():
+            assert set(resource.options) >= {"retainOnDelete", "protect", "dependsOn", "ignoreChanges"}
+            assert resource.options["protect"] is False, f"{plan.layer}:{resource.name} is protected"
+    retained = {(p.layer, r.name) for p in chain.values() for r in p.custom_resources()
+                if r.options["retainOnDelete"]}
+    # Only the Lambda@Edge functions are retained: AWS deletes their replicas hours after disassociation.
+    assert retained and all(layer == "edge" for layer, _ in retained)

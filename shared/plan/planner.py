@@ -30,6 +30,7 @@ class Resource:
     inputs: dict[str, Any]
     provider: str
     custom: bool
+    options: dict[str, Any] = field(default_factory=dict)  # retainOnDelete, protect, dependsOn, ignoreChanges
 
     def get(self, *path: str, default: Any = None) -> Any:
         """Nested input lookup that sees through secret wrappers: `r.get("auth", 0, "iamAuth")`."""
@@ -108,7 +109,8 @@ class Plan:
             "suffix": self.suffix,
             "seconds": round(self.seconds, 3),
             "resources": [
-                {"type": r.type, "name": r.name, "provider": r.provider, "inputs": mask(r.inputs)}
+                {"type": r.type, "name": r.name, "provider": r.provider, "inputs": mask(r.inputs),
+                 "options": {k: v for k, v in r.options.items() if v}}
                 for r in self.custom_resources()
             ],
             "exports": {k: ("[secret]" if k in self.secret_exports else mask(v)) for k, v in self.exports.items()},

@@ -32,6 +32,26 @@ def _encode(value: Any) -> Any:
     return repr(value)
 
 
+def _record_options(options: dict[tuple[str, str], dict[str, Any]]) -> Any:
+    """A stack transformation that records the resource options the engine would see (they are not inputs)."""
+    import pulumi
+
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        opts = args.opts or pulumi.ResourceOptions()
+        depends = opts.depends_on if isinstance(opts.depends_on, (list, tuple)) else [opts.depends_on]
+        options[(args.type_, args.name)] = {
+            "retainOnDelete": bool(opts.retain_on_delete),
+            "protect": bool(opts.protect),
+            "deleteBeforeReplace": bool(opts.delete_before_replace),
+            "ignoreChanges": list(opts.ignore_changes or []),
+            "dependsOn": [getattr(d, "_name", repr(d)) for d in depends if d is not None],
+            "parent": getattr(opts.parent, "_name", None),
+        }
+        return None
+
+    return record
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     layer, suffix, program = request["layer"], request["suffix"], Path(request["program"])
     os.environ["PULUMI_CONFIG"] = json.dumps(request.get("config", {}))
@@ -51,6 +71,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     pulumi.runtime.set_mocks(mocks, project=f"catalog-{layer}", stack=suffix, preview=False,
                              organization=request.get("org", "organization"))
     root = settings.get_root_resource()
+    options: dict[tuple[str, str], dict[str, Any]] = {}
+    pulumi.runtime.register_stack_transformation(_record_options(options))
     error: dict[str, str] | None = None
 
     async def program_run() -> None:
@@ -86,7 +108,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         "layer": layer,
         "suffix": suffix,
         "error": error,
-        "resources": [{**r, "inputs": _encode(r["inputs"])} for r in mocks.resources],
+        "resources": [{**r, "inputs": _encode(r["inputs"]), "options": options.get((r["type"], r["name"]), {})}
+                      for r in mocks.resources],
         "invokes": [{**i, "args": _encode(i["args"])} for i in mocks.invokes],
         "exports": exports,
         "secretExports": sorted(secret_exports),
