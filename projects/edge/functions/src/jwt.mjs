@@ -36,7 +36,8 @@ function signatureMatches(alg, key, signingInput, signature) {
     if (signature.length !== ES256_SIGNATURE_BYTES) return false;
     return verify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
   }
-  if (signature.length * 8 !== key.asymmetricKeyDetails.modulusLength) return false;
+  // RSA signatures are exactly the modulus length in whole bytes (2048 bits: 256 bytes, 2052 bits: 257).
+  if (signature.length !== Math.ceil(key.asymmetricKeyDetails.modulusLength / 8)) return false;
   return verify('sha256', signingInput, key, signature);
 }
 

@@ -1,0 +1,84 @@
+"""Edge layer (owner: marketing/CDN team): CloudFront in front of the static site (S3, origin access identity)
+and the API (ALB), Lambda@Edge for write authentication and security headers, custom error pages and
+micro-caching of catalog reads for flash sales."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.edge.bundle import origin_response_package, viewer_request_package
+from projects.edge.distribution import EdgeDistribution, EdgeDistributionArgs
+from projects.edge.edge_functions import EdgeFunctions, EdgeFunctionsArgs
+from projects.edge.site_files import site_objects
+from projects.edge.static_site import StaticSite, StaticSiteArgs
+from shared.edge_teardown import edge_function_names
+from shared.errors import ContractError
+from shared.naming import Service
+from shared.program import start_layer
+
+ctx = start_layer("edge")
+settings = ctx.settings
+if not settings.auth_configured:
+    pulumi.log.warn(
+        "catalog-edge: jwtIssuer/jwtAudience/jwtPublicKeyPem are not set: reads pass, but every API write "
+        "through CloudFront is refused with 401 auth_not_configured until they are")
+
+account_id = aws.get_caller_identity().account_id
+logs_bucket = ctx.require("data", "logsBucketName")
+logs_domain = ctx.require("data", "logsBucketDomainName")
+
+
+def logging_bucket(values: list[str]) -> str:
+    # CloudFront standard logs take the bucket's global endpoint `<bucket>.s3.amazonaws.com`.
+    name, domain = values
+    if domain != f"{name}.s3.amazonaws.com":
+        raise ContractError(f"data:logsBucketDomainName {domain!r} is not the global endpoint of {name!r}",
+                            "export the bucket's bucket_domain_name (<bucket>.s3.amazonaws.com)")
+    return domain
+
+
+site = StaticSite("static-site", StaticSiteArgs(
+    bucket_name=ctx.name("static", Service.S3_BUCKET, account_id=account_id),
+    origin_access=settings.origin_access,
+    oac_name=ctx.name("static-oac", Service.CLOUDFRONT_POLICY),  # at most 35 characters (limit 64)
+    suffix=ctx.suffix,
+    objects=site_objects(),
+))
+
+names = edge_function_names(ctx.suffix)
+functions = EdgeFunctions("edge-functions", EdgeFunctionsArgs(
+    names=names,
+    role_name=ctx.name("edge-lambda", Service.IAM_ROLE),
+    policy_name=ctx.name("edge-logs", Service.IAM_POLICY),
+    account_id=account_id,
+    packages={"viewerRequest": viewer_request_package(settings), "originResponse": origin_response_package()},
+))
+
+cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
+    suffix=ctx.suffix,
+    settings=settings,
+    cache_policy_name=ctx.name("api-microcache", Service.CLOUDFRONT_POLICY),
+    origin_request_policy_name=ctx.name("api-origin", Service.CLOUDFRONT_POLICY),
+    bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
+    oai_path=site.oai.cloudfront_access_identity_path if site.oai is not None else None,
+    oac_id=site.oac.id if site.oac is not None else None,
+    alb_dns_name=ctx.require("app", "albDnsName"),
+    origin_verify_header_name=ctx.require("app", "originVerifyHeaderName"),
+    origin_verify_header_value=ctx.require("app", "originVerifyHeaderValue"),
+    logs_bucket_domain_name=pulumi.Output.all(logs_bucket, logs_domain).apply(logging_bucket),
+    viewer_request_arn=functions.qualified_arn("viewerRequest"),
+    origin_response_arn=functions.qualified_arn("originResponse"),
+))
+site.grant_read(cdn.distribution.arn)
+
+ctx.export({
+    "distributionId": cdn.distribution.id,
+    "distributionArn": cdn.distribution.arn,
+    "distributionDomainName": cdn.distribution.domain_name,
+    "staticBucketName": site.bucket.bucket,
+    "viewerRequestFunctionName": functions.name("viewerRequest"),
+    "viewerRequestQualifiedArn": functions.qualified_arn("viewerRequest"),
+    "originResponseFunctionName": functions.name("originResponse"),
+    "originResponseQualifiedArn": functions.qualified_arn("originResponse"),
+})

@@ -1,0 +1,106 @@
+"""The Lambda@Edge packages, built at plan time from `functions/src` (no Node.js build step).
+
+Layout (what the handlers expect, see functions/README.md): every `src/*.mjs` flat at the zip root; the
+viewer-request package also holds the generated `config.json` (Lambda@Edge has no environment variables).
+The origin-response package has no config, so rotating the JWT key republishes only the auth function.
+`zip_bytes` builds the same bytes deterministically so tests can measure the real package against the limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+from shared.settings.edge import Settings, normalize_pem
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
+SRC_DIR = FUNCTIONS_DIR / "src"
+CONFIG_NAME = "config.json"
+# Lambda@Edge viewer-trigger package limit (AWS_RULES.md); origin triggers allow 50 MB.
+VIEWER_PACKAGE_LIMIT_BYTES = 1_048_576
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest timestamp: same inputs, same bytes
+
+
+@dataclass(frozen=True)
+class EdgePackage:
+    """What one function's zip holds: runtime files (name -> path) and, for viewer-request, config.json."""
+
+    files: dict[str, Path]
+    config_json: str | None
+
+    def entries(self) -> list[tuple[str, bytes]]:
+        out = [(name, self.files[name].read_bytes()) for name in sorted(self.files)]
+        if self.config_json is not None:
+            out.append((CONFIG_NAME, self.config_json.encode()))
+        return out
+
+    def archive(self) -> pulumi.AssetArchive:
+        assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+            name: pulumi.FileAsset(str(path)) for name, path in sorted(self.files.items())
+        }
+        if self.config_json is not None:
+            assets[CONFIG_NAME] = pulumi.StringAsset(self.config_json)
+        return pulumi.AssetArchive(assets)
+
+
+def runtime_files(src_dir: Path = SRC_DIR) -> dict[str, Path]:
+    """`src/*.mjs`, by name; a stray config.json or folder in src/ is never packaged."""
+    files = {p.name: p for p in sorted(src_dir.glob("*.mjs")) if p.is_file()}
+    for required in ("viewer-request.mjs", "origin-response.mjs"):
+        if required not in files:
+            raise FileNotFoundError(f"{src_dir / required} is missing: the handlers live there")
+    return files
+
+
+def auth_config_json(settings: Settings) -> str | None:
+    """config.json for viewer-request (the keys config.mjs reads), or None while auth is not configured."""
+    if not settings.auth_configured:
+        return None
+    document = {
+        "issuer": settings.jwt_issuer,
+        "audience": settings.jwt_audience,
+        "publicKeyPem": normalize_pem(str(settings.jwt_public_key_pem)),
+        "roleClaim": settings.jwt_role_claim,
+        "clockSkewSeconds": settings.clock_skew_seconds,
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def viewer_request_package(settings: Settings, src_dir: Path = SRC_DIR) -> EdgePackage:
+    return EdgePackage(runtime_files(src_dir), auth_config_json(settings))
+
+
+def origin_response_package(src_dir: Path = SRC_DIR) -> EdgePackage:
+    return EdgePackage(runtime_files(src_dir), None)
+
+
+def zip_bytes(package: EdgePackage) -> bytes:
+    """The package as a deterministic zip (sorted entries, fixed time and mode, deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in package.entries():
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def package_hash(package: EdgePackage) -> str:
+    """base64 SHA-256 of the package's deterministic zip (the form Lambda reports as CodeSha256)."""
+    return base64.b64encode(hashlib.sha256(zip_bytes(package)).digest()).decode()
+
+
+def checked_archive(package: EdgePackage, limit: int = VIEWER_PACKAGE_LIMIT_BYTES) -> pulumi.AssetArchive:
+    """The Pulumi archive, after proving its zip fits the viewer-trigger limit."""
+    size = len(zip_bytes(package))
+    if size >= limit:
+        raise ValueError(f"Lambda@Edge package is {size} bytes; viewer triggers allow under {limit}")
+    return package.archive()

@@ -1,0 +1,187 @@
+"""The CloudFront distribution: static site (S3) by default, `/api/*` to the ALB with flash-sale micro-caching.
+
+- Default behavior: S3 through the origin access identity (or control), managed CachingOptimized, compression,
+  HTTP redirected to HTTPS, security headers added by the origin-response function.
+- `/api/*`: every method; GET/HEAD cached for `microCacheTtlSeconds` (1-5 s) keyed on the whole query string
+  only, so during a sale each edge (one Origin Shield, when on) asks the ALB about a product once per TTL
+  instead of once per viewer. Answers the API marks `no-store` (inventory, sessions) are never cached: the
+  policy's minimum TTL is 0. Writes pass the viewer-request JWT check; identity headers reach the API through
+  the origin request policy, which never forwards cookies other than the session cookie.
+- Custom error responses are per distribution, not per behavior: an API 403/404/5xx body becomes the HTML page
+  (status kept). Other statuses (400, 401, 409, 413, 422, 429) keep the API's JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.edge.site_files import ERROR_PAGES, INDEX
+from shared import REGION
+from shared.settings.edge import Settings
+
+STATIC_ORIGIN, API_ORIGIN = "static-site", "api-alb"
+API_PATH = "/api/*"
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+CACHED_METHODS = ["GET", "HEAD"]
+MANAGED_CACHING_OPTIMIZED = "Managed-CachingOptimized"
+# The API's session cookie (containers/catalog-api/src/sessions.mjs SESSION_COOKIE).
+SESSION_COOKIE = "catalog_session"
+# What the API reads from the request besides path, query and body: the JSON content type and the identity the
+# viewer-request function sets from a verified token (viewer copies are stripped first). Authorization is not
+# forwarded: CloudFront refuses it in an origin request policy, and the edge has already checked it.
+API_HEADERS = ["content-type", "x-catalog-role", "x-catalog-user"]
+# Short: a 404 for a product about to go on sale, or a 5xx during a spike, must not outlive the fix.
+ERROR_CACHING_TTL = {403: 10, 404: 10, 500: 5, 502: 5, 503: 5, 504: 5}
+ORIGIN_READ_TIMEOUT_S = 30  # above the API function's timeout (25 s) so the API's own error wins
+MIN_TLS = "TLSv1.2_2021"
+
+
+@dataclass(frozen=True)
+class EdgeDistributionArgs:
+    suffix: str
+    settings: Settings
+    cache_policy_name: str
+    origin_request_policy_name: str
+    bucket_regional_domain_name: pulumi.Input[str]
+    oai_path: pulumi.Input[str] | None  # set with originAccess=oai
+    oac_id: pulumi.Input[str] | None  # set with originAccess=oac
+    alb_dns_name: pulumi.Input[str]
+    origin_verify_header_name: pulumi.Input[str]
+    origin_verify_header_value: pulumi.Input[str]  # secret
+    logs_bucket_domain_name: pulumi.Input[str]
+    viewer_request_arn: pulumi.Input[str]  # qualified (numbered version)
+    origin_response_arn: pulumi.Input[str]
+
+
+def error_responses() -> list[aws.cloudfront.DistributionCustomErrorResponseArgs]:
+    return [aws.cloudfront.DistributionCustomErrorResponseArgs(
+        error_code=code, response_code=code, response_page_path=f"/{page}",
+        error_caching_min_ttl=ERROR_CACHING_TTL[code]) for code, page in sorted(ERROR_PAGES.items())]
+
+
+def viewer_certificate(settings: Settings) -> aws.cloudfront.DistributionViewerCertificateArgs:
+    if settings.certificate_arn is None:
+        return aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+    return aws.cloudfront.DistributionViewerCertificateArgs(
+        acm_certificate_arn=settings.certificate_arn, ssl_support_method="sni-only", minimum_protocol_version=MIN_TLS)
+
+
+class EdgeDistribution(pulumi.ComponentResource):
+    def __init__(self, resource_name: str, args: EdgeDistributionArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("catalog:edge:EdgeDistribution", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = args.settings
+        ttl = s.micro_cache_ttl_seconds
+        self.api_cache_policy = aws.cloudfront.CachePolicy(
+            "api-microcache", name=args.cache_policy_name,
+            comment=f"catalog API GET/HEAD micro-cache {ttl} s, keyed on the query string",
+            min_ttl=0, default_ttl=ttl, max_ttl=ttl,
+            parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront
+            .CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
+                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
+                    cookie_behavior="none"),
+                headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+                    header_behavior="none"),
+                query_strings_config=aws.cloudfront
+                .CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(query_string_behavior="all"),
+                enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True),
+            opts=child)
+        self.api_origin_request_policy = aws.cloudfront.OriginRequestPolicy(
+            "api-origin", name=args.origin_request_policy_name,
+            comment="catalog API: query string, session cookie, content type and edge identity headers",
+            query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
+            cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(
+                cookie_behavior="whitelist",
+                cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=[SESSION_COOKIE])),
+            headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
+                header_behavior="whitelist",
+                headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=API_HEADERS)),
+            opts=child)
+        caching_optimized = aws.cloudfront.get_cache_policy(name=MANAGED_CACHING_OPTIMIZED)
+
+        def origin_response() -> aws.cloudfront.DistributionDefaultCacheBehaviorLambdaFunctionAssociationArgs:
+            return aws.cloudfront.DistributionDefaultCacheBehaviorLambdaFunctionAssociationArgs(
+                event_type="origin-response", lambda_arn=args.origin_response_arn, include_body=False)
+
+        self.distribution = aws.cloudfront.Distribution(
+            "cdn",
+            comment=f"catalog edge {args.suffix}",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=s.price_class,
+            aliases=list(s.aliases) or None,
+            web_acl_id=s.web_acl_arn,
+            default_root_object=INDEX,
+            origins=[self._static_origin(args), self._api_origin(args)],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=STATIC_ORIGIN,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=list(CACHED_METHODS),
+                cached_methods=list(CACHED_METHODS),
+                compress=True,
+                cache_policy_id=caching_optimized.id,
+                lambda_function_associations=[origin_response()],
+            ),
+            ordered_cache_behaviors=[aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=API_PATH,
+                target_origin_id=API_ORIGIN,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=list(ALL_METHODS),
+                cached_methods=list(CACHED_METHODS),
+                compress=True,
+                cache_policy_id=self.api_cache_policy.id,
+                origin_request_policy_id=self.api_origin_request_policy.id,
+                lambda_function_associations=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
+                        event_type="viewer-request", lambda_arn=args.viewer_request_arn, include_body=False),
+                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
+                        event_type="origin-response", lambda_arn=args.origin_response_arn, include_body=False),
+                ],
+            )],
+            custom_error_responses=error_responses(),
+            logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
+                bucket=args.logs_bucket_domain_name, prefix="cloudfront/", include_cookies=False),
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+            viewer_certificate=viewer_certificate(s),
+            tags={"Name": f"catalog-edge-{args.suffix}"},
+            opts=child,
+        )
+        self.register_outputs({"id": self.distribution.id, "domainName": self.distribution.domain_name})
+
+    @staticmethod
+    def _static_origin(args: EdgeDistributionArgs) -> aws.cloudfront.DistributionOriginArgs:
+        if args.oai_path is not None:
+            return aws.cloudfront.DistributionOriginArgs(
+                origin_id=STATIC_ORIGIN, domain_name=args.bucket_regional_domain_name,
+                s3_origin_config=aws.cloudfront.DistributionOriginS3OriginConfigArgs(
+                    origin_access_identity=args.oai_path))
+        # OAC: no s3_origin_config (the provider sends the empty one CloudFront expects with OAC).
+        return aws.cloudfront.DistributionOriginArgs(
+            origin_id=STATIC_ORIGIN, domain_name=args.bucket_regional_domain_name,
+            origin_access_control_id=args.oac_id)
+
+    @staticmethod
+    def _api_origin(args: EdgeDistributionArgs) -> aws.cloudfront.DistributionOriginArgs:
+        s = args.settings
+        # The ALB serves HTTP under its AWS DNS name (no certificate can cover it); HTTPS needs the domain its
+        # certificate covers, given as apiOriginDomain.
+        https = s.api_origin_domain is not None
+        return aws.cloudfront.DistributionOriginArgs(
+            origin_id=API_ORIGIN,
+            domain_name=s.api_origin_domain if https else args.alb_dns_name,
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=80, https_port=443, origin_protocol_policy="https-only" if https else "http-only",
+                origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=ORIGIN_READ_TIMEOUT_S,
+                origin_keepalive_timeout=5),
+            # The ALB serves only requests carrying this secret header (viewers' copies are overwritten).
+            custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+                name=args.origin_verify_header_name, value=args.origin_verify_header_value)],
+            origin_shield=aws.cloudfront.DistributionOriginOriginShieldArgs(
+                enabled=True, origin_shield_region=REGION) if s.origin_shield else None,
+        )

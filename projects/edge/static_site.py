@@ -1,0 +1,137 @@
+"""The static site bucket, what CloudFront reads it as (OAI or OAC), its objects and its policy.
+
+Lifecycle: only *noncurrent* versions expire (30 days) and incomplete uploads are aborted. Current objects
+must never expire: they are the live site, and expiring them would take index.html and the error pages
+offline 30 days after a deploy. Versioning keeps the previous deploy for 30 days as a rollback.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from projects.edge.site_files import SiteObject
+
+NONCURRENT_DAYS = 30  # the mission's 30-day retention, applied to old versions only
+ABORT_UPLOAD_DAYS = 7
+
+
+@dataclass(frozen=True)
+class StaticSiteArgs:
+    bucket_name: str
+    origin_access: str  # "oai" or "oac"
+    oac_name: str
+    suffix: str
+    objects: list[SiteObject]
+
+
+def tls_only(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def resource_suffix(source: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", source)
+
+
+class StaticSite(pulumi.ComponentResource):
+    def __init__(self, resource_name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("catalog:edge:StaticSite", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.origin_access = args.origin_access
+        self.bucket = aws.s3.Bucket("static", bucket=args.bucket_name, force_destroy=True, opts=child)
+        bucket_id = self.bucket.id
+        # ACLs off: the bucket owner owns every object, access is by policy only (required for OAC, fine for OAI).
+        ownership = aws.s3.BucketOwnershipControls(
+            "static", bucket=bucket_id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+            "static", bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            restrict_public_buckets=True, opts=child)
+        versioning = aws.s3.BucketVersioning(
+            "static", bucket=bucket_id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "static", bucket=bucket_id,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3
+                .BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"))],
+            opts=child)
+        aws.s3.BucketLifecycleConfiguration(
+            "static", bucket=bucket_id,
+            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id=f"noncurrent-versions-{NONCURRENT_DAYS}-days",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),  # every object
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=NONCURRENT_DAYS),
+                # Drops delete markers once no older version is left behind them (current objects untouched).
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
+                abort_incomplete_multipart_upload=aws.s3
+                .BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=ABORT_UPLOAD_DAYS),
+            )],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+
+        self.oai: aws.cloudfront.OriginAccessIdentity | None = None
+        self.oac: aws.cloudfront.OriginAccessControl | None = None
+        if args.origin_access == "oai":
+            self.oai = aws.cloudfront.OriginAccessIdentity(
+                "static", comment=f"catalog static site {args.suffix}", opts=child)
+        else:
+            self.oac = aws.cloudfront.OriginAccessControl(
+                "static", name=args.oac_name, description=f"catalog static site {args.suffix}",
+                origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
+                opts=child)
+
+        self.objects: list[aws.s3.BucketObjectv2] = []
+        for obj in args.objects:
+            try:
+                body: dict[str, str] = {"content": obj.body.decode("utf-8")}
+            except UnicodeDecodeError:
+                body = {"content_base64": base64.b64encode(obj.body).decode()}
+            self.objects.append(aws.s3.BucketObjectv2(
+                f"site-{resource_suffix(obj.source)}", bucket=bucket_id, key=obj.key,
+                content_type=obj.content_type, cache_control=obj.cache_control, source_hash=obj.sha256,
+                **body, opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, versioning])))
+        self.register_outputs({"bucket": self.bucket.bucket})
+
+    def grant_read(self, distribution_arn: pulumi.Input[str]) -> aws.s3.BucketPolicy:
+        """The bucket policy: `s3:GetObject` for exactly the distribution's principal, plus TLS only."""
+        objects = pulumi.Output.concat(self.bucket.arn, "/*")
+        if self.oai is not None:
+            reader: dict[str, Any] = {
+                "Sid": "CloudFrontOriginAccessIdentityRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.oai.iam_arn},
+                "Action": "s3:GetObject",
+                "Resource": objects,
+            }
+        else:
+            reader = {
+                "Sid": "CloudFrontOriginAccessControlRead",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": objects,
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            }
+        return aws.s3.BucketPolicy(
+            "static", bucket=self.bucket.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17",
+                                             "Statement": [reader, tls_only(self.bucket.arn)]}),
+            # After the public access block: the two S3 calls conflict when they run at once.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]))
