@@ -1,0 +1,1 @@
+"""Observability layer (owner: operations): dashboard, alarms, log metric filters, SNS notifications."""
