@@ -48,7 +48,8 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
     """Run every check: ruff, pytest (layers under mocks, contracts, tasks), and each Node package's tests."""
     env = {"MOTO_PYTHON": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     results = [_run("ruff", [sys.executable, "-m", "ruff", "check", "."], REPO_ROOT)]
-    results.append(_run("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+    # Two workers: the machine has two cores and most time goes to planning layers in subprocesses.
+    results.append(_run("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
                                    *pytest_args.split()], REPO_ROOT, env))
     if not python_only:
         for package in node_packages():
