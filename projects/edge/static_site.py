@@ -16,9 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.edge.site_files import SiteObject
-
-NONCURRENT_DAYS = 30  # the mission's 30-day retention, applied to old versions only
-ABORT_UPLOAD_DAYS = 7
+from shared.s3_baseline import baseline_bucket, bucket_policy
 
 
 @dataclass(frozen=True)
@@ -30,17 +28,6 @@ class StaticSiteArgs:
     objects: list[SiteObject]
 
 
-def tls_only(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
 def resource_suffix(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", source)
 
@@ -50,41 +37,14 @@ class StaticSite(pulumi.ComponentResource):
         super().__init__("catalog:edge:StaticSite", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.origin_access = args.origin_access
-        self.bucket = aws.s3.Bucket("static", bucket=args.bucket_name, force_destroy=True, opts=child)
-        bucket_id = self.bucket.id
         # ACLs off: the bucket owner owns every object, access is by policy only (required for OAC, fine for OAI).
-        ownership = aws.s3.BucketOwnershipControls(
-            "static", bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            "static", bucket=bucket_id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=child)
-        versioning = aws.s3.BucketVersioning(
-            "static", bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            "static", bucket=bucket_id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3
-                .BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"))],
-            opts=child)
-        aws.s3.BucketLifecycleConfiguration(
-            "static", bucket=bucket_id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id=f"noncurrent-versions-{NONCURRENT_DAYS}-days",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),  # every object
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=NONCURRENT_DAYS),
-                # Drops delete markers once no older version is left behind them (current objects untouched).
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
-                abort_incomplete_multipart_upload=aws.s3
-                .BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=ABORT_UPLOAD_DAYS),
-            )],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        # Only noncurrent versions expire: current objects are the live site.
+        self.baseline = baseline_bucket("static", args.bucket_name, parent=self,
+                                        object_ownership="BucketOwnerEnforced", expire_current=False)
+        self.bucket = self.baseline.bucket
+        self.public_access_block = self.baseline.public_access_block
+        bucket_id = self.bucket.id
+        ownership, versioning = self.baseline.ownership, self.baseline.versioning
 
         self.oai: aws.cloudfront.OriginAccessIdentity | None = None
         self.oac: aws.cloudfront.OriginAccessControl | None = None
@@ -129,9 +89,4 @@ class StaticSite(pulumi.ComponentResource):
                 "Resource": objects,
                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
             }
-        return aws.s3.BucketPolicy(
-            "static", bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17",
-                                             "Statement": [reader, tls_only(self.bucket.arn)]}),
-            # After the public access block: the two S3 calls conflict when they run at once.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]))
+        return bucket_policy("static", self.baseline, [reader], parent=self)

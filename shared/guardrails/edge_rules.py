@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shared.aws_rules import LOG_RETENTION_DAYS as RETENTION_DAYS
 from shared.guardrails.iam_rules import _matches, _statements
 from shared.guardrails.model import UNKNOWN, Context, Finding, Res, as_list, is_num, parse_json, refers
 from shared.tags import is_taggable
 
 RATE_LIMIT = 10_000
 BURST_LIMIT_MAX = 5_000  # the account's default burst per region
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                  3288, 3653)
 TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner")
 
 

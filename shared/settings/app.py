@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import REGION
+from shared.aws_rules import LOG_RETENTION_DAYS
 from shared.config import require, setting
 
 NAMESPACE = "catalog-app"
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 MISSION_MEMORY_MB = 3072
 # API Gateway ends an integration after 29 s: the function must give up first.
 API_GATEWAY_INTEGRATION_LIMIT_S = 29

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shared.aws_rules import LOG_RETENTION_DAYS
 from shared.config import require, setting
 from shared.errors import ConfigError
 
@@ -27,9 +28,6 @@ LOW_MIN_ACU_CAP = 2000
 MIN_ACU_FLOOR = 0.5  # 0 would auto-pause, which RDS Proxy does not support
 MAX_ACU_CEILING = 256.0
 AURORA_MAX_REPLICAS = 15
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 # CreateDBCluster: MasterUsername 1-16 letters or numbers, first a letter, not reserved.
 RESERVED_USERS = ("rdsadmin", "rdsrepladmin", "rdstopmgr")
 PASSWORD_FORBIDDEN = ('/', '"', "@")

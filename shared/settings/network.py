@@ -7,13 +7,11 @@ import re
 from dataclasses import dataclass
 
 from shared import REGION
+from shared.aws_rules import LOG_RETENTION_DAYS
 from shared.config import require, setting
 
 NAMESPACE = "catalog-network"
 PRIVATE_BLOCKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 AZ_COUNT = 3
 
 
