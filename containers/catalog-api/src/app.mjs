@@ -40,6 +40,11 @@ export function createApp(deps) {
   app.use('*', async (c, next) => {
     const started = performance.now();
     c.set('requestId', requestIdOf(c));
+    // Set before the handler builds its response: a header added to a finished response makes Hono re-create
+    // it around a stream body (an undici Response and a web stream per request in the bench/ profile), which the
+    // local server must then pump chunk by chunk. Every response (routes, notFound, onError, 413) is built by
+    // c.json and keeps it.
+    c.header('x-request-id', c.get('requestId'));
     c.set('metrics', metrics.begin());
     c.set('route', 'UNMATCHED');
     await next();
@@ -52,7 +57,6 @@ export function createApp(deps) {
     m.add('ServerErrors', status >= 500 ? 1 : 0);
     m.add('ClientErrors', status >= 400 && status < 500 ? 1 : 0);
     m.publish(route);
-    c.header('x-request-id', c.get('requestId'));
     const fields = {
       [F.event]: EVENTS.request, [F.requestId]: c.get('requestId'), [F.route]: route,
       [F.status]: status, [F.durationMs]: durationMs, method: c.req.method, path: c.req.path,
@@ -61,10 +65,24 @@ export function createApp(deps) {
     else logger.info('request completed', fields);
   });
 
-  app.use('*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413),
-  }));
+  const tooLarge = (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413);
+  const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
+  app.use('*', (c, next) => {
+    const method = c.req.method;
+    // A GET or HEAD request never has a body (fetch semantics, every entry point): bodyLimit would only call
+    // next(). On the local server, merely reading `c.req.raw.body` builds a full web Request (AbortController,
+    // web stream) per request, and the route must then read the body through it (bench/: the largest
+    // avoidable cost of a cached read and of a reservation).
+    if (method === 'GET' || method === 'HEAD') return next();
+    // Local server (@hono/node-server passes `incoming`): every other method has a body, so bodyLimit decides
+    // on content-length alone when it is given without transfer-encoding. Same decision, taken here, keeps
+    // node-server's direct body read. Lambda events and chunked bodies still go through bodyLimit.
+    if (c.env?.incoming && c.req.header('transfer-encoding') === undefined) {
+      const length = c.req.header('content-length');
+      if (length !== undefined) return Number.parseInt(length || '0', 10) > MAX_BODY_BYTES ? tooLarge(c) : next();
+    }
+    return limitBody(c, next);
+  });
 
   healthRoutes(app, deps);
   productRoutes(app, deps);

@@ -25,6 +25,28 @@ export class Metrics {
     this.namespace = namespace || contract.namespace;
     this.service = service;
     this.write = write ?? ((line) => process.stdout.write(line));
+    // The directives depend only on which metrics a document carries (a handful of combinations): built
+    // once per combination instead of once per request (bench/: saves ~2 us of a cached read's ~60 us).
+    this.directives = new Map();
+  }
+
+  directivesFor(names) {
+    const signature = names.join(',');
+    let directives = this.directives.get(signature);
+    if (!directives) {
+      const groups = new Map();
+      for (const name of names) {
+        const spec = contract.metrics[name];
+        if (!spec) throw new Error(`metric ${name} is not in metrics-contract.json`);
+        const key = JSON.stringify(spec.dimensionSets);
+        if (!groups.has(key)) groups.set(key, { Namespace: this.namespace, Dimensions: spec.dimensionSets, Metrics: [] });
+        groups.get(key).Metrics.push({ Name: name, Unit: spec.unit });
+      }
+      // Shared by every document with these names: frozen so that no caller can alter the next one.
+      directives = Object.freeze([...groups.values()].map((d) => Object.freeze({ ...d, Metrics: Object.freeze(d.Metrics) })));
+      this.directives.set(signature, directives);
+    }
+    return directives;
   }
 
   /** A collector for one request (requests overlap on the local server). */
@@ -34,16 +56,8 @@ export class Metrics {
 
   /** Build the EMF document; exported for tests and for emit(). */
   document(values, dimensions) {
-    const groups = new Map();
-    for (const name of Object.keys(values)) {
-      const spec = contract.metrics[name];
-      if (!spec) throw new Error(`metric ${name} is not in metrics-contract.json`);
-      const key = JSON.stringify(spec.dimensionSets);
-      if (!groups.has(key)) groups.set(key, { Namespace: this.namespace, Dimensions: spec.dimensionSets, Metrics: [] });
-      groups.get(key).Metrics.push({ Name: name, Unit: spec.unit });
-    }
     return {
-      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [...groups.values()] },
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: this.directivesFor(Object.keys(values)) },
       [contract.serviceDimension]: this.service,
       ...dimensions,
       ...values,

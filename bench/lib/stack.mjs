@@ -1,0 +1,120 @@
+// The system under test, on this machine only: a moto server (DynamoDB), the
+// contract's tables, database catalog_bench (created, migrated, seeded, and
+// dropped at the end), the API's own local server and a bare node:http server.
+// Every child process is tracked and killed when the run ends.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createTables, dropDatabase, ensureDatabase, freePort, startMoto } from '../../containers/catalog-api/scripts/local-infra.mjs';
+import { loadDbConfig } from '../../containers/catalog-api/src/config.mjs';
+import { createDatabase } from '../../containers/catalog-api/src/db.mjs';
+import { migrate } from '../../containers/catalog-api/src/migrate.mjs';
+import { seedProducts } from '../../containers/catalog-api/src/seed-data.mjs';
+
+export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
+export const DB_NAME = 'catalog_bench';
+
+const children = new Set();
+export function killAll() {
+  for (const child of children) if (child.exitCode === null && !child.signalCode) child.kill('SIGKILL');
+}
+process.once('exit', killAll);
+
+export function baseEnv(motoEndpoint) {
+  return {
+    DB_WRITER_HOST: '127.0.0.1',
+    DB_READER_HOST: '127.0.0.1',
+    DB_PORT: '5432',
+    DB_NAME,
+    DB_USER: 'postgres',
+    SESSIONS_TABLE: 'catalog-sessions-bench',
+    CACHE_TABLE: 'catalog-cache-bench',
+    DYNAMODB_ENDPOINT: motoEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    POWERTOOLS_SERVICE_NAME: 'catalog-api-bench',
+    LOG_LEVEL: 'INFO',
+  };
+}
+
+/** moto + tables + a fresh catalog_bench with `products` seeded products. */
+export async function startInfra({ products, stock = 100, say }) {
+  const moto = await startMoto();
+  const env = baseEnv(moto.endpoint);
+  await createTables({ endpoint: moto.endpoint, names: { sessions: env.SESSIONS_TABLE, cache: env.CACHE_TABLE } });
+  await dropDatabase(DB_NAME); // a leftover of an interrupted run
+  await ensureDatabase(DB_NAME);
+  const dbConfig = loadDbConfig(env);
+  await migrate(dbConfig);
+  const db = createDatabase(dbConfig);
+  await seedProducts(db.writer, { count: products, stock });
+  await db.writer.query('ANALYZE');
+  say?.(`infra: moto ${moto.endpoint}, database ${DB_NAME} with ${products} products`);
+  return {
+    env,
+    db,
+    async stop() {
+      await db.close();
+      await moto.stop();
+      await dropDatabase(DB_NAME);
+    },
+  };
+}
+
+async function waitFor(url, child, stderr, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${stderr()}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms:\n${stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function spawnNode(args, { cwd, env, cpuProfDir }) {
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, ...args] : args;
+  // stdout (one log line and one EMF line per request, as in Lambda) goes to /dev/null.
+  const child = spawn(process.execPath, nodeArgs, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let err = '';
+  child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+  return { child, stderr: () => err };
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(timer); children.delete(child); resolve(); });
+    child.kill('SIGTERM'); // the API closes its pools; --cpu-prof writes its profile on a clean exit
+  });
+}
+
+/** The API's local server (src/server.mjs) with env overrides, on a free loopback port. */
+export async function startApi(env, overrides = {}, { cpuProfDir } = {}) {
+  const port = await freePort();
+  const { child, stderr } = spawnNode(['src/server.mjs'], {
+    cwd: API_DIR,
+    env: { PATH: process.env.PATH, ...env, ...overrides, PORT: String(port), HOST: '127.0.0.1' },
+    cpuProfDir,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/health`, child, stderr);
+  return { url, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/** The baseline: node:http answering `body` from memory for every GET. */
+export async function startBare(body) {
+  const port = await freePort();
+  const { child, stderr } = spawnNode([BARE_SERVER], {
+    env: { PATH: process.env.PATH, PORT: String(port), BODY: body },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/health`, child, stderr);
+  return { url, pid: child.pid, stop: () => stopChild(child) };
+}

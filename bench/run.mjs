@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `invoke bench` runs this: every case next to its baseline, in one run, on
+// loopback; results as JSON in bench/results/<timestamp>.json (path printed on
+// the last stdout line). Progress goes to stderr.
+//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--cases hot,db,flash,cold,deps]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { dbRead, flashSale, hotRead, sweep } from './lib/cases.mjs';
+import { coldStart, dependencySize } from './lib/coldstart.mjs';
+import { GOALS, evaluate } from './lib/goals.mjs';
+import { pgbenchVersion } from './lib/pgbench.mjs';
+import { killAll, startInfra } from './lib/stack.mjs';
+
+const ALL_CASES = ['hot', 'db', 'flash', 'cold', 'deps'];
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '1' },
+    products: { type: 'string', default: '10000' },
+    'db-connections': { type: 'string', default: '50' },
+    'db-pool': { type: 'string', default: '' },
+    clients: { type: 'string', default: '1000' },
+    stock: { type: 'string', default: '500' },
+    'sale-requests': { type: 'string', default: '10000' },
+    'write-pool': { type: 'string', default: '20' },
+    'cold-runs': { type: 'string', default: '7' },
+    // The flash sale's API with the DynamoDB cache tier on: each successful reservation then deletes the
+    // product's cache entry in moto (a Python emulator on the same two cores, unlike DynamoDB).
+    'write-dynamo-cache': { type: 'boolean', default: false },
+    cases: { type: 'string', default: ALL_CASES.join(',') },
+    chart: { type: 'boolean', default: false },
+    'sweep-levels': { type: 'string', default: '10,50,100,200,400' },
+    'sweep-duration': { type: 'string', default: '3' },
+    'cpu-prof-dir': { type: 'string', default: '' },
+    out: { type: 'string', default: '' },
+  },
+});
+
+const int = (name, min, max) => {
+  const v = Number(values[name]);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    process.stderr.write(`--${name} must be an integer ${min}-${max}, got ${values[name]}\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const duration = int('duration', 1, 60);
+const warmup = int('warmup', 0, 10);
+const products = int('products', 100, 1_000_000);
+const dbConnections = int('db-connections', 1, 90);
+const dbPool = values['db-pool'] ? int('db-pool', 1, 90) : dbConnections;
+const writePool = int('write-pool', 1, 90);
+const cases = values.cases.split(',').map((c) => c.trim()).filter(Boolean);
+const unknown = cases.find((c) => !ALL_CASES.includes(c));
+if (unknown) {
+  process.stderr.write(`--cases: unknown case ${unknown}; known: ${ALL_CASES.join(', ')}\n`);
+  process.exit(2);
+}
+const cpuProfDir = values['cpu-prof-dir'] || undefined;
+const say = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+const started = new Date();
+const results = {
+  schema: 1,
+  startedAt: started.toISOString(),
+  machine: {
+    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`, node: process.version, pgbench: await pgbenchVersion(),
+    // Other work on the machine skews every number: the load average is kept with the results.
+    loadAvgAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
+  },
+  settings: { duration, warmup, products, dbConnections, dbPool, writePool, cases, chart: values.chart },
+  goals: GOALS,
+  cases: {},
+};
+
+let infra;
+const stopOnSignal = async () => {
+  killAll();
+  await infra?.stop().catch(() => {});
+  process.exit(130);
+};
+process.once('SIGINT', stopOnSignal);
+process.once('SIGTERM', stopOnSignal);
+
+if (os.loadavg()[0] > 1) say(`warning: load average ${os.loadavg()[0].toFixed(1)} before the run: other work shares the CPUs`);
+try {
+  infra = await startInfra({ products, say });
+  const env = infra.env;
+  const { rows } = await infra.db.writer.query('SELECT version() AS v');
+  results.machine.postgres = rows[0].v.split(' on ')[0];
+  if (cases.includes('hot')) {
+    results.cases.hotRead = await hotRead({ env, levels: [50, 200], duration, warmup, say, cpuProfDir });
+  }
+  if (cases.includes('db')) {
+    results.cases.dbRead = await dbRead({ env, products, connections: dbConnections, pool: dbPool, duration, warmup, say, cpuProfDir });
+  }
+  if (cases.includes('flash')) {
+    results.cases.flashSale = await flashSale({
+      env, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
+      requests: int('sale-requests', 1, 200_000), pool: writePool, duration, warmup, say, cpuProfDir,
+      overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' },
+    });
+  }
+  if (cases.includes('cold')) results.cases.coldStart = await coldStart({ env, runs: int('cold-runs', 1, 50), say });
+  if (cases.includes('deps')) results.cases.dependencies = await dependencySize({ say });
+  if (values.chart) {
+    const levels = values['sweep-levels'].split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 2000);
+    results.sweep = await sweep({ env, products, levels, pool: dbPool, duration: int('sweep-duration', 1, 30), say });
+  }
+} finally {
+  await infra?.stop().catch((err) => say(`teardown: ${err.message}`));
+  killAll();
+}
+
+results.machine.loadAvgAtEnd = os.loadavg().map((v) => Number(v.toFixed(2)));
+results.finishedAt = new Date().toISOString();
+results.durationS = Math.round((Date.now() - started.getTime()) / 100) / 10;
+results.verdicts = evaluate(results);
+const outPath = values.out || new URL(`./results/${started.toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url).pathname;
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(outPath, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${outPath}\n`);
+process.exit(0);

@@ -1,0 +1,236 @@
+"""The capacity model's arithmetic and input checks, the bench-results reader, and the perf tasks' refusals.
+
+No test measures or asserts a time: the model is pure arithmetic over given service times."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from invoke import Context, Exit
+
+from shared.capacity import (
+    DEFAULT_SERVICE_TIMES,
+    AwsAssumptions,
+    ServiceTimes,
+    StackConfig,
+    Workload,
+    model,
+    service_times_from_results,
+    stack_config,
+)
+from shared.cli import perf
+from shared.errors import ConfigError
+from shared.perf_report import bench_report, capacity_report
+
+# Round numbers so each expectation can be worked out by hand.
+TIMES = ServiceTimes(hot_read_ms=0.5, db_read_ms=3.0, reserve_ms=5.0, reserve_txn_ms=3.0, hot_row_tps=500.0,
+                     db_read_tps_per_vcpu=1000.0, sale_tps_per_vcpu=1000.0, cold_start_ms=400.0, source="test")
+AWS = AwsAssumptions(proxy_hop_ms=2.0, dynamodb_ms=5.0)
+STACK = StackConfig()
+
+
+def test_littles_law_throughput_and_the_mix() -> None:
+    w = Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.5)
+    c = model(w, STACK, TIMES, AWS)
+    get_ms, reserve_ms = 3.0 + 2.0, 5.0 + 2.0 + 5.0
+    response_s = (0.8 * 0.5 * get_ms + 0.2 * reserve_ms) / 1000
+    assert c.throughput_rps == pytest.approx(50_000 / (5.0 + response_s))
+    assert c.get_rps == pytest.approx(0.8 * c.throughput_rps)
+    assert c.reserve_rps == pytest.approx(0.2 * c.throughput_rps)
+    assert c.edge_served_rps == pytest.approx(0.5 * c.get_rps)
+    assert c.origin_rps == pytest.approx(0.5 * c.get_rps + c.reserve_rps)
+    assert (c.get_duration_ms, c.reserve_duration_ms) == (get_ms, reserve_ms)
+
+
+def test_lambda_concurrency_is_rate_times_duration() -> None:
+    c = model(Workload(users=10_000, think_time_s=10.0, edge_hit_ratio=0.0), STACK, TIMES, AWS)
+    expected = math.ceil((c.origin_get_rps * 5.0 + c.reserve_rps * 12.0) / 1000)
+    assert c.lambda_concurrency == expected
+    assert c.lambda_concurrency_with_headroom == math.ceil(expected / 0.7)
+    assert c.lambda_concurrency_at_budget == math.ceil(c.origin_rps * 0.2)
+    assert c.provisioned_share == pytest.approx(min(1.0, 10 / expected))
+
+
+def test_edge_ratio_derived_from_ttl_and_origin_shield() -> None:
+    w = Workload(users=50_000, think_time_s=5.0, cacheable_urls=1000)
+    shielded = model(w, STACK, TIMES, AWS)
+    assert shielded.origin_fetch_bound_rps == 1000 / 2.0
+    assert shielded.origin_get_rps == pytest.approx(500.0)  # every URL once per 2 s TTL
+    unshielded = model(w, replace(STACK, origin_shield=False), TIMES, AWS)
+    assert unshielded.origin_fetch_bound_rps == 1000 * 13 / 2.0
+    assert unshielded.edge_hit_ratio < shielded.edge_hit_ratio
+    few = model(Workload(users=100, think_time_s=5.0, cacheable_urls=1000), STACK, TIMES, AWS)
+    assert few.edge_hit_ratio == 0.0  # 16 GETs/s over 1,000 URLs: nothing is requested twice per TTL
+
+
+def test_one_hot_row_sells_at_its_own_rate_and_the_rest_queues() -> None:
+    w = Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, stock=500)
+    c = model(w, STACK, TIMES, AWS)
+    assert c.reserve_rps > TIMES.hot_row_tps
+    assert c.sell_out_seconds == pytest.approx(500 / 500.0)
+    assert c.reservation_queue_wait_ms == pytest.approx(1000 * (1 - 500.0 / c.reserve_rps))
+    assert c.proxy_writes_capacity == pytest.approx(100 * 1000 / (3.0 + 2.0))
+    assert any(a.startswith("Reservations:") and "split the SKU's stock" in a for a in c.actions)
+    calm = model(Workload(users=1000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    assert calm.reserve_rps < TIMES.hot_row_tps
+    assert calm.sell_out_seconds == pytest.approx(500 / calm.reserve_rps)
+    assert calm.reservation_queue_wait_ms == 0.0
+    assert not any(a.startswith("Reservations:") for a in calm.actions)
+
+
+def test_aurora_and_dynamodb_numbers() -> None:
+    c = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    assert c.writer_acu == pytest.approx(c.reserve_rps / 1000.0 * 4)
+    assert c.reader_acu == pytest.approx(c.origin_get_rps / 1000.0 * 4)
+    assert c.readers_needed == max(2, math.ceil(c.reader_acu / 16.0))
+    assert c.dynamodb_reads_rps == pytest.approx(c.origin_get_rps)
+    assert c.dynamodb_writes_rps == pytest.approx(c.origin_get_rps + min(c.reserve_rps, 500.0))
+    assert c.hot_item_reads_rps == pytest.approx(c.origin_get_rps * 0.5 / 0.8)
+
+
+def test_actions_name_what_the_mission_numbers_do_not_cover() -> None:
+    c = model(Workload(), STACK, DEFAULT_SERVICE_TIMES, AWS)
+    text = "\n".join(c.actions)
+    assert "provisioned 2-10" in text and "reserved concurrency" in text
+    big = StackConfig(provisioned_max=5000, min_acu=64, max_acu=256, reader_max_count=15)
+    tiny = Workload(users=200, think_time_s=10.0)
+    assert model(tiny, big, DEFAULT_SERVICE_TIMES, AWS).actions == ()
+    quota = model(Workload(users=500_000, think_time_s=1.0, edge_hit_ratio=0.0), STACK,
+                  replace(TIMES, db_read_ms=150.0), AWS)
+    assert any("quota increase" in a for a in quota.actions)
+    assert any(a.startswith("API Gateway:") for a in quota.actions)
+
+
+@pytest.mark.parametrize(
+    ("workload", "message"),
+    [
+        (Workload(users=0), "users = 0"),
+        (Workload(think_time_s=0.0), "think time = 0.0"),
+        (Workload(think_time_s=-1.0), "think time = -1.0"),
+        (Workload(think_time_s=float("nan")), "think time = nan"),
+        (Workload(browse=0.5, view=0.5, reserve=0.5), "request mix"),
+        (Workload(browse=-0.1, view=0.9, reserve=0.2), "request mix"),
+        (Workload(edge_hit_ratio=1.0), "edge hit ratio = 1.0"),
+        (Workload(edge_hit_ratio=-0.1), "edge hit ratio = -0.1"),
+        (Workload(cacheable_urls=0), "cacheable URLs = 0"),
+        (Workload(stock=0), "stock = 0"),
+    ],
+)
+def test_bad_input_is_refused_naming_it(workload: Workload, message: str) -> None:
+    with pytest.raises(ConfigError, match="allowed:") as err:
+        model(workload, STACK, TIMES, AWS)
+    assert message in str(err.value)
+
+
+def test_stack_config_reads_keys_and_notes_what_is_missing() -> None:
+    layers = {
+        "app": {"provisionedConcurrencyMin": 3, "provisionedConcurrencyMax": 12, "provisionedConcurrencyTarget": 0.6,
+                "apiThrottleRateLimit": 8000},
+        "data": {"proxyMaxConnections": 250, "minAcu": 2.0, "maxAcu": 64.0},  # readerMaxCount absent
+        "edge": None,  # no settings module yet
+    }
+    cfg = stack_config(lambda layer: layers.get(layer))
+    assert (cfg.provisioned_min, cfg.provisioned_max, cfg.provisioned_target) == (3, 12, 0.6)
+    assert (cfg.proxy_max_connections, cfg.min_acu, cfg.max_acu, cfg.api_throttle_rps) == (250, 2.0, 64.0, 8000)
+    assert cfg.reader_max_count == 5 and cfg.micro_cache_ttl_s == 2.0 and cfg.origin_shield is True
+    assert any("catalog-data:readerMaxCount" in n for n in cfg.notes)
+    assert any("catalog-edge:microCacheTtlSeconds" in n for n in cfg.notes)
+    assert len(cfg.notes) == 3
+
+
+def test_stack_config_from_the_real_settings_matches_the_mission() -> None:
+    cfg = stack_config(perf._settings_defaults)
+    assert (cfg.provisioned_min, cfg.provisioned_max, cfg.proxy_max_connections) == (2, 10, 100)
+
+
+def _results(**overrides: object) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "machine": {"cpus": 2},
+        "cases": {
+            "hotRead": {"serviceTime": {"latencyMs": {"p50": 0.25}}},
+            "dbRead": {"serviceTime": {"latencyMs": {"p50": 0.9}}, "pgbench": {"tps": 16000.0}},
+            "flashSale": {"serviceTime": {"latencyMs": {"p50": 2.0}}, "pgServiceTime": {"latencyMs": {"p50": 1.1}},
+                          "sustained": {"pgbench": {"tps": 1200.0}}, "sale": {"pgbench": {"tps": 3000.0}}},
+            "coldStart": {"wallMs": {"median": 240.0}},
+        },
+    }
+    doc.update(overrides)
+    return doc
+
+
+def test_service_times_come_from_a_results_document() -> None:
+    times, notes = service_times_from_results(_results(), "r.json")
+    assert notes == ()
+    assert times == ServiceTimes(hot_read_ms=0.25, db_read_ms=0.9, reserve_ms=2.0, reserve_txn_ms=1.1,
+                                 hot_row_tps=1200.0, db_read_tps_per_vcpu=8000.0, sale_tps_per_vcpu=1500.0,
+                                 cold_start_ms=240.0, source="r.json")
+
+
+def test_missing_or_unusable_results_fall_back_to_defaults_with_a_note() -> None:
+    doc = _results(machine={})  # no core count: the per-vCPU rates cannot be computed
+    doc["cases"]["coldStart"] = {"wallMs": {"median": 0}}  # type: ignore[index]
+    del doc["cases"]["hotRead"]  # type: ignore[attr-defined]
+    times, notes = service_times_from_results(doc, "r.json")
+    assert times.hot_read_ms == DEFAULT_SERVICE_TIMES.hot_read_ms
+    assert times.cold_start_ms == DEFAULT_SERVICE_TIMES.cold_start_ms
+    assert times.db_read_tps_per_vcpu == DEFAULT_SERVICE_TIMES.db_read_tps_per_vcpu
+    assert times.db_read_ms == 0.9
+    assert len(notes) == 4 and all("r.json" in n for n in notes)
+
+
+def test_capacity_task_prints_the_model_from_a_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(_results()))
+    perf.capacity(Context(), users=50_000, results=str(path))
+    out = capsys.readouterr().out
+    assert "50,000 users" in out and f"service times from {path}" in out
+    assert "CloudFront absorbs" in out and "concurrency needed" in out and "one SKU's row" in out
+    assert "What to configure" in out
+
+
+def test_capacity_task_refuses_a_bad_ratio_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(Exit) as err:
+        perf.capacity(Context(), edge_hit_ratio="1.5")
+    assert err.value.code == 2
+    assert "edge hit ratio = 1.5" in capsys.readouterr().err
+
+
+def test_capacity_report_renders_every_section() -> None:
+    w = Workload()
+    text = capacity_report(w, STACK, TIMES, model(w, STACK, TIMES, AWS), AWS, ("note one",))
+    for heading in ("Load (Little's law", "Lambda (one request", "Database (RDS Proxy", "DynamoDB (on demand",
+                    "What to configure", "Notes on inputs"):
+        assert heading in text
+
+
+@pytest.mark.parametrize("host", ["http://10.0.0.5:3000", "https://example.com", "http://192.168.1.2"])
+def test_loadtest_refuses_a_remote_host_without_allow_remote(host: str) -> None:
+    with pytest.raises(Exit) as err:
+        perf.loadtest(Context(), host=host)
+    assert err.value.code == 2 and "--allow-remote" in str(err.value.message)
+
+
+def test_loadtest_checks_its_arguments_before_running() -> None:
+    with pytest.raises(Exit, match="expected http"):
+        perf.loadtest(Context(), host="127.0.0.1:3000")
+    with pytest.raises(Exit, match="between 1 s and 1 h"):
+        perf.loadtest(Context(), host="http://127.0.0.1:3000", run_time="2h")
+
+
+def test_bench_report_shows_ratios_and_verdicts() -> None:
+    run = {"rps": 100.0, "latencyMs": {"p50": 1.0, "p95": 2.0, "p99": 3.0}, "cpuPercent": {"server": 50}}
+    doc = {
+        "startedAt": "t", "machine": {"cpus": 2},
+        "cases": {"hotRead": {"levels": [{"connections": 50, "api": run, "bare": {**run, "rps": 400.0},
+                                          "ratio": 0.25}]}},
+        "goals": [{"id": "hotReadRatio", "text": "hot read >= 40 %"}],
+        "verdicts": [{"id": "hotReadRatio", "met": False, "detail": "50: 25 %"}],
+    }
+    text = bench_report(doc)
+    assert "| hot product read, 50 connections | 100 rps | 1.0 / 2.0 / 3.0 ms |" in text
+    assert "| 25% |" in text and "| hot read >= 40 % | 50: 25 % | MISSED |" in text
+    assert "API hot read 5000 us" in text  # 50 % of a core / 100 rps
