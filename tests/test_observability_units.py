@@ -20,7 +20,7 @@ from shared.settings.observability import METRICS_CONTRACT_PATH, NAMESPACE, Sett
 
 CONTRACT = load_contract()
 TARGETS = Targets(
-    function_name="fn", function_resource="fn:live", concurrency_limit=10, metrics_service="svc",
+    function_name="fn", function_resource="fn:live", metrics_service="svc",
     alb_arn_suffix="app/alb/1", target_groups={"live": "targetgroup/l/1", "canary": "targetgroup/c/2"},
     api_name="api", api_stage="v1", distribution_id="E1", cluster_id="cl", writer_instance_id="w",
     max_acu=16, proxy_name="px", proxy_max_connections=100, tables={"sessions": "s", "cache": "c"})
@@ -82,7 +82,9 @@ def test_specs_take_thresholds_from_upstream_values_and_settings() -> None:
     assert specs["proxy-db-connections"].threshold == Threshold(0.8, 100)
     assert specs["proxy-db-connections"].threshold.resolve(100) == 80
     assert specs["aurora-writer-acu"].threshold.resolve(16) == pytest.approx(14.4)
-    assert specs["lambda-concurrency"].threshold.resolve(10) == 8
+    assert specs["lambda-concurrency"].threshold.resolve() == 800  # 80 % of the account's 1,000
+    assert specs["lambda-concurrency"].metric.name == "ClaimedAccountConcurrency"
+    assert specs["lambda-concurrency"].metric.dimensions == {}
     assert specs["alb-latency-p99"].threshold.resolve() == 0.2
     assert specs["alb-live-no-healthy"].customer_facing and not specs["alb-canary-no-healthy"].customer_facing
     ddb = specs["ddb-cache-system-errors"]

@@ -54,6 +54,16 @@ class ReadersStandIn:
         return list(self.removed)
 
 
+class AccountStandIn:
+    """The account's API Gateway settings: a CloudWatch role is set unless a test removes it."""
+
+    def __init__(self) -> None:
+        self.role: str | None = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
+
+    def api_gateway_logging_role(self) -> str | None:
+        return self.role
+
+
 class World:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.backend = InMemoryBackend()
@@ -61,8 +71,9 @@ class World:
         self.edge = EdgeStandIn()
         self.readers = ReadersStandIn(self.backend)
         ticks = itertools.count(0, 2)
+        self.account = AccountStandIn()
         self.orch = Orchestrator(self.backend, say=self.lines.append, remove_readers=self.readers,
-                                 edge=self.edge, env=env or {}, has_program=lambda layer: True,
+                                 edge=self.edge, account=self.account, env=env or {}, has_program=lambda layer: True,
                                  clock=lambda: float(next(ticks)))
 
     def deploy_all(self) -> None:
@@ -342,3 +353,17 @@ def test_outputs_keep_secret_flags(world: World) -> None:
 
 def test_operation_failed_is_not_a_refusal() -> None:
     assert not issubclass(OperationFailed, CatalogError)
+
+
+def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> None:
+    """AWS refuses a stage with access logs while the account has no API Gateway CloudWatch role."""
+    world.deploy_all()
+    world.orch.ensure_secrets(S)
+    world.account.role = None
+    app = get_layer("app")
+    with pytest.raises(CatalogError) as err:
+        world.orch.up(app, S)
+    assert "no CloudWatch Logs role" in str(err.value)
+    assert "--config app:manageApiGatewayAccount=true" in str(err.value)
+    # Letting the stack manage the account setting lifts the refusal.
+    world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})

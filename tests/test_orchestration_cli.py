@@ -121,6 +121,11 @@ def test_the_invoke_entry_point_itself() -> None:
 
 
 # --- whole flows against the in-memory backend -----------------------------------------------------------------
+class AccountWithRole:
+    def api_gateway_logging_role(self) -> str | None:
+        return "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
+
+
 class Edge:
     def before_up(self, suffix: str) -> None:
         pass
@@ -135,7 +140,7 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
 
     backend = InMemoryBackend()
     orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={},
-                                has_program=lambda layer: True)
+                                has_program=lambda layer: True, account=AccountWithRole())
     opened: Callable[..., Orchestrator] = lambda *a, **k: orchestrator  # noqa: E731
     monkeypatch.setattr(deploy, "_session", opened)
     return backend
@@ -195,7 +200,8 @@ def test_cleanup_edge_passes_the_wait_and_reports_pending(monkeypatch: pytest.Mo
             waits.append(wait_minutes)
             return EdgeCleanupResult(("catalog-edge-auth-qa: still replicated",), ("catalog-edge-auth-qa",))
 
-    orchestrator = Orchestrator(InMemoryBackend(), edge=Replicated(), env={}, remove_readers=lambda c, m: [])
+    orchestrator = Orchestrator(InMemoryBackend(), edge=Replicated(), env={}, remove_readers=lambda c, m: [],
+                                account=AccountWithRole())
     monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)
     assert run_invoke("cleanup-edge", "--suffix", "qa", "--wait-minutes", "90") == 0  # pending is no error
     assert waits == [90.0]

@@ -60,7 +60,7 @@ topic = AlarmTopic("alarm-topic", AlarmTopicArgs(
 specs = build_specs(Targets(
     function_name=app["functionName"],
     function_resource=pulumi.Output.concat(app["functionName"], ":", app["aliasName"]),
-    concurrency_limit=app["provisionedConcurrencyMax"], metrics_service=app["metricsService"],
+    metrics_service=app["metricsService"],
     alb_arn_suffix=app["albArnSuffix"], target_groups=target_groups, api_name=app["apiName"],
     api_stage=app["apiStageName"], distribution_id=edge["distributionId"], cluster_id=data["clusterId"],
     writer_instance_id=data["writerInstanceId"], max_acu=data["maxAcu"], proxy_name=data["proxyName"],

@@ -26,7 +26,6 @@ class Targets:
 
     function_name: Any
     function_resource: Any  # "<function>:<alias>": the Resource dimension of alias-level Lambda metrics
-    concurrency_limit: Any  # app export provisionedConcurrencyMax
     metrics_service: Any
     alb_arn_suffix: Any
     target_groups: Mapping[str, Any]  # live/canary -> target group ARN suffix
@@ -146,11 +145,13 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
     b.add("lambda-throttles", "Invocations of the live alias are throttled (Throttles > 0): requests get 429/502. "
           "Raise reserved/provisioned concurrency or the account limit.", 0, GT, NOT_BREACHING, customer=True,
           metric=Metric("AWS/Lambda", "Throttles", fn_alias))
-    b.add("lambda-concurrency", f"Concurrent executions reached {s.concurrency_percent}% of the configured limit "
-          "(provisioned concurrency auto scaling maximum). Expect spill-over and throttling next: raise the "
-          "maximum (catalog-app config) or find the slow dependency.",
-          Threshold(s.concurrency_percent / 100, t.concurrency_limit), GTE, NOT_BREACHING,
-          metric=Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": t.function_name}, "Maximum"))
+    # The function has no reserved concurrency: past provisioned concurrency it runs on the account's on-demand
+    # pool, which is the only limit that throttles it. Claimed account concurrency measures that pool's use.
+    b.add("lambda-concurrency", f"The account's claimed Lambda concurrency reached {s.concurrency_percent}% of its "
+          f"quota ({s.account_concurrency_limit}): on-demand invocations of the API will be throttled next. Check "
+          "which function holds it, raise the quota (Service Quotas: Lambda concurrent executions) before a sale.",
+          Threshold(s.concurrency_percent / 100 * s.account_concurrency_limit), GTE, NOT_BREACHING,
+          metric=Metric("AWS/Lambda", "ClaimedAccountConcurrency", {}, "Maximum"))
     b.add("lambda-pc-spillover", "Requests spilled over provisioned concurrency to on-demand environments (cold "
           "starts, latency). Auto scaling lags the burst or sits at its maximum: raise the minimum before a sale.",
           0, GT, NOT_BREACHING, metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn_alias))

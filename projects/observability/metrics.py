@@ -47,6 +47,8 @@ AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
         "Throttles": (_FN, _FN_ALIAS),
         "Duration": (_FN, _FN_ALIAS),
         "ConcurrentExecutions": (_FN, _FN_ALIAS),
+        # account level (no dimension): unreserved concurrency in use + reserved + provisioned; view with Maximum
+        "ClaimedAccountConcurrency": (dims(),),
         "ProvisionedConcurrentExecutions": (_FN_ALIAS,),
         "ProvisionedConcurrencyInvocations": (_FN_ALIAS,),
         "ProvisionedConcurrencySpilloverInvocations": (_FN_ALIAS,),

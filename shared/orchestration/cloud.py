@@ -2,6 +2,7 @@
 
 - `ReaderRemover(cluster_id, managed_ids) -> removed ids`: before the data stack is destroyed
   (`rds_readers.remove_autoscaled_readers`).
+- `AccountChecks`: account-level settings a layer needs but does not own (API Gateway's CloudWatch role).
 - `EdgeCleaner`: the retained Lambda@Edge functions (`shared.edge_teardown`): `before_up` clears leftovers
   before the edge layer is deployed again, `after_destroy` deletes them once their replicas are gone.
 
@@ -31,6 +32,16 @@ class EdgeCleaner(Protocol):
 
     def after_destroy(self, suffix: str, wait_minutes: float = 0.0) -> EdgeCleanupResult:
         """One attempt (or retries for `wait_minutes`); pending replicas are reported, not raised."""
+
+
+class AccountChecks(Protocol):
+    def api_gateway_logging_role(self) -> str | None:
+        """The CloudWatch Logs role API Gateway uses in this account and region, or None when none is set."""
+
+
+class AwsAccountChecks:
+    def api_gateway_logging_role(self) -> str | None:
+        return _client("apigateway").get_account().get("cloudwatchRoleArn") or None
 
 
 def _client(service: str, region: str = REGION) -> Any:

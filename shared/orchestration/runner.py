@@ -15,7 +15,15 @@ from typing import Any
 
 from shared.errors import CatalogError
 from shared.layers import Layer, forward_order, get_layer, reverse_order
-from shared.orchestration.cloud import AwsEdgeCleaner, EdgeCleaner, EdgeCleanupResult, ReaderRemover, aws_reader_remover
+from shared.orchestration.cloud import (
+    AccountChecks,
+    AwsAccountChecks,
+    AwsEdgeCleaner,
+    EdgeCleaner,
+    EdgeCleanupResult,
+    ReaderRemover,
+    aws_reader_remover,
+)
 from shared.orchestration.guards import (
     STACK_SECRETS,
     check_against_stack,
@@ -46,6 +54,7 @@ class Orchestrator:
         say: Callable[[str], None] = print,
         remove_readers: ReaderRemover | None = None,
         edge: EdgeCleaner | None = None,
+        account: AccountChecks | None = None,
         env: Mapping[str, str] | None = None,
         has_program: Callable[[Layer], bool] = lambda layer: layer.exists,
         clock: Callable[[], float] = time.monotonic,
@@ -54,6 +63,7 @@ class Orchestrator:
         self.say = say
         self.remove_readers = remove_readers or aws_reader_remover(say)
         self.edge = edge or AwsEdgeCleaner(say)
+        self.account = account or AwsAccountChecks()
         self.env = os.environ if env is None else env
         self.has_program = has_program
         self.clock = clock
@@ -80,7 +90,20 @@ class Orchestrator:
         config = self.backend.get_config(layer, suffix) if count is not None else {}
         check_against_stack(layer, pairs, config)
         check_secrets_present(layer, suffix, config, pairs, self.env)
+        if layer.name == "app":
+            self._check_api_gateway_logging(config, pairs)
         return count
+
+    def _check_api_gateway_logging(self, config: Mapping[str, str], pairs: Mapping[str, str]) -> None:
+        """Stage access logs need the account's API Gateway CloudWatch role; AWS refuses the stage without it."""
+        key = "manageApiGatewayAccount"
+        managed = pairs.get(key, config.get(f"catalog-app:{key}", "false"))
+        if str(managed).lower() == "true" or self.account.api_gateway_logging_role():
+            return
+        raise CatalogError(
+            "API Gateway in us-east-1 has no CloudWatch Logs role, so the app layer's stage (access logs) would fail",
+            "let this stack manage that account-wide setting once: --config app:manageApiGatewayAccount=true "
+            "(one stack per account and region), or set the role in the API Gateway console's settings")
 
     def up(self, layer: Layer, suffix: str, overrides: Overrides | None = None, *,
            preview: bool = False) -> StepResult:

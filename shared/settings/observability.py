@@ -55,8 +55,11 @@ class Settings:
     proxy_client_connections: int = setting("proxyClientConnectionsThreshold", 500, "alarm when client "
                                             "connections to the proxy exceed this (the API opens about 4 per "
                                             "execution environment)")
-    concurrency_percent: int = setting("concurrencyAlarmPercent", 80, "alarm when the function's concurrent "
-                                       "executions reach this % of its limit (app export provisionedConcurrencyMax)")
+    concurrency_percent: int = setting("concurrencyAlarmPercent", 80, "alarm when the account's claimed Lambda "
+                                       "concurrency reaches this % of accountConcurrencyLimit")
+    account_concurrency_limit: int = setting("accountConcurrencyLimit", 1000, "the account's Lambda concurrent "
+                                             "executions quota in us-east-1 (AWS default 1,000; raise it before a "
+                                             "sale)")
     provisioned_utilization_percent: int = setting("provisionedUtilizationPercent", 90, "alarm when provisioned "
                                                    "concurrency utilization of the live alias exceeds this %")
     writer_cpu_percent: int = setting("writerCpuPercent", 80, "alarm when the Aurora writer's CPU exceeds this %")
@@ -87,6 +90,8 @@ class Settings:
                            ("writerCpuPercent", self.writer_cpu_percent),
                            ("acuAlarmPercent", self.acu_percent)):
             require(1 <= value <= 100, NAMESPACE, key, f"{value} is not a percentage", "1-100")
+        require(self.account_concurrency_limit >= 10, NAMESPACE, "accountConcurrencyLimit",
+                f"{self.account_concurrency_limit} is below 10", "the account's quota (default 1000)")
         require(self.proxy_client_connections >= 1, NAMESPACE, "proxyClientConnectionsThreshold",
                 f"{self.proxy_client_connections} is below 1", "a positive number of connections")
         require(1 <= self.evaluation_periods <= MAX_EVALUATION_SECONDS // PERIOD_SECONDS, NAMESPACE,
