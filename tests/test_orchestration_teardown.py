@@ -128,3 +128,20 @@ def test_edge_adapter_deletes_retained_functions(monkeypatch: pytest.MonkeyPatch
         assert eu_logs.describe_log_groups()["logGroups"] == []  # the replica's log group, swept too
         again = cleaner.after_destroy("qa")
         assert again.pending == () and all("already gone" in line for line in again.lines)
+
+
+def test_reader_scaling_is_stopped_before_readers_are_removed(rds: Any) -> None:
+    """Auto scaling could add a reader between the clean-up and the cluster's deletion: it is deregistered first."""
+    scaling = boto3.client("application-autoscaling", region_name="us-east-1")
+    target = {"ServiceNamespace": "rds", "ResourceId": f"cluster:{CLUSTER}",
+              "ScalableDimension": "rds:cluster:ReadReplicaCount"}
+    scaling.register_scalable_target(**target, MinCapacity=2, MaxCapacity=5)
+    said: list[str] = []
+    removed = remove_autoscaled_readers(rds, CLUSTER, MANAGED, autoscaling=scaling, say=said.append,
+                                        sleep=no_sleep)
+    assert removed == sorted(SCALED)
+    assert scaling.describe_scalable_targets(ServiceNamespace="rds")["ScalableTargets"] == []
+    assert any("auto scaling of cluster" in line for line in said)
+    # A second run (target already gone) is a no-op, not an error.
+    assert remove_autoscaled_readers(rds, CLUSTER, MANAGED, autoscaling=scaling, say=said.append,
+                                     sleep=no_sleep) == []

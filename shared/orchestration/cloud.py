@@ -57,7 +57,8 @@ def aws_reader_remover(say: Callable[[str], None] = print) -> ReaderRemover:
     def remove(cluster_id: str, managed_ids: Sequence[str]) -> list[str]:
         from shared.orchestration.rds_readers import remove_autoscaled_readers
 
-        return remove_autoscaled_readers(_client("rds"), cluster_id, managed_ids, say=say)
+        return remove_autoscaled_readers(_client("rds"), cluster_id, managed_ids,
+                                         autoscaling=_client("application-autoscaling"), say=say)
 
     return remove
 

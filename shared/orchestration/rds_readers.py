@@ -3,7 +3,8 @@
 Application Auto Scaling creates reader instances (`application-autoscaling-<id>`) that are not in Pulumi's
 state; while they exist the cluster cannot be deleted, so `pulumi destroy` of the data layer would fail. The data
 stack exports `clusterId` and `managedInstanceIds` (the instances in state): every other instance of the cluster
-is deleted here and waited for. Running it again after a partial run finishes the job (idempotent).
+is deleted here and waited for. Reader auto scaling is deregistered first, so it cannot add a reader between
+this clean-up and the cluster's deletion. Running it again after a partial run finishes the job (idempotent).
 """
 
 from __future__ import annotations
@@ -70,11 +71,28 @@ def _delete(rds: Any, instance_id: str, say: Callable[[str], None]) -> None:
         raise
 
 
+def stop_reader_scaling(autoscaling: Any, cluster_id: str, say: Callable[[str], None] = print) -> bool:
+    """Deregister the cluster's reader auto scaling target; False when there was none (already gone)."""
+    try:
+        autoscaling.deregister_scalable_target(ServiceNamespace="rds", ResourceId=f"cluster:{cluster_id}",
+                                               ScalableDimension="rds:cluster:ReadReplicaCount")
+    except ClientError as exc:
+        # AWS documents ObjectNotFoundException; some endpoints (and moto) answer a ValidationException saying
+        # no scalable target was found. Either way there is nothing to stop.
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        if _code(exc) == "ObjectNotFoundException" or "No scalable target" in message:
+            return False
+        raise
+    say(f"  reader auto scaling of cluster {cluster_id} stopped, so it adds no reader during the teardown")
+    return True
+
+
 def remove_autoscaled_readers(
     rds: Any,
     cluster_id: str,
     managed_ids: Iterable[str],
     *,
+    autoscaling: Any = None,
     say: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
     poll_seconds: float = 20.0,
@@ -89,6 +107,8 @@ def remove_autoscaled_readers(
     if not managed:
         raise CatalogError(f"the data stack exports no managedInstanceIds for cluster {cluster_id}",
                            "refusing to guess which instances Pulumi manages: the data program must export it")
+    if autoscaling is not None:
+        stop_reader_scaling(autoscaling, cluster_id, say)
     removed: list[str] = []
     deadline = clock() + timeout_seconds
     while True:
