@@ -1,5 +1,6 @@
 // Where a cached product read spends its CPU, in-process (no HTTP): the API's router with its real cache,
-// then with the EMF metrics line, the Powertools log line, and both (the API as deployed). Each variant runs
+// then with the EMF metrics line, the Powertools log line, and both (the API as deployed: src/observability.mjs
+// RequestLog, the log line and the EMF line in one stdout write). Each variant runs
 // several rounds, alternating, and keeps its fastest round: other work on the machine only slows rounds down.
 // Prints one JSON line: microseconds per request for each variant.
 import { openSync, writeSync } from 'node:fs';
@@ -19,12 +20,13 @@ const silent = { info() {}, warn() {}, error() {} };
 function appWith({ log, emf }) {
   // Powertools writes through console to stdout; the child's stdout is /dev/null, as in the server runs.
   const logger = log ? createLogger({ serviceName: 'catalog-api-bench', logLevel: 'INFO' }) : silent;
+  // With both (the API as deployed), the default writer: the log line and the EMF line share one stdout write.
   const metrics = emf
-    ? new Metrics({ service: 'catalog-api-bench', write: (line) => writeSync(devnull, line) })
+    ? new Metrics({ service: 'catalog-api-bench', write: log ? undefined : (line) => writeSync(devnull, line) })
     : { begin: () => ({ add() {}, publish() {} }) };
   const local = new LocalCache({ ttlMs: 3_600_000, maxEntries: 1000 });
-  local.set(`product:v1:${SKU}`, product);
-  const cache = new ProductCache({ local, dynamo: { enabled: false, get: async () => undefined }, logger });
+  local.set(`product:v1:${SKU}`, product, JSON.stringify(product)); // as ProductCache stores it
+  const cache = new ProductCache({ local, dynamo: { enabled: false, get: async () => undefined, getEntry: async () => undefined }, logger });
   return createApp({ logger, metrics, cache, store: {}, config: {}, db: {}, doc: {}, sessions: {} });
 }
 

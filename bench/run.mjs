@@ -49,7 +49,9 @@ const duration = int('duration', 1, 60);
 const warmup = int('warmup', 0, 10);
 const products = int('products', 100, 1_000_000);
 const dbConnections = int('db-connections', 1, 90);
-const dbPool = values['db-pool'] ? int('db-pool', 1, 90) : dbConnections;
+// The API's reader pool for the database read: 10 connections, not one per HTTP connection. On 2 cores, 50 backends
+// only queue for the same CPUs (measured: pool 10 served 8-20 % more requests/s than pool 50, pgbench unchanged).
+const dbPool = values['db-pool'] ? int('db-pool', 1, 90) : Math.min(10, dbConnections);
 const writePool = int('write-pool', 1, 90);
 const cases = values.cases.split(',').map((c) => c.trim()).filter(Boolean);
 const unknown = cases.find((c) => !ALL_CASES.includes(c));

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HttpError } from './errors.mjs';
-import { EVENTS, F } from './observability.mjs';
+import { F, RequestLog } from './observability.mjs';
 import { productRoutes } from './routes/products.mjs';
 import { reservationRoutes } from './routes/reservations.mjs';
 import { sessionRoutes } from './routes/sessions.mjs';
@@ -35,34 +35,31 @@ function errorBody(c, code, message, extra = {}) {
  */
 export function createApp(deps) {
   const { logger, metrics } = deps;
+  const requestLog = deps.requestLog ?? new RequestLog({ logger, metrics });
   const app = new Hono();
 
   app.use('*', async (c, next) => {
     const started = performance.now();
-    c.set('requestId', requestIdOf(c));
+    const requestId = requestIdOf(c);
+    c.set('requestId', requestId);
     // Set before the handler builds its response: a header added to a finished response makes Hono re-create
     // it around a stream body (an undici Response and a web stream per request in the bench/ profile), which the
     // local server must then pump chunk by chunk. Every response (routes, notFound, onError, 413) is built by
     // c.json and keeps it.
-    c.header('x-request-id', c.get('requestId'));
-    c.set('metrics', metrics.begin());
+    c.header('x-request-id', requestId);
+    const m = metrics.begin();
+    c.set('metrics', m);
     c.set('route', 'UNMATCHED');
     await next();
     const status = c.res.status;
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     const route = c.get('route');
-    const m = c.get('metrics');
     m.add('RequestCount', 1);
     m.add('Latency', durationMs);
     m.add('ServerErrors', status >= 500 ? 1 : 0);
     m.add('ClientErrors', status >= 400 && status < 500 ? 1 : 0);
-    m.publish(route);
-    const fields = {
-      [F.event]: EVENTS.request, [F.requestId]: c.get('requestId'), [F.route]: route,
-      [F.status]: status, [F.durationMs]: durationMs, method: c.req.method, path: c.req.path,
-    };
-    if (status >= 500) logger.error('request completed', fields);
-    else logger.info('request completed', fields);
+    // One log line and one EMF line (src/metrics-contract.json), written together: see RequestLog.
+    requestLog.write(m, { requestId, route, status, durationMs, method: c.req.method, path: c.req.path });
   });
 
   const tooLarge = (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413);

@@ -14,6 +14,11 @@ export class LocalCache {
   }
 
   get(key) {
+    return this.getEntry(key)?.value;
+  }
+
+  /** { value, body } (body: the value's JSON, when the setter gave it) or undefined. */
+  getEntry(key) {
     if (this.ttlMs <= 0) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
@@ -23,13 +28,13 @@ export class LocalCache {
     }
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.value;
+    return entry;
   }
 
-  set(key, value) {
+  set(key, value, body) {
     if (this.ttlMs <= 0) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    this.entries.set(key, { value, body, expires: Date.now() + this.ttlMs });
     while (this.entries.size > this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value);
     }
@@ -54,25 +59,30 @@ export class DynamoCache {
   }
 
   async get(key) {
+    return (await this.getEntry(key))?.value;
+  }
+
+  /** { value, body }: body is the stored JSON text, value its parse. */
+  async getEntry(key) {
     if (!this.enabled) return undefined;
     try {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { cacheKey: key } }));
       // DynamoDB's TTL deletes lazily (up to days later): check expiry ourselves.
       if (!Item || Item.expiresAtMs <= Date.now()) return undefined;
-      return JSON.parse(Item.value);
+      return { value: JSON.parse(Item.value), body: Item.value };
     } catch (err) {
       this.logger.warn('cache read failed', { event: 'cache.error', error: err });
       return undefined;
     }
   }
 
-  async put(key, tag, value) {
+  async put(key, tag, value, body = JSON.stringify(value)) {
     if (!this.enabled) return;
     const expiresAtMs = Date.now() + this.ttlSeconds * 1000;
     try {
       await this.doc.send(new PutCommand({
         TableName: this.table,
-        Item: { cacheKey: key, tag, value: JSON.stringify(value), expiresAtMs, expiresAt: Math.ceil(expiresAtMs / 1000) },
+        Item: { cacheKey: key, tag, value: body, expiresAtMs, expiresAt: Math.ceil(expiresAtMs / 1000) },
       }));
     } catch (err) {
       this.logger.warn('cache write failed', { event: 'cache.error', error: err });
@@ -111,7 +121,8 @@ export class DynamoCache {
   }
 }
 
-/** Read-through across both tiers; reports where the value came from. */
+/** Read-through across both tiers; reports where the value came from, and the value's JSON (body): serialized once
+ *  when it is loaded, then served as is from either tier (the API answers with exactly that JSON). */
 export class ProductCache {
   constructor({ local, dynamo, logger }) {
     Object.assign(this, { local, dynamo, logger });
@@ -119,8 +130,8 @@ export class ProductCache {
   }
 
   async read(key, tag, load) {
-    const hot = this.local.get(key);
-    if (hot !== undefined) return { value: hot, source: 'local' };
+    const hot = this.local.getEntry(key);
+    if (hot !== undefined) return { value: hot.value, body: hot.body, source: 'local' };
     if (!(this.local.ttlMs > 0)) return this.readThrough(key, tag, load);
     // Concurrent misses of one key share one lookup: when a hot entry expires under load, the local server
     // would otherwise send every request in flight to DynamoDB and the database at once (bench/: p99 of a
@@ -136,18 +147,18 @@ export class ProductCache {
   }
 
   async readThrough(key, tag, load) {
-    const shared = await this.dynamo.get(key);
+    const shared = await this.dynamo.getEntry(key);
     if (shared !== undefined) {
-      this.local.set(key, shared);
-      return { value: shared, source: 'dynamodb' };
+      this.local.set(key, shared.value, shared.body);
+      return { value: shared.value, body: shared.body, source: 'dynamodb' };
     }
     const value = await load();
     // Unknown SKUs are not cached: a later restock/seed must be visible at once.
-    if (value !== undefined && value !== null) {
-      await this.dynamo.put(key, tag, value);
-      this.local.set(key, value);
-    }
-    return { value, source: 'database' };
+    if (value === undefined || value === null) return { value, source: 'database' };
+    const body = JSON.stringify(value);
+    await this.dynamo.put(key, tag, value, body);
+    this.local.set(key, value, body);
+    return { value, body, source: 'database' };
   }
 
   /** After a write: drop the entries here and in DynamoDB. Other execution

@@ -1,6 +1,11 @@
 // Every SQL statement of the API, all parameterized. Reads take the reader
 // pool, writes the writer pool.
 const PRODUCT_COLUMNS = `p.sku, p.name, p.description, p.category, p.price_cents, p.currency, p.updated_at`;
+const LIST_PRODUCTS = `SELECT ${PRODUCT_COLUMNS} FROM products p
+  WHERE ($1::text IS NULL OR p.category = $1) AND ($2::text IS NULL OR p.sku > $2)
+  ORDER BY p.sku LIMIT $3`;
+const RESERVE = 'SELECT * FROM reserve_stock($1, $2, $3, $4)';
+const GET_PRODUCT = `SELECT ${PRODUCT_COLUMNS}, i.available FROM products p JOIN inventory i USING (sku) WHERE p.sku = $1`;
 
 function toProduct(row) {
   return {
@@ -26,30 +31,29 @@ function toReservation(row) {
   };
 }
 
+/** A read's query: with `name`, pg prepares the statement once per connection and then only binds and executes it
+ *  (no parse and plan on the server per request). */
+function statement(named, name, text, values) {
+  return named ? { name, text, values } : { text, values };
+}
+
 export class CatalogStore {
-  constructor({ reader, writer }) {
+  constructor({ reader, writer, preparedStatements = false }) {
     this.reader = reader;
     this.writer = writer;
+    this.named = preparedStatements;
   }
 
   /** Keyset page: WHERE sku > last ORDER BY sku, one row more to know if there is a next page. */
   async listProducts({ category, limit, afterSku }) {
-    const { rows } = await this.reader.query(
-      `SELECT ${PRODUCT_COLUMNS} FROM products p
-        WHERE ($1::text IS NULL OR p.category = $1) AND ($2::text IS NULL OR p.sku > $2)
-        ORDER BY p.sku LIMIT $3`,
-      [category ?? null, afterSku ?? null, limit + 1],
-    );
+    const { rows } = await this.reader.query(statement(this.named, 'catalog_list_products', LIST_PRODUCTS, [category ?? null, afterSku ?? null, limit + 1]));
     const items = rows.slice(0, limit).map(toProduct);
     return { items, lastSku: rows.length > limit ? items[items.length - 1].sku : undefined };
   }
 
   /** Product with its stock at read time (cached: may lag by the cache TTL). */
   async getProduct(sku) {
-    const { rows } = await this.reader.query(
-      `SELECT ${PRODUCT_COLUMNS}, i.available FROM products p JOIN inventory i USING (sku) WHERE p.sku = $1`,
-      [sku],
-    );
+    const { rows } = await this.reader.query(statement(this.named, 'catalog_get_product', GET_PRODUCT, [sku]));
     if (!rows.length) return undefined;
     return { ...toProduct(rows[0]), available: rows[0].available };
   }
@@ -80,7 +84,7 @@ export class CatalogStore {
 
   /** One statement on the writer; see migrations/002 for the guarantees. */
   async reserve({ sku, quantity, idempotencyKey, ttlSeconds }) {
-    const { rows } = await this.writer.query('SELECT * FROM reserve_stock($1, $2, $3, $4)', [sku, quantity, idempotencyKey, ttlSeconds]);
+    const { rows } = await this.writer.query(statement(this.named, 'catalog_reserve', RESERVE, [sku, quantity, idempotencyKey, ttlSeconds]));
     const row = rows[0];
     if (row.outcome === 'created' || row.outcome === 'existing') {
       return { outcome: row.outcome, reservation: toReservation(row), available: row.available };

@@ -82,6 +82,10 @@ export function loadDbConfig(env = process.env) {
     caBundle,
     region,
     poolMax: integer(env, 'DB_POOL_MAX', inLambda ? 2 : 10, 1, 200),
+    // Named prepared statements for the product read: server-side session state, which RDS Proxy may answer by
+    // pinning the client connection to one database connection; so off by default in Lambda (behind the proxy),
+    // on for the local server (bench/: no parse and plan per request).
+    preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
   });
 }
 

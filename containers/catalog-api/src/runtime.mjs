@@ -5,7 +5,7 @@ import { DynamoCache, LocalCache, ProductCache } from './cache.mjs';
 import { CatalogStore } from './catalog-store.mjs';
 import { createDatabase } from './db.mjs';
 import { createDynamo } from './dynamo.mjs';
-import { Metrics, createLogger } from './observability.mjs';
+import { Metrics, RequestLog, createLogger } from './observability.mjs';
 import { SessionStore } from './sessions.mjs';
 
 /** options.metricsWrite: where EMF lines go (default stdout, which CloudWatch Logs ingests). */
@@ -14,14 +14,15 @@ export function createRuntime(config, options = {}) {
   const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, write: options.metricsWrite });
   const db = createDatabase(config.db);
   const doc = createDynamo(config);
-  const store = new CatalogStore(db);
+  const store = new CatalogStore({ ...db, preparedStatements: config.db.preparedStatements });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
     dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger }),
     logger,
   });
   const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });
-  const deps = { config, logger, metrics, db, doc, store, cache, sessions };
+  const requestLog = new RequestLog({ logger, metrics });
+  const deps = { config, logger, metrics, requestLog, db, doc, store, cache, sessions };
   const app = createApp(deps);
   return {
     ...deps,

@@ -3,23 +3,27 @@ import { notFound } from '../errors.mjs';
 import * as v from '../validation.mjs';
 import { route, noteCache } from './route.mjs';
 
+// What c.json(value) sends, for a body already serialized by the cache (same bytes, same header).
+const JSON_HEADERS = Object.freeze({ 'Content-Type': 'application/json' });
+const send = (c, { value, body }) => (body === undefined ? c.json(value) : c.body(body, undefined, JSON_HEADERS));
+
 export function productRoutes(app, { store, cache }) {
   route(app, 'GET', '/api/products', async (c) => {
     const q = v.listQuery(c.req.query());
-    const { value, source } = await cache.read(cacheKeys.list(q), cacheKeys.listTag, async () => {
+    const result = await cache.read(cacheKeys.list(q), cacheKeys.listTag, async () => {
       const page = await store.listProducts(q);
       return { items: page.items, nextCursor: page.lastSku ? v.encodeCursor(page.lastSku) : null };
     });
-    noteCache(c, source);
-    return c.json(value);
+    noteCache(c, result.source);
+    return send(c, result);
   });
 
   route(app, 'GET', '/api/products/:sku', async (c) => {
     const sku = v.sku(c.req.param('sku'));
-    const { value, source } = await cache.read(cacheKeys.product(sku), cacheKeys.productTag(sku), () => store.getProduct(sku));
-    noteCache(c, source);
-    if (!value) throw notFound(`product ${sku}`);
-    return c.json(value);
+    const result = await cache.read(cacheKeys.product(sku), cacheKeys.productTag(sku), () => store.getProduct(sku));
+    noteCache(c, result.source);
+    if (!result.value) throw notFound(`product ${sku}`);
+    return send(c, result);
   });
 
   // Fresh stock: never cached, here or by intermediaries.
