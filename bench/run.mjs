@@ -60,6 +60,16 @@ if (unknown) {
   process.exit(2);
 }
 const cpuProfDir = values['cpu-prof-dir'] || undefined;
+// The API's statement mode, and pgbench's matching -M, so the baseline handles statements like the API does:
+// DB_PREPARED_STATEMENTS (the API's setting, default true for the local server) is passed on to the API, and
+// pgbench runs -M prepared (named statements) or -M extended (unnamed, parsed each time) to match.
+const preparedRaw = process.env.DB_PREPARED_STATEMENTS;
+if (preparedRaw !== undefined && !/^(true|1|yes|false|0|no)$/i.test(preparedRaw)) {
+  process.stderr.write(`DB_PREPARED_STATEMENTS must be true or false, got ${preparedRaw}\n`);
+  process.exit(2);
+}
+const preparedStatements = preparedRaw === undefined || /^(true|1|yes)$/i.test(preparedRaw);
+const pgbenchMode = preparedStatements ? 'prepared' : 'extended';
 const say = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const started = new Date();
@@ -72,7 +82,7 @@ const results = {
     // Other work on the machine skews every number: the load average is kept with the results.
     loadAvgAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
   },
-  settings: { duration, warmup, products, dbConnections, dbPool, writePool, cases, chart: values.chart },
+  settings: { duration, warmup, products, dbConnections, dbPool, writePool, cases, chart: values.chart, preparedStatements, pgbenchMode },
   goals: GOALS,
   cases: {},
 };
@@ -89,18 +99,19 @@ process.once('SIGTERM', stopOnSignal);
 if (os.loadavg()[0] > 1) say(`warning: load average ${os.loadavg()[0].toFixed(1)} before the run: other work shares the CPUs`);
 try {
   infra = await startInfra({ products, say });
-  const env = infra.env;
+  // Passed on only when set: unset, the API keeps its own default (true for the local server, false in Lambda).
+  const env = preparedRaw === undefined ? infra.env : { ...infra.env, DB_PREPARED_STATEMENTS: preparedRaw };
   const { rows } = await infra.db.writer.query('SELECT version() AS v');
   results.machine.postgres = rows[0].v.split(' on ')[0];
   if (cases.includes('hot')) {
     results.cases.hotRead = await hotRead({ env, levels: [50, 200], duration, warmup, say, cpuProfDir });
   }
   if (cases.includes('db')) {
-    results.cases.dbRead = await dbRead({ env, products, connections: dbConnections, pool: dbPool, duration, warmup, say, cpuProfDir });
+    results.cases.dbRead = await dbRead({ env, pgbenchMode, products, connections: dbConnections, pool: dbPool, duration, warmup, say, cpuProfDir });
   }
   if (cases.includes('flash')) {
     results.cases.flashSale = await flashSale({
-      env, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
+      env, pgbenchMode, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
       requests: int('sale-requests', 1, 200_000), pool: writePool, duration, warmup, say, cpuProfDir,
       overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' },
     });

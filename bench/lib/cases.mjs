@@ -73,7 +73,7 @@ function micro() {
 
 /** Product read from PostgreSQL, both cache tiers off, vs pgbench running the same SELECT. The API is
  *  stopped before pgbench runs: its idle pool must not count against max_connections. */
-export async function dbRead({ env, products, connections, pool, duration, warmup, say, cpuProfDir }) {
+export async function dbRead({ env, pgbenchMode, products, connections, pool, duration, warmup, say, cpuProfDir }) {
   const overrides = { LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '0', DB_POOL_MAX: String(pool) };
   const requests = [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/products/${skuOf(1 + Math.floor(Math.random() * products))}` }) }];
   const measured = await withServer(() => startApi(env, overrides, { cpuProfDir }), async (api) => {
@@ -86,8 +86,8 @@ export async function dbRead({ env, products, connections, pool, duration, warmu
     return { apiCacheHeader: probe.headers.get('x-cache'), api: apiResult, serviceTime };
   });
   const script = `\\set n random(1, ${products})\n${PRODUCT_SELECT.replace('$1', `'SKU-' || lpad(:n::text, 6, '0')`)};\n`;
-  const pg = await pgbench({ db: env.DB_NAME, script, clients: connections, seconds: duration });
-  const pgServiceTime = await pgbench({ db: env.DB_NAME, script, clients: 1, seconds: Math.min(duration, 3) });
+  const pg = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script, clients: connections, seconds: duration });
+  const pgServiceTime = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script, clients: 1, seconds: Math.min(duration, 3) });
   say(`db read @${connections}: api ${measured.api.rps} rps (x-cache ${measured.apiCacheHeader}), pgbench ${pg.tps} tps`);
   return { connections, apiPool: pool, overrides, ...measured, pgbench: pg, pgServiceTime, ratio: ratio(measured.api.rps, pg.tps) };
 }
@@ -111,7 +111,7 @@ async function setStock(db, sku, available) {
 }
 
 /** Flash sale: 1,000 clients on one SKU with stock 500, and a sustained contended run, each vs pgbench. */
-export async function flashSale({ env, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir }) {
+export async function flashSale({ env, pgbenchMode, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir }) {
   const overrides = { DB_POOL_MAX: String(pool), ...extra };
   await setStock(db, SKUS.apiSale, stock);
   await setStock(db, SKUS.pgbenchSale, stock);
@@ -140,14 +140,14 @@ export async function flashSale({ env, db, clients, stock, requests, pool, durat
   const saleProof = await stockProof(db, SKUS.apiSale);
   say(`flash sale: api ${api.sale.rps} rps p99 ${api.sale.latencyMs.p99} ms status ${JSON.stringify(api.sale.status)}; proof ${JSON.stringify(saleProof)}`);
   // pgbench after the API has stopped (its pool closed), same statements, as many sessions as the API's pool.
-  const pgSale = await pgbench({ db: env.DB_NAME, script: reserveSql(SKUS.pgbenchSale, 'pgsale'), clients: pool, transactionsPerClient: Math.ceil(requests / pool) });
+  const pgSale = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script: reserveSql(SKUS.pgbenchSale, 'pgsale'), clients: pool, transactionsPerClient: Math.ceil(requests / pool) });
   const pgSaleProof = await stockProof(db, SKUS.pgbenchSale);
-  const pgSustained = await pgbench({ db: env.DB_NAME, script: reserveSql(SKUS.pgbenchSustained, 'pgsus'), clients: pool, seconds: duration });
+  const pgSustained = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script: reserveSql(SKUS.pgbenchSustained, 'pgsus'), clients: pool, seconds: duration });
   const bareUpdate = await pgbench({
-    db: env.DB_NAME, clients: pool, seconds: Math.min(duration, 4),
+    db: env.DB_NAME, mode: pgbenchMode, clients: pool, seconds: Math.min(duration, 4),
     script: `UPDATE inventory SET available = available - 1, updated_at = now() WHERE sku = '${SKUS.bareUpdate}' AND available >= 1;\n`,
   });
-  const pgServiceTime = await pgbench({ db: env.DB_NAME, script: reserveSql(SKUS.serviceTime, 'pgst'), clients: 1, seconds: Math.min(duration, 3) });
+  const pgServiceTime = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script: reserveSql(SKUS.serviceTime, 'pgst'), clients: 1, seconds: Math.min(duration, 3) });
   say(`flash sale pgbench ${pgSale.tps} tps; sustained: api ${api.sustained.rps} rps p99 ${api.sustained.latencyMs.p99} ms, pgbench reserve_stock ${pgSustained.tps} tps, bare UPDATE ${bareUpdate.tps} tps`);
   return {
     clients, stock, requests, apiPool: pool, overrides,

@@ -1,6 +1,9 @@
-// pgbench with a custom script (-f), no vacuum of its own tables (-n), the
-// extended query protocol (-M extended: parse/bind/execute of an unnamed
-// statement, which is what node-pg sends for a parameterized query).
+// pgbench with a custom script (-f), no vacuum of its own tables (-n) and the
+// statement mode the API uses in the same run (`mode`, pgbench -M):
+// 'prepared' = named statements parsed once per connection, what the API sends
+// with DB_PREPARED_STATEMENTS=true (the local server's default); 'extended' =
+// parse/bind/execute of an unnamed statement each time, what node-pg sends for
+// a parameterized query without a name (DB_PREPARED_STATEMENTS=false).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,16 +34,19 @@ export async function pgbenchVersion() {
 }
 
 /**
- * script: pgbench script text. clients/threads; seconds (-T) or transactionsPerClient (-t).
- * Returns { tps, latencyAvgMs, transactions, failed }.
+ * script: pgbench script text. clients/threads; seconds (-T) or transactionsPerClient (-t);
+ * mode: 'prepared' or 'extended' (-M). Returns { tps, latencyAvgMs, transactions, failed, mode }.
  */
-export async function pgbench({ db, script, clients, threads = 2, seconds, transactionsPerClient, host = '127.0.0.1', port = 5432, user = 'postgres' }) {
+export const PGBENCH_MODES = ['prepared', 'extended'];
+
+export async function pgbench({ db, script, clients, mode, threads = 2, seconds, transactionsPerClient, host = '127.0.0.1', port = 5432, user = 'postgres' }) {
+  if (!PGBENCH_MODES.includes(mode)) throw new Error(`pgbench mode must be one of ${PGBENCH_MODES.join(', ')}, got ${mode}`);
   const dir = mkdtempSync(join(tmpdir(), 'catalog-pgbench-'));
   try {
     const file = join(dir, 'script.sql');
     writeFileSync(file, script);
     // -l: one line per transaction (its latency in µs is the 3rd field), for percentiles.
-    const args = ['-l', '-h', host, '-p', String(port), '-U', user, '-n', '-M', 'extended', '-f', file,
+    const args = ['-l', '-h', host, '-p', String(port), '-U', user, '-n', '-M', mode, '-f', file,
       '-c', String(clients), '-j', String(Math.min(threads, clients))];
     if (seconds) args.push('-T', String(seconds));
     else args.push('-t', String(transactionsPerClient));
@@ -61,6 +67,7 @@ export async function pgbench({ db, script, clients, threads = 2, seconds, trans
       return m ? Number(m[1]) : null;
     };
     return {
+      mode,
       clients,
       threads: Math.min(threads, clients),
       seconds: seconds ?? null,

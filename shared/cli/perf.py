@@ -157,18 +157,22 @@ def load_service_times(results: str = "") -> tuple[ServiceTimes, tuple[str, ...]
 def capacity(c: Context, users: int = 50_000, think_time: float = 5.0, edge_hit_ratio: str = "",
              cacheable_urls: int = 1_000, stock: int = 500, results: str = "") -> None:
     """Capacity model for the flash sale (Little's law) from measured service times and the stacks' settings."""
-    from shared.perf_report import capacity_report
-
     try:
         ratio = float(edge_hit_ratio) if edge_hit_ratio.strip() else None
     except ValueError:
         raise CatalogError(f"--edge-hit-ratio {edge_hit_ratio!r} is not a number", "e.g. 0.9") from None
+    print(capacity_text(Workload(users=users, think_time_s=think_time, cacheable_urls=cacheable_urls, stock=stock,
+                                 edge_hit_ratio=ratio), results))
+
+
+def capacity_text(workload: Workload, results: str = "") -> str:
+    """The capacity model's report for `workload`, from a bench results file and the stacks' settings."""
+    from shared.perf_report import capacity_report
+
     times, notes = load_service_times(results)
     stack = stack_config(_settings_defaults)
-    workload = Workload(users=users, think_time_s=think_time, cacheable_urls=cacheable_urls, stock=stock,
-                        edge_hit_ratio=ratio)
     aws = AwsAssumptions()
-    print(capacity_report(workload, stack, times, model(workload, stack, times, aws), aws, (*notes, *stack.notes)))
+    return capacity_report(workload, stack, times, model(workload, stack, times, aws), aws, (*notes, *stack.notes))
 
 
 def _loopback(host_url: str) -> bool:
