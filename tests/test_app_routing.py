@@ -53,7 +53,7 @@ def test_alb_and_target_group_names_fit_32_characters_with_the_longest_suffix(ap
     logical = [r.name for r in app.resources]
     assert len(logical) == len(set(logical))  # by_name() and the order checks rely on unique logical names
     # Registration order of independent resources is not fixed: compare target group names as a set.
-    names = [app.one(LB).get("name")] + sorted(r.get("name") for r in app.of_type(TG))
+    names = [app.one(LB).get("name"), *sorted(r.get("name") for r in app.of_type(TG))]
     assert names == [f"catalog-api-{SUFFIX}", f"catalog-canary-{SUFFIX}", f"catalog-live-{SUFFIX}"]
     check_name(names[0], Service.ALB)
     for name in names:
