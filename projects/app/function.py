@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.app.policies import assume_role_policy, function_policy
+from shared.autoscaling import target_tracking
 
 LIVE = "live"
 CANARY = "canary"
@@ -115,35 +116,11 @@ class ApiFunction(pulumi.ComponentResource):
         )
         # Registering the alias as a scalable target sets its provisioned concurrency within [min, max]
         # (RegisterScalableTarget); no ProvisionedConcurrencyConfig resource competes with the scaling.
-        self.scaling_target = aws.appautoscaling.Target(
-            "api-pc-target",
-            service_namespace="lambda",
-            scalable_dimension=PC_DIMENSION,
+        scaling = target_tracking(
+            "api-pc-target", "api-pc-tracking", namespace="lambda", dimension=PC_DIMENSION,
             resource_id=pulumi.Output.concat("function:", self.function.name, ":", self.live.name),
-            min_capacity=args.pc_min,
-            max_capacity=args.pc_max,
-            opts=child,
-        )
-        self.scaling_policy = aws.appautoscaling.Policy(
-            "api-pc-tracking",
-            name=args.scaling_policy_name,
-            policy_type="TargetTrackingScaling",
-            service_namespace=self.scaling_target.service_namespace,
-            scalable_dimension=self.scaling_target.scalable_dimension,
-            resource_id=self.scaling_target.resource_id,
-            target_tracking_scaling_policy_configuration=(
-                aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    target_value=args.pc_target,
-                    predefined_metric_specification=(
-                        aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                            predefined_metric_type=PC_METRIC,
-                        )
-                    ),
-                    disable_scale_in=False,  # the mission's scale-in for cost
-                    scale_out_cooldown=30,
-                    scale_in_cooldown=180,
-                )
-            ),
-            opts=child,
-        )
+            min_capacity=args.pc_min, max_capacity=args.pc_max, physical_policy_name=args.scaling_policy_name,
+            metric=PC_METRIC, target_value=args.pc_target, scale_out_cooldown=30, scale_in_cooldown=180,
+            parent=self)
+        self.scaling_target, self.scaling_policy = scaling.target, scaling.policy
         self.register_outputs({"functionName": self.function.name, "aliasArn": self.live.arn})

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
+from shared.autoscaling import target_tracking
 from shared.naming import Service
 
 NAMESPACE = "rds"
@@ -35,34 +35,12 @@ class ReaderScaling(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("catalog:data:ReaderScaling", resource_name, None, opts)
         self.resource_id = pulumi.Output.from_input(args.cluster_id).apply(lambda cid: f"cluster:{cid}")
-        # No role_arn: Application Auto Scaling uses its service-linked role for RDS clusters.
         # Registered after the readers exist: auto scaling acts only when every replica is available.
-        self.target = aws.appautoscaling.Target(
-            "readers",
-            service_namespace=NAMESPACE,
-            scalable_dimension=DIMENSION,
-            resource_id=self.resource_id,
-            min_capacity=MIN_READERS,
-            max_capacity=args.max_readers,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.readers)),
-        )
-        tracking = aws.appautoscaling
-        self.policy = aws.appautoscaling.Policy(
-            "reader-cpu",
-            name=args.name("reader-cpu", Service.GENERIC),
-            policy_type="TargetTrackingScaling",
-            service_namespace=self.target.service_namespace,
-            scalable_dimension=self.target.scalable_dimension,
-            resource_id=self.target.resource_id,
-            target_tracking_scaling_policy_configuration=tracking.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.cpu_target,
-                predefined_metric_specification=tracking
-                .PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type=METRIC),
-                disable_scale_in=False,  # scale in for cost when the spike is over
-                scale_out_cooldown=args.scale_out_cooldown,
-                scale_in_cooldown=args.scale_in_cooldown,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        scaling = target_tracking(
+            "readers", "reader-cpu", namespace=NAMESPACE, dimension=DIMENSION, resource_id=self.resource_id,
+            min_capacity=MIN_READERS, max_capacity=args.max_readers,
+            physical_policy_name=args.name("reader-cpu", Service.GENERIC), metric=METRIC,
+            target_value=args.cpu_target, scale_out_cooldown=args.scale_out_cooldown,
+            scale_in_cooldown=args.scale_in_cooldown, parent=self, depends_on=args.readers)
+        self.target, self.policy = scaling.target, scaling.policy
         self.register_outputs({"resourceId": self.resource_id})
