@@ -83,6 +83,8 @@ def test_image_build_is_arm64_single_manifest_and_reruns_on_source_changes(app: 
     assert build.get("triggers") == [env["SOURCE_HASH"]]
     assert re.fullmatch(r"[0-9a-f]{64}", env["SOURCE_HASH"])
     assert env["IMAGE_TAG"] == f"src-{env['SOURCE_HASH'][:16]}"
+    # The build context is relative to projects/app (the program's working directory): no checkout path in state.
+    assert env["CONTEXT_DIR"] == "../../containers/catalog-api"
     repo = app.one("aws:ecr/repository:Repository")
     assert repo.get("forceDelete") is True and repo.get("imageScanningConfiguration", "scanOnPush") is True
     rules = json.loads(app.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").get("policy"))["rules"]

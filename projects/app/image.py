@@ -7,6 +7,7 @@ re-runs the migrations, and a moved tag can never change what runs.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -21,6 +22,7 @@ from shared.errors import CatalogError, ConfigError
 from shared.layers import REPO_ROOT
 
 SOURCE_DIR = REPO_ROOT / "containers" / "catalog-api"
+PROJECT_DIR = Path(__file__).resolve().parent  # the app project: the working directory of `pulumi up`
 # Not part of the image (.dockerignore keeps them out too): changing them must not rebuild.
 EXCLUDED_DIRS = frozenset({"node_modules", "test", ".git"})
 ALWAYS_HASHED = frozenset({"Dockerfile", ".dockerignore"})
@@ -162,7 +164,9 @@ class ApiImage(pulumi.ComponentResource):
                 environment={
                     "REPOSITORY_URL": self.repository.repository_url,
                     "IMAGE_TAG": f"src-{sources[:16]}",
-                    "CONTEXT_DIR": str(args.source_dir),
+                    # Relative to projects/app, where Pulumi runs the program and the command: the state then
+                    # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
+                    "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
                     "ECR_REGION": REGION,
                     "SOURCE_HASH": sources,
                 },
