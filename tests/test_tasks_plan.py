@@ -54,7 +54,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, args
 
 def test_readme_tables_are_generated_from_the_code() -> None:
     """The README's config and contract tables come from the settings and contracts (`invoke docs`)."""
-    from shared.docs import render_readme
+    from shared.tooling.docs import render_readme
 
     readme = (REPO / "README.md").read_text()
     assert render_readme(readme) == readme, "README.md tables are stale: run `invoke docs`"

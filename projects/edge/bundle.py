@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pulumi
 
-from shared.settings.edge import Settings, normalize_pem
+from projects.edge.settings import Settings, normalize_pem
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.edge.bundle import EdgePackage, checked_archive, package_hash
-from shared import REGION
+from shared.runtime import REGION
 
 RUNTIME = aws.lambda_.Runtime.NODE_JS22D_X  # nodejs20.x is deprecated (Apr 2026); edge supports Node.js 22
 ARCHITECTURE = "x86_64"  # arm64 is not supported at the edge

@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
 
-// ../../shared/contracts/dynamodb-tables.json relative to the package root.
-export const TABLES_CONTRACT = new URL('../../../shared/contracts/dynamodb-tables.json', import.meta.url);
+// ../../projects/data/dynamodb-tables.json relative to the package root.
+export const TABLES_CONTRACT = new URL('../../../projects/data/dynamodb-tables.json', import.meta.url);
 const REPO_VENV_PYTHON = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
 
 export function motoPython() {
