@@ -96,11 +96,12 @@ export function parseConfig(raw, options = {}) {
   if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS) {
     return { ok: false, error: `clockSkewSeconds must be an integer 0-${MAX_CLOCK_SKEW_SECONDS}` };
   }
-  // Exactly one key source: with both, which one wins would be a silent policy choice.
-  if ((publicKeyPem === undefined) === (jwksUrl === undefined)) {
-    return { ok: false, error: 'exactly one of publicKeyPem or jwksUrl is required' };
-  }
-  const source = publicKeyPem !== undefined ? staticKey(publicKeyPem) : remoteKeySet(jwksUrl, options);
+  // Exactly one key source: with both, which one wins would be a silent policy choice. A null
+  // counts as absent (a generator may write the unused one as null).
+  const hasPem = publicKeyPem !== undefined && publicKeyPem !== null;
+  const hasJwks = jwksUrl !== undefined && jwksUrl !== null;
+  if (hasPem === hasJwks) return { ok: false, error: 'exactly one of publicKeyPem or jwksUrl is required' };
+  const source = hasPem ? staticKey(publicKeyPem) : remoteKeySet(jwksUrl, options);
   if (source.error) return { ok: false, error: source.error };
   // roleClaim is validated for parity with the API's config but not used here: the edge no
   // longer sends identity headers (the API reads the role from the token it verifies itself).

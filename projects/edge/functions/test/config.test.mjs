@@ -31,6 +31,10 @@ test('jwksUrl instead of a static key: https only, RS256 and ES256 allowed, the 
   assert.match(parseConfig({ ...rest, jwksUrl: 'http://127.0.0.1:1/jwks' }).error, /https/);
   assert.equal(parseConfig({ ...rest, jwksUrl: 'http://127.0.0.1:1/jwks' }, { allowInsecureLoopback: true }).ok, true);
   assert.match(parseConfig({ ...rest, jwksUrl: 'http://auth.example/jwks' }, { allowInsecureLoopback: true }).error, /https/);
+  // The unused source may be written as null by a generator.
+  assert.equal(parseConfig({ ...rest, publicKeyPem: null, jwksUrl: 'https://auth.example/jwks' }).ok, true);
+  assert.equal(parseConfig({ ...rawConfig(rsa), jwksUrl: null }).ok, true);
+  assert.match(parseConfig({ ...rest, publicKeyPem: null, jwksUrl: null }).error, /exactly one/);
 });
 
 test('invalid configs are refused with a reason', () => {

@@ -56,6 +56,13 @@ describe('jwksUrl', async () => {
     assert.equal(server.hits - before, 1, 'one fetch for four verifications');
   });
 
+  test('a token without kid verifies: the key is chosen by the alg\'s key type', async () => {
+    const handler = jwksHandler(server.url);
+    assert.equal((await handler(viewerEvent({ authorization: bearer(signJwt(claims())) }))).method, 'POST');
+    const ecToken = signJwt(claims(), { alg: 'ES256', key: ec.privateKey });
+    assert.equal((await handler(viewerEvent({ authorization: bearer(ecToken) }))).method, 'POST');
+  });
+
   describe('the static-key deny rules hold', () => {
     const handler = jwksHandler(server.url);
     const now = nowSeconds();
