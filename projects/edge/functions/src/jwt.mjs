@@ -105,7 +105,7 @@ export async function verifyJwt(token, config, nowSeconds) {
     // jose judges iat only together with maxTokenAge; a token issued in the future (beyond the
     // skew) is refused here, the same rule the API applies.
     if (payload.iat !== undefined && payload.iat > nowSeconds + config.clockSkewSeconds) return fail('not_yet_valid');
-    // sub is logged and may reach the API in logs: printable ASCII only, bounded.
+    // sub names the writer: printable ASCII only, bounded (the same rule the API applies).
     if (typeof payload.sub !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(payload.sub)) return fail('invalid_claims');
     return { ok: true, claims: payload };
   } catch (err) {

@@ -88,7 +88,8 @@ export function createViewerRequestHandler(configResult, { now = () => Date.now(
 
       const result = await verifyJwt(token, configResult.config, now());
       if (!result.ok) return deny(result.reason);
-      // Forwarded unchanged: the Authorization header reaches the API, which verifies it again.
+      // Forwarded unchanged: Authorization reaches the API (the /api/* cache policy carries it),
+      // which verifies the token again.
       return request;
     } catch {
       // A malformed event or a bug: refuse rather than forward an unchecked request.
