@@ -21,7 +21,7 @@ import pulumi_aws as aws
 from projects.edge.bundle import EdgePackage, checked_archive, package_hash
 from shared.runtime import REGION
 
-RUNTIME = aws.lambda_.Runtime.NODE_JS22D_X  # nodejs20.x is deprecated (Apr 2026); edge supports Node.js 22
+RUNTIME = aws.lambda_.Runtime.NODE_JS24D_X  # newest Node.js Lambda@Edge supports (functions/README.md, Runtime)
 ARCHITECTURE = "x86_64"  # arm64 is not supported at the edge
 VIEWER_MAX_MEMORY_MB, VIEWER_MAX_TIMEOUT_S = 128, 5
 MEMORY_MB = 128
