@@ -79,3 +79,15 @@ def test_layer_programs_only_wire_components() -> None:
                   if isinstance(node, ast.Call) and ast.unparse(node.func).startswith("aws.")
                   and not ast.unparse(node.func).startswith("aws.get_")]
         assert direct == [], f"projects/{layer}/__main__.py declares {direct}"
+
+
+def test_the_repository_stands_alone() -> None:
+    # No file points at documents outside the repository (the AWS rules live in docs/aws-rules.md).
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    outside = "../" + "shared"  # spelled in two parts so this file does not match itself
+    offenders = [name for name in tracked.stdout.splitlines()
+                 if (REPO_ROOT / name).is_file() and not name.endswith((".png", ".zip", ".json"))
+                 and outside in (REPO_ROOT / name).read_text(errors="ignore")]
+    assert offenders == []

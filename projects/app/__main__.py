@@ -41,7 +41,7 @@ if settings.image_uri is not None:
     image_account = IMAGE_URI.match(settings.image_uri)["account"]  # validate() proved it matches
     if image_account != account_id:
         raise ConfigError(f"{NAMESPACE}:imageUri is in account {image_account}, this stack deploys to {account_id}",
-                          "use an image in this account's ECR in us-east-1 (AWS_RULES: same account and region)")
+                          "use an image in this account's ECR in us-east-1 (Lambda pulls from its own account)")
 
 
 def metrics_namespace() -> str:

@@ -14,7 +14,7 @@ NAMESPACE = "catalog-app"
 MISSION_MEMORY_MB = 3072
 # API Gateway ends an integration after 29 s: the function must give up first.
 API_GATEWAY_INTEGRATION_LIMIT_S = 29
-# Account defaults of API Gateway per region (AWS_RULES.md): stage and usage plan limits sit within them.
+# Account defaults of API Gateway per region (docs/aws-rules.md): stage and usage plan limits sit within them.
 ACCOUNT_RATE_LIMIT = 10_000
 ACCOUNT_BURST_LIMIT = 5_000
 MISSION_MAX_PROVISIONED = 10

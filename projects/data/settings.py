@@ -21,7 +21,7 @@ ENGINE_VERSIONS = ("16.6", "16.8", "16.9", "16.10", "17.4", "17.5", "17.6")
 DEFAULT_ENGINE_VERSION = "16.8"
 
 # Aurora Serverless v2 derives max_connections from the memory at the MAX ACU; with min ACU 0/0.5 it is capped at
-# 2,000 (AWS_RULES.md; aurora-serverless-v2.setting-capacity.html#aurora-serverless-v2.max-connections).
+# 2,000 (docs/aws-rules.md; aurora-serverless-v2.setting-capacity.html#aurora-serverless-v2.max-connections).
 # Documented defaults: (max ACU, max_connections). A pinned value above what the memory supports starves it.
 MAX_CONNECTIONS_BY_MAX_ACU = ((1.0, 189), (4.0, 823), (8.0, 1669), (16.0, 3360), (32.0, 5000))
 LOW_MIN_ACU_CAP = 2000

@@ -1,4 +1,4 @@
-"""AWS facts the code relies on, written once (see ../shared/AWS_RULES.md)."""
+"""AWS facts the code relies on, written once (docs/aws-rules.md says where each comes from)."""
 
 from __future__ import annotations
 

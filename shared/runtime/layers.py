@@ -42,8 +42,8 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer("network", "network team", "VPC over three AZs, NAT per AZ, security groups"),
     Layer("data", "database team", "Aurora Serverless v2, RDS Proxy, DynamoDB, log and artifact buckets"),
-    Layer("app", "product (API) team", "API on Lambda (arm64 container), ALB, API Gateway"),
-    Layer("edge", "marketing/CDN team", "CloudFront, static site bucket, Lambda@Edge"),
+    Layer("app", "product API team", "API on Lambda (arm64 container), ALB, API Gateway"),
+    Layer("edge", "marketing CDN team", "CloudFront, static site bucket, Lambda@Edge"),
     Layer("observability", "operations", "dashboard, alarms, SNS notifications"),
 )
 LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)

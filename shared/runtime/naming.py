@@ -1,6 +1,6 @@
 """One function makes every physical name: `<app>-<kind>-<suffix>`.
 
-Each AWS service has its own length limit and character set (../shared/AWS_RULES.md). When the full name would
+Each AWS service has its own length limit and character set (docs/aws-rules.md). When the full name would
 be too long, `<kind>` is shortened in a stable way: it is cut and given a 4-hex-digit hash of the full kind, so
 two long kinds never collide and the same inputs always give the same name. The suffix always survives whole.
 """
@@ -65,7 +65,7 @@ _RDS_TEXT = "starts with a letter; letters, digits, hyphens; no `--`, no hyphen 
 
 
 class Service(Enum):
-    """Services whose names we make, each with its rule (AWS_RULES.md)."""
+    """Services whose names we make, each with its rule (docs/aws-rules.md, "Names")."""
 
     ALB = ServiceRule(32, _HYPHENATED, "1-32 letters, digits, hyphens; no hyphen at either end",
                       forbidden_prefixes=("internal-",))

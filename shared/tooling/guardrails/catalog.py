@@ -158,7 +158,7 @@ POLICIES: tuple[Policy, ...] = (
            "Query-level latency during peaks.", resource_check=db.check_performance_insights,
            types=_types(db.INSTANCE)),
     Policy("s3-expire-current-versions", A,
-           "Lifecycle expires both current and noncurrent versions after 30 days (AWS_RULES).",
+           "Lifecycle expires both current and noncurrent versions after 30 days (the mission).",
            "Static-site buckets may keep current versions on purpose: advisory.",
            stack_check=storage.check_current_version_expiry),
     Policy("s3-tls-only", A, "Each bucket policy denies requests without TLS.", "Encryption in transit.",

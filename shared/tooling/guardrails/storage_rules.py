@@ -103,7 +103,7 @@ def check_bucket_baseline(resources: list[Res], ctx: Context) -> Iterable[Findin
 
 
 def check_current_version_expiry(resources: list[Res], ctx: Context) -> Iterable[Finding]:
-    """Advisory: AWS_RULES asks both current and noncurrent versions to expire after 30 days."""
+    """Advisory: the mission asks both current and noncurrent versions to expire after 30 days."""
     for bucket in (r for r in resources if r.type == BUCKET):
         for config in _configs(resources, LIFECYCLE, bucket):
             rules = [r for r in as_list(config.inputs.get("rules")) if isinstance(r, dict)]
