@@ -16,7 +16,7 @@ let db;
 
 before(async () => {
   infra = await setupInfra({ migrateSchema: false, dynamo: false });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  db = new pg.Client(infra.pgOptions);
   await db.connect();
 });
 
