@@ -68,6 +68,8 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
       tables,
       moto,
       postgres: server,
+      /** Options for ensureDatabase/dropDatabase on that server (another database of a test's own). */
+      admin,
       /** pg.Client options for the test database (the test's own queries). */
       pgOptions: clientOptions(server, dbName),
       migrateSummary: summary,
