@@ -56,7 +56,8 @@ function freePort() {
 
 // The line of the server's output that says why it failed (FATAL/ERROR/initdb: error), else the last one.
 function reason(log) {
-  const lines = log.replace(/\[STDERR\] ?/g, '\n').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = log.replace(/\[STDERR\] ?/g, '\n').split('\n')
+    .map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, '').trim()).filter(Boolean); // drop "date time UTC [pid]"
   return lines.find((l) => /FATAL|PANIC|ERROR|error:|No space|cannot|could not/i.test(l)) ?? lines.at(-1) ?? 'no output';
 }
 
