@@ -12,7 +12,8 @@ from pathlib import Path
 from invoke import Context, Exit
 
 from shared.runtime.layers import REPO_ROOT
-from shared.tooling.cli import documented_task
+from shared.tooling.cli import documented_task, refuse_clearly
+from shared.tooling.node_runtime import NODE_VERSION, bin_dir, ensure_node, installed_version, node_env
 
 SKIP_DIRS = {"node_modules", ".venv", ".git", "build", ".pulumi-state"}
 
@@ -34,13 +35,19 @@ def _run(step: str, cmd: list[str], cwd: Path, env: dict[str, str] | None = None
 
 
 @documented_task(help={"fresh": "use `npm ci` (exact lockfile, what CI does) instead of `npm install`"})
+@refuse_clearly
 def install(c: Context, fresh: bool = True) -> None:
-    """Install the Node dependencies of every package (API, edge functions)."""
+    """Install Node.js 24 (the production major) under .tools/, then the Node dependencies of every package
+    (API, edge functions, bench) with it."""
+    ensure_node()
+    env = node_env()
+    print(f"node: {subprocess.run(['node', '--version'], env=env, capture_output=True, text=True).stdout.strip()}"
+          f" from {bin_dir().relative_to(REPO_ROOT)}", flush=True)
     for package in node_packages():
         cmd = ["npm", "ci" if fresh and (package / "package-lock.json").exists() else "install",
                "--no-audit", "--no-fund"]
         print(f"npm: {package.relative_to(REPO_ROOT)}", flush=True)
-        if subprocess.run(cmd, cwd=package, check=False).returncode != 0:
+        if subprocess.run(cmd, cwd=package, env=env, check=False).returncode != 0:
             raise Exit(f"npm failed in {package.relative_to(REPO_ROOT)}", code=1)
 
 
@@ -54,6 +61,9 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
     results.append(_run("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
                                    *pytest_args.split()], REPO_ROOT, env))
     if not python_only:
+        if installed_version() != NODE_VERSION:
+            raise Exit(f"Node.js {NODE_VERSION} is not installed under .tools/: run `invoke install`", code=2)
+        env = node_env({**os.environ, **env})
         for package in node_packages():
             if "test" not in json.loads((package / "package.json").read_text()).get("scripts", {}):
                 continue
@@ -63,7 +73,9 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
                     results.append((f"npm test {package.name}", False, 0.0))
                     print(f"{package.relative_to(REPO_ROOT)}: dependencies missing, run `invoke install`")
                     continue
-            results.append(_run(f"node tests: {package.relative_to(REPO_ROOT)}", ["npm", "test"], package, env))
+            version = subprocess.run(["node", "--version"], env=env, capture_output=True, text=True).stdout.strip()
+            results.append(_run(f"node tests: {package.relative_to(REPO_ROOT)} on Node {version}", ["npm", "test"],
+                                package, env))
     print("\n=== summary")
     for step, ok, seconds in results:
         print(f"  {'PASS' if ok else 'FAIL'}  {step}  ({seconds:.1f} s)")
@@ -78,5 +90,5 @@ def dev(c: Context, port: int = 3000) -> None:
     script = REPO_ROOT / "containers" / "catalog-api" / "scripts" / "dev.mjs"
     if not script.exists():
         raise Exit("containers/catalog-api/scripts/dev.mjs is missing", code=1)
-    env = {**os.environ, "MOTO_PYTHON": sys.executable, "PORT": str(port)}
+    env = {**node_env(), "MOTO_PYTHON": sys.executable, "PORT": str(port)}
     raise Exit(code=subprocess.run(["node", str(script)], cwd=script.parent.parent, env=env, check=False).returncode)

@@ -8,7 +8,6 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 from shared.tooling.capacity import Workload
 from shared.tooling.cli import documented_task, refuse_clearly
+from shared.tooling.node_runtime import NODE_VERSION, installed_version, node_env
 from shared.tooling.perf_report import RESULTS_DIR, capacity_text
 
 BENCH_DIR = REPO_ROOT / "bench"
@@ -38,14 +38,6 @@ def _require_python(module: str, name: str | None = None) -> None:
         raise _missing(name or module, INSTALL_BENCH)
 
 
-def _postgres_up(host: str = "127.0.0.1", port: int = 5432) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 @documented_task(
     help={
         "duration": "seconds per measured load run (default 6)",
@@ -59,8 +51,8 @@ def _postgres_up(host: str = "127.0.0.1", port: int = 5432) -> bool:
 def bench(c: Context, duration: int = 6, chart: bool = False, cases: str = "", quick: bool = False,
           profile: bool = False, write_dynamo_cache: bool = False) -> None:
     """Benchmark the API on loopback against same-run baselines (bare node:http, pgbench); JSON in bench/results/."""
-    if shutil.which("node") is None:
-        raise _missing("node", "install Node.js 20")
+    if installed_version() != NODE_VERSION:
+        raise _missing(f"Node.js {NODE_VERSION}", "invoke install")
     if not (BENCH_DIR / "node_modules" / "autocannon").exists():
         raise _missing("autocannon", "cd bench && npm ci (or `invoke install`)")
     if not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists():
@@ -70,8 +62,6 @@ def bench(c: Context, duration: int = 6, chart: bool = False, cases: str = "", q
     _require_python("moto", "moto (DynamoDB stand-in)")
     if chart:
         _require_python("matplotlib")
-    if not _postgres_up():
-        raise Exit("PostgreSQL is not answering on 127.0.0.1:5432 (trust auth, user postgres)", code=2)
     args = ["node", str(BENCH_DIR / "run.mjs"), "--duration", str(2 if quick else duration)]
     if quick:
         args += ["--cold-runs", "3", "--sale-requests", "5000", "--sweep-duration", "2"]
@@ -85,7 +75,7 @@ def bench(c: Context, duration: int = 6, chart: bool = False, cases: str = "", q
     if profile:
         profile_dir.mkdir(parents=True, exist_ok=True)
         args += ["--cpu-prof-dir", str(profile_dir)]
-    env = {**os.environ, "MOTO_PYTHON": sys.executable}
+    env = {**node_env(), "MOTO_PYTHON": sys.executable}
     proc = subprocess.run(args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
         raise Exit(f"bench failed (exit {proc.returncode}); see the output above", code=1)
@@ -101,7 +91,8 @@ def bench(c: Context, duration: int = 6, chart: bool = False, cases: str = "", q
     if profile:
         for prof in sorted(profile_dir.glob("*.cpuprofile")):
             print(f"\nCPU profile {prof.relative_to(REPO_ROOT)}:")
-            subprocess.run(["node", str(BENCH_DIR / "profile-summary.mjs"), str(prof), "--top", "15"], check=False)
+            subprocess.run(["node", str(BENCH_DIR / "profile-summary.mjs"), str(prof), "--top", "15"], env=env,
+                           check=False)
 
 
 @documented_task(
