@@ -44,7 +44,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("network", "network team", "VPC over three AZs, NAT per AZ, security groups", ()),
     Layer("data", "database team", "Aurora Serverless v2, RDS Proxy, DynamoDB, log and artifact buckets",
           ("network",)),
-    Layer("app", "product (API) team", "API on Lambda (arm64 container), ALB, API Gateway", ("network", "data")),
+    Layer("app", "product API team", "API on Lambda (arm64 container), ALB, API Gateway", ("network", "data")),
     Layer("edge", "marketing/CDN team", "CloudFront, static site bucket, Lambda@Edge", ("data", "app")),
     Layer("observability", "operations", "dashboard, alarms, SNS notifications",
           ("network", "data", "app", "edge")),

@@ -17,7 +17,7 @@ from shared.naming import LONGEST_SUFFIX_EXAMPLE
 S = LONGEST_SUFFIX_EXAMPLE
 ACCOUNT = "123456789012"
 PRIVATE = ("subnet-priv-a", "subnet-priv-b", "subnet-priv-c")
-TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product (API) team"}
+TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product API team"}
 
 
 def engine(value: Any) -> Any:

@@ -12,6 +12,7 @@ from invoke import Context, Exit, task
 from shared.cli import parse_config_pairs, refuse_clearly
 from shared.config import check_overrides, describe
 from shared.errors import ConfigError
+from shared.guardrails.aws_models import write_coverage
 from shared.layers import LAYERS, REPO_ROOT, forward_order, get_layer
 from shared.naming import validate_suffix
 from shared.plan.planner import Plan, plan_chain
@@ -93,6 +94,7 @@ def synth(c: Context, suffix: str, layer: str = "", config: list[str] | None = N
             print(exports_table(plan))
     out_dir = Path(out) if out else REPO_ROOT / "build" / "plan" / suffix
     files = write_outputs(plans, out_dir)
+    files.append(write_coverage(plans, out_dir))  # which planned inputs are held against AWS's API models
     total = sum(len(p.custom_resources()) for p in plans.values())
     print(f"\nplanned {len(plans)} layer(s), {total} resources in {elapsed:.1f} s; wrote "
           + ", ".join(str(f.relative_to(REPO_ROOT) if f.is_relative_to(REPO_ROOT) else f) for f in files))
