@@ -530,6 +530,11 @@ CASES: dict[str, list[Case]] = {
          None),
         (app(R("aws:ecr/repository:Repository", "r", name=n("api"))), "scanOnPush"),
     ],
+    "aws-api-models": [  # more cases, on the real plan: tests/test_aws_models.py
+        (app(api_function(), api_role(), target_group()), None),
+        (app(api_function(tags={**TAGS, "Owner": "product (API) team"})), "lambda.CreateFunction.Tags (value)"),
+        (app(target_group(healthCheck={"interval": 400})), "elbv2.CreateTargetGroup.HealthCheckIntervalSeconds"),
+    ],
     "tags-baseline": [
         (app(api_function()), None),
         (app(api_function(tags={"Project": "catalog"})), "missing tags"),
