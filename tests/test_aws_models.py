@@ -8,7 +8,9 @@ guardrail through the policy catalog, so removing the policy (or its mapping) fa
 from __future__ import annotations
 
 import copy
+import inspect
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from shared.guardrails.aws_models import (
 from shared.guardrails.model_map import MODEL_MAP
 from shared.layers import LAYERS
 from shared.plan.planner import Plan
+from shared.tags import resource_class
 from tests.conftest import SUFFIX
 
 POLICY = "aws-api-models"
@@ -244,3 +247,33 @@ def test_coverage_names_inputs_and_parameters(chain: dict[str, Plan], resources:
     text = write_coverage(chain, tmp_path).read_text()
     assert "`lambda.CreateFunction.MemorySize` | integer 128..32768" in text
     assert "| `aws:iam/role:Role` | 4 | `tags` | `iam.CreateRole.Tags` |" in text
+
+
+def nested_args(module: Any, annotation: Any) -> type | None:
+    """The `...Args` input class a type hint names (`Optional[Input[TargetGroupHealthCheckArgs]]`), if any."""
+    names = [n for n in re.findall(r"(\w+Args)\b", repr(annotation)) if not n.endswith("InitArgs")]
+    return getattr(module, names[0], None) if names else None
+
+
+def test_every_mapped_input_is_a_pulumi_aws_input() -> None:
+    """Inputs the plan does not set are still checked once set: their names must be the provider's, to the leaf
+    (camelCase engine name -> snake_case Python parameter of the resource, then the nested `...Args` classes)."""
+    wrong = []
+    for type_token, fields in MODEL_MAP.items():
+        cls = resource_class(type_token)
+        assert cls is not None, type_token
+        package = sys.modules[cls.__module__.rsplit(".", 1)[0]]
+        top = inspect.signature(cls._internal_init).parameters
+        for field in fields:
+            parts = [re.sub(r"([A-Z])", r"_\1", p).lower() for p in field.input.replace("[]", "").split(".")]
+            if parts[0] not in top:
+                wrong.append(f"{type_token} {field.input}: {cls.__name__} has no input {parts[0]!r}")
+                continue
+            current = nested_args(package, top[parts[0]].annotation)
+            for part in parts[1:]:
+                prop = vars(current).get(part) if current is not None else None
+                if not isinstance(prop, property):
+                    wrong.append(f"{type_token} {field.input}: no input {part!r} on {current}")
+                    break
+                current = nested_args(package, prop.fget.__annotations__.get("return"))
+    assert wrong == []

@@ -358,8 +358,9 @@ def coverage_markdown(resources: list[Res], suffix: str) -> str:
                       if used and "no constraint" not in rule)
     lines = [f"# AWS API model coverage, plan `{suffix}`", "",
              f"Guardrail `aws-api-models`: {len(rows)} planned resource types, "
-             f"{sum(1 for r in rows if r[2])} mapped; {checked} planned inputs checked against a model, "
-             f"{constrained} of them constrained there. Regex engine: {REGEX_ENGINE}.", "",
+             f"{sum(1 for r in rows if r[2])} mapped; {checked} (type, input) pairs the plan sets are checked "
+             f"against an API parameter, {constrained} of which the model constrains (pattern, length, range or "
+             f"enum). Regex engine: {REGEX_ENGINE}.", "",
              "| resource type | n | input | AWS parameter | model rule |", "|---|---|---|---|---|"]
     for type_token, count, fields, _ in rows:
         if not fields:
