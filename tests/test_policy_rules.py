@@ -17,7 +17,7 @@ from shared.tooling.guardrails.naming_rules import carries_suffix
 S = LONGEST_SUFFIX_EXAMPLE
 ACCOUNT = "123456789012"
 PRIVATE = ("subnet-priv-a", "subnet-priv-b", "subnet-priv-c")
-TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product (API) team"}
+TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product API team"}
 
 
 def engine(value: Any) -> Any:
@@ -529,6 +529,11 @@ CASES: dict[str, list[Case]] = {
         (app(R("aws:ecr/repository:Repository", "r", name=n("api"), imageScanningConfiguration={"scanOnPush": True})),
          None),
         (app(R("aws:ecr/repository:Repository", "r", name=n("api"))), "scanOnPush"),
+    ],
+    "aws-api-models": [  # more cases, on the real plan: tests/test_aws_models.py
+        (app(api_function(), api_role(), target_group()), None),
+        (app(api_function(tags={**TAGS, "Owner": "product (API) team"})), "lambda.CreateFunction.Tags (value)"),
+        (app(target_group(healthCheck={"interval": 400})), "elbv2.CreateTargetGroup.HealthCheckIntervalSeconds"),
     ],
     "tags-baseline": [
         (app(api_function()), None),

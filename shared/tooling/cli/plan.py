@@ -15,6 +15,7 @@ from shared.runtime.settings import check_overrides, describe
 from shared.tooling.cli import documented_task, refuse_clearly
 from shared.tooling.declarations import settings_class, upstream_of
 from shared.tooling.guardrails import run_rules
+from shared.tooling.guardrails.aws_models import write_coverage
 from shared.tooling.orchestration.guards import parse_config_pairs
 from shared.tooling.plan.planner import Plan, plan_chain
 from shared.tooling.plan.report import exports_table, layer_table, write_outputs
@@ -80,6 +81,7 @@ def synth(c: Context, suffix: str, layer: str = "", config: list[str] | None = N
             print(exports_table(plan))
     out_dir = Path(out) if out else REPO_ROOT / "build" / "plan" / suffix
     files = write_outputs(plans, out_dir)
+    files.append(write_coverage(plans, out_dir))  # which planned inputs are held against AWS's API models
     total = sum(len(p.custom_resources()) for p in plans.values())
     print(f"\nplanned {len(plans)} layer(s), {total} resources in {elapsed:.1f} s; wrote "
           + ", ".join(str(f.relative_to(REPO_ROOT) if f.is_relative_to(REPO_ROOT) else f) for f in files))

@@ -3,6 +3,7 @@ policy table all read this list."""
 
 from __future__ import annotations
 
+from shared.tooling.guardrails import aws_models as models
 from shared.tooling.guardrails import compute_rules as compute
 from shared.tooling.guardrails import database_rules as db
 from shared.tooling.guardrails import edge_rules as edge
@@ -144,6 +145,11 @@ POLICIES: tuple[Policy, ...] = (
            "An encrypted alarm topic uses a customer managed key whose policy grants cloudwatch.amazonaws.com "
            "kms:Decrypt and kms:GenerateDataKey*.",
            "With alias/aws/sns alarms deploy cleanly and deliver nothing.", stack_check=edge.check_alarm_topic_key),
+    Policy("aws-api-models", M,
+           "Every mapped input holds to its AWS API parameter's model (botocore): pattern, length, range, enum; "
+           "tag keys without the reserved aws: prefix (shared/guardrails/model_map.py).",
+           "The constraints the services enforce at Create*/Put* time, e.g. IAM and ELBv2 refuse `(` in tag values.",
+           resource_check=models.check_models, types=frozenset(models.MODEL_MAP)),
     # advisory: good practice the mission does not require
     Policy("xray-tracing", A, "X-Ray tracing on the API function and the API Gateway stage.",
            "Traces explain latency regressions.", resource_check=compute.check_tracing,
