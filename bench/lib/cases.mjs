@@ -110,8 +110,9 @@ async function setStock(db, sku, available) {
   await db.writer.query('UPDATE inventory SET available = $2 WHERE sku = $1', [sku, available]);
 }
 
-/** Flash sale: 1,000 clients on one SKU with stock 500, and a sustained contended run, each vs pgbench. */
-export async function flashSale({ env, pgbenchMode, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir }) {
+/** Flash sale, closed loop (each client waits for its answer before the next request, so the rate measured is
+ *  clients / latency): 1,000 clients on one SKU with stock 500, and a sustained contended run, each vs pgbench. */
+export async function flashSale({ env, pgbenchMode, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir, authHeaders = {} }) {
   const overrides = { DB_POOL_MAX: String(pool), ...extra };
   await setStock(db, SKUS.apiSale, stock);
   await setStock(db, SKUS.pgbenchSale, stock);
@@ -125,7 +126,7 @@ export async function flashSale({ env, pgbenchMode, db, clients, stock, requests
     const post = (sku, tag) => ({
       url: `${server.url}/api/products/${sku}/reservations`, serverPid: server.pid,
       requests: [{
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders },
         setupRequest: (req) => ({ ...req, body: JSON.stringify({ quantity: 1, idempotencyKey: `${tag}-${process.pid}-${(n += 1)}` }) }),
       }],
     });
