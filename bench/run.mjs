@@ -43,7 +43,7 @@ const { values } = parseArgs({
     'openloop-rates': { type: 'string', default: '250,500,1000,2000,4000' },
     'openloop-duration': { type: 'string', default: '' },
     'openloop-timeout-ms': { type: 'string', default: '5000' },
-    'openloop-connections': { type: 'string', default: '512' },
+    'openloop-connections': { type: 'string', default: '1024' },
     'openloop-shards': { type: 'string', default: 'default,1' },
     // A step that sells out half-way at this rate (0: none): 409s must start only at stock 0.
     'openloop-sellout-rate': { type: 'string', default: '500' },

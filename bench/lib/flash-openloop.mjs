@@ -33,14 +33,16 @@ function childPids(pattern) {
   return out;
 }
 
-/** CPU seconds of every postgres process (server and backends) by pid; backends of the run start at 0. */
-function postgresCpu() {
+/** CPU seconds of this run's PostgreSQL backends (command line names the database: other work on the machine may
+ *  share the server), by pid; backends opened during a step start at 0. */
+function postgresCpu(dbName) {
   const out = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(` ${dbName} `)) continue;
       const f = stat.split(') ')[1].split(' ');
       out.set(name, (Number(f[11]) + Number(f[12])) / 100);
     } catch { /* gone meanwhile */ }
@@ -53,7 +55,7 @@ function cpuSnapshot(pids) {
     at: performance.now(),
     api: processCpuSeconds(pids.api),
     moto: pids.moto ? processCpuSeconds(pids.moto) : null,
-    postgres: postgresCpu(),
+    postgres: postgresCpu(pids.dbName),
     ticks: machineTicks(),
   };
 }
@@ -195,7 +197,9 @@ async function step({ api, auth, db, pids, sku, shards, rate, durationS, stock, 
   };
   proof.ok = !proof.oversell && !proof.undersell && proof.consistent;
   const { outcome, ...rest } = run;
-  const res = { sku, shards: shards ?? 'default', stock, ...rest, grantedRps: round(granted / durationS), cpuPercent, proof };
+  const res = { sku, shards: shards ?? 'default', stock, restock: rs.body, ...rest, grantedRps: round(granted / durationS),
+    // What the server sold per second, including requests whose client had given up (their answer never counted).
+    takenRps: round(taken / durationS), cpuPercent, proof };
   say(`open loop ${tag} @${rate}/s: answered ${res.achievedRps}/s, p99 ${res.latencyMs.p99} ms, ${JSON.stringify(res.status)} `
     + `timeouts ${res.timeouts} errors ${res.errors}; lag p99 ${res.generator.scheduleLagMs.p99} ms; cpu ${JSON.stringify(cpuPercent)}; proof ${proof.ok ? 'ok' : JSON.stringify(proof)}`);
   return res;
@@ -221,7 +225,7 @@ export async function openLoopSale({
   const out = { runId, durationS, rates, timeoutMs, connections, apiOverrides: {}, variants: [] };
   try {
     const [motoPid] = childPids(/moto/);
-    const pids = { api: api.pid, moto: motoPid ?? null };
+    const pids = { api: api.pid, moto: motoPid ?? null, dbName: env.DB_NAME };
     out.motoFound = Boolean(motoPid);
     const shardInfo = await shardSupport(api, auth);
     out.shards = shardInfo;
@@ -283,14 +287,15 @@ export function openLoopTable(res) {
   const lines = [];
   for (const v of res.variants) {
     lines.push(`open loop, 1 SKU, ${v.label} (capacity at p99 <= 200 ms: ${v.capacityRps}/s)`);
-    lines.push(`${pad('offered/s', 10)} ${pad('answered/s', 10)} ${pad('p50 ms', 8)} ${pad('p95 ms', 8)} ${pad('p99 ms', 8)} ${pad('201', 6)} ${pad('409', 6)} ${pad('429', 5)} ${pad('503', 6)} ${pad('t/o', 6)} ${pad('err', 5)} ${pad('lag p99', 8)} ${pad('moto %', 6)} proof`);
+    lines.push(`${pad('offered/s', 10)} ${pad('answered/s', 10)} ${pad('sold/s', 7)} ${pad('p50 ms', 8)} ${pad('p95 ms', 8)} ${pad('p99 ms', 8)} ${pad('201', 6)} ${pad('409', 6)} ${pad('429', 5)} ${pad('503', 6)} ${pad('t/o', 6)} ${pad('err', 5)} ${pad('lag p99', 8)} ${pad('moto %', 6)} proof`);
     for (const s of [...v.steps, ...(v.sellOut ? [{ ...v.sellOut, sell: true }] : [])]) {
       const st = s.status;
-      lines.push(`${pad(`${s.offeredRps}${s.sell ? '*' : ''}`, 10)} ${pad(s.achievedRps, 10)} ${pad(s.latencyMs.p50, 8)} ${pad(s.latencyMs.p95, 8)} ${pad(s.latencyMs.p99, 8)} `
+      lines.push(`${pad(`${s.offeredRps}${s.sell ? '*' : ''}`, 10)} ${pad(s.achievedRps, 10)} ${pad(s.takenRps, 7)} ${pad(s.latencyMs.p50, 8)} ${pad(s.latencyMs.p95, 8)} ${pad(s.latencyMs.p99, 8)} `
         + `${pad(st['201'] ?? 0, 6)} ${pad(st['409'] ?? 0, 6)} ${pad(st['429'] ?? 0, 5)} ${pad(st['503'] ?? 0, 6)} ${pad(s.timeouts, 6)} ${pad(s.errors, 5)} `
         + `${pad(s.generator.scheduleLagMs.p99, 8)} ${pad(s.cpuPercent.moto, 6)} ${s.proof.ok ? 'ok' : 'FAILED'}`);
     }
   }
-  lines.push(`baseline: pgbench reserve_stock() one SKU -c ${res.pgbench.clients}: ${res.pgbench.tps} tps (p99 ${res.pgbench.latencyMs.p99} ms); * = sell-out step`);
+  lines.push(`baseline: pgbench reserve_stock() one SKU -c ${res.pgbench.clients}: ${res.pgbench.tps} tps (p99 ${res.pgbench.latencyMs.p99} ms)`);
+  lines.push('sold/s = stock taken / step length (incl. requests the client had given up on); lag = generator schedule lag; * = sell-out step');
   return lines.join('\n');
 }

@@ -26,7 +26,7 @@ function summary(values, count = values.length) {
  * is called for the statuses listed in parseStatuses with the parsed body.
  */
 export async function openLoop({
-  url, path, body, headers, method = 'POST', rate, durationS, connections = 512, timeoutMs = 5000,
+  url, path, body, headers, method = 'POST', rate, durationS, connections = 1024, timeoutMs = 5000,
   parseStatuses = [], onAnswer = () => {}, tickMs = 1,
 }) {
   assertLoopback(url);
