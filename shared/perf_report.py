@@ -86,7 +86,8 @@ def open_loop_rows(results: Mapping[str, Any]) -> list[list[str]]:
         steps = [(s, "") for s in v.get("steps", [])] + ([(v["sellOut"], " (sells out)")] if v.get("sellOut") else [])
         for s, note in steps:
             st, cpu = s.get("status", {}), s.get("cpuPercent", {})
-            rows.append([f"{v['label']}{note}", _n(s["offeredRps"]), _n(s["achievedRps"]), _lat(s["latencyMs"]),
+            rows.append([f"{v['label']}{note}", _n(s["offeredRps"]), _n(s["achievedRps"]), _n(s.get("takenRps")),
+                         _lat(s["latencyMs"]),
                          " / ".join(_n(st.get(c, 0)) for c in ("201", "409", "429", "503")) + f" / {s['timeouts']:,}"
                          f" / {s['errors']:,}", _n(_get(s, "generator", "scheduleLagMs", "p99"), ".1f", " ms"),
                          f"{_n(cpu.get('api'))} / {_n(cpu.get('moto'))} / {_n(cpu.get('postgres'))} %",
@@ -142,7 +143,7 @@ def bench_report(results: Mapping[str, Any]) -> str:
                 f"DynamoDB cache tier on): capacity at p99 <= 200 ms: {caps}; baseline pgbench reserve_stock() one "
                 f"SKU -c {pg.get('clients', '?')}: {_n(pg.get('tps'))} tps."
                 + (f" {_get(ol, 'shards', 'note')}." if _get(ol, "shards", "note") else ""), "",
-                markdown_table(["variant", "offered/s", "answered/s", "p50 / p95 / p99", "201 / 409 / 429 / 503 / "
+                markdown_table(["variant", "offered/s", "answered/s", "sold/s", "p50 / p95 / p99", "201 / 409 / 429 / 503 / "
                                 "timeouts / errors", "generator lag p99", "CPU API / moto / postgres", "stock proof"],
                                open_loop_rows(results))]
     cpu = cpu_per_request(results)

@@ -124,9 +124,13 @@ export async function openLoop({
         fire(next, t0 + (next * 1000) / rate);
         next += 1;
       }
-      const queued = pool.stats?.queued ?? 0;
-      if (queued > maxQueued) maxQueued = queued;
-      if (now - lastSweep >= 20) { sweepTimeouts(); lastSweep = now; }
+      if (now - lastSweep >= 20) {
+        sweepTimeouts();
+        lastSweep = now;
+        // Pool.stats sums over every connection: sampled here, not on every tick.
+        const queued = pool.stats?.queued ?? 0;
+        if (queued > maxQueued) maxQueued = queued;
+      }
       // Sleep until the next request is due (at least tickMs): low rates need not wake every millisecond.
       if (next < total) setTimeout(tick, Math.max(tickMs, Math.floor(t0 + (next * 1000) / rate - nowMs())));
       else resolve();
