@@ -143,9 +143,9 @@ def bench_report(results: Mapping[str, Any]) -> str:
                 f"DynamoDB cache tier on): capacity at p99 <= 200 ms: {caps}; baseline pgbench reserve_stock() one "
                 f"SKU -c {pg.get('clients', '?')}: {_n(pg.get('tps'))} tps."
                 + (f" {_get(ol, 'shards', 'note')}." if _get(ol, "shards", "note") else ""), "",
-                markdown_table(["variant", "offered/s", "answered/s", "sold/s", "p50 / p95 / p99", "201 / 409 / 429 / 503 / "
-                                "timeouts / errors", "generator lag p99", "CPU API / moto / postgres", "stock proof"],
-                               open_loop_rows(results))]
+                markdown_table(["variant", "offered/s", "answered/s", "sold/s", "p50 / p95 / p99",
+                                "201 / 409 / 429 / 503 / timeouts / errors", "generator lag p99",
+                                "CPU API / moto / postgres", "stock proof"], open_loop_rows(results))]
     cpu = cpu_per_request(results)
     if cpu:
         out += ["", "CPU per request (server process, from /proc at the highest level): " + ", ".join(
