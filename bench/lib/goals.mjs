@@ -87,7 +87,8 @@ export function openLoopVerdicts(ol) {
   const over = steps.filter((s) => s.proof.oversell).length;
   const under = steps.filter((s) => s.proof.undersell).length;
   out.push(verdict('openLoopStock', over + under, failed.length === 0,
-    failed.length ? `${failed.length} of ${steps.length} steps failed (${over} oversold, ${under} undersold, rest inconsistent): `
+    failed.length ? `${failed.length} of ${steps.length} steps failed (${over} oversold, ${under} undersold, `
+      + `${failed.filter((s) => !s.proof.oversell && !s.proof.undersell).length} answers inconsistent with rows/stock): `
       + failed.map((s) => `${s.shards} shards @${s.offeredRps}/s`).join(', ') : `${steps.length} steps proved`));
   return out;
 }
