@@ -4,6 +4,19 @@
 // once with the API's default shard count and once restocked to one shard.
 // pgbench runs the single-row reservation statement in the same run as the
 // baseline. After every step the stock is proved against the answers.
+//
+// results.cases.openLoop (rendered by the README generator; add fields, do not rename):
+//   { runId, durationS, rates[], timeoutMs, connections, apiOverrides, motoFound,
+//     shards: { supported, note?, probe? },
+//     variants: [{ label, shards: 'default' | k, capacityRps, steps: [Step], sellOut: Step | null }],
+//     pgbench: { tps, clients, latencyMs: { p50, p95, p99, max }, ... } }
+//   Step: { sku, shards, stock, restock, offeredRps, durationS, scheduled, sent, answered, achievedRps, grantedRps,
+//     takenRps, latencyMs: { p50, p95, p99, max }, latencyByClassMs: { granted, soldOut, refused },
+//     status: { '201': n, ... }, timeouts, errors, errorSamples,
+//     generator: { connections, timeoutMs, sendRps, scheduleLagMs, cpuPercent, maxInFlight, maxClientQueue, limited },
+//     cpuPercent: { api, moto, postgres, generator, machine, motoShareOfBusy }, loadAvg1m,
+//     proof: { stockBefore, stockAfter, stockTaken, granted, soldOut, grantedAfterClientGaveUp, reservations,
+//              negativeRows, soldOutWithStock, oversell, undersell, consistent, ok } }
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { openLoop } from './openloop.mjs';
