@@ -6,7 +6,7 @@
 // baseline. After every step the stock is proved against the answers.
 //
 // results.cases.openLoop (rendered by the README generator; add fields, do not rename):
-//   { runId, durationS, rates[], timeoutMs, connections, apiOverrides, motoFound,
+//   { runId, durationS, rates[], timeoutMs, connections, apiOverrides, motoFound, cpuPercent (whole case),
 //     shards: { supported, note?, probe? },
 //     variants: [{ label, shards: 'default' | k, capacityRps, steps: [Step], sellOut: Step | null }],
 //     pgbench: { tps, clients, latencyMs: { p50, p95, p99, max }, ... } }
@@ -247,6 +247,7 @@ export async function openLoopSale({
     const [motoPid] = childPids(/moto/);
     const pids = { api: api.pid, moto: motoPid ?? null, dbName: env.DB_NAME };
     out.motoFound = Boolean(motoPid);
+    const runCpu = cpuSnapshot(pids);
     const shardInfo = await shardSupport(api, auth);
     out.shards = shardInfo;
     if (!shardInfo.supported) say(shardInfo.note);
@@ -287,6 +288,8 @@ export async function openLoopSale({
       variant.capacityRps = capacityOf(variant.steps);
       out.variants.push(variant);
     }
+    // The whole case, idle gaps and proofs included: moto's share of the run.
+    out.cpuPercent = cpuBetween(runCpu, cpuSnapshot(pids), null);
   } finally {
     await api.stop();
   }
@@ -315,6 +318,7 @@ export function openLoopTable(res) {
         + `${pad(s.generator.scheduleLagMs.p99, 8)} ${pad(s.cpuPercent.moto, 6)} ${s.proof.ok ? 'ok' : 'FAILED'}`);
     }
   }
+  if (res.cpuPercent) lines.push(`whole case CPU (% of one core): ${JSON.stringify(res.cpuPercent)}`);
   lines.push(`baseline: pgbench reserve_stock() one SKU -c ${res.pgbench.clients}: ${res.pgbench.tps} tps (p99 ${res.pgbench.latencyMs.p99} ms)`);
   lines.push('sold/s = stock taken per second until the stock stopped moving (incl. requests the client had given up on); '
     + 'lag = generator schedule lag; * = sell-out step');
