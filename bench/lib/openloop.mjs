@@ -82,7 +82,15 @@ export async function openLoop({
       onResponseData(_controller, chunk) { chunks?.push(chunk); },
       onResponseEnd() {
         if (!inFlight.has(i)) return;
-        latency[answered] = nowMs() - scheduled;
+        const ms = nowMs() - scheduled;
+        // Past the timeout but before a late sweep: a client with that timeout would have given up.
+        if (ms > timeoutMs) {
+          inFlight.delete(i);
+          outcome[i] = 'timeout';
+          timeouts += 1;
+          return;
+        }
+        latency[answered] = ms;
         codes[answered] = code;
         answered += 1;
         status[code] = (status[code] ?? 0) + 1;
