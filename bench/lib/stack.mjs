@@ -13,7 +13,8 @@ import { seedProducts } from '../../containers/catalog-api/src/seed-data.mjs';
 
 export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
-export const DB_NAME = 'catalog_bench';
+// BENCH_DB_NAME: two checkouts benchmarking against one PostgreSQL must not drop each other's database.
+export const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/.test(process.env.BENCH_DB_NAME ?? '') ? process.env.BENCH_DB_NAME : 'catalog_bench';
 
 const children = new Set();
 export function killAll() {

@@ -66,13 +66,17 @@ def bench_rows(results: Mapping[str, Any]) -> list[list[str]]:
                      _lat(db["api"]["latencyMs"]), f"pgbench same SELECT -c {db['pgbench']['clients']}: "
                      f"{_n(db['pgbench']['tps'])} tps", _lat(db["pgbench"].get("latencyMs")), _pct(db["ratio"])])
     fs = cases.get("flashSale")
+    # "closed loop" once a run also has the open-loop case (older reference runs render as before)
+    loop = ", closed loop" if "openLoop" in cases else ""
     if fs:
         sale, sus = fs["sale"], fs["sustained"]
-        rows.append([f"flash sale: {fs['clients']} clients, 1 SKU, stock {fs['stock']}, {fs['requests']:,} attempts",
+        rows.append([f"flash sale{loop}: {fs['clients']} clients, 1 SKU, stock {fs['stock']}, "
+                     f"{fs['requests']:,} attempts",
                      f"{_n(sale['api']['rps'])} rps", _lat(sale["api"]["latencyMs"]),
                      f"pgbench reserve_stock() -c {sale['pgbench']['clients']}: {_n(sale['pgbench']['tps'])} tps",
                      _lat(sale["pgbench"].get("latencyMs")), _pct(sale["ratio"])])
-        rows.append([f"reservations, 1 SKU never sold out, {fs['clients']} clients", f"{_n(sus['api']['rps'])} rps",
+        rows.append([f"reservations{loop}, 1 SKU never sold out, {fs['clients']} clients",
+                     f"{_n(sus['api']['rps'])} rps",
                      _lat(sus["api"]["latencyMs"]),
                      f"pgbench reserve_stock() -c {sus['pgbench']['clients']}: {_n(sus['pgbench']['tps'])} tps "
                      f"(bare UPDATE {_n(sus['bareUpdate']['tps'])} tps)", _lat(sus["pgbench"].get("latencyMs")),
@@ -87,6 +91,22 @@ def bench_rows(results: Mapping[str, Any]) -> list[list[str]]:
     if deps and "bytes" in deps:
         rows.append(["production dependencies (npm ci --omit=dev)", f"{deps['bytes'] / 1e6:.1f} MB",
                      f"{deps['packages']} top-level packages", "-", "-", "-"])
+    return rows
+
+
+def open_loop_rows(results: Mapping[str, Any]) -> list[list[str]]:
+    """Open-loop flash sale (cases.openLoop): one row per variant and offered rate; sell-out steps marked."""
+    rows: list[list[str]] = []
+    for v in _get(results, "cases", "openLoop", "variants") or []:
+        steps = [(s, "") for s in v.get("steps", [])] + ([(v["sellOut"], " (sells out)")] if v.get("sellOut") else [])
+        for s, note in steps:
+            st, cpu = s.get("status", {}), s.get("cpuPercent", {})
+            rows.append([f"{v['label']}{note}", _n(s["offeredRps"]), _n(s["achievedRps"]), _n(s.get("takenRps")),
+                         _lat(s["latencyMs"]),
+                         " / ".join(_n(st.get(c, 0)) for c in ("201", "409", "429", "503")) + f" / {s['timeouts']:,}"
+                         f" / {s['errors']:,}", _n(_get(s, "generator", "scheduleLagMs", "p99"), ".1f", " ms"),
+                         f"{_n(cpu.get('api'))} / {_n(cpu.get('moto'))} / {_n(cpu.get('postgres'))} %",
+                         "ok" if _get(s, "proof", "ok") else "FAILED"])
     return rows
 
 
@@ -129,6 +149,18 @@ def bench_report(results: Mapping[str, Any]) -> str:
                 f"{a['reservations']} reservation rows ({a['reserved_units']} units), stock {a['available']}, "
                 f"{a['negative_rows']} rows with negative stock; pgbench {p['reservations']} rows, stock "
                 f"{p['available']}."]
+    ol = _get(results, "cases", "openLoop")
+    if ol:
+        pg = ol.get("pgbench") or {}
+        caps = ", ".join(f"{v['label']} {_n(v.get('capacityRps'))}/s" for v in ol.get("variants", []))
+        out += ["", f"Open-loop flash sale (fixed arrival rate on one SKU, {ol.get('durationS')} s per rate, latency "
+                f"from the scheduled send time, client timeout {ol.get('timeoutMs')} ms, API default config with the "
+                f"DynamoDB cache tier on): capacity at p99 <= 200 ms: {caps}; baseline pgbench reserve_stock() one "
+                f"SKU -c {pg.get('clients', '?')}: {_n(pg.get('tps'))} tps."
+                + (f" {_get(ol, 'shards', 'note')}." if _get(ol, "shards", "note") else ""), "",
+                markdown_table(["variant", "offered/s", "answered/s", "sold/s", "p50 / p95 / p99",
+                                "201 / 409 / 429 / 503 / timeouts / errors", "generator lag p99",
+                                "CPU API / moto / postgres", "stock proof"], open_loop_rows(results))]
     cpu = cpu_per_request(results)
     if cpu:
         out += ["", "CPU per request (server process, from /proc at the highest level): " + ", ".join(
