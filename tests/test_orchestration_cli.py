@@ -15,16 +15,16 @@ import pytest
 from invoke import Program
 
 from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, get_layer
-from shared.tooling.cli import collect
 from shared.tooling.orchestration import environment
 from shared.tooling.orchestration.cloud import EdgeCleanupResult
 from shared.tooling.orchestration.memory import InMemoryBackend
 from shared.tooling.orchestration.runner import Orchestrator
+from tasks import ns
 
 
 def run_invoke(*argv: str) -> int:
     try:
-        Program(namespace=collect(), version="test").run(["invoke", *argv])
+        Program(namespace=ns, version="test").run(["invoke", *argv])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
