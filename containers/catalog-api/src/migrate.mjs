@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { loadDbConfig } from './config.mjs';
 import { clientOptions } from './db.mjs';
+import { bootstrapRoles, loadRoleCredentials, roleDbConfig } from './db-roles.mjs';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 // Arbitrary but fixed: every migrator of this schema must use the same key.
@@ -19,7 +21,21 @@ export async function listMigrations() {
   }));
 }
 
-export async function migrate(dbConfig) {
+/**
+ * The migrate task: bootstrap the roles as the master user (src/db-roles.mjs), then apply the migrations as
+ * the owner role, so every object they create is the owner's and the app role gets its grants by default
+ * privileges. env: see loadRoleCredentials (secrets on AWS, plain names locally).
+ */
+export async function runMigrations(env = process.env) {
+  const dbConfig = loadDbConfig(env);
+  const creds = await loadRoleCredentials(env, dbConfig);
+  const roles = await bootstrapRoles(dbConfig, env, creds);
+  const summary = await migrate(roleDbConfig(dbConfig, env, creds.owner), { appRole: creds.app.user });
+  return { ...summary, roles };
+}
+
+/** Applies the migrations as dbConfig.user (the owner role; see runMigrations). */
+export async function migrate(dbConfig, { appRole } = {}) {
   const started = Date.now();
   // Always the writer, and a dedicated connection: the advisory lock belongs to the session.
   // No client-side query timeout: a migration on a big table may legitimately take long.
@@ -32,6 +48,8 @@ export async function migrate(dbConfig) {
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
+    // Default privileges would give the app role write access to the bookkeeping; it is the owner's alone.
+    if (appRole) await client.query(`REVOKE ALL ON TABLE schema_migrations FROM ${client.escapeIdentifier(appRole)}`);
     const { rows } = await client.query('SELECT version, checksum FROM schema_migrations');
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of await listMigrations()) {

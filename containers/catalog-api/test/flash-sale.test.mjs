@@ -6,15 +6,19 @@ import pg from 'pg';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
 let infra;
 let api;
 let db;
 let stdout;
-const admin = { 'x-catalog-role': 'admin' };
+let admin;
+let shopper;
 
 before(async () => {
   infra = await setupInfra();
+  admin = await adminHeaders();
+  shopper = await userHeaders();
   stdout = captureJsonStdout();
   api = await startServer({ env: { ...infra.env, DB_POOL_MAX: '20' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   await seedProducts(api.runtime.db.writer, { count: 5, stock: 0 });
@@ -30,7 +34,7 @@ after(async () => {
 });
 
 const reserve = (base, sku, quantity, idempotencyKey) =>
-  call(base, `/api/products/${sku}/reservations`, { method: 'POST', json: { quantity, idempotencyKey } });
+  call(base, `/api/products/${sku}/reservations`, { method: 'POST', headers: shopper, json: { quantity, idempotencyKey } });
 
 async function stockOf(sku) {
   const { rows } = await db.query(

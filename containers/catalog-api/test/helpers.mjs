@@ -2,8 +2,9 @@
 // file) and a real moto server with the contract's tables. Nothing of ours is mocked.
 import { randomBytes } from 'node:crypto';
 import { createTables, dropDatabase, ensureDatabase, startMoto } from '../scripts/local-infra.mjs';
-import { migrate } from '../src/migrate.mjs';
-import { loadDbConfig } from '../src/config.mjs';
+import pg from 'pg';
+import { runMigrations } from '../src/migrate.mjs';
+import { authEnv } from './identity.mjs';
 
 export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
   const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -17,7 +18,13 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     DB_READER_HOST: '127.0.0.1',
     DB_PORT: '5432',
     DB_NAME: dbName,
-    DB_USER: 'postgres',
+    // Roles are cluster-wide: each test file has its own owner and app role (src/db-roles.mjs).
+    DB_MASTER_USER: 'postgres',
+    DB_OWNER_USER: `catalog_owner_t${id}`,
+    DB_OWNER_PASSWORD: `owner-${id}`,
+    DB_USER: `catalog_app_t${id}`,
+    DB_PASSWORD: `app-${id}`,
+    ...authEnv(),
     DB_POOL_MAX: '20',
     SESSIONS_TABLE: tables.sessions,
     CACHE_TABLE: tables.cache,
@@ -28,7 +35,7 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     POWERTOOLS_SERVICE_NAME: 'catalog-api-test',
     LOG_LEVEL: 'INFO',
   };
-  const summary = migrateSchema ? await migrate(loadDbConfig(env)) : undefined;
+  const summary = migrateSchema ? await runMigrations(env) : undefined;
   return {
     env,
     dbName,
@@ -38,8 +45,20 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     async cleanup() {
       await moto.stop();
       await dropDatabase(dbName);
+      await dropRoles([env.DB_USER, env.DB_OWNER_USER]);
     },
   };
+}
+
+/** Roles outlive databases; a test's own roles go once its database (their only objects) is gone. */
+export async function dropRoles(names) {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /**
