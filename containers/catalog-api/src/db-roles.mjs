@@ -10,8 +10,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { clientOptions } from './db.mjs';
 import { ConfigError, DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE } from './config.mjs';
 
-// Arbitrary but fixed, distinct from src/migrate.mjs's (that one is held across a whole migration run).
-const BOOTSTRAP_LOCK_KEY = 7_301_024_002;
+// src/migrate.mjs's key: a bootstrap never runs while another deploy's migrations do (granting on the schema
+// while a migration creates objects in it fails with "tuple concurrently updated"), nor two bootstraps at once.
+export const MIGRATION_LOCK_KEY = 7_301_024_001;
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const ELEVATED = ['rolsuper', 'rolcreatedb', 'rolcreaterole', 'rolreplication', 'rolbypassrls'];
 
@@ -131,8 +132,7 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
     const database = client.escapeIdentifier(dbConfig.database);
     await client.query('BEGIN');
     try {
-      // Concurrent deploys: one bootstrap at a time (catalog changes to the same rows would fail otherwise).
-      await client.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await ensureRole(client, owner.user, owner.password);
       await ensureRole(client, app.user, app.password);
       const { rows: [me] } = await client.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');

@@ -7,11 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { loadDbConfig } from './config.mjs';
 import { clientOptions } from './db.mjs';
-import { bootstrapRoles, loadRoleCredentials, roleDbConfig } from './db-roles.mjs';
+import { MIGRATION_LOCK_KEY, bootstrapRoles, loadRoleCredentials, roleDbConfig } from './db-roles.mjs';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-// Arbitrary but fixed: every migrator of this schema must use the same key.
-const LOCK_KEY = 7_301_024_001;
+// Arbitrary but fixed: every migrator of this schema (and the role bootstrap) must use the same key.
+const LOCK_KEY = MIGRATION_LOCK_KEY;
 
 export async function listMigrations() {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
