@@ -49,7 +49,12 @@ export async function migrate(dbConfig, { appRole } = {}) {
       version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
     // Default privileges would give the app role write access to the bookkeeping; it is the owner's alone.
-    if (appRole) await client.query(`REVOKE ALL ON TABLE schema_migrations FROM ${client.escapeIdentifier(appRole)}`);
+    if (appRole) {
+      await client.query(`REVOKE ALL ON TABLE schema_migrations FROM ${client.escapeIdentifier(appRole)}`);
+      // Role names differ per environment: a migration that must grant the app role more than the defaults
+      // reads its name here: EXECUTE format('GRANT DELETE ON t TO %I', current_setting('catalog.app_role')).
+      await client.query(`SELECT set_config('catalog.app_role', $1, false)`, [appRole]);
+    }
     const { rows } = await client.query('SELECT version, checksum FROM schema_migrations');
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of await listMigrations()) {

@@ -138,6 +138,20 @@ test('objects a later migration creates (as the owner) get the app grants by def
   }
 });
 
+test('a migration can grant the app role more through catalog.app_role', async () => {
+  const owner = await connect(infra.env.DB_OWNER_USER);
+  try {
+    // What migrate() does before applying files, then what such a migration would run.
+    await owner.query(`SELECT set_config('catalog.app_role', $1, false)`, [infra.env.DB_USER]);
+    await owner.query(`CREATE TABLE delete_probe (id integer);
+      DO $$ BEGIN EXECUTE format('GRANT DELETE ON delete_probe TO %I', current_setting('catalog.app_role')); END $$`);
+  } finally {
+    await owner.end();
+  }
+  await app.query('INSERT INTO delete_probe VALUES (1)');
+  assert.equal((await app.query('DELETE FROM delete_probe')).rowCount, 1);
+});
+
 test('an earlier deploy that migrated as master: the bootstrap hands every object to the owner', async () => {
   const name = `${infra.dbName}_legacy`;
   extraDbs.push(name);
