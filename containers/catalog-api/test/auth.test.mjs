@@ -62,6 +62,7 @@ const PATHS = {
   http: async (method, path, headers, body) => call(api.url, path, { method, headers: { 'content-type': 'application/json', ...headers }, body }),
   apigw: async (method, path, headers, body) => unwrap(await lambda.handler(apigw({ method, path, headers: { 'content-type': 'application/json', ...headers }, body }), context)),
   alb: async (method, path, headers, body) => unwrap(await lambda.handler(alb({ multi: true, method, path, headers: { 'content-type': 'application/json', ...headers }, body }), context)),
+  albSingleValue: async (method, path, headers, body) => unwrap(await lambda.handler(alb({ method, path, headers: { 'content-type': 'application/json', ...headers }, body }), context)),
 };
 const headerOf = (res, name) => (typeof res.headers.get === 'function' ? res.headers.get(name) : res.headers[name]);
 
