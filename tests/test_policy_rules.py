@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared.guardrails import BY_NAME, POLICIES, UNKNOWN, Context, Res, evaluate
-from shared.guardrails.engine import identities, private_subnets
-from shared.guardrails.naming_rules import carries_suffix
-from shared.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.tooling.guardrails import BY_NAME, POLICIES, UNKNOWN, Context, Res, evaluate
+from shared.tooling.guardrails.engine import identities, private_subnets
+from shared.tooling.guardrails.naming_rules import carries_suffix
 
 S = LONGEST_SUFFIX_EXAMPLE
 ACCOUNT = "123456789012"
@@ -601,7 +601,7 @@ def test_private_subnets_follow_the_route_tables() -> None:
 
 
 def test_a_crashing_rule_is_reported_not_hidden() -> None:
-    from shared.guardrails import Level, Policy
+    from shared.tooling.guardrails import Level, Policy
 
     def broken(res: Res, context: Context) -> list[str]:
         raise KeyError("boom")

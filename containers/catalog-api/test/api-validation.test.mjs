@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api;
 let db;
@@ -16,21 +15,12 @@ let stdout;
 let shopper;
 
 before(async () => {
-  infra = await setupInfra();
+  ctx = await startApi({ servers: { api: { SESSION_TTL_SECONDS: '1' } }, seed: { count: 3, stock: 5 } });
+  ({ infra, db, stdout, servers: { api } } = ctx);
   shopper = await userHeaders('shopper-1');
-  stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, SESSION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 3, stock: 5 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 const reserve = (sku, body, headers = {}) => call(api.url, `/api/products/${sku}/reservations`, {
   method: 'POST', headers: { 'content-type': 'application/json', ...shopper, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -20,14 +20,14 @@ const extraRoles = [];
 const extraDbs = [];
 
 const connect = async (user, database = infra.dbName) => {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user, database });
+  const client = new pg.Client({ ...infra.pgOptions, user, database });
   await client.connect();
   return client;
 };
 
 before(async () => {
   infra = await setupInfra();
-  admin = await connect('postgres');
+  admin = await connect(infra.postgres.user);
   app = await connect(infra.env.DB_USER);
   // Another schema owned by someone else: the app role must not read it.
   await admin.query('CREATE SCHEMA other; CREATE TABLE other.payroll (who text, salary int); INSERT INTO other.payroll VALUES ($$cfo$$, 1)');
@@ -36,9 +36,10 @@ before(async () => {
 after(async () => {
   await app?.end();
   await admin?.end();
-  for (const name of extraDbs) await dropDatabase(name);
+  for (const name of extraDbs) await dropDatabase(name, infra.admin);
+  // Before infra.cleanup(): it stops the server when setupInfra started an embedded one for this file.
+  if (extraRoles.length) await dropRoles(extraRoles, infra.admin);
   await infra?.cleanup();
-  await dropRoles(extraRoles);
 });
 
 const ownerOf = async (sql) => (await admin.query(sql)).rows.map((r) => `${r.name}:${r.owner}`);
@@ -155,14 +156,14 @@ test('a migration can grant the app role more through catalog.app_role', async (
 test('an earlier deploy that migrated as master: the bootstrap hands every object to the owner', async () => {
   const name = `${infra.dbName}_legacy`;
   extraDbs.push(name);
-  await ensureDatabase(name);
+  await ensureDatabase(name, infra.admin);
   const env = { ...infra.env, DB_NAME: name };
   // The old behaviour: migrations applied by the master user.
-  await migrate({ ...loadDbConfig(env), user: 'postgres' });
+  await migrate({ ...loadDbConfig(env), user: infra.postgres.user, password: infra.postgres.password });
   const summary = await runMigrations(env);
   assert.ok(summary.roles.reassigned >= 6, JSON.stringify(summary));
   assert.deepEqual(summary.applied, []);
-  const check = await connect('postgres', name);
+  const check = await connect(infra.postgres.user, name);
   try {
     const { rows } = await check.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relowner <> $1::regrole`, [infra.env.DB_OWNER_USER]);
     assert.equal(rows[0].n, 0);
@@ -181,8 +182,8 @@ test('an earlier deploy that migrated as master: the bootstrap hands every objec
 test('a role that already has an elevated attribute is refused, not used', async () => {
   const name = `${infra.dbName}_elev`;
   extraDbs.push(name);
-  await ensureDatabase(name);
-  const risky = `catalog_app_risky_${process.pid}`;
+  await ensureDatabase(name, infra.admin);
+  const risky = `catalog_app_risky_${infra.id}`; // roles are cluster-wide: per file, like setupInfra's
   extraRoles.push(risky);
   await admin.query(`CREATE ROLE ${risky} LOGIN CREATEDB`);
   await assert.rejects(runMigrations({ ...infra.env, DB_NAME: name, DB_USER: risky }), new RegExp(`role ${risky} has CREATEDB`));
@@ -191,7 +192,7 @@ test('a role that already has an elevated attribute is refused, not used', async
 
 test('AWS path: master, owner and app credentials come from Secrets Manager (moto server)', async () => {
   const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: infra.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const suffix = `${process.pid}`;
+  const suffix = infra.id;
   const owner = `catalog_owner_sm${suffix}`;
   const appRole = `catalog_app_sm${suffix}`;
   extraRoles.push(owner, appRole);
@@ -203,7 +204,7 @@ test('AWS path: master, owner and app credentials come from Secrets Manager (mot
   };
   const name = `${infra.dbName}_sm`;
   extraDbs.push(name);
-  await ensureDatabase(name);
+  await ensureDatabase(name, infra.admin);
   // No DB_OWNER_USER / DB_*_PASSWORD: the secrets say who and with what password.
   const env = {
     ...infra.env, ...arns, DB_NAME: name, DB_USER: appRole, DB_OWNER_USER: '', DB_OWNER_PASSWORD: '', DB_PASSWORD: '',

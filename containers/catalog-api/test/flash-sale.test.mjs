@@ -2,36 +2,25 @@
 // one SKU never oversell, never go negative, and retries are idempotent.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api;
 let db;
-let stdout;
 let admin;
 let shopper;
 
 before(async () => {
-  infra = await setupInfra();
   admin = await adminHeaders();
   shopper = await userHeaders();
-  stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, DB_POOL_MAX: '20' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 5, stock: 0 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ctx = await startApi({ servers: { api: { DB_POOL_MAX: '20' } }, seed: { count: 5, stock: 0 } });
+  ({ infra, db, servers: { api } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 const reserve = (base, sku, quantity, idempotencyKey) =>
   call(base, `/api/products/${sku}/reservations`, { method: 'POST', headers: shopper, json: { quantity, idempotencyKey } });

@@ -15,7 +15,7 @@ let db;
 
 before(async () => {
   infra = await setupInfra({ migrateSchema: false, dynamo: false });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  db = new pg.Client(infra.pgOptions);
   await db.connect();
 });
 
@@ -41,14 +41,14 @@ test('migrations run twice in a row: the second run applies nothing', async () =
 
 test('concurrent migrators are serialized by the advisory lock', async () => {
   const name = `${infra.dbName}_c`;
-  await ensureDatabase(name);
+  await ensureDatabase(name, infra.admin);
   try {
     const env = { ...infra.env, DB_NAME: name };
     const results = await Promise.all([1, 2, 3].map(() => runMigrations(env)));
     const applied = results.flatMap((r) => r.applied).sort();
     assert.deepEqual(applied, (await listMigrations()).map((m) => m.name));
   } finally {
-    await dropDatabase(name);
+    await dropDatabase(name, infra.admin);
   }
 });
 

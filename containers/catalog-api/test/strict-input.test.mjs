@@ -28,7 +28,7 @@ before(async () => {
   stdout = captureJsonStdout();
   api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) } });
   await seedProducts(api.runtime.db.writer, { count: 3, stock: 10 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  db = new pg.Client(infra.pgOptions);
   await db.connect();
   lambda = await import('../src/lambda.mjs');
   admin = await adminHeaders();
