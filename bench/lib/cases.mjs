@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { load, warmUp } from './load.mjs';
 import { pgbench } from './pgbench.mjs';
-import { startApi, startBare } from './stack.mjs';
+import { benchToken, startApi, startBare } from './stack.mjs';
 
 const ratio = (a, b) => (a && b ? Number((a / b).toFixed(3)) : null);
 const skuOf = (n) => `SKU-${String(n).padStart(6, '0')}`;
@@ -125,7 +125,7 @@ export async function flashSale({ env, pgbenchMode, db, clients, stock, requests
     const post = (sku, tag) => ({
       url: `${server.url}/api/products/${sku}/reservations`, serverPid: server.pid,
       requests: [{
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: benchToken() },
         setupRequest: (req) => ({ ...req, body: JSON.stringify({ quantity: 1, idempotencyKey: `${tag}-${process.pid}-${(n += 1)}` }) }),
       }],
     });

@@ -3,12 +3,13 @@
 // dropped at the end), the API's own local server and a bare node:http server.
 // Every child process is tracked and killed when the run ends.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTables, dropDatabase, ensureDatabase, freePort, startMoto } from '../../containers/catalog-api/scripts/local-infra.mjs';
 import { clientOptions, dbEnv, ensurePostgres } from '../../containers/catalog-api/scripts/local-postgres.mjs';
 import { loadDbConfig } from '../../containers/catalog-api/src/config.mjs';
 import { createDatabase } from '../../containers/catalog-api/src/db.mjs';
-import { migrate } from '../../containers/catalog-api/src/migrate.mjs';
+import { runMigrations } from '../../containers/catalog-api/src/migrate.mjs';
 import { seedProducts } from '../../containers/catalog-api/src/seed-data.mjs';
 
 export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
@@ -21,13 +22,34 @@ export function killAll() {
 }
 process.once('exit', killAll);
 
+// The API verifies bearer tokens itself: a throw-away P-256 key per run; reservations carry benchToken().
+const authKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const AUTH = {
+  AUTH_ISSUER: 'http://localhost/catalog-bench',
+  AUTH_AUDIENCE: 'catalog-api',
+  AUTH_PUBLIC_KEY_PEM: authKey.publicKey.export({ type: 'spki', format: 'pem' }),
+};
+const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** `Bearer <ES256 JWT>` for the API started with baseEnv(), valid 12 hours. */
+export function benchToken(sub = 'bench-shopper') {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64url({ alg: 'ES256', typ: 'JWT' })}.${b64url({ sub, iss: AUTH.AUTH_ISSUER, aud: AUTH.AUTH_AUDIENCE, iat: now, exp: now + 12 * 3600 })}`;
+  return `Bearer ${input}.${sign('sha256', Buffer.from(input), { key: authKey.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
 export function baseEnv(motoEndpoint) {
   return {
     DB_WRITER_HOST: '127.0.0.1',
     DB_READER_HOST: '127.0.0.1',
     DB_PORT: '5432',
     DB_NAME,
-    DB_USER: 'postgres',
+    // The migrate task runs as the master (postgres) and bootstraps the owner and app roles; the API is the app role.
+    DB_MASTER_USER: 'postgres',
+    DB_OWNER_USER: 'catalog_owner_bench',
+    DB_OWNER_PASSWORD: 'catalog-bench-owner',
+    DB_USER: 'catalog_app_bench',
+    DB_PASSWORD: 'catalog-bench-app',
+    ...AUTH,
     SESSIONS_TABLE: 'catalog-sessions-bench',
     CACHE_TABLE: 'catalog-cache-bench',
     DYNAMODB_ENDPOINT: motoEndpoint,
@@ -47,13 +69,14 @@ export async function startInfra({ products, stock = 100, say }) {
   // pgbench (lib/pgbench.mjs) reads the address from PGHOST/PGPORT.
   if (postgres.embedded) Object.assign(process.env, { PGHOST: postgres.host, PGPORT: String(postgres.port) });
   const moto = await startMoto();
-  const env = { ...baseEnv(moto.endpoint), ...dbEnv(postgres) };
+  const { DB_USER: master, DB_PASSWORD: masterPassword, ...address } = dbEnv(postgres);
+  const env = { ...baseEnv(moto.endpoint), ...address, DB_MASTER_USER: master, ...(masterPassword ? { DB_MASTER_PASSWORD: masterPassword } : {}) };
   await createTables({ endpoint: moto.endpoint, names: { sessions: env.SESSIONS_TABLE, cache: env.CACHE_TABLE } });
   await dropDatabase(DB_NAME, admin); // a leftover of an interrupted run
   await ensureDatabase(DB_NAME, admin);
-  const dbConfig = loadDbConfig(env);
-  await migrate(dbConfig);
-  const db = createDatabase(dbConfig);
+  await runMigrations(env);
+  // The bench's own queries (seed, ANALYZE, stock resets and proofs) stay the master's, as before.
+  const db = createDatabase({ ...loadDbConfig(env), user: master, password: masterPassword });
   await seedProducts(db.writer, { count: products, stock });
   await db.writer.query('ANALYZE');
   say?.(`infra: moto ${moto.endpoint}, database ${DB_NAME} with ${products} products`);
