@@ -1,12 +1,10 @@
-// Bearer tokens for API writes. The API under test may or may not check them
-// yet (AUTH_ISSUER / AUTH_AUDIENCE / AUTH_PUBLIC_KEY_PEM): a fresh EC P-256
-// key pair per run, its public PEM in the API's env, ES256 tokens signed with
-// jose. An API that ignores the variables ignores the header too.
+// Bearer tokens for API writes: the API verifies them itself (AUTH_ISSUER /
+// AUTH_AUDIENCE / AUTH_PUBLIC_KEY_PEM): a fresh EC P-256 key pair per run, its
+// public PEM in the API's env, ES256 tokens signed with jose, the role in the
+// API's default role claim `role`.
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 
-// The edge's trusted role header, still read by an API without token checks.
-const ROLE_HEADER = 'x-catalog-role';
 const ISSUER = 'https://bench.catalog.local/';
 const AUDIENCE = 'catalog-api';
 const LIFETIME_S = 3600;
@@ -22,12 +20,12 @@ export async function benchAuth() {
   const tokens = new Map();
   async function sign(role) {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({ role, roles: [role], scope: role === 'admin' ? 'catalog:write catalog:admin' : 'catalog:write' })
+    const jwt = await new SignJWT({ role })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
       .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(`bench-${role}`)
       .setIssuedAt(now).setExpirationTime(now + LIFETIME_S)
       .sign(privateKey);
-    const entry = { expires: now + LIFETIME_S, headers: { authorization: `Bearer ${jwt}`, ...(role === 'admin' ? { [ROLE_HEADER]: 'admin' } : {}) } };
+    const entry = { expires: now + LIFETIME_S, headers: { authorization: `Bearer ${jwt}` } };
     tokens.set(role, entry);
     return entry;
   }

@@ -4,14 +4,18 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer } from '../src/server.mjs';
 import { call, startApi, sleep } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
 let ctx;
 let infra;
 let api;
 let db;
-const admin = { 'x-catalog-role': 'admin' };
+let admin;
+let shopper;
 
 before(async () => {
+  admin = await adminHeaders();
+  shopper = await userHeaders();
   ctx = await startApi({ servers: { api: { DB_POOL_MAX: '20' } }, seed: { count: 5, stock: 0 } });
   ({ infra, db, servers: { api } } = ctx);
 });
@@ -19,7 +23,7 @@ before(async () => {
 after(() => ctx?.stop());
 
 const reserve = (base, sku, quantity, idempotencyKey) =>
-  call(base, `/api/products/${sku}/reservations`, { method: 'POST', json: { quantity, idempotencyKey } });
+  call(base, `/api/products/${sku}/reservations`, { method: 'POST', headers: shopper, json: { quantity, idempotencyKey } });
 
 async function stockOf(sku) {
   const { rows } = await db.query(

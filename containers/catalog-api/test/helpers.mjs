@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createTables, dropDatabase, ensureDatabase, startMoto } from '../scripts/local-infra.mjs';
-import { clientOptions, dbEnv, ensurePostgres } from '../scripts/local-postgres.mjs';
-import { migrate } from '../src/migrate.mjs';
-import { loadDbConfig } from '../src/config.mjs';
+import { clientOptions, configuredPostgres, dbEnv, ensurePostgres } from '../scripts/local-postgres.mjs';
+import { runMigrations } from '../src/migrate.mjs';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
+import { authEnv } from './identity.mjs';
 
 const say = (line) => process.stderr.write(`# ${line}\n`);
 
@@ -39,6 +39,10 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     const server = await ensurePostgres({ say });
     undo.push(() => server.stop());
     const admin = clientOptions(server);
+    // Roles are cluster-wide and outlive databases: each test file has its own owner and app role
+    // (src/db-roles.mjs), dropped after its database (their only objects) is gone, i.e. pushed before it.
+    const roles = { owner: `catalog_owner_t${id}`, app: `catalog_app_t${id}` };
+    undo.push(() => dropRoles([roles.app, roles.owner], admin));
     step = `CREATE DATABASE ${dbName} on ${server.host}:${server.port}`;
     await ensureDatabase(dbName, admin);
     undo.push(() => dropDatabase(dbName, admin));
@@ -50,6 +54,14 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     const env = {
       ...dbEnv(server),
       DB_NAME: dbName,
+      // The migrate task logs in as the server's admin user; the API as the app role (dbEnv's DB_USER replaced).
+      DB_MASTER_USER: server.user,
+      ...(server.password ? { DB_MASTER_PASSWORD: server.password } : {}),
+      DB_OWNER_USER: roles.owner,
+      DB_OWNER_PASSWORD: `owner-${id}`,
+      DB_USER: roles.app,
+      DB_PASSWORD: `app-${id}`,
+      ...authEnv(),
       DB_POOL_MAX: '20',
       SESSIONS_TABLE: tables.sessions,
       CACHE_TABLE: tables.cache,
@@ -60,11 +72,13 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
       POWERTOOLS_SERVICE_NAME: 'catalog-api-test',
       LOG_LEVEL: 'INFO',
     };
-    step = 'migrations';
-    const summary = migrateSchema ? await migrate(loadDbConfig(env)) : undefined;
+    step = 'migrations (roles, then schema)';
+    const summary = migrateSchema ? await runMigrations(env) : undefined;
     return {
       env,
+      id,
       dbName,
+      roles,
       tables,
       moto,
       postgres: server,
@@ -110,6 +124,20 @@ export async function startApi({
   } catch (err) {
     await unwind(undo).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Roles outlive databases; a test's own roles go once its database (their only objects) is gone.
+ * admin: clientOptions() of the server (setupInfra's infra.admin); default the configured one.
+ */
+export async function dropRoles(names, admin = clientOptions(configuredPostgres())) {
+  const client = new pg.Client({ ...admin, database: 'postgres' });
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
   }
 }
 
