@@ -26,8 +26,8 @@ from shared.tooling.guardrails.aws_models import (
     coverage,
     resolve,
     service_model,
-    write_coverage,
 )
+from shared.tooling.guardrails.engine import write_coverage
 from shared.tooling.guardrails.model_map import MODEL_MAP
 from shared.tooling.plan.planner import Plan
 from tests.conftest import SUFFIX

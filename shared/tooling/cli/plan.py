@@ -15,7 +15,7 @@ from shared.runtime.settings import check_overrides, describe
 from shared.tooling.cli import documented_task, refuse_clearly
 from shared.tooling.declarations import settings_class, upstream_of
 from shared.tooling.guardrails import run_rules
-from shared.tooling.guardrails.aws_models import write_coverage
+from shared.tooling.guardrails.engine import write_coverage
 from shared.tooling.orchestration.guards import parse_config_pairs
 from shared.tooling.plan.planner import Plan, plan_chain
 from shared.tooling.plan.report import exports_table, layer_table, write_outputs

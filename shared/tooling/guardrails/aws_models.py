@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from shared.tooling.guardrails.model import UNKNOWN, Context, Res, is_num, known
@@ -374,13 +373,3 @@ def coverage_markdown(resources: list[Res], suffix: str) -> str:
     lines += [f"* `{t}`: {', '.join(f'`{p}`' for p in unmapped)}" for t, _, _, unmapped in rows if unmapped]
     return "\n".join(lines) + "\n"
 
-
-def write_coverage(plans: Mapping[str, Any], out_dir: Path) -> Path:
-    """build/plan/<suffix>/model-coverage.md for `invoke synth`."""
-    from shared.tooling.guardrails.engine import plan_resources
-
-    resources = [r for plan in plans.values() for r in plan_resources(plan)]
-    suffix = next(iter(plans.values())).suffix if plans else ""
-    path = out_dir / "model-coverage.md"
-    path.write_text(coverage_markdown(resources, suffix))
-    return path

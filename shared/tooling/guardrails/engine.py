@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.tooling.guardrails.aws_models import coverage_markdown
 from shared.tooling.guardrails.catalog import POLICIES
 from shared.tooling.guardrails.model import (
     UNKNOWN,
@@ -141,3 +143,12 @@ def mandatory(violations: Iterable[Violation]) -> list[Violation]:
 
 
 __all__ = ["UNKNOWN", "evaluate", "identities", "mandatory", "plan_resources", "private_subnets", "run_rules"]
+
+
+def write_coverage(plans: Mapping[str, Plan], out_dir: Path) -> Path:
+    """build/plan/<suffix>/model-coverage.md for `invoke synth`: which planned inputs are held against AWS's models."""
+    resources = [r for plan in plans.values() for r in plan_resources(plan)]
+    suffix = next(iter(plans.values())).suffix if plans else ""
+    path = out_dir / "model-coverage.md"
+    path.write_text(coverage_markdown(resources, suffix))
+    return path
