@@ -356,3 +356,15 @@ def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> No
     assert "--config app:manageApiGatewayAccount=true" in str(err.value)
     # Letting the stack manage the account setting lifts the refusal.
     world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})
+
+
+def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) -> None:
+    """#17: the second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
+    world.deploy_all()
+    world.orch.ensure_secrets(S)
+    world.account.role = None
+    app = get_layer("app")
+    world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})
+    assert world.backend.get_config(app, S)["catalog-app:manageApiGatewayAccount"] == ConfigEntry("true")
+    world.orch.up(app, S)
+    assert [op for op in world.backend.ops("up")][-2:] == [("up", "app"), ("up", "app")]

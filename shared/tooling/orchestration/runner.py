@@ -33,6 +33,7 @@ from shared.tooling.orchestration.guards import (
     is_secret_setting,
 )
 from shared.tooling.orchestration.interface import (
+    ConfigEntry,
     OperationFailed,
     ResourceEvent,
     StackBackend,
@@ -89,11 +90,13 @@ class Orchestrator:
             self._check_api_gateway_logging(config, pairs)
         return count
 
-    def _check_api_gateway_logging(self, config: Mapping[str, str], pairs: Mapping[str, str]) -> None:
+    def _check_api_gateway_logging(self, config: Mapping[str, ConfigEntry], pairs: Mapping[str, str]) -> None:
         """Stage access logs need the account's API Gateway CloudWatch role; AWS refuses the stage without it."""
         key = "manageApiGatewayAccount"
-        managed = pairs.get(key, config.get(f"catalog-app:{key}", "false"))
-        if str(managed).lower() == "true" or self.account.api_gateway_logging_role():
+        saved = config.get(f"catalog-app:{key}")
+        # The stack's config holds ConfigEntry objects: compare the saved value, not the entry's repr.
+        managed = pairs.get(key, saved.value if saved is not None else "false")
+        if managed.strip().lower() == "true" or self.account.api_gateway_logging_role():
             return
         raise CatalogError(
             "API Gateway in us-east-1 has no CloudWatch Logs role, so the app layer's stage (access logs) would fail",
