@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -58,3 +59,67 @@ def test_every_tag_in_the_plan_is_accepted_by_every_service(chain: dict[str, Pla
             problems += [f"{layer} {resource.type} {resource.name}: {p}"
                          for p in (tag_problem(k, v) for k, v in pairs) if p]
     assert tagged > 50 and problems == []
+
+
+# --- alarms ---------------------------------------------------------------------------------------------------
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _alarm(plan: Plan, kind: str) -> Any:
+    (found,) = [r for r in plan.of_type(ALARM) if str(r.get("name")).startswith(f"catalog-{kind}-")]
+    return found
+
+
+def test_proxy_pool_alarm_watches_the_writer_target_not_every_target(chain: dict[str, Plan]) -> None:
+    """MaxConnectionsPercent applies per target; ProxyName alone sums the writer and the readers."""
+    obs, proxy = chain["observability"], chain["data"].export_value("proxyName")
+    alarm = _alarm(obs, "proxy-db-connections")
+    assert alarm.get("metricName") == "DatabaseConnections" and alarm.get("statistic") == "Sum"
+    assert alarm.get("dimensions") == {"ProxyName": proxy, "TargetGroup": "default", "TargetRole": "READ_WRITE"}
+    assert alarm.get("threshold") == 0.8 * chain["data"].export_value("proxyMaxConnections")
+    body = json.loads(obs.one("aws:cloudwatch/dashboard:Dashboard").get("dashboardBody"))
+    pool_lines = [line for w in body["widgets"] if w["type"] == "metric" for line in w["properties"]["metrics"]
+                  if isinstance(line[0], str) and line[1] in ("DatabaseConnections", "MaxDatabaseConnectionsAllowed",
+                                                              "DatabaseConnectionsCurrentlyBorrowed")]
+    assert len(pool_lines) == 3
+    assert all("TargetRole" in line and "READ_WRITE" in line for line in pool_lines)
+
+
+def test_target_health_alarms_do_not_count_a_missing_metric_as_breaching(chain: dict[str, Plan]) -> None:
+    """ELB reports metrics only while requests flow: a quiet hour must not hold "degraded" in ALARM."""
+    health = [r for r in chain["observability"].of_type(ALARM)
+              if r.get("metricName") in ("HealthyHostCount", "UnHealthyHostCount")]
+    assert len(health) == 4
+    assert {r.get("treatMissingData") for r in health} <= {"missing", "notBreaching"}
+    assert {r.get("treatMissingData") for r in chain["observability"].of_type(ALARM)} <= {"missing", "notBreaching"}
+
+
+# --- buckets ----------------------------------------------------------------------------------------------------
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+def test_logs_and_artifacts_keep_about_30_days_of_data_not_60(chain: dict[str, Plan]) -> None:
+    data = chain["data"]
+    assert len(data.of_type(LIFECYCLE)) == 2  # logs and artifacts
+    for config in data.of_type(LIFECYCLE):
+        (rule,) = config.get("rules")
+        assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""}
+        kept = rule["expiration"]["days"] + rule["noncurrentVersionExpiration"]["noncurrentDays"]
+        assert rule["expiration"] == {"days": 30} and kept == 31
+        # Days and ExpiredObjectDeleteMarker may not share a rule; the Days expiration removes those markers.
+        assert "expiredObjectDeleteMarker" not in rule["expiration"]
+    (static,) = chain["edge"].of_type(LIFECYCLE)  # the live site keeps current objects on purpose
+    (rule,) = static.get("rules")
+    assert "days" not in rule["expiration"] and rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+
+
+# --- Aurora -----------------------------------------------------------------------------------------------------
+def test_aurora_engine_version_is_the_creation_version_only(chain: dict[str, Plan]) -> None:
+    """Auto minor upgrades move the cluster past the pinned minor: a later preview must not show a downgrade."""
+    data = chain["data"]
+    cluster = data.one("aws:rds/cluster:Cluster")
+    instances = data.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert cluster.get("engineVersion") == "16.8" and len(instances) == 3
+    for resource in (cluster, *instances):
+        assert "engineVersion" in resource.options["ignoreChanges"], resource.name
+    assert all(i.get("autoMinorVersionUpgrade") is True for i in instances)
