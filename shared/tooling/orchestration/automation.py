@@ -104,8 +104,13 @@ def set_secret_config(command: auto.PulumiCommand, workspace: auto.Workspace, st
     if os.path.isabs(command.command):  # as PulumiCommand.run does: the CLI finds its plugins next to it
         env["PATH"] = os.pathsep.join([os.path.dirname(command.command), env.get("PATH", "")])
     args = [command.command, "--non-interactive", "config", "set", key, "--secret", "--stack", stack_name]
-    done = subprocess.run(args, input=value, cwd=workspace.work_dir, env=env, capture_output=True, text=True,
-                          check=False, timeout=SECRET_CONFIG_TIMEOUT_S)
+    try:
+        done = subprocess.run(args, input=value, cwd=workspace.work_dir, env=env, capture_output=True, text=True,
+                              check=False, timeout=SECRET_CONFIG_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise create_command_error(auto.CommandResult(
+            stdout="", stderr=f"error: `pulumi config set --secret {key}` did not finish in "
+                              f"{SECRET_CONFIG_TIMEOUT_S} s", code=-1)) from None
     if done.returncode:
         raise create_command_error(auto.CommandResult(stdout=done.stdout, stderr=done.stderr, code=done.returncode))
 
