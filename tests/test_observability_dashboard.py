@@ -82,6 +82,7 @@ def test_dimension_values_come_from_upstream_exports(body: dict[str, Any], up: d
     allowed = {v for v in up.values() if isinstance(v, (str, int, float))}
     allowed |= set(up["targetGroupArnSuffixes"].values())
     allowed |= {f"{up['functionName']}:{up['aliasName']}", "Global", "*"}
+    allowed |= {"default", "READ_WRITE"}  # RDS Proxy dimension set 4: the default target group's writer
     used = {v for _, _, dims in graphed(body) for v in dims.values()}
     assert used <= allowed, used - allowed
     assert {up["albArnSuffix"], up["proxyName"], up["distributionId"], up["sessionsTableName"],

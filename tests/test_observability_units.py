@@ -131,9 +131,12 @@ def test_key_and_topic_policies() -> None:
     kp = key_policy("111122223333", "us-east-1")
     cw = next(s for s in kp["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert cw["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert cw["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:cloudwatch:us-east-1:111122223333:alarm:*"
+    assert "Condition" not in cw  # #17: AWS documents this statement without conditions
     tp = topic_policy("arn:aws:sns:us-east-1:111122223333:t", "111122223333", "us-east-1")
     assert {s["Sid"] for s in tp["Statement"]} == {"OwnerManagesTopic", "CloudWatchAlarmsPublish"}
+    publish = next(s for s in tp["Statement"] if s["Sid"] == "CloudWatchAlarmsPublish")
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
+                                    "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:111122223333:alarm:*"}}
     assert subscription_name("Ops@Example.com") == subscription_name("ops@example.com")
     assert subscription_name("a@example.com") != subscription_name("b@example.com")
 

@@ -356,3 +356,34 @@ def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> No
     assert "--config app:manageApiGatewayAccount=true" in str(err.value)
     # Letting the stack manage the account setting lifts the refusal.
     world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})
+
+
+def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) -> None:
+    """#17: the second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
+    world.deploy_all()
+    world.orch.ensure_secrets(S)
+    world.account.role = None
+    app = get_layer("app")
+    world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})
+    assert world.backend.get_config(app, S)["catalog-app:manageApiGatewayAccount"] == ConfigEntry("true")
+    world.orch.up(app, S)
+    assert [op for op in world.backend.ops("up")][-2:] == [("up", "app"), ("up", "app")]
+
+
+def test_changing_max_connections_on_a_deployed_data_stack_is_refused_without_the_reboot_ack() -> None:
+    """#17: max_connections is pending-reboot and nothing reboots the instances; the proxy pool changes at once."""
+    world = World()
+    world.deploy_all()
+    world.orch.ensure_secrets(S)
+    ups = len(world.backend.ops("up"))
+    with pytest.raises(CatalogError, match=r"maxConnections 1000 -> 2000 on a deployed stack.*reboot") as err:
+        world.orch.up(DATA, S, {"data": {"maxConnections": "2000", "proxyMaxConnections": "200"}})
+    assert "CATALOG_MAX_CONNECTIONS_REBOOT=1" in str(err.value)
+    assert len(world.backend.ops("up")) == ups and "catalog-data:maxConnections" not in world.backend.get_config(
+        DATA, S)  # nothing changed
+    world.orch.up(DATA, S, {"data": {"maxConnections": "1000"}})  # the value in force: no reboot needed
+    acked = World(env={"CATALOG_MAX_CONNECTIONS_REBOOT": "1"})
+    acked.deploy_all()
+    acked.orch.ensure_secrets(S)
+    acked.orch.up(DATA, S, {"data": {"maxConnections": "2000", "proxyMaxConnections": "200"}})
+    assert acked.backend.get_config(DATA, S)["catalog-data:maxConnections"] == ConfigEntry("2000")

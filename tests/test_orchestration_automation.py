@@ -112,3 +112,50 @@ def test_cli_failures_become_one_line_operation_failures() -> None:
         Offline().resource_count(get_layer("data"), "qa")
     assert str(err.value) == ("listing stacks of layer data (stack qa) failed: "
                               "error: getting secrets manager: incorrect passphrase")
+
+
+STUB_PULUMI = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+# Only a value-less `config set` reads stdin (as the CLI does); other calls may inherit an open stdin.
+data = sys.stdin.read() if args[1:3] == ["config", "set"] and "--" not in args else ""
+with open(os.path.join(os.path.dirname(__file__), "..", "calls.jsonl"), "a") as log:
+    log.write(json.dumps({{"argv": args, "stdin": data}}) + "\\n")
+if args[-1:] == ["version"] or "version" in args[:2]:
+    print("v{version}")
+elif "ls" in args:
+    print("[]")
+"""
+
+
+def test_secret_config_never_reaches_the_command_line(tmp_path: Path) -> None:
+    """#17: a real subprocess (a stub `pulumi` that records argv and stdin): the secret goes to stdin only."""
+    import json
+    import sys
+
+    from pulumi import automation as auto
+
+    from shared.tooling.orchestration.environment import DeployEnvironment
+
+    version = "3.272.0"
+    stub = tmp_path / "bin" / "pulumi"
+    stub.parent.mkdir()
+    stub.write_text(STUB_PULUMI.format(python=sys.executable, version=version))
+    stub.chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    env = DeployEnvironment(f"file://{tmp_path}/state", "file", "passphrase",
+                            env_vars={"PULUMI_CONFIG_PASSPHRASE": "test"})
+    command = auto.PulumiCommand(root=str(tmp_path), skip_version_check=True)
+    assert command.command == str(stub)
+    backend = AutomationBackend(env, command)
+    layer, secret = get_layer("data"), "Sup3r-secret-db-passw0rd"
+    backend.set_config(layer, "qa", "catalog-data:dbPassword", secret, secret=True)
+    backend.set_config(layer, "qa", "catalog-data:minAcu", "1", secret=False)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert calls and not any(secret in arg for call in calls for arg in call["argv"])
+    (secret_set,) = [c for c in calls if c["argv"][3:5] == ["catalog-data:dbPassword", "--secret"]]
+    assert secret_set["argv"] == ["--non-interactive", "config", "set", "catalog-data:dbPassword", "--secret",
+                                  "--stack", "qa"]
+    assert secret_set["stdin"] == secret
+    (plain_set,) = [c for c in calls if "catalog-data:minAcu" in c["argv"]]
+    assert plain_set["argv"][-1] == "1" and "--plaintext" in plain_set["argv"]  # plain values stay as they were

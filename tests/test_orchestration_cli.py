@@ -79,13 +79,13 @@ def test_missing_passphrase_without_terminal(guarded: Path, monkeypatch: pytest.
 
 def test_cli_missing_offline_is_one_line(guarded: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from pulumi import automation as auto
-
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "pulumi" else real_which(name))
-    monkeypatch.setattr(auto.PulumiCommand, "install",
-                        classmethod(lambda cls, **kw: (_ for _ in ()).throw(urllib.error.URLError("offline"))))
     import shared.tooling.orchestration.pulumi_cli as pulumi_cli
+
+    # The verified release download (not the SDK's install script) is what runs when no CLI is found.
+    monkeypatch.setattr(pulumi_cli, "install_release",
+                        lambda *a, **kw: (_ for _ in ()).throw(urllib.error.URLError("offline")))
 
     monkeypatch.setattr(pulumi_cli, "LOCAL_CLI_ROOT", guarded.parent / "cli")  # not the repo's .pulumi-cli
     assert run_invoke("secrets", "--suffix", "qa") == 2

@@ -135,7 +135,7 @@ def test_stack_rules_follow_property_dependencies_when_names_are_unknown() -> No
          {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
         ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
          {"rules": [{"id": "r", "status": "Enabled", "filter": {}, "expiration": {"days": 30},
-                     "noncurrentVersionExpiration": {"noncurrentDays": 30}}]}),
+                     "noncurrentVersionExpiration": {"noncurrentDays": 1}}]}),
         ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
          {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}),
     ]

@@ -113,7 +113,7 @@ def bucket_set(kind: str = "logs", layer: str = "data", sse: str = "AES256", day
                pab: bool = True, versioning: str = "Enabled") -> list[Res]:
     name = f"catalog-{kind}-{S}-{ACCOUNT}"
     rules = [{"id": "retention", "status": "Enabled", "filter": {},
-              "expiration": {"days": days}, "noncurrentVersionExpiration": {"noncurrentDays": days}}]
+              "expiration": {"days": days}, "noncurrentVersionExpiration": {"noncurrentDays": 1}}]
     return [
         R("aws:s3/bucket:Bucket", kind, layer=layer, bucket=name, forceDestroy=True, tags=TAGS),
         R("aws:s3/bucketVersioning:BucketVersioning", f"{kind}-v", layer=layer, bucket=name,
@@ -321,6 +321,9 @@ CASES: dict[str, list[Case]] = {
         (layer("data", lambda: bucket_set()[:1] + bucket_set()[2:]), "BucketVersioning"),
         (layer("data", lambda: bucket_set(versioning="Suspended")), "BucketVersioning"),
         (layer("data", lambda: bucket_set(days=90)), "retention is 30 days"),
+        (layer("data", lambda: [*bucket_set()[:3], changed(bucket_set()[3], rules=[  # #17: 30 + 30 days
+            {"id": "r", "status": "Enabled", "filter": {}, "expiration": {"days": 30},
+             "noncurrentVersionExpiration": {"noncurrentDays": 30}}]), *bucket_set()[4:]]), "keeps data 60 days"),
         (layer("data", lambda: bucket_set(pab=False)), "restrictPublicBuckets"),
         (layer("data", lambda: bucket_set(sse="none")), "AES256"),
         (layer("data", lambda: [bucket_set()[0]]), "no BucketLifecycleConfiguration"),

@@ -94,7 +94,9 @@ class AuroraCluster(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=False,
             skip_final_snapshot=True,  # a suffix must tear down cleanly
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # engineVersion is the creation version: the instances' auto minor upgrades move the cluster to a
+            # newer minor, and a pinned 16.8 would then preview as a downgrade on every update.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group], ignore_changes=["engineVersion"]),
         )
 
         def instance(kind: str, index: int, tier: int, after: list[pulumi.Resource]) -> aws.rds.ClusterInstance:
@@ -111,8 +113,8 @@ class AuroraCluster(pulumi.ComponentResource):
                 publicly_accessible=False,
                 performance_insights_enabled=True,
                 performance_insights_retention_period=PERFORMANCE_INSIGHTS_DAYS,
-                auto_minor_version_upgrade=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                auto_minor_version_upgrade=True,  # so engineVersion is only the creation version (see the cluster)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after, ignore_changes=["engineVersion"]),
             )
 
         # The first instance of an Aurora cluster becomes its writer: the readers wait for it.

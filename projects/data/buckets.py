@@ -1,7 +1,8 @@
 """The `logs` bucket (ALB and CloudFront access logs) and the `artifacts` bucket (deployment packages).
 
-Both carry the shared baseline (shared/s3_baseline.py): versioning, SSE-S3, 30-day expiry of current and
-noncurrent versions, public access blocked, TLS-only policy, force_destroy. A bucket has one policy, so each
+Both carry the shared baseline (shared/runtime/s3_baseline.py): versioning, SSE-S3, current objects expire after
+30 days and noncurrent versions 1 day after they become noncurrent (about 31 days of data in all), public access
+blocked, TLS-only policy, force_destroy. A bucket has one policy, so each
 bucket's statements are built together here."""
 
 from __future__ import annotations

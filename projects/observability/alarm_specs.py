@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.observability.metrics import Metric, MetricContract, check_metric
+from projects.observability.metrics import Metric, MetricContract, check_metric, proxy_writer_pool
 from projects.observability.settings import Settings
 
 GT, GTE, LT = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
@@ -118,13 +118,14 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
               "check of the API function fails. Check the function's errors and logs and the last deploy; roll "
               "the alias back if needed.", 0, GT, NOT_BREACHING,
               metric=Metric("AWS/ApplicationELB", "UnHealthyHostCount", tg_dims, "Maximum"))
-        # The app enables health checks on both Lambda target groups and both sit in the listener's forward
-        # action, so the metric is reported every minute even without traffic: missing data means the group
-        # lost its health checks or its rule, which counts as breaching.
+        # AWS documents HealthyHostCount as "reported if health checks are enabled" (they are, projects/app/alb.py)
+        # and ELB metrics as reported only while requests flow: a quiet period is a gap, not an outage. Breaching
+        # would hold this alarm, and the composite "degraded" over it, in ALARM with no traffic; missing waits.
+        # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
         b.add(f"alb-{key}-no-healthy", f"The {key} target group has no healthy target (HealthyHostCount < 1), so "
               "the ALB cannot serve it (it fails open to unhealthy targets). Check the target registration and the "
-              "function; a missing metric means health checks or the listener rule were removed.",
-              1, LT, BREACHING, customer=key == "live",
+              "function; with no traffic the metric is absent and the alarm shows INSUFFICIENT_DATA.",
+              1, LT, MISSING, customer=key == "live",
               metric=Metric("AWS/ApplicationELB", "HealthyHostCount", tg_dims, "Minimum"))
     b.add("alb-5xx-rate", f"More than {rate}% of ALB requests end in 5xx (target and load-balancer generated, e.g. "
           "502 when the function fails). Check the Lambda row and the function's logs.", rate, GT, NOT_BREACHING,
@@ -163,10 +164,10 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
     # --- RDS Proxy and Aurora ---
     proxy = {"ProxyName": t.proxy_name}
     b.add("proxy-db-connections", f"RDS Proxy holds over {s.proxy_connections_percent}% of its database "
-          "connection pool: new queries will wait for a connection. Look for long transactions and pinned "
-          "sessions; raise the pool (data layer) only if Aurora has headroom.",
+          "connection pool to the writer: new queries will wait for a connection. Look for long transactions and "
+          "pinned sessions; raise the pool (data layer) only if Aurora has headroom.",
           Threshold(s.proxy_connections_percent / 100, t.proxy_max_connections), GT, NOT_BREACHING,
-          metric=Metric("AWS/RDS", "DatabaseConnections", proxy, "Sum"))
+          metric=Metric("AWS/RDS", "DatabaseConnections", proxy_writer_pool(t.proxy_name), "Sum"))
     b.add("proxy-client-connections", f"Over {s.proxy_client_connections} client connections to RDS Proxy: more "
           "API environments than expected, or connections leaking. Compare with Lambda concurrency.",
           s.proxy_client_connections, GT, NOT_BREACHING,

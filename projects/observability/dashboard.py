@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.observability.logs import signals
-from projects.observability.metrics import LOG_METRICS, Metric, MetricContract
+from projects.observability.metrics import LOG_METRICS, Metric, MetricContract, proxy_writer_pool
 from projects.observability.settings import Settings
 from projects.observability.widgets import (
     Annotation,
@@ -169,9 +169,9 @@ def _edge_and_data(i: DashboardInputs, s: Settings) -> list[Row]:
                 Line(Metric("AWS/RDS", "ServerlessDatabaseCapacity", {"DBClusterIdentifier": i.cluster_id},
                             "Average", "cluster average"))),
                 width=6, annotations=(Annotation(i.max_acu, "max ACU"),)),
-            MetricWidget("Proxy database connections", _lines("AWS/RDS", (
+            MetricWidget("Proxy database connections (writer)", _lines("AWS/RDS", (
                 "DatabaseConnections", "DatabaseConnectionsCurrentlyBorrowed", "MaxDatabaseConnectionsAllowed"),
-                proxy), width=6, annotations=(Annotation(i.proxy_max_connections, "pool"),
+                proxy_writer_pool(i.proxy_name)), width=6, annotations=(Annotation(i.proxy_max_connections, "pool"),
                                               Annotation(pool_alarm, "alarm", "#ff7f0e"))),
             MetricWidget("Proxy client connections", _lines("AWS/RDS", ("ClientConnections",), proxy), width=6,
                          annotations=(Annotation(s.proxy_client_connections, "alarm"),)),

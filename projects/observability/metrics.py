@@ -32,6 +32,16 @@ _ALB_LB, _ALB_TG = dims("LoadBalancer"), dims("LoadBalancer", "TargetGroup")
 _FN, _FN_ALIAS = dims("FunctionName"), dims("FunctionName", "Resource")
 _API = (dims("ApiName"), dims("ApiName", "Stage"))
 _CF = (dims("DistributionId", "Region"),)
+_PROXY_ROLE = dims("ProxyName", "TargetGroup", "TargetRole")
+
+
+def proxy_writer_pool(proxy_name: Any) -> dict[str, Any]:
+    """The writer's pool of the proxy's default target group (RDS Proxy dimension set 4). The pool size
+    (MaxConnectionsPercent) applies per target, while `ProxyName` alone sums the writer and every reader behind
+    the read-only endpoint. https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.monitoring.html"""
+    return {"ProxyName": proxy_name, "TargetGroup": "default", "TargetRole": "READ_WRITE"}
+
+
 AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
     "AWS/ApplicationELB": {
         "RequestCount": (_ALB_LB, _ALB_TG),
@@ -58,10 +68,12 @@ AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
         "CPUUtilization": (dims("DBInstanceIdentifier"), dims("DBClusterIdentifier")),
         # cluster level = the average of its instances; instance level = that instance
         "ServerlessDatabaseCapacity": (dims("DBInstanceIdentifier"), dims("DBClusterIdentifier")),
-        # RDS Proxy metrics: dimension set 1 is ProxyName alone; the useful statistic is Sum
-        "DatabaseConnections": (dims("ProxyName"), dims("DBInstanceIdentifier"), dims("DBClusterIdentifier")),
-        "MaxDatabaseConnectionsAllowed": (dims("ProxyName"),),
-        "DatabaseConnectionsCurrentlyBorrowed": (dims("ProxyName"),),
+        # RDS Proxy metrics: dimension set 1 is ProxyName alone (every target summed), set 4 adds TargetGroup and
+        # TargetRole (one role's targets, e.g. the writer: READ_WRITE); the useful statistic is Sum
+        "DatabaseConnections": (dims("ProxyName"), _PROXY_ROLE, dims("DBInstanceIdentifier"),
+                                dims("DBClusterIdentifier")),
+        "MaxDatabaseConnectionsAllowed": (dims("ProxyName"), _PROXY_ROLE),
+        "DatabaseConnectionsCurrentlyBorrowed": (dims("ProxyName"), _PROXY_ROLE),
         "ClientConnections": (dims("ProxyName"),),
     },
     "AWS/ApiGateway": {name: _API for name in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")},

@@ -41,7 +41,11 @@ def key_policy(account_id: str, region: str) -> dict[str, Any]:
     """Key policy: the account administers and uses the key; CloudWatch alarms of this account may use it.
 
     In a key policy `Resource: "*"` means "this key" (the documented form; a key policy cannot name its own ARN
-    before the key exists).
+    before the key exists). The CloudWatch statement is the documented one, unconditioned: AWS does not document
+    aws:SourceAccount/aws:SourceArn in the KMS requests made for an alarm's publish (a condition the request lacks
+    would drop every notification silently), so those conditions live in the topic policy, where CloudWatch's
+    sns:Publish carries them. `region` is kept for callers; the key statement no longer names it.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
     """
     return {
         "Version": "2012-10-17",
@@ -50,9 +54,7 @@ def key_policy(account_id: str, region: str) -> dict[str, Any]:
              "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
              "Action": list(ACCOUNT_KEY_ACTIONS), "Resource": "*"},
             {"Sid": "CloudWatchAlarmsEncryptToTopic", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH},
-             "Action": list(CLOUDWATCH_KEY_ACTIONS), "Resource": "*",
-             "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
-                           "ArnLike": {"aws:SourceArn": alarm_source_arn(region, account_id)}}},
+             "Action": list(CLOUDWATCH_KEY_ACTIONS), "Resource": "*"},
         ],
     }
 

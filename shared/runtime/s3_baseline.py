@@ -10,6 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 RETENTION_DAYS = 30  # the mission's 30-day retention
+# With versioning, an expired current object becomes a noncurrent version (behind a delete marker) that is kept
+# until its own noncurrent expiry: 1 day here, so "30 days" means about 31 days of data, not 60.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html
+NONCURRENT_AFTER_EXPIRY_DAYS = 1
 ABORT_UPLOAD_DAYS = 7
 
 
@@ -37,8 +41,9 @@ def baseline_bucket(logical: str, bucket_name: str, *, parent: pulumi.Resource, 
                     expire_current: bool) -> BaselineBucket:
     """Declare a bucket and its baseline under `parent`; every child takes the logical name `logical`.
 
-    `expire_current=False` keeps current objects forever (a website's live files) and expires only noncurrent
-    versions; otherwise current objects expire after 30 days too.
+    `expire_current=False` keeps current objects forever (a website's live files) and expires noncurrent
+    versions after 30 days (rollback); otherwise current objects expire after 30 days and their noncurrent
+    versions 1 day later (overwritten or deleted objects too), so no data outlives ~31 days.
     """
     child = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(logical, bucket=bucket_name, force_destroy=True, opts=child)  # empties on destroy
@@ -57,9 +62,13 @@ def baseline_bucket(logical: str, bucket_name: str, *, parent: pulumi.Resource, 
             .BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                 sse_algorithm="AES256"))],
         opts=child)
+    noncurrent_days = RETENTION_DAYS
     if expire_current:
         rule_id = f"expire-after-{RETENTION_DAYS}-days"
+        # A Days expiration also removes the expired-object delete markers it leaves (S3 "Managing delete
+        # markers"); ExpiredObjectDeleteMarker may not be set alongside Days in the same rule.
         expiration = aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=RETENTION_DAYS)
+        noncurrent_days = NONCURRENT_AFTER_EXPIRY_DAYS
     else:
         rule_id = f"noncurrent-versions-{RETENTION_DAYS}-days"
         # Drops delete markers once no older version is left behind them (current objects untouched).
@@ -72,7 +81,7 @@ def baseline_bucket(logical: str, bucket_name: str, *, parent: pulumi.Resource, 
             filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),  # every object
             expiration=expiration,
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=RETENTION_DAYS),
+                noncurrent_days=noncurrent_days),
             abort_incomplete_multipart_upload=aws.s3
             .BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                 days_after_initiation=ABORT_UPLOAD_DAYS),

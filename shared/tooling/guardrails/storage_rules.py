@@ -15,6 +15,7 @@ PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 RETENTION_DAYS = 30
+NONCURRENT_GRACE_DAYS = 1  # an expired object's noncurrent version may outlive it by a day
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
@@ -64,9 +65,15 @@ def _lifecycle_problems(config: Res) -> list[str]:
         days = (rule.get("expiration") or {}).get("days") if isinstance(rule.get("expiration"), dict) else None
         noncurrent = rule.get("noncurrentVersionExpiration")
         ndays = noncurrent.get("noncurrentDays") if isinstance(noncurrent, dict) else None
-        for what, value in (("expiration.days", days), ("noncurrentVersionExpiration.noncurrentDays", ndays)):
-            if value is not None and value != RETENTION_DAYS:
-                problems.append(f"rule {rule.get('id')}: {what} is {value}; retention is {RETENTION_DAYS} days")
+        if days is not None and days != RETENTION_DAYS:
+            problems.append(f"rule {rule.get('id')}: expiration.days is {days}; retention is {RETENTION_DAYS} days")
+        if ndays is not None and ndays > RETENTION_DAYS:
+            problems.append(f"rule {rule.get('id')}: noncurrentVersionExpiration.noncurrentDays is {ndays}; "
+                            f"retention is {RETENTION_DAYS} days")
+        elif days is not None and ndays is not None and days + ndays > RETENTION_DAYS + NONCURRENT_GRACE_DAYS:
+            # An expired current object stays as a noncurrent version for ndays more.
+            problems.append(f"rule {rule.get('id')}: keeps data {days + ndays} days (expiration.days {days} + "
+                            f"noncurrentDays {ndays}); retention is {RETENTION_DAYS} days")
         if _whole_bucket(rule) and RETENTION_DAYS in (days, ndays):
             expiring = True
     if not expiring:

@@ -6,12 +6,15 @@ URL and secrets provider, and `aws:region` set to us-east-1. Engine events are t
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from enum import Enum
 from functools import wraps
 from typing import Any, TypeVar
 
 from pulumi import automation as auto
+from pulumi.automation.errors import create_command_error
 
 from shared.runtime import REGION
 from shared.runtime.layers import Layer
@@ -69,6 +72,7 @@ def _failure_text(exc: auto.CommandError, errors: list[str]) -> str:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+SECRET_CONFIG_TIMEOUT_S = 120  # a passphrase or KMS secrets provider answers well within this
 
 
 def _cli_errors(operation: str) -> Callable[[F], F]:
@@ -85,6 +89,30 @@ def _cli_errors(operation: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def set_secret_config(command: auto.PulumiCommand, workspace: auto.Workspace, stack_name: str, key: str,
+                      value: str) -> None:
+    """`pulumi config set --secret <key>` with the value on stdin, never in argv.
+
+    The Automation API's `set_config` puts the value after `--` on the command line, where any local user sees it
+    in the process list. Without a value argument and not interactive, the CLI reads the value from stdin
+    (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
+    """
+    env = {**os.environ, **({"PULUMI_HOME": workspace.pulumi_home} if workspace.pulumi_home else {}),
+           **workspace.env_vars, "PULUMI_AUTOMATION_API": "true"}
+    if os.path.isabs(command.command):  # as PulumiCommand.run does: the CLI finds its plugins next to it
+        env["PATH"] = os.pathsep.join([os.path.dirname(command.command), env.get("PATH", "")])
+    args = [command.command, "--non-interactive", "config", "set", key, "--secret", "--stack", stack_name]
+    try:
+        done = subprocess.run(args, input=value, cwd=workspace.work_dir, env=env, capture_output=True, text=True,
+                              check=False, timeout=SECRET_CONFIG_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise create_command_error(auto.CommandResult(
+            stdout="", stderr=f"error: `pulumi config set --secret {key}` did not finish in "
+                              f"{SECRET_CONFIG_TIMEOUT_S} s", code=-1)) from None
+    if done.returncode:
+        raise create_command_error(auto.CommandResult(stdout=done.stdout, stderr=done.stderr, code=done.returncode))
 
 
 class AutomationBackend:
@@ -145,7 +173,11 @@ class AutomationBackend:
 
     @_cli_errors("setting config")
     def set_config(self, layer: Layer, suffix: str, key: str, value: str, secret: bool = False) -> None:
-        self._stack(layer, suffix).set_config(key, auto.ConfigValue(value=value, secret=secret))
+        stack = self._stack(layer, suffix)
+        if secret:
+            set_secret_config(self.command, stack.workspace, stack.name, key, value)
+        else:
+            stack.set_config(key, auto.ConfigValue(value=value, secret=False))
 
     @_cli_errors("reading outputs")
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:

@@ -15,6 +15,8 @@ from typing import Any
 
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import Layer, forward_order, get_layer, reverse_order
+from shared.runtime.settings import describe
+from shared.tooling.declarations import settings_class
 from shared.tooling.orchestration.cloud import (
     AccountChecks,
     AwsAccountChecks,
@@ -33,6 +35,7 @@ from shared.tooling.orchestration.guards import (
     is_secret_setting,
 )
 from shared.tooling.orchestration.interface import (
+    ConfigEntry,
     OperationFailed,
     ResourceEvent,
     StackBackend,
@@ -43,6 +46,7 @@ from shared.tooling.orchestration.interface import (
 from shared.tooling.orchestration.report import StepResult, format_event, has_changes
 
 Overrides = Mapping[str, Mapping[str, str]]
+REBOOT_ACK = "CATALOG_MAX_CONNECTIONS_REBOOT"  # the operator will reboot the instances after the up
 EDGE_FUNCTIONS = "edge functions"
 
 
@@ -87,13 +91,35 @@ class Orchestrator:
         check_secrets_present(layer, suffix, config, pairs, self.env)
         if layer.name == "app":
             self._check_api_gateway_logging(config, pairs)
+        if layer.name == "data" and count:
+            self._check_max_connections(config, pairs)
         return count
 
-    def _check_api_gateway_logging(self, config: Mapping[str, str], pairs: Mapping[str, str]) -> None:
+    def _check_max_connections(self, config: Mapping[str, ConfigEntry], pairs: Mapping[str, str]) -> None:
+        """max_connections is a static parameter (pending-reboot): a new value reaches the instances only when they
+        reboot, and nothing here reboots them, while the proxy pool (a percentage of it) changes at once.
+        https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_WorkingWithParamGroups.html"""
+        key = "maxConnections"
+        if key not in pairs:
+            return
+        saved = config.get(f"catalog-data:{key}")
+        default = next(i.default for i in describe(settings_class("data")) if i.key == key)
+        current = saved.value if saved is not None else str(default)
+        if int(pairs[key]) == int(current) or self.env.get(REBOOT_ACK) == "1":
+            return
+        raise CatalogError(
+            f"catalog-data:{key} {current} -> {pairs[key]} on a deployed stack would apply only after every Aurora "
+            "instance reboots (a static parameter), so the proxy pool would be sized for a limit not in force",
+            f"in a maintenance window, export {REBOOT_ACK}=1 to confirm, run the up, then reboot each instance "
+            "(readers first, then the writer): aws rds reboot-db-instance --db-instance-identifier <id>")
+
+    def _check_api_gateway_logging(self, config: Mapping[str, ConfigEntry], pairs: Mapping[str, str]) -> None:
         """Stage access logs need the account's API Gateway CloudWatch role; AWS refuses the stage without it."""
         key = "manageApiGatewayAccount"
-        managed = pairs.get(key, config.get(f"catalog-app:{key}", "false"))
-        if str(managed).lower() == "true" or self.account.api_gateway_logging_role():
+        saved = config.get(f"catalog-app:{key}")
+        # The stack's config holds ConfigEntry objects: compare the saved value, not the entry's repr.
+        managed = pairs.get(key, saved.value if saved is not None else "false")
+        if managed.strip().lower() == "true" or self.account.api_gateway_logging_role():
             return
         raise CatalogError(
             "API Gateway in us-east-1 has no CloudWatch Logs role, so the app layer's stage (access logs) would fail",
