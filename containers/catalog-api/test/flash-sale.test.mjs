@@ -12,11 +12,14 @@ let api;
 let db;
 let stdout;
 const admin = { 'x-catalog-role': 'admin' };
+const PATIENT = { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '20000', DB_STATEMENT_TIMEOUT_MS: '30000' };
 
 before(async () => {
   infra = await setupInfra();
   stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, DB_POOL_MAX: '20' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  // Exact counts for 200 simultaneous requests on a pool of 20: generous bounds, so a slow test machine never
+  // sheds one (shedding has its own tests in reservation-lifecycle.test.mjs).
+  api = await startServer({ env: { ...infra.env, ...PATIENT }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   await seedProducts(api.runtime.db.writer, { count: 5, stock: 0 });
   db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
   await db.connect();
@@ -91,7 +94,7 @@ test('mixed quantities never oversell', async () => {
 });
 
 test('reservations expire and release their stock', async () => {
-  const shortLived = await startServer({ env: { ...infra.env, RESERVATION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  const shortLived = await startServer({ env: { ...infra.env, ...PATIENT, RESERVATION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   try {
     await call(shortLived.url, '/api/products/SKU-000004/inventory', { method: 'PUT', headers: admin, json: { available: 2 } });
     const held = await reserve(shortLived.url, 'SKU-000004', 2, 'expiring-0004');

@@ -1,5 +1,5 @@
 import { cacheKeys } from '../cache.mjs';
-import { HttpError, notFound } from '../errors.mjs';
+import { HttpError, badRequest, notFound } from '../errors.mjs';
 import { EVENTS, F } from '../observability.mjs';
 import * as v from '../validation.mjs';
 import { route } from './route.mjs';
@@ -17,19 +17,34 @@ function requireAdmin(c) {
   return user && /^[A-Za-z0-9_.@+-]{1,128}$/.test(user) ? user : 'admin';
 }
 
+// The verified token's subject once the identity middleware sets it; null before (ownership then rests on the
+// idempotency key the client chose).
+const ownerOf = (c) => c.get('identity')?.sub ?? null;
+
+/** 503 + Retry-After: the database said "not now" (every path to the stock was busy); nothing was written. */
+export const overloaded = (what) => new HttpError(503, 'overloaded', `${what}: too many concurrent requests, retry shortly`);
+
+// 409 bodies name the state the reservation is in; the owner may read it, so no leak to others (403 says less).
+function finishConflict(result, action) {
+  return new HttpError(409, `reservation_${result.state}`, `reservation is ${result.state}: it cannot be ${action === 'cancel' ? 'cancelled' : 'confirmed'}`,
+    { state: result.state, reservation: result.reservation });
+}
+
 export function reservationRoutes(app, { store, cache, config, logger }) {
   route(app, 'POST', '/api/products/:sku/reservations', async (c) => {
     const sku = v.sku(c.req.param('sku'));
     const input = v.reservationBody(v.parseJsonObject(await c.req.text()));
-    const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds });
+    const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds, owner: ownerOf(c) });
     const m = c.get('metrics');
 
     switch (result.outcome) {
       case 'created':
         m.add('ReservationsSucceeded');
-        // Product detail shows stock: drop the cached copy so readers see the decrement.
-        await cache.invalidate({ keys: [cacheKeys.product(sku)] });
+        // Product detail shows stock: the cached copy goes, coalesced per SKU (no DynamoDB hot key; see cache.mjs).
+        await cache.invalidateCoalesced(cacheKeys.product(sku));
         return c.json({ reservation: result.reservation, replayed: false }, 201);
+      case 'busy':
+        throw overloaded('reservation');
       case 'existing': {
         const r = result.reservation;
         if (r.sku !== sku || r.quantity !== input.quantity) {
@@ -50,13 +65,54 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
     }
   });
 
+  // Cancel (units back to the shards) and confirm (checkout: an order line, never expires). Both are idempotent
+  // for the owner: repeating the same action answers 200 with replayed: true and changes nothing.
+  for (const [action, method, path] of [
+    ['cancel', 'DELETE', '/api/products/:sku/reservations/:id'],
+    ['confirm', 'POST', '/api/products/:sku/reservations/:id/confirm'],
+  ]) {
+    route(app, method, path, async (c) => {
+      const sku = v.sku(c.req.param('sku'));
+      const id = v.reservationId(c.req.param('id'));
+      const idempotencyKey = v.ownerKey(c.req.header('idempotency-key'), c.req.query('idempotencyKey'));
+      const result = await store.finish({ action, id, sku, owner: ownerOf(c), idempotencyKey });
+      const m = c.get('metrics');
+      switch (result.outcome) {
+        case 'cancelled':
+          m.add('ReservationsCancelled');
+          await cache.invalidateCoalesced(cacheKeys.product(sku));
+          return c.json({ reservation: result.reservation, replayed: false });
+        case 'confirmed':
+          m.add('ReservationsConfirmed');
+          return c.json({ reservation: result.reservation, replayed: false });
+        case 'replayed':
+          c.header('idempotent-replayed', 'true');
+          return c.json({ reservation: result.reservation, replayed: true });
+        case 'conflict':
+          m.add('ReservationsConflicted');
+          throw finishConflict(result, action);
+        case 'forbidden':
+          throw new HttpError(403, 'forbidden', 'reservation: only its owner may change it (the token subject that made it, or the Idempotency-Key header with its key)',
+            { field: 'Idempotency-Key' });
+        default:
+          throw notFound(`reservation ${id} of product ${sku}`);
+      }
+    });
+  }
+
   route(app, 'PUT', '/api/products/:sku/inventory', async (c) => {
     const actor = requireAdmin(c);
     const sku = v.sku(c.req.param('sku'));
     const input = v.restockBody(v.parseJsonObject(await c.req.text()));
     const result = await store.restock({ sku, ...input, actor, requestId: c.get('requestId') });
     if (!result) throw notFound(`product ${sku}`);
+    if (result.outcome === 'too_large') {
+      throw badRequest(input.mode === 'set' ? 'available' : 'add',
+        `the total (now ${result.previousAvailable}) would exceed ${INT4_MAX} units`);
+    }
     await cache.invalidate({ keys: [cacheKeys.product(sku)] });
     return c.json(result);
   });
 }
+
+const INT4_MAX = 2_147_483_647;
