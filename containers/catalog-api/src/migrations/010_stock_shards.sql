@@ -120,10 +120,11 @@ $$;
 --   rows a concurrent re-shard created) is below the quantity. Otherwise the passes below find the units:
 --     1. one random unlocked shard that has the whole quantity (FOR UPDATE SKIP LOCKED): the flash-sale path;
 --        1b. when all such shards are locked, wait for one of them at random (bounded by lock_timeout);
+--            if it ran dry meanwhile, start over (fresh total);
 --     2. several unlocked shards, taking what each has (SKIP LOCKED; rolled back if they do not add up);
 --     3. every shard in ascending order, waiting for locks (bounded by the transaction's lock_timeout), which
 --        sees the units that passes 1-2 skipped because another transaction held their shard;
---   and the loop repeats (3 times, then 'busy') when a concurrent re-shard moved units between passes;
+--   and the loop repeats (4 attempts, then 'busy', answered 503) when the units moved between passes;
 -- * idempotent: a known key returns the stored reservation; two concurrent first attempts with one key collide
 --   on the UNIQUE index (ON CONFLICT DO NOTHING) and the loser gives its units back before answering 'existing';
 -- * outcome: 'created' | 'existing' | 'sold_out' | 'not_found' | 'busy'.
@@ -152,17 +153,22 @@ BEGIN
     RETURN;
   END IF;
 
-  FOR attempt IN 1..3 LOOP
-    -- Pass 1.
-    UPDATE inventory i SET available = i.available - p_quantity, updated_at = now()
-     WHERE i.sku = p_sku AND i.shard = (SELECT s.shard FROM inventory s
-                                         WHERE s.sku = p_sku AND s.available >= p_quantity
-                                         ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING i.shard INTO v_shard;
-    IF FOUND THEN
+  FOR attempt IN 1..4 LOOP
+    -- Pass 1. Every pass runs in a subtransaction that is rolled back when it takes nothing: a row lock whose
+    -- re-check failed (the shard ran dry after our snapshot) stays held otherwise, and a transaction holding an
+    -- arbitrary shard must never wait for another (deadlock). On success it commits (cheap, no rollback).
+    BEGIN
+      UPDATE inventory i SET available = i.available - p_quantity, updated_at = now()
+       WHERE i.sku = p_sku AND i.shard = (SELECT s.shard FROM inventory s
+                                           WHERE s.sku = p_sku AND s.available >= p_quantity
+                                           ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING i.shard INTO v_shard;
+      IF NOT FOUND THEN RAISE EXCEPTION 'short' USING ERRCODE = 'CAT01'; END IF;
       v_shards := ARRAY[v_shard]; v_takes := ARRAY[p_quantity];
-      EXIT;
-    END IF;
+    EXCEPTION WHEN SQLSTATE 'CAT01' THEN
+      NULL;
+    END;
+    EXIT WHEN cardinality(v_shards) > 0;
 
     -- First attempt: nothing held here, so expired holds of this SKU may return to a shard, waiting if need be
     -- (the lowest shard, which keeps the ascending lock order of pass 3).
@@ -179,16 +185,24 @@ BEGIN
       RETURN;
     END IF;
 
-    -- Pass 1b: each shard holding the quantity was locked by another reservation. Wait for one of them, picked
-    -- at random (waiting on the lowest would queue every such request on one row again), holding nothing else.
-    UPDATE inventory i SET available = i.available - p_quantity, updated_at = now()
-     WHERE i.sku = p_sku AND i.shard = (SELECT s.shard FROM inventory s
-                                         WHERE s.sku = p_sku AND s.available >= p_quantity
-                                         ORDER BY random() LIMIT 1 FOR UPDATE)
-    RETURNING i.shard INTO v_shard;
-    IF FOUND THEN
-      v_shards := ARRAY[v_shard]; v_takes := ARRAY[p_quantity];
-      EXIT;
+    -- Pass 1b: each shard holding the quantity was locked by another reservation. Wait for ONE of them, picked
+    -- at random (waiting on the lowest would queue every such request on one row again), holding nothing else;
+    -- the UPDATE re-checks the quantity once the lock is ours. If that shard ran dry meanwhile, the next attempt
+    -- starts over with a fresh total (near the end of a sale: sold out, without a chain of lock waits).
+    -- From the third attempt on, straight to pass 3, whose answer is definitive.
+    SELECT s.shard INTO v_shard FROM inventory s WHERE s.sku = p_sku AND s.available >= p_quantity
+     ORDER BY random() LIMIT 1;
+    IF FOUND AND attempt < 3 THEN
+      BEGIN
+        UPDATE inventory i SET available = i.available - p_quantity, updated_at = now()
+         WHERE i.sku = p_sku AND i.shard = v_shard AND i.available >= p_quantity;
+        IF NOT FOUND THEN RAISE EXCEPTION 'short' USING ERRCODE = 'CAT01'; END IF;
+        v_shards := ARRAY[v_shard]; v_takes := ARRAY[p_quantity];
+      EXCEPTION WHEN SQLSTATE 'CAT01' THEN
+        NULL;
+      END;
+      EXIT WHEN cardinality(v_shards) > 0;
+      CONTINUE;
     END IF;
 
     -- Pass 2, in a subtransaction: if the unlocked shards do not add up, its decrements AND its row locks are
@@ -209,26 +223,34 @@ BEGIN
     END;
     EXIT WHEN cardinality(v_shards) > 0;
 
-    -- Pass 3: ascending, waiting.
-    v_need := p_quantity;
-    FOR rec IN SELECT s.shard, s.available FROM inventory s WHERE s.sku = p_sku AND s.available > 0
-                ORDER BY s.shard FOR UPDATE LOOP
-      v_take := least(rec.available, v_need);
-      UPDATE inventory SET available = available - v_take, updated_at = now() WHERE sku = p_sku AND shard = rec.shard;
-      v_shards := v_shards || rec.shard; v_takes := v_takes || v_take;
-      v_need := v_need - v_take;
-      EXIT WHEN v_need = 0;
-    END LOOP;
-    EXIT WHEN v_need = 0;
-    -- Short even with every visible shard locked: give the units back (we hold those locks) and decide again
-    -- on a fresh read (a re-shard that committed meanwhile is visible to the next statement).
-    FOR k IN 1..coalesce(cardinality(v_shards), 0) LOOP
-      UPDATE inventory SET available = available + v_takes[k] WHERE sku = p_sku AND shard = v_shards[k];
-    END LOOP;
-    v_shards := '{}'; v_takes := '{}';
+    -- Pass 3: ascending, waiting. Also a subtransaction: when even every visible shard locked does not add up
+    -- (units moved by a re-shard, a cancel in flight), its decrements and locks are rolled back, so the next
+    -- attempt again starts holding nothing, and decides on a fresh total.
+    BEGIN
+      v_need := p_quantity; v_shards := '{}'; v_takes := '{}';
+      FOR rec IN SELECT s.shard, s.available FROM inventory s WHERE s.sku = p_sku AND s.available > 0
+                  ORDER BY s.shard FOR UPDATE LOOP
+        v_take := least(rec.available, v_need);
+        UPDATE inventory SET available = available - v_take, updated_at = now() WHERE sku = p_sku AND shard = rec.shard;
+        v_shards := v_shards || rec.shard; v_takes := v_takes || v_take;
+        v_need := v_need - v_take;
+        EXIT WHEN v_need = 0;
+      END LOOP;
+      IF v_need > 0 THEN RAISE EXCEPTION 'short' USING ERRCODE = 'CAT01'; END IF;
+    EXCEPTION WHEN SQLSTATE 'CAT01' THEN
+      v_shards := '{}'; v_takes := '{}';
+    END;
+    EXIT WHEN cardinality(v_shards) > 0;
   END LOOP;
 
   IF cardinality(v_shards) = 0 THEN
+    -- Last word on a fresh total: sold out if it is below the quantity, else busy (503: retry).
+    SELECT sum(s.available) INTO v_total FROM inventory s WHERE s.sku = p_sku;
+    IF v_total < p_quantity THEN
+      RETURN QUERY SELECT 'sold_out'::text, NULL::uuid, p_sku, p_quantity, p_key, NULL::text,
+                          NULL::timestamptz, NULL::timestamptz, v_total::integer;
+      RETURN;
+    END IF;
     RETURN QUERY SELECT 'busy'::text, NULL::uuid, p_sku, p_quantity, p_key, NULL::text,
                         NULL::timestamptz, NULL::timestamptz, NULL::integer;
     RETURN;
