@@ -151,15 +151,15 @@ test('with identity, the token subject owns the reservation: another subject, or
 
 test('confirm vs cancel vs expiry, all at once on 40 reservations: exactly one wins each, totals exact', async (t) => {
   await restock('SKU-000006', { available: 200, shards: 8 });
-  const made = [];
-  for (let i = 0; i < 40; i += 1) {
+  const made = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
     const key = newKey('race');
     const res = await reserve('SKU-000006', 1 + (i % 3), key);
     assert.equal(res.status, 201);
-    made.push({ id: res.body.reservation.id, key, quantity: res.body.reservation.quantity, expiresAt: Date.parse(res.body.reservation.expiresAt) });
-  }
-  // Fire right at the expiry of the last ones, so every outcome happens.
-  await sleep(Math.max(0, made[20].expiresAt - Date.now()));
+    return { id: res.body.reservation.id, key, quantity: res.body.reservation.quantity, expiresAt: Date.parse(res.body.reservation.expiresAt) };
+  }));
+  // Fire just before they expire: the 120 requests spread across the expiry, so every outcome can happen.
+  const expiry = Math.min(...made.map((r) => r.expiresAt));
+  await sleep(Math.max(0, expiry - Date.now() - 60));
   const { store } = api.runtime;
   const answers = await Promise.all(made.map(async (r) => {
     const [c1, c2, swept] = await Promise.all([
