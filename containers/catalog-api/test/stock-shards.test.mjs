@@ -238,3 +238,48 @@ test('restock input errors name the field and write nothing', async () => {
   assert.deepEqual(await shardsOf('SKU-000008'), shardsBefore);
   assert.equal((await db.query('SELECT count(*)::int AS n FROM inventory_audit')).rows[0].n, auditBefore);
 });
+
+test('everything at once on one SKU: reservations, cancels, confirms, expiry sweeps and re-shards keep shards + held + confirmed = stocked', async () => {
+  const { store } = api.runtime;
+  await restock('SKU-000009', { available: 500, shards: 8 });
+  let confirmedUnits = 0;
+  let running = true;
+  const worker = async (i) => {
+    const idempotencyKey = key('all');
+    const made = await store.reserve({ sku: 'SKU-000009', quantity: 1 + (i % 3), idempotencyKey, ttlSeconds: 1 });
+    if (made.outcome !== 'created') return made.outcome;
+    const { id } = made.reservation;
+    if (i % 3 === 0) {
+      const done = await store.finish({ action: 'confirm', id, sku: 'SKU-000009', idempotencyKey });
+      if (done.outcome === 'confirmed') confirmedUnits += made.reservation.quantity;
+      return done.outcome;
+    }
+    if (i % 3 === 1) return (await store.finish({ action: 'cancel', id, sku: 'SKU-000009', idempotencyKey })).outcome;
+    return 'left to expire';
+  };
+  const sweeper = (async () => {
+    while (running) {
+      await store.releaseExpired(1000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const workers = Array.from({ length: 300 }, (_, i) => worker(i));
+  const changes = [];
+  for (const body of [{ shards: 16 }, { add: 50 }, { shards: 5 }, { shards: 32 }]) {
+    await new Promise((r) => setTimeout(r, 50));
+    changes.push((await restock('SKU-000009', body)).status);
+  }
+  const outcomes = await Promise.all(workers);
+  await new Promise((r) => setTimeout(r, 1100)); // every hold left is past its expiry
+  running = false;
+  await sweeper;
+  await store.releaseExpired(1000);
+  assert.deepEqual(changes, [200, 200, 200, 200]);
+  assert.ok(outcomes.every((o) => ['confirmed', 'cancelled', 'left to expire', 'conflict', 'sold_out'].includes(o)), JSON.stringify(outcomes));
+  const s = await summary('SKU-000009');
+  assert.equal(s.shards, 32);
+  assert.equal(s.negative_shards, 0);
+  assert.equal(Number(s.held), 0);
+  assert.equal(Number(s.confirmed), confirmedUnits);
+  assert.equal(Number(s.available) + Number(s.confirmed), 550);
+});
