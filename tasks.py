@@ -1,6 +1,21 @@
-"""Invoke entry point. Thin by design: each area's tasks live in `shared/cli/<area>.py` (argument parsing and
-printing), their logic elsewhere in `shared/`. `invoke --list` shows them all."""
+"""Invoke entry point: the explicit collection of the platform's tasks (`invoke --list`; `invoke --help <task>`).
 
-from shared.cli import collect
+Each area's tasks live in `shared/tooling/cli/<area>.py` (arguments and printing); their logic lives in the rest
+of `shared/tooling`.
+"""
 
-ns = collect()
+from invoke import Collection
+
+from shared.tooling.cli import deploy, dev, docs, perf, plan, policy
+
+ns = Collection(
+    # deploy (Pulumi Automation API)
+    deploy.up, deploy.preview, deploy.down, deploy.outputs, deploy.refresh, deploy.drift,
+    deploy.up_all, deploy.down_all, deploy.secrets, deploy.cleanup_edge, deploy.doctor,
+    # offline: plan, guardrails, docs
+    plan.synth, plan.layers, policy.check, docs.docs,
+    # local development and tests
+    dev.install, dev.test, dev.dev,
+    # performance
+    perf.bench, perf.capacity, perf.loadtest, perf.bench_synth,
+)

@@ -2,17 +2,20 @@
 // `invoke bench` runs this: every case next to its baseline, in one run, on
 // loopback; results as JSON in bench/results/<timestamp>.json (path printed on
 // the last stdout line). Progress goes to stderr.
-//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--cases hot,db,flash,cold,deps]
+//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--quick] [--cases hot,db,flash,openloop,cold,deps]
+// flash = closed loop (N clients, each waiting for its answer); openloop = a fixed arrival rate on one SKU.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchAuth } from './lib/auth.mjs';
 import { dbRead, flashSale, hotRead, sweep } from './lib/cases.mjs';
+import { openLoopSale, openLoopTable } from './lib/flash-openloop.mjs';
 import { coldStart, dependencySize } from './lib/coldstart.mjs';
 import { GOALS, evaluate } from './lib/goals.mjs';
 import { pgbenchVersion } from './lib/pgbench.mjs';
 import { killAll, startInfra } from './lib/stack.mjs';
 
-const ALL_CASES = ['hot', 'db', 'flash', 'cold', 'deps'];
+const ALL_CASES = ['hot', 'db', 'flash', 'openloop', 'cold', 'deps'];
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '6' },
@@ -34,6 +37,18 @@ const { values } = parseArgs({
     'sweep-duration': { type: 'string', default: '3' },
     'cpu-prof-dir': { type: 'string', default: '' },
     out: { type: 'string', default: '' },
+    // Open loop: offered reservations/s on one SKU, seconds per rate (default 8; 2 when --duration <= 2, which is
+    // what `invoke bench --quick` passes), client timeout from the scheduled send time, keep-alive connections,
+    // shard counts to compare ('default' = the API's own; restock body {"available": n, "shards": k}).
+    'openloop-rates': { type: 'string', default: '250,500,1000,2000,4000' },
+    'openloop-duration': { type: 'string', default: '' },
+    'openloop-timeout-ms': { type: 'string', default: '5000' },
+    'openloop-connections': { type: 'string', default: '1024' },
+    'openloop-shards': { type: 'string', default: 'default,1' },
+    // A step that sells out half-way at this rate (0: none): 409s must start only at stock 0.
+    'openloop-sellout-rate': { type: 'string', default: '500' },
+    // Smoke run: short steps everywhere; numbers not to publish.
+    quick: { type: 'boolean', default: false },
   },
 });
 
@@ -45,6 +60,12 @@ const int = (name, min, max) => {
   }
   return v;
 };
+if (values.quick) {
+  values.duration = '2';
+  values['cold-runs'] = '3';
+  values['sale-requests'] = '5000';
+  values['sweep-duration'] = '2';
+}
 const duration = int('duration', 1, 60);
 const warmup = int('warmup', 0, 10);
 const products = int('products', 100, 1_000_000);
@@ -60,6 +81,23 @@ if (unknown) {
   process.exit(2);
 }
 const cpuProfDir = values['cpu-prof-dir'] || undefined;
+const intList = (name, min, max) => values[name].split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+  const v = Number(x);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    process.stderr.write(`--${name}: each must be an integer ${min}-${max}, got ${x}\n`);
+    process.exit(2);
+  }
+  return v;
+});
+const openLoopRates = intList('openloop-rates', 1, 10_000);
+const openLoopDuration = values['openloop-duration'] ? int('openloop-duration', 1, 60) : (duration <= 2 ? 2 : Math.max(8, duration));
+const openLoopShards = values['openloop-shards'].split(',').map((x) => x.trim()).filter(Boolean)
+  .map((x) => (x === 'default' ? null : Number(x)));
+if (openLoopShards.some((k) => k !== null && !(Number.isInteger(k) && k >= 1 && k <= 1024)) || !openLoopShards.length) {
+  process.stderr.write(`--openloop-shards: 'default' or shard counts 1-1024, got ${values['openloop-shards']}\n`);
+  process.exit(2);
+}
+const openLoopSellOutRate = int('openloop-sellout-rate', 0, 10_000);
 // The API's statement mode, and pgbench's matching -M, so the baseline handles statements like the API does:
 // DB_PREPARED_STATEMENTS (the API's setting, default true for the local server) is passed on to the API, and
 // pgbench runs -M prepared (named statements) or -M extended (unnamed, parsed each time) to match.
@@ -82,7 +120,10 @@ const results = {
     // Other work on the machine skews every number: the load average is kept with the results.
     loadAvgAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
   },
-  settings: { duration, warmup, products, dbConnections, dbPool, writePool, cases, chart: values.chart, preparedStatements, pgbenchMode },
+  settings: {
+    duration, warmup, products, dbConnections, dbPool, writePool, cases, chart: values.chart, preparedStatements, pgbenchMode,
+    quick: values.quick, openLoop: { rates: openLoopRates, durationS: openLoopDuration, shards: openLoopShards.map((k) => k ?? 'default') },
+  },
   goals: GOALS,
   cases: {},
 };
@@ -100,7 +141,10 @@ if (os.loadavg()[0] > 1) say(`warning: load average ${os.loadavg()[0].toFixed(1)
 try {
   infra = await startInfra({ products, say });
   // Passed on only when set: unset, the API keeps its own default (true for the local server, false in Lambda).
-  const env = preparedRaw === undefined ? infra.env : { ...infra.env, DB_PREPARED_STATEMENTS: preparedRaw };
+  // Writes carry a bearer token; an API build that checks them gets the run's public key in AUTH_*.
+  const auth = await benchAuth();
+  const baseEnv = { ...infra.env, ...auth.env };
+  const env = preparedRaw === undefined ? baseEnv : { ...baseEnv, DB_PREPARED_STATEMENTS: preparedRaw };
   const { rows } = await infra.db.writer.query('SELECT version() AS v');
   results.machine.postgres = rows[0].v.split(' on ')[0];
   if (cases.includes('hot')) {
@@ -113,8 +157,19 @@ try {
     results.cases.flashSale = await flashSale({
       env, pgbenchMode, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
       requests: int('sale-requests', 1, 200_000), pool: writePool, duration, warmup, say, cpuProfDir,
-      overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' },
+      overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' }, authHeaders: auth.headers('shopper'),
     });
+  }
+  if (cases.includes('openloop')) {
+    results.cases.openLoop = await openLoopSale({
+      env, auth, db: infra.db, pgbenchMode, rates: openLoopRates, durationS: openLoopDuration,
+      timeoutMs: int('openloop-timeout-ms', 100, 60_000), connections: int('openloop-connections', 1, 4096),
+      shardsList: openLoopShards, warmupS: warmup, say,
+      sellOut: openLoopSellOutRate ? { rate: openLoopSellOutRate, durationS: Math.min(openLoopDuration, 4) } : null,
+      // pgbench as many sessions as the API's default pool (10 on the local server): the same lanes to the row.
+      pgClients: 10,
+    });
+    say(`\n${openLoopTable(results.cases.openLoop)}`);
   }
   if (cases.includes('cold')) results.cases.coldStart = await coldStart({ env, runs: int('cold-runs', 1, 50), say });
   if (cases.includes('deps')) results.cases.dependencies = await dependencySize({ say });

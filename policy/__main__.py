@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import PolicyPack
 
-from shared.guardrails.pack import PACK_NAME, build_policies
+from shared.tooling.guardrails.pack import PACK_NAME, build_policies
 
 PolicyPack(
     name=PACK_NAME,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from shared.layers import LAYERS
-from shared.naming import LONGEST_SUFFIX_EXAMPLE
-from shared.plan.planner import Plan, plan_chain, plan_layer
+from shared.runtime.layers import LAYERS
+from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.tooling.plan.planner import Plan, plan_chain, plan_layer
 
 SUFFIX = LONGEST_SUFFIX_EXAMPLE
 # Secrets a real stack holds as Pulumi config secrets; the plan receives them the same way.
@@ -24,13 +24,9 @@ BASE_CONFIG: dict[str, Any] = {**SECRET_CONFIG}
 SECRET_KEYS = tuple(SECRET_CONFIG)
 
 
-def existing_layers() -> list[str]:
-    return [layer.name for layer in LAYERS if layer.exists]
-
-
 @pytest.fixture(scope="session")
 def chain() -> dict[str, Plan]:
-    """Every existing layer planned in order with the longest legal suffix and default settings."""
+    """Every layer planned in order with the longest legal suffix and default settings."""
     return plan_chain(SUFFIX, BASE_CONFIG, secret_keys=SECRET_KEYS, env={"CATALOG_DB_PASSWORD": ""})
 
 
@@ -50,7 +46,7 @@ def plan_with(chain: dict[str, Plan]) -> Callable[..., Plan]:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"catalog layers with programs: {', '.join(existing_layers()) or 'none'}; plan suffix {SUFFIX!r}"
+    return f"catalog layers: {', '.join(layer.name for layer in LAYERS)}; plan suffix {SUFFIX!r}"
 
 
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")

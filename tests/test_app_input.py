@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from projects.app.image import source_hash
-from shared.config import load_settings
-from shared.errors import ConfigError
-from shared.plan.planner import PlanError
-from shared.settings.app import NAMESPACE, Settings
+from projects.app.settings import NAMESPACE, Settings
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import load_settings
+from shared.tooling.plan.planner import PlanError
 
 DIGEST = "sha256:" + "c" * 64
 GOOD_IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-api@{DIGEST}"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from shared.contracts import outputs_of
-from shared.naming import Service, check_name
-from shared.plan.computed import computed_state
-from shared.plan.planner import Plan, Resource
+from shared.runtime.naming import Service, check_name
+from shared.tooling.declarations import outputs_of
+from shared.tooling.plan.computed import computed_state
+from shared.tooling.plan.planner import Plan, Resource
 from tests.conftest import ORIGIN_VERIFY, SUFFIX
 
 LB = "aws:lb/loadBalancer:LoadBalancer"

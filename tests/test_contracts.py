@@ -1,5 +1,5 @@
-"""The stack-reference contract: producers export exactly what they declare, consumers read only declared
-outputs they are listed for, and a missing upstream output names the command that fixes it."""
+"""The stack-reference contract: producers export exactly what they declare, consumers read through typed views
+of declared outputs only, and a missing upstream output names the command that fixes it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from shared.contracts import outputs_of
-from shared.layers import LAYERS, REPO_ROOT, get_layer
-from shared.plan.planner import Plan, PlanError, plan_layer
+from shared.runtime.contracts import LayerOutputs, OutputSpec, output_name, reads
+from shared.runtime.errors import ContractError
+from shared.runtime.layers import LAYERS, REPO_ROOT
+from shared.tooling.declarations import outputs_of, readers_of, reads_of, upstream_of, views_of
+from shared.tooling.plan.planner import Plan, PlanError, plan_layer
 from tests.conftest import BASE_CONFIG, SECRET_KEYS, SUFFIX
 
 
-def test_every_layer_exports_exactly_its_contract(chain: dict[str, Plan]) -> None:
+def test_every_layer_exports_exactly_its_contract_with_secrets_kept_secret(chain: dict[str, Plan]) -> None:
     for name, plan in chain.items():
         declared = outputs_of(name)
         assert set(plan.exports) == set(declared), name
@@ -24,43 +26,51 @@ def test_every_layer_exports_exactly_its_contract(chain: dict[str, Plan]) -> Non
         assert plan.secret_exports >= secret, f"{name}: secret outputs exported in clear text"
 
 
-def test_every_declared_output_is_described_and_readers_come_later() -> None:
-    for layer in LAYERS:
-        for spec in outputs_of(layer.name).values():
-            assert spec.description, f"{layer.name}:{spec.name}"
-            for reader in spec.readers:
-                assert layer.name in get_layer(reader).upstream, f"{reader} may not read {layer.name}"
+def test_exported_values_have_their_declared_types(chain: dict[str, Plan]) -> None:
+    python_type = {"str": str, "int": (int, float), "float": (int, float), "list[str]": list,
+                   "dict[str, str]": dict}
+    for name, plan in chain.items():
+        for spec in outputs_of(name).values():
+            value = plan.export_value(spec.name)
+            assert isinstance(value, python_type[spec.type_name]), f"{name}:{spec.name} = {value!r}"
 
 
-def test_reads_are_declared_and_declared_readers_really_read(chain: dict[str, Plan]) -> None:
-    actual: dict[tuple[str, str], set[str]] = {}
-    for plan in chain.values():
-        for consumer, producer, output in plan.reads:
-            assert consumer == plan.layer
-            spec = outputs_of(producer)[output]
-            assert consumer in spec.readers
-            actual.setdefault((producer, output), set()).add(consumer)
-    for producer in chain:
-        for spec in outputs_of(producer).values():
-            present = {r for r in spec.readers if r in chain}
-            assert actual.get((producer, spec.name), set()) == present, (
-                f"{producer}:{spec.name} declares readers {sorted(present)} but is read by "
-                f"{sorted(actual.get((producer, spec.name), set()))}")
+def test_what_the_programs_read_is_exactly_what_their_views_declare(chain: dict[str, Plan]) -> None:
+    for consumer, plan in chain.items():
+        actual: dict[str, set[str]] = {}
+        for reader, producer, output in plan.reads:
+            assert reader == consumer
+            actual.setdefault(producer, set()).add(output)
+        declared = {producer: set(reads_of(consumer, producer)) for producer in upstream_of(consumer)}
+        assert actual == declared, consumer
 
 
-def _downstream_with_reads(chain: dict[str, Plan]) -> tuple[str, str, str] | None:
-    for plan in chain.values():
-        if plan.reads:
-            return plan.reads[0]
-    return None
+def test_readers_and_upstream_lists_are_derived_from_the_consumers_views() -> None:
+    # The app layer's view of the data layer names proxyEndpoint: so app is a reader of it, and data is upstream
+    # of app; nobody reads the observability layer.
+    assert "app" in readers_of("data", "proxyEndpoint")
+    assert upstream_of("app") == ("network", "data")
+    assert upstream_of("network") == ()
+    assert all(not readers_of("observability", name) for name in outputs_of("observability"))
+    order = [layer.name for layer in LAYERS]
+    for layer in order:
+        for producer in upstream_of(layer):
+            assert order.index(producer) < order.index(layer), f"{layer} reads the later layer {producer}"
+
+
+def test_a_view_field_must_name_a_declared_output() -> None:
+    outputs = LayerOutputs("network", (OutputSpec("vpcId", str, "VPC id"),))
+    with pytest.raises(ContractError, match=r"reads network:subnetIds, which layer network does not declare"):
+        @reads(outputs)
+        class Broken:
+            subnet_ids: str
+    assert output_name("proxy_read_only_endpoint") == "proxyReadOnlyEndpoint"
+    assert views_of("network") == ()
 
 
 def test_missing_upstream_output_names_the_command_to_run(chain: dict[str, Plan]) -> None:
-    read = _downstream_with_reads(chain)
-    if read is None:
-        pytest.skip("no layer reads another layer yet")
-    consumer, producer, output = read
-    doctored = {name: plan for name, plan in chain.items()}
+    consumer, producer, output = chain["app"].reads[0]
+    doctored = dict(chain)
     upstream = chain[producer]
     doctored[producer] = Plan(**{**upstream.__dict__,
                                  "exports": {k: v for k, v in upstream.exports.items() if k != output}})
@@ -76,29 +86,22 @@ def _run_program(tmp_path: Path, layer: str, source: str, upstream: dict) -> dic
     program.write_text(source)
     request = {"layer": layer, "suffix": "qa", "program": str(program), "config": {}, "upstream": upstream}
     (tmp_path / "req.json").write_text(json.dumps(request))
-    subprocess.run([sys.executable, "-m", "shared.plan.runner", str(tmp_path / "req.json"),
+    subprocess.run([sys.executable, "-m", "shared.tooling.plan.runner", str(tmp_path / "req.json"),
                     str(tmp_path / "res.json")], cwd=REPO_ROOT, check=True, capture_output=True)
     return json.loads((tmp_path / "res.json").read_text())
 
 
-def test_undeclared_reads_are_refused(tmp_path: Path) -> None:
-    upstream = {"organization/catalog-network/qa": {"outputs": {"vpcId": "vpc-1"}, "secrets": []}}
-    result = _run_program(tmp_path, "app", "from shared.contracts import Upstream\n"
-                          "Upstream('app', 'network', 'qa', 'organization').require('vpcId')\n", upstream)
+def test_a_layer_may_not_read_a_later_layer(tmp_path: Path) -> None:
+    result = _run_program(tmp_path, "network", "from shared.runtime.contracts import Upstream\n"
+                          "Upstream('network', 'data', 'qa', 'organization')\n", {})
     assert result["error"]["kind"] == "ContractError"
-    assert "layer app reads network:vpcId but is not a declared reader" in result["error"]["message"]
-
-    result = _run_program(tmp_path, "app", "from shared.contracts import Upstream\n"
-                          "Upstream('app', 'network', 'qa', 'organization').require('subnets')\n", upstream)
-    assert "layer network declares no output 'subnets'" in result["error"]["message"]
-
-    result = _run_program(tmp_path, "network", "from shared.contracts import Upstream\n"
-                          "Upstream('network', 'data', 'qa', 'organization')\n", upstream)
     assert "layer network may not read layer data" in result["error"]["message"]
 
 
 def test_exports_must_match_the_contract(tmp_path: Path) -> None:
-    result = _run_program(tmp_path, "network", "from shared.contracts import export_outputs\n"
-                          "export_outputs('network', {'vpcId': 'v', 'extra': 1})\n", {})
+    result = _run_program(tmp_path, "network", "from shared.runtime.contracts import export_outputs\n"
+                          "from projects.network.outputs import OUTPUTS\n"
+                          "export_outputs(OUTPUTS, {'vpcId': 'v', 'extra': 1})\n", {})
     assert result["error"]["kind"] == "ContractError"
     assert "undeclared ['extra']" in result["error"]["message"]
+    assert "missing ['albHttpSecurityGroupId'" in result["error"]["message"]

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.config import load_settings
-from shared.errors import ConfigError
-from shared.plan.planner import PlanError
-from shared.settings.data import (
+from projects.data.settings import (
     ENGINE_VERSIONS,
     NAMESPACE,
     Settings,
@@ -20,6 +17,9 @@ from shared.settings.data import (
     supported_max_connections,
     working_max_connections,
 )
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import load_settings
+from shared.tooling.plan.planner import PlanError
 from tests.test_data import plain_strings
 
 PASSWORD_KEY = "catalog-data:dbPassword"
@@ -84,8 +84,8 @@ def raw_result(chain, config: dict[str, Any], env: dict[str, str]) -> dict[str, 
     import tempfile
     from pathlib import Path
 
-    from shared.layers import REPO_ROOT, get_layer
-    from shared.plan.planner import stack_ref
+    from shared.runtime.layers import REPO_ROOT, get_layer
+    from shared.tooling.plan.planner import stack_ref
     from tests.conftest import SECRET_KEYS, SUFFIX
 
     net = chain["network"]
@@ -96,7 +96,7 @@ def raw_result(chain, config: dict[str, Any], env: dict[str, str]) -> dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         req, res = Path(tmp) / "request.json", Path(tmp) / "result.json"
         req.write_text(json.dumps(request))
-        subprocess.run([sys.executable, "-m", "shared.plan.runner", str(req), str(res)], check=True,
+        subprocess.run([sys.executable, "-m", "shared.tooling.plan.runner", str(req), str(res)], check=True,
                        cwd=get_layer("data").directory, env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)})
         return json.loads(res.read_text())
 

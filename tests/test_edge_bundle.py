@@ -27,6 +27,7 @@ from projects.edge.bundle import (
     viewer_request_package,
     zip_bytes,
 )
+from projects.edge.settings import NAMESPACE, Settings
 from projects.edge.site_files import (
     CACHE_IMMUTABLE,
     ERROR_PAGES,
@@ -34,8 +35,7 @@ from projects.edge.site_files import (
     hashed_key,
     site_objects,
 )
-from shared.config import load_settings
-from shared.settings.edge import NAMESPACE, Settings
+from shared.runtime.settings import load_settings
 
 RSA_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from shared.config import check_overrides, load_settings
-from shared.errors import ConfigError
-from shared.plan.planner import Plan, PlanError
-from shared.settings.edge import NAMESPACE, Settings, jwt_alg_for_public_key, normalize_pem
+from projects.edge.settings import NAMESPACE, Settings, jwt_alg_for_public_key, normalize_pem
+from shared.runtime.errors import ConfigError
+from shared.runtime.settings import check_overrides, load_settings
+from shared.tooling.plan.planner import Plan, PlanError
 
 FUNCTIONS = Path(__file__).resolve().parent.parent / "projects" / "edge" / "functions"
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo

@@ -19,7 +19,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from shared.edge_teardown import (
+from shared.runtime.errors import CatalogError
+from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE, Service, check_name
+from shared.tooling.edge_teardown import (
     ABSENT,
     DELETED,
     IN_USE,
@@ -32,8 +34,6 @@ from shared.edge_teardown import (
     edge_log_group_names,
     managed_function_names,
 )
-from shared.errors import CatalogError
-from shared.naming import LONGEST_SUFFIX_EXAMPLE, Service, check_name
 
 SUFFIX = LONGEST_SUFFIX_EXAMPLE
 REPLICATED_MESSAGE = ("Lambda was unable to delete arn:aws:lambda:us-east-1:123456789012:function:{name}:1 because "

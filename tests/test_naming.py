@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import NamingError, SuffixError
-from shared.naming import (
+from shared.runtime.errors import NamingError, SuffixError
+from shared.runtime.naming import (
     LONGEST_SUFFIX_EXAMPLE,
     SUFFIX_MAX,
     Service,

@@ -7,9 +7,9 @@ import ipaddress
 import pytest
 
 from projects.network.subnets import layout
-from shared.naming import Service, check_name
-from shared.plan.planner import Plan, PlanError
-from shared.tags import is_taggable
+from shared.runtime.naming import Service, check_name
+from shared.runtime.tags import is_taggable
+from shared.tooling.plan.planner import Plan, PlanError
 from tests.conftest import SUFFIX
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -27,7 +27,7 @@ def net(chain: dict[str, Plan]) -> Plan:
 
 def ids(plan: Plan, type_token: str) -> dict[str, str]:
     """logical name -> mocked physical id, recomputed the way the planner made it."""
-    from shared.plan.computed import computed_state
+    from shared.tooling.plan.computed import computed_state
 
     return {r.name: computed_state(r.type, r.name, r.inputs)[0] for r in plan.of_type(type_token)}
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from projects.observability.metrics import load_contract
-from shared.layers import REPO_ROOT
-from shared.plan.planner import Plan, PlanError, plan_layer
+from shared.runtime.layers import REPO_ROOT
+from shared.tooling.plan.planner import Plan, PlanError, plan_layer
 from tests.conftest import SECRET_KEYS, SUFFIX
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"

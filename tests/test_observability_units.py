@@ -12,11 +12,11 @@ from projects.observability.alarm_specs import Targets, Threshold, build_specs
 from projects.observability.dashboard import DashboardInputs, build_body
 from projects.observability.logs import signals
 from projects.observability.metrics import Metric, UnknownMetricError, check_metric, load_contract
+from projects.observability.settings import METRICS_CONTRACT_PATH, NAMESPACE, Settings
 from projects.observability.topic import key_policy, subscription_name, topic_policy
 from projects.observability.widgets import Annotation, Line, MetricWidget, Row, Search, TextWidget, layout
-from shared.config import load_settings
-from shared.errors import CatalogError, ConfigError
-from shared.settings.observability import METRICS_CONTRACT_PATH, NAMESPACE, Settings
+from shared.runtime.errors import CatalogError, ConfigError
+from shared.runtime.settings import load_settings
 
 CONTRACT = load_contract()
 TARGETS = Targets(

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pulumi.automation import EngineEvent, OpType
 
-from shared.layers import get_layer
-from shared.orchestration.automation import AutomationBackend, _changes, convert_event
-from shared.orchestration.interface import ConfigEntry, ResourceEvent
-from shared.orchestration.report import format_changes, format_event, has_changes
+from shared.runtime.layers import get_layer
+from shared.tooling.orchestration.automation import AutomationBackend, _changes, convert_event
+from shared.tooling.orchestration.interface import ConfigEntry, ResourceEvent
+from shared.tooling.orchestration.report import format_changes, format_event, has_changes
 
 URN = "urn:pulumi:qa::catalog-network::catalog:network:Vpc$aws:ec2/vpc:Vpc::catalog-vpc-qa"
 
@@ -71,8 +71,8 @@ def test_change_summaries() -> None:
 
 @pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs the Pulumi CLI on PATH")
 def test_real_stack_lifecycle_on_a_file_backend(tmp_path: Path) -> None:
-    from shared.orchestration.environment import prepare_state_dir, resolve_environment
-    from shared.orchestration.pulumi_cli import locate_pulumi_cli
+    from shared.tooling.orchestration.environment import prepare_state_dir, resolve_environment
+    from shared.tooling.orchestration.pulumi_cli import locate_pulumi_cli
 
     env = resolve_environment(f"file://{tmp_path}/state", None, {"PULUMI_CONFIG_PASSPHRASE": "test"},
                               lambda: False)
@@ -98,7 +98,7 @@ def test_cli_failures_become_one_line_operation_failures() -> None:
     from pulumi import automation as auto
     from pulumi.automation._cmd import CommandResult
 
-    from shared.orchestration.interface import OperationFailed
+    from shared.tooling.orchestration.interface import OperationFailed
 
     class Offline(AutomationBackend):
         def __init__(self) -> None:  # no CLI needed: every workspace call fails like a wrong passphrase

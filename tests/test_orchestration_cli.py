@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from invoke import Program
 
-from shared.cli import collect
-from shared.layers import LAYER_NAMES, REPO_ROOT, get_layer
-from shared.orchestration import environment
-from shared.orchestration.cloud import EdgeCleanupResult
-from shared.orchestration.memory import InMemoryBackend
-from shared.orchestration.runner import Orchestrator
+from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, get_layer
+from shared.tooling.orchestration import environment
+from shared.tooling.orchestration.cloud import EdgeCleanupResult
+from shared.tooling.orchestration.memory import InMemoryBackend
+from shared.tooling.orchestration.runner import Orchestrator
+from tasks import ns
 
 
 def run_invoke(*argv: str) -> int:
     try:
-        Program(namespace=collect(), version="test").run(["invoke", *argv])
+        Program(namespace=ns, version="test").run(["invoke", *argv])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
@@ -85,7 +85,7 @@ def test_cli_missing_offline_is_one_line(guarded: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "pulumi" else real_which(name))
     monkeypatch.setattr(auto.PulumiCommand, "install",
                         classmethod(lambda cls, **kw: (_ for _ in ()).throw(urllib.error.URLError("offline"))))
-    import shared.orchestration.pulumi_cli as pulumi_cli
+    import shared.tooling.orchestration.pulumi_cli as pulumi_cli
 
     monkeypatch.setattr(pulumi_cli, "LOCAL_CLI_ROOT", guarded.parent / "cli")  # not the repo's .pulumi-cli
     assert run_invoke("secrets", "--suffix", "qa") == 2
@@ -97,7 +97,7 @@ def test_cli_missing_offline_is_one_line(guarded: Path, monkeypatch: pytest.Monk
 
 def test_missing_aws_credentials_stop_before_any_stack(guarded: Path, monkeypatch: pytest.MonkeyPatch,
                                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import shared.orchestration.pulumi_cli as pulumi_cli
+    import shared.tooling.orchestration.pulumi_cli as pulumi_cli
 
     monkeypatch.setattr(pulumi_cli, "locate_pulumi_cli", lambda **kw: object())
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
@@ -136,11 +136,11 @@ class Edge:
 
 @pytest.fixture
 def memory(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
-    import shared.cli.deploy as deploy
+    import shared.tooling.cli.deploy as deploy
 
     backend = InMemoryBackend()
     orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={},
-                                has_program=lambda layer: True, account=AccountWithRole())
+                                account=AccountWithRole())
     opened: Callable[..., Orchestrator] = lambda *a, **k: orchestrator  # noqa: E731
     monkeypatch.setattr(deploy, "_session", opened)
     return backend
@@ -191,7 +191,7 @@ def test_single_operation_failure_exits_1(memory: InMemoryBackend, capsys: pytes
 
 def test_cleanup_edge_passes_the_wait_and_reports_pending(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    import shared.cli.deploy as deploy
+    import shared.tooling.cli.deploy as deploy
 
     waits: list[float] = []
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import CatalogError
-from shared.orchestration import doctor
-from shared.orchestration.environment import (
+from shared.runtime.errors import CatalogError
+from shared.tooling.orchestration import doctor
+from shared.tooling.orchestration.environment import (
     DEFAULT_STATE_DIR,
     BackendError,
     PassphraseError,
@@ -19,7 +19,7 @@ from shared.orchestration.environment import (
     resolve_environment,
     resolve_secrets,
 )
-from shared.orchestration.pulumi_cli import INSTALL_URL, PulumiCliMissing, locate_pulumi_cli
+from shared.tooling.orchestration.pulumi_cli import INSTALL_URL, PulumiCliMissing, locate_pulumi_cli
 
 PASS = {"PULUMI_CONFIG_PASSPHRASE": "p"}
 

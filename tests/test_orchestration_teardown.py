@@ -12,13 +12,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.errors import CatalogError
-from shared.layers import get_layer
-from shared.orchestration.cloud import AwsEdgeCleaner, aws_reader_remover
-from shared.orchestration.interface import StackOutput
-from shared.orchestration.memory import InMemoryBackend
-from shared.orchestration.rds_readers import remove_autoscaled_readers
-from shared.orchestration.runner import Orchestrator
+from shared.runtime.errors import CatalogError
+from shared.runtime.layers import get_layer
+from shared.tooling.orchestration.cloud import AwsEdgeCleaner, aws_reader_remover
+from shared.tooling.orchestration.interface import StackOutput
+from shared.tooling.orchestration.memory import InMemoryBackend
+from shared.tooling.orchestration.rds_readers import remove_autoscaled_readers
+from shared.tooling.orchestration.runner import Orchestrator
 
 CLUSTER = "catalog-db-qa"
 MANAGED = ["catalog-db-writer-qa", "catalog-db-reader-1-qa", "catalog-db-reader-2-qa"]
@@ -75,7 +75,7 @@ def test_refuses_to_guess_without_managed_ids(rds: Any) -> None:
 
 
 def test_gives_up_after_the_timeout_naming_what_is_left(rds: Any) -> None:
-    from shared.orchestration.rds_readers import ReaderCleanupError
+    from shared.tooling.orchestration.rds_readers import ReaderCleanupError
 
     clock = iter([0.0, 10_000.0])
     with pytest.raises(ReaderCleanupError, match="application-autoscaling-0a1b"):
@@ -106,7 +106,7 @@ def _zip() -> bytes:
 
 
 def test_edge_adapter_deletes_retained_functions(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.edge_teardown import edge_function_names
+    from shared.tooling.edge_teardown import edge_function_names
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

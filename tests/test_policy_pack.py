@@ -24,11 +24,11 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from shared.guardrails import POLICIES
-from shared.guardrails.pack import PACK_NAME, build_policies, plain, stack_and_layer
-from shared.guardrails.source_scan import scan_source
-from shared.layers import REPO_ROOT
-from shared.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.runtime.layers import REPO_ROOT
+from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.tooling.guardrails import POLICIES
+from shared.tooling.guardrails.pack import PACK_NAME, build_policies, plain, stack_and_layer
+from shared.tooling.guardrails.source_scan import scan_source
 
 S = LONGEST_SUFFIX_EXAMPLE
 PACK = {p.name: p for p in build_policies()}

@@ -12,9 +12,18 @@ import pytest
 from invoke import Context as InvokeContext
 from invoke import Exit
 
-from shared.guardrails import BY_NAME, Context, Res, evaluate, mandatory, plan_resources, private_subnets, run_rules
-from shared.guardrails.naming_rules import NAMED, SCOPED
-from shared.plan.planner import Plan
+from shared.tooling.guardrails import (
+    BY_NAME,
+    Context,
+    Res,
+    evaluate,
+    mandatory,
+    plan_resources,
+    private_subnets,
+    run_rules,
+)
+from shared.tooling.guardrails.naming_rules import NAMED, SCOPED
+from shared.tooling.plan.planner import Plan
 
 NAME_KEYS = ("name", "clusterIdentifier", "identifier", "dashboardName", "alarmName", "dbProxyEndpointName")
 
@@ -227,7 +236,7 @@ def test_check_task_fails_on_a_mandatory_violation(capsys: pytest.CaptureFixture
     """`invoke check` plans offline and exits 1 when a legal config breaks a mandatory policy (pool of 50)."""
     if "data" not in chain:
         pytest.skip("data layer not written yet")
-    from shared.cli.policy import check
+    from shared.tooling.cli.policy import check
 
     with pytest.raises(Exit) as stopped:
         check(InvokeContext(), suffix="qa", layer="data", config=["data:proxyMaxConnections=50"])

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from shared.guardrails import BY_NAME, POLICIES, UNKNOWN, Context, Res, evaluate
-from shared.guardrails.engine import identities, private_subnets
-from shared.guardrails.naming_rules import carries_suffix
-from shared.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.tooling.guardrails import BY_NAME, POLICIES, UNKNOWN, Context, Res, evaluate
+from shared.tooling.guardrails.engine import identities, private_subnets
+from shared.tooling.guardrails.naming_rules import carries_suffix
 
 S = LONGEST_SUFFIX_EXAMPLE
 ACCOUNT = "123456789012"
 PRIVATE = ("subnet-priv-a", "subnet-priv-b", "subnet-priv-c")
-TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product (API) team"}
+TAGS = {"Project": "catalog", "Layer": "app", "Environment": S, "ManagedBy": "pulumi", "Owner": "product API team"}
 
 
 def engine(value: Any) -> Any:
@@ -530,6 +530,11 @@ CASES: dict[str, list[Case]] = {
          None),
         (app(R("aws:ecr/repository:Repository", "r", name=n("api"))), "scanOnPush"),
     ],
+    "aws-api-models": [  # more cases, on the real plan: tests/test_aws_models.py
+        (app(api_function(), api_role(), target_group()), None),
+        (app(api_function(tags={**TAGS, "Owner": "product (API) team"})), "lambda.CreateFunction.Tags (value)"),
+        (app(target_group(healthCheck={"interval": 400})), "elbv2.CreateTargetGroup.HealthCheckIntervalSeconds"),
+    ],
     "tags-baseline": [
         (app(api_function()), None),
         (app(api_function(tags={"Project": "catalog"})), "missing tags"),
@@ -601,7 +606,7 @@ def test_private_subnets_follow_the_route_tables() -> None:
 
 
 def test_a_crashing_rule_is_reported_not_hidden() -> None:
-    from shared.guardrails import Level, Policy
+    from shared.tooling.guardrails import Level, Policy
 
     def broken(res: Res, context: Context) -> list[str]:
         raise KeyError("boom")

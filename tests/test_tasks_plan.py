@@ -52,10 +52,13 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, args
     assert not out.exists()
 
 
-def test_readme_tables_are_generated_from_the_code() -> None:
-    """The README's config and contract tables come from the settings and contracts (`invoke docs`)."""
-    from shared.docs import render_readme
+def test_generated_tables_are_current_in_every_readme() -> None:
+    """Each layer README's config/outputs/reads tables, the root layer map and the performance section come from
+    the code (`invoke docs`); a stale one fails here."""
+    from shared.tooling.docs import documents, render
 
-    readme = (REPO / "README.md").read_text()
-    assert render_readme(readme) == readme, "README.md tables are stale: run `invoke docs`"
-    assert "`catalog-data:proxyMaxConnections`" in readme and "| network | `vpcId` |" in readme
+    for path in documents():
+        text = path.read_text()
+        assert render(path, text) == text, f"{path.relative_to(REPO)} is stale: run `invoke docs`"
+    app = (REPO / "projects" / "app" / "README.md").read_text()
+    assert "`catalog-app:canaryWeight`" in app and "| `albDnsName` | `str` | edge |" in app

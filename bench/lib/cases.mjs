@@ -110,8 +110,9 @@ async function setStock(db, sku, available) {
   await db.writer.query('UPDATE inventory SET available = $2 WHERE sku = $1', [sku, available]);
 }
 
-/** Flash sale: 1,000 clients on one SKU with stock 500, and a sustained contended run, each vs pgbench. */
-export async function flashSale({ env, pgbenchMode, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir }) {
+/** Flash sale, closed loop (each client waits for its answer before the next request, so the rate measured is
+ *  clients / latency): 1,000 clients on one SKU with stock 500, and a sustained contended run, each vs pgbench. */
+export async function flashSale({ env, pgbenchMode, db, clients, stock, requests, pool, duration, warmup, say, overrides: extra = {}, cpuProfDir, authHeaders = {} }) {
   const overrides = { DB_POOL_MAX: String(pool), ...extra };
   await setStock(db, SKUS.apiSale, stock);
   await setStock(db, SKUS.pgbenchSale, stock);
@@ -125,7 +126,7 @@ export async function flashSale({ env, pgbenchMode, db, clients, stock, requests
     const post = (sku, tag) => ({
       url: `${server.url}/api/products/${sku}/reservations`, serverPid: server.pid,
       requests: [{
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders },
         setupRequest: (req) => ({ ...req, body: JSON.stringify({ quantity: 1, idempotencyKey: `${tag}-${process.pid}-${(n += 1)}` }) }),
       }],
     });
@@ -138,7 +139,7 @@ export async function flashSale({ env, pgbenchMode, db, clients, stock, requests
     return { sale, sustained, serviceTime };
   });
   const saleProof = await stockProof(db, SKUS.apiSale);
-  say(`flash sale: api ${api.sale.rps} rps p99 ${api.sale.latencyMs.p99} ms status ${JSON.stringify(api.sale.status)}; proof ${JSON.stringify(saleProof)}`);
+  say(`flash sale (closed loop): api ${api.sale.rps} rps p99 ${api.sale.latencyMs.p99} ms status ${JSON.stringify(api.sale.status)}; proof ${JSON.stringify(saleProof)}`);
   // pgbench after the API has stopped (its pool closed), same statements, as many sessions as the API's pool.
   const pgSale = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script: reserveSql(SKUS.pgbenchSale, 'pgsale'), clients: pool, transactionsPerClient: Math.ceil(requests / pool) });
   const pgSaleProof = await stockProof(db, SKUS.pgbenchSale);
@@ -148,7 +149,7 @@ export async function flashSale({ env, pgbenchMode, db, clients, stock, requests
     script: `UPDATE inventory SET available = available - 1, updated_at = now() WHERE sku = '${SKUS.bareUpdate}' AND available >= 1;\n`,
   });
   const pgServiceTime = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script: reserveSql(SKUS.serviceTime, 'pgst'), clients: 1, seconds: Math.min(duration, 3) });
-  say(`flash sale pgbench ${pgSale.tps} tps; sustained: api ${api.sustained.rps} rps p99 ${api.sustained.latencyMs.p99} ms, pgbench reserve_stock ${pgSustained.tps} tps, bare UPDATE ${bareUpdate.tps} tps`);
+  say(`flash sale (closed loop) pgbench ${pgSale.tps} tps; sustained: api ${api.sustained.rps} rps p99 ${api.sustained.latencyMs.p99} ms, pgbench reserve_stock ${pgSustained.tps} tps, bare UPDATE ${bareUpdate.tps} tps`);
   return {
     clients, stock, requests, apiPool: pool, overrides,
     sale: {

@@ -4,9 +4,15 @@ export const GOALS = [
   { id: 'hotReadRatio', text: 'hot read >= 40 % of the bare node:http server (50 and 200 connections)', target: 0.40 },
   { id: 'hotReadP99', text: 'hot read p99 <= 25 ms at 200 connections', target: 25 },
   { id: 'dbReadRatio', text: 'database read >= 40 % of pgbench (same SELECT, same concurrency)', target: 0.40 },
-  { id: 'saleRatio', text: 'flash sale >= 40 % of pgbench (same statement, same request count)', target: 0.40 },
-  { id: 'sustainedRatio', text: 'sustained reservations >= 40 % of pgbench (contended, never sold out)', target: 0.40 },
-  { id: 'zeroOversell', text: 'exactly <stock> reservations succeed, stock ends at 0, no negative stock', target: 0 },
+  { id: 'saleRatio', text: 'flash sale, closed loop >= 40 % of pgbench (same statement, same request count)', target: 0.40 },
+  { id: 'sustainedRatio', text: 'sustained reservations, closed loop >= 40 % of pgbench (contended, never sold out)', target: 0.40 },
+  { id: 'zeroOversell', text: 'closed-loop flash sale: exactly <stock> reservations succeed, stock ends at 0, no negative stock', target: 0 },
+  // Open loop (fixed arrival rate on one SKU). Capacity = highest offered rate with p99 <= 200 ms, >= 99 % granted,
+  // no timeouts or errors (bench/lib/flash-openloop.mjs withinCapacity).
+  { id: 'openLoopVsPgbench', text: 'open loop: one-SKU capacity (p99 <= 200 ms) >= 1.0x single-row pgbench reserve_stock() of the same run', target: 1.0 },
+  { id: 'openLoopVsOneShard', text: 'open loop: one-SKU capacity with default shards >= 2x the same API with one shard', target: 2.0 },
+  { id: 'openLoopOverload', text: 'open loop above capacity: answered p99 <= 1 s, every refusal a fast (p99 <= 200 ms) 503/429, no client timeouts', target: 1000 },
+  { id: 'openLoopStock', text: 'open loop: zero oversell and zero undersell (201s = stock taken = rows, no negative row, 409 only at stock 0)', target: 0 },
   { id: 'coldStart', text: 'handler init: process start to first answered ALB event <= 300 ms (median)', target: 300 },
 ];
 
@@ -16,7 +22,7 @@ const pct = (v) => `${Math.round((v ?? 0) * 100)} %`;
 
 export function evaluate(results) {
   const out = [];
-  const { hotRead, dbRead, flashSale, coldStart } = results.cases;
+  const { hotRead, dbRead, flashSale, coldStart, openLoop } = results.cases;
   if (hotRead) {
     const ratios = hotRead.levels.map((l) => l.ratio);
     out.push(verdict('hotReadRatio', Math.min(...ratios), ratios.every((r) => r >= 0.40),
@@ -34,6 +40,55 @@ export function evaluate(results) {
     out.push(verdict('zeroOversell', p.reservations - stock, exact,
       `${p.succeeded} x 201, ${p.soldOut} x 409, ${p.reservations} rows, stock ${p.available}, negative rows ${p.negative_rows}`));
   }
+  if (openLoop) out.push(...openLoopVerdicts(openLoop));
   if (coldStart) out.push(verdict('coldStart', coldStart.wallMs.median, coldStart.wallMs.median <= 300, `${coldStart.wallMs.median} ms`));
+  return out;
+}
+
+/** Open-loop verdicts: the first variant is the API's default (shards on when supported). */
+export function openLoopVerdicts(ol) {
+  const out = [];
+  const [main, ...others] = ol.variants;
+  if (!main) return out;
+  const cap = main.capacityRps;
+  const pg = ol.pgbench?.tps;
+  const vsPg = pg ? cap / pg : null;
+  out.push(verdict('openLoopVsPgbench', vsPg, vsPg !== null && vsPg >= 1.0,
+    pg ? `${r0(cap)}/s (${main.label}) vs pgbench ${r0(pg)} tps = ${(vsPg).toFixed(2)}x` : `pgbench baseline failed: ${ol.pgbench?.error ?? '?'}`));
+  const one = others.find((v) => v.shards === 1);
+  if (!one || main.shards === 1) {
+    out.push(verdict('openLoopVsOneShard', null, false, `not measured: ${ol.shards?.note ?? 'no one-shard variant in --openloop-shards'}`));
+  } else {
+    const x = one.capacityRps ? cap / one.capacityRps : null;
+    out.push(verdict('openLoopVsOneShard', x, x !== null && x >= 2.0,
+      `${r0(cap)}/s vs one shard ${r0(one.capacityRps)}/s${x === null ? '' : ` = ${x.toFixed(2)}x`}`));
+  }
+  const above = main.steps.filter((s) => s.offeredRps > cap);
+  if (!above.length) {
+    out.push(verdict('openLoopOverload', null, false, 'not exercised: every offered rate was within capacity'));
+  } else {
+    const bad = above.map((s) => {
+      const problems = [];
+      if (s.latencyMs.p99 === null || s.latencyMs.p99 > 1000) problems.push(`p99 ${s.latencyMs.p99} ms`);
+      if (s.timeouts) problems.push(`${s.timeouts} timeouts`);
+      if (s.errors) problems.push(`${s.errors} errors`);
+      const other = Object.entries(s.status).filter(([c]) => !['201', '429', '503'].includes(c)).map(([c, n]) => `${n} x ${c}`);
+      problems.push(...other);
+      const refused = s.latencyByClassMs?.refused;
+      if (refused?.count && refused.p99 > 200) problems.push(`refusal p99 ${refused.p99} ms`);
+      if (!refused?.count && (s.status['201'] ?? 0) < s.scheduled) problems.push('no 503/429 refusals');
+      return problems.length ? `${s.offeredRps}/s: ${problems.join(', ')}` : null;
+    }).filter(Boolean);
+    out.push(verdict('openLoopOverload', Math.max(...above.map((s) => s.latencyMs.p99 ?? Infinity)), bad.length === 0,
+      bad.length ? bad.join('; ') : `${above.map((s) => s.offeredRps).join(', ')}/s: all refusals fast, no timeouts`));
+  }
+  const steps = ol.variants.flatMap((v) => [...v.steps, ...(v.sellOut ? [v.sellOut] : [])]);
+  const failed = steps.filter((s) => !s.proof.ok);
+  const over = steps.filter((s) => s.proof.oversell).length;
+  const under = steps.filter((s) => s.proof.undersell).length;
+  out.push(verdict('openLoopStock', over + under, failed.length === 0,
+    failed.length ? `${failed.length} of ${steps.length} steps failed (${over} oversold, ${under} undersold, `
+      + `${failed.filter((s) => !s.proof.oversell && !s.proof.undersell).length} answers inconsistent with rows/stock): `
+      + failed.map((s) => `${s.shards} shards @${s.offeredRps}/s`).join(', ') : `${steps.length} steps proved`));
   return out;
 }

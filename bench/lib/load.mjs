@@ -30,7 +30,7 @@ function listenOverflows() {
 }
 
 /** CPU seconds a process has used (Linux /proc; USER_HZ = 100), or null. */
-function processCpuSeconds(pid) {
+export function processCpuSeconds(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, fields 14 and 15 of stat
@@ -40,7 +40,7 @@ function processCpuSeconds(pid) {
 }
 
 /** Busy and total jiffies of all CPUs together (Linux /proc/stat), or null. */
-function machineTicks() {
+export function machineTicks() {
   try {
     const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const idle = values[3] + (values[4] ?? 0);

@@ -39,7 +39,7 @@ export async function pgbenchVersion() {
  */
 export const PGBENCH_MODES = ['prepared', 'extended'];
 
-export async function pgbench({ db, script, clients, mode, threads = 2, seconds, transactionsPerClient, host = '127.0.0.1', port = 5432, user = 'postgres' }) {
+export async function pgbench({ db, script, clients, mode, threads = 2, seconds, transactionsPerClient, host = process.env.PGHOST ?? '127.0.0.1', port = process.env.PGPORT ?? 5432, user = 'postgres' }) {
   if (!PGBENCH_MODES.includes(mode)) throw new Error(`pgbench mode must be one of ${PGBENCH_MODES.join(', ')}, got ${mode}`);
   const dir = mkdtempSync(join(tmpdir(), 'catalog-pgbench-'));
   try {

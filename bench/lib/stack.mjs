@@ -3,16 +3,19 @@
 // dropped at the end), the API's own local server and a bare node:http server.
 // Every child process is tracked and killed when the run ends.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTables, dropDatabase, ensureDatabase, freePort, startMoto } from '../../containers/catalog-api/scripts/local-infra.mjs';
+import { clientOptions, dbEnv, ensurePostgres } from '../../containers/catalog-api/scripts/local-postgres.mjs';
 import { loadDbConfig } from '../../containers/catalog-api/src/config.mjs';
 import { createDatabase } from '../../containers/catalog-api/src/db.mjs';
-import { migrate } from '../../containers/catalog-api/src/migrate.mjs';
+import { runMigrations } from '../../containers/catalog-api/src/migrate.mjs';
 import { seedProducts } from '../../containers/catalog-api/src/seed-data.mjs';
 
 export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
-export const DB_NAME = 'catalog_bench';
+// BENCH_DB_NAME: two checkouts benchmarking against one PostgreSQL must not drop each other's database.
+export const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/.test(process.env.BENCH_DB_NAME ?? '') ? process.env.BENCH_DB_NAME : 'catalog_bench';
 
 const children = new Set();
 export function killAll() {
@@ -20,13 +23,27 @@ export function killAll() {
 }
 process.once('exit', killAll);
 
+// The API refuses to start without its identity settings: a throw-away key for runs that send no writes
+// (cold starts, reads). run.mjs overrides these with the key it signs the writes' tokens with (lib/auth.mjs).
+const AUTH = {
+  AUTH_ISSUER: 'https://bench.catalog.local/',
+  AUTH_AUDIENCE: 'catalog-api',
+  AUTH_PUBLIC_KEY_PEM: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }),
+};
+
 export function baseEnv(motoEndpoint) {
   return {
     DB_WRITER_HOST: '127.0.0.1',
     DB_READER_HOST: '127.0.0.1',
     DB_PORT: '5432',
     DB_NAME,
-    DB_USER: 'postgres',
+    // The migrate task runs as the master (postgres) and bootstraps the owner and app roles; the API is the app role.
+    DB_MASTER_USER: 'postgres',
+    DB_OWNER_USER: 'catalog_owner_bench',
+    DB_OWNER_PASSWORD: 'catalog-bench-owner',
+    DB_USER: 'catalog_app_bench',
+    DB_PASSWORD: 'catalog-bench-app',
+    ...AUTH,
     SESSIONS_TABLE: 'catalog-sessions-bench',
     CACHE_TABLE: 'catalog-cache-bench',
     DYNAMODB_ENDPOINT: motoEndpoint,
@@ -40,14 +57,20 @@ export function baseEnv(motoEndpoint) {
 
 /** moto + tables + a fresh catalog_bench with `products` seeded products. */
 export async function startInfra({ products, stock = 100, say }) {
+  // The configured PostgreSQL, else an embedded one (fsync on: the benchmark measures writes).
+  const postgres = await ensurePostgres({ say, durable: true });
+  const admin = clientOptions(postgres);
+  // pgbench (lib/pgbench.mjs) reads the address from PGHOST/PGPORT.
+  if (postgres.embedded) Object.assign(process.env, { PGHOST: postgres.host, PGPORT: String(postgres.port) });
   const moto = await startMoto();
-  const env = baseEnv(moto.endpoint);
+  const { DB_USER: master, DB_PASSWORD: masterPassword, ...address } = dbEnv(postgres);
+  const env = { ...baseEnv(moto.endpoint), ...address, DB_MASTER_USER: master, ...(masterPassword ? { DB_MASTER_PASSWORD: masterPassword } : {}) };
   await createTables({ endpoint: moto.endpoint, names: { sessions: env.SESSIONS_TABLE, cache: env.CACHE_TABLE } });
-  await dropDatabase(DB_NAME); // a leftover of an interrupted run
-  await ensureDatabase(DB_NAME);
-  const dbConfig = loadDbConfig(env);
-  await migrate(dbConfig);
-  const db = createDatabase(dbConfig);
+  await dropDatabase(DB_NAME, admin); // a leftover of an interrupted run
+  await ensureDatabase(DB_NAME, admin);
+  await runMigrations(env);
+  // The bench's own queries (seed, ANALYZE, stock resets and proofs) stay the master's, as before.
+  const db = createDatabase({ ...loadDbConfig(env), user: master, password: masterPassword });
   await seedProducts(db.writer, { count: products, stock });
   await db.writer.query('ANALYZE');
   say?.(`infra: moto ${moto.endpoint}, database ${DB_NAME} with ${products} products`);
@@ -57,7 +80,8 @@ export async function startInfra({ products, stock = 100, say }) {
     async stop() {
       await db.close();
       await moto.stop();
-      await dropDatabase(DB_NAME);
+      await dropDatabase(DB_NAME, admin);
+      await postgres.stop();
     },
   };
 }

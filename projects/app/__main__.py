@@ -13,12 +13,14 @@ from projects.app.alb import ApiLoadBalancer, ApiLoadBalancerArgs
 from projects.app.apigw import STAGE, RestApiFront, RestApiFrontArgs
 from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
+from projects.app.outputs import OUTPUTS
 from projects.app.policies import dbuser_arn, index_arns
-from shared import REGION
-from shared.errors import ConfigError
-from shared.naming import Service, check_name
-from shared.program import start_layer
-from shared.settings.app import IMAGE_URI, NAMESPACE
+from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
+from projects.app.upstream import DataView, NetworkView
+from shared.runtime import REGION
+from shared.runtime.errors import ConfigError
+from shared.runtime.naming import Service, check_name
+from shared.runtime.program import start_layer
 
 # The database CA bundle inside the image: the Dockerfile's own DB_CA_BUNDLE when it sets one (so the two
 # never disagree), else the path agreed with the API team.
@@ -27,7 +29,7 @@ DB_POOL_MAX = "2"  # one request at a time per execution environment (config.mjs
 METRICS_CONTRACT = SOURCE_DIR / "src" / "metrics-contract.json"
 DEFAULT_METRICS_NAMESPACE = "CatalogApi"
 
-ctx = start_layer("app")
+ctx = start_layer("app", Settings, OUTPUTS)
 settings = ctx.settings
 
 # Refuse before any resource: the header value is what keeps the ALB for CloudFront only.
@@ -39,7 +41,7 @@ if settings.image_uri is not None:
     image_account = IMAGE_URI.match(settings.image_uri)["account"]  # validate() proved it matches
     if image_account != account_id:
         raise ConfigError(f"{NAMESPACE}:imageUri is in account {image_account}, this stack deploys to {account_id}",
-                          "use an image in this account's ECR in us-east-1 (AWS_RULES: same account and region)")
+                          "use an image in this account's ECR in us-east-1 (Lambda pulls from its own account)")
 
 
 def metrics_namespace() -> str:
@@ -68,10 +70,8 @@ def port_text(port: object) -> str:
 
 function_name = ctx.name("api", Service.LAMBDA)
 origin_secret = pulumi.Output.secret(settings.origin_verify_secret).apply(checked_origin_secret)
-data = {key: ctx.require("data", key) for key in (
-    "port", "databaseName", "databaseUser", "proxyEndpoint", "proxyReadOnlyEndpoint", "proxyResourceId",
-    "sessionsTableName", "sessionsTableArn", "sessionsTableIndexNames", "cacheTableName", "cacheTableArn",
-    "cacheTableIndexNames", "logsBucketName")}
+network = ctx.read(NetworkView)
+data = ctx.read(DataView)
 
 image = ApiImage("image", ApiImageArgs(
     repository_name=ctx.name("api", Service.ECR_REPOSITORY),
@@ -80,16 +80,16 @@ image = ApiImage("image", ApiImageArgs(
     prebuilt_uri=settings.image_uri,
 ))
 environment: dict[str, pulumi.Input[str]] = {
-    "DB_WRITER_HOST": data["proxyEndpoint"],
-    "DB_READER_HOST": data["proxyReadOnlyEndpoint"],
-    "DB_PORT": data["port"].apply(port_text),
-    "DB_NAME": data["databaseName"],
-    "DB_USER": data["databaseUser"],
+    "DB_WRITER_HOST": data.proxy_endpoint,
+    "DB_READER_HOST": data.proxy_read_only_endpoint,
+    "DB_PORT": data.port.apply(port_text),
+    "DB_NAME": data.database_name,
+    "DB_USER": data.database_user,
     "DB_IAM_AUTH": "true",
     "DB_CA_BUNDLE": DB_CA_BUNDLE,
     "DB_POOL_MAX": DB_POOL_MAX,
-    "SESSIONS_TABLE": data["sessionsTableName"],
-    "CACHE_TABLE": data["cacheTableName"],
+    "SESSIONS_TABLE": data.sessions_table_name,
+    "CACHE_TABLE": data.cache_table_name,
     "CACHE_TTL_SECONDS": str(settings.cache_ttl_seconds),
     "LOCAL_CACHE_TTL_MS": str(settings.local_cache_ttl_ms),
     "SESSION_TTL_SECONDS": str(settings.session_ttl_seconds),
@@ -107,13 +107,13 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     memory_mb=settings.memory_mb,
     timeout_seconds=settings.timeout_seconds,
     log_retention_days=settings.log_retention_days,
-    subnet_ids=ctx.require("network", "privateSubnetIds"),
-    security_group_ids=[ctx.require("network", "lambdaSecurityGroupId")],
+    subnet_ids=network.private_subnet_ids,
+    security_group_ids=[network.lambda_security_group_id],
     environment=environment,
-    dbuser_arn=dbuser_arn(REGION, account_id, data["proxyResourceId"], data["databaseUser"]),
-    table_arns=[data["sessionsTableArn"], data["cacheTableArn"]],
-    index_arn_lists=[index_arns(data["sessionsTableArn"], data["sessionsTableIndexNames"]),
-                     index_arns(data["cacheTableArn"], data["cacheTableIndexNames"])],
+    dbuser_arn=dbuser_arn(REGION, account_id, data.proxy_resource_id, data.database_user),
+    table_arns=[data.sessions_table_arn, data.cache_table_arn],
+    index_arn_lists=[index_arns(data.sessions_table_arn, data.sessions_table_index_names),
+                     index_arns(data.cache_table_arn, data.cache_table_index_names)],
     pc_min=settings.provisioned_concurrency_min,
     pc_max=settings.provisioned_concurrency_max,
     pc_target=settings.provisioned_concurrency_target,
@@ -126,10 +126,10 @@ balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
     target_group_names={LIVE: ctx.name(LIVE, Service.TARGET_GROUP), CANARY: ctx.name(CANARY, Service.TARGET_GROUP)},
     function_name=fn.name,
     aliases={LIVE: api_function.live, CANARY: api_function.canary},
-    public_subnet_ids=ctx.require("network", "publicSubnetIds"),
-    security_group_ids=[ctx.require("network", "albHttpSecurityGroupId"),
-                        ctx.require("network", "albHttpsSecurityGroupId")],
-    logs_bucket=data["logsBucketName"],
+    public_subnet_ids=network.public_subnet_ids,
+    security_group_ids=[network.alb_http_security_group_id,
+                        network.alb_https_security_group_id],
+    logs_bucket=data.logs_bucket_name,
     header_name=settings.origin_verify_header,
     header_value=origin_secret,
     weights={LIVE: 100 - settings.canary_weight, CANARY: settings.canary_weight},

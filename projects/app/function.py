@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.app.policies import assume_role_policy, function_policy
-from shared.autoscaling import target_tracking
+from shared.runtime.autoscaling import target_tracking
 
 LIVE = "live"
 CANARY = "canary"

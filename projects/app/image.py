@@ -17,9 +17,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_command as command
 
-from shared import REGION
-from shared.errors import CatalogError, ConfigError
-from shared.layers import REPO_ROOT
+from shared.runtime import REGION
+from shared.runtime.errors import CatalogError, ConfigError
+from shared.runtime.layers import REPO_ROOT
 
 SOURCE_DIR = REPO_ROOT / "containers" / "catalog-api"
 PROJECT_DIR = Path(__file__).resolve().parent  # the app project: the working directory of `pulumi up`

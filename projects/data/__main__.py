@@ -7,13 +7,15 @@ import pulumi_aws as aws
 
 from projects.data.aurora import AuroraArgs, AuroraCluster
 from projects.data.buckets import Buckets, BucketsArgs
+from projects.data.outputs import OUTPUTS
 from projects.data.proxy import DatabaseProxy, ProxyArgs
 from projects.data.scaling import ReaderScaling, ReaderScalingArgs
+from projects.data.settings import MISSING_PASSWORD, NAMESPACE, Settings, check_password
 from projects.data.tables import Tables, TablesArgs, load_schema
-from shared.program import raw_layer_config, start_layer
-from shared.settings.data import MISSING_PASSWORD, NAMESPACE, check_password
+from projects.data.upstream import NetworkView
+from shared.runtime.program import raw_layer_config, start_layer
 
-ctx = start_layer("data")
+ctx = start_layer("data", Settings, OUTPUTS)
 settings = ctx.settings
 
 
@@ -30,9 +32,9 @@ def master_password() -> pulumi.Output[str]:
 
 
 password = master_password()
+network = ctx.read(NetworkView)
 schema = load_schema()
 account_id = aws.get_caller_identity().account_id
-private_subnet_ids = ctx.require("network", "privateSubnetIds")
 
 aurora = AuroraCluster("aurora", AuroraArgs(
     name=ctx.name,
@@ -47,9 +49,9 @@ aurora = AuroraCluster("aurora", AuroraArgs(
     slow_query_ms=settings.slow_query_ms,
     backup_retention_days=settings.backup_retention_days,
     log_retention_days=settings.log_retention_days,
-    azs=ctx.require("network", "azs"),
-    private_subnet_ids=private_subnet_ids,
-    database_security_group_id=ctx.require("network", "databaseSecurityGroupId"),
+    azs=network.azs,
+    private_subnet_ids=network.private_subnet_ids,
+    database_security_group_id=network.database_security_group_id,
 ))
 scaling = ReaderScaling("reader-scaling", ReaderScalingArgs(
     name=ctx.name,
@@ -69,8 +71,8 @@ proxy = DatabaseProxy("proxy", ProxyArgs(
     idle_percent=settings.idle_percent,
     idle_client_timeout=settings.proxy_idle_client_timeout,
     borrow_timeout=settings.proxy_borrow_timeout,
-    private_subnet_ids=private_subnet_ids,
-    proxy_security_group_id=ctx.require("network", "proxySecurityGroupId"),
+    private_subnet_ids=network.private_subnet_ids,
+    proxy_security_group_id=network.proxy_security_group_id,
     instances=aurora.instances,
 ))
 tables = Tables("tables", TablesArgs(name=ctx.name, schema=schema))

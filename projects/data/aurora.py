@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.naming import Service, check_name
+from shared.runtime.naming import Service, check_name
 
 ENGINE = "aurora-postgresql"
 PORT = 5432

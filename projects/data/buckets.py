@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.naming import Service
-from shared.s3_baseline import BaselineBucket, baseline_bucket, bucket_policy
+from shared.runtime.naming import Service
+from shared.runtime.s3_baseline import BaselineBucket, baseline_bucket, bucket_policy
 
 ALB_LOG_PREFIX = "alb"  # the app layer writes ALB access logs under this prefix
 CLOUDFRONT_LOG_PREFIX = "cloudfront/"  # for the edge layer's distribution logging

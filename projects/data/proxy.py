@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.naming import Service
+from shared.runtime.naming import Service
 
 DEFAULT_TARGET_GROUP = "default"  # the one target group every proxy has
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from shared.autoscaling import target_tracking
-from shared.naming import Service
+from shared.runtime.autoscaling import target_tracking
+from shared.runtime.naming import Service
 
 NAMESPACE = "rds"
 DIMENSION = "rds:cluster:ReadReplicaCount"

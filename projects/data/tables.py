@@ -1,4 +1,4 @@
-"""DynamoDB tables from shared/contracts/dynamodb-tables.json, the key schema the API's local setup also uses."""
+"""DynamoDB tables from dynamodb-tables.json (beside this file), the key schema the API's local setup also uses."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from shared.errors import ContractError
-from shared.layers import REPO_ROOT
-from shared.naming import Service
+from shared.runtime.errors import ContractError
+from shared.runtime.naming import Service
 
-SCHEMA_PATH = REPO_ROOT / "shared" / "contracts" / "dynamodb-tables.json"
+SCHEMA_PATH = Path(__file__).with_name("dynamodb-tables.json")
 TABLES = ("sessions", "cache")
 KEY_TYPES = ("S", "N", "B")
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")

@@ -10,14 +10,17 @@ import pulumi_aws as aws
 from projects.edge.bundle import origin_response_package, viewer_request_package
 from projects.edge.distribution import EdgeDistribution, EdgeDistributionArgs
 from projects.edge.edge_functions import EdgeFunctions, EdgeFunctionsArgs
+from projects.edge.outputs import OUTPUTS
+from projects.edge.settings import Settings
 from projects.edge.site_files import site_objects
 from projects.edge.static_site import StaticSite, StaticSiteArgs
-from shared.edge_teardown import edge_function_names
-from shared.errors import ContractError
-from shared.naming import Service
-from shared.program import start_layer
+from projects.edge.upstream import AppView, DataView
+from shared.runtime.edge_names import edge_function_names
+from shared.runtime.errors import ContractError
+from shared.runtime.naming import Service
+from shared.runtime.program import start_layer
 
-ctx = start_layer("edge")
+ctx = start_layer("edge", Settings, OUTPUTS)
 settings = ctx.settings
 if not settings.auth_configured:
     pulumi.log.warn(
@@ -25,8 +28,8 @@ if not settings.auth_configured:
         "through CloudFront is refused with 401 auth_not_configured until they are")
 
 account_id = aws.get_caller_identity().account_id
-logs_bucket = ctx.require("data", "logsBucketName")
-logs_domain = ctx.require("data", "logsBucketDomainName")
+data = ctx.read(DataView)
+app = ctx.read(AppView)
 
 
 def logging_bucket(values: list[str]) -> str:
@@ -63,10 +66,11 @@ cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
     oai_path=site.oai.cloudfront_access_identity_path if site.oai is not None else None,
     oac_id=site.oac.id if site.oac is not None else None,
-    alb_dns_name=ctx.require("app", "albDnsName"),
-    origin_verify_header_name=ctx.require("app", "originVerifyHeaderName"),
-    origin_verify_header_value=ctx.require("app", "originVerifyHeaderValue"),
-    logs_bucket_domain_name=pulumi.Output.all(logs_bucket, logs_domain).apply(logging_bucket),
+    alb_dns_name=app.alb_dns_name,
+    origin_verify_header_name=app.origin_verify_header_name,
+    origin_verify_header_value=app.origin_verify_header_value,
+    logs_bucket_domain_name=pulumi.Output.all(data.logs_bucket_name, data.logs_bucket_domain_name).apply(
+        logging_bucket),
     viewer_request_arn=functions.qualified_arn("viewerRequest"),
     origin_response_arn=functions.qualified_arn("originResponse"),
 ))

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pulumi
 
-from shared.settings.edge import Settings, normalize_pem
+from projects.edge.settings import Settings, normalize_pem
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"
 CONFIG_NAME = "config.json"
-# Lambda@Edge viewer-trigger package limit (AWS_RULES.md); origin triggers allow 50 MB.
+# Lambda@Edge viewer-trigger package limit (docs/aws-rules.md); origin triggers allow 50 MB.
 VIEWER_PACKAGE_LIMIT_BYTES = 1_048_576
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest timestamp: same inputs, same bytes
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from projects.edge.settings import Settings
 from projects.edge.site_files import ERROR_PAGES, INDEX
-from shared import REGION
-from shared.settings.edge import Settings
+from shared.runtime import REGION
 
 STATIC_ORIGIN, API_ORIGIN = "static-site", "api-alb"
 API_PATH = "/api/*"

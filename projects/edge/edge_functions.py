@@ -1,6 +1,6 @@
 """The two Lambda@Edge functions, their execution role and the us-east-1 provider they are created with.
 
-Lambda@Edge rules (../shared/AWS_RULES.md, CloudFront "Restrictions on Lambda@Edge"): us-east-1, x86_64, zip,
+Lambda@Edge rules (docs/aws-rules.md, CloudFront "Restrictions on Lambda@Edge"): us-east-1, x86_64, zip,
 a numbered published version (CloudFront is given `qualified_arn`, never `$LATEST` or an alias), no VPC, no
 environment variables, no layers, no provisioned/reserved concurrency, no dead-letter queue; viewer triggers
 at most 128 MB / 5 s / 1 MB. The role is assumable by lambda and edgelambda and may only write the functions'
@@ -19,9 +19,9 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.edge.bundle import EdgePackage, checked_archive, package_hash
-from shared import REGION
+from shared.runtime import REGION
 
-RUNTIME = aws.lambda_.Runtime.NODE_JS22D_X  # nodejs20.x is deprecated (Apr 2026); edge supports Node.js 22
+RUNTIME = aws.lambda_.Runtime.NODE_JS24D_X  # newest Node.js Lambda@Edge supports (functions/README.md, Runtime)
 ARCHITECTURE = "x86_64"  # arm64 is not supported at the edge
 VIEWER_MAX_MEMORY_MB, VIEWER_MAX_TIMEOUT_S = 128, 5
 MEMORY_MB = 128

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.edge.site_files import SiteObject
-from shared.s3_baseline import baseline_bucket, bucket_policy
+from shared.runtime.s3_baseline import baseline_bucket, bucket_policy
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,15 @@
 import pulumi_aws as aws
 
 from projects.network.flow_logs import FlowLogs, FlowLogsArgs
+from projects.network.outputs import OUTPUTS
 from projects.network.security import SecurityTiers, SecurityTiersArgs
+from projects.network.settings import AZ_COUNT, Settings
 from projects.network.vpc import Vpc, VpcArgs
-from shared import REGION
-from shared.errors import ConfigError
-from shared.program import start_layer
-from shared.settings.network import AZ_COUNT
+from shared.runtime import REGION
+from shared.runtime.errors import ConfigError
+from shared.runtime.program import start_layer
 
-ctx = start_layer("network")
+ctx = start_layer("network", Settings, OUTPUTS)
 settings = ctx.settings
 
 

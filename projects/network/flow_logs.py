@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shared.naming import Service
+from shared.runtime.naming import Service
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.network.subnets import layout
-from shared import REGION
+from shared.runtime import REGION
 
 Namer = Callable[[str], str]
 
@@ -19,7 +19,7 @@ class VpcArgs:
     cidr: str
     azs: Sequence[str]
     nat_per_az: bool
-    name: Namer  # kind -> physical name (shared.naming via the layer context)
+    name: Namer  # kind -> physical name (shared.runtime.naming via the layer context)
 
 
 class Vpc(pulumi.ComponentResource):

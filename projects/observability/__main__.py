@@ -14,13 +14,16 @@ from projects.observability.alarms import Alarms, AlarmsArgs
 from projects.observability.dashboard import Dashboard, DashboardArgs, DashboardInputs
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
+from projects.observability.outputs import OUTPUTS
+from projects.observability.settings import Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
-from shared import REGION
-from shared.errors import ConfigError, ContractError
-from shared.naming import Service
-from shared.program import start_layer
+from projects.observability.upstream import AppView, DataView, EdgeView
+from shared.runtime import REGION
+from shared.runtime.errors import ConfigError, ContractError
+from shared.runtime.naming import Service
+from shared.runtime.program import start_layer
 
-ctx = start_layer("observability")
+ctx = start_layer("observability", Settings, OUTPUTS)
 settings = ctx.settings
 contract = load_contract()
 TARGET_GROUP_KEYS = ("live", "canary")  # app contract: targetGroupArnSuffixes = {live, canary}
@@ -31,62 +34,61 @@ if region != REGION:
     raise ConfigError(f"aws:region is {region}; the observability layer runs in {REGION}", f"set aws:region={REGION}")
 account_id = aws.get_caller_identity().account_id
 
-data = {k: ctx.require("data", k) for k in ("clusterId", "writerInstanceId", "maxAcu", "proxyName",
-                                            "proxyMaxConnections", "sessionsTableName", "cacheTableName")}
-app = {k: ctx.require("app", k) for k in (
-    "functionName", "aliasName", "logGroupName", "metricsService", "provisionedConcurrencyMin",
-    "provisionedConcurrencyMax", "albArnSuffix", "targetGroupArnSuffixes", "apiName", "apiStageName")}
-edge = {k: ctx.require("edge", k) for k in ("distributionId", "viewerRequestFunctionName",
-                                            "originResponseFunctionName")}
+data = ctx.read(DataView)
+app = ctx.read(AppView)
+edge = ctx.read(EdgeView)
 
 
 def target_group(key: str) -> pulumi.Output[str]:
     def pick(groups: dict[str, Any]) -> str:
         if key not in groups:
             raise ContractError(f"app export targetGroupArnSuffixes has no {key!r} entry ({sorted(groups)})",
-                                "the app layer exports {live, canary}; see shared/contracts/app.py")
+                                "the app layer exports {live, canary}; see projects/app/outputs.py")
         return groups[key]
 
-    return app["targetGroupArnSuffixes"].apply(pick)
+    return app.target_group_arn_suffixes.apply(pick)
 
 
 target_groups = {key: target_group(key) for key in TARGET_GROUP_KEYS}
-tables = {"sessions": data["sessionsTableName"], "cache": data["cacheTableName"]}
+tables = {"sessions": data.sessions_table_name, "cache": data.cache_table_name}
 
 topic = AlarmTopic("alarm-topic", AlarmTopicArgs(
     topic_name=ctx.name("alarms", Service.SNS_TOPIC), key_alias=ctx.name("alarms", Service.KMS_ALIAS),
     account_id=account_id, region=region, emails=settings.alarm_emails))
 
 specs = build_specs(Targets(
-    function_name=app["functionName"],
-    function_resource=pulumi.Output.concat(app["functionName"], ":", app["aliasName"]),
-    metrics_service=app["metricsService"],
-    alb_arn_suffix=app["albArnSuffix"], target_groups=target_groups, api_name=app["apiName"],
-    api_stage=app["apiStageName"], distribution_id=edge["distributionId"], cluster_id=data["clusterId"],
-    writer_instance_id=data["writerInstanceId"], max_acu=data["maxAcu"], proxy_name=data["proxyName"],
-    proxy_max_connections=data["proxyMaxConnections"], tables=tables), settings, contract)
+    function_name=app.function_name,
+    function_resource=pulumi.Output.concat(app.function_name, ":", app.alias_name),
+    metrics_service=app.metrics_service,
+    alb_arn_suffix=app.alb_arn_suffix, target_groups=target_groups, api_name=app.api_name,
+    api_stage=app.api_stage_name, distribution_id=edge.distribution_id, cluster_id=data.cluster_id,
+    writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
+    proxy_max_connections=data.proxy_max_connections, tables=tables), settings, contract)
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
 
-LogInsights("log-insights", LogInsightsArgs(log_group_name=app["logGroupName"], contract=contract,
+LogInsights("log-insights", LogInsightsArgs(log_group_name=app.log_group_name, contract=contract,
                                             slow_ms=settings.latency_slo_ms, name=ctx.name))
 
+def dashboard_inputs(v: dict[str, Any]) -> DashboardInputs:
+    return DashboardInputs(
+        target_groups={k: v.pop(f"tg_{k}") for k in TARGET_GROUP_KEYS},
+        tables={"sessions": v.pop("sessions_table"), "cache": v.pop("cache_table")}, **v)
+
+
 inputs = pulumi.Output.all(
-    *data.values(), *app.values(), *edge.values(), *target_groups.values()
-).apply(lambda values: dict(zip([*data, *app, *edge, *(f"tg:{k}" for k in target_groups)], values, strict=True)))
+    function_name=app.function_name, alias_name=app.alias_name, pc_min=app.provisioned_concurrency_min,
+    pc_max=app.provisioned_concurrency_max, metrics_service=app.metrics_service, log_group_name=app.log_group_name,
+    alb_arn_suffix=app.alb_arn_suffix, api_name=app.api_name, api_stage=app.api_stage_name,
+    distribution_id=edge.distribution_id, viewer_request_function=edge.viewer_request_function_name,
+    origin_response_function=edge.origin_response_function_name, cluster_id=data.cluster_id,
+    writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
+    proxy_max_connections=data.proxy_max_connections, sessions_table=data.sessions_table_name,
+    cache_table=data.cache_table_name, **{f"tg_{k}": target_groups[k] for k in TARGET_GROUP_KEYS},
+).apply(dashboard_inputs)
 dashboard = Dashboard("dashboard", DashboardArgs(
     dashboard_name=ctx.name("flash-sale", Service.DASHBOARD),
-    inputs=inputs.apply(lambda v: DashboardInputs(
-        function_name=v["functionName"], alias_name=v["aliasName"], pc_min=v["provisionedConcurrencyMin"],
-        pc_max=v["provisionedConcurrencyMax"], metrics_service=v["metricsService"],
-        log_group_name=v["logGroupName"], alb_arn_suffix=v["albArnSuffix"],
-        target_groups={k: v[f"tg:{k}"] for k in TARGET_GROUP_KEYS}, api_name=v["apiName"],
-        api_stage=v["apiStageName"], distribution_id=v["distributionId"],
-        viewer_request_function=v["viewerRequestFunctionName"],
-        origin_response_function=v["originResponseFunctionName"], cluster_id=v["clusterId"],
-        writer_instance_id=v["writerInstanceId"], max_acu=v["maxAcu"], proxy_name=v["proxyName"],
-        proxy_max_connections=v["proxyMaxConnections"],
-        tables={"sessions": v["sessionsTableName"], "cache": v["cacheTableName"]})),
+    inputs=inputs,
     settings=settings, contract=contract))
 
 ctx.export({

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projects.observability.metrics import Metric, MetricContract, check_metric
-from shared.settings.observability import Settings
+from projects.observability.settings import Settings
 
 GT, GTE, LT = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
 # treat_missing_data, chosen per alarm: no traffic is not an error (notBreaching); a gap in a metric AWS always

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from projects.observability.logs import signals
 from projects.observability.metrics import LOG_METRICS, Metric, MetricContract
+from projects.observability.settings import Settings
 from projects.observability.widgets import (
     Annotation,
     Expression,
@@ -21,8 +22,7 @@ from projects.observability.widgets import (
     Search,
     layout,
 )
-from shared import REGION
-from shared.settings.observability import Settings
+from shared.runtime import REGION
 
 LAMBDA_NOTE = ("The API runs on Lambda: there are **no EC2 tasks**. The mission's \"task count\" is the function's "
                "concurrency: provisioned concurrency (auto scaled between its min and max) plus on-demand spill-over.")

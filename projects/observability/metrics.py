@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.errors import CatalogError
-from shared.settings.observability import METRICS_CONTRACT_PATH
+from projects.observability.settings import METRICS_CONTRACT_PATH
+from shared.runtime.errors import CatalogError
 
 Dims = frozenset[str]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projects.observability.metrics import Metric, MetricContract, check_metric
-from shared import REGION
+from shared.runtime import REGION
 
 GRID_WIDTH = 24
 

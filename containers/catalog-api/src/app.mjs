@@ -4,12 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createVerifier } from './auth.mjs';
 import { HttpError } from './errors.mjs';
 import { F, RequestLog } from './observability.mjs';
 import { productRoutes } from './routes/products.mjs';
 import { reservationRoutes } from './routes/reservations.mjs';
 import { sessionRoutes } from './routes/sessions.mjs';
 import { healthRoutes } from './routes/health.mjs';
+import { ClientAbortError } from './routes/route.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -35,13 +37,14 @@ function errorBody(c, code, message, extra = {}) {
 }
 
 /**
- * deps: { store, cache, sessions, logger, metrics, config, health }
+ * deps: { store, cache, sessions, logger, metrics, config, health, verifier? } (verifier: built from config.auth)
  * Each route sets its own label (c.set('route', ...)): that label is the
  * "route" metric dimension and log field, so it must stay low-cardinality.
  */
 export function createApp(deps) {
   const { logger, metrics } = deps;
   const requestLog = deps.requestLog ?? new RequestLog({ logger, metrics });
+  const verifier = deps.verifier ?? createVerifier(deps.config.auth);
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -56,6 +59,7 @@ export function createApp(deps) {
     const m = metrics.begin();
     c.set('metrics', m);
     c.set('route', 'UNMATCHED');
+    c.set('verifier', verifier);
     await next();
     const status = c.res.status;
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
@@ -107,8 +111,15 @@ export function createApp(deps) {
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
-      if (err.status === 503) shed(c);
-      return c.json(errorBody(c, err.code, err.message, err.extra), err.status);
+      // Only our own overload answers are shedding (a 503 for unreachable signing keys is not).
+      if (err.code === 'overloaded') shed(c);
+      return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
+    }
+    if (err instanceof ClientAbortError) {
+      // The client hung up mid-body: nobody will read an answer and nothing is wrong with the server. 499 (the
+      // nginx convention) keeps it out of ServerErrors; the log line says what happened, at INFO.
+      logger.info('request aborted by the client', { [F.event]: 'request.aborted', [F.requestId]: c.get('requestId'), route: c.get('route') });
+      return c.json(errorBody(c, 'client_aborted', err.message), 499);
     }
     if (isShed(err)) {
       shed(c);

@@ -126,7 +126,8 @@ export class CatalogStore {
     };
   }
 
-  /** reserve_stock() in a bounded transaction; see migrations/010 for the guarantees. owner: token subject or null. */
+  /** reserve_stock() in a bounded transaction; see migrations/010 for the guarantees. owner: the token subject
+   *  (the API always passes one); a known key of another owner answers 'key_taken'. */
   async reserve({ sku, quantity, idempotencyKey, ttlSeconds, owner = null }) {
     const { rows } = await this.bounded('reserve_stock', [sku, quantity, idempotencyKey, ttlSeconds, owner]);
     const row = rows[0];
@@ -136,9 +137,10 @@ export class CatalogStore {
     return { outcome: row.outcome, available: row.available };
   }
 
-  /** Cancel or confirm (action 'cancel' | 'confirm'); the database decides races (migrations/010). */
-  async finish({ action, id, sku, owner = null, idempotencyKey = null }) {
-    const { rows } = await this.bounded('finish_reservation', [action, id, sku, owner, idempotencyKey]);
+  /** Cancel or confirm (action 'cancel' | 'confirm') by its owner (token subject); the database decides races
+   *  (migrations/010). */
+  async finish({ action, id, sku, owner }) {
+    const { rows } = await this.bounded('finish_reservation', [action, id, sku, owner ?? null]);
     const row = rows[0];
     return { outcome: row.outcome, state: row.status, reservation: row.quantity === null ? undefined : toReservation(row) };
   }

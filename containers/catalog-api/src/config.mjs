@@ -1,6 +1,7 @@
 // Configuration is read once, validated, and frozen. A missing or malformed
 // variable stops start-up with a message naming it, so a bad deploy fails in the
 // first invocation's log instead of as a confusing error on some later request.
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export class ConfigError extends Error {
@@ -50,6 +51,9 @@ function tableName(env, name) {
   return value;
 }
 
+export const DEFAULT_APP_ROLE = 'catalog_app';
+export const DEFAULT_OWNER_ROLE = 'catalog_owner';
+
 /** Database settings only: what migrate and seed need. */
 export function loadDbConfig(env = process.env) {
   const iamAuth = boolean(env, 'DB_IAM_AUTH', false);
@@ -76,7 +80,8 @@ export function loadDbConfig(env = process.env) {
     readerHost: optional(env, 'DB_READER_HOST', writerHost),
     port: integer(env, 'DB_PORT', 5432, 1, 65535),
     database: required(env, 'DB_NAME'),
-    user: required(env, 'DB_USER'),
+    // The API's own login: the least-privileged app role (see src/db-roles.mjs), never the master user.
+    user: optional(env, 'DB_USER', DEFAULT_APP_ROLE),
     password: iamAuth ? undefined : optional(env, 'DB_PASSWORD', undefined),
     iamAuth,
     caBundle,
@@ -94,9 +99,87 @@ export function loadDbConfig(env = process.env) {
   });
 }
 
+// Same meanings and limits as projects/edge/functions/src/config.mjs (the edge check gets the same values).
+export const DEFAULT_ROLE_CLAIM = 'role';
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+const MIN_RSA_BITS = 2048;
+
+/** The one alg a static key may verify: binding the alg to the key (not to the token header) defeats alg confusion. */
+function algForKey(key) {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') {
+    if (!(details.modulusLength >= MIN_RSA_BITS)) throw new Error(`RSA key under ${MIN_RSA_BITS} bits`);
+    return 'RS256';
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve !== 'prime256v1') throw new Error(`EC key must be P-256, got ${details.namedCurve}`);
+    return 'ES256';
+  }
+  throw new Error(`key type ${key.asymmetricKeyType} is not RSA or EC P-256`);
+}
+
+function jwksUrl(raw) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('AUTH_JWKS_URL', `is not a URL: "${raw}"`);
+  }
+  // Keys fetched in clear text could be swapped in transit; plain http only for a loopback test server.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('AUTH_JWKS_URL', `must be an https:// URL, got "${raw}"`);
+  }
+  return url;
+}
+
+/**
+ * Bearer token verification settings. There is no "auth disabled" mode: without an issuer, an audience and
+ * exactly one key source the API does not start.
+ */
+export function loadAuthConfig(env = process.env) {
+  const issuer = required(env, 'AUTH_ISSUER');
+  const audience = required(env, 'AUTH_AUDIENCE');
+  // A PEM pasted into a one-line setting often arrives with literal "\n" sequences.
+  const pem = optional(env, 'AUTH_PUBLIC_KEY_PEM', undefined)?.replace(/\\n/g, '\n');
+  const jwks = optional(env, 'AUTH_JWKS_URL', undefined);
+  if (pem && jwks) throw new ConfigError('AUTH_PUBLIC_KEY_PEM', 'and AUTH_JWKS_URL are both set: give exactly one');
+  if (!pem && !jwks) throw new ConfigError('AUTH_PUBLIC_KEY_PEM', 'or AUTH_JWKS_URL is required (exactly one): the key that verifies bearer tokens');
+  const roleClaim = optional(env, 'AUTH_ROLE_CLAIM', DEFAULT_ROLE_CLAIM);
+  if (roleClaim.length > 128) throw new ConfigError('AUTH_ROLE_CLAIM', 'must be at most 128 characters');
+  const clockSkewSeconds = integer(env, 'AUTH_CLOCK_SKEW_SECONDS', DEFAULT_CLOCK_SKEW_SECONDS, 0, MAX_CLOCK_SKEW_SECONDS);
+  let key;
+  let algorithms;
+  if (pem) {
+    // SPKI only, as at the edge: one format for every checker to agree on.
+    if (!pem.includes('-----BEGIN PUBLIC KEY-----')) {
+      throw new ConfigError('AUTH_PUBLIC_KEY_PEM', 'must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)');
+    }
+    try {
+      key = createPublicKey({ key: pem, format: 'pem' });
+      algorithms = [algForKey(key)];
+    } catch (err) {
+      throw new ConfigError('AUTH_PUBLIC_KEY_PEM', `is unusable: ${err.message}`);
+    }
+  }
+  return Object.freeze({
+    issuer,
+    audience,
+    key,
+    jwksUrl: jwks ? jwksUrl(jwks) : undefined,
+    // A JWKS (e.g. a Cognito user pool's) may hold RSA and EC keys; jose still checks each key's type.
+    algorithms: Object.freeze(algorithms ?? ['RS256', 'ES256']),
+    roleClaim,
+    clockSkewSeconds,
+    jwksCacheMaxAgeMs: integer(env, 'AUTH_JWKS_CACHE_SECONDS', 600, 30, 86400) * 1000,
+  });
+}
+
 /** Everything the API needs. */
 export function loadConfig(env = process.env) {
   const db = loadDbConfig(env);
+  const auth = loadAuthConfig(env);
   const dynamoEndpoint = optional(env, 'DYNAMODB_ENDPOINT', undefined);
   const region = db.region ?? (dynamoEndpoint ? 'us-east-1' : undefined);
   if (!region) throw new ConfigError('AWS_REGION', 'is required (Lambda sets it; locally set it or DYNAMODB_ENDPOINT)');
@@ -106,6 +189,7 @@ export function loadConfig(env = process.env) {
   }
   return Object.freeze({
     db,
+    auth,
     region,
     dynamoEndpoint,
     sessionsTable: tableName(env, 'SESSIONS_TABLE'),

@@ -1,9 +1,9 @@
 // npm run migrate: the same migrations the Lambda runs on {"catalogTask":"migrate"}.
-import { ConfigError, loadDbConfig } from './config.mjs';
-import { migrate } from './migrate.mjs';
+import { ConfigError } from './config.mjs';
+import { runMigrations } from './migrate.mjs';
 
 try {
-  const summary = await migrate(loadDbConfig());
+  const summary = await runMigrations(process.env);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 } catch (err) {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `migrate failed: ${err.message}`}\n`);

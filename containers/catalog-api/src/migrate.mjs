@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { loadDbConfig } from './config.mjs';
 import { clientOptions } from './db.mjs';
+import { MIGRATION_LOCK_KEY, bootstrapRoles, loadRoleCredentials, roleDbConfig } from './db-roles.mjs';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-// Arbitrary but fixed: every migrator of this schema must use the same key.
-const LOCK_KEY = 7_301_024_001;
+// Arbitrary but fixed: every migrator of this schema (and the role bootstrap) must use the same key.
+const LOCK_KEY = MIGRATION_LOCK_KEY;
 
 export async function listMigrations() {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
@@ -19,7 +21,21 @@ export async function listMigrations() {
   }));
 }
 
-export async function migrate(dbConfig) {
+/**
+ * The migrate task: bootstrap the roles as the master user (src/db-roles.mjs), then apply the migrations as
+ * the owner role, so every object they create is the owner's and the app role gets its grants by default
+ * privileges. env: see loadRoleCredentials (secrets on AWS, plain names locally).
+ */
+export async function runMigrations(env = process.env) {
+  const dbConfig = loadDbConfig(env);
+  const creds = await loadRoleCredentials(env, dbConfig);
+  const roles = await bootstrapRoles(dbConfig, env, creds);
+  const summary = await migrate(roleDbConfig(dbConfig, env, creds.owner), { appRole: creds.app.user });
+  return { ...summary, roles };
+}
+
+/** Applies the migrations as dbConfig.user (the owner role; see runMigrations). */
+export async function migrate(dbConfig, { appRole } = {}) {
   const started = Date.now();
   // Always the writer, and a dedicated connection: the advisory lock belongs to the session.
   // No client-side query timeout: a migration on a big table may legitimately take long.
@@ -32,6 +48,13 @@ export async function migrate(dbConfig) {
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
+    // Default privileges would give the app role write access to the bookkeeping; it is the owner's alone.
+    if (appRole) {
+      await client.query(`REVOKE ALL ON TABLE schema_migrations FROM ${client.escapeIdentifier(appRole)}`);
+      // Role names differ per environment: a migration that must grant the app role more than the defaults
+      // reads its name here: EXECUTE format('GRANT DELETE ON t TO %I', current_setting('catalog.app_role')).
+      await client.query(`SELECT set_config('catalog.app_role', $1, false)`, [appRole]);
+    }
     const { rows } = await client.query('SELECT version, checksum FROM schema_migrations');
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of await listMigrations()) {

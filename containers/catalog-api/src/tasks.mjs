@@ -1,8 +1,7 @@
 // Non-HTTP invocations of the same Lambda function, selected by
 // event.catalogTask. The App layer invokes {"catalogTask":"migrate"} on deploy.
 import { cacheKeys } from './cache.mjs';
-import { loadDbConfig } from './config.mjs';
-import { migrate } from './migrate.mjs';
+import { runMigrations } from './migrate.mjs';
 import { seedProducts } from './seed-data.mjs';
 
 export const TASKS = ['migrate', 'seed', 'release-expired'];
@@ -12,8 +11,8 @@ export async function runTask(event, getRuntime) {
   switch (event.catalogTask) {
     case 'migrate':
       // Database settings only: migrations must run even before the tables'
-      // names or other API settings are wired.
-      return migrate(loadDbConfig());
+      // names or other API settings are wired. Roles as master, then migrations as the owner role.
+      return runMigrations(process.env);
     case 'seed': {
       const rt = await getRuntime();
       const result = await seedProducts(rt.db.writer, { count: event.count ?? 100, stock: event.stock ?? 100, shards: event.shards });

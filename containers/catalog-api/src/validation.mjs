@@ -1,11 +1,10 @@
 // Every input is checked here, and each failure names the field. Unknown body
 // fields are refused too: a typo like "quantitiy" must not silently become 1.
-import { badRequest } from './errors.mjs';
+import { HttpError, badRequest } from './errors.mjs';
 
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const CATEGORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$/;
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
-const USER_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
 
 export const LIMITS = Object.freeze({
   pageDefault: 20,
@@ -52,9 +51,32 @@ function decodeCursor(raw) {
   }
 }
 
+/**
+ * queries: Hono's c.req.queries() (every name with all its values, so a repeated name is visible; the Lambda
+ * adapter turns ALB and API Gateway multiValueQueryStringParameters into the same repeated names).
+ * Refuses names the route does not take and names given twice; returns { name: value }.
+ */
+export function strictQuery(queries, allowed) {
+  const out = {};
+  for (const [name, values] of Object.entries(queries)) {
+    if (!allowed.includes(name)) throw badRequest(name, 'is not a known query parameter');
+    if (values.length !== 1) throw badRequest(name, 'is given more than once');
+    out[name] = values[0];
+  }
+  return out;
+}
+
+/** application/json, with parameters (charset must then be utf-8): anything else is 415. */
+export function jsonMediaType(header) {
+  if (header === undefined) return;
+  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/^"|"$/g, '');
+  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new HttpError(415, 'unsupported_media_type', `content-type: must be application/json, got "${header.slice(0, 100) || '(none)'}"`, { field: 'content-type' });
+  }
+}
+
 export function listQuery(query) {
-  const unknown = Object.keys(query).find((k) => !['category', 'limit', 'cursor'].includes(k));
-  if (unknown) throw badRequest(unknown, 'is not a known query parameter');
   const { category } = query;
   if (category !== undefined && !CATEGORY_PATTERN.test(category)) {
     throw badRequest('category', 'must be 1-64 letters, digits, spaces, "-" or "_"');
@@ -123,30 +145,19 @@ export function restockBody(body) {
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Cancel and confirm take no input: an empty body or {} (any field is unknown). */
+export function emptyBody(body) {
+  onlyFields(body, []);
+}
+
 export function reservationId(value) {
   if (typeof value !== 'string' || !UUID_PATTERN.test(value)) throw badRequest('id', 'must be a reservation id (UUID)');
   return value.toLowerCase();
 }
 
-/** The idempotency key as proof of ownership (header Idempotency-Key, or query idempotencyKey); optional. */
-export function ownerKey(header, query) {
-  if (header !== undefined && query !== undefined && header !== query) {
-    throw badRequest('Idempotency-Key', 'header and idempotencyKey query parameter differ');
-  }
-  const value = header ?? query;
-  if (value === undefined) return null;
-  if (!KEY_PATTERN.test(value)) {
-    throw badRequest(header !== undefined ? 'Idempotency-Key' : 'idempotencyKey',
-      'must be 8-128 characters of letters, digits, "_", ".", ":" or "-"');
-  }
-  return value;
-}
-
+/** The session's user is the verified token's sub: a userId in the body is an unknown field. */
 export function sessionBody(body) {
-  onlyFields(body, ['userId', 'data']);
-  if (body.userId !== undefined && (typeof body.userId !== 'string' || !USER_PATTERN.test(body.userId))) {
-    throw badRequest('userId', 'must be 1-128 letters, digits or _.@+-');
-  }
+  onlyFields(body, ['data']);
   if (body.data !== undefined) {
     if (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data)) {
       throw badRequest('data', 'must be a JSON object');
@@ -155,5 +166,5 @@ export function sessionBody(body) {
       throw badRequest('data', `must serialize to at most ${LIMITS.sessionDataMax} characters`);
     }
   }
-  return { userId: body.userId, data: body.data ?? {} };
+  return { data: body.data ?? {} };
 }

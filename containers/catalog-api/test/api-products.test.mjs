@@ -3,13 +3,13 @@
 // audit, and the log/metric lines the Observability layer relies on.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { LocalCache } from '../src/cache.mjs';
 import { contract } from '../src/observability.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
+import { adminHeaders, bearer, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api; // DynamoDB tier only (LOCAL_CACHE_TTL_MS=0): every cache answer is observable
 let hot; // both tiers, as in production
@@ -18,23 +18,15 @@ const emf = [];
 let stdout;
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  const runtimeOptions = { metricsWrite: (line) => emf.push(JSON.parse(line)) };
-  api = await startServer({ env: { ...infra.env, LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' }, port: 0, runtimeOptions });
-  hot = await startServer({ env: { ...infra.env, LOCAL_CACHE_TTL_MS: '300' }, port: 0, runtimeOptions });
-  await seedProducts(api.runtime.db.writer, { count: 25, stock: 10 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ctx = await startApi({
+    servers: { api: { LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' }, hot: { LOCAL_CACHE_TTL_MS: '300' } },
+    runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) },
+    seed: { count: 25, stock: 10 },
+  });
+  ({ infra, db, stdout, servers: { api, hot } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await hot?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 test('GET /health answers without I/O and /health/ready checks every dependency', async () => {
   assert.deepEqual((await call(api.url, '/health')).body, { status: 'ok' });
@@ -78,7 +70,7 @@ test('GET /api/products/{sku}: miss, DynamoDB hit, invalidated by a restock', as
   assert.deepEqual(second.body, first.body);
 
   const restock = await call(api.url, '/api/products/SKU-000003/inventory', {
-    method: 'PUT', headers: { 'x-catalog-role': 'admin', 'x-catalog-user': 'ops@example.com' }, json: { available: 42, reason: 'flash sale' },
+    method: 'PUT', headers: await adminHeaders('ops@example.com'), json: { available: 42, reason: 'flash sale' },
   });
   assert.equal(restock.status, 200);
   assert.equal(restock.body.previousAvailable, 10);
@@ -94,7 +86,7 @@ test('GET /api/products/{sku}: miss, DynamoDB hit, invalidated by a restock', as
 test('a reservation invalidates the cached product; inventory is always fresh', async () => {
   await call(api.url, '/api/products/SKU-000004');
   assert.equal((await call(api.url, '/api/products/SKU-000004')).headers.get('x-cache'), 'hit-dynamodb');
-  const r = await call(api.url, '/api/products/SKU-000004/reservations', { method: 'POST', json: { quantity: 3, idempotencyKey: 'inv-fresh-1' } });
+  const r = await call(api.url, '/api/products/SKU-000004/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 3, idempotencyKey: 'inv-fresh-1' } });
   assert.equal(r.status, 201);
   const inv = await call(api.url, '/api/products/SKU-000004/inventory');
   assert.equal(inv.headers.get('cache-control'), 'no-store');
@@ -124,14 +116,15 @@ test('the in-process cache serves hot reads, expires after its TTL and is bounde
 });
 
 test('restock needs the admin role and refuses unknown SKUs without writing', async () => {
-  const noRole = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', json: { add: 5 } });
-  assert.equal(noRole.status, 403);
-  assert.equal(noRole.body.field, 'x-catalog-role');
-  const user = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', headers: { 'x-catalog-role': 'shopper' }, json: { add: 5 } });
+  const noToken = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', json: { add: 5 } });
+  assert.equal(noToken.status, 401);
+  assert.equal(noToken.body.field, 'authorization');
+  const user = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', headers: await bearer({ role: 'shopper' }), json: { add: 5 } });
   assert.equal(user.status, 403);
-  const unknown = await call(api.url, '/api/products/NOPE-1/inventory', { method: 'PUT', headers: { 'x-catalog-role': 'admin' }, json: { add: 5 } });
+  const admin = await adminHeaders();
+  const unknown = await call(api.url, '/api/products/NOPE-1/inventory', { method: 'PUT', headers: admin, json: { add: 5 } });
   assert.equal(unknown.status, 404);
-  const add = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', headers: { 'x-catalog-role': 'admin' }, json: { add: 5 } });
+  const add = await call(api.url, '/api/products/SKU-000006/inventory', { method: 'PUT', headers: admin, json: { add: 5 } });
   assert.equal(add.body.available, 15);
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM inventory_audit WHERE sku IN ('SKU-000006', 'NOPE-1')`);
   assert.equal(rows[0].n, 1);
@@ -165,8 +158,8 @@ test('each request logs one contract line and one EMF document', async () => {
   }
 
   // Sold out: the contract's log event and metric.
-  await call(api.url, '/api/products/SKU-000007/reservations', { method: 'POST', json: { quantity: 10, idempotencyKey: 'drain-0007' } });
-  const sold = await call(api.url, '/api/products/SKU-000007/reservations', { method: 'POST', json: { quantity: 1, idempotencyKey: 'late-0007' } });
+  await call(api.url, '/api/products/SKU-000007/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 10, idempotencyKey: 'drain-0007' } });
+  const sold = await call(api.url, '/api/products/SKU-000007/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 1, idempotencyKey: 'late-0007' } });
   assert.equal(sold.status, 409);
   assert.equal(sold.body.error, 'sold_out');
   assert.ok(stdout.lines.some((l) => l[F.event] === contract.logEvents.soldOut && l[F.requestId] === sold.headers.get('x-request-id')));

@@ -3,34 +3,27 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api;
 let db;
 let stdout;
+let shopper;
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, SESSION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 3, stock: 5 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ctx = await startApi({ servers: { api: { SESSION_TTL_SECONDS: '1' } }, seed: { count: 3, stock: 5 } });
+  ({ infra, db, stdout, servers: { api } } = ctx);
+  shopper = await userHeaders('shopper-1');
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 const reserve = (sku, body, headers = {}) => call(api.url, `/api/products/${sku}/reservations`, {
-  method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
+  method: 'POST', headers: { 'content-type': 'application/json', ...shopper, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
 test('reservation input errors name the field and change nothing', async () => {
@@ -82,7 +75,7 @@ test('a reused idempotency key with a different request is refused', async () =>
 });
 
 test('query, restock and session input errors name the field', async () => {
-  const admin = { 'x-catalog-role': 'admin' };
+  const admin = await adminHeaders();
   const cases = [
     [call(api.url, '/api/products?limit=0'), 'limit'],
     [call(api.url, '/api/products?limit=abc'), 'limit'],
@@ -97,9 +90,9 @@ test('query, restock and session input errors name the field', async () => {
     [call(api.url, '/api/products/SKU-000001/inventory', { method: 'PUT', headers: admin, json: { available: -1 } }), 'available'],
     [call(api.url, '/api/products/SKU-000001/inventory', { method: 'PUT', headers: admin, json: { add: 1e9 } }), 'add'],
     [call(api.url, '/api/products/SKU-000001/inventory', { method: 'PUT', headers: admin, json: { add: 1, reason: 'x'.repeat(201) } }), 'reason'],
-    [call(api.url, '/api/sessions', { method: 'POST', json: { userId: 123 } }), 'userId'],
-    [call(api.url, '/api/sessions', { method: 'POST', json: { data: [1] } }), 'data'],
-    [call(api.url, '/api/sessions', { method: 'POST', body: 'nope' }), 'body'],
+    [call(api.url, '/api/sessions', { method: 'POST', headers: shopper, json: { userId: 'admin' } }), 'userId'],
+    [call(api.url, '/api/sessions', { method: 'POST', headers: shopper, json: { data: [1] } }), 'data'],
+    [call(api.url, '/api/sessions', { method: 'POST', headers: { ...shopper, 'content-type': 'application/json' }, body: 'nope' }), 'body'],
   ];
   for (const [pending, field] of cases) {
     const res = await pending;
@@ -122,7 +115,7 @@ test('unknown routes and methods answer 404 in JSON', async () => {
 });
 
 test('sessions: stored in DynamoDB with a TTL attribute, cookie-bound, expired after SESSION_TTL_SECONDS', async () => {
-  const created = await call(api.url, '/api/sessions', { method: 'POST', json: { userId: 'shopper-1', data: { cart: 'c1' } } });
+  const created = await call(api.url, '/api/sessions', { method: 'POST', headers: shopper, json: { data: { cart: 'c1' } } });
   assert.equal(created.status, 201);
   const setCookie = created.headers.get('set-cookie');
   assert.match(setCookie, /^catalog_session=[A-Za-z0-9_-]{43}; Max-Age=1; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
@@ -148,10 +141,10 @@ test('sessions: stored in DynamoDB with a TTL attribute, cookie-bound, expired a
   assert.equal(expired.body.error, 'no_session');
 });
 
-test('anonymous sessions accept an empty body', async () => {
-  const res = await call(api.url, '/api/sessions', { method: 'POST' });
+test('a session accepts an empty body and belongs to the token subject', async () => {
+  const res = await call(api.url, '/api/sessions', { method: 'POST', headers: await userHeaders('someone@example.com') });
   assert.equal(res.status, 201);
-  assert.equal(res.body.session.userId, null);
+  assert.equal(res.body.session.userId, 'someone@example.com');
 });
 
 test('readiness reports 503 naming the unreachable dependency, logged at ERROR', async () => {

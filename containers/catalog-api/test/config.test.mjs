@@ -9,11 +9,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, loadDbConfig } from '../src/config.mjs';
 import { clientOptions } from '../src/db.mjs';
+import { authEnv } from './identity.mjs';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const BASE = {
-  DB_WRITER_HOST: '127.0.0.1', DB_NAME: 'catalog', DB_USER: 'postgres',
+  DB_WRITER_HOST: '127.0.0.1', DB_NAME: 'catalog',
   SESSIONS_TABLE: 'catalog-sessions-qa', CACHE_TABLE: 'catalog-cache-qa', AWS_REGION: 'us-east-1',
+  AUTH_ISSUER: 'https://issuer.example/', AUTH_AUDIENCE: 'catalog-api', AUTH_PUBLIC_KEY_PEM: authEnv().AUTH_PUBLIC_KEY_PEM,
 };
 const without = (name) => Object.fromEntries(Object.entries(BASE).filter(([k]) => k !== name));
 
@@ -28,6 +30,11 @@ function expectConfigError(env, variable) {
 
 test('every required variable is named when missing', () => {
   for (const name of Object.keys(BASE)) expectConfigError(without(name), name);
+});
+
+test('the API connects as the app role unless DB_USER says otherwise', () => {
+  assert.equal(loadConfig(BASE).db.user, 'catalog_app');
+  assert.equal(loadConfig({ ...BASE, DB_USER: 'catalog_app_qa' }).db.user, 'catalog_app_qa');
 });
 
 test('malformed values are named with the problem', () => {
@@ -66,7 +73,7 @@ test('IAM auth: TLS with the CA bundle and a signed token per connection, no pas
     assert.match(options.ssl.ca, /BEGIN CERTIFICATE/);
     assert.equal(typeof options.password, 'function');
     const token = await options.password();
-    assert.match(token, /^proxy\.example\.com:5432\/\?Action=connect&DBUser=postgres&/);
+    assert.match(token, /^proxy\.example\.com:5432\/\?Action=connect&DBUser=catalog_app&/);
     assert.match(token, /X-Amz-Signature=/);
   } finally {
     process.env = saved;

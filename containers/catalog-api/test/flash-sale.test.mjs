@@ -2,38 +2,31 @@
 // one SKU never oversell, never go negative, and retries are idempotent.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api;
 let db;
-let stdout;
-const admin = { 'x-catalog-role': 'admin' };
+let admin;
+let shopper;
+// Exact counts for 200 simultaneous requests on a pool of 20: generous bounds, so a slow test machine never
+// sheds one (shedding has its own tests in reservation-lifecycle.test.mjs).
 const PATIENT = { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '20000', DB_STATEMENT_TIMEOUT_MS: '30000' };
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  // Exact counts for 200 simultaneous requests on a pool of 20: generous bounds, so a slow test machine never
-  // sheds one (shedding has its own tests in reservation-lifecycle.test.mjs).
-  api = await startServer({ env: { ...infra.env, ...PATIENT }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 5, stock: 0 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  admin = await adminHeaders();
+  shopper = await userHeaders();
+  ctx = await startApi({ servers: { api: PATIENT }, seed: { count: 5, stock: 0 } });
+  ({ infra, db, servers: { api } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 const reserve = (base, sku, quantity, idempotencyKey) =>
-  call(base, `/api/products/${sku}/reservations`, { method: 'POST', json: { quantity, idempotencyKey } });
+  call(base, `/api/products/${sku}/reservations`, { method: 'POST', headers: shopper, json: { quantity, idempotencyKey } });
 
 async function stockOf(sku) {
   const { rows } = await db.query(

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { listMigrations } from '../src/migrate.mjs';
 import { contract } from '../src/observability.mjs';
 import { captureJsonStdout, setupInfra } from './helpers.mjs';
+import { userHeaders } from './identity.mjs';
 
 const fixture = (name) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
 const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'catalog-api-qa' };
@@ -84,7 +85,7 @@ test('ALB without multi-value headers: single-value response with statusDescript
   const page = await lambda.handler(alb({ path: '/api/products', query: { limit: '5' } }), context);
   assert.equal(JSON.parse(page.body).items.length, 5);
 
-  const created = await lambda.handler(alb({ method: 'POST', path: '/api/sessions', headers: { 'content-type': 'application/json' }, body: '{"userId":"alb-user"}' }), context);
+  const created = await lambda.handler(alb({ method: 'POST', path: '/api/sessions', headers: { 'content-type': 'application/json', ...(await userHeaders('alb-user')) }, body: '{}' }), context);
   assert.equal(created.statusCode, 201);
   assert.equal(created.statusDescription, '201 Created');
   assert.match(created.headers['set-cookie'], /^catalog_session=/);
@@ -98,7 +99,7 @@ test('ALB without multi-value headers: single-value response with statusDescript
 });
 
 test('ALB with multi-value headers: arrays in, arrays out, several cookies understood', async () => {
-  const created = await lambda.handler(alb({ multi: true, method: 'POST', path: '/api/sessions', headers: { 'content-type': 'application/json' }, body: '{}' }), context);
+  const created = await lambda.handler(alb({ multi: true, method: 'POST', path: '/api/sessions', headers: { 'content-type': 'application/json', ...(await userHeaders()) }, body: '{}' }), context);
   assert.equal(created.statusCode, 201);
   assert.equal(created.headers, undefined);
   assert.ok(Array.isArray(created.multiValueHeaders['set-cookie']));
@@ -113,7 +114,7 @@ test('ALB with multi-value headers: arrays in, arrays out, several cookies under
   const items = JSON.parse(page.body).items;
   assert.ok(items.length > 0 && items.every((p) => p.category === 'books'));
 
-  const bad = await lambda.handler(alb({ multi: true, method: 'POST', path: '/api/products/SKU-000002/reservations', headers: { 'content-type': 'application/json' }, body: '{"quantity":"x","idempotencyKey":"alb-key-0001"}' }), context);
+  const bad = await lambda.handler(alb({ multi: true, method: 'POST', path: '/api/products/SKU-000002/reservations', headers: { 'content-type': 'application/json', ...(await userHeaders()) }, body: '{"quantity":"x","idempotencyKey":"alb-key-0001"}' }), context);
   assert.equal(bad.statusCode, 400);
   assert.equal(JSON.parse(bad.body).field, 'quantity');
 });
@@ -127,16 +128,17 @@ test('API Gateway REST proxy (v1): its own response format, its request id', asy
   assert.equal(headers['x-request-id'], '77375676-xmpl-4b79-853a-f982474efe18');
 
   const body = JSON.stringify({ quantity: 2, idempotencyKey: 'apigw-key-0001' });
-  const reserved = await lambda.handler(apigw({ method: 'POST', path: '/api/products/SKU-000003/reservations', headers: { 'Content-Type': 'application/json' }, body }), context);
+  const user = await userHeaders();
+  const reserved = await lambda.handler(apigw({ method: 'POST', path: '/api/products/SKU-000003/reservations', headers: { 'Content-Type': 'application/json', ...user }, body }), context);
   assert.equal(reserved.statusCode, 201, reserved.body);
-  const replay = await lambda.handler(apigw({ method: 'POST', path: '/api/products/SKU-000003/reservations', headers: { 'Content-Type': 'application/json' }, body: Buffer.from(body).toString('base64'), base64: true }), context);
+  const replay = await lambda.handler(apigw({ method: 'POST', path: '/api/products/SKU-000003/reservations', headers: { 'Content-Type': 'application/json', ...user }, body: Buffer.from(body).toString('base64'), base64: true }), context);
   assert.equal(replay.statusCode, 200);
   assert.equal(JSON.parse(replay.body).reservation.id, JSON.parse(reserved.body).reservation.id);
 
   const page = await lambda.handler(apigw({ path: '/api/products', query: { limit: '4' } }), context);
   assert.equal(JSON.parse(page.body).items.length, 4);
 
-  const session = await lambda.handler(apigw({ method: 'POST', path: '/api/sessions' }), context);
+  const session = await lambda.handler(apigw({ method: 'POST', path: '/api/sessions', headers: user }), context);
   assert.equal(session.statusCode, 201);
   assert.match(session.multiValueHeaders['set-cookie'][0], /^catalog_session=.*HttpOnly/);
 

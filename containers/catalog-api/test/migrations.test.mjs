@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { loadDbConfig } from '../src/config.mjs';
-import { listMigrations, migrate } from '../src/migrate.mjs';
+import { listMigrations, runMigrations } from '../src/migrate.mjs';
 import { dropDatabase, ensureDatabase } from '../scripts/local-infra.mjs';
 import { setupInfra } from './helpers.mjs';
 
@@ -16,7 +15,7 @@ let db;
 
 before(async () => {
   infra = await setupInfra({ migrateSchema: false, dynamo: false });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  db = new pg.Client(infra.pgOptions);
   await db.connect();
 });
 
@@ -28,10 +27,10 @@ after(async () => {
 test('migrations run twice in a row: the second run applies nothing', async () => {
   const all = (await listMigrations()).map((m) => m.name);
   assert.ok(all.length >= 2);
-  const first = await migrate(loadDbConfig(infra.env));
+  const first = await runMigrations(infra.env);
   assert.deepEqual(first.applied, all);
   assert.deepEqual(first.alreadyApplied, []);
-  const second = await migrate(loadDbConfig(infra.env));
+  const second = await runMigrations(infra.env);
   assert.deepEqual(second.applied, []);
   assert.deepEqual(second.alreadyApplied, all);
   const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
@@ -42,21 +41,21 @@ test('migrations run twice in a row: the second run applies nothing', async () =
 
 test('concurrent migrators are serialized by the advisory lock', async () => {
   const name = `${infra.dbName}_c`;
-  await ensureDatabase(name);
+  await ensureDatabase(name, infra.admin);
   try {
     const env = { ...infra.env, DB_NAME: name };
-    const results = await Promise.all([1, 2, 3].map(() => migrate(loadDbConfig(env))));
+    const results = await Promise.all([1, 2, 3].map(() => runMigrations(env)));
     const applied = results.flatMap((r) => r.applied).sort();
     assert.deepEqual(applied, (await listMigrations()).map((m) => m.name));
   } finally {
-    await dropDatabase(name);
+    await dropDatabase(name, infra.admin);
   }
 });
 
 test('a migration edited after it was applied is refused', async () => {
   await db.query(`UPDATE schema_migrations SET checksum = 'tampered' WHERE version = '001'`);
   try {
-    await assert.rejects(migrate(loadDbConfig(infra.env)), /001_catalog_schema\.sql was changed after it was applied/);
+    await assert.rejects(runMigrations(infra.env), /001_catalog_schema\.sql was changed after it was applied/);
   } finally {
     const original = (await listMigrations())[0].checksum;
     await db.query(`UPDATE schema_migrations SET checksum = $1 WHERE version = '001'`, [original]);

@@ -4,45 +4,41 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { runTask } from '../src/tasks.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, startApi, sleep } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
 let api; // TTL 2 s, so expiry is reachable in a test
 let db;
-let stdout;
 const emf = [];
-const admin = { 'x-catalog-role': 'admin' };
+let admin;
+let alice; // the default shopper: makes, cancels and confirms her own reservations
+let bob; // another subject: someone else's reservation
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  api = await startServer({
-    env: { ...infra.env, RESERVATION_TTL_SECONDS: '2', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' },
-    port: 0,
+  admin = await adminHeaders();
+  alice = await userHeaders('alice');
+  bob = await userHeaders('bob');
+  ctx = await startApi({
+    servers: { api: { RESERVATION_TTL_SECONDS: '2', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' } },
     runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) },
+    seed: { count: 10, stock: 0 },
   });
-  await seedProducts(api.runtime.db.writer, { count: 10, stock: 0 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  ({ infra, db, servers: { api } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
 
 let seq = 0;
 const newKey = (p = 'k') => `${p}-${String(seq++).padStart(6, '0')}-${process.pid}`;
 const restock = (sku, json) => call(api.url, `/api/products/${sku}/inventory`, { method: 'PUT', headers: admin, json });
-const reserve = (sku, quantity, idempotencyKey = newKey()) =>
-  call(api.url, `/api/products/${sku}/reservations`, { method: 'POST', json: { quantity, idempotencyKey } });
-const cancel = (sku, id, key) => call(api.url, `/api/products/${sku}/reservations/${id}`, { method: 'DELETE', headers: key ? { 'idempotency-key': key } : {} });
-const confirm = (sku, id, key) => call(api.url, `/api/products/${sku}/reservations/${id}/confirm`, { method: 'POST', headers: key ? { 'idempotency-key': key } : {} });
+const reserve = (sku, quantity, idempotencyKey = newKey(), as = alice) =>
+  call(api.url, `/api/products/${sku}/reservations`, { method: 'POST', headers: as, json: { quantity, idempotencyKey } });
+const cancel = (sku, id, as = alice) => call(api.url, `/api/products/${sku}/reservations/${id}`, { method: 'DELETE', headers: as });
+const confirm = (sku, id, as = alice) => call(api.url, `/api/products/${sku}/reservations/${id}/confirm`, { method: 'POST', headers: as });
 const summary = async (sku) => {
   const s = (await db.query('SELECT * FROM stock_summary($1)', [sku])).rows[0];
   return { available: Number(s.available), held: Number(s.held), confirmed: Number(s.confirmed), negative: s.negative_shards };
@@ -57,19 +53,21 @@ test('cancel returns the units, is idempotent for the owner, and a cancelled res
   const { id } = made.body.reservation;
   assert.deepEqual(await summary('SKU-000001'), { available: 17, held: 3, confirmed: 0, negative: 0 });
 
-  const done = await cancel('SKU-000001', id, key);
+  const done = await cancel('SKU-000001', id);
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.deepEqual([done.body.reservation.status, done.body.replayed], ['cancelled', false]);
   assert.deepEqual(await summary('SKU-000001'), { available: 20, held: 0, confirmed: 0, negative: 0 });
   // Again: same answer, nothing changes (the units are not returned twice).
-  const again = await cancel('SKU-000001', id, key);
+  const again = await cancel('SKU-000001', id);
   assert.deepEqual([again.status, again.body.replayed, again.headers.get('idempotent-replayed')], [200, true, 'true']);
-  // The key in the query string works as well.
-  const viaQuery = await call(api.url, `/api/products/SKU-000001/reservations/${id}?idempotencyKey=${key}`, { method: 'DELETE' });
-  assert.equal(viaQuery.status, 200);
+  // The key is no ownership proof any more: no query parameter, no body on cancel (400, nothing changes).
+  const viaQuery = await call(api.url, `/api/products/SKU-000001/reservations/${id}?idempotencyKey=${key}`, { method: 'DELETE', headers: alice });
+  assert.deepEqual([viaQuery.status, viaQuery.body.field], [400, 'idempotencyKey']);
+  const withBody = await call(api.url, `/api/products/SKU-000001/reservations/${id}`, { method: 'DELETE', headers: alice, json: { idempotencyKey: key } });
+  assert.deepEqual([withBody.status, withBody.body.field], [400, 'idempotencyKey']);
   assert.deepEqual(await summary('SKU-000001'), { available: 20, held: 0, confirmed: 0, negative: 0 });
 
-  const late = await confirm('SKU-000001', id, key);
+  const late = await confirm('SKU-000001', id);
   assert.equal(late.status, 409);
   assert.deepEqual([late.body.error, late.body.state], ['reservation_cancelled', 'cancelled']);
   assert.equal(await statusOf(id), 'cancelled');
@@ -82,11 +80,11 @@ test('confirm makes an order line: it never expires and its units never return',
   await restock('SKU-000002', { available: 10, shards: 2 });
   const key = newKey('confirm');
   const { id } = (await reserve('SKU-000002', 4, key)).body.reservation;
-  const done = await confirm('SKU-000002', id, key);
+  const done = await confirm('SKU-000002', id);
   assert.equal(done.status, 200);
   assert.equal(done.body.reservation.status, 'confirmed');
-  assert.equal((await confirm('SKU-000002', id, key)).body.replayed, true);
-  const refused = await cancel('SKU-000002', id, key);
+  assert.equal((await confirm('SKU-000002', id)).body.replayed, true);
+  const refused = await cancel('SKU-000002', id);
   assert.deepEqual([refused.status, refused.body.state], [409, 'confirmed']);
   await sleep(2200); // past its expires_at
   const sweep = await runTask({ catalogTask: 'release-expired' }, async () => api.runtime);
@@ -103,7 +101,7 @@ test('expired reservations: cancel and confirm answer 409 "expired" and change n
   const { id } = (await reserve('SKU-000003', 2, key)).body.reservation;
   await sleep(2200);
   const before = await summary('SKU-000003');
-  for (const res of [await cancel('SKU-000003', id, key), await confirm('SKU-000003', id, key)]) {
+  for (const res of [await cancel('SKU-000003', id), await confirm('SKU-000003', id)]) {
     assert.equal(res.status, 409);
     assert.deepEqual([res.body.error, res.body.state], ['reservation_expired', 'expired']);
   }
@@ -121,31 +119,41 @@ test('unknown, malformed, other SKU and someone else\'s reservations: 404 / 400 
   const key = newKey('owner');
   const { id } = (await reserve('SKU-000004', 1, key)).body.reservation;
   const before = await summary('SKU-000004');
-  const unknown = await cancel('SKU-000004', '00000000-0000-4000-8000-000000000000', key);
+  const unknown = await cancel('SKU-000004', '00000000-0000-4000-8000-000000000000');
   assert.deepEqual([unknown.status, unknown.body.error], [404, 'not_found']);
-  assert.equal((await confirm('SKU-000005', id, key)).status, 404); // another SKU's path
-  const malformed = await cancel('SKU-000004', 'not-a-uuid', key);
+  assert.equal((await confirm('SKU-000005', id)).status, 404); // another SKU's path
+  const malformed = await cancel('SKU-000004', 'not-a-uuid');
   assert.deepEqual([malformed.status, malformed.body.field], [400, 'id']);
-  const badKey = await cancel('SKU-000004', id, 'x');
-  assert.deepEqual([badKey.status, badKey.body.field], [400, 'Idempotency-Key']);
-  for (const res of [await cancel('SKU-000004', id, newKey('stranger')), await confirm('SKU-000004', id, undefined)]) {
+  // Someone else's reservation: another subject is 403 and learns nothing of its state.
+  for (const res of [await cancel('SKU-000004', id, bob), await confirm('SKU-000004', id, bob)]) {
     assert.equal(res.status, 403);
     assert.equal(res.body.error, 'forbidden');
+    assert.equal(res.body.state, undefined);
   }
+  // Without a token, or with the old headers only: 401 before anything is read.
+  for (const headers of [{}, { 'x-catalog-user': 'alice', 'x-catalog-role': 'admin', 'idempotency-key': key }]) {
+    const res = await call(api.url, `/api/products/SKU-000004/reservations/${id}`, { method: 'DELETE', headers });
+    assert.equal(res.status, 401);
+  }
+  // Bob replaying Alice's key: 422, not her reservation.
+  const replay = await reserve('SKU-000004', 1, key, bob);
+  assert.deepEqual([replay.status, replay.body.error, replay.body.reservation], [422, 'idempotency_key_reused', undefined]);
   assert.equal(await statusOf(id), 'active');
   assert.deepEqual(await summary('SKU-000004'), before);
 });
 
-test('with identity, the token subject owns the reservation: another subject, or the key alone, is refused', async () => {
-  // The identity middleware (another change) puts {sub} on the request; the owner rule lives in the database.
+test('the token subject owns the reservation: the owner rule lives in the database (another subject, or none, is refused)', async () => {
   const { store } = api.runtime;
   await restock('SKU-000005', { available: 10, shards: 2 });
   const key = newKey('sub');
-  const made = await store.reserve({ sku: 'SKU-000005', quantity: 2, idempotencyKey: key, ttlSeconds: 600, owner: 'alice' });
-  const { id } = made.reservation;
-  assert.equal((await store.finish({ action: 'cancel', id, sku: 'SKU-000005', owner: 'bob', idempotencyKey: key })).outcome, 'forbidden');
-  assert.equal((await store.finish({ action: 'cancel', id, sku: 'SKU-000005', owner: null, idempotencyKey: key })).outcome, 'forbidden');
-  assert.equal((await store.finish({ action: 'confirm', id, sku: 'SKU-000005', owner: 'alice' })).outcome, 'confirmed');
+  const made = await reserve('SKU-000005', 2, key);
+  assert.equal(made.status, 201);
+  const { id } = made.body.reservation;
+  assert.equal((await db.query('SELECT owner FROM reservations WHERE id = $1', [id])).rows[0].owner, 'alice');
+  assert.equal((await store.finish({ action: 'cancel', id, sku: 'SKU-000005', owner: 'bob' })).outcome, 'forbidden');
+  assert.equal((await store.finish({ action: 'cancel', id, sku: 'SKU-000005', owner: null })).outcome, 'forbidden');
+  assert.equal((await store.reserve({ sku: 'SKU-000005', quantity: 2, idempotencyKey: key, ttlSeconds: 600, owner: 'bob' })).outcome, 'key_taken');
+  assert.equal((await confirm('SKU-000005', id)).status, 200);
   assert.deepEqual(await summary('SKU-000005'), { available: 8, held: 0, confirmed: 2, negative: 0 });
 });
 
@@ -159,7 +167,7 @@ test('confirm vs cancel vs expiry, all at once on 40 reservations: exactly one w
   }));
   const { store } = api.runtime;
   const race = (group) => Promise.all(group.map(async (r) => {
-    const [c1, c2] = await Promise.all([confirm('SKU-000006', r.id, r.key), cancel('SKU-000006', r.id, r.key), store.releaseExpired(1000)]);
+    const [c1, c2] = await Promise.all([confirm('SKU-000006', r.id), cancel('SKU-000006', r.id), store.releaseExpired(1000)]);
     return { r, confirm: c1, cancel: c2 };
   }));
   // Half at once (confirm against cancel), half just before they expire: those requests spread across the
@@ -202,7 +210,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     port: 0,
     runtimeOptions: { metricsWrite: (line) => lines.push(JSON.parse(line)) },
   });
-  const locker = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  const locker = new pg.Client(infra.pgOptions);
   await locker.connect();
   try {
     await restock('SKU-000007', { available: 10, shards: 2 });
@@ -210,7 +218,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     // The writer pool's only connection is taken: the next reservation gets no connection in time.
     const held = await tight.runtime.db.writer.connect();
     let started = Date.now();
-    const noConn = await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', json: { quantity: 1, idempotencyKey: 'shed-conn-0007' } });
+    const noConn = await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'shed-conn-0007' } });
     assert.ok(Date.now() - started < 1500);
     held.release();
     assert.equal(noConn.status, 503, JSON.stringify(noConn.body));
@@ -220,7 +228,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     await locker.query('BEGIN');
     await locker.query(`SELECT 1 FROM inventory WHERE sku = 'SKU-000007' FOR UPDATE`);
     started = Date.now();
-    const cancelled = await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', json: { quantity: 1, idempotencyKey: 'shed-stmt-0007' } });
+    const cancelled = await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'shed-stmt-0007' } });
     assert.ok(Date.now() - started < 1500);
     await locker.query('COMMIT');
     assert.equal(cancelled.status, 503, JSON.stringify(cancelled.body));
@@ -230,7 +238,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     assert.equal(rows[0].n, 0);
     assert.equal(lines.filter((d) => d.ReservationsShed === 1 && d.RequestsShed === 1 && d.ServerErrors === 1).length, 2);
     // The connection the cancelled statement used is healthy again (the transaction was rolled back).
-    assert.equal((await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', json: { quantity: 1, idempotencyKey: 'after-shed-0007' } })).status, 201);
+    assert.equal((await call(tight.url, '/api/products/SKU-000007/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'after-shed-0007' } })).status, 201);
   } finally {
     await locker.end();
     await tight.close();
@@ -244,9 +252,9 @@ test('lifecycle outcomes are EMF metrics of the contract', async () => {
   const k2 = newKey('m');
   const a = (await reserve('SKU-000008', 1, k1)).body.reservation.id;
   const b = (await reserve('SKU-000008', 1, k2)).body.reservation.id;
-  await cancel('SKU-000008', a, k1);
-  await confirm('SKU-000008', b, k2);
-  await confirm('SKU-000008', a, k1); // 409 cancelled
+  await cancel('SKU-000008', a);
+  await confirm('SKU-000008', b);
+  await confirm('SKU-000008', a); // 409 cancelled
   assert.ok(emf.some((d) => d.ReservationsCancelled === 1 && d.route === 'DELETE /api/products/{sku}/reservations/{id}'));
   assert.ok(emf.some((d) => d.ReservationsConfirmed === 1 && d.route === 'POST /api/products/{sku}/reservations/{id}/confirm'));
   assert.ok(emf.some((d) => d.ReservationsConflicted === 1 && d.ClientErrors === 1));

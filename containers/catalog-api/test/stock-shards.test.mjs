@@ -4,49 +4,49 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { loadDbConfig } from '../src/config.mjs';
-import { listMigrations, migrate } from '../src/migrate.mjs';
+import { listMigrations, runMigrations } from '../src/migrate.mjs';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { dropDatabase, ensureDatabase } from '../scripts/local-infra.mjs';
-import { call, captureJsonStdout, setupInfra } from './helpers.mjs';
+import { call, startApi } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
+let ctx;
 let infra;
-let api;
-let db;
-let stdout;
-const admin = { 'x-catalog-role': 'admin' };
+let api; // connects as this file's app role: every shard function below runs with the app's privileges
+let db; // the server's admin user, for checks only
+let admin;
 
 before(async () => {
-  infra = await setupInfra();
-  stdout = captureJsonStdout();
-  api = await startServer({ env: { ...infra.env, DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 12, stock: 0 });
-  db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
-  await db.connect();
+  admin = await adminHeaders();
+  ctx = await startApi({
+    servers: { api: { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000' } },
+    seed: { count: 12, stock: 0 },
+  });
+  ({ infra, db, servers: { api } } = ctx);
 });
 
-after(async () => {
-  stdout?.restore();
-  await db?.end();
-  await api?.close();
-  await infra?.cleanup();
-});
+after(() => ctx?.stop());
+
+/** A pg client as the server's admin user on another database of this file. */
+const adminClient = (database) => new pg.Client({ ...infra.admin, database });
 
 const restock = (sku, json) => call(api.url, `/api/products/${sku}/inventory`, { method: 'PUT', headers: admin, json });
 const summary = async (sku) => (await db.query('SELECT * FROM stock_summary($1)', [sku])).rows[0];
 const shardsOf = async (sku) => (await db.query('SELECT shard, available FROM inventory WHERE sku = $1 ORDER BY shard', [sku])).rows;
 let keySeq = 0;
 const key = (p) => `${p}-${String(keySeq++).padStart(6, '0')}`;
-const reserve = (sku, quantity, idempotencyKey = key('r')) => api.runtime.store.reserve({ sku, quantity, idempotencyKey, ttlSeconds: 600 });
+// Straight to the store (the API's app-role pool), owned like the API would own them: by a token subject.
+const reserve = (sku, quantity, idempotencyKey = key('r')) => api.runtime.store.reserve({ sku, quantity, idempotencyKey, ttlSeconds: 600, owner: 'shopper-1' });
 
 test('the migration keeps the stock and reservations of the previous schema (shard 0)', async () => {
   const name = `${infra.dbName}_m`;
-  await ensureDatabase(name);
-  const old = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: name });
+  await ensureDatabase(name, infra.admin);
+  const old = adminClient(name);
   await old.connect();
   try {
-    // Today's schema (migrations before 010), recorded as applied, with stock and a live reservation.
+    // The schema before 010, recorded as applied (by the admin user: runMigrations' bootstrap then hands it to the
+    // owner role), with stock and a live reservation made by the old reserve_stock() (no owner).
     const before010 = (await listMigrations()).filter((m) => m.version < '010');
     await old.query(`CREATE TABLE schema_migrations (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -57,20 +57,27 @@ test('the migration keeps the stock and reservations of the previous schema (sha
     await old.query(`INSERT INTO products (sku, name, category, price_cents) VALUES ('OLD-1', 'x', 'c', 1), ('OLD-2', 'y', 'c', 1)`);
     await old.query(`INSERT INTO inventory (sku, available) VALUES ('OLD-1', 37), ('OLD-2', 0)`);
     await old.query(`SELECT * FROM reserve_stock('OLD-1', 3, 'old-key-0001', 600)`);
-    const result = await migrate(loadDbConfig({ ...infra.env, DB_NAME: name }));
+    const result = await runMigrations({ ...infra.env, DB_NAME: name });
     assert.ok(result.applied.includes('010_stock_shards.sql'));
+    // 010 gave the app role DELETE on inventory (re-sharding), nothing more.
+    const deletable = (await old.query(`SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+      AND c.relkind = 'r' AND has_table_privilege($1, c.oid, 'DELETE') ORDER BY 1`, [infra.env.DB_USER])).rows.map((r) => r.relname);
+    assert.deepEqual(deletable, ['inventory']);
     const rows = (await old.query('SELECT sku, shard, available FROM inventory ORDER BY sku')).rows;
     assert.deepEqual(rows, [{ sku: 'OLD-1', shard: 0, available: 34 }, { sku: 'OLD-2', shard: 0, available: 0 }]);
     const s = (await old.query(`SELECT * FROM stock_summary('OLD-1')`)).rows[0];
     assert.deepEqual([s.shards, Number(s.available), Number(s.held)], [1, 34, 3]);
-    // The migrated reservation still works with the new functions.
+    // The migrated hold has no owner: nobody may finish it (not even with its key, which proves nothing now);
+    // it expires as before and its units return to a shard.
     const id = (await old.query(`SELECT id FROM reservations WHERE idempotency_key = 'old-key-0001'`)).rows[0].id;
-    const cancelled = (await old.query(`SELECT outcome FROM finish_reservation('cancel', $1, 'OLD-1', NULL, 'old-key-0001')`, [id])).rows[0];
-    assert.equal(cancelled.outcome, 'cancelled');
+    const refused = (await old.query(`SELECT outcome FROM finish_reservation('cancel', $1, 'OLD-1', 'shopper-1')`, [id])).rows[0];
+    assert.equal(refused.outcome, 'forbidden');
+    await old.query(`UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    assert.equal((await old.query('SELECT release_expired_reservations(NULL, 100) AS n')).rows[0].n, 3);
     assert.equal(Number((await old.query(`SELECT available FROM stock_summary('OLD-1')`)).rows[0].available), 37);
   } finally {
     await old.end();
-    await dropDatabase(name);
+    await dropDatabase(name, infra.admin);
   }
 });
 
@@ -91,15 +98,15 @@ test('a SKU stocked with >= 1,000 units gets 16 shards by default; seed, restock
   assert.deepEqual((await shardsOf('SKU-000002')).map((s) => s.available), [12, 12, 12, 12, 12]);
   // Seed: the same default.
   const name = `${infra.dbName}_s`;
-  await ensureDatabase(name);
+  await ensureDatabase(name, infra.admin);
   try {
     const env = { ...infra.env, DB_NAME: name };
-    await migrate(loadDbConfig(env));
+    await runMigrations(env);
     const seeded = await startServer({ env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
     try {
       await seedProducts(seeded.runtime.db.writer, { count: 2, stock: 1000 });
       await seedProducts(seeded.runtime.db.writer, { count: 3, stock: 10, shards: 4 }); // SKU 1-2 untouched
-      const other = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: name });
+      const other = adminClient(name);
       await other.connect();
       const { rows } = await other.query('SELECT sku, count(*)::int AS shards, sum(available)::int AS total FROM inventory GROUP BY sku ORDER BY sku');
       await other.end();
@@ -110,7 +117,7 @@ test('a SKU stocked with >= 1,000 units gets 16 shards by default; seed, restock
       await seeded.close();
     }
   } finally {
-    await dropDatabase(name);
+    await dropDatabase(name, infra.admin);
   }
 });
 
@@ -156,7 +163,7 @@ test('a quantity no single shard holds is taken from several; sold out only belo
 
 test('stock held only by locked shards is waited for (bounded), not reported sold out', async () => {
   await restock('SKU-000006', { available: 20, shards: 4 }); // 5 each
-  const locker = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: infra.dbName });
+  const locker = new pg.Client(infra.pgOptions);
   await locker.connect();
   try {
     await locker.query('BEGIN');
@@ -176,7 +183,7 @@ test('stock held only by locked shards is waited for (bounded), not reported sol
       await locker.query(`SELECT 1 FROM inventory WHERE sku = 'SKU-000006' FOR UPDATE`);
       const before = await summary('SKU-000006');
       const started = Date.now();
-      const res = await call(short.url, '/api/products/SKU-000006/reservations', { method: 'POST', json: { quantity: 1, idempotencyKey: 'locked-out-0006' } });
+      const res = await call(short.url, '/api/products/SKU-000006/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 1, idempotencyKey: 'locked-out-0006' } });
       const took = Date.now() - started;
       await locker.query('COMMIT');
       assert.equal(res.status, 503, JSON.stringify(res.body));
@@ -246,15 +253,16 @@ test('everything at once on one SKU: reservations, cancels, confirms, expiry swe
   let running = true;
   const worker = async (i) => {
     const idempotencyKey = key('all');
-    const made = await store.reserve({ sku: 'SKU-000009', quantity: 1 + (i % 3), idempotencyKey, ttlSeconds: 1 });
+    const owner = `worker-${i}`;
+    const made = await store.reserve({ sku: 'SKU-000009', quantity: 1 + (i % 3), idempotencyKey, ttlSeconds: 1, owner });
     if (made.outcome !== 'created') return made.outcome;
     const { id } = made.reservation;
     if (i % 3 === 0) {
-      const done = await store.finish({ action: 'confirm', id, sku: 'SKU-000009', idempotencyKey });
+      const done = await store.finish({ action: 'confirm', id, sku: 'SKU-000009', owner });
       if (done.outcome === 'confirmed') confirmedUnits += made.reservation.quantity;
       return done.outcome;
     }
-    if (i % 3 === 1) return (await store.finish({ action: 'cancel', id, sku: 'SKU-000009', idempotencyKey })).outcome;
+    if (i % 3 === 1) return (await store.finish({ action: 'cancel', id, sku: 'SKU-000009', owner })).outcome;
     return 'left to expire';
   };
   const sweeper = (async () => {

@@ -15,7 +15,8 @@ ALTER TABLE inventory ADD PRIMARY KEY (sku, shard);
 -- Lifecycle: confirmed (checkout: an order line, never expires, units never return) and cancelled (units back).
 ALTER TABLE reservations DROP CONSTRAINT reservations_status_check;
 ALTER TABLE reservations ADD CONSTRAINT reservations_status_check CHECK (status IN ('active', 'expired', 'cancelled', 'confirmed'));
--- The verified token's subject at creation; NULL without identity (the idempotency key then proves ownership).
+-- The verified token's subject at creation: the one caller who may cancel or confirm it (every reservation route
+-- requires a token). NULL only on holds made before this migration: nobody can finish those, they expire.
 ALTER TABLE reservations ADD COLUMN owner text;
 ALTER TABLE reservations ADD COLUMN confirmed_at timestamptz;
 -- Confirmed units per SKU (benchmark invariant: stocked = shards + held + confirmed).
@@ -125,9 +126,10 @@ $$;
 --     3. every shard in ascending order, waiting for locks (bounded by the transaction's lock_timeout), which
 --        sees the units that passes 1-2 skipped because another transaction held their shard;
 --   and the loop repeats (4 attempts, then 'busy', answered 503) when the units moved between passes;
--- * idempotent: a known key returns the stored reservation; two concurrent first attempts with one key collide
---   on the UNIQUE index (ON CONFLICT DO NOTHING) and the loser gives its units back before answering 'existing';
--- * outcome: 'created' | 'existing' | 'sold_out' | 'not_found' | 'busy'.
+-- * idempotent: a known key returns the stored reservation to the owner that made it (another owner gets
+--   'key_taken' and sees nothing of it); two concurrent first attempts with one key collide on the UNIQUE index
+--   (ON CONFLICT DO NOTHING) and the loser gives its units back before answering 'existing' / 'key_taken';
+-- * outcome: 'created' | 'existing' | 'key_taken' | 'sold_out' | 'not_found' | 'busy'.
 DROP FUNCTION IF EXISTS reserve_stock(text, integer, text, integer);
 CREATE OR REPLACE FUNCTION reserve_stock(p_sku text, p_quantity integer, p_key text, p_ttl_seconds integer,
                                          p_owner text DEFAULT NULL)
@@ -148,6 +150,11 @@ DECLARE
 BEGIN
   SELECT * INTO r FROM reservations WHERE reservations.idempotency_key = p_key;
   IF FOUND THEN
+    IF r.owner IS DISTINCT FROM p_owner THEN
+      RETURN QUERY SELECT 'key_taken'::text, NULL::uuid, p_sku, p_quantity, p_key, NULL::text,
+                          NULL::timestamptz, NULL::timestamptz, NULL::integer;
+      RETURN;
+    END IF;
     RETURN QUERY SELECT 'existing'::text, r.id, r.sku, r.quantity, r.idempotency_key, r.status,
                         r.created_at, r.expires_at, NULL::integer;
     RETURN;
@@ -266,6 +273,11 @@ BEGIN
       UPDATE inventory SET available = available + v_takes[k] WHERE sku = p_sku AND shard = v_shards[k];
     END LOOP;
     SELECT * INTO r FROM reservations WHERE reservations.idempotency_key = p_key;
+    IF r.owner IS DISTINCT FROM p_owner THEN
+      RETURN QUERY SELECT 'key_taken'::text, NULL::uuid, p_sku, p_quantity, p_key, NULL::text,
+                          NULL::timestamptz, NULL::timestamptz, NULL::integer;
+      RETURN;
+    END IF;
     RETURN QUERY SELECT 'existing'::text, r.id, r.sku, r.quantity, r.idempotency_key, r.status,
                         r.created_at, r.expires_at, NULL::integer;
     RETURN;
@@ -334,10 +346,11 @@ $$;
 
 -- Cancel and confirm: the reservation row lock decides between them and the expiry sweep (which skips locked
 -- rows): exactly one of them changes an 'active' row, the others see its new status.
--- Ownership: the verified token subject when the reservation was made with one (owner), else the idempotency key.
+-- Ownership: p_owner (the caller's verified token subject) must be the reservation's owner; a hold without an
+-- owner (made before this migration) can be finished by nobody and expires.
 -- outcome: 'cancelled' / 'confirmed' (done now) | 'replayed' (already in that state) | 'not_found' | 'forbidden'
 --        | 'conflict' (status names the state: expired, confirmed, cancelled).
-CREATE OR REPLACE FUNCTION finish_reservation(p_action text, p_id uuid, p_sku text, p_owner text, p_key text)
+CREATE OR REPLACE FUNCTION finish_reservation(p_action text, p_id uuid, p_sku text, p_owner text)
 RETURNS TABLE (outcome text, id uuid, sku text, quantity integer, idempotency_key text, status text,
                created_at timestamptz, expires_at timestamptz)
 LANGUAGE plpgsql
@@ -354,8 +367,7 @@ BEGIN
     RETURN QUERY SELECT 'not_found'::text, p_id, p_sku, NULL::integer, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz;
     RETURN;
   END IF;
-  IF NOT ((r.owner IS NOT NULL AND p_owner IS NOT DISTINCT FROM r.owner)
-          OR (r.owner IS NULL AND p_key IS NOT DISTINCT FROM r.idempotency_key)) THEN
+  IF r.owner IS NULL OR p_owner IS NULL OR r.owner <> p_owner THEN
     RETURN QUERY SELECT 'forbidden'::text, r.id, r.sku, NULL::integer, NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz;
     RETURN;
   END IF;
@@ -393,4 +405,20 @@ AS $$
          (SELECT coalesce(sum(r.quantity), 0) FROM reservations r WHERE r.sku = p_sku AND r.status = 'active' AND r.expires_at <= now()),
          (SELECT coalesce(sum(r.quantity), 0) FROM reservations r WHERE r.sku = p_sku AND r.status = 'confirmed'),
          (SELECT coalesce(sum(r.quantity), 0) FROM reservations r WHERE r.sku = p_sku AND r.status IN ('active', 'confirmed'))
+$$;
+
+-- restock_stock() deletes the shards a re-shard to fewer drops, as the API's app role (SECURITY INVOKER): the
+-- one DELETE the app gets (src/db-roles.mjs gives it none by default). The role name is the migrator's session
+-- setting (src/migrate.mjs); a migrator that sets none (a superuser's ad-hoc run) grants nothing here, and the
+-- next `npm run migrate` cannot add it (010 is applied by then): run this GRANT by hand in that case.
+DO $$
+DECLARE
+  v_app text := nullif(current_setting('catalog.app_role', true), '');
+BEGIN
+  IF v_app IS NULL THEN
+    RAISE NOTICE '010_stock_shards: catalog.app_role not set, DELETE on inventory not granted to the app role';
+  ELSE
+    EXECUTE format('GRANT DELETE ON inventory TO %I', v_app);
+  END IF;
+END
 $$;

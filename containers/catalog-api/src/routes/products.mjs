@@ -9,14 +9,14 @@ const send = (c, { value, body }) => (body === undefined ? c.json(value) : c.bod
 
 export function productRoutes(app, { store, cache }) {
   route(app, 'GET', '/api/products', async (c) => {
-    const q = v.listQuery(c.req.query());
+    const q = v.listQuery(c.get('query'));
     const result = await cache.read(cacheKeys.list(q), cacheKeys.listTag, async () => {
       const page = await store.listProducts(q);
       return { items: page.items, nextCursor: page.lastSku ? v.encodeCursor(page.lastSku) : null };
     });
     noteCache(c, result.source);
     return send(c, result);
-  });
+  }, { query: ['category', 'limit', 'cursor'] });
 
   route(app, 'GET', '/api/products/:sku', async (c) => {
     const sku = v.sku(c.req.param('sku'));

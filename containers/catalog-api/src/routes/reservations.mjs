@@ -2,24 +2,14 @@ import { cacheKeys } from '../cache.mjs';
 import { HttpError, badRequest, notFound } from '../errors.mjs';
 import { EVENTS, F } from '../observability.mjs';
 import * as v from '../validation.mjs';
-import { route } from './route.mjs';
+import { jsonBody, route } from './route.mjs';
 
-// The edge (CloudFront + Lambda@Edge JWT check) strips client-sent copies of
-// this header and sets it from a verified token claim; the API trusts it.
-export const ROLE_HEADER = 'x-catalog-role';
-export const USER_HEADER = 'x-catalog-user';
+// Who may call these is declared on the route (src/routes/route.mjs) and checked against the verified bearer
+// token: reservations need any signed-in user, restock the admin role. No request header grants anything.
 
-function requireAdmin(c) {
-  if (c.req.header(ROLE_HEADER) !== 'admin') {
-    throw new HttpError(403, 'forbidden', `${ROLE_HEADER}: the admin role is required`, { field: ROLE_HEADER });
-  }
-  const user = c.req.header(USER_HEADER);
-  return user && /^[A-Za-z0-9_.@+-]{1,128}$/.test(user) ? user : 'admin';
-}
-
-// The verified token's subject once the identity middleware sets it; null before (ownership then rests on the
-// idempotency key the client chose).
-const ownerOf = (c) => c.get('identity')?.sub ?? null;
+// Every reservation route needs a token ('user'), so a reservation's owner is always its maker's token subject,
+// and only that subject may cancel or confirm it. The idempotency key only makes a POST safe to retry.
+const ownerOf = (c) => c.get('identity').sub;
 
 /** 503 + Retry-After: the database said "not now" (every path to the stock was busy); nothing was written. */
 export const overloaded = (what) => new HttpError(503, 'overloaded', `${what}: too many concurrent requests, retry shortly`);
@@ -33,7 +23,7 @@ function finishConflict(result, action) {
 export function reservationRoutes(app, { store, cache, config, logger }) {
   route(app, 'POST', '/api/products/:sku/reservations', async (c) => {
     const sku = v.sku(c.req.param('sku'));
-    const input = v.reservationBody(v.parseJsonObject(await c.req.text()));
+    const input = v.reservationBody(await jsonBody(c));
     const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds, owner: ownerOf(c) });
     const m = c.get('metrics');
 
@@ -45,6 +35,9 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
         return c.json({ reservation: result.reservation, replayed: false }, 201);
       case 'busy':
         throw overloaded('reservation');
+      case 'key_taken': // another subject's key: nothing of that reservation is shown
+        throw new HttpError(422, 'idempotency_key_reused',
+          'idempotencyKey: already used for a different request', { field: 'idempotencyKey' });
       case 'existing': {
         const r = result.reservation;
         if (r.sku !== sku || r.quantity !== input.quantity) {
@@ -63,7 +56,7 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
       default:
         throw notFound(`product ${sku}`);
     }
-  });
+  }, { auth: 'user' });
 
   // Cancel (units back to the shards) and confirm (checkout: an order line, never expires). Both are idempotent
   // for the owner: repeating the same action answers 200 with replayed: true and changes nothing.
@@ -74,8 +67,8 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
     route(app, method, path, async (c) => {
       const sku = v.sku(c.req.param('sku'));
       const id = v.reservationId(c.req.param('id'));
-      const idempotencyKey = v.ownerKey(c.req.header('idempotency-key'), c.req.query('idempotencyKey'));
-      const result = await store.finish({ action, id, sku, owner: ownerOf(c), idempotencyKey });
+      v.emptyBody(await jsonBody(c, { optional: true }));
+      const result = await store.finish({ action, id, sku, owner: ownerOf(c) });
       const m = c.get('metrics');
       switch (result.outcome) {
         case 'cancelled':
@@ -92,19 +85,19 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
           m.add('ReservationsConflicted');
           throw finishConflict(result, action);
         case 'forbidden':
-          throw new HttpError(403, 'forbidden', 'reservation: only its owner may change it (the token subject that made it, or the Idempotency-Key header with its key)',
-            { field: 'Idempotency-Key' });
+          throw new HttpError(403, 'forbidden', 'reservation: only its owner (the token subject that made it) may change it',
+            { field: 'authorization' });
         default:
           throw notFound(`reservation ${id} of product ${sku}`);
       }
-    });
+    }, { auth: 'user' });
   }
 
   route(app, 'PUT', '/api/products/:sku/inventory', async (c) => {
-    const actor = requireAdmin(c);
     const sku = v.sku(c.req.param('sku'));
-    const input = v.restockBody(v.parseJsonObject(await c.req.text()));
-    const result = await store.restock({ sku, ...input, actor, requestId: c.get('requestId') });
+    const input = v.restockBody(await jsonBody(c));
+    // The audit actor is the token's subject, never a header.
+    const result = await store.restock({ sku, ...input, actor: c.get('identity').sub, requestId: c.get('requestId') });
     if (!result) throw notFound(`product ${sku}`);
     if (result.outcome === 'too_large') {
       throw badRequest(input.mode === 'set' ? 'available' : 'add',
@@ -112,7 +105,7 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
     }
     await cache.invalidate({ keys: [cacheKeys.product(sku)] });
     return c.json(result);
-  });
+  }, { auth: 'admin' });
 }
 
 const INT4_MAX = 2_147_483_647;

@@ -1,12 +1,61 @@
 // Register a handler together with its route label: the label is the "route"
 // metric dimension and log field, so it is the path template, never the raw
 // path (one SKU per dimension value would explode CloudWatch cardinality).
-export function route(app, method, path, handler) {
+//
+// Every route also declares who may call it and which query parameters it takes; the checks run before the
+// handler, in this order: identity (401/403), query (400), body media type (415). So an unauthenticated or
+// malformed request never reaches code that writes.
+import { forbidden } from '../auth.mjs';
+import * as v from '../validation.mjs';
+
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * options.auth: 'public' | 'user' (any verified token) | a role name such as 'admin'.
+ *   Default: 'public' for GET/HEAD, 'user' for every other method (a new write route is never open by mistake).
+ * options.query: the query parameter names the route accepts (default none).
+ * Handlers read the caller as c.get('identity'): { sub, role } from the verified token, or null on public routes.
+ */
+export function route(app, method, path, handler, options = {}) {
   const label = `${method} ${path.replace(/:([a-zA-Z]+)/g, '{$1}')}`;
+  const auth = options.auth ?? (READS.has(method) ? 'public' : 'user');
+  const allowedQuery = options.query ?? [];
   app.on(method, path, async (c) => {
     c.set('route', label);
+    c.set('identity', null);
+    if (auth !== 'public') {
+      const identity = await c.get('verifier').verify(c.req.header('authorization'));
+      if (auth !== 'user' && identity.role !== auth) throw forbidden(auth);
+      c.set('identity', identity);
+    }
+    c.set('query', v.strictQuery(c.req.queries(), allowedQuery));
+    if (!READS.has(method)) v.jsonMediaType(c.req.header('content-type'));
     return handler(c);
   });
+}
+
+/**
+ * The request body as a JSON object (empty allowed only with `optional`). A body without any Content-Type is
+ * refused like a wrong one; a client that hangs up while sending it is a ClientAbortError, not a server error.
+ */
+export async function jsonBody(c, { optional = false } = {}) {
+  let text;
+  try {
+    text = await c.req.text();
+  } catch (err) {
+    const incoming = c.env?.incoming;
+    if (incoming && (incoming.aborted || incoming.destroyed || incoming.errored)) throw new ClientAbortError(err);
+    throw err;
+  }
+  if (text !== '' && c.req.header('content-type') === undefined) v.jsonMediaType('');
+  return v.parseJsonObject(text, { optional });
+}
+
+export class ClientAbortError extends Error {
+  constructor(cause) {
+    super('client closed the connection before the request body was complete', { cause });
+    this.name = 'ClientAbortError';
+  }
 }
 
 /** Set x-cache and count hits/misses for a read-through result. */

@@ -2,12 +2,13 @@ import { getCookie } from 'hono/cookie';
 import { HttpError } from '../errors.mjs';
 import { SESSION_COOKIE, publicSession } from '../sessions.mjs';
 import * as v from '../validation.mjs';
-import { route } from './route.mjs';
+import { jsonBody, route } from './route.mjs';
 
 export function sessionRoutes(app, { sessions }) {
   route(app, 'POST', '/api/sessions', async (c) => {
-    const input = v.sessionBody(v.parseJsonObject(await c.req.text(), { optional: true }));
-    const session = await sessions.create(input);
+    // A session belongs to the verified token's subject; the body carries only data.
+    const input = v.sessionBody(await jsonBody(c, { optional: true }));
+    const session = await sessions.create({ userId: c.get('identity').sub, data: input.data });
     c.header('set-cookie', sessions.cookie(session));
     c.header('cache-control', 'no-store');
     return c.json({ session: publicSession(session) }, 201);

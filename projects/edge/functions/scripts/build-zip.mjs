@@ -1,25 +1,74 @@
 #!/usr/bin/env node
-// Builds dist/<name>.zip: every src/*.mjs flat at the zip root plus config.json, which is the
-// layout the handlers expect (`viewer-request.handler`, `origin-response.handler`, config.json
-// read beside them). The Pulumi edge layer builds its own archive the same way; this script is
-// for local checks and the tests. Python's zipfile writes the container (no zip dependency in
-// Node), with fixed timestamps and modes so the same inputs give the same bytes.
+// Builds the two Lambda@Edge packages, in the layout the handlers expect:
+//   dist/<name>-viewer-request.zip   src/*.mjs, node_modules/jose (runtime files only), config.json
+//   dist/<name>-origin-response.zip  src/*.mjs, node_modules/jose, error-pages/{403,404,5xx}.html
+// Handlers are `viewer-request.handler` / `origin-response.handler` at the zip root; `import 'jose'`
+// resolves node_modules/jose beside them. The Pulumi edge layer must ship the same entries
+// (packageEntries() is the list); this script is for local checks and the tests. Python's zipfile
+// writes the container (no zip dependency in Node), with fixed timestamps and modes so the same
+// inputs give the same bytes. Needs `npm ci` first (jose comes from node_modules).
 //
-//   node scripts/build-zip.mjs [--config config.sample.json] [--out dist] [--name catalog-edge]
+//   node scripts/build-zip.mjs [--config config.sample.json] [--pages ../site] [--out dist] [--name catalog-edge]
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config.mjs';
+import { ERROR_PAGES_DIR, ERROR_PAGE_FILES } from '../src/error-pages.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SRC_DIR = join(ROOT, 'src');
-// Viewer-trigger package limit (the stricter of the two triggers sharing this code).
+export const JOSE_DIR = join(ROOT, 'node_modules', 'jose');
+// The site's static pages (projects/edge/site). The deployed pages must be the ones the bucket
+// serves, with /assets/ references rewritten to the hashed keys (see the README).
+export const SITE_DIR = resolve(ROOT, '..', 'site');
+// Lambda@Edge package limits: viewer triggers 1 MB, origin triggers 50 MB.
 export const VIEWER_PACKAGE_LIMIT_BYTES = 1_048_576;
+export const ORIGIN_PACKAGE_LIMIT_BYTES = 52_428_800;
+export const ROLES = Object.freeze({
+  viewerRequest: { file: 'viewer-request', limit: VIEWER_PACKAGE_LIMIT_BYTES },
+  originResponse: { file: 'origin-response', limit: ORIGIN_PACKAGE_LIMIT_BYTES },
+});
 
 /** The runtime files, sorted: src/*.mjs only (config.json is generated, never kept in src/). */
 export function runtimeFiles() {
   return readdirSync(SRC_DIR).filter((name) => name.endsWith('.mjs')).sort();
+}
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? walk(path) : [path];
+  });
+}
+
+/**
+ * jose's runtime files: package.json (its "exports" map points `import 'jose'` at
+ * dist/webapi/index.js), the licence, and every .js under dist/webapi. Types and docs stay out.
+ * @returns {Array<[string, string]>} [zip path, source path], sorted
+ */
+export function joseFiles(joseDir = JOSE_DIR) {
+  const pkg = join(joseDir, 'package.json');
+  try {
+    statSync(pkg);
+  } catch {
+    throw new Error(`${pkg} is missing: run npm ci in projects/edge/functions first`);
+  }
+  const files = [pkg, join(joseDir, 'LICENSE.md'), ...walk(join(joseDir, 'dist', 'webapi')).filter((p) => p.endsWith('.js'))];
+  return files
+    .map((path) => [`node_modules/jose/${relative(joseDir, path).split(sep).join('/')}`, path])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Every entry of one role's package except config.json: [zip path, source path]. */
+export function packageEntries(role, { pagesDir = SITE_DIR, joseDir = JOSE_DIR } = {}) {
+  if (!ROLES[role]) throw new Error(`unknown role ${role}`);
+  const entries = runtimeFiles().map((file) => [file, join(SRC_DIR, file)]);
+  entries.push(...joseFiles(joseDir));
+  if (role === 'originResponse') {
+    for (const page of ERROR_PAGE_FILES) entries.push([`${ERROR_PAGES_DIR}/${page}`, join(pagesDir, page)]);
+  }
+  return entries;
 }
 
 const PY_ZIP = `
@@ -33,23 +82,40 @@ with zipfile.ZipFile(spec["zip"], "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(info, text)
 `;
 
-/** Validates the config, writes the zip, returns {path, bytes, entries}. Throws on failure. */
-export function buildZip({ configPath = join(ROOT, 'config.sample.json'), outDir = join(ROOT, 'dist'), name = 'catalog-edge' } = {}) {
-  const configText = readFileSync(configPath, 'utf8');
-  const parsed = parseConfig(JSON.parse(configText));
-  if (!parsed.ok) throw new Error(`${configPath}: ${parsed.error}`);
-
-  const entries = runtimeFiles().map((file) => [file, readFileSync(join(SRC_DIR, file), 'utf8')]);
-  entries.push(['config.json', configText]);
-  mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, `${name}.zip`);
+function writeZip(path, entries) {
   const run = spawnSync('python3', ['-c', PY_ZIP], { input: JSON.stringify({ zip: path, entries }), encoding: 'utf8' });
   if (run.error) throw run.error;
   if (run.status !== 0) throw new Error(`python3 zipfile failed: ${run.stderr}`);
+  return statSync(path).size;
+}
 
-  const bytes = statSync(path).size;
-  if (bytes >= VIEWER_PACKAGE_LIMIT_BYTES) throw new Error(`${path} is ${bytes} bytes, over the 1 MB viewer-trigger limit`);
-  return { path, bytes, entries: entries.map(([entry]) => entry) };
+/**
+ * Validates the config, writes both zips. Throws on failure (invalid config, missing jose or
+ * page, a package over its trigger's limit).
+ * @returns {{viewerRequest: {path, bytes, entries}, originResponse: {path, bytes, entries}}}
+ */
+export function buildZips({
+  configPath = join(ROOT, 'config.sample.json'),
+  pagesDir = SITE_DIR,
+  outDir = join(ROOT, 'dist'),
+  name = 'catalog-edge',
+} = {}) {
+  const configText = readFileSync(configPath, 'utf8');
+  const parsed = parseConfig(JSON.parse(configText));
+  if (!parsed.ok) throw new Error(`${configPath}: ${parsed.error}`);
+  mkdirSync(outDir, { recursive: true });
+
+  const result = {};
+  for (const [role, { file, limit }] of Object.entries(ROLES)) {
+    const entries = packageEntries(role, { pagesDir }).map(([entry, path]) => [entry, readFileSync(path, 'utf8')]);
+    // Only the auth function carries the config: rotating the JWT key republishes only it.
+    if (role === 'viewerRequest') entries.push(['config.json', configText]);
+    const path = join(outDir, `${name}-${file}.zip`);
+    const bytes = writeZip(path, entries);
+    if (bytes >= limit) throw new Error(`${path} is ${bytes} bytes, over the ${limit}-byte ${file} limit`);
+    result[role] = { path, bytes, entries: entries.map(([entry]) => entry) };
+  }
+  return result;
 }
 
 function parseArgs(argv) {
@@ -58,6 +124,7 @@ function parseArgs(argv) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--config') options.configPath = resolve(value);
+    else if (flag === '--pages') options.pagesDir = resolve(value);
     else if (flag === '--out') options.outDir = resolve(value);
     else if (flag === '--name') options.name = value;
     else throw new Error(`unknown option ${flag}`);
@@ -67,8 +134,9 @@ function parseArgs(argv) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
-    const { path, bytes, entries } = buildZip(parseArgs(process.argv.slice(2)));
-    console.log(`${path}: ${bytes} bytes (${entries.join(', ')})`);
+    for (const { path, bytes, entries } of Object.values(buildZips(parseArgs(process.argv.slice(2))))) {
+      console.log(`${path}: ${bytes} bytes, ${entries.length} entries`);
+    }
   } catch (err) {
     console.error(`build-zip: ${err.message}`);
     process.exit(1);

@@ -1,13 +1,15 @@
-// Viewer-request trigger on /api/*: reads are public, writes need a valid bearer JWT.
-// The verified identity travels to the API as x-catalog-user / x-catalog-role; client-sent
-// copies of those (and of every internal header) are always removed first.
+// Viewer-request trigger on /api/*: reads are public, writes need a valid bearer JWT. This is the
+// early refusal only: the API verifies the same token itself (same library, same config) and is
+// the one source of identity, so the edge adds no identity header. Client-sent internal headers
+// (x-catalog-*, x-origin-verify) are still removed first, allowed or denied (defense in depth).
 import { loadConfig } from './config.mjs';
 import { MAX_TOKEN_BYTES, verifyJwt } from './jwt.mjs';
 import { headerValues, setHeader, stripInternalHeaders } from './cf-headers.mjs';
 import { applySecurityHeaders } from './security-headers.mjs';
 
 export const READ_METHODS = Object.freeze(['GET', 'HEAD', 'OPTIONS']);
-export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+// Seconds a client should wait before retrying a write when the key set could not be fetched.
+export const RETRY_AFTER_SECONDS = 5;
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 const REALM = 'realm="catalog"';
@@ -26,6 +28,24 @@ export function unauthorized(reason) {
     statusDescription: 'Unauthorized',
     headers,
     body: JSON.stringify({ error: 'unauthorized', reason }),
+  };
+}
+
+/**
+ * The generated 503 when the key set is unreachable: the token may well be valid, so a 401
+ * (which tells clients to re-authenticate) would be a lie. Not cached, no origin call.
+ */
+export function authUnavailable(reason) {
+  const headers = {};
+  setHeader(headers, 'Content-Type', 'application/json');
+  setHeader(headers, 'Cache-Control', 'no-store');
+  setHeader(headers, 'Retry-After', String(RETRY_AFTER_SECONDS));
+  applySecurityHeaders(headers);
+  return {
+    status: '503',
+    statusDescription: 'Service Unavailable',
+    headers,
+    body: JSON.stringify({ error: 'service_unavailable', reason }),
   };
 }
 
@@ -66,13 +86,10 @@ export function createViewerRequestHandler(configResult, { now = () => Date.now(
       const { token, reason } = bearerToken(request.headers);
       if (!token) return deny(reason);
 
-      const config = configResult.config;
-      const result = verifyJwt(token, config, now());
+      const result = await verifyJwt(token, configResult.config, now());
       if (!result.ok) return deny(result.reason);
-
-      setHeader(request.headers, 'X-Catalog-User', result.claims.sub);
-      const role = result.claims[config.roleClaim];
-      if (typeof role === 'string' && ROLE_PATTERN.test(role)) setHeader(request.headers, 'X-Catalog-Role', role);
+      // Forwarded unchanged: Authorization reaches the API (the /api/* cache policy carries it),
+      // which verifies the token again.
       return request;
     } catch {
       // A malformed event or a bug: refuse rather than forward an unchecked request.
@@ -85,7 +102,7 @@ export function createViewerRequestHandler(configResult, { now = () => Date.now(
       } catch {
         // logging must never turn a 401 into a 502
       }
-      return unauthorized(reason);
+      return reason === 'jwks_unavailable' ? authUnavailable(reason) : unauthorized(reason);
     }
   };
 }

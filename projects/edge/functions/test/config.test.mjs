@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseConfig, loadConfig } from '../src/config.mjs';
 import { rsa, ec, rawConfig, claims, signJwt, viewerEvent } from './helpers.mjs';
 
@@ -14,10 +14,27 @@ test('RSA 2048 maps to RS256, EC P-256 to ES256, defaults applied', () => {
   const { roleClaim, clockSkewSeconds, ...minimal } = rawConfig(rsa);
   const r = parseConfig(minimal);
   assert.equal(r.ok, true);
-  assert.equal(r.config.alg, 'RS256');
+  assert.deepEqual(r.config.algs, ['RS256']);
   assert.equal(r.config.roleClaim, 'role');
   assert.equal(r.config.clockSkewSeconds, 30);
-  assert.equal(parseConfig(rawConfig(ec)).config.alg, 'ES256');
+  assert.deepEqual(parseConfig(rawConfig(ec)).config.algs, ['ES256']);
+});
+
+test('jwksUrl instead of a static key: https only, RS256 and ES256 allowed, the key set is lazy', () => {
+  const { publicKeyPem, ...rest } = rawConfig(rsa);
+  const r = parseConfig({ ...rest, jwksUrl: 'https://auth.catalog.example/.well-known/jwks.json' });
+  assert.equal(r.ok, true, r.error);
+  assert.deepEqual([...r.config.algs], ['RS256', 'ES256']);
+  assert.equal(typeof r.config.key, 'function', 'a jose remote key set (fetched on first use)');
+  assert.equal(r.config.jwksUrl, 'https://auth.catalog.example/.well-known/jwks.json');
+  // Plain http only for a loopback test server, and only when the caller asks for it.
+  assert.match(parseConfig({ ...rest, jwksUrl: 'http://127.0.0.1:1/jwks' }).error, /https/);
+  assert.equal(parseConfig({ ...rest, jwksUrl: 'http://127.0.0.1:1/jwks' }, { allowInsecureLoopback: true }).ok, true);
+  assert.match(parseConfig({ ...rest, jwksUrl: 'http://auth.example/jwks' }, { allowInsecureLoopback: true }).error, /https/);
+  // The unused source may be written as null by a generator.
+  assert.equal(parseConfig({ ...rest, publicKeyPem: null, jwksUrl: 'https://auth.example/jwks' }).ok, true);
+  assert.equal(parseConfig({ ...rawConfig(rsa), jwksUrl: null }).ok, true);
+  assert.match(parseConfig({ ...rest, publicKeyPem: null, jwksUrl: null }).error, /exactly one/);
 });
 
 test('invalid configs are refused with a reason', () => {
@@ -35,6 +52,11 @@ test('invalid configs are refused with a reason', () => {
     [{ ...rawConfig(rsa), clockSkewSeconds: 1.5 }, /clockSkewSeconds/],
     [{ ...rawConfig(rsa), clockSkewSeconds: 301 }, /clockSkewSeconds/],
     [{ ...rawConfig(rsa), publicKeyPem: pkcs1 }, /SPKI/],
+    [{ ...rawConfig(rsa), jwksUrl: 'https://auth.example/jwks' }, /exactly one of publicKeyPem or jwksUrl/],
+    [{ ...rawConfig(rsa), publicKeyPem: undefined }, /exactly one of publicKeyPem or jwksUrl/],
+    [{ ...rawConfig(rsa), publicKeyPem: undefined, jwksUrl: 'not a url' }, /absolute URL/],
+    [{ ...rawConfig(rsa), publicKeyPem: undefined, jwksUrl: 'ftp://auth.example/jwks' }, /https/],
+    [{ ...rawConfig(rsa), publicKeyPem: undefined, jwksUrl: 'https://u:p@auth.example/jwks' }, /credentials/],
     [{ ...rawConfig(rsa), publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, /unusable/],
     [rawConfig(rsa1024), /2048/],
     [rawConfig(p384), /P-256/],
@@ -58,10 +80,14 @@ test('loadConfig never throws: missing file and bad JSON are results', () => {
   }
 });
 
-/** Lays out src/*.mjs (+ an optional config.json) flat in a temp dir, as in the zip, and imports it. */
+/**
+ * Lays out src/*.mjs (+ an optional config.json) flat in a temp dir, as in the zip, with jose
+ * reachable as node_modules/jose beside them, and imports it.
+ */
 async function deployedHandler(configText) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-fn-'));
   for (const name of readdirSync(SRC).filter((n) => n.endsWith('.mjs'))) cpSync(new URL(name, SRC), join(dir, name));
+  symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'), 'dir');
   if (configText !== undefined) writeFileSync(join(dir, 'config.json'), configText);
   const module = await import(pathToFileURL(join(dir, 'viewer-request.mjs')).href);
   return { handler: module.handler, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -99,7 +125,9 @@ test('the handler reads config.json beside itself (deployed layout)', async () =
   const deployed = await deployedHandler(JSON.stringify(rawConfig(rsa)));
   try {
     const result = await deployed.handler(viewerEvent({ authorization: `Bearer ${signJwt(claims())}` }));
-    assert.deepEqual(result.headers['x-catalog-user'], [{ key: 'X-Catalog-User', value: 'user-123' }]);
+    assert.equal(result.method, 'POST', 'a valid write is forwarded');
+    const denied = await deployed.handler(viewerEvent({ authorization: `Bearer ${signJwt(claims({ aud: 'x' }))}` }));
+    assert.equal(denied.status, '401');
   } finally {
     deployed.cleanup();
   }

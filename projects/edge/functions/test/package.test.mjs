@@ -5,8 +5,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildZip, runtimeFiles, ROOT, SRC_DIR, VIEWER_PACKAGE_LIMIT_BYTES } from '../scripts/build-zip.mjs';
-import { rsa, rawConfig, claims, signJwt, viewerEvent } from './helpers.mjs';
+import {
+  buildZips, joseFiles, packageEntries, runtimeFiles, ROOT, SITE_DIR, SRC_DIR, VIEWER_PACKAGE_LIMIT_BYTES,
+} from '../scripts/build-zip.mjs';
+import { ERROR_PAGE_FILES } from '../src/error-pages.mjs';
+import { rsa, rawConfig, claims, signJwt, viewerEvent, fixture } from './helpers.mjs';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+// The one runtime dependency, pinned exactly: what is tested is what is shipped.
+const RUNTIME_DEPENDENCIES = { jose: '6.2.18' };
 
 test('src/ is flat: only .mjs files, no subfolders, no node_modules, no config.json', () => {
   for (const name of readdirSync(SRC_DIR)) {
@@ -17,57 +24,108 @@ test('src/ is flat: only .mjs files, no subfolders, no node_modules, no config.j
   assert.ok(runtimeFiles().includes('origin-response.mjs'));
 });
 
-test('runtime imports are node: builtins or relative ./*.mjs files that exist (zero dependencies)', () => {
+test('runtime imports are node: builtins, jose, or relative ./*.mjs files that exist', () => {
   const files = new Set(runtimeFiles());
   for (const file of files) {
     const source = readFileSync(join(SRC_DIR, file), 'utf8');
     const specifiers = [...source.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
     assert.ok(!/\bimport\s*\(|\brequire\s*\(/.test(source), `${file} uses dynamic import/require`);
     for (const spec of specifiers) {
-      if (spec.startsWith('node:')) continue;
+      if (spec.startsWith('node:') || Object.hasOwn(RUNTIME_DEPENDENCIES, spec)) continue;
       const match = /^\.\/([\w-]+\.mjs)$/.exec(spec);
-      assert.ok(match, `${file} imports ${spec}: only node:* and ./x.mjs are allowed`);
+      assert.ok(match, `${file} imports ${spec}: only node:*, jose and ./x.mjs are allowed`);
       assert.ok(files.has(match[1]), `${file} imports missing ${spec}`);
     }
   }
 });
 
-test('package.json: ESM, node >= 20, no dependencies of any kind', () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  assert.equal(pkg.type, 'module');
-  assert.equal(pkg.engines.node, '>=20');
-  for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']) {
-    assert.equal(pkg[field], undefined, field);
+test('no file references the repository shared folder or a machine path', () => {
+  const files = [
+    ...runtimeFiles().map((f) => join(SRC_DIR, f)),
+    ...readdirSync(join(ROOT, 'test')).filter((f) => f.endsWith('.mjs')).map((f) => join(ROOT, 'test', f)),
+    join(ROOT, 'scripts', 'build-zip.mjs'), join(ROOT, 'README.md'), join(ROOT, 'package.json'),
+  ];
+  const shared = ['..', 'shared'].join('/'); // spelled apart so this file does not match itself
+  for (const path of files) {
+    const text = readFileSync(path, 'utf8');
+    assert.ok(!text.includes(shared), `${path} references ${shared}`);
+    assert.ok(!/\/work\/|\/home\/|\/Users\//.test(text), `${path} holds a machine path`);
   }
 });
 
-test('the packaged files total far under the 1 MB viewer-trigger limit', () => {
-  const total = [...runtimeFiles().map((f) => join(SRC_DIR, f)), join(ROOT, 'config.sample.json')]
-    .reduce((sum, path) => sum + statSync(path).size, 0);
-  console.log(`packaged files (uncompressed): ${total} bytes`);
-  assert.ok(total < VIEWER_PACKAGE_LIMIT_BYTES / 10, `${total} bytes`);
+test('package.json: ESM, Node.js 24 (the nodejs24.x edge runtime), exactly the pinned runtime dependency', () => {
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.engines.node, '24.x');
+  assert.deepEqual(pkg.dependencies, RUNTIME_DEPENDENCIES);
+  for (const field of ['devDependencies', 'optionalDependencies', 'peerDependencies']) {
+    assert.equal(pkg[field], undefined, field);
+  }
+  // npm ci refuses another Node.js major (.npmrc engine-strict), so the suite runs where it ships.
+  assert.match(readFileSync(join(ROOT, '.npmrc'), 'utf8'), /^engine-strict=true$/m);
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  assert.equal(lock.packages['node_modules/jose'].version, RUNTIME_DEPENDENCIES.jose);
 });
 
-test('the built zip is flat, small, and its handler works from the extracted layout', async () => {
+test('the suite runs on the runtime major (nodejs24.x)', () => {
+  const major = Number(process.versions.node.split('.')[0]);
+  console.log(`node ${process.versions.node}`);
+  assert.equal(major, Number(pkg.engines.node.split('.')[0]), `tests must run on Node.js ${pkg.engines.node}`);
+});
+
+test('handlers are async functions (nodejs24.x has no callback-style handlers)', async () => {
+  const viewer = await import('../src/viewer-request.mjs');
+  const origin = await import('../src/origin-response.mjs');
+  for (const handler of [viewer.handler, origin.handler]) {
+    assert.equal(handler.constructor.name, 'AsyncFunction');
+    assert.ok(handler.length <= 1, 'no callback parameter');
+  }
+});
+
+test('jose is shipped as its runtime files only (package.json, licence, dist/webapi/*.js)', () => {
+  const entries = joseFiles().map(([entry]) => entry);
+  assert.ok(entries.includes('node_modules/jose/package.json'));
+  assert.ok(entries.includes('node_modules/jose/LICENSE.md'));
+  assert.ok(entries.includes('node_modules/jose/dist/webapi/index.js'));
+  for (const entry of entries.slice(2)) assert.match(entry, /^node_modules\/jose\/(?:dist\/webapi\/.+\.js|package\.json|LICENSE\.md)$/);
+  const origin = packageEntries('originResponse').map(([entry]) => entry);
+  for (const page of ERROR_PAGE_FILES) assert.ok(origin.includes(`error-pages/${page}`), page);
+  assert.ok(!packageEntries('viewerRequest').some(([entry]) => entry.startsWith('error-pages/')));
+});
+
+test('both zips build, fit their limits, and their handlers work from the extracted layout', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edge-zip-'));
   try {
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify(rawConfig(rsa)));
-    const { path, bytes, entries } = buildZip({ configPath, outDir: join(dir, 'dist'), name: 'catalog-edge-test' });
-    assert.ok(bytes < VIEWER_PACKAGE_LIMIT_BYTES);
-    assert.deepEqual(entries, [...runtimeFiles(), 'config.json']);
+    const built = buildZips({ configPath, outDir: join(dir, 'dist'), name: 'catalog-edge-test' });
+    const { viewerRequest, originResponse } = built;
+    console.log(`viewer-request zip: ${viewerRequest.bytes} bytes; origin-response zip: ${originResponse.bytes} bytes`);
+    assert.ok(viewerRequest.bytes < VIEWER_PACKAGE_LIMIT_BYTES, 'the viewer trigger allows under 1 MB');
+    assert.ok(viewerRequest.bytes < VIEWER_PACKAGE_LIMIT_BYTES / 4, 'and jose leaves a wide margin');
+    assert.ok(viewerRequest.entries.includes('config.json'));
+    assert.ok(!originResponse.entries.includes('config.json'), 'key rotation republishes only viewer-request');
 
-    const extract = join(dir, 'unzipped');
-    const py = 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print("\\n".join(z.namelist())); z.extractall(sys.argv[2])';
-    const run = spawnSync('python3', ['-c', py, path, extract], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.stdout.trim().split('\n'), entries);
+    const extract = (zip, name) => {
+      const to = join(dir, name);
+      const py = 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print("\\n".join(z.namelist())); z.extractall(sys.argv[2])';
+      const run = spawnSync('python3', ['-c', py, zip.path, to], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split('\n'), zip.entries);
+      return to;
+    };
 
-    const { handler } = await import(pathToFileURL(join(extract, 'viewer-request.mjs')).href);
-    const result = await handler(viewerEvent({ authorization: `Bearer ${signJwt(claims())}` }));
-    assert.deepEqual(result.headers['x-catalog-user'], [{ key: 'X-Catalog-User', value: 'user-123' }]);
-    const origin = await import(pathToFileURL(join(extract, 'origin-response.mjs')).href);
-    assert.equal(typeof origin.handler, 'function');
+    const viewerDir = extract(viewerRequest, 'viewer');
+    const { handler } = await import(pathToFileURL(join(viewerDir, 'viewer-request.mjs')).href);
+    const allowed = await handler(viewerEvent({ authorization: `Bearer ${signJwt(claims())}` }));
+    assert.equal(allowed.method, 'POST', 'jose resolved from the zip, token verified');
+    assert.equal((await handler(viewerEvent({ authorization: 'Bearer a.b.c' }))).status, '401');
+
+    const originDir = extract(originResponse, 'origin');
+    const origin = await import(pathToFileURL(join(originDir, 'origin-response.mjs')).href);
+    const event = fixture('origin-response');
+    Object.assign(event.Records[0].cf.response, { status: '404', statusDescription: 'Not Found' });
+    const page = await origin.handler(event);
+    assert.equal(page.body, readFileSync(join(SITE_DIR, '404.html'), 'utf8'), 'the bundled site page, not a fallback');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,7 +136,7 @@ test('the build refuses an invalid config', () => {
   try {
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, JSON.stringify({ ...rawConfig(rsa), audience: '' }));
-    assert.throws(() => buildZip({ configPath, outDir: dir }), /audience/);
+    assert.throws(() => buildZips({ configPath, outDir: dir }), /audience/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

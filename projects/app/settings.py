@@ -1,0 +1,159 @@
+"""App layer settings (config namespace `catalog-app`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from shared.runtime import REGION
+from shared.runtime.aws_rules import LOG_RETENTION_DAYS
+from shared.runtime.settings import require, setting
+
+NAMESPACE = "catalog-app"
+MISSION_MEMORY_MB = 3072
+# API Gateway ends an integration after 29 s: the function must give up first.
+API_GATEWAY_INTEGRATION_LIMIT_S = 29
+# Account defaults of API Gateway per region (docs/aws-rules.md): stage and usage plan limits sit within them.
+ACCOUNT_RATE_LIMIT = 10_000
+ACCOUNT_BURST_LIMIT = 5_000
+MISSION_MAX_PROVISIONED = 10
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+
+IMAGE_URI = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))$"
+)
+CERTIFICATE_ARN = re.compile(
+    rf"^arn:aws:acm:{REGION}:\d{{12}}:certificate/[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$"
+)
+# ALB http-header conditions take header names of at most 40 characters; CloudFront refuses custom origin
+# headers in these families, so the header could not be sent.
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+RESERVED_HEADER_PREFIXES = ("x-amz-", "x-amzn-", "x-edge-", "x-forwarded-", "cloudfront-")
+RESERVED_HEADERS = ("host", "authorization", "content-length", "connection", "via", "x-real-ip")
+
+
+@dataclass(frozen=True)
+class Settings:
+    image_uri: str | None = setting(
+        "imageUri", None,
+        f"prebuilt arm64 image `<account>.dkr.ecr.{REGION}.amazonaws.com/<repo>@sha256:<digest>` (or `:<tag>`); "
+        "nothing is built when set",
+    )
+    memory_mb: int = setting("memoryMb", MISSION_MEMORY_MB, "API function memory (MB): the mission fixes 3 GB")
+    architecture: str = setting("architecture", "arm64", "API function architecture: arm64 (Graviton2) only")
+    timeout_seconds: int = setting(
+        "timeoutSeconds", 25, f"API function timeout (s), below API Gateway's {API_GATEWAY_INTEGRATION_LIMIT_S} s"
+    )
+    log_level: str = setting("logLevel", "INFO", "API log level", choices=LOG_LEVELS)
+    log_retention_days: int = setting("logRetentionDays", 30, "retention of the function and access log groups")
+    provisioned_concurrency_min: int = setting(
+        "provisionedConcurrencyMin", 2, "provisioned concurrency auto scaling minimum on alias `live`"
+    )
+    provisioned_concurrency_max: int = setting(
+        "provisionedConcurrencyMax", 10, "provisioned concurrency auto scaling maximum (the mission: at most 10)"
+    )
+    provisioned_concurrency_target: float = setting(
+        "provisionedConcurrencyTarget", 0.7, "target provisioned concurrency utilization (0.1-0.9)"
+    )
+    canary_weight: int = setting("canaryWeight", 0, "percent of ALB requests sent to alias `canary` (0-100)")
+    canary_version: str | None = setting(
+        "canaryVersion", None, "published version number alias `canary` points at; default: the live version"
+    )
+    stickiness_seconds: int = setting(
+        "stickinessSeconds", 3600, "how long the ALB keeps a client on one target group (1-604800 s)"
+    )
+    certificate_arn: str | None = setting(
+        "certificateArn", None, f"ACM certificate in {REGION} for an HTTPS listener (TLS 1.3 policy); HTTP redirects"
+    )
+    api_throttle_rate_limit: int = setting(
+        "apiThrottleRateLimit", ACCOUNT_RATE_LIMIT, "API Gateway stage and usage plan steady rate (requests/s)"
+    )
+    api_throttle_burst_limit: int = setting(
+        "apiThrottleBurstLimit", ACCOUNT_BURST_LIMIT, "API Gateway stage and usage plan burst (requests)"
+    )
+    origin_verify_header: str = setting(
+        "originVerifyHeader", "x-origin-verify", "header CloudFront adds and the ALB requires"
+    )
+    # A secret: arrives as `pulumi.Output[str]` (or None when unset), never as plain text.
+    origin_verify_secret: Any = setting(
+        "originVerifySecret", None, "value of that header (secret; `invoke secrets --suffix S` generates it)",
+        secret=True,
+    )
+    manage_api_gateway_account: bool = setting(
+        "manageApiGatewayAccount", False,
+        "also manage the account's API Gateway CloudWatch role (a regional singleton: one stack per account)",
+    )
+    cache_ttl_seconds: int = setting("cacheTtlSeconds", 5, "API: DynamoDB cache entry lifetime (s, 0-86400)")
+    local_cache_ttl_ms: int = setting("localCacheTtlMs", 1000, "API: in-process cache lifetime (ms, 0-60000)")
+    session_ttl_seconds: int = setting("sessionTtlSeconds", 1800, "API: session lifetime (s, 1-2592000)")
+    reservation_ttl_seconds: int = setting(
+        "reservationTtlSeconds", 600, "API: unpaid reservation hold time (s, 1-86400)"
+    )
+
+    def validate(self) -> None:
+        ns = NAMESPACE
+        if self.image_uri is not None:
+            match = IMAGE_URI.match(self.image_uri)
+            require(match is not None, ns, "imageUri", f"{self.image_uri!r} is not an ECR image reference",
+                    f"<12-digit account>.dkr.ecr.{REGION}.amazonaws.com/<repo>@sha256:<64 hex> or ...:<tag>")
+            assert match is not None
+            require(match["region"] == REGION, ns, "imageUri",
+                    f"the image is in {match['region']}; Lambda pulls only from ECR in its own region",
+                    f"an ECR repository in {REGION}")
+        require(self.memory_mb == MISSION_MEMORY_MB, ns, "memoryMb",
+                f"{self.memory_mb} MB is refused: the mission fixes 3 GB for the API function",
+                str(MISSION_MEMORY_MB))
+        require(self.architecture == "arm64", ns, "architecture",
+                f"{self.architecture!r} is refused: the mission requires Graviton2 and the image is built for "
+                "linux/arm64", "arm64")
+        require(1 <= self.timeout_seconds < API_GATEWAY_INTEGRATION_LIMIT_S, ns, "timeoutSeconds",
+                f"{self.timeout_seconds} s must stay below API Gateway's {API_GATEWAY_INTEGRATION_LIMIT_S} s "
+                "integration limit", f"1-{API_GATEWAY_INTEGRATION_LIMIT_S - 1}")
+        require(self.log_retention_days in LOG_RETENTION_DAYS, ns, "logRetentionDays",
+                f"{self.log_retention_days} is not a CloudWatch Logs retention period",
+                ", ".join(map(str, LOG_RETENTION_DAYS)))
+        lo, hi = self.provisioned_concurrency_min, self.provisioned_concurrency_max
+        require(lo >= 1, ns, "provisionedConcurrencyMin",
+                f"{lo} leaves alias live without warm environments (the mission: 2 to 10)", f"1-{hi}")
+        require(hi <= MISSION_MAX_PROVISIONED, ns, "provisionedConcurrencyMax",
+                f"{hi} exceeds the mission's maximum of {MISSION_MAX_PROVISIONED} concurrent executions",
+                f"{lo}-{MISSION_MAX_PROVISIONED}")
+        require(lo <= hi, ns, "provisionedConcurrencyMin",
+                f"minimum {lo} is above maximum {hi}", f"a minimum from 1 to {hi}")
+        require(0.1 <= self.provisioned_concurrency_target <= 0.9, ns, "provisionedConcurrencyTarget",
+                f"{self.provisioned_concurrency_target} is outside the useful utilization range", "0.1-0.9")
+        require(0 <= self.canary_weight <= 100, ns, "canaryWeight",
+                f"{self.canary_weight} is not a percentage", "0-100")
+        if self.canary_version is not None:
+            require(re.fullmatch(r"[1-9][0-9]*", self.canary_version) is not None, ns, "canaryVersion",
+                    f"{self.canary_version!r} is not a published version number ($LATEST cannot take traffic "
+                    "through an alias with provisioned concurrency semantics)", "e.g. 7")
+        require(1 <= self.stickiness_seconds <= 604_800, ns, "stickinessSeconds",
+                f"{self.stickiness_seconds} is outside the ALB's target group stickiness range", "1-604800")
+        if self.certificate_arn is not None:
+            require(CERTIFICATE_ARN.match(self.certificate_arn) is not None, ns, "certificateArn",
+                    f"{self.certificate_arn!r} is not an ACM certificate ARN in {REGION} (the ALB's region)",
+                    f"arn:aws:acm:{REGION}:<account>:certificate/<uuid>")
+        require(1 <= self.api_throttle_rate_limit <= ACCOUNT_RATE_LIMIT, ns, "apiThrottleRateLimit",
+                f"{self.api_throttle_rate_limit} exceeds the account's API Gateway default of "
+                f"{ACCOUNT_RATE_LIMIT} requests/s", f"1-{ACCOUNT_RATE_LIMIT}")
+        require(1 <= self.api_throttle_burst_limit <= ACCOUNT_BURST_LIMIT, ns, "apiThrottleBurstLimit",
+                f"{self.api_throttle_burst_limit} exceeds the account's API Gateway default burst of "
+                f"{ACCOUNT_BURST_LIMIT}", f"1-{ACCOUNT_BURST_LIMIT}")
+        header = self.origin_verify_header
+        lower = header.lower()
+        require(HEADER_NAME.match(header) is not None and lower not in RESERVED_HEADERS
+                and not lower.startswith(RESERVED_HEADER_PREFIXES), ns, "originVerifyHeader",
+                f"{header!r} cannot be a CloudFront custom origin header matched by an ALB rule",
+                "1-40 letters, digits, hyphens, not Host/Authorization nor X-Amz-*, X-Edge-*, X-Forwarded-*")
+        require(0 <= self.cache_ttl_seconds <= 86_400, ns, "cacheTtlSeconds",
+                f"{self.cache_ttl_seconds} is outside what the API accepts", "0-86400")
+        require(0 <= self.local_cache_ttl_ms <= 60_000, ns, "localCacheTtlMs",
+                f"{self.local_cache_ttl_ms} is outside what the API accepts", "0-60000")
+        require(1 <= self.session_ttl_seconds <= 30 * 86_400, ns, "sessionTtlSeconds",
+                f"{self.session_ttl_seconds} is outside what the API accepts", "1-2592000")
+        require(1 <= self.reservation_ttl_seconds <= 86_400, ns, "reservationTtlSeconds",
+                f"{self.reservation_ttl_seconds} is outside what the API accepts", "1-86400")

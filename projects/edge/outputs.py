@@ -1,0 +1,14 @@
+"""Outputs of the edge layer (owner: marketing/CDN team). Data only: no resources."""
+
+from shared.runtime.contracts import LayerOutputs, OutputSpec
+
+OUTPUTS = LayerOutputs("edge", (
+    OutputSpec("distributionId", str, 'CloudFront distribution id'),
+    OutputSpec("distributionArn", str, 'CloudFront distribution ARN'),
+    OutputSpec("distributionDomainName", str, 'CloudFront domain name (the site and API entry point)'),
+    OutputSpec("staticBucketName", str, 'bucket of the static site'),
+    OutputSpec("viewerRequestFunctionName", str, 'Lambda@Edge viewer-request (auth) function name'),
+    OutputSpec("viewerRequestQualifiedArn", str, 'its published version ARN (what CloudFront invokes)'),
+    OutputSpec("originResponseFunctionName", str, 'Lambda@Edge origin-response (security headers) function name'),
+    OutputSpec("originResponseQualifiedArn", str, 'its published version ARN'),
+))

@@ -1,0 +1,42 @@
+"""What the observability layer reads from the layers before it: typed views of their stack outputs."""
+
+from __future__ import annotations
+
+import pulumi
+
+from projects.app.outputs import OUTPUTS as APP
+from projects.data.outputs import OUTPUTS as DATA
+from projects.edge.outputs import OUTPUTS as EDGE
+from shared.runtime.contracts import reads
+
+
+@reads(DATA)
+class DataView:
+    cluster_id: pulumi.Output[str]
+    writer_instance_id: pulumi.Output[str]
+    max_acu: pulumi.Output[float]
+    proxy_name: pulumi.Output[str]
+    proxy_max_connections: pulumi.Output[float]
+    sessions_table_name: pulumi.Output[str]
+    cache_table_name: pulumi.Output[str]
+
+
+@reads(APP)
+class AppView:
+    function_name: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    metrics_service: pulumi.Output[str]
+    provisioned_concurrency_min: pulumi.Output[float]
+    provisioned_concurrency_max: pulumi.Output[float]
+    alb_arn_suffix: pulumi.Output[str]
+    target_group_arn_suffixes: pulumi.Output[dict[str, str]]  # {live, canary}
+    api_name: pulumi.Output[str]
+    api_stage_name: pulumi.Output[str]
+
+
+@reads(EDGE)
+class EdgeView:
+    distribution_id: pulumi.Output[str]
+    viewer_request_function_name: pulumi.Output[str]
+    origin_response_function_name: pulumi.Output[str]
