@@ -17,6 +17,12 @@ export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 // pg / network failures that mean "the database is not reachable right now".
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+// A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
+// broken by the server (40P01), a retry loop given up (40001), or no pool connection within DB_CONNECT_TIMEOUT_MS.
+// The transaction was rolled back: nothing was granted.
+const SHED = new Set(['55P03', '57014', '40P01', '40001']);
+const POOL_TIMEOUT = /timeout exceeded when trying to connect|connection timeout/i;
+const isShed = (err) => SHED.has(err.code) || (err.code === undefined && POOL_TIMEOUT.test(err.message ?? ''));
 
 function requestIdOf(c) {
   const event = c.env?.event;
@@ -95,8 +101,18 @@ export function createApp(deps) {
     return c.json(errorBody(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
   });
 
+  const retryAfter = String(deps.config?.retryAfterSeconds ?? 1);
+  const shed = (c) => {
+    const m = c.get('metrics');
+    m?.add('RequestsShed');
+    if (c.get('route')?.includes('/reservations')) m?.add('ReservationsShed');
+    c.header('retry-after', retryAfter);
+  };
+
   app.onError((err, c) => {
     if (err instanceof HttpError) {
+      // Only our own overload answers are shedding (a 503 for unreachable signing keys is not).
+      if (err.code === 'overloaded') shed(c);
       return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
     }
     if (err instanceof ClientAbortError) {
@@ -105,8 +121,13 @@ export function createApp(deps) {
       logger.info('request aborted by the client', { [F.event]: 'request.aborted', [F.requestId]: c.get('requestId'), route: c.get('route') });
       return c.json(errorBody(c, 'client_aborted', err.message), 499);
     }
+    if (isShed(err)) {
+      shed(c);
+      return c.json(errorBody(c, 'overloaded', 'too many concurrent requests, retry shortly', { retryAfterSeconds: Number(retryAfter) }), 503);
+    }
     if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
       logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });
+      c.header('retry-after', retryAfter);
       return c.json(errorBody(c, 'service_unavailable', 'a dependency is not reachable, retry shortly'), 503);
     }
     logger.error('unhandled error', { [F.event]: 'request.error', [F.requestId]: c.get('requestId'), error: err });

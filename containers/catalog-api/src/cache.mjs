@@ -124,9 +124,10 @@ export class DynamoCache {
 /** Read-through across both tiers; reports where the value came from, and the value's JSON (body): serialized once
  *  when it is loaded, then served as is from either tier (the API answers with exactly that JSON). */
 export class ProductCache {
-  constructor({ local, dynamo, logger }) {
-    Object.assign(this, { local, dynamo, logger });
+  constructor({ local, dynamo, logger, invalidateIntervalMs = 0 }) {
+    Object.assign(this, { local, dynamo, logger, invalidateIntervalMs });
     this.inflight = new Map(); // key -> the lookup in flight (only while the in-process tier is on)
+    this.coalesced = new Map(); // key -> { last: ms of the last shared delete, timer: the trailing delete }
   }
 
   async read(key, tag, load) {
@@ -178,6 +179,55 @@ export class ProductCache {
     } catch (err) {
       // The write itself succeeded; a stale entry lives at most CACHE_TTL_SECONDS.
       this.logger.warn('cache invalidation failed', { event: 'cache.error', error: err });
+    }
+  }
+
+  /**
+   * Invalidation on the reservation path (issue #18): one DynamoDB delete per reservation made a flash-sale SKU's
+   * cache item a hot key (>1,000 writes/s on one partition). The in-process copy is dropped at once; the shared
+   * item is deleted at most once per key per invalidateIntervalMs in this process: the first change of a window
+   * deletes it (awaited, so this client's next read is fresh), later changes in the window schedule one trailing
+   * delete at the window's end, so the product view lags the last change by at most the interval (a frozen Lambda
+   * environment may run the trailing delete late; the item then still expires within CACHE_TTL_SECONDS).
+   */
+  async invalidateCoalesced(key) {
+    if (!(this.invalidateIntervalMs > 0)) return this.invalidate({ keys: [key] });
+    this.local.delete(key);
+    this.inflight.delete(key);
+    if (!this.dynamo.enabled) return undefined;
+    const now = Date.now();
+    const state = this.coalesced.get(key);
+    if (!state || now - state.last >= this.invalidateIntervalMs) {
+      if (state?.timer) clearTimeout(state.timer);
+      if (this.coalesced.size >= 10_000) this.pruneCoalesced(now);
+      this.coalesced.set(key, { last: now, timer: undefined });
+      return this.deleteShared(key);
+    }
+    if (!state.timer) {
+      state.timer = setTimeout(() => {
+        state.timer = undefined;
+        state.last = Date.now();
+        this.local.delete(key);
+        this.inflight.delete(key);
+        this.deleteShared(key);
+      }, state.last + this.invalidateIntervalMs - now);
+      state.timer.unref?.();
+    }
+    return undefined;
+  }
+
+  async deleteShared(key) {
+    try {
+      await this.dynamo.invalidate({ keys: [key] });
+    } catch (err) {
+      this.logger.warn('cache invalidation failed', { event: 'cache.error', error: err });
+    }
+  }
+
+  /** Forget windows that are over and have no trailing delete pending (bounds the map). */
+  pruneCoalesced(now) {
+    for (const [key, state] of this.coalesced) {
+      if (!state.timer && now - state.last >= this.invalidateIntervalMs) this.coalesced.delete(key);
     }
   }
 }

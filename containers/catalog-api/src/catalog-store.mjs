@@ -1,11 +1,23 @@
-// Every SQL statement of the API, all parameterized. Reads take the reader
-// pool, writes the writer pool.
+// Every SQL statement of the API. Reads take the reader pool, writes the writer pool. All parameterized except the
+// bounded reservation transaction (see bounded()), which passes validated integers and pg-escaped strings.
+import pg from 'pg';
+
 const PRODUCT_COLUMNS = `p.sku, p.name, p.description, p.category, p.price_cents, p.currency, p.updated_at`;
 const LIST_PRODUCTS = `SELECT ${PRODUCT_COLUMNS} FROM products p
   WHERE ($1::text IS NULL OR p.category = $1) AND ($2::text IS NULL OR p.sku > $2)
   ORDER BY p.sku LIMIT $3`;
-const RESERVE = 'SELECT * FROM reserve_stock($1, $2, $3, $4)';
-const GET_PRODUCT = `SELECT ${PRODUCT_COLUMNS}, i.available FROM products p JOIN inventory i USING (sku) WHERE p.sku = $1`;
+const RESTOCK = 'SELECT * FROM restock_stock($1, $2, $3, $4, $5, $6, $7)';
+// Stock is the sum of the SKU's shards (migrations/010); a product without inventory rows is not found.
+const GET_PRODUCT = `SELECT ${PRODUCT_COLUMNS}, i.available
+  FROM products p JOIN (SELECT sku, sum(available)::int AS available FROM inventory WHERE sku = $1 GROUP BY sku) i USING (sku)
+  WHERE p.sku = $1`;
+const GET_INVENTORY = `SELECT i.sku, i.available, i.shards,
+       (SELECT coalesce(sum(r.quantity) FILTER (WHERE r.expires_at > now()), 0)::int
+          FROM reservations r WHERE r.sku = i.sku AND r.status = 'active') AS reserved,
+       (SELECT coalesce(sum(r.quantity) FILTER (WHERE r.expires_at <= now()), 0)::int
+          FROM reservations r WHERE r.sku = i.sku AND r.status = 'active') AS expired_unreleased,
+       now() AS as_of
+  FROM (SELECT sku, sum(available)::int AS available, count(*)::int AS shards FROM inventory WHERE sku = $1 GROUP BY sku) i`;
 
 function toProduct(row) {
   return {
@@ -31,6 +43,16 @@ function toReservation(row) {
   };
 }
 
+/** A literal for the simple protocol: integers as digits, strings escaped by pg, null as NULL. */
+function literal(value) {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
+    return String(value);
+  }
+  return pg.escapeLiteral(String(value));
+}
+
 /** A read's query: with `name`, pg prepares the statement once per connection and then only binds and executes it
  *  (no parse and plan on the server per request). */
 function statement(named, name, text, values) {
@@ -38,10 +60,41 @@ function statement(named, name, text, values) {
 }
 
 export class CatalogStore {
-  constructor({ reader, writer, preparedStatements = false }) {
+  constructor({ reader, writer, preparedStatements = false, lockTimeoutMs = 100, statementTimeoutMs = 2000 }) {
     this.reader = reader;
     this.writer = writer;
     this.named = preparedStatements;
+    // SET LOCAL ends with the transaction, so no session state is left for RDS Proxy to pin on.
+    this.boundedBegin = `BEGIN; SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}; `;
+  }
+
+  /**
+   * `SELECT * FROM fn(args)` as ONE simple-protocol message: BEGIN; SET LOCAL lock_timeout, statement_timeout;
+   * the call; COMMIT. One round trip, and the shard lock is held only while the server runs the message: with
+   * BEGIN / SELECT / COMMIT as separate round trips it was also held while the API's event loop got to sending
+   * COMMIT, which under load costs more than the reservation itself (the simple protocol takes no bound
+   * parameters, hence literals: integers, and strings through pg's escapeLiteral).
+   * When a bound is hit the server cancels the statement, the rest of the message is skipped and we ROLLBACK:
+   * nothing the call did (a decrement, a status change) survives. If COMMIT succeeded but the answer never
+   * reaches the client, a reservation stays held until it expires (RESERVATION_TTL_SECONDS) and returns then.
+   */
+  async bounded(fn, args) {
+    const call = `SELECT * FROM ${fn}(${args.map(literal).join(', ')})`;
+    const client = await this.writer.connect();
+    let broken;
+    try {
+      const results = await client.query(`${this.boundedBegin}${call}; COMMIT`);
+      return results[3];
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr; // unknown connection state: the pool must not hand this client out again
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Keyset page: WHERE sku > last ORDER BY sku, one row more to know if there is a next page. */
@@ -58,33 +111,25 @@ export class CatalogStore {
     return { ...toProduct(rows[0]), available: rows[0].available };
   }
 
-  /** Fresh stock. Expired reservations not yet swept are counted back in, so the
+  /** Fresh stock: the sum of the shards. Expired reservations not yet swept are counted back in, so the
    *  answer is right without a write on the read path. */
   async getInventory(sku) {
-    const { rows } = await this.reader.query(
-      `SELECT i.sku, i.available, i.updated_at,
-              coalesce(sum(r.quantity) FILTER (WHERE r.expires_at > now()), 0)::int AS reserved,
-              coalesce(sum(r.quantity) FILTER (WHERE r.expires_at <= now()), 0)::int AS expired_unreleased,
-              now() AS as_of
-         FROM inventory i
-         LEFT JOIN reservations r ON r.sku = i.sku AND r.status = 'active'
-        WHERE i.sku = $1
-        GROUP BY i.sku, i.available, i.updated_at`,
-      [sku],
-    );
+    const { rows } = await this.reader.query(statement(this.named, 'catalog_get_inventory', GET_INVENTORY, [sku]));
     if (!rows.length) return undefined;
     const row = rows[0];
     return {
       sku: row.sku,
       available: row.available + row.expired_unreleased,
       reserved: row.reserved,
+      shards: row.shards,
       asOf: row.as_of.toISOString(),
     };
   }
 
-  /** One statement on the writer; see migrations/002 for the guarantees. */
-  async reserve({ sku, quantity, idempotencyKey, ttlSeconds }) {
-    const { rows } = await this.writer.query(statement(this.named, 'catalog_reserve', RESERVE, [sku, quantity, idempotencyKey, ttlSeconds]));
+  /** reserve_stock() in a bounded transaction; see migrations/010 for the guarantees. owner: the token subject
+   *  (the API always passes one); a known key of another owner answers 'key_taken'. */
+  async reserve({ sku, quantity, idempotencyKey, ttlSeconds, owner = null }) {
+    const { rows } = await this.bounded('reserve_stock', [sku, quantity, idempotencyKey, ttlSeconds, owner]);
     const row = rows[0];
     if (row.outcome === 'created' || row.outcome === 'existing') {
       return { outcome: row.outcome, reservation: toReservation(row), available: row.available };
@@ -92,41 +137,29 @@ export class CatalogStore {
     return { outcome: row.outcome, available: row.available };
   }
 
-  /** Restock with its audit row in one transaction: both or neither. */
-  async restock({ sku, mode, value, actor, reason, requestId }) {
-    const client = await this.writer.connect();
-    try {
-      await client.query('BEGIN');
-      const current = await client.query('SELECT available FROM inventory WHERE sku = $1 FOR UPDATE', [sku]);
-      if (!current.rows.length) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      const previous = current.rows[0].available;
-      const next = mode === 'set' ? value : previous + value;
-      const updated = await client.query(
-        'UPDATE inventory SET available = $2, updated_at = now() WHERE sku = $1 RETURNING available, updated_at',
-        [sku, next],
-      );
-      const audit = await client.query(
-        `INSERT INTO inventory_audit (sku, previous_available, new_available, actor, reason, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [sku, previous, next, actor, reason, requestId],
-      );
-      await client.query('COMMIT');
-      return {
-        sku,
-        previousAvailable: previous,
-        available: updated.rows[0].available,
-        updatedAt: updated.rows[0].updated_at.toISOString(),
-        auditId: audit.rows[0].id,
-      };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  /** Cancel or confirm (action 'cancel' | 'confirm') by its owner (token subject); the database decides races
+   *  (migrations/010). */
+  async finish({ action, id, sku, owner }) {
+    const { rows } = await this.bounded('finish_reservation', [action, id, sku, owner ?? null]);
+    const row = rows[0];
+    return { outcome: row.outcome, state: row.status, reservation: row.quantity === null ? undefined : toReservation(row) };
+  }
+
+  /** Restock and/or re-shard with its audit row, one transaction (restock_stock()). mode 'set' | 'add'. */
+  async restock({ sku, mode, value, shards, actor, reason, requestId }) {
+    const { rows } = await this.writer.query(RESTOCK, [sku, mode, value, shards ?? null, actor, reason, requestId]);
+    const row = rows[0];
+    if (row.outcome === 'not_found') return undefined;
+    if (row.outcome === 'too_large') return { outcome: 'too_large', previousAvailable: row.previous_available };
+    return {
+      sku,
+      previousAvailable: row.previous_available,
+      available: row.available,
+      previousShards: row.previous_shards,
+      shards: row.shards,
+      updatedAt: row.updated_at.toISOString(),
+      auditId: row.audit_id,
+    };
   }
 
   async releaseExpired(limit = 1000) {

@@ -91,6 +91,11 @@ export function loadDbConfig(env = process.env) {
     // pinning the client connection to one database connection; so off by default in Lambda (behind the proxy),
     // on for the local server (bench/: no parse and plan per request).
     preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
+    // Overload sheds fast (issue #18): a request waits at most this long for a pool connection, then gets 503.
+    connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 500, 1, 60_000),
+    // Reservation, cancel and confirm transactions: SET LOCAL bounds (a lock wait, the whole statement).
+    lockTimeoutMs: integer(env, 'DB_LOCK_TIMEOUT_MS', 200, 1, 60_000),
+    statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 1000, 1, 60_000),
   });
 }
 
@@ -194,6 +199,11 @@ export function loadConfig(env = process.env) {
     localCacheMaxEntries: integer(env, 'LOCAL_CACHE_MAX_ENTRIES', 1000, 1, 100000),
     sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 1800, 1, 30 * 86400),
     reservationTtlSeconds: integer(env, 'RESERVATION_TTL_SECONDS', 600, 1, 86400),
+    // A reservation deletes the product's DynamoDB cache item at most once per SKU per this interval per process
+    // (the hot key of a flash sale); 0 deletes on every reservation.
+    cacheInvalidateIntervalMs: integer(env, 'CACHE_INVALIDATE_INTERVAL_MS', 1000, 0, 60_000),
+    // Retry-After (seconds) of a shed request (503 overloaded).
+    retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),
     metricsNamespace: optional(env, 'POWERTOOLS_METRICS_NAMESPACE', undefined),
     logLevel,

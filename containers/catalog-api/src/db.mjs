@@ -27,7 +27,8 @@ export function clientOptions(config, host, role) {
     // Lambda freezes idle environments; short idle timeouts avoid handing out
     // sockets the proxy already closed while we were frozen.
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    // Bounded wait for a pooled connection (and for a new one): overload answers 503 quickly instead of queueing.
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
     // Client-side timeout: a server-side statement_timeout startup parameter
     // would pin RDS Proxy sessions and defeat its multiplexing.
     query_timeout: 10_000,

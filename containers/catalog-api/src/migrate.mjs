@@ -39,7 +39,7 @@ export async function migrate(dbConfig, { appRole } = {}) {
   const started = Date.now();
   // Always the writer, and a dedicated connection: the advisory lock belongs to the session.
   // No client-side query timeout: a migration on a big table may legitimately take long.
-  const client = new pg.Client({ ...clientOptions(dbConfig, dbConfig.writerHost, 'migrate'), query_timeout: undefined });
+  const client = new pg.Client({ ...clientOptions(dbConfig, dbConfig.writerHost, 'migrate'), query_timeout: undefined, connectionTimeoutMillis: 10_000 });
   await client.connect();
   const applied = [];
   const skipped = [];

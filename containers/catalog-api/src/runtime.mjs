@@ -14,11 +14,15 @@ export function createRuntime(config, options = {}) {
   const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, write: options.metricsWrite });
   const db = createDatabase(config.db);
   const doc = createDynamo(config);
-  const store = new CatalogStore({ ...db, preparedStatements: config.db.preparedStatements });
+  const store = new CatalogStore({
+    ...db, preparedStatements: config.db.preparedStatements,
+    lockTimeoutMs: config.db.lockTimeoutMs, statementTimeoutMs: config.db.statementTimeoutMs,
+  });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
     dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger }),
     logger,
+    invalidateIntervalMs: config.cacheInvalidateIntervalMs,
   });
   const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });
   const requestLog = new RequestLog({ logger, metrics });

@@ -1,4 +1,4 @@
-// npm run seed -- --count N [--stock S]: deterministic demo products.
+// npm run seed -- --count N [--stock S] [--shards K]: deterministic demo products.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadDbConfig } from './config.mjs';
 import { createDatabase } from './db.mjs';
@@ -12,11 +12,12 @@ function intOption(name, raw, fallback) {
 
 let db;
 try {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, stock: { type: 'string' } } });
+  const { values } = parseArgs({ options: { count: { type: 'string' }, stock: { type: 'string' }, shards: { type: 'string' } } });
   const count = intOption('count', values.count, 100);
   const stock = intOption('stock', values.stock, 100);
+  const shards = intOption('shards', values.shards, undefined);
   db = createDatabase(loadDbConfig());
-  const summary = await seedProducts(db.writer, { count, stock });
+  const summary = await seedProducts(db.writer, { count, stock, shards });
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   // Listing pages cached in DynamoDB pick new products up within CACHE_TTL_SECONDS.
 } catch (err) {

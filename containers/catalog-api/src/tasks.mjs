@@ -15,7 +15,7 @@ export async function runTask(event, getRuntime) {
       return runMigrations(process.env);
     case 'seed': {
       const rt = await getRuntime();
-      const result = await seedProducts(rt.db.writer, { count: event.count ?? 100, stock: event.stock ?? 100 });
+      const result = await seedProducts(rt.db.writer, { count: event.count ?? 100, stock: event.stock ?? 100, shards: event.shards });
       await rt.cache.invalidate({ tags: [cacheKeys.listTag] });
       return result;
     }
@@ -23,7 +23,9 @@ export async function runTask(event, getRuntime) {
       // For a schedule (EventBridge): reservations also release lazily on the
       // next reservation of their SKU, this sweep returns stock of idle SKUs.
       const rt = await getRuntime();
-      return { task: 'release-expired', ok: true, released: await rt.store.releaseExpired(event.limit ?? 1000) };
+      const released = await rt.store.releaseExpired(event.limit ?? 1000);
+      rt.metrics.emit({ ReservationsExpired: released }, { route: 'TASK release-expired' });
+      return { task: 'release-expired', ok: true, released };
     }
     default:
       throw new Error(`unknown catalogTask "${event.catalogTask}": expected one of ${TASKS.join(', ')}`);

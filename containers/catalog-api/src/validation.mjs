@@ -11,6 +11,7 @@ export const LIMITS = Object.freeze({
   pageMax: 100,
   reservationMax: 10, // per request: a flash sale caps what one shopper can hold
   stockMax: 1_000_000,
+  shardsMax: 64, // stock shards per SKU (migrations/010: shard 0-63)
   reasonMax: 200,
   sessionDataMax: 2048,
 });
@@ -121,18 +122,37 @@ export function reservationBody(body) {
   return { quantity, idempotencyKey: body.idempotencyKey };
 }
 
+/** { available } sets the total, { add } increments it, { shards } alone re-shards keeping the total; shards
+ *  (1-64) may come with either, otherwise the SKU keeps its count (raised to the sale-ready default at >= 1,000). */
 export function restockBody(body) {
-  onlyFields(body, ['available', 'add', 'reason']);
+  onlyFields(body, ['available', 'add', 'shards', 'reason']);
   const hasSet = body.available !== undefined;
   const hasAdd = body.add !== undefined;
-  if (hasSet === hasAdd) throw badRequest('available', 'give exactly one of "available" (set) or "add" (increment)');
+  const hasShards = body.shards !== undefined;
+  if (hasSet && hasAdd) throw badRequest('available', 'give exactly one of "available" (set) or "add" (increment)');
+  if (!hasSet && !hasAdd && !hasShards) {
+    throw badRequest('available', 'give exactly one of "available" (set) or "add" (increment), or "shards" alone (re-shard)');
+  }
   const reason = body.reason ?? '';
   if (typeof reason !== 'string' || reason.length > LIMITS.reasonMax) {
     throw badRequest('reason', `must be a string of at most ${LIMITS.reasonMax} characters`);
   }
-  return hasSet
-    ? { mode: 'set', value: integerIn('available', body.available, 0, LIMITS.stockMax), reason }
-    : { mode: 'add', value: integerIn('add', body.add, 1, LIMITS.stockMax), reason };
+  const shards = hasShards ? integerIn('shards', body.shards, 1, LIMITS.shardsMax) : undefined;
+  if (hasSet) return { mode: 'set', value: integerIn('available', body.available, 0, LIMITS.stockMax), shards, reason };
+  if (hasAdd) return { mode: 'add', value: integerIn('add', body.add, 1, LIMITS.stockMax), shards, reason };
+  return { mode: 'add', value: 0, shards, reason };
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Cancel and confirm take no input: an empty body or {} (any field is unknown). */
+export function emptyBody(body) {
+  onlyFields(body, []);
+}
+
+export function reservationId(value) {
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) throw badRequest('id', 'must be a reservation id (UUID)');
+  return value.toLowerCase();
 }
 
 /** The session's user is the verified token's sub: a userId in the body is an unknown field. */

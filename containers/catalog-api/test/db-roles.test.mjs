@@ -52,7 +52,8 @@ test('the owner role owns schema public and every object in it; neither role has
   assert.deepEqual(relations.filter((r) => !r.endsWith(`:${owner}`)), []);
   const functions = await ownerOf(`SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p
     WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1`);
-  assert.deepEqual(functions, [`release_expired_reservations:${owner}`, `reserve_stock:${owner}`]);
+  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock', 'stock_summary']
+    .map((f) => `${f}:${owner}`));
   assert.deepEqual(await ownerOf(`SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'`), [`public:${owner}`]);
   const { rows } = await admin.query(`SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,
       rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname = $2`, [[owner, appRole], owner]);
@@ -86,6 +87,27 @@ test('as the app role, the API reads, reserves and (with an admin token) restock
   }
 });
 
+test('as the app role, every stock-shard function of migration 010 runs (re-shard down included: its DELETE grant)', async () => {
+  // SKU-000002 was seeded by the test above (5 units, one shard).
+  const one = async (sql, params) => (await app.query(sql, params)).rows[0];
+  assert.equal((await one('SELECT default_shard_count(1000, 1) AS k')).k, 16);
+  const up = await one(`SELECT * FROM restock_stock('SKU-000002', 'set', 40, 8, 'roles-admin', 'probe', 'req-1')`);
+  assert.deepEqual([up.outcome, up.available, up.shards], ['ok', 40, 8]);
+  const down = await one(`SELECT * FROM restock_stock('SKU-000002', 'add', 0, 2, 'roles-admin', 'probe', 'req-2')`);
+  assert.deepEqual([down.outcome, down.available, down.previous_shards, down.shards], ['ok', 40, 8, 2]);
+  const made = await one(`SELECT * FROM reserve_stock('SKU-000002', 3, 'roles-fn-0001', 600, 'shopper-1')`);
+  assert.equal(made.outcome, 'created');
+  assert.equal((await one(`SELECT outcome FROM finish_reservation('cancel', $1, 'SKU-000002', 'shopper-1')`, [made.id])).outcome, 'cancelled');
+  assert.ok((await one(`SELECT return_stock('SKU-000002', 1) AS shard`)).shard >= 0);
+  assert.equal((await one('SELECT release_expired_reservations(NULL, 10) AS n')).n, 0);
+  const s = await one(`SELECT * FROM stock_summary('SKU-000002')`);
+  assert.deepEqual([s.shards, Number(s.available), Number(s.held), s.negative_shards], [2, 41, 0, 0]);
+  // The one DELETE the app has is on inventory; reservations, products and the audit stay undeletable.
+  for (const table of ['reservations', 'products', 'inventory_audit']) {
+    await assert.rejects(app.query(`DELETE FROM ${table} WHERE false`), /permission denied/, table);
+  }
+});
+
 test('the app role cannot DROP, ALTER, TRUNCATE, DELETE, CREATE anything, touch the migration table or read another schema', async () => {
   const denied = [
     'DROP TABLE reservations',
@@ -98,7 +120,7 @@ test('the app role cannot DROP, ALTER, TRUNCATE, DELETE, CREATE anything, touch 
     'CREATE ROLE sneaky',
     'CREATE DATABASE sneaky',
     'CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$',
-    'DROP FUNCTION reserve_stock(text, integer, text, integer)',
+    'DROP FUNCTION reserve_stock(text, integer, text, integer, text)',
     'CREATE INDEX sneaky ON products (name)',
     `INSERT INTO schema_migrations (version, name, checksum) VALUES ('999', 'x', 'x')`,
     'SELECT * FROM schema_migrations',

@@ -12,11 +12,14 @@ let api;
 let db;
 let admin;
 let shopper;
+// Exact counts for 200 simultaneous requests on a pool of 20: generous bounds, so a slow test machine never
+// sheds one (shedding has its own tests in reservation-lifecycle.test.mjs).
+const PATIENT = { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '20000', DB_STATEMENT_TIMEOUT_MS: '30000' };
 
 before(async () => {
   admin = await adminHeaders();
   shopper = await userHeaders();
-  ctx = await startApi({ servers: { api: { DB_POOL_MAX: '20' } }, seed: { count: 5, stock: 0 } });
+  ctx = await startApi({ servers: { api: PATIENT }, seed: { count: 5, stock: 0 } });
   ({ infra, db, servers: { api } } = ctx);
 });
 
@@ -84,7 +87,7 @@ test('mixed quantities never oversell', async () => {
 });
 
 test('reservations expire and release their stock', async () => {
-  const shortLived = await startServer({ env: { ...infra.env, RESERVATION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  const shortLived = await startServer({ env: { ...infra.env, ...PATIENT, RESERVATION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   try {
     await call(shortLived.url, '/api/products/SKU-000004/inventory', { method: 'PUT', headers: admin, json: { available: 2 } });
     const held = await reserve(shortLived.url, 'SKU-000004', 2, 'expiring-0004');

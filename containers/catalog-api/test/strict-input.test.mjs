@@ -49,6 +49,7 @@ async function state() {
   return { ...rows[0], sessions: await count(infra.tables.sessions), cacheEntries: await count(infra.tables.cache) };
 }
 
+const SOME_ID = '00000000-0000-4000-8000-000000000001'; // cancel/confirm: the query is refused before the lookup
 // Every route with a valid request apart from the query string.
 async function routes() {
   const user = await userHeaders();
@@ -61,6 +62,8 @@ async function routes() {
     ['GET', '/api/products/SKU-000001/inventory', {}, undefined],
     ['PUT', '/api/products/SKU-000001/inventory', { ...admin, ...json }, '{"add":1}'],
     ['POST', '/api/products/SKU-000001/reservations', { ...user, ...json }, '{"quantity":1,"idempotencyKey":"strict-0001"}'],
+    ['DELETE', `/api/products/SKU-000001/reservations/${SOME_ID}`, user, undefined],
+    ['POST', `/api/products/SKU-000001/reservations/${SOME_ID}/confirm`, user, undefined],
     ['POST', '/api/sessions', { ...user, ...json }, '{}'],
     ['GET', '/api/sessions/current', {}, undefined],
   ];
@@ -112,6 +115,7 @@ test('a body that is not application/json is 415 and writes nothing; charset=utf
     ['POST', '/api/products/SKU-000002/reservations', { ...user, 'content-type': 'application/json-patch+json' }, '{"quantity":1,"idempotencyKey":"ct-00001"}'],
     ['POST', '/api/products/SKU-000002/reservations', { ...user, 'content-type': 'application/json; charset=latin1' }, '{"quantity":1,"idempotencyKey":"ct-00002"}'],
     ['PUT', '/api/products/SKU-000002/inventory', { ...admin, 'content-type': 'multipart/form-data; boundary=x' }, '--x--'],
+    ['POST', `/api/products/SKU-000002/reservations/${SOME_ID}/confirm`, { ...user, 'content-type': 'text/plain' }, '{}'],
   ];
   for (const [method, path, headers, body] of cases) {
     const res = await call(api.url, path, { method, headers, body });

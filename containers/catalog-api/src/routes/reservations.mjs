@@ -1,5 +1,5 @@
 import { cacheKeys } from '../cache.mjs';
-import { HttpError, notFound } from '../errors.mjs';
+import { HttpError, badRequest, notFound } from '../errors.mjs';
 import { EVENTS, F } from '../observability.mjs';
 import * as v from '../validation.mjs';
 import { jsonBody, route } from './route.mjs';
@@ -7,19 +7,37 @@ import { jsonBody, route } from './route.mjs';
 // Who may call these is declared on the route (src/routes/route.mjs) and checked against the verified bearer
 // token: reservations need any signed-in user, restock the admin role. No request header grants anything.
 
+// Every reservation route needs a token ('user'), so a reservation's owner is always its maker's token subject,
+// and only that subject may cancel or confirm it. The idempotency key only makes a POST safe to retry.
+const ownerOf = (c) => c.get('identity').sub;
+
+/** 503 + Retry-After: the database said "not now" (every path to the stock was busy); nothing was written. */
+export const overloaded = (what) => new HttpError(503, 'overloaded', `${what}: too many concurrent requests, retry shortly`);
+
+// 409 bodies name the state the reservation is in; the owner may read it, so no leak to others (403 says less).
+function finishConflict(result, action) {
+  return new HttpError(409, `reservation_${result.state}`, `reservation is ${result.state}: it cannot be ${action === 'cancel' ? 'cancelled' : 'confirmed'}`,
+    { state: result.state, reservation: result.reservation });
+}
+
 export function reservationRoutes(app, { store, cache, config, logger }) {
   route(app, 'POST', '/api/products/:sku/reservations', async (c) => {
     const sku = v.sku(c.req.param('sku'));
     const input = v.reservationBody(await jsonBody(c));
-    const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds });
+    const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds, owner: ownerOf(c) });
     const m = c.get('metrics');
 
     switch (result.outcome) {
       case 'created':
         m.add('ReservationsSucceeded');
-        // Product detail shows stock: drop the cached copy so readers see the decrement.
-        await cache.invalidate({ keys: [cacheKeys.product(sku)] });
+        // Product detail shows stock: the cached copy goes, coalesced per SKU (no DynamoDB hot key; see cache.mjs).
+        await cache.invalidateCoalesced(cacheKeys.product(sku));
         return c.json({ reservation: result.reservation, replayed: false }, 201);
+      case 'busy':
+        throw overloaded('reservation');
+      case 'key_taken': // another subject's key: nothing of that reservation is shown
+        throw new HttpError(422, 'idempotency_key_reused',
+          'idempotencyKey: already used for a different request', { field: 'idempotencyKey' });
       case 'existing': {
         const r = result.reservation;
         if (r.sku !== sku || r.quantity !== input.quantity) {
@@ -38,7 +56,42 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
       default:
         throw notFound(`product ${sku}`);
     }
-  });
+  }, { auth: 'user' });
+
+  // Cancel (units back to the shards) and confirm (checkout: an order line, never expires). Both are idempotent
+  // for the owner: repeating the same action answers 200 with replayed: true and changes nothing.
+  for (const [action, method, path] of [
+    ['cancel', 'DELETE', '/api/products/:sku/reservations/:id'],
+    ['confirm', 'POST', '/api/products/:sku/reservations/:id/confirm'],
+  ]) {
+    route(app, method, path, async (c) => {
+      const sku = v.sku(c.req.param('sku'));
+      const id = v.reservationId(c.req.param('id'));
+      v.emptyBody(await jsonBody(c, { optional: true }));
+      const result = await store.finish({ action, id, sku, owner: ownerOf(c) });
+      const m = c.get('metrics');
+      switch (result.outcome) {
+        case 'cancelled':
+          m.add('ReservationsCancelled');
+          await cache.invalidateCoalesced(cacheKeys.product(sku));
+          return c.json({ reservation: result.reservation, replayed: false });
+        case 'confirmed':
+          m.add('ReservationsConfirmed');
+          return c.json({ reservation: result.reservation, replayed: false });
+        case 'replayed':
+          c.header('idempotent-replayed', 'true');
+          return c.json({ reservation: result.reservation, replayed: true });
+        case 'conflict':
+          m.add('ReservationsConflicted');
+          throw finishConflict(result, action);
+        case 'forbidden':
+          throw new HttpError(403, 'forbidden', 'reservation: only its owner (the token subject that made it) may change it',
+            { field: 'authorization' });
+        default:
+          throw notFound(`reservation ${id} of product ${sku}`);
+      }
+    }, { auth: 'user' });
+  }
 
   route(app, 'PUT', '/api/products/:sku/inventory', async (c) => {
     const sku = v.sku(c.req.param('sku'));
@@ -46,7 +99,13 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
     // The audit actor is the token's subject, never a header.
     const result = await store.restock({ sku, ...input, actor: c.get('identity').sub, requestId: c.get('requestId') });
     if (!result) throw notFound(`product ${sku}`);
+    if (result.outcome === 'too_large') {
+      throw badRequest(input.mode === 'set' ? 'available' : 'add',
+        `the total (now ${result.previousAvailable}) would exceed ${INT4_MAX} units`);
+    }
     await cache.invalidate({ keys: [cacheKeys.product(sku)] });
     return c.json(result);
   }, { auth: 'admin' });
 }
+
+const INT4_MAX = 2_147_483_647;
