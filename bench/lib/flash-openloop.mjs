@@ -281,8 +281,11 @@ export async function openLoopSale({
           api, auth, db, pids, sku: skuOf(skuN++), shards, rate: sellOut.rate, durationS: sellOut.durationS, stock, timeoutMs, connections, tag: `so-${runId}-${vi}`, say,
         });
         const p = variant.sellOut.proof;
-        // Demand was twice the stock: anything short of selling it all is an undersell.
-        if (p.granted + p.grantedAfterClientGaveUp < stock && p.stockAfter > 0) p.undersell = true;
+        // Demand was twice the stock: stock left over is an undersell unless every request that did not get a
+        // unit was told to come back (a shed 503/429 with Retry-After is a refusal, not a "sold out").
+        const refused = (variant.sellOut.status?.['503'] ?? 0) + (variant.sellOut.status?.['429'] ?? 0);
+        p.unsoldWhileShedding = p.stockAfter > 0 && refused > 0 ? p.stockAfter : 0;
+        if (p.granted + p.grantedAfterClientGaveUp < stock && p.stockAfter > 0 && refused === 0) p.undersell = true;
         p.ok = !p.oversell && !p.undersell && p.consistent;
       }
       variant.capacityRps = capacityOf(variant.steps);
