@@ -103,8 +103,9 @@ class Settings:
         "proxyMaxConnections", 100, "connections RDS Proxy may open to the database (the pool)")
     proxy_idle_client_timeout: int = setting(
         "proxyIdleClientTimeout", 1800, "seconds an idle client connection stays open at the proxy (1-28800)")
+    # Overload must end in a fast refusal (the API answers 503 + Retry-After), not a 30 s queue at the proxy.
     proxy_borrow_timeout: int = setting(
-        "proxyBorrowTimeout", 30, "seconds a client waits for a pooled connection before an error (1-3600)")
+        "proxyBorrowTimeout", 1, "seconds a client waits for a pooled connection before an error (1-3600)")
     reader_max_count: int = setting("readerMaxCount", 5, "most readers reader auto scaling may run (2-15)")
     reader_cpu_target: float = setting("readerCpuTarget", 70.0, "average reader CPU (%) auto scaling tracks")
     reader_scale_out_cooldown: int = setting("readerScaleOutCooldown", 300, "seconds between scale-outs")
