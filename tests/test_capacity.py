@@ -67,18 +67,32 @@ def test_edge_ratio_derived_from_ttl_and_origin_shield() -> None:
     assert few.edge_hit_ratio == 0.0  # 16 GETs/s over 1,000 URLs: nothing is requested twice per TTL
 
 
-def test_one_hot_row_sells_at_its_own_rate_and_the_rest_queues() -> None:
-    w = Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, stock=500)
+def test_one_stock_row_sells_at_its_own_rate_and_the_rest_queues() -> None:
+    w = Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, stock=500, shards=1)
     c = model(w, STACK, TIMES, AWS)
     # The sale offers more reservations than one row sells: requests queue on the lock, and the model says so.
     assert c.reserve_rps > TIMES.hot_row_tps
     assert c.reservation_queue_wait_ms > 200
-    assert any(a.startswith("Reservations:") and "split the SKU's stock" in a for a in c.actions)
-    calm = model(Workload(users=1000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    assert any(a.startswith("Reservations:") and f"shards={c.shards_needed}" in a for a in c.actions)
+    calm = model(Workload(users=1000, think_time_s=5.0, edge_hit_ratio=0.9, shards=1), STACK, TIMES, AWS)
     assert calm.reserve_rps < TIMES.hot_row_tps
     assert calm.sell_out_seconds > c.sell_out_seconds
     assert calm.reservation_queue_wait_ms == 0.0
     assert not any(a.startswith("Reservations:") for a in calm.actions)
+
+
+def test_the_sale_needs_enough_shards_to_sell_within_the_budget_through_100_connections() -> None:
+    sale = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    assert 1 < sale.shards_needed <= 64 and sale.shards == sale.shards_needed
+    assert sale.sku_selling_rps >= sale.reserve_rps  # no queue on the locks with the shards the model names
+    assert sale.reservation_queue_wait_ms == 0.0
+    assert sale.writer_connections_needed <= STACK.proxy_max_connections
+    assert not any(a.startswith("Reservations:") for a in sale.actions)
+    fewer = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, shards=sale.shards_needed - 1),
+                  STACK, TIMES, AWS)
+    assert fewer.sku_selling_rps < sale.sku_selling_rps
+    with pytest.raises(ConfigError, match="shards = 65"):
+        model(Workload(shards=65), STACK, TIMES, AWS)
 
 
 def test_aurora_and_dynamodb_grow_with_the_sale_and_stay_within_the_mission_stack() -> None:
@@ -186,7 +200,7 @@ def test_capacity_task_prints_the_model_from_a_results_file(tmp_path: Path, caps
     perf.capacity(Context(), users=50_000, results=str(path))
     out = capsys.readouterr().out
     assert "50,000 users" in out and f"service times from {path}" in out
-    assert "CloudFront absorbs" in out and "concurrency needed" in out and "one SKU's row" in out
+    assert "CloudFront absorbs" in out and "concurrency needed" in out and "sale SKU shards" in out
     assert "What to configure" in out
 
 

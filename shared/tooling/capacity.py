@@ -146,6 +146,10 @@ class AwsAssumptions:
     latency_budget_ms: float = 200.0
 
 
+MAX_SHARDS = 64  # the API's restock range for a SKU's stock rows
+SHARD_UTILIZATION = 0.7  # plan each shard's lock at 70 %: queues on a lock grow without bound as it nears 100 %
+
+
 @dataclass(frozen=True)
 class Workload:
     users: int = 50_000
@@ -156,6 +160,7 @@ class Workload:
     cacheable_urls: int = 1_000  # distinct GET URLs during the sale (sale products, list pages)
     edge_hit_ratio: float | None = None  # None: derived from the TTL and cacheable_urls
     stock: int = 500  # units of the flash SKU
+    shards: int | None = None  # stock rows of the flash SKU (restock `shards`, 1-64); None: what the sale needs
 
     def validate(self) -> None:
         def check(ok: bool, what: str, allowed: str) -> None:
@@ -172,6 +177,8 @@ class Workload:
         check(self.edge_hit_ratio is None or 0 <= self.edge_hit_ratio < 1, f"edge hit ratio = {self.edge_hit_ratio!r}",
               "0 <= ratio < 1 (writes and misses always reach the origin)")
         check(self.stock >= 1, f"stock = {self.stock!r}", ">= 1")
+        check(self.shards is None or 1 <= self.shards <= MAX_SHARDS, f"shards = {self.shards!r}",
+              f"1-{MAX_SHARDS} (the API's restock range)")
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,9 @@ class Capacity:
     proxy_writes_capacity: float
     writer_connections_needed: float
     hot_row_tps: float
+    shards_needed: int  # stock rows for the sale SKU to sell at the arrival rate within the latency budget
+    shards: int  # the stock rows the model ran with (Workload.shards, else shards_needed)
+    sku_selling_rps: float  # what that SKU sells per second with those rows
     sell_out_seconds: float
     reservation_queue_wait_ms: float
     writer_acu: float
@@ -251,26 +261,32 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
             f"Lambda: {with_headroom} exceeds what the default account quota of {aws.account_concurrency} leaves "
             "(100 always stay unreserved): request a concurrency quota increase in us-east-1 before the sale")
 
-    # One SKU: every reservation takes the same row lock, so it sells at most hot_row_tps units/s.
+    # One SKU: a reservation takes one stock row's lock, so one row sells at most hot_row_tps units/s and N rows
+    # (shards; the API spreads reservations over them with SKIP LOCKED) N times that, up to what the proxy's
+    # connections carry.
     txn_ms = t.reserve_txn_ms + aws.proxy_hop_ms
     writes_capacity = stack.proxy_max_connections * 1000 / txn_ms  # spread over many rows
-    selling_rate = min(reserve_rps, t.hot_row_tps)
+    shards_needed = min(MAX_SHARDS, max(1, math.ceil(reserve_rps / (SHARD_UTILIZATION * t.hot_row_tps))))
+    shards = w.shards or shards_needed
+    sku_rate = min(shards * t.hot_row_tps, writes_capacity)
+    selling_rate = min(reserve_rps, sku_rate)
     sell_out_s = w.stock / selling_rate if selling_rate else math.inf
-    # FIFO on the lock; when the last unit sells every waiter fails fast (409, no lock): the longest wait is
+    # FIFO on the locks; when the last unit sells every waiter fails fast (409, no lock): the longest wait is
     # sell_out x (1 - rate/arrivals), the average half of it.
-    queue_wait_ms = sell_out_s * 1000 * max(0.0, 1 - t.hot_row_tps / reserve_rps) if reserve_rps else 0.0
+    queue_wait_ms = sell_out_s * 1000 * max(0.0, 1 - sku_rate / reserve_rps) if reserve_rps else 0.0
     writer_connections = reserve_rps * (txn_ms + queue_wait_ms / 2) / 1000
-    if reserve_rps > t.hot_row_tps:
+    if reserve_rps > sku_rate:
         actions.append(
-            f"Reservations: {reserve_rps:.0f}/s arrive for one SKU whose row sells {t.hot_row_tps:.0f}/s: the "
-            f"{w.stock} units sell out in {sell_out_s:.1f} s; meanwhile requests queue on the row lock up to "
-            f"{queue_wait_ms:.0f} ms (over the budget) and ~{writer_connections:.0f} are in flight, beyond "
-            f"proxyMaxConnections {stack.proxy_max_connections} (the rest wait for a proxy connection). More "
-            "connections do not help a row lock: split the SKU's stock over N inventory rows (N x the rate) or admit "
-            "buyers through a queue. After sell-out, 409s take no lock")
+            f"Reservations: {reserve_rps:.0f}/s arrive for one SKU whose {shards} stock row(s) sell "
+            f"{sku_rate:.0f}/s: the {w.stock} units sell out in {sell_out_s:.1f} s; meanwhile requests queue on "
+            f"the locks up to {queue_wait_ms:.0f} ms (the API sheds them with 503 past its lock timeout). Restock "
+            f"the sale SKU with shards={shards_needed} (the API's restock `shards`, 1-{MAX_SHARDS}) before the sale")
     elif writer_connections > stack.proxy_max_connections:
         actions.append(f"RDS Proxy: ~{writer_connections:.0f} writer connections busy > proxyMaxConnections "
                        f"{stack.proxy_max_connections}: raise proxyMaxConnections")
+    if reserve_rps / (SHARD_UTILIZATION * t.hot_row_tps) > MAX_SHARDS:
+        actions.append(f"Reservations: even {MAX_SHARDS} stock rows sell {MAX_SHARDS * t.hot_row_tps:.0f}/s < "
+                       f"{reserve_rps:.0f}/s: admit buyers through a queue")
     if reserve_rps > writes_capacity:
         actions.append(f"RDS Proxy: {reserve_rps:.0f} writes/s exceed the {writes_capacity:.0f}/s that "
                        f"{stack.proxy_max_connections} connections carry: raise proxyMaxConnections")
@@ -288,9 +304,12 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
                        "before the sale window (Serverless v2 scales in seconds, but from a small base)")
 
     ddb_reads = origin_get  # each origin GET that misses the environment's 1 s in-process cache
-    ddb_writes = db_reads + selling_rate  # PutItem after each database load, DeleteItem after each sale
+    # The API coalesces the product-cache invalidation: each environment deletes the sale SKU's item at most twice a
+    # second (CACHE_INVALIDATE_INTERVAL_MS), whatever the selling rate; each delete is followed by one re-put.
+    invalidations = min(selling_rate, 2.0 * concurrency)
+    ddb_writes = db_reads + invalidations  # PutItem after each database load, the coalesced DeleteItems
     hot_reads = origin_get * w.view / share_get if share_get else 0.0
-    hot_writes = selling_rate + min(hot_reads, selling_rate)  # a delete per sale; a re-put per read after one
+    hot_writes = invalidations + min(hot_reads, invalidations)
     if ddb_reads > aws.dynamodb_new_table_reads or ddb_writes > aws.dynamodb_new_table_writes:
         actions.append(
             f"DynamoDB: {ddb_reads:.0f} reads/s, {ddb_writes:.0f} writes/s exceed a new on-demand table's "
@@ -298,9 +317,9 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
             "(warm throughput)")
     if hot_writes > aws.dynamodb_item_writes:
         actions.append(
-            f"DynamoDB: while it sells, the sale SKU's cache item takes ~{hot_writes:.0f} writes/s (a delete per sale, "
-            f"then a re-put) on one partition ({aws.dynamodb_item_writes} WCU/s): some invalidations are throttled; "
-            "the API tolerates that (stock shown stale for at most cacheTtlSeconds)")
+            f"DynamoDB: while it sells, the sale SKU's cache item takes ~{hot_writes:.0f} writes/s (coalesced "
+            f"deletes, then re-puts) on one partition ({aws.dynamodb_item_writes} WCU/s): some invalidations are "
+            "throttled; the API tolerates that (stock shown stale for at most cacheTtlSeconds)")
     if hot_reads > aws.dynamodb_item_reads:
         actions.append(f"DynamoDB: {hot_reads:.0f} reads/s of one cache item exceed a partition's "
                        f"{aws.dynamodb_item_reads}/s: raise localCacheTtlMs or the edge micro-cache TTL")
@@ -316,7 +335,8 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
         get_duration_ms=get_ms, reserve_duration_ms=reserve_ms, lambda_concurrency=concurrency,
         lambda_concurrency_with_headroom=with_headroom, lambda_concurrency_at_budget=at_budget,
         provisioned_share=provisioned_share, scale_out_seconds=scale_out_s, proxy_writes_capacity=writes_capacity,
-        writer_connections_needed=writer_connections, hot_row_tps=t.hot_row_tps, sell_out_seconds=sell_out_s,
+        writer_connections_needed=writer_connections, hot_row_tps=t.hot_row_tps, shards_needed=shards_needed,
+        shards=shards, sku_selling_rps=sku_rate, sell_out_seconds=sell_out_s,
         reservation_queue_wait_ms=queue_wait_ms, writer_acu=writer_acu, reader_acu=reader_acu,
         readers_needed=readers, dynamodb_reads_rps=ddb_reads, dynamodb_writes_rps=ddb_writes,
         hot_item_reads_rps=hot_reads, hot_item_writes_rps=hot_writes, api_gateway_share=api_share,

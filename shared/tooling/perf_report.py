@@ -13,6 +13,7 @@ from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 from shared.tooling.capacity import (
     DEFAULT_SERVICE_TIMES,
+    SHARD_UTILIZATION,
     AwsAssumptions,
     Capacity,
     ServiceTimes,
@@ -209,8 +210,11 @@ def capacity_report(w: Workload, stack: StackConfig, t: ServiceTimes, c: Capacit
         "Database (RDS Proxy -> Aurora Serverless v2)",
         f"  proxy connections     {stack.proxy_max_connections:10,}   carry {c.proxy_writes_capacity:,.0f} writes/s "
         f"across rows (connections x 1 / {t.reserve_txn_ms + aws.proxy_hop_ms:.1f} ms per reservation)",
-        f"  one SKU's row         {c.hot_row_tps:10,.0f}   reservations/s (row lock, measured with pgbench): stock "
-        f"{w.stock} sells out in {c.sell_out_seconds:.1f} s, queue wait up to {c.reservation_queue_wait_ms:,.0f} ms, "
+        f"  one stock row         {c.hot_row_tps:10,.0f}   reservations/s (row lock, measured with pgbench)",
+        f"  sale SKU shards       {c.shards_needed:10,}   stock rows needed for {c.reserve_rps:,.0f} reservations/s at "
+        f"{SHARD_UTILIZATION:.0%} of each row's lock (restock `shards`)",
+        f"  with {c.shards:2} shard(s)        {c.sku_selling_rps:10,.0f}   reservations/s: stock {w.stock} sells out "
+        f"in {c.sell_out_seconds:.1f} s, queue wait up to {c.reservation_queue_wait_ms:,.0f} ms, "
         f"~{c.writer_connections_needed:,.0f} connections in flight",
         f"  writer                {c.writer_acu:10.1f}   ACU for {c.reserve_rps:,.0f} reservation attempts/s "
         f"(min {stack.min_acu:g} / max {stack.max_acu:g}; {aws.acu_per_vcpu:g} ACU per vCPU)",
