@@ -183,3 +183,18 @@ def test_contract_file_is_the_one_the_api_writes() -> None:
     api = REPO_ROOT / "containers" / "catalog-api" / "src"
     assert (api / "metrics-contract.json").is_file()
     assert "metrics-contract.json" in Path(api / "observability.mjs").read_text()
+
+
+def test_reservation_outcomes_have_their_own_widget(chain) -> None:
+    """Issue #18: each reservation outcome of the API's metric contract (sold, sold out, shed, cancelled,
+    confirmed, conflicted, expired) is drawn on the dashboard."""
+    import json
+
+    from projects.observability.dashboard import RESERVATION_OUTCOMES
+    from projects.observability.metrics import load_contract
+
+    body = json.loads(chain["observability"].one("aws:cloudwatch/dashboard:Dashboard").get("dashboardBody"))
+    widget = next(w for w in body["widgets"] if w.get("properties", {}).get("title") ==
+                  "Reservation outcomes (per minute)")
+    drawn = {m[1] for m in widget["properties"]["metrics"]}
+    assert drawn == set(RESERVATION_OUTCOMES) <= set(load_contract().metrics)

@@ -57,6 +57,10 @@ def dashboard_url(name: str) -> str:
     return f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}#dashboards/dashboard/{name}"
 
 
+RESERVATION_OUTCOMES = ("ReservationsSucceeded", "ReservationsSoldOut", "ReservationsShed", "ReservationsCancelled",
+                        "ReservationsConfirmed", "ReservationsConflicted", "ReservationsExpired")
+
+
 def _lines(ns: str, names: tuple[str, ...], dims: Mapping[str, Any], stat: str = "Sum") -> tuple[Line, ...]:
     return tuple(Line(Metric(ns, n, dims, stat, label=n)) for n in names)
 
@@ -78,6 +82,9 @@ def _slo_and_api(i: DashboardInputs, s: Settings, c: MetricContract) -> list[Row
         MetricWidget("API metrics (per minute)", counters),
         MetricWidget("Log signals (per minute)", _lines(c.log_namespace, tuple(LOG_METRICS.values()), {})),
     ]
+    outcomes = tuple(n for n in RESERVATION_OUTCOMES if n in c.metrics)
+    if outcomes:  # the flash sale's own story: sold, sold out, shed, then cancelled / confirmed / expired
+        api.insert(1, MetricWidget("Reservation outcomes (per minute)", _lines(ns, outcomes, svc)))
     if {"CacheHits", "CacheMisses"} <= set(c.metrics):
         api.append(MetricWidget("Cache hit ratio (%)", (
             Line(Metric(ns, "CacheHits", svc), id="h", visible=False),
