@@ -122,6 +122,24 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     pc_max=settings.provisioned_concurrency_max,
     pc_target=settings.provisioned_concurrency_target,
     canary_version=settings.canary_version,
+    migrate_function_name=ctx.name("api-migrate", Service.LAMBDA),
+    migrate_role_name=ctx.name("api-migrate", Service.IAM_ROLE),
+    migrate_environment={
+        # containers/catalog-api README "What the infrastructure must provide": the migrate task.
+        "DB_WRITER_HOST": data.writer_endpoint,
+        "DB_MIGRATE_HOST": data.writer_endpoint,
+        "DB_PORT": data.port.apply(port_text),
+        "DB_NAME": data.database_name,
+        "DB_USER": data.database_user,
+        "DB_OWNER_USER": data.owner_user,
+        "DB_CA_BUNDLE": DB_CA_BUNDLE,
+        "DB_MASTER_SECRET_ARN": data.master_secret_arn,
+        "DB_OWNER_SECRET_ARN": data.owner_secret_arn,
+        "DB_APP_SECRET_ARN": data.app_secret_arn,
+        "LOG_LEVEL": settings.log_level,
+    },
+    migrate_security_group_ids=[network.db_admin_security_group_id],
+    migrate_secret_arns=[data.master_secret_arn, data.owner_secret_arn, data.app_secret_arn],
 ))
 fn = api_function.function
 
