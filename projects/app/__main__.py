@@ -162,7 +162,7 @@ balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
 ))
 
 # The default placement: CloudFront reaches the internal ALB through a VPC origin, never over the internet.
-vpc_origin = None if settings.internet_facing else ApiVpcOrigin("vpc-origin", ApiVpcOriginArgs(
+vpc_origin = None if settings.internet_facing else ApiVpcOrigin("api-vpc-origin", ApiVpcOriginArgs(
     name=ctx.name("api-origin", Service.CLOUDFRONT_POLICY),
     alb_arn=balancer.alb.arn,
     https=settings.certificate_arn is not None,

@@ -181,21 +181,6 @@ class Settings:
     def validate(self) -> None:
         ns = NAMESPACE
         self._validate_identity()
-        if self.origin_mode == "public-https":
-            # Internet-facing: CloudFront -> ALB crosses the internet, so HTTPS is the only listener.
-            require(self.certificate_arn is not None, ns, "certificateArn",
-                    "is required with originMode=public-https (an internet-facing ALB serves HTTPS only)",
-                    f"an ACM certificate in {REGION} covering originDomain, or originMode=vpc-origin")
-            require(self.origin_domain is not None, ns, "originDomain",
-                    "is required with originMode=public-https (CloudFront must reach the name the certificate "
-                    "covers)", "e.g. api-origin.example.com")
-        if self.certificate_arn is not None:
-            require(self.origin_domain is not None, ns, "originDomain",
-                    "is required with certificateArn (CloudFront validates the ALB's certificate against it)",
-                    "the DNS name the certificate covers")
-        if self.origin_domain is not None:
-            require(HOSTNAME.match(self.origin_domain) is not None, ns, "originDomain",
-                    f"{self.origin_domain!r} is not a lowercase DNS name", "e.g. api-origin.example.com")
         if self.image_uri is not None:
             match = IMAGE_URI.match(self.image_uri)
             require(match is not None, ns, "imageUri", f"{self.image_uri!r} is not an ECR image reference",
@@ -258,3 +243,18 @@ class Settings:
                 f"{self.session_ttl_seconds} is outside what the API accepts", "1-2592000")
         require(1 <= self.reservation_ttl_seconds <= 86_400, ns, "reservationTtlSeconds",
                 f"{self.reservation_ttl_seconds} is outside what the API accepts", "1-86400")
+        if self.origin_mode == "public-https":
+            # Internet-facing: CloudFront -> ALB crosses the internet, so HTTPS is the only listener.
+            require(self.certificate_arn is not None, ns, "certificateArn",
+                    "is required with originMode=public-https (an internet-facing ALB serves HTTPS only)",
+                    f"an ACM certificate in {REGION} covering originDomain, or originMode=vpc-origin")
+            require(self.origin_domain is not None, ns, "originDomain",
+                    "is required with originMode=public-https (CloudFront must reach the name the certificate "
+                    "covers)", "e.g. api-origin.example.com")
+        if self.certificate_arn is not None:
+            require(self.origin_domain is not None, ns, "originDomain",
+                    "is required with certificateArn (CloudFront validates the ALB's certificate against it)",
+                    "the DNS name the certificate covers")
+        if self.origin_domain is not None:
+            require(HOSTNAME.match(self.origin_domain) is not None, ns, "originDomain",
+                    f"{self.origin_domain!r} is not a lowercase DNS name", "e.g. api-origin.example.com")

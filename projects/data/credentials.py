@@ -83,7 +83,7 @@ class DatabaseCredentials(pulumi.ComponentResource):
             initial = aws.secretsmanager.get_random_password_output(
                 password_length=PASSWORD_LENGTH, exclude_characters=EXCLUDE_CHARACTERS)
             version = aws.secretsmanager.SecretVersion(
-                f"db-{kind}-credentials",
+                f"db-{kind}-credentials-version",
                 secret_id=secret.id,
                 secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
                     "engine": "postgres", "host": args.host, "port": args.port, "dbname": args.database_name,
