@@ -131,7 +131,8 @@ def test_bad_identity_names_the_key_and_what_is_allowed(values: dict[str, str], 
     assert f"{NAMESPACE}:{key}" in str(err.value) and allowed in str(err.value), str(err.value)
 
 
-@pytest.mark.parametrize("url", ["http://auth.example.com/jwks.json", "https://", "ftp://x/jwks", " https://x/j"])
+@pytest.mark.parametrize("url", ["http://auth.example.com/jwks.json", "https://", "ftp://x/jwks", " https://x/j",
+                                 "https://user:pw@auth.example.com/jwks.json"])
 def test_jwks_url_is_https_only(url: str) -> None:
     values = {"authIssuer": "https://auth.example.com/", "authAudience": "catalog-api", "authJwksUrl": url}
     with pytest.raises(ConfigError, match="catalog-app:authJwksUrl"):

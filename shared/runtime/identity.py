@@ -145,6 +145,8 @@ def jwks_url_problem(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
         return "is not an https:// URL with a host"
+    if parts.username or parts.password:
+        return "carries credentials (config.mjs refuses them)"
     if any(c.isspace() for c in value):
         return "contains whitespace"
     return None
