@@ -161,3 +161,29 @@ def test_aurora_logs_ddl_and_role_changes_to_cloudwatch(chain: dict[str, Plan]) 
     assert data.one("aws:rds/cluster:Cluster").get("enabledCloudwatchLogsExports") == ["postgresql"]
     group = data.by_name("db-postgresql-log")
     assert group.get("name").endswith("/postgresql") and group.get("retentionInDays") == 30
+
+
+# --- item 6: the guardrails judge the real plan ----------------------------------------------------------------
+
+def test_guardrails_catch_the_master_user_and_an_http_origin_in_the_real_plan(chain: dict[str, Plan]) -> None:
+    from shared.tooling.guardrails import BY_NAME, Context, evaluate
+    from shared.tooling.guardrails.engine import plan_resources
+
+    app, data, edge = (plan_resources(chain[k]) for k in ("app", "data", "edge"))
+    ctx = Context(suffix=chain["app"].suffix, layer="app", upstream={"data": data})
+    rule = [BY_NAME["rds-connect-not-master"]]
+    assert evaluate(app, ctx, rule) == []
+    for r in app:
+        if r.name == "api-role-policy":
+            r.inputs["policy"] = r.inputs["policy"].replace("/catalog_app", "/catalogadmin")
+    assert [m for _, _, m in evaluate(app, ctx, rule)] != []
+
+    edge_ctx = Context(suffix=chain["edge"].suffix, layer="edge")
+    origin_rule = [BY_NAME["cloudfront-origin-https"]]
+    assert evaluate(edge, edge_ctx, origin_rule) == []
+    (dist,) = [r for r in edge if r.type == DISTRIBUTION]
+    for origin in dist.inputs["origins"]:
+        if origin.get("vpcOriginConfig"):
+            origin.pop("vpcOriginConfig")
+            origin["customOriginConfig"] = {"originProtocolPolicy": "http-only", "httpPort": 80}
+    assert any("http-only" in m for _, _, m in evaluate(edge, edge_ctx, origin_rule))
