@@ -10,6 +10,7 @@ import pytest
 
 from shared.runtime.layers import LAYERS
 from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
+from shared.tooling.plan.identity import plan_only_identity
 from shared.tooling.plan.planner import Plan, plan_chain, plan_layer
 
 SUFFIX = LONGEST_SUFFIX_EXAMPLE
@@ -20,7 +21,9 @@ SECRET_CONFIG = {
     "catalog-data:dbPassword": DB_PASSWORD,
     "catalog-app:originVerifySecret": ORIGIN_VERIFY,
 }
-BASE_CONFIG: dict[str, Any] = {**SECRET_CONFIG}
+# A plan-only identity (generated EC P-256 key, private half discarded): the app layer refuses to plan without one.
+IDENTITY_CONFIG = {f"catalog-app:{key}": value for key, value in plan_only_identity().items()}
+BASE_CONFIG: dict[str, Any] = {**SECRET_CONFIG, **IDENTITY_CONFIG}
 SECRET_KEYS = tuple(SECRET_CONFIG)
 
 

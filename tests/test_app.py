@@ -12,7 +12,7 @@ from projects.app.policies import ENI_ACTIONS, INDEX_ACTIONS, LOG_ACTIONS, TABLE
 from projects.app.settings import API_GATEWAY_INTEGRATION_LIMIT_S
 from shared.tooling.plan.computed import computed_state
 from shared.tooling.plan.planner import Plan
-from tests.conftest import SUFFIX
+from tests.conftest import BASE_CONFIG, SUFFIX
 
 FUNCTION = "aws:lambda/function:Function"
 ALIAS = "aws:lambda/alias:Alias"
@@ -52,7 +52,7 @@ def out(plan: Plan, token: str, name: str, key: str) -> str:
 
 
 def test_function_is_an_arm64_image_with_3_gb_in_the_private_subnets(app: Plan, network: Plan) -> None:
-    fn = app.one(FUNCTION)
+    fn = app.by_name("api")
     assert fn.get("name") == FN_NAME
     assert fn.get("packageType") == "Image"
     assert fn.get("runtime") is None and fn.get("handler") is None  # not allowed with images
@@ -70,7 +70,7 @@ def test_function_runs_the_pushed_image_by_digest(app: Plan) -> None:
     digest = parse_digest(computed_state(build.type, build.name, build.inputs)[1]["stdout"])
     repo_url = app.export_value("ecrRepositoryUrl")
     assert repo_url == f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/catalog-api-{SUFFIX}"
-    assert app.one(FUNCTION).get("imageUri") == f"{repo_url}@{digest}"
+    assert app.by_name("api").get("imageUri") == f"{repo_url}@{digest}"
 
 
 def test_image_build_is_arm64_single_manifest_and_reruns_on_source_changes(app: Plan) -> None:
@@ -95,13 +95,13 @@ def test_log_group_exists_first_with_retention(app: Plan) -> None:
     group = app.by_name("api-logs")
     assert group.get("name") == f"/aws/lambda/{FN_NAME}"
     assert group.get("retentionInDays") == 30
-    fn = app.one(FUNCTION)
+    fn = app.by_name("api")
     assert fn.get("loggingConfig", "logGroup") == group.get("name")
     assert position(app, "api-logs") < position(app, "api")
 
 
 def test_environment_wires_the_proxy_tables_and_metrics(app: Plan, data: Plan) -> None:
-    env = app.one(FUNCTION).get("environment", "variables")
+    env = app.by_name("api").get("environment", "variables")
     assert env["DB_WRITER_HOST"] == data.export_value("proxyEndpoint")
     assert env["DB_READER_HOST"] == data.export_value("proxyReadOnlyEndpoint")
     assert env["DB_PORT"] == str(int(data.export_value("port")))
@@ -116,11 +116,17 @@ def test_environment_wires_the_proxy_tables_and_metrics(app: Plan, data: Plan) -
     assert {env[k] for k in ("CACHE_TTL_SECONDS", "SESSION_TTL_SECONDS", "RESERVATION_TTL_SECONDS")} == {
         "5", "1800", "600"}
     assert "AWS_REGION" not in env  # reserved: Lambda sets it
+    # Bearer-token verification (containers/catalog-api/src/config.mjs loadAuthConfig): the app layer's auth*.
+    assert env["AUTH_ISSUER"] == app.export_value("authIssuer") == BASE_CONFIG["catalog-app:authIssuer"]
+    assert env["AUTH_AUDIENCE"] == app.export_value("authAudience")
+    assert env["AUTH_PUBLIC_KEY_PEM"].strip() == BASE_CONFIG["catalog-app:authPublicKeyPem"].strip()
+    assert "AUTH_JWKS_URL" not in env
+    assert (env["AUTH_ROLE_CLAIM"], env["AUTH_CLOCK_SKEW_SECONDS"]) == ("role", "30")
     assert all(isinstance(v, str) for v in env.values())
 
 
 def test_role_policy_names_exact_actions_and_resources(app: Plan, data: Plan) -> None:
-    doc = json.loads(app.one(ROLE_POLICY).get("policy"))
+    doc = json.loads(app.by_name("api-role-policy").get("policy"))
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert all(s["Effect"] == "Allow" for s in by_sid.values())
     log_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{FN_NAME}"
@@ -152,10 +158,12 @@ def test_role_policy_names_exact_actions_and_resources(app: Plan, data: Plan) ->
 
 def test_migrations_run_in_the_new_version_before_live_moves(app: Plan) -> None:
     run = app.one(INVOCATION)
-    fn = app.one(FUNCTION)
+    fn, migrate = app.by_name("api"), app.by_name("migrate")
     assert json.loads(run.get("input")) == {"catalogTask": "migrate"}
-    assert run.get("functionName") == FN_NAME
-    assert run.get("qualifier") == out(app, FUNCTION, "api", "version") == "1"
+    # The migrate function: same image, its own role (the only one that reads the master secret).
+    assert run.get("functionName") == migrate.get("name") == f"catalog-api-migrate-{SUFFIX}"
+    assert migrate.get("imageUri") == fn.get("imageUri")
+    assert run.get("qualifier") == out(app, FUNCTION, "migrate", "version") == "1"
     assert run.get("triggers") == {"imageUri": fn.get("imageUri")}
     assert position(app, "api-migrate") < position(app, "api-live")
 
@@ -204,7 +212,7 @@ def test_prebuilt_image_uri_builds_nothing(plan_with) -> None:
     uri = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/catalog-api@sha256:{'ab' * 32}"
     plan = plan_with("app", {"catalog-app:imageUri": uri})
     assert not plan.of_type(COMMAND)
-    assert plan.one(FUNCTION).get("imageUri") == uri
+    assert plan.by_name("api").get("imageUri") == uri
     assert plan.one(INVOCATION).get("triggers") == {"imageUri": uri}
     assert plan.of_type("aws:ecr/repository:Repository")  # still exported, for CI pushes
 

@@ -10,10 +10,15 @@ from projects.app.image import source_hash
 from projects.app.settings import NAMESPACE, Settings
 from shared.runtime.errors import ConfigError
 from shared.runtime.settings import load_settings
+from shared.tooling.plan.identity import plan_only_identity
 from shared.tooling.plan.planner import PlanError
 
 DIGEST = "sha256:" + "c" * 64
 GOOD_IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-api@{DIGEST}"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+# The origin-verify secret guards an internet-facing ALB only: these cases plan the public-https mode.
+PUBLIC = {"catalog-app:originMode": "public-https", "catalog-app:certificateArn": CERT,
+          "catalog-app:originDomain": "api-origin.example.com"}
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -30,15 +35,20 @@ def test_bad_config_is_a_plan_error_naming_key_and_rule(plan_with, overrides: di
         plan_with("app", {f"{NAMESPACE}:{k}": v for k, v in overrides.items()})
 
 
+def test_vpc_origin_mode_needs_no_origin_verify_secret(plan_with) -> None:
+    plan = plan_with("app", drop=("catalog-app:originVerifySecret",))
+    assert plan.one("aws:lb/loadBalancer:LoadBalancer").get("internal") is True
+
+
 def test_missing_origin_verify_secret_says_how_to_make_one(plan_with) -> None:
     with pytest.raises(PlanError, match=r"originVerifySecret is not set .*invoke secrets --suffix"):
-        plan_with("app", drop=("catalog-app:originVerifySecret",))
+        plan_with("app", PUBLIC, drop=("catalog-app:originVerifySecret",))
 
 
 @pytest.mark.parametrize("secret", ["too-short", "wild*card-value-0123456789"])
 def test_unusable_origin_verify_secret_is_refused_without_echoing_it(plan_with, secret: str) -> None:
     with pytest.raises(PlanError, match="originVerifySecret is unusable as an ALB header match") as info:
-        plan_with("app", {"catalog-app:originVerifySecret": secret})
+        plan_with("app", {**PUBLIC, "catalog-app:originVerifySecret": secret})
     assert secret not in str(info.value)
 
 
@@ -49,7 +59,7 @@ def test_image_from_another_account_is_refused(plan_with) -> None:
 
 
 def settings(**raw: str) -> Settings:
-    return load_settings(Settings, NAMESPACE, raw, {"originVerifySecret": "<secret>"})
+    return load_settings(Settings, NAMESPACE, {**plan_only_identity(), **raw}, {"originVerifySecret": "<secret>"})
 
 
 @pytest.mark.parametrize("raw, message", [

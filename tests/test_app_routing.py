@@ -37,16 +37,38 @@ def tg_arns(plan: Plan) -> dict[str, str]:
     return {r.name.removeprefix("tg-"): outputs(r)["arn"] for r in plan.of_type(TG)}
 
 
-def test_alb_is_internet_facing_in_public_subnets_behind_both_groups(app: Plan, chain: dict[str, Plan]) -> None:
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+PUBLIC = {"catalog-app:originMode": "public-https", "catalog-app:certificateArn": CERT,
+          "catalog-app:originDomain": "api-origin.example.com"}
+
+
+@pytest.fixture(scope="module")
+def public(plan_with) -> Plan:
+    """originMode=public-https: the mission's internet-facing ALB, HTTPS only, behind the origin-verify header."""
+    return plan_with("app", PUBLIC)
+
+
+def test_alb_is_internal_in_private_subnets_behind_the_cloudfront_http_group(app: Plan,
+                                                                             chain: dict[str, Plan]) -> None:
     net, data = chain["network"], chain["data"]
     alb = app.one(LB)
-    assert alb.get("internal") is False and alb.get("loadBalancerType") == "application"
-    assert alb.get("subnets") == net.export_value("publicSubnetIds")
-    assert alb.get("securityGroups") == [net.export_value("albHttpSecurityGroupId"),
-                                         net.export_value("albHttpsSecurityGroupId")]
+    # Default: reached only through CloudFront's VPC origin (traffic stays on AWS's network).
+    assert alb.get("internal") is True and alb.get("loadBalancerType") == "application"
+    assert alb.get("subnets") == net.export_value("privateSubnetIds")
+    assert alb.get("securityGroups") == [net.export_value("albHttpSecurityGroupId")]
     assert alb.get("dropInvalidHeaderFields") is True
     assert alb.get("enableDeletionProtection") is False
     assert alb.get("accessLogs") == {"bucket": data.export_value("logsBucketName"), "prefix": "alb", "enabled": True}
+
+
+def test_public_mode_alb_is_internet_facing_in_public_subnets_https_only(public: Plan,
+                                                                       chain: dict[str, Plan]) -> None:
+    net = chain["network"]
+    alb = public.one(LB)
+    assert alb.get("internal") is False
+    assert alb.get("subnets") == net.export_value("publicSubnetIds")
+    assert alb.get("securityGroups") == [net.export_value("albHttpsSecurityGroupId")]
+    assert [(li.get("port"), li.get("protocol")) for li in public.of_type(LISTENER)] == [(443, "HTTPS")]
 
 
 def test_alb_and_target_group_names_fit_32_characters_with_the_longest_suffix(app: Plan) -> None:
@@ -96,15 +118,31 @@ def rules(plan: Plan) -> dict[str, Resource]:
     return {r.name: r for r in plan.of_type(RULE)}
 
 
-def test_path_rules_forward_only_with_the_origin_header_sticky_across_live_and_canary(app: Plan) -> None:
+def test_path_rules_forward_sticky_across_live_and_canary_without_a_shared_secret(app: Plan) -> None:
     listener = app.one(LISTENER)
-    assert (listener.get("port"), listener.get("protocol")) == (80, "HTTP")
+    assert (listener.get("port"), listener.get("protocol")) == (80, "HTTP")  # internal ALB only
     default = listener.get("defaultActions")[0]
     assert default["type"] == "fixed-response" and default["fixedResponse"]["statusCode"] == "404"
     assert json.loads(default["fixedResponse"]["messageBody"])["status"] == 404
     listener_arn = outputs(listener)["arn"]
     found = rules(app)
     arns = tg_arns(app)
+    assert set(found) == {"forward-api", "forward-health"}  # no header, no 403 rule: only CloudFront reaches it
+    for name, priority, path in (("forward-api", 10, ["/api/*"]), ("forward-health", 20, ["/health*"])):
+        rule = found[name]
+        assert rule.get("listenerArn") == listener_arn and rule.get("priority") == priority
+        assert rule.get("conditions") == [{"pathPattern": {"values": path}}]
+        (action,) = rule.get("actions")
+        assert action["forward"]["stickiness"] == {"enabled": True, "duration": 3600}
+        assert {tg["arn"]: tg["weight"] for tg in action["forward"]["targetGroups"]} == {
+            arns["live"]: 100, arns["canary"]: 0}
+
+
+def test_public_path_rules_forward_only_with_the_origin_header(public: Plan) -> None:
+    listener = public.one(LISTENER)
+    assert (listener.get("port"), listener.get("protocol")) == (443, "HTTPS")
+    listener_arn = outputs(listener)["arn"]
+    found = rules(public)
     paths = {}
     for name, priority in (("forward-api", 10), ("forward-health", 20)):
         rule = found[name]
@@ -114,11 +152,6 @@ def test_path_rules_forward_only_with_the_origin_header_sticky_across_live_and_c
         assert header == {"httpHeaderName": "x-origin-verify", "values": [ORIGIN_VERIFY]}
         paths[name] = next(c["pathPattern"]["values"] for c in conditions if "pathPattern" in c)
         assert "conditions" in rule.inputs and "$secret" in rule.inputs["conditions"]  # the value stays secret
-        (action,) = rule.get("actions")
-        assert action["type"] == "forward"
-        assert action["forward"]["stickiness"] == {"enabled": True, "duration": 3600}
-        assert {tg["arn"]: tg["weight"] for tg in action["forward"]["targetGroups"]} == {
-            arns["live"]: 100, arns["canary"]: 0}
     assert paths == {"forward-api": ["/api/*"], "forward-health": ["/health*"]}
     deny = found["deny-without-origin-header"]
     assert deny.get("priority") > 20 and deny.get("listenerArn") == listener_arn
@@ -127,15 +160,18 @@ def test_path_rules_forward_only_with_the_origin_header_sticky_across_live_and_c
 
 
 def test_canary_weight_and_certificate_add_weighted_https_routing(plan_with) -> None:
-    cert = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    cert = CERT
+    # A certificate on the internal ALB: HTTPS only there too, and the VPC origin uses https-only.
     plan = plan_with("app", {"catalog-app:canaryWeight": "10", "catalog-app:certificateArn": cert,
+                             "catalog-app:originDomain": "api-origin.example.com",
                              "catalog-app:stickinessSeconds": "600"})
     listeners = {r.get("port"): r for r in plan.of_type(LISTENER)}
-    https, http = listeners[443], listeners[80]
+    assert set(listeners) == {443}
+    https = listeners[443]
     assert https.get("protocol") == "HTTPS" and https.get("certificateArn") == cert
     assert https.get("sslPolicy") == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    redirect = http.get("defaultActions")[0]
-    assert redirect["type"] == "redirect" and redirect["redirect"]["protocol"] == "HTTPS"
+    origin = plan.one("aws:cloudfront/vpcOrigin:VpcOrigin").get("vpcOriginEndpointConfig")
+    assert origin["originProtocolPolicy"] == "https-only" and plan.export_value("originProtocol") == "https"
     https_arn = outputs(https)["arn"]
     arns = tg_arns(plan)
     for rule in rules(plan).values():
@@ -207,7 +243,9 @@ def test_exports_match_the_contract_and_secrets_stay_secret(app: Plan) -> None:
     assert set(app.exports) == set(outputs_of("app"))
     assert app.secret_exports == {"apiKeyValue", "originVerifyHeaderValue"}
     assert app.export_value("originVerifyHeaderName") == "x-origin-verify"
-    assert app.export_value("originVerifyHeaderValue") == ORIGIN_VERIFY
+    assert app.export_value("originVerifyHeaderValue") == ""  # VPC origin: no shared secret in use
+    assert (app.export_value("originMode"), app.export_value("originProtocol")) == ("vpc-origin", "http")
+    assert app.export_value("vpcOriginId")
     suffixes = app.export_value("targetGroupArnSuffixes")
     assert set(suffixes) == {"live", "canary"}
     assert all(s.startswith("targetgroup/catalog-") for s in suffixes.values())

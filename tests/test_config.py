@@ -63,6 +63,7 @@ def test_describe_lists_every_key_with_docs() -> None:
 
 def test_every_layer_settings_class_documents_each_key() -> None:
     from shared.runtime.layers import LAYER_NAMES
+    from shared.tooling.plan.identity import plan_only_identity
 
     for layer in LAYER_NAMES:
         cls = settings_class(layer)
@@ -71,7 +72,9 @@ def test_every_layer_settings_class_documents_each_key() -> None:
         for info in infos:
             assert info.doc, f"{layer}:{info.key} has no doc"
             assert info.key[0].islower() and "_" not in info.key, f"{layer}:{info.key} is not camelCase"
-        load_settings(cls, f"catalog-{layer}", {})  # the defaults themselves are valid
+        # The defaults themselves are valid; the app layer's identity has no default (no "auth off" mode).
+        required = plan_only_identity() if layer == "app" else {}
+        load_settings(cls, f"catalog-{layer}", required)
 
 
 def test_check_overrides_uses_the_base_for_cross_field_rules() -> None:

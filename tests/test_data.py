@@ -13,6 +13,7 @@ from projects.data.tables import SCHEMA_PATH
 from shared.runtime.naming import Service, check_name
 from shared.runtime.tags import is_taggable
 from shared.tooling.declarations import outputs_of
+from shared.tooling.plan.computed import ACCOUNT_ID
 from shared.tooling.plan.planner import Plan, Resource
 from tests.conftest import DB_PASSWORD, SUFFIX
 
@@ -82,8 +83,9 @@ def test_names_are_valid_for_their_service_and_carry_the_whole_suffix(data: Plan
             check_name(name, service)
             assert SUFFIX in name, (resource.name, name)
             seen += 1
-    # cluster, 3 instances, proxy + endpoint, 2 groups, secret, role, 2 tables, 2 buckets, log group, policy
-    assert seen == 16
+    # cluster, 3 instances, proxy + endpoint, 2 groups, 2 secrets (app, owner), role, 2 tables, 2 buckets,
+    # log group, policy
+    assert seen == 17
 
 
 def test_every_taggable_resource_is_tagged(data: Plan) -> None:
@@ -100,7 +102,10 @@ def test_exports_are_the_contract_and_agree_with_the_resources(data: Plan) -> No
     assert data.export_value("clusterId") == cluster.get("clusterIdentifier")
     assert data.export_value("port") == 5432
     assert data.export_value("databaseName") == cluster.get("databaseName") == "catalog"
-    assert data.export_value("databaseUser") == cluster.get("masterUsername")
+    # The API's least-privileged role, never the master (the migrate task creates it).
+    assert data.export_value("databaseUser") == "catalog_app" != cluster.get("masterUsername")
+    assert data.export_value("masterUser") == cluster.get("masterUsername") == "catalogadmin"
+    assert data.export_value("secretArn") == data.export_value("appSecretArn")
     assert data.export_value("maxAcu") == 16
     instances = {r.name: r.get("identifier") for r in data.of_type(INSTANCE)}
     assert data.export_value("writerInstanceId") == instances["db-writer"]
@@ -198,12 +203,12 @@ def test_proxy_requires_tls_and_iam_auth_in_the_private_subnets(data: Plan, net:
     assert proxy.get("idleClientTimeout") == 1800
     assert proxy.get("vpcSubnetIds") == net.export_value("privateSubnetIds")
     assert proxy.get("vpcSecurityGroupIds") == [net.export_value("proxySecurityGroupId")]
-    secret_arn = computed(data.one("aws:secretsmanager/secret:Secret"), "arn")
-    (auth,) = proxy.get("auths")
+    secret_arn = computed(data.by_name("db-app-credentials"), "arn")
+    (auth,) = proxy.get("auths")  # the app role only: migrations log in to the cluster endpoint directly
     assert {k: auth[k] for k in ("authScheme", "secretArn", "iamAuth", "clientPasswordAuthType")} == {
         "authScheme": "SECRETS", "secretArn": secret_arn, "iamAuth": "REQUIRED",
         "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256"}
-    assert proxy.get("roleArn") == computed(data.one("aws:iam/role:Role"), "arn")
+    assert proxy.get("roleArn") == computed(data.by_name("proxy-role"), "arn")
 
 
 def test_proxy_pool_is_exactly_100_connections(data: Plan) -> None:
@@ -231,25 +236,34 @@ def test_proxy_targets_the_cluster_and_serves_readers_on_a_read_only_endpoint(da
 
 
 def test_proxy_role_may_read_exactly_the_credentials_secret(data: Plan) -> None:
-    secret = data.one("aws:secretsmanager/secret:Secret")
+    secret = data.by_name("db-app-credentials")
     assert secret.get("recoveryWindowInDays") == 0
     assert secret.get("kmsKeyId") is None  # AWS managed key: no kms grant needed
-    role = data.one("aws:iam/role:Role")
+    role = data.by_name("proxy-role")
     trust = json.loads(role.get("assumeRolePolicy"))
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
-                                   "Action": "sts:AssumeRole"}]
-    policy = data.one("aws:iam/rolePolicy:RolePolicy")
+                                   "Action": "sts:AssumeRole",
+                                   "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}}]
+    policy = data.by_name("proxy-read-secret")
     assert policy.get("role") == role.get("name")
     (statement,) = json.loads(policy.get("policy"))["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "secretsmanager:GetSecretValue"
-    assert statement["Resource"] == computed(secret, "arn")
+    assert statement["Resource"] == [computed(secret, "arn")]
 
 
-def test_secret_version_holds_username_and_password_as_a_secret(data: Plan) -> None:
-    version = data.one("aws:secretsmanager/secretVersion:SecretVersion")
-    assert set(version.inputs["secretString"]) == {"$secret"}
-    assert json.loads(version.get("secretString")) == {"username": "catalogadmin", "password": DB_PASSWORD}
+def test_role_secrets_hold_the_rds_shape_as_a_secret(data: Plan) -> None:
+    cluster = data.one(CLUSTER)
+    for kind, user in (("app", "catalog_app"), ("owner", "catalog_owner")):
+        version = data.by_name(f"db-{kind}-credentials-version")
+        assert set(version.inputs["secretString"]) == {"$secret"}
+        value = json.loads(version.get("secretString"))
+        # What the rotation function and the migrate task read: RDS secret shape, the cluster writer endpoint.
+        assert {k: value[k] for k in ("engine", "username", "dbname", "port")} == {
+            "engine": "postgres", "username": user, "dbname": "catalog", "port": 5432}
+        assert value["host"] == computed(cluster, "endpoint")
+        assert len(value["password"]) == 32 and not set(value["password"]) & set("/@\"' \\`")
+        assert version.options.get("ignoreChanges") == ["secretString"]  # rotation owns it after creation
 
 
 def test_password_never_appears_in_plain_text(data: Plan) -> None:
@@ -260,7 +274,7 @@ def test_password_never_appears_in_plain_text(data: Plan) -> None:
         for text in plain_strings(value):
             assert DB_PASSWORD not in text, f"export {name}"
     cluster = data.one(CLUSTER)
-    assert cluster.inputs["masterPassword"] == {"$secret": DB_PASSWORD}
+    assert "masterPassword" not in cluster.inputs  # RDS-managed by default (manageMasterPassword)
 
 
 # --- DynamoDB -------------------------------------------------------------------------------------------------

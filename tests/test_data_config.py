@@ -24,6 +24,8 @@ from tests.test_data import plain_strings
 
 PASSWORD_KEY = "catalog-data:dbPassword"
 ENV_PASSWORD = "env-only-Db-passw0rd-91d2"
+# The mission's "password configurable via Pulumi config": opt out of the RDS-managed (rotating) master.
+CONFIG_PASSWORD = {"catalog-data:manageMasterPassword": "false"}
 
 
 def settings(**values: Any) -> Settings:
@@ -32,9 +34,22 @@ def settings(**values: Any) -> Settings:
 
 # --- through the real program ---------------------------------------------------------------------------------
 
+def test_default_master_password_is_rds_managed_and_needs_no_config(plan_with) -> None:
+    plan = plan_with("data", drop=(PASSWORD_KEY,), env={"CATALOG_DB_PASSWORD": ""})
+    cluster = plan.one("aws:rds/cluster:Cluster")
+    assert cluster.get("manageMasterUserPassword") is True and "masterPassword" not in cluster.inputs
+    assert plan.export_value("masterSecretArn").startswith("arn:aws:secretsmanager:us-east-1:")
+
+
+def test_config_password_mode_has_no_master_secret_to_export(plan_with) -> None:
+    plan = plan_with("data", CONFIG_PASSWORD)
+    assert plan.export_value("masterSecretArn") == ""
+    assert plan.one("aws:rds/cluster:Cluster").get("manageMasterUserPassword") is None
+
+
 def test_missing_password_stops_with_how_to_set_it(plan_with) -> None:
     with pytest.raises(PlanError) as err:
-        plan_with("data", drop=(PASSWORD_KEY,), env={"CATALOG_DB_PASSWORD": ""})
+        plan_with("data", CONFIG_PASSWORD, drop=(PASSWORD_KEY,), env={"CATALOG_DB_PASSWORD": ""})
     message = str(err.value)
     assert "catalog-data:dbPassword is not set" in message
     assert "invoke secrets --suffix <s>" in message
@@ -42,7 +57,7 @@ def test_missing_password_stops_with_how_to_set_it(plan_with) -> None:
 
 
 def test_environment_password_is_the_fallback_and_stays_secret(plan_with) -> None:
-    plan = plan_with("data", drop=(PASSWORD_KEY,), env={"CATALOG_DB_PASSWORD": ENV_PASSWORD})
+    plan = plan_with("data", CONFIG_PASSWORD, drop=(PASSWORD_KEY,), env={"CATALOG_DB_PASSWORD": ENV_PASSWORD})
     assert plan.one("aws:rds/cluster:Cluster").inputs["masterPassword"] == {"$secret": ENV_PASSWORD}
     for resource in plan.resources:
         assert not any(ENV_PASSWORD in text for text in plain_strings(resource.inputs)), resource.name
@@ -50,14 +65,14 @@ def test_environment_password_is_the_fallback_and_stays_secret(plan_with) -> Non
 
 
 def test_config_secret_wins_over_the_environment(plan_with) -> None:
-    plan = plan_with("data", env={"CATALOG_DB_PASSWORD": ENV_PASSWORD})
+    plan = plan_with("data", CONFIG_PASSWORD, env={"CATALOG_DB_PASSWORD": ENV_PASSWORD})
     assert plan.one("aws:rds/cluster:Cluster").inputs["masterPassword"] == {"$secret": "plan-only-Db-passw0rd-7f3a"}
 
 
 def test_a_password_aurora_would_refuse_is_refused_without_echoing_it(plan_with) -> None:
     bad = "has@sign-123456"
     with pytest.raises(PlanError, match="catalog-data:dbPassword has a character Aurora refuses") as err:
-        plan_with("data", {PASSWORD_KEY: bad})
+        plan_with("data", {**CONFIG_PASSWORD, PASSWORD_KEY: bad})
     assert bad not in str(err.value)
 
 
@@ -102,7 +117,7 @@ def raw_result(chain, config: dict[str, Any], env: dict[str, str]) -> dict[str, 
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({}, "dbPassword is not set"),
+    (CONFIG_PASSWORD, "dbPassword is not set"),
     ({PASSWORD_KEY: "x" * 20, "catalog-data:maxConnections": "1500"}, "cannot be exactly 100"),
 ])
 def test_refusals_happen_before_any_resource_is_declared(chain, config: dict[str, Any], message: str) -> None:

@@ -1,7 +1,8 @@
 """Edge layer under mocks: the real program with the longest legal suffix, upstream from the data and app plans.
 
-Default plan (`edge`): OAI, auth not configured. `custom` plan: every optional setting at once (OAC, JWT key,
-aliases + certificate, web ACL, HTTPS origin domain, micro-cache 5 s, Origin Shield off, PriceClass_100).
+Default plan (`edge`): OAI, the API behind the app layer's VPC origin, identity from the app layer's exports.
+`custom` plan: every optional edge setting at once (OAC, aliases + certificate, web ACL, micro-cache 5 s, Origin
+Shield off, PriceClass_100). `public` plan: upstream app in originMode=public-https (HTTPS origin domain).
 """
 
 from __future__ import annotations
@@ -12,18 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from projects.edge.bundle import origin_response_package, package_hash, viewer_request_package
-from projects.edge.settings import Settings
+from projects.edge.bundle import auth_config_json, origin_response_package, package_hash, viewer_request_package
 from projects.edge.site_files import ERROR_PAGES, site_objects
 from shared.runtime.naming import Service, check_name, physical_name
 from shared.tooling.edge_teardown import edge_function_names
 from shared.tooling.plan.computed import ACCOUNT_ID, computed_state
 from shared.tooling.plan.mocks import MANAGED_CACHE_POLICIES
-from shared.tooling.plan.planner import Plan, Resource
-from tests.conftest import ORIGIN_VERIFY, SUFFIX
+from shared.tooling.plan.planner import Plan, Resource, plan_layer
+from tests.conftest import BASE_CONFIG, ORIGIN_VERIFY, SECRET_KEYS, SUFFIX
 
 FUNCTION = "aws:lambda/function:Function"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -37,13 +35,6 @@ WEB_ACL = f"arn:aws:wafv2:us-east-1:{ACCOUNT_ID}:global/webacl/catalog-edge/1a2b
 QUALIFIED = re.compile(r"^arn:aws:lambda:us-east-1:\d{12}:function:[A-Za-z0-9_-]{1,64}:\d+$")
 
 
-def ec_public_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-EC_PEM = ec_public_pem()
 CUSTOM = {
     "catalog-edge:originAccess": "oac",
     "catalog-edge:microCacheTtlSeconds": "5",
@@ -51,14 +42,12 @@ CUSTOM = {
     "catalog-edge:aliases": "shop.example.com,www.example.com",
     "catalog-edge:certificateArn": CERT,
     "catalog-edge:webAclArn": WEB_ACL,
-    "catalog-edge:apiOriginDomain": "api-origin.example.com",
     "catalog-edge:originShield": "false",
-    "catalog-edge:jwtIssuer": "https://auth.example.com/",
-    "catalog-edge:jwtAudience": "catalog-api",
-    "catalog-edge:jwtPublicKeyPem": EC_PEM,
-    "catalog-edge:jwtRoleClaim": "https://catalog/role",
-    "catalog-edge:clockSkewSeconds": "60",
 }
+APP_CERT = f"arn:aws:acm:us-east-1:{ACCOUNT_ID}:certificate/1a1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+PUBLIC_APP = {"catalog-app:originMode": "public-https", "catalog-app:certificateArn": APP_CERT,
+              "catalog-app:originDomain": "api-origin.example.com", "catalog-app:authRoleClaim": "https://catalog/role",
+              "catalog-app:authClockSkewSeconds": "60"}
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +58,25 @@ def edge(chain: dict[str, Plan]) -> Plan:
 @pytest.fixture(scope="module")
 def custom(plan_with: Callable[..., Plan]) -> Plan:
     return plan_with("edge", CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def public_app(plan_with: Callable[..., Plan]) -> Plan:
+    return plan_with("app", PUBLIC_APP)
+
+
+@pytest.fixture(scope="module")
+def public(chain: dict[str, Plan], public_app: Plan) -> Plan:
+    """The edge over an app layer in public-https mode (internet-facing ALB, HTTPS only)."""
+    return plan_layer("edge", SUFFIX, BASE_CONFIG, {**chain, "app": public_app}, secret_keys=SECRET_KEYS,
+                      env={"CATALOG_DB_PASSWORD": ""})
+
+
+def baked_config(app: Plan) -> str:
+    """config.json as the edge must bake it from the app layer's identity exports."""
+    e = app.export_value
+    return auth_config_json(e("authIssuer"), e("authAudience"), e("authPublicKeyPem"), e("authJwksUrl"),
+                            e("authRoleClaim"), float(e("authClockSkewSeconds")))
 
 
 def computed_id(r: Resource) -> str:
@@ -128,16 +136,27 @@ def test_function_names_come_from_the_suffix_alone(edge: Plan) -> None:
     assert names == {"viewerRequest": f"catalog-edge-auth-{SUFFIX}", "originResponse": f"catalog-edge-headers-{SUFFIX}"}
 
 
-def test_shipped_code_is_the_measured_package(edge: Plan, custom: Plan) -> None:
-    default = Settings()
-    assert edge.by_name("viewerRequest").get("sourceCodeHash") == package_hash(viewer_request_package(default))
+def test_shipped_code_is_the_measured_package(edge: Plan, public: Plan, chain: dict[str, Plan],
+                                               public_app: Plan) -> None:
+    expected = package_hash(viewer_request_package(baked_config(chain["app"])))
+    assert edge.by_name("viewerRequest").get("sourceCodeHash") == expected
     assert edge.by_name("originResponse").get("sourceCodeHash") == package_hash(origin_response_package())
-    # Configuring the JWT key changes only the auth function's package.
+
+    # The identity comes from the app layer alone: another role claim there changes only the auth package.
     def code(plan: Plan, role: str) -> str:
         return plan.by_name(role).get("sourceCodeHash")
 
-    assert code(custom, "viewerRequest") != code(edge, "viewerRequest")
-    assert code(custom, "originResponse") == code(edge, "originResponse")
+    assert code(public, "viewerRequest") == package_hash(viewer_request_package(baked_config(public_app)))
+    assert code(public, "viewerRequest") != code(edge, "viewerRequest")
+    assert code(public, "originResponse") == code(edge, "originResponse")
+
+
+def test_config_json_carries_the_app_layers_identity(chain: dict[str, Plan]) -> None:
+    config = json.loads(baked_config(chain["app"]))
+    app = chain["app"]
+    assert config["issuer"] == app.export_value("authIssuer") == BASE_CONFIG["catalog-app:authIssuer"]
+    assert config["publicKeyPem"].strip() == BASE_CONFIG["catalog-app:authPublicKeyPem"].strip()
+    assert "jwksUrl" not in config and config["clockSkewSeconds"] == 30 and config["roleClaim"] == "role"
 
 
 def test_role_is_trusted_by_lambda_and_edgelambda_and_writes_only_its_log_groups(edge: Plan) -> None:
@@ -310,17 +329,30 @@ def test_custom_error_pages_for_4xx_and_5xx_exist_and_cache_briefly(edge: Plan) 
         assert 0 < r["errorCachingMinTtl"] <= 10
 
 
-def test_alb_origin_is_http_only_with_the_secret_origin_header(edge: Plan, chain: dict[str, Plan]) -> None:
+def test_default_api_origin_is_the_vpc_origin_without_any_shared_secret(edge: Plan, chain: dict[str, Plan]) -> None:
     dist = edge.one(DISTRIBUTION)
+    alb = origins(dist)["api-alb"]
+    app = chain["app"]
+    assert alb["domainName"] == app.export_value("albDnsName")
+    # A VPC origin: CloudFront -> internal ALB stays on AWS's network; no custom (internet) origin config.
+    assert alb["vpcOriginConfig"]["vpcOriginId"] == app.export_value("vpcOriginId") != ""
+    assert alb["vpcOriginConfig"]["originReadTimeout"] <= 60
+    assert "customOriginConfig" not in alb and "customHeaders" not in alb
+    assert ORIGIN_VERIFY not in json.dumps(dist.inputs)
+    assert alb["originShield"] == {"enabled": True, "originShieldRegion": "us-east-1"}
+
+
+def test_public_https_origin_is_https_only_with_the_secret_origin_header(public: Plan, public_app: Plan) -> None:
+    dist = public.one(DISTRIBUTION)
     assert "$secret" in dist.inputs["origins"]  # the origin-verify value stays secret in state
     alb = origins(dist)["api-alb"]
-    assert alb["domainName"] == chain["app"].export_value("albDnsName")
+    assert alb["domainName"] == "api-origin.example.com"
     cfg = alb["customOriginConfig"]
-    assert (cfg["originProtocolPolicy"], cfg["httpPort"], cfg["originSslProtocols"]) == ("http-only", 80, ["TLSv1.2"])
-    assert cfg["originReadTimeout"] <= 60
-    assert alb["customHeaders"] == [{"name": chain["app"].export_value("originVerifyHeaderName"),
+    assert (cfg["originProtocolPolicy"], cfg["httpsPort"], cfg["originSslProtocols"]) == (
+        "https-only", 443, ["TLSv1.2"])
+    assert alb["customHeaders"] == [{"name": public_app.export_value("originVerifyHeaderName"),
                                      "value": ORIGIN_VERIFY}]
-    assert alb["originShield"] == {"enabled": True, "originShieldRegion": "us-east-1"}
+    assert "vpcOriginConfig" not in alb
 
 
 def test_standard_logs_go_to_the_logs_bucket(edge: Plan, chain: dict[str, Plan]) -> None:
@@ -337,10 +369,7 @@ def test_optional_settings_all_apply(custom: Plan) -> None:
                                              "minimumProtocolVersion": "TLSv1.2_2021"}
     assert dist.get("webAclId") == WEB_ACL
     assert dist.get("priceClass") == "PriceClass_100"
-    alb = origins(dist)["api-alb"]
-    assert alb["domainName"] == "api-origin.example.com"
-    assert alb["customOriginConfig"]["originProtocolPolicy"] == "https-only"
-    assert "originShield" not in alb
+    assert "originShield" not in origins(dist)["api-alb"]
     cache = custom.one(CACHE_POLICY)
     assert (cache.get("minTtl"), cache.get("defaultTtl"), cache.get("maxTtl")) == (0, 5, 5)
 

@@ -21,13 +21,13 @@ from projects.edge.bundle import (
     SRC_DIR,
     VIEWER_PACKAGE_LIMIT_BYTES,
     EdgePackage,
+    auth_config_json,
     checked_archive,
     origin_response_package,
     runtime_files,
     viewer_request_package,
     zip_bytes,
 )
-from projects.edge.settings import NAMESPACE, Settings
 from projects.edge.site_files import (
     CACHE_IMMUTABLE,
     ERROR_PAGES,
@@ -35,14 +35,12 @@ from projects.edge.site_files import (
     hashed_key,
     site_objects,
 )
-from shared.runtime.settings import load_settings
 
 RSA_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-CONFIGURED = load_settings(Settings, NAMESPACE, {
-    "jwtIssuer": "https://auth.example.com/", "jwtAudience": "catalog-api",
-    "jwtPublicKeyPem": RSA_PEM.strip().replace("\n", "\\n"),  # one-line form, as `--config` passes it
-    "jwtRoleClaim": "https://catalog/role", "clockSkewSeconds": "45"})
+# What the app layer exports (stack references carry numbers as floats); the key in its one-line `--config` form.
+CONFIGURED = auth_config_json("https://auth.example.com/", "catalog-api", RSA_PEM.strip().replace("\n", "\\n"), "",
+                              "https://catalog/role", 45.0)
 
 
 def unzip(data: bytes) -> dict[str, bytes]:
@@ -71,8 +69,14 @@ def test_zip_is_deterministic_and_origin_response_carries_no_config() -> None:
     with zipfile.ZipFile(io.BytesIO(zip_bytes(origin_response_package()))) as zf:
         assert CONFIG_NAME not in zf.namelist()
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    # Not configured: no config.json, so the function fails closed (writes get 401 auth_not_configured).
-    assert CONFIG_NAME not in unzip(zip_bytes(viewer_request_package(Settings())))
+
+
+def test_config_json_takes_a_jwks_url_instead_of_a_key() -> None:
+    config = json.loads(auth_config_json("https://i/", "a", "", "https://i/.well-known/jwks.json", "role", 30.0))
+    assert config == {"issuer": "https://i/", "audience": "a", "jwksUrl": "https://i/.well-known/jwks.json",
+                      "roleClaim": "role", "clockSkewSeconds": 30}
+    with pytest.raises(ValueError, match="whole number"):
+        auth_config_json("https://i/", "a", "", "https://i/j", "role", 1.5)
 
 
 def test_archive_refuses_a_package_over_the_limit(tmp_path: Path) -> None:

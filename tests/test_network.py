@@ -125,9 +125,16 @@ def test_security_group_rules_are_exactly_the_least_privilege_set(net: Plan) -> 
         ("proxy-sg", "in", 5432, "lambda-sg"),
         ("proxy-sg", "out", 5432, "database-sg"),
         ("database-sg", "in", 5432, "proxy-sg"),
+        # Migrate and rotation functions: password logins straight to Aurora, Secrets Manager over HTTPS.
+        ("database-sg", "in", 5432, "db-admin-sg"),
+        ("db-admin-sg", "out", 5432, "database-sg"),
+        ("db-admin-sg", "out", 443, "0.0.0.0/0"),
     }
     for group in net.of_type(SG):
         assert not group.get("ingress") and not group.get("egress"), "rules live in separate resources"
+    # The default group is held with no rules at all (Security Hub EC2.2).
+    default = net.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert not default.get("ingress") and not default.get("egress")
     prefix = [i for i in net.invokes if i["token"] == "aws:ec2/getManagedPrefixList:getManagedPrefixList"]
     assert prefix and prefix[0]["args"]["name"] == "com.amazonaws.global.cloudfront.origin-facing"
 

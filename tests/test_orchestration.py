@@ -17,6 +17,7 @@ from shared.tooling.orchestration.interface import ConfigEntry
 from shared.tooling.orchestration.memory import InMemoryBackend
 from shared.tooling.orchestration.report import render_summary
 from shared.tooling.orchestration.runner import EDGE_FUNCTIONS, Orchestrator
+from shared.tooling.plan.identity import plan_only_identity
 
 S = "qa"
 DATA, APP, EDGE, NETWORK = (get_layer(n) for n in ("data", "app", "edge", "network"))
@@ -86,9 +87,16 @@ def world() -> World:
     return World()
 
 
+def set_identity(world: World) -> None:
+    """The app layer refuses to deploy without its identity settings (catalog-app:auth*): set them once."""
+    for key, value in plan_only_identity().items():
+        world.backend.set_config(APP, S, f"catalog-app:{key}", value)
+
+
 # --- up / up-all ---------------------------------------------------------------------------------------------
 def test_up_all_deploys_forward_after_secrets(world: World) -> None:
     world.orch.ensure_secrets(S)
+    set_identity(world)
     results = world.orch.up_all(S)
     assert [op for op in world.backend.ops("up")] == [("up", name) for name in LAYER_NAMES]
     assert [r.result for r in results] == ["deployed"] * 5 and all(r.ok for r in results)
@@ -158,6 +166,7 @@ def test_up_sets_config_overrides_and_checks_them_against_the_stack(world: World
 
 def test_up_all_failure_stops_and_rerun_resumes(world: World) -> None:
     world.orch.ensure_secrets(S)
+    set_identity(world)
     world.backend.fail_on[("up", "app")] = "ALB quota exceeded"
     results = world.orch.up_all(S)
     assert [(r.layer, r.result) for r in results] == [
@@ -349,6 +358,7 @@ def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> No
     world.deploy_all()
     world.orch.ensure_secrets(S)
     world.account.role = None
+    set_identity(world)
     app = get_layer("app")
     with pytest.raises(CatalogError) as err:
         world.orch.up(app, S)

@@ -100,8 +100,8 @@ def distribution(lambda_arn: str | None = None, **over: Any) -> Res:
     dist = R("aws:cloudfront/distribution:Distribution", "cdn", layer="edge",
              origins=[{"originId": "static", "domainName": f"{n('static')}.s3.us-east-1.amazonaws.com",
                        "s3OriginConfig": {"originAccessIdentity": "origin-access-identity/cloudfront/E1"}},
-                      {"originId": "api", "domainName": "alb.us-east-1.elb.amazonaws.com",
-                       "customOriginConfig": {"originProtocolPolicy": "http-only"}}],
+                      {"originId": "api", "domainName": "internal-alb.us-east-1.elb.amazonaws.com",
+                       "vpcOriginConfig": {"vpcOriginId": "vo_1"}}],
              defaultCacheBehavior={"viewerProtocolPolicy": "redirect-to-https", "lambdaFunctionAssociations": [
                  {"eventType": "viewer-request", "lambdaArn": arn}]},
              customErrorResponses=[{"errorCode": 404, "responseCode": 404, "responsePagePath": "/errors/404.html"},
@@ -221,6 +221,21 @@ def app(*resources: Res, **kw: Any) -> Callable[[], tuple[list[Res], Context]]:
 
 def layer(name: str, resources: Callable[[], list[Res]], **kw: Any) -> Callable[[], tuple[list[Res], Context]]:
     return lambda: (resources(), ctx(name, **kw))
+
+
+def alb_with_listener(internal: bool, protocol: str) -> list[Res]:
+    lb = R("aws:lb/loadBalancer:LoadBalancer", "alb", name=n("api"), internal=internal)
+    arn = next(i for i in lb.idents if i.startswith("arn:"))
+    return [lb, R("aws:lb/listener:Listener", "l", protocol=protocol, port=80 if protocol == "HTTP" else 443,
+                  loadBalancerArn=arn)]
+
+
+def vpc_with_default_sg(held: bool) -> list[Res]:
+    vpc = R("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16", layer="network")
+    vpc_id = next(i for i in vpc.idents if i.startswith("vpc-"))
+    sg = R("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", vpcId=vpc_id, ingress=[], egress=[],
+           layer="network")
+    return [vpc, sg] if held else [vpc]
 
 
 LAMBDA = "aws:lambda/function:Function"
@@ -537,6 +552,63 @@ CASES: dict[str, list[Case]] = {
         (app(api_function(), api_role(), target_group()), None),
         (app(api_function(tags={**TAGS, "Owner": "product (API) team"})), "lambda.CreateFunction.Tags (value)"),
         (app(target_group(healthCheck={"interval": 400})), "elbv2.CreateTargetGroup.HealthCheckIntervalSeconds"),
+    ],
+    "cloudfront-origin-https": [
+        (layer("edge", lambda: [distribution(origins=[
+            {"originId": "api", "domainName": "internal-alb.us-east-1.elb.amazonaws.com",
+             "vpcOriginConfig": {"vpcOriginId": "vo_1"}},
+            {"originId": "public", "domainName": "api-origin.example.com",
+             "customOriginConfig": {"originProtocolPolicy": "https-only"}}])]), None),
+        (layer("edge", lambda: [distribution(origins=[
+            {"originId": "api", "domainName": "alb.us-east-1.elb.amazonaws.com",
+             "customOriginConfig": {"originProtocolPolicy": "http-only"}}])]), "http-only across the internet"),
+        (layer("edge", lambda: [distribution(origins=[
+            {"originId": "api", "domainName": "alb.example.com",
+             "customOriginConfig": {"originProtocolPolicy": "match-viewer"}}])]), "match-viewer"),
+    ],
+    "alb-no-public-http": [
+        (app(*alb_with_listener(internal=True, protocol="HTTP")), None),
+        (app(*alb_with_listener(internal=False, protocol="HTTPS")), None),
+        (app(*alb_with_listener(internal=False, protocol="HTTP")), "internet-facing"),
+    ],
+    "rds-connect-not-master": [
+        (app(R("aws:rds/cluster:Cluster", "db", masterUsername="catalogadmin"),
+             R("aws:iam/rolePolicy:RolePolicy", "p", policy=doc(
+                 {"Effect": "Allow", "Action": ["rds-db:connect"],
+                  "Resource": [f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:prx-abc/catalog_app"]}))), None),
+        (app(R("aws:rds/cluster:Cluster", "db", masterUsername="catalogadmin"),
+             R("aws:iam/rolePolicy:RolePolicy", "p", policy=doc(
+                 {"Effect": "Allow", "Action": ["rds-db:connect"],
+                  "Resource": [f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:prx-abc/catalogadmin"]}))),
+         "master user"),
+        (app(R("aws:rds/cluster:Cluster", "db", masterUsername="catalogadmin"),
+             R("aws:iam/rolePolicy:RolePolicy", "p", policy=doc(
+                 {"Effect": "Allow", "Action": "rds-db:connect",
+                  "Resource": f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:prx-abc/*"}))), "master user"),
+    ],
+    "default-sg-no-rules": [
+        (layer("network", lambda: [R("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", vpcId="vpc-1",
+                                     ingress=[], egress=[])]), None),
+        (layer("network", lambda: [R("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", vpcId="vpc-1",
+                                     ingress=[{"protocol": "-1", "self": True}], egress=[])]), "must allow nothing"),
+        (layer("network", lambda: [R("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", vpcId="vpc-1")]),
+         "not declared"),
+    ],
+    "default-sg-taken-over": [
+        (layer("network", lambda: vpc_with_default_sg(held=True)), None),
+        (layer("network", lambda: vpc_with_default_sg(held=False)), "not taken over"),
+    ],
+    "trust-source-account": [
+        (layer("data", lambda: [R("aws:iam/role:Role", "proxy", name=n("db-proxy"), assumeRolePolicy=doc(
+            {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}))]), None),
+        # Lambda execution roles are not in the supported list: no condition needed.
+        (app(R("aws:iam/role:Role", "fn", name=n("api"), assumeRolePolicy=doc(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))),
+         None),
+        (layer("network", lambda: [R("aws:iam/role:Role", "fl", name=n("fl"), assumeRolePolicy=doc(
+            {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+             "Action": "sts:AssumeRole"}))]), "confused deputy"),
     ],
     "tags-baseline": [
         (app(api_function()), None),

@@ -17,6 +17,7 @@ from projects.app.outputs import OUTPUTS
 from projects.app.policies import dbuser_arn, index_arns
 from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
+from projects.app.vpc_origin import ApiVpcOrigin, ApiVpcOriginArgs
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError
 from shared.runtime.naming import Service, check_name
@@ -32,8 +33,8 @@ DEFAULT_METRICS_NAMESPACE = "CatalogApi"
 ctx = start_layer("app", Settings, OUTPUTS)
 settings = ctx.settings
 
-# Refuse before any resource: the header value is what keeps the ALB for CloudFront only.
-if settings.origin_verify_secret is None:
+# Refuse before any resource: on an internet-facing ALB the header value is what keeps it for CloudFront only.
+if settings.internet_facing and settings.origin_verify_secret is None:
     raise ConfigError(f"{NAMESPACE}:originVerifySecret is not set",
                       f"run `invoke secrets --suffix {ctx.suffix}` to generate it")
 account_id = aws.get_caller_identity().account_id
@@ -69,7 +70,8 @@ def port_text(port: object) -> str:
 
 
 function_name = ctx.name("api", Service.LAMBDA)
-origin_secret = pulumi.Output.secret(settings.origin_verify_secret).apply(checked_origin_secret)
+origin_secret = (pulumi.Output.secret(settings.origin_verify_secret).apply(checked_origin_secret)
+                 if settings.internet_facing else None)
 network = ctx.read(NetworkView)
 data = ctx.read(DataView)
 
@@ -98,6 +100,8 @@ environment: dict[str, pulumi.Input[str]] = {
     "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(),
     "LOG_LEVEL": settings.log_level,
     "NODE_OPTIONS": "--enable-source-maps",
+    # Bearer-token verification (config.mjs loadAuthConfig); the edge bakes the same values (app exports).
+    **settings.identity_env(),
 }
 api_function = ApiFunction("function", ApiFunctionArgs(
     function_name=function_name,
@@ -118,6 +122,24 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     pc_max=settings.provisioned_concurrency_max,
     pc_target=settings.provisioned_concurrency_target,
     canary_version=settings.canary_version,
+    migrate_function_name=ctx.name("api-migrate", Service.LAMBDA),
+    migrate_role_name=ctx.name("api-migrate", Service.IAM_ROLE),
+    migrate_environment={
+        # containers/catalog-api README "What the infrastructure must provide": the migrate task.
+        "DB_WRITER_HOST": data.writer_endpoint,
+        "DB_MIGRATE_HOST": data.writer_endpoint,
+        "DB_PORT": data.port.apply(port_text),
+        "DB_NAME": data.database_name,
+        "DB_USER": data.database_user,
+        "DB_OWNER_USER": data.owner_user,
+        "DB_CA_BUNDLE": DB_CA_BUNDLE,
+        "DB_MASTER_SECRET_ARN": data.master_secret_arn,
+        "DB_OWNER_SECRET_ARN": data.owner_secret_arn,
+        "DB_APP_SECRET_ARN": data.app_secret_arn,
+        "LOG_LEVEL": settings.log_level,
+    },
+    migrate_security_group_ids=[network.db_admin_security_group_id],
+    migrate_secret_arns=[data.master_secret_arn, data.owner_secret_arn, data.app_secret_arn],
 ))
 fn = api_function.function
 
@@ -126,15 +148,24 @@ balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
     target_group_names={LIVE: ctx.name(LIVE, Service.TARGET_GROUP), CANARY: ctx.name(CANARY, Service.TARGET_GROUP)},
     function_name=fn.name,
     aliases={LIVE: api_function.live, CANARY: api_function.canary},
-    public_subnet_ids=network.public_subnet_ids,
-    security_group_ids=[network.alb_http_security_group_id,
-                        network.alb_https_security_group_id],
+    internal=not settings.internet_facing,
+    # vpc-origin: private subnets; the group admitting CloudFront's origin-facing prefix list on the one port used.
+    subnet_ids=network.public_subnet_ids if settings.internet_facing else network.private_subnet_ids,
+    security_group_ids=[network.alb_https_security_group_id if settings.certificate_arn
+                        else network.alb_http_security_group_id],
     logs_bucket=data.logs_bucket_name,
     header_name=settings.origin_verify_header,
     header_value=origin_secret,
     weights={LIVE: 100 - settings.canary_weight, CANARY: settings.canary_weight},
     stickiness_seconds=settings.stickiness_seconds,
     certificate_arn=settings.certificate_arn,
+))
+
+# The default placement: CloudFront reaches the internal ALB through a VPC origin, never over the internet.
+vpc_origin = None if settings.internet_facing else ApiVpcOrigin("api-vpc-origin", ApiVpcOriginArgs(
+    name=ctx.name("api-origin", Service.CLOUDFRONT_POLICY),
+    alb_arn=balancer.alb.arn,
+    https=settings.certificate_arn is not None,
 ))
 
 front = RestApiFront("rest-api", RestApiFrontArgs(
@@ -172,6 +203,17 @@ ctx.export({
     "apiKeyId": front.api_key.id,
     "apiKeyValue": front.api_key.value,
     "originVerifyHeaderName": settings.origin_verify_header,
-    "originVerifyHeaderValue": origin_secret,
+    # "" with a VPC origin: no header is sent or checked (the internal ALB is reachable only from CloudFront).
+    "originVerifyHeaderValue": origin_secret if origin_secret is not None else pulumi.Output.secret(""),
+    "originMode": settings.origin_mode,
+    "originDomain": settings.origin_domain or "",
+    "originProtocol": "https" if settings.certificate_arn else "http",
+    "vpcOriginId": vpc_origin.origin.id if vpc_origin is not None else "",
     "ecrRepositoryUrl": image.repository.repository_url,
+    "authIssuer": settings.auth_issuer,
+    "authAudience": settings.auth_audience,
+    "authPublicKeyPem": settings.identity_env().get("AUTH_PUBLIC_KEY_PEM", ""),
+    "authJwksUrl": settings.auth_jwks_url or "",
+    "authRoleClaim": settings.auth_role_claim,
+    "authClockSkewSeconds": settings.auth_clock_skew_seconds,
 })

@@ -1,5 +1,15 @@
-"""The ALB in front of the API: Lambda target groups for aliases `live` and `canary`, path rules that forward
-only requests carrying CloudFront's origin-verify header, sticky weighted forwarding between the two groups."""
+"""The ALB in front of the API: Lambda target groups for aliases `live` and `canary`, path rules, sticky weighted
+forwarding between the two groups.
+
+Two placements (catalog-app:originMode):
+- vpc-origin (default): internal, in the private subnets, reached only through a CloudFront VPC origin (its
+  security group admits CloudFront's origin-facing prefix list); the traffic stays on AWS's network
+  (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html), so an
+  HTTP listener carries no credential across the internet, and no shared header secret is needed.
+- public-https: internet-facing in the public subnets, HTTPS listener only (no port 80 at all), forwarding only
+  requests that carry CloudFront's origin-verify header
+  (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html).
+"""
 
 from __future__ import annotations
 
@@ -31,11 +41,12 @@ class ApiLoadBalancerArgs:
     target_group_names: dict[str, str]  # alias name -> target group name
     function_name: pulumi.Input[str]
     aliases: dict[str, aws.lambda_.Alias]  # alias name -> alias (a target group each)
-    public_subnet_ids: pulumi.Input[list[str]]
+    internal: bool
+    subnet_ids: pulumi.Input[list[str]]  # private subnets when internal, public otherwise
     security_group_ids: list[pulumi.Input[str]]
     logs_bucket: pulumi.Input[str]
     header_name: str
-    header_value: pulumi.Input[str]
+    header_value: pulumi.Input[str] | None  # required when internet-facing
     weights: dict[str, int]  # alias name -> forward weight
     stickiness_seconds: int
     certificate_arn: str | None
@@ -51,8 +62,8 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             "alb",
             name=args.alb_name,
             load_balancer_type="application",
-            internal=False,
-            subnets=args.public_subnet_ids,
+            internal=args.internal,
+            subnets=args.subnet_ids,
             security_groups=args.security_group_ids,
             drop_invalid_header_fields=True,
             enable_deletion_protection=False,
@@ -107,6 +118,10 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
                 content_type="application/json", status_code="404", message_body=json_body(404, "not found")),
         )
+        if not args.internal and (not args.certificate_arn or args.header_value is None):
+            raise ValueError("an internet-facing ALB needs a certificate (HTTPS only) and the origin-verify header")
+        self.http: aws.lb.Listener | None = None
+        self.https: aws.lb.Listener | None = None
         if args.certificate_arn:
             self.https = aws.lb.Listener(
                 "https",
@@ -118,20 +133,9 @@ class ApiLoadBalancer(pulumi.ComponentResource):
                 default_actions=[not_found],
                 opts=child,
             )
-            self.http = aws.lb.Listener(
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_actions=[aws.lb.ListenerDefaultActionArgs(
-                    type="redirect",
-                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
-                                                                      status_code="HTTP_301"),
-                )],
-                opts=child,
-            )
             serving = self.https
         else:
+            # Internal only (checked above): CloudFront's VPC origin reaches it over AWS's network.
             self.http = aws.lb.Listener(
                 "http",
                 load_balancer_arn=self.alb.arn,
@@ -142,7 +146,9 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             )
             serving = self.http
 
-        origin_header = aws.lb.ListenerRuleConditionArgs(
+        # Internet-facing: only requests carrying CloudFront's secret header are served. Internal: only the VPC
+        # origin can reach the ALB (security group), so no shared secret is needed.
+        origin_header = None if args.header_value is None else aws.lb.ListenerRuleConditionArgs(
             http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
                 http_header_name=args.header_name, values=[args.header_value]),
         )
@@ -168,23 +174,24 @@ class ApiLoadBalancer(pulumi.ComponentResource):
                 conditions=[
                     aws.lb.ListenerRuleConditionArgs(
                         path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(paths))),
-                    origin_header,
+                    *([origin_header] if origin_header is not None else []),
                 ],
                 actions=[forward],
                 opts=child,
             )
-        aws.lb.ListenerRule(
-            "deny-without-origin-header",
-            listener_arn=serving.arn,
-            priority=DENY_PRIORITY,
-            conditions=[aws.lb.ListenerRuleConditionArgs(
-                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=all_paths))],
-            actions=[aws.lb.ListenerRuleActionArgs(
-                type="fixed-response",
-                fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
-                    content_type="application/json", status_code="403",
-                    message_body=json_body(403, "forbidden: use the CloudFront distribution")),
-            )],
-            opts=child,
-        )
+        if origin_header is not None:
+            aws.lb.ListenerRule(
+                "deny-without-origin-header",
+                listener_arn=serving.arn,
+                priority=DENY_PRIORITY,
+                conditions=[aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=all_paths))],
+                actions=[aws.lb.ListenerRuleActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+                        content_type="application/json", status_code="403",
+                        message_body=json_body(403, "forbidden: use the CloudFront distribution")),
+                )],
+                opts=child,
+            )
         self.register_outputs({"albDnsName": self.alb.dns_name})

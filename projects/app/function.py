@@ -10,12 +10,16 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from projects.app.policies import assume_role_policy, function_policy
+from projects.app.policies import assume_role_policy, function_policy, migrate_policy
 from shared.runtime.autoscaling import target_tracking
 
 LIVE = "live"
 CANARY = "canary"
 MIGRATE_EVENT = {"catalogTask": "migrate"}
+# The same image, another handler (containers/catalog-api/src/lambda.mjs migrateHandler): only this function's
+# role may read the master and owner secrets; the API's role never can.
+MIGRATE_HANDLER = "src/lambda.migrateHandler"
+MIGRATE_TIMEOUT_S = 900  # migrations may take long; nothing waits on an HTTP answer here
 PC_DIMENSION = "lambda:function:ProvisionedConcurrency"
 PC_METRIC = "LambdaProvisionedConcurrencyUtilization"
 
@@ -39,6 +43,11 @@ class ApiFunctionArgs:
     pc_max: int
     pc_target: float
     canary_version: str | None
+    migrate_function_name: str
+    migrate_role_name: str
+    migrate_environment: Mapping[str, pulumi.Input[str]]
+    migrate_security_group_ids: list[pulumi.Input[str]]
+    migrate_secret_arns: list[pulumi.Input[str]]  # master, owner, app
 
 
 class ApiFunction(pulumi.ComponentResource):
@@ -87,12 +96,41 @@ class ApiFunction(pulumi.ComponentResource):
             # the function on destroy.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
         )
-        # Migrations run in the new version before alias live moves to it; a failed migration stops the deploy
+        self.migrate_log_group = aws.cloudwatch.LogGroup(
+            "migrate-logs", name=f"/aws/lambda/{args.migrate_function_name}",
+            retention_in_days=args.log_retention_days, opts=child)
+        self.migrate_role = aws.iam.Role(
+            "migrate-role", name=args.migrate_role_name,
+            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")), opts=child)
+        migrate_role_policy = aws.iam.RolePolicy(
+            "migrate-role-policy", role=self.migrate_role.id,
+            policy=migrate_policy(self.migrate_log_group.arn, args.migrate_secret_arns), opts=child)
+        self.migrate_function = aws.lambda_.Function(
+            "migrate",
+            name=args.migrate_function_name,
+            role=self.migrate_role.arn,
+            package_type="Image",
+            image_uri=args.image_uri,
+            image_config=aws.lambda_.FunctionImageConfigArgs(commands=[MIGRATE_HANDLER]),
+            architectures=["arm64"],
+            memory_size=args.memory_mb,  # lambda-api-shape: every non-edge function is 3 GB arm64
+            timeout=MIGRATE_TIMEOUT_S,
+            publish=True,
+            # db-admin group: straight to the cluster endpoint with passwords (the proxy requires IAM auth).
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=args.subnet_ids, security_group_ids=args.migrate_security_group_ids),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text",
+                                                                 log_group=self.migrate_log_group.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.migrate_environment)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrate_log_group, migrate_role_policy]),
+        )
+        # Migrations run before alias live moves to the new API version; a failed migration stops the deploy
         # with live still on the previous version. Re-runs whenever the image changes.
         self.migration = aws.lambda_.Invocation(
             "api-migrate",
-            function_name=self.function.name,
-            qualifier=self.function.version,
+            function_name=self.migrate_function.name,
+            qualifier=self.migrate_function.version,
             input=json.dumps(MIGRATE_EVENT),
             triggers={"imageUri": pulumi.Output.from_input(args.image_uri)},
             opts=child,

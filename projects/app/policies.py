@@ -43,6 +43,23 @@ def assume_role_policy(service: str) -> dict[str, Any]:
     }
 
 
+def migrate_policy(log_group_arn: pulumi.Input[str], secret_arns: list[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """The migrate function's role: its log group, VPC attachment and GetSecretValue on exactly the master, owner
+    and app secrets (the aws/secretsmanager key's policy already allows decrypting through Secrets Manager)."""
+
+    def render(args: list[Any]) -> str:
+        log_arn, *secrets = args
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
+             "Resource": [log_arn, f"{log_arn}:*"]},
+            {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"},
+            {"Sid": "RoleSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+             "Resource": [arn for arn in secrets if arn]},
+        ]})
+
+    return pulumi.Output.all(log_group_arn, *secret_arns).apply(render)
+
+
 def dbuser_arn(region: str, account_id: str, proxy_resource_id: pulumi.Input[str],
                user: pulumi.Input[str]) -> pulumi.Output[str]:
     """`rds-db:connect` resource of a user through RDS Proxy: the proxy's resource id (prx-...), not the cluster's."""

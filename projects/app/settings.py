@@ -8,6 +8,17 @@ from typing import Any
 
 from shared.runtime import REGION
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
+from shared.runtime.errors import ConfigError
+from shared.runtime.identity import (
+    MAX_CLOCK_SKEW_SECONDS,
+    MAX_ROLE_CLAIM,
+    js_trim_ok,
+    jwks_url_problem,
+    jwt_alg_for_public_key,
+    normalize_pem,
+    string_or_uri_problem,
+    utf16_length,
+)
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-app"
@@ -19,6 +30,12 @@ ACCOUNT_RATE_LIMIT = 10_000
 ACCOUNT_BURST_LIMIT = 5_000
 MISSION_MAX_PROVISIONED = 10
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+# How CloudFront reaches the ALB. vpc-origin: an internal ALB in the private subnets behind a CloudFront VPC
+# origin (traffic stays on AWS's network, no public listener, no shared secret). public-https: the mission's
+# internet-facing ALB in the public subnets, HTTPS only, with the origin-verify header.
+ORIGIN_MODES = ("vpc-origin", "public-https")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOSTNAME = re.compile(rf"^(?=.{{1,253}}$)(?:{_LABEL}\.)+[a-z][a-z0-9-]{{0,61}}[a-z0-9]$")
 
 IMAGE_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
@@ -66,7 +83,28 @@ class Settings:
         "stickinessSeconds", 3600, "how long the ALB keeps a client on one target group (1-604800 s)"
     )
     certificate_arn: str | None = setting(
-        "certificateArn", None, f"ACM certificate in {REGION} for an HTTPS listener (TLS 1.3 policy); HTTP redirects"
+        "certificateArn", None,
+        f"ACM certificate in {REGION} for the ALB's HTTPS listener (TLS 1.3 policy); required with public-https",
+    )
+    origin_mode: str = setting(
+        "originMode", "vpc-origin",
+        "vpc-origin: internal ALB behind a CloudFront VPC origin; public-https: internet-facing ALB, HTTPS only",
+        choices=ORIGIN_MODES,
+    )
+    origin_domain: str | None = setting(
+        "originDomain", None, "public-https: DNS name of the ALB that certificateArn covers (CloudFront's origin)"
+    )
+    auth_issuer: str | None = setting("authIssuer", None, "JWT `iss` the API and the edge accept (required)")
+    auth_audience: str | None = setting("authAudience", None, "JWT `aud` the API and the edge accept (required)")
+    auth_public_key_pem: str | None = setting(
+        "authPublicKeyPem", None,
+        "PEM SPKI key verifying tokens: RSA >= 2048 bits (RS256) or EC P-256 (ES256); `\\n` accepted. "
+        "Exactly one of this and authJwksUrl",
+    )
+    auth_jwks_url: str | None = setting("authJwksUrl", None, "https:// JWKS URL of the issuer (instead of a key)")
+    auth_role_claim: str = setting("authRoleClaim", "role", "claim holding the caller's role (1-128 characters)")
+    auth_clock_skew_seconds: int = setting(
+        "authClockSkewSeconds", 30, "clock skew tolerated on exp/nbf/iat (0-300 s)"
     )
     api_throttle_rate_limit: int = setting(
         "apiThrottleRateLimit", ACCOUNT_RATE_LIMIT, "API Gateway stage and usage plan steady rate (requests/s)"
@@ -93,8 +131,56 @@ class Settings:
         "reservationTtlSeconds", 600, "API: unpaid reservation hold time (s, 1-86400)"
     )
 
+    @property
+    def internet_facing(self) -> bool:
+        return self.origin_mode == "public-https"
+
+    def identity_env(self) -> dict[str, str]:
+        """The API function's AUTH_* variables (containers/catalog-api/src/config.mjs loadAuthConfig)."""
+        env = {"AUTH_ISSUER": str(self.auth_issuer), "AUTH_AUDIENCE": str(self.auth_audience),
+               "AUTH_ROLE_CLAIM": self.auth_role_claim,
+               "AUTH_CLOCK_SKEW_SECONDS": str(self.auth_clock_skew_seconds)}
+        if self.auth_public_key_pem is not None:
+            env["AUTH_PUBLIC_KEY_PEM"] = normalize_pem(self.auth_public_key_pem)
+        else:
+            env["AUTH_JWKS_URL"] = str(self.auth_jwks_url)
+        return env
+
+    def _validate_identity(self) -> None:
+        ns = NAMESPACE
+        # No "auth off" mode: the API refuses to start without them, so the deploy stops first, naming the key.
+        for key, value in (("authIssuer", self.auth_issuer), ("authAudience", self.auth_audience)):
+            require(value is not None, ns, key, "is not set: the API verifies bearer tokens and does not start "
+                    "without it", "the issuer's `iss` / the API's `aud`, e.g. https://auth.example.com/")
+            problem = string_or_uri_problem(str(value))
+            require(problem is None, ns, key, f"{value!r} {problem}",
+                    "a non-empty string or URI such as https://auth.example.com/")
+        pem, jwks = self.auth_public_key_pem, self.auth_jwks_url
+        require(pem is not None or jwks is not None, ns, "authPublicKeyPem",
+                "is not set (nor authJwksUrl): nothing could verify bearer tokens",
+                "a PEM SPKI public key, or authJwksUrl (exactly one)")
+        require(pem is None or jwks is None, ns, "authJwksUrl", "is set together with authPublicKeyPem",
+                "exactly one key source")
+        if pem is not None:
+            try:
+                jwt_alg_for_public_key(normalize_pem(pem))
+            except ValueError as exc:
+                raise ConfigError(f"{ns}:authPublicKeyPem: malformed public key: {exc}",
+                                  "allowed: PEM SPKI, RSA >= 2048 bits or EC P-256 "
+                                  "(openssl pkey -pubout prints one)") from None
+        if jwks is not None:
+            problem = jwks_url_problem(jwks)
+            require(problem is None, ns, "authJwksUrl", f"{jwks!r} {problem}",
+                    "https://<issuer>/.well-known/jwks.json")
+        role = self.auth_role_claim
+        require(js_trim_ok(role) and utf16_length(role) <= MAX_ROLE_CLAIM, ns, "authRoleClaim",
+                f"{role!r} is empty, too long or has surrounding whitespace", "1-128 characters, e.g. role")
+        require(0 <= self.auth_clock_skew_seconds <= MAX_CLOCK_SKEW_SECONDS, ns, "authClockSkewSeconds",
+                f"{self.auth_clock_skew_seconds} is out of range", f"0-{MAX_CLOCK_SKEW_SECONDS}")
+
     def validate(self) -> None:
         ns = NAMESPACE
+        self._validate_identity()
         if self.image_uri is not None:
             match = IMAGE_URI.match(self.image_uri)
             require(match is not None, ns, "imageUri", f"{self.image_uri!r} is not an ECR image reference",
@@ -157,3 +243,18 @@ class Settings:
                 f"{self.session_ttl_seconds} is outside what the API accepts", "1-2592000")
         require(1 <= self.reservation_ttl_seconds <= 86_400, ns, "reservationTtlSeconds",
                 f"{self.reservation_ttl_seconds} is outside what the API accepts", "1-86400")
+        if self.origin_mode == "public-https":
+            # Internet-facing: CloudFront -> ALB crosses the internet, so HTTPS is the only listener.
+            require(self.certificate_arn is not None, ns, "certificateArn",
+                    "is required with originMode=public-https (an internet-facing ALB serves HTTPS only)",
+                    f"an ACM certificate in {REGION} covering originDomain, or originMode=vpc-origin")
+            require(self.origin_domain is not None, ns, "originDomain",
+                    "is required with originMode=public-https (CloudFront must reach the name the certificate "
+                    "covers)", "e.g. api-origin.example.com")
+        if self.certificate_arn is not None:
+            require(self.origin_domain is not None, ns, "originDomain",
+                    "is required with certificateArn (CloudFront validates the ALB's certificate against it)",
+                    "the DNS name the certificate covers")
+        if self.origin_domain is not None:
+            require(HOSTNAME.match(self.origin_domain) is not None, ns, "originDomain",
+                    f"{self.origin_domain!r} is not a lowercase DNS name", "e.g. api-origin.example.com")

@@ -16,13 +16,19 @@ class NetworkView:
     alb_http_security_group_id: pulumi.Output[str]
     alb_https_security_group_id: pulumi.Output[str]
     lambda_security_group_id: pulumi.Output[str]
+    db_admin_security_group_id: pulumi.Output[str]
 
 
 @reads(DATA)
 class DataView:
     port: pulumi.Output[float]  # stack references carry numbers as floats
     database_name: pulumi.Output[str]
-    database_user: pulumi.Output[str]
+    database_user: pulumi.Output[str]  # the app role, never the master
+    owner_user: pulumi.Output[str]
+    writer_endpoint: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
+    owner_secret_arn: pulumi.Output[str]
+    app_secret_arn: pulumi.Output[str]
     proxy_endpoint: pulumi.Output[str]
     proxy_read_only_endpoint: pulumi.Output[str]
     proxy_resource_id: pulumi.Output[str]

@@ -5,8 +5,9 @@ import os
 import pulumi
 import pulumi_aws as aws
 
-from projects.data.aurora import AuroraArgs, AuroraCluster
+from projects.data.aurora import PORT, AuroraArgs, AuroraCluster
 from projects.data.buckets import Buckets, BucketsArgs
+from projects.data.credentials import CredentialsArgs, DatabaseCredentials
 from projects.data.outputs import OUTPUTS
 from projects.data.proxy import DatabaseProxy, ProxyArgs
 from projects.data.scaling import ReaderScaling, ReaderScalingArgs
@@ -19,8 +20,11 @@ ctx = start_layer("data", Settings, OUTPUTS)
 settings = ctx.settings
 
 
-def master_password() -> pulumi.Output[str]:
-    """Config secret `dbPassword`, else env CATALOG_DB_PASSWORD; checked before any resource, only ever secret."""
+def master_password() -> pulumi.Output[str] | None:
+    """None: RDS manages (and rotates) it. Else config secret `dbPassword`, else env CATALOG_DB_PASSWORD;
+    checked before any resource, only ever secret."""
+    if settings.manage_master_password:
+        return None
     if settings.db_password is not None:
         check_password(str(raw_layer_config(NAMESPACE)["dbPassword"]))
         return pulumi.Output.secret(settings.db_password)
@@ -62,11 +66,22 @@ scaling = ReaderScaling("reader-scaling", ReaderScalingArgs(
     scale_in_cooldown=settings.reader_scale_in_cooldown,
     readers=aurora.readers,
 ))
+credentials = DatabaseCredentials("credentials", CredentialsArgs(
+    name=ctx.name,
+    users={"app": settings.app_username, "owner": settings.owner_username},
+    host=aurora.cluster.endpoint,
+    port=PORT,
+    database_name=settings.database_name,
+    rotation_days=settings.rotation_days,
+    private_subnet_ids=network.private_subnet_ids,
+    rotation_security_group_id=network.db_admin_security_group_id,
+))
 proxy = DatabaseProxy("proxy", ProxyArgs(
     name=ctx.name,
     cluster_id=aurora.cluster.id,
-    username=settings.master_username,
-    password=password,
+    account_id=account_id,
+    secret_arns={settings.app_username: credentials.secrets["app"].arn},
+    secret_versions=credentials.versions,
     pool_percent=settings.pool_percent,
     idle_percent=settings.idle_percent,
     idle_client_timeout=settings.proxy_idle_client_timeout,
@@ -87,8 +102,10 @@ ctx.export({
     "readerEndpoint": aurora.cluster.reader_endpoint,
     "port": aurora.cluster.port,
     "databaseName": settings.database_name,
-    # One secret, one user: the API connects as the master user (a dedicated app user is a documented follow-up).
-    "databaseUser": settings.master_username,
+    # The least-privileged app role (the migrate task creates it), never the master user.
+    "databaseUser": settings.app_username,
+    "ownerUser": settings.owner_username,
+    "masterUser": settings.master_username,
     "writerInstanceId": aurora.writer.identifier,
     "managedInstanceIds": [i.identifier for i in aurora.instances],
     "readerScalingResourceId": scaling.resource_id,
@@ -99,7 +116,11 @@ ctx.export({
     "proxyReadOnlyEndpoint": proxy.read_only.endpoint,
     "proxyResourceId": proxy.resource_id,
     "proxyMaxConnections": settings.proxy_max_connections,
-    "secretArn": proxy.secret.arn,
+    "secretArn": credentials.secrets["app"].arn,
+    "appSecretArn": credentials.secrets["app"].arn,
+    "ownerSecretArn": credentials.secrets["owner"].arn,
+    "masterSecretArn": (aurora.cluster.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
+                        if password is None else ""),
     "sessionsTableName": sessions.name,
     "sessionsTableArn": sessions.arn,
     "sessionsTableIndexNames": tables.index_names["sessions"],

@@ -28,7 +28,7 @@ class AuroraArgs:
     max_acu: float
     database_name: str
     master_username: str
-    master_password: pulumi.Input[str]  # a secret Output
+    master_password: pulumi.Input[str] | None  # a secret Output; None: RDS manages (and rotates) it
     max_connections: int
     slow_query_ms: int
     backup_retention_days: int
@@ -62,6 +62,10 @@ class AuroraCluster(pulumi.ComponentResource):
                     name="max_connections", value=str(args.max_connections), apply_method="pending-reboot"),
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="log_min_duration_statement", value=str(args.slow_query_ms), apply_method="immediate"),
+                # Audit trail of schema and role changes (CREATE/ALTER/DROP, GRANT/REVOKE, CREATE/ALTER ROLE) in
+                # the exported postgresql log. Caveat: ALTER ROLE ... PASSWORD '<literal>' is logged as written.
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="log_statement", value="ddl", apply_method="immediate"),
             ],
             opts=child,
         )
@@ -81,6 +85,8 @@ class AuroraCluster(pulumi.ComponentResource):
             database_name=args.database_name,
             master_username=args.master_username,
             master_password=args.master_password,
+            # RDS generates the master password into Secrets Manager and rotates it every 7 days.
+            manage_master_user_password=True if args.master_password is None else None,
             port=PORT,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[args.database_security_group_id],

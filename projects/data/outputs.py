@@ -10,7 +10,9 @@ OUTPUTS = LayerOutputs("data", (
     OutputSpec("readerEndpoint", str, 'cluster reader endpoint (direct)'),
     OutputSpec("port", int, 'PostgreSQL port'),
     OutputSpec("databaseName", str, 'database name'),
-    OutputSpec("databaseUser", str, 'database user the API connects as through the proxy (IAM auth)'),
+    OutputSpec("databaseUser", str, 'app role the API connects as through the proxy (IAM auth); not the master'),
+    OutputSpec("ownerUser", str, 'role owning the schema; the migrations run as it'),
+    OutputSpec("masterUser", str, 'Aurora master user (role bootstrap only)'),
     OutputSpec("writerInstanceId", str, 'identifier of the writer instance'),
     OutputSpec("managedInstanceIds", list[str],
                'instance identifiers in Pulumi state; other instances of the cluster were added by reader '
@@ -23,7 +25,11 @@ OUTPUTS = LayerOutputs("data", (
     OutputSpec("proxyReadOnlyEndpoint", str, 'RDS Proxy read-only endpoint (readers)'),
     OutputSpec("proxyResourceId", str, 'proxy resource id (prx-...) for the rds-db:connect ARN'),
     OutputSpec("proxyMaxConnections", int, 'connections the proxy may open to the database (pool size)'),
-    OutputSpec("secretArn", str, "Secrets Manager secret with the database user's credentials (used by the proxy)"),
+    OutputSpec("secretArn", str, "the app role's secret (the one RDS Proxy serves); same as appSecretArn"),
+    OutputSpec("appSecretArn", str, "Secrets Manager secret of the app role (RDS Proxy, migrate task)"),
+    OutputSpec("ownerSecretArn", str, "Secrets Manager secret of the owner role (migrate task)"),
+    OutputSpec("masterSecretArn", str, 'RDS-managed master secret (migrate task\'s role bootstrap); "" when '
+               'manageMasterPassword=false'),
     OutputSpec("sessionsTableName", str, 'DynamoDB sessions table'),
     OutputSpec("sessionsTableArn", str, 'DynamoDB sessions table ARN'),
     OutputSpec("sessionsTableIndexNames", list[str], 'GSI names of the sessions table'),

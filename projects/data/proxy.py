@@ -18,8 +18,10 @@ DEFAULT_TARGET_GROUP = "default"  # the one target group every proxy has
 class ProxyArgs:
     name: Callable[[str, Service], str]
     cluster_id: pulumi.Input[str]
-    username: str
-    password: pulumi.Input[str]  # a secret Output
+    account_id: str
+    # One secret per database user the proxy serves: the app role only (migrations log in to the cluster).
+    secret_arns: dict[str, pulumi.Input[str]]  # user name -> secret ARN
+    secret_versions: Sequence[pulumi.Resource]
     pool_percent: int
     idle_percent: int
     idle_client_timeout: int
@@ -34,29 +36,18 @@ class DatabaseProxy(pulumi.ComponentResource):
         super().__init__("catalog:data:DatabaseProxy", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # RDS Proxy reads the database credentials from Secrets Manager even when clients use IAM auth.
-        self.secret = aws.secretsmanager.Secret(
-            "db-credentials",
-            name=args.name("db-credentials", Service.SECRET),
-            description="Aurora master user credentials, read by RDS Proxy",
-            recovery_window_in_days=0,  # delete at once, so the suffix can be recreated right away
-            opts=child,
-        )
-        version = aws.secretsmanager.SecretVersion(
-            "db-credentials",
-            secret_id=self.secret.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(
-                {"username": args.username, "password": args.password})),
-            opts=child,
-        )
         role = aws.iam.Role(
             "proxy-role",
             name=args.name("db-proxy", Service.IAM_ROLE),
-            description="RDS Proxy: read the database credentials secret",
+            description="RDS Proxy: read the database credentials secrets it serves",
             assume_role_policy=pulumi.Output.json_dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
+                               "Action": "sts:AssumeRole",
+                               # Confused-deputy guard: only RDS acting for this account (RDS documents
+                               # aws:SourceAccount/SourceArn in service-role trust policies:
+                               # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/cross-service-confused-deputy-prevention.html).
+                               "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}}],
             }),
             opts=child,
         )
@@ -68,7 +59,8 @@ class DatabaseProxy(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Sid": "ReadDatabaseCredentials", "Effect": "Allow",
-                               "Action": "secretsmanager:GetSecretValue", "Resource": self.secret.arn}],
+                               "Action": "secretsmanager:GetSecretValue",
+                               "Resource": list(args.secret_arns.values())}],
             }),
             opts=child,
         )
@@ -83,13 +75,13 @@ class DatabaseProxy(pulumi.ComponentResource):
             vpc_security_group_ids=[args.proxy_security_group_id],
             auths=[aws.rds.ProxyAuthArgs(
                 auth_scheme="SECRETS",
-                secret_arn=self.secret.arn,
+                secret_arn=arn,
                 iam_auth="REQUIRED",
                 client_password_auth_type="POSTGRES_SCRAM_SHA_256",
-                description="Aurora master user; clients sign IAM tokens (rds-db:connect)",
-            )],
+                description=f"Aurora role {user}; clients sign IAM tokens (rds-db:connect)",
+            ) for user, arn in args.secret_arns.items()],
             debug_logging=False,  # it would log SQL text
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.secret_versions)),
         )
         self.target_group = aws.rds.ProxyDefaultTargetGroup(
             "db-proxy-pool",

@@ -94,9 +94,20 @@ class Settings:
     database_name: str = setting("databaseName", "catalog", "database created in the cluster")
     master_username: str = setting(
         "masterUsername", "catalogadmin",
-        "master user (1-16 letters/digits); the API connects as it through the proxy with IAM auth")
+        "master user (1-16 letters/digits): only the migrate task's role bootstrap logs in as it")
+    manage_master_password: bool = setting(
+        "manageMasterPassword", True,
+        "RDS generates the master password in Secrets Manager and rotates it every 7 days; false: dbPassword")
     db_password: Any = setting(
-        "dbPassword", None, "master password (secret); else env CATALOG_DB_PASSWORD", secret=True)
+        "dbPassword", None,
+        "master password (secret; else env CATALOG_DB_PASSWORD) when manageMasterPassword=false (never rotated)",
+        secret=True)
+    app_username: str = setting(
+        "appUsername", "catalog_app", "database role the API connects as through the proxy (IAM auth)")
+    owner_username: str = setting(
+        "ownerUsername", "catalog_owner", "database role that owns the schema; the migrations run as it")
+    rotation_days: int = setting(
+        "rotationDays", 30, "rotation period of the app and owner role passwords (Secrets Manager, 1-365 days)")
     max_connections: int = setting(
         "maxConnections", 1000, "max_connections pinned in the cluster parameter group (per instance)")
     proxy_max_connections: int = setting(
@@ -161,6 +172,14 @@ class Settings:
                 f"{self.proxy_idle_client_timeout} is outside 1-28800 seconds", "1-28800")
         require(1 <= self.proxy_borrow_timeout <= 3600, ns, "proxyBorrowTimeout",
                 f"{self.proxy_borrow_timeout} is outside 1-3600 seconds", "1-3600")
+        for key, role in (("appUsername", self.app_username), ("ownerUsername", self.owner_username)):
+            # containers/catalog-api/src/db-roles.mjs ROLE_NAME; distinct from each other and from the master.
+            require(re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role) is not None, ns, key,
+                    f"{role!r} is not a lower-case PostgreSQL role name", "[a-z_][a-z0-9_]*, e.g. catalog_app")
+        require(len({self.master_username.lower(), self.app_username, self.owner_username}) == 3, ns,
+                "appUsername", "master, owner and app must be three different roles", "three distinct names")
+        require(1 <= self.rotation_days <= 365, ns, "rotationDays", f"{self.rotation_days} is out of range",
+                "1-365")
         require(re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,15}", self.master_username) is not None
                 and self.master_username.lower() not in RESERVED_USERS, ns, "masterUsername",
                 f"{self.master_username!r} is not a valid Aurora master user name",

@@ -14,3 +14,4 @@ class NetworkView:
     private_subnet_ids: pulumi.Output[list[str]]
     proxy_security_group_id: pulumi.Output[str]
     database_security_group_id: pulumi.Output[str]
+    db_admin_security_group_id: pulumi.Output[str]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from projects.edge.bundle import origin_response_package, viewer_request_package
+from projects.edge.bundle import auth_config_json, origin_response_package, viewer_request_package
 from projects.edge.distribution import EdgeDistribution, EdgeDistributionArgs
 from projects.edge.edge_functions import EdgeFunctions, EdgeFunctionsArgs
 from projects.edge.outputs import OUTPUTS
@@ -22,10 +22,6 @@ from shared.runtime.program import start_layer
 
 ctx = start_layer("edge", Settings, OUTPUTS)
 settings = ctx.settings
-if not settings.auth_configured:
-    pulumi.log.warn(
-        "catalog-edge: jwtIssuer/jwtAudience/jwtPublicKeyPem are not set: reads pass, but every API write "
-        "through CloudFront is refused with 401 auth_not_configured until they are")
 
 account_id = aws.get_caller_identity().account_id
 data = ctx.read(DataView)
@@ -49,13 +45,19 @@ site = StaticSite("static-site", StaticSiteArgs(
     objects=site_objects(),
 ))
 
+# The app layer's identity exports (one source of truth with the API's AUTH_* variables) become config.json.
+viewer_request = pulumi.Output.all(
+    app.auth_issuer, app.auth_audience, app.auth_public_key_pem, app.auth_jwks_url, app.auth_role_claim,
+    app.auth_clock_skew_seconds,
+).apply(lambda v: viewer_request_package(auth_config_json(*v)))
+
 names = edge_function_names(ctx.suffix)
 functions = EdgeFunctions("edge-functions", EdgeFunctionsArgs(
     names=names,
     role_name=ctx.name("edge-lambda", Service.IAM_ROLE),
     policy_name=ctx.name("edge-logs", Service.IAM_POLICY),
     account_id=account_id,
-    packages={"viewerRequest": viewer_request_package(settings), "originResponse": origin_response_package()},
+    packages={"viewerRequest": viewer_request, "originResponse": origin_response_package()},
 ))
 
 cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
@@ -67,6 +69,10 @@ cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     oai_path=site.oai.cloudfront_access_identity_path if site.oai is not None else None,
     oac_id=site.oac.id if site.oac is not None else None,
     alb_dns_name=app.alb_dns_name,
+    origin_mode=app.origin_mode,
+    origin_domain=app.origin_domain,
+    origin_protocol=app.origin_protocol,
+    vpc_origin_id=app.vpc_origin_id,
     origin_verify_header_name=app.origin_verify_header_name,
     origin_verify_header_value=app.origin_verify_header_value,
     logs_bucket_domain_name=pulumi.Output.all(data.logs_bucket_name, data.logs_bucket_domain_name).apply(

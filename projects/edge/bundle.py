@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pulumi
 
-from projects.edge.settings import Settings, normalize_pem
+from shared.runtime.identity import edge_config_document
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"
@@ -59,22 +59,19 @@ def runtime_files(src_dir: Path = SRC_DIR) -> dict[str, Path]:
     return files
 
 
-def auth_config_json(settings: Settings) -> str | None:
-    """config.json for viewer-request (the keys config.mjs reads), or None while auth is not configured."""
-    if not settings.auth_configured:
-        return None
-    document = {
-        "issuer": settings.jwt_issuer,
-        "audience": settings.jwt_audience,
-        "publicKeyPem": normalize_pem(str(settings.jwt_public_key_pem)),
-        "roleClaim": settings.jwt_role_claim,
-        "clockSkewSeconds": settings.clock_skew_seconds,
-    }
+def auth_config_json(issuer: str, audience: str, public_key_pem: str | None, jwks_url: str | None,
+                     role_claim: str, clock_skew_seconds: float) -> str:
+    """config.json for viewer-request (the keys config.mjs reads), from the app layer's identity exports."""
+    skew = float(clock_skew_seconds)
+    if not skew.is_integer():
+        raise ValueError(f"app:authClockSkewSeconds {clock_skew_seconds!r} is not a whole number of seconds")
+    document = edge_config_document(issuer, audience, public_key_pem or None, jwks_url or None, role_claim,
+                                    int(skew))
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def viewer_request_package(settings: Settings, src_dir: Path = SRC_DIR) -> EdgePackage:
-    return EdgePackage(runtime_files(src_dir), auth_config_json(settings))
+def viewer_request_package(config_json: str, src_dir: Path = SRC_DIR) -> EdgePackage:
+    return EdgePackage(runtime_files(src_dir), config_json)
 
 
 def origin_response_package(src_dir: Path = SRC_DIR) -> EdgePackage:

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from projects.edge.settings import Settings
 from projects.edge.site_files import ERROR_PAGES, INDEX
 from shared.runtime import REGION
+from shared.runtime.errors import ContractError
 
 STATIC_ORIGIN, API_ORIGIN = "static-site", "api-alb"
 API_PATH = "/api/*"
@@ -49,6 +50,10 @@ class EdgeDistributionArgs:
     oai_path: pulumi.Input[str] | None  # set with originAccess=oai
     oac_id: pulumi.Input[str] | None  # set with originAccess=oac
     alb_dns_name: pulumi.Input[str]
+    origin_mode: pulumi.Input[str]  # app:originMode
+    origin_domain: pulumi.Input[str]  # app:originDomain ("" without an ALB certificate)
+    origin_protocol: pulumi.Input[str]  # app:originProtocol, http or https
+    vpc_origin_id: pulumi.Input[str]  # app:vpcOriginId ("" with public-https)
     origin_verify_header_name: pulumi.Input[str]
     origin_verify_header_value: pulumi.Input[str]  # secret
     logs_bucket_domain_name: pulumi.Input[str]
@@ -167,21 +172,42 @@ class EdgeDistribution(pulumi.ComponentResource):
             origin_access_control_id=args.oac_id)
 
     @staticmethod
-    def _api_origin(args: EdgeDistributionArgs) -> aws.cloudfront.DistributionOriginArgs:
+    def _api_origin(args: EdgeDistributionArgs) -> pulumi.Output[aws.cloudfront.DistributionOriginArgs]:
         s = args.settings
-        # The ALB serves HTTP under its AWS DNS name (no certificate can cover it); HTTPS needs the domain its
-        # certificate covers, given as apiOriginDomain.
-        https = s.api_origin_domain is not None
-        return aws.cloudfront.DistributionOriginArgs(
-            origin_id=API_ORIGIN,
-            domain_name=s.api_origin_domain if https else args.alb_dns_name,
-            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                http_port=80, https_port=443, origin_protocol_policy="https-only" if https else "http-only",
-                origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=ORIGIN_READ_TIMEOUT_S,
-                origin_keepalive_timeout=5),
-            # The ALB serves only requests carrying this secret header (viewers' copies are overwritten).
-            custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                name=args.origin_verify_header_name, value=args.origin_verify_header_value)],
-            origin_shield=aws.cloudfront.DistributionOriginOriginShieldArgs(
-                enabled=True, origin_shield_region=REGION) if s.origin_shield else None,
-        )
+        shield = aws.cloudfront.DistributionOriginOriginShieldArgs(
+            enabled=True, origin_shield_region=REGION) if s.origin_shield else None
+
+        def build(values: list[str]) -> aws.cloudfront.DistributionOriginArgs:
+            mode, domain, protocol, vpc_origin_id, dns_name, header_name = values
+            if mode == "vpc-origin":
+                # The internal ALB behind the app layer's VPC origin: private path, no shared header needed
+                # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html).
+                if not vpc_origin_id:
+                    raise ContractError("app:vpcOriginId is empty while app:originMode is vpc-origin",
+                                        "redeploy the app layer")
+                return aws.cloudfront.DistributionOriginArgs(
+                    origin_id=API_ORIGIN,
+                    domain_name=domain if protocol == "https" else dns_name,
+                    vpc_origin_config=aws.cloudfront.DistributionOriginVpcOriginConfigArgs(
+                        vpc_origin_id=vpc_origin_id, origin_read_timeout=ORIGIN_READ_TIMEOUT_S,
+                        origin_keepalive_timeout=5),
+                    origin_shield=shield)
+            # Internet-facing ALB: HTTPS only, to the name its certificate covers, with the secret header
+            # (viewers' copies are overwritten) that the ALB requires. The secret stays out of this apply, so a
+            # VPC-origin plan keeps its origins readable.
+            if mode != "public-https" or protocol != "https" or not domain:
+                raise ContractError(f"app:originMode {mode!r} with protocol {protocol!r} and domain {domain!r}",
+                                    "an internet-facing ALB is reached over HTTPS with the origin-verify header")
+            return aws.cloudfront.DistributionOriginArgs(
+                origin_id=API_ORIGIN,
+                domain_name=domain,
+                custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                    http_port=80, https_port=443, origin_protocol_policy="https-only",
+                    origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=ORIGIN_READ_TIMEOUT_S,
+                    origin_keepalive_timeout=5),
+                custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+                    name=header_name, value=args.origin_verify_header_value)],
+                origin_shield=shield)
+
+        return pulumi.Output.all(args.origin_mode, args.origin_domain, args.origin_protocol, args.vpc_origin_id,
+                                 args.alb_dns_name, args.origin_verify_header_name).apply(build)

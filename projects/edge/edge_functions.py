@@ -36,7 +36,7 @@ class EdgeFunctionsArgs:
     role_name: str
     policy_name: str
     account_id: str
-    packages: dict[str, EdgePackage]  # role -> package
+    packages: dict[str, pulumi.Input[EdgePackage]]  # role -> package (viewer-request's waits for app outputs)
 
 
 def log_group_arns(account_id: str, function_name: str) -> list[str]:
@@ -101,9 +101,9 @@ class EdgeFunctions(pulumi.ComponentResource):
                 architectures=[ARCHITECTURE],
                 package_type="Zip",
                 handler=HANDLERS[role],
-                code=checked_archive(args.packages[role]),
+                code=pulumi.Output.from_input(args.packages[role]).apply(checked_archive),
                 # The hash of the deterministic zip of the same files: plans (and tests) see what is shipped.
-                source_code_hash=package_hash(args.packages[role]),
+                source_code_hash=pulumi.Output.from_input(args.packages[role]).apply(package_hash),
                 publish=True,  # CloudFront needs a numbered version
                 memory_size=MEMORY_MB,
                 timeout=TIMEOUT_S,

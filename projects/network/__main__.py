@@ -50,5 +50,7 @@ ctx.export({
     "lambdaSecurityGroupId": tiers.lambda_.id,
     "proxySecurityGroupId": tiers.proxy.id,
     "databaseSecurityGroupId": tiers.database.id,
+    "dbAdminSecurityGroupId": tiers.db_admin.id,
+    "defaultSecurityGroupId": tiers.default.id,
     "flowLogGroupName": flow_logs.log_group.name,
 })

@@ -14,6 +14,9 @@ OUTPUTS = LayerOutputs("network", (
     OutputSpec("albHttpsSecurityGroupId", str, "ALB group: HTTPS 443 from CloudFront's origin-facing prefix list"),
     OutputSpec("lambdaSecurityGroupId", str, 'API Lambda group: egress 5432 to the proxy, 443 to AWS APIs'),
     OutputSpec("proxySecurityGroupId", str, 'RDS Proxy group: 5432 from Lambda, 5432 to the database'),
-    OutputSpec("databaseSecurityGroupId", str, 'Aurora group: 5432 from the proxy only'),
+    OutputSpec("databaseSecurityGroupId", str, 'Aurora group: 5432 from the proxy and the db-admin group'),
+    OutputSpec("dbAdminSecurityGroupId", str,
+               'migrate and rotation functions: egress 5432 to Aurora directly (password logins), 443 to AWS APIs'),
+    OutputSpec("defaultSecurityGroupId", str, "the VPC's default group, held with no rules"),
     OutputSpec("flowLogGroupName", str, 'CloudWatch log group of the VPC flow logs'),
 ))

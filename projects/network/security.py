@@ -33,12 +33,24 @@ class SecurityTiers(pulumi.ComponentResource):
             return aws.ec2.SecurityGroup(f"{kind}-sg", name=name, description=description, vpc_id=args.vpc_id,
                                          tags={"Name": name}, opts=child)
 
-        # The prefix list weighs ~55 rules against the default 60 per group: one port per group.
+        # The prefix list weighs ~55 rules against the default 60 per group: one port per group. The HTTP group
+        # fronts the internal ALB (private subnets) behind CloudFront's VPC origin, whose traffic comes from the
+        # origin-facing ranges (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
+        # private-content-vpc-origins.html); the HTTPS group an internet-facing ALB (public-https mode).
         self.alb_http = group("alb-http", "ALB HTTP from CloudFront origin-facing addresses only")
         self.alb_https = group("alb-https", "ALB HTTPS from CloudFront origin-facing addresses only")
         self.lambda_ = group("lambda", "Catalog API Lambda ENIs")
         self.proxy = group("proxy", "RDS Proxy")
         self.database = group("database", "Aurora PostgreSQL")
+        # The migrate function and the Secrets Manager rotation function log in with passwords, straight to the
+        # cluster (the proxy requires IAM auth): their own group, so the API's ENIs never reach Aurora directly.
+        self.db_admin = group("db-admin", "Migrations and password rotation: PostgreSQL to Aurora directly")
+
+        # The VPC's default group, taken over with no rules: anything launched without a group gets no traffic
+        # (Security Hub EC2.2; https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html).
+        self.default = aws.ec2.DefaultSecurityGroup(
+            "default-sg", vpc_id=args.vpc_id, ingress=[], egress=[],
+            tags={"Name": args.name("default-sg-unused", Service.SECURITY_GROUP)}, opts=child)
 
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_PREFIX_LIST)
 
@@ -72,7 +84,13 @@ class SecurityTiers(pulumi.ComponentResource):
                 source=self.lambda_)
         egress("proxy-to-database", self.proxy, POSTGRES_PORT, "PostgreSQL to Aurora", destination=self.database)
 
-        ingress("database-from-proxy", self.database, POSTGRES_PORT, "PostgreSQL from RDS Proxy only",
+        ingress("database-from-proxy", self.database, POSTGRES_PORT, "PostgreSQL from RDS Proxy",
                 source=self.proxy)
+        ingress("database-from-db-admin", self.database, POSTGRES_PORT,
+                "PostgreSQL from the migrate and rotation functions", source=self.db_admin)
+        egress("db-admin-to-database", self.db_admin, POSTGRES_PORT, "PostgreSQL to Aurora",
+               destination=self.database)
+        # Secrets Manager and RDS signing endpoints: HTTPS to AWS APIs through the NAT gateways.
+        egress("db-admin-to-aws-apis", self.db_admin, 443, "HTTPS to AWS APIs", cidr="0.0.0.0/0")
 
         self.register_outputs({})

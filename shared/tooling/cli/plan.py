@@ -17,6 +17,7 @@ from shared.tooling.declarations import settings_class, upstream_of
 from shared.tooling.guardrails import run_rules
 from shared.tooling.guardrails.engine import write_coverage
 from shared.tooling.orchestration.guards import parse_config_pairs
+from shared.tooling.plan.identity import IDENTITY_KEYS, plan_only_identity
 from shared.tooling.plan.planner import Plan, plan_chain
 from shared.tooling.plan.report import exports_table, layer_table, write_outputs
 
@@ -28,6 +29,10 @@ def offline_config(overrides: dict[str, dict[str, str]]) -> tuple[dict[str, str]
     for layer in LAYERS:
         cls = settings_class(layer.name)
         given = overrides.get(layer.name, {})
+        if layer.name == "app" and not any(k in given for k in IDENTITY_KEYS):
+            # Explicitly plan-only (a throw-away key): a real `up` without catalog-app:auth* stops with a
+            # ConfigError naming the setting.
+            given = {**plan_only_identity(), **given}
         check_overrides(cls, layer.project, given)
         for key, value in given.items():
             config[f"{layer.project}:{key}"] = value

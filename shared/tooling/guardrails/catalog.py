@@ -8,6 +8,7 @@ from shared.tooling.guardrails import compute_rules as compute
 from shared.tooling.guardrails import database_rules as db
 from shared.tooling.guardrails import edge_rules as edge
 from shared.tooling.guardrails import iam_rules as iam
+from shared.tooling.guardrails import identity_rules as ident
 from shared.tooling.guardrails import naming_rules as naming
 from shared.tooling.guardrails import network_rules as net
 from shared.tooling.guardrails import storage_rules as storage
@@ -151,6 +152,32 @@ POLICIES: tuple[Policy, ...] = (
            "The constraints the services enforce at Create*/Put* time, e.g. IAM and ELBv2 refuse `(` in tag values.",
            resource_check=models.check_models, types=frozenset(models.MODEL_MAP)),
     # advisory: good practice the mission does not require
+    Policy("cloudfront-origin-https", M,
+           "A CloudFront custom origin (reached over the internet) is https-only; VPC origins are exempt.",
+           "The origin-verify secret, identity headers and session cookie must never cross the internet in clear.",
+           resource_check=ident.check_origin_https, types=_types("aws:cloudfront/distribution:Distribution")),
+    Policy("alb-no-public-http", M,
+           "An internet-facing ALB has no HTTP listener.",
+           "Whatever reaches it on port 80 (cookies, tokens) crosses the internet in clear; internal ALBs behind a "
+           "CloudFront VPC origin stay on AWS's network.",
+           stack_check=ident.check_alb_no_public_http),
+    Policy("rds-connect-not-master", M,
+           "No policy grants rds-db:connect as the Aurora master user (or any user: `*`).",
+           "The API connects as its least-privileged app role; the master only bootstraps roles.",
+           stack_check=ident.check_connect_not_master),
+    Policy("default-sg-no-rules", M,
+           "Each VPC's default security group is taken over with no ingress and no egress rules.",
+           "Anything launched without a group must get no traffic (Security Hub EC2.2).",
+           resource_check=ident.check_default_sg_empty,
+           types=_types("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")),
+    Policy("default-sg-taken-over", M,
+           "Every VPC in the stack has an aws.ec2.DefaultSecurityGroup.",
+           "Left alone, the default group allows all traffic between its members and all egress.",
+           stack_check=ident.check_default_sg_taken_over),
+    Policy("trust-source-account", M,
+           "Roles trusted by RDS, RDS monitoring or VPC Flow Logs carry aws:SourceAccount/aws:SourceArn.",
+           "Confused-deputy prevention where AWS documents support for it (not Lambda or API Gateway roles).",
+           resource_check=ident.check_trust_source, types=_types("aws:iam/role:Role")),
     Policy("xray-tracing", A, "X-Ray tracing on the API function and the API Gateway stage.",
            "Traces explain latency regressions.", resource_check=compute.check_tracing,
            types=_types(compute.FUNCTION, "aws:apigateway/stage:Stage")),

@@ -48,6 +48,7 @@ NAMED: dict[str, tuple[str, str | None, Service | None]] = {
     "aws:cloudwatch/eventRule:EventRule": ("name", "namePrefix", None),
     "aws:ssm/parameter:Parameter": ("name", None, None),
     "aws:cloudwatch/queryDefinition:QueryDefinition": ("name", None, None),
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ("name", None, None),
 }
 
 # Names scoped inside a resource that already carries the suffix (no collision between environments), or
@@ -74,6 +75,8 @@ LOCAL_LIMITS = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": 64, "aws:cloudfront/function:Function": 64,
     "aws:sqs/queue:Queue": 80, "aws:cloudwatch/eventRule:EventRule": 64, "aws:ssm/parameter:Parameter": 2048,
     "aws:cloudwatch/queryDefinition:QueryDefinition": 255,
+    # CloudFormation stack names are at most 128 characters; the repository prefixes `serverlessrepo-`.
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": 128 - len("serverlessrepo-"),
 }
 PREFIX_LIMITS = {"aws:iam/role:Role": 38, "aws:lb/loadBalancer:LoadBalancer": 6, "aws:lb/targetGroup:TargetGroup": 6}
 

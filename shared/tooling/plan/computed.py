@@ -90,7 +90,21 @@ def _rds_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"), "port": inputs.get("port") or 5432,
             "clusterResourceId": f"cluster-{hexid('crid', cid, length=26).upper()}",
             "masterUsername": inputs.get("masterUsername"), "engineVersionActual": inputs.get("engineVersion"),
-            "hostedZoneId": "Z2R2ITUGPM61AM"}
+            "hostedZoneId": "Z2R2ITUGPM61AM",
+            # With manageMasterUserPassword RDS creates the secret `rds!cluster-<uuid>` (a 6-character suffix).
+            "masterUserSecrets": [{
+                "secretArn": _arn("secretsmanager", f"secret:rds!cluster-{hexid('mus', cid, length=8)}-"
+                                  f"{hexid('mus6', cid, length=6)}"),
+                "secretStatus": "active", "kmsKeyId": _arn("kms", "alias/aws/secretsmanager")}]
+            if inputs.get("manageMasterUserPassword") else []}
+
+
+def _sar_stack(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A Serverless Application Repository stack: the rotation application's output is its function ARN."""
+    stack = _physical(name, inputs, "name")
+    function = (inputs.get("parameters") or {}).get("functionName", stack)
+    return {"id": _arn("cloudformation", f"stack/serverlessrepo-{stack}/{hexid('cfn', stack, length=8)}"),
+            "outputs": {"RotationLambdaARN": _arn("lambda", f"function:{function}")}}
 
 
 def _rds_instance(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -268,6 +282,7 @@ COMPUTED: dict[str, Computer] = {
     "aws:iam/role:Role": _iam("role"),
     "aws:iam/policy:Policy": _iam("policy"),
     "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
     "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:rds/proxyEndpoint:ProxyEndpoint": _rds_proxy_endpoint,

@@ -113,6 +113,11 @@ def answer_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
                 "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"}
     if token == "aws:cloudfront/getLogDeliveryCanonicalUserId:getLogDeliveryCanonicalUserId":
         return {"id": "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0"}
+    if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+        # Deterministic, plan-only: a real plan gets a fresh value from Secrets Manager each time.
+        length = int(args.get("passwordLength") or 32)
+        return {"id": REGION, "randomPassword": ("PlanOnly" + hexid("pw", str(sorted(args.items())), length=64))
+                [:length]}
     if token == "aws:s3/getCanonicalUserId:getCanonicalUserId":
         return {"id": hexid("canonical", ACCOUNT_ID, length=64), "displayName": "deployer"}
     raise PlannerError(
