@@ -157,7 +157,9 @@ def test_aurora_logs_ddl_and_role_changes_to_cloudwatch(chain: dict[str, Plan]) 
     data = chain["data"]
     params = {p["name"]: p["value"] for p in data.one("aws:rds/clusterParameterGroup:ClusterParameterGroup")
               .get("parameters")}
-    assert params["log_statement"] == "ddl"
+    # pgaudit's DDL and ROLE classes, never log_statement=ddl (which writes ALTER ROLE ... PASSWORD '...' as sent).
+    assert params["shared_preload_libraries"] == "pgaudit" and params["pgaudit.log"] == "ddl,role"
+    assert "log_statement" not in params
     assert data.one("aws:rds/cluster:Cluster").get("enabledCloudwatchLogsExports") == ["postgresql"]
     group = data.by_name("db-postgresql-log")
     assert group.get("name").endswith("/postgresql") and group.get("retentionInDays") == 30

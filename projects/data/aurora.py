@@ -62,10 +62,15 @@ class AuroraCluster(pulumi.ComponentResource):
                     name="max_connections", value=str(args.max_connections), apply_method="pending-reboot"),
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="log_min_duration_statement", value=str(args.slow_query_ms), apply_method="immediate"),
-                # Audit trail of schema and role changes (CREATE/ALTER/DROP, GRANT/REVOKE, CREATE/ALTER ROLE) in
-                # the exported postgresql log. Caveat: ALTER ROLE ... PASSWORD '<literal>' is logged as written.
+                # Audit trail of schema and role changes in the exported postgresql log, by pgaudit rather than
+                # log_statement=ddl: log_statement writes ALTER ROLE ... PASSWORD '<literal>' as sent (the hosted
+                # rotation function sends plain passwords), pgaudit's ROLE class redacts the password
+                # (https://repost.aws/knowledge-center/rds-postgresql-cleartext-logging). The library is static
+                # (loaded at start: set before the instances exist); the migrate task creates the extension.
                 aws.rds.ClusterParameterGroupParameterArgs(
-                    name="log_statement", value="ddl", apply_method="immediate"),
+                    name="shared_preload_libraries", value="pgaudit", apply_method="pending-reboot"),
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="pgaudit.log", value="ddl,role", apply_method="immediate"),
             ],
             opts=child,
         )

@@ -5,6 +5,7 @@
 // Neither gets SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS; an existing role that has one is refused
 // rather than silently "fixed" (only a superuser may change some of them, and Aurora's master is not one).
 // ALTER DEFAULT PRIVILEGES FOR ROLE owner gives the app role its grants on objects later migrations create.
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from './db.mjs';
@@ -108,14 +109,27 @@ async function withClient(config, fn) {
   }
 }
 
+/**
+ * The verifier PostgreSQL stores for a SCRAM-SHA-256 password (RFC 5802 / 7677, the format of pg_authid and of
+ * libpq's PQencryptPasswordConn): the server accepts it in ALTER ROLE ... PASSWORD and stores it unchanged.
+ */
+export function scramVerifier(password, { iterations = 4096, salt = randomBytes(16) } = {}) {
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
+  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
+  const serverKey = hmac(salted, 'Server Key');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
 async function ensureRole(client, name, password) {
   const id = client.escapeIdentifier(name);
   const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
   // CREATE ROLE's defaults are NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS.
   if (!rowCount) await client.query(`CREATE ROLE ${id} LOGIN`);
   else await client.query(`ALTER ROLE ${id} LOGIN`);
-  // DDL takes no bind parameters; escapeLiteral quotes the value (and the password stays out of pg's errors).
-  if (password) await client.query(`ALTER ROLE ${id} PASSWORD ${client.escapeLiteral(password)}`);
+  // DDL takes no bind parameters. The password goes as a SCRAM-SHA-256 verifier, never as sent: an audit log of
+  // role changes (or a failing statement in the server log) must not hold it.
+  if (password) await client.query(`ALTER ROLE ${id} PASSWORD ${client.escapeLiteral(scramVerifier(password))}`);
   const { rows } = await client.query(`SELECT ${ELEVATED.join(', ')} FROM pg_roles WHERE rolname = $1`, [name]);
   const extra = ELEVATED.filter((attr) => rows[0][attr]);
   if (extra.length) throw new Error(`role ${name} has ${extra.map((a) => a.slice(3).toUpperCase()).join(', ')}: remove it (ALTER ROLE ${name} NO...) and rerun`);
@@ -145,6 +159,10 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
       await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
       // Objects created before the owner existed (earlier deploys ran migrations as master) move to it.
       const moved = await reassignSchemaObjects(client, owner.user);
+      // The audit trail of DDL and role changes (pgaudit, loaded by the cluster parameter group on Aurora); a
+      // server without the library (a local PostgreSQL) offers no such extension.
+      const { rowCount: auditable } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit'");
+      if (auditable) await client.query('CREATE EXTENSION IF NOT EXISTS pgaudit');
       // Grants as the owner, so the owner is their grantor and can manage them in later migrations.
       await client.query(`SET LOCAL ROLE ${O}`);
       await client.query(`GRANT USAGE ON SCHEMA public TO ${A}`);
@@ -158,7 +176,7 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
       END $$`);
       for (const sql of defaultPrivileges(O, A)) await client.query(sql);
       await client.query('COMMIT');
-      return { owner: owner.user, app: app.user, reassigned: moved };
+      return { owner: owner.user, app: app.user, reassigned: moved, audit: auditable > 0 };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

@@ -2,10 +2,12 @@
 // role (owns everything, runs migrations) and an app role (what the API connects as), and the app role can do
 // exactly what the routes need. The AWS path reads the three credentials from Secrets Manager (moto's server).
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
+import { scramVerifier } from '../src/db-roles.mjs';
 import { migrate, runMigrations } from '../src/migrate.mjs';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
@@ -236,13 +238,17 @@ test('AWS path: master, owner and app credentials come from Secrets Manager (mot
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
   try {
     const first = await runMigrations(env);
-    assert.deepEqual(first.roles, { owner, app: appRole, reassigned: 0 });
+    // audit: no pgaudit library on a local PostgreSQL (Aurora loads it through the cluster parameter group).
+    assert.deepEqual(first.roles, { owner, app: appRole, reassigned: 0, audit: false });
     assert.ok(first.applied.length >= 2);
     const passwords = async () => Object.fromEntries((await admin.query(
       'SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)', [[owner, appRole]])).rows.map((r) => [r.rolname, r.rolpassword]));
     const set = await passwords();
     assert.match(set[owner], /^SCRAM-SHA-256\$/);
     assert.match(set[appRole], /^SCRAM-SHA-256\$/);
+    // What the server stores is the verifier of the secret's password (sent as a verifier, never in clear).
+    const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(set[appRole]);
+    assert.equal(scramVerifier('app-pw-1', { iterations: Number(iterations), salt: Buffer.from(salt, 'base64') }), set[appRole]);
     // A rotated secret is applied by the next run. (Each run sets both passwords again, with a fresh salt; the
     // local server only has trust auth, so a password login cannot be shown here.)
     await sm.send(new PutSecretValueCommand({ SecretId: arns.DB_APP_SECRET_ARN, SecretString: JSON.stringify({ username: appRole, password: 'app-pw-2' }) }));
@@ -263,4 +269,15 @@ test('AWS path: master, owner and app credentials come from Secrets Manager (mot
     process.env = saved;
     sm.destroy();
   }
+});
+
+test('the SCRAM-SHA-256 verifier matches RFC 7677: its ServerKey signs the RFC\'s exchange as the RFC says', () => {
+  const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
+  const verifier = scramVerifier('pencil', { iterations: 4096, salt });
+  const [, , , , serverKey] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(verifier);
+  const authMessage = 'n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,'
+    + 's=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
+  const signature = createHmac('sha256', Buffer.from(serverKey, 'base64')).update(authMessage).digest('base64');
+  assert.equal(signature, '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=');
+  assert.ok(verifier.startsWith('SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$'));
 });
