@@ -26,4 +26,9 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("originVerifyHeaderName", str, 'header CloudFront adds so the ALB serves only CloudFront'),
     OutputSpec("originVerifyHeaderValue", str, 'secret value of that header', secret=True),
     OutputSpec("ecrRepositoryUrl", str, 'ECR repository of the API image'),
+    OutputSpec("apiWebAclArn", str, 'WAFv2 web ACL (REGIONAL) on the API Gateway stage'),
+    OutputSpec("apiWebAclName", str, "that ACL's name"),
+    OutputSpec("apiWebAclMetricName", str, 'its CloudWatch metric name (AWS/WAFV2 WebACL dimension)'),
+    OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
+    OutputSpec("apiWafLogGroupName", str, 'its log group (aws-waf-logs-...)'),
 ))

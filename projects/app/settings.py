@@ -9,6 +9,7 @@ from typing import Any
 from shared.runtime import REGION
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.settings import require, setting
+from shared.runtime.waf import check_rate
 
 NAMESPACE = "catalog-app"
 MISSION_MEMORY_MB = 3072
@@ -18,6 +19,9 @@ API_GATEWAY_INTEGRATION_LIMIT_S = 29
 ACCOUNT_RATE_LIMIT = 10_000
 ACCOUNT_BURST_LIMIT = 5_000
 MISSION_MAX_PROVISIONED = 10
+# API Gateway serves API-key clients (servers, not shoppers behind CloudFront): 3,000 per 60 s is 50 requests/s
+# from one address, far above a shopper (12/min) and well under the stage's 10,000/s throttle.
+API_WAF_RATE_LIMIT = 3_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 
 IMAGE_URI = re.compile(
@@ -93,6 +97,13 @@ class Settings:
         "reservationTtlSeconds", 600, "API: unpaid reservation hold time (s, 1-86400)"
     )
 
+    # --- front door (WAF) on the API Gateway stage (README "Front door (WAF)") ---
+    api_waf_rate_limit: int = setting(
+        "apiWafRateLimit", API_WAF_RATE_LIMIT,
+        "requests per client IP per evaluation window on the API Gateway stage's web ACL (10-2e9)")
+    api_waf_evaluation_window_seconds: int = setting(
+        "apiWafEvaluationWindowSeconds", 60, "that rule's look-back window (60, 120, 300, 600 s)")
+
     def validate(self) -> None:
         ns = NAMESPACE
         if self.image_uri is not None:
@@ -157,3 +168,5 @@ class Settings:
                 f"{self.session_ttl_seconds} is outside what the API accepts", "1-2592000")
         require(1 <= self.reservation_ttl_seconds <= 86_400, ns, "reservationTtlSeconds",
                 f"{self.reservation_ttl_seconds} is outside what the API accepts", "1-86400")
+        check_rate(ns, "apiWafRateLimit", self.api_waf_rate_limit, self.api_waf_evaluation_window_seconds,
+                   "apiWafEvaluationWindowSeconds")

@@ -67,6 +67,8 @@ if settings.web_acl_arn is None:
         settings, name=ctx.name("edge", Service.WAF_WEB_ACL),
         log_group_name=ctx.name("edge", Service.WAF_LOG_GROUP), suffix=ctx.suffix), provider=functions.provider)
 web_acl_arn = waf.web_acl.arn if waf is not None else settings.web_acl_arn
+# A brought ACL is watched under its name (arn:...:global/webacl/<name>/<id>), assumed to be its metric name too.
+byo_acl_name = settings.web_acl_arn.split("/")[-2] if settings.web_acl_arn else ""
 
 cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     suffix=ctx.suffix,
@@ -97,9 +99,9 @@ ctx.export({
     "originResponseFunctionName": functions.name("originResponse"),
     "originResponseQualifiedArn": functions.qualified_arn("originResponse"),
     "webAclArn": web_acl_arn,
-    # Empty when the ACL is brought (webAclArn): its metrics and logs are the owner's to watch.
-    "webAclName": waf.web_acl.name if waf is not None else "",
-    "webAclMetricName": waf.metric_name if waf is not None else "",
+    "webAclName": waf.web_acl.name if waf is not None else byo_acl_name,
+    "webAclMetricName": waf.metric_name if waf is not None else byo_acl_name,
+    # Empty when the ACL is brought (webAclArn): its rules and logs are its owner's.
     "webAclRuleMetricNames": waf.rule_metric_names if waf is not None else [],
     "wafLogGroupName": waf.log_group.name if waf is not None else "",
 })

@@ -32,6 +32,9 @@ _ALB_LB, _ALB_TG = dims("LoadBalancer"), dims("LoadBalancer", "TargetGroup")
 _FN, _FN_ALIAS = dims("FunctionName"), dims("FunctionName", "Resource")
 _API = (dims("ApiName"), dims("ApiName", "Stage"))
 _CF = (dims("DistributionId", "Region"),)
+# AWS WAF: Rule is a rule's metric name or ALL (the whole ACL); Region only for regional ACLs, not CloudFront ones
+# (https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html).
+_WAF = (dims("WebACL", "Rule"), dims("WebACL", "Rule", "Region"))
 AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
     "AWS/ApplicationELB": {
         "RequestCount": (_ALB_LB, _ALB_TG),
@@ -67,6 +70,8 @@ AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
     "AWS/ApiGateway": {name: _API for name in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")},
     "AWS/CloudFront": {name: _CF for name in ("Requests", "BytesDownloaded", "4xxErrorRate", "5xxErrorRate",
                                               "TotalErrorRate")},
+    "AWS/WAFV2": {name: _WAF for name in ("AllowedRequests", "BlockedRequests", "CountedRequests",
+                                          "PassedRequests")},
     "AWS/DynamoDB": {
         # no table-level series: these two exist only per (TableName, Operation)
         "ThrottledRequests": (dims("TableName", "Operation"),),
