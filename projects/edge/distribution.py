@@ -36,7 +36,7 @@ MANAGED_CACHING_OPTIMIZED = "Managed-CachingOptimized"
 SESSION_COOKIE = "catalog_session"
 # The ALB's cookies for target group stickiness inside a weighted forward (AWSALBTGCORS is the SameSite=None copy
 # CORS requests carry); without them every request would be weighted afresh between live and canary.
-# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#sticky-sessions
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html (target group stickiness)
 STICKINESS_COOKIES = ["AWSALBTG", "AWSALBTGCORS"]
 API_COOKIES = [SESSION_COOKIE, *STICKINESS_COOKIES]
 # What the API reads from the request headers besides Authorization: the JSON content type. Authorization

@@ -226,7 +226,7 @@ class CatalogWebAcl(pulumi.ComponentResource):
             f"{resource_name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days,
             tags=args.tags, opts=child)
         self.web_acl = aws.wafv2.WebAcl(
-            resource_name, name=args.name, description=args.description, scope=args.scope,
+            f"{resource_name}-webacl", name=args.name, description=args.description, scope=args.scope,
             default_action={"allow": {}}, rules=rules(args), custom_response_bodies=response_bodies(args),
             visibility_config=_visibility(args.name), tags=args.tags, opts=child)
         self.logging = aws.wafv2.WebAclLoggingConfiguration(
