@@ -1,6 +1,6 @@
 """The two Lambda@Edge functions, their execution role and the us-east-1 provider they are created with.
 
-Lambda@Edge rules (../shared/AWS_RULES.md, CloudFront "Restrictions on Lambda@Edge"): us-east-1, x86_64, zip,
+Lambda@Edge rules (CloudFront "Restrictions on Lambda@Edge"): us-east-1, x86_64, zip,
 a numbered published version (CloudFront is given `qualified_arn`, never `$LATEST` or an alias), no VPC, no
 environment variables, no layers, no provisioned/reserved concurrency, no dead-letter queue; viewer triggers
 at most 128 MB / 5 s / 1 MB. The role is assumable by lambda and edgelambda and may only write the functions'

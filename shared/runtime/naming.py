@@ -1,6 +1,6 @@
 """One function makes every physical name: `<app>-<kind>-<suffix>`.
 
-Each AWS service has its own length limit and character set (../shared/AWS_RULES.md). When the full name would
+Each AWS service has its own length limit and character set (shared/runtime/aws_rules.py). When the full name would
 be too long, `<kind>` is shortened in a stable way: it is cut and given a 4-hex-digit hash of the full kind, so
 two long kinds never collide and the same inputs always give the same name. The suffix always survives whole.
 """
