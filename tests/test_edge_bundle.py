@@ -89,7 +89,9 @@ def test_jose_ships_its_package_json_licence_and_every_webapi_js() -> None:
 
 
 def test_missing_jose_fails_with_one_line_saying_npm_ci(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError) as err:
+    from shared.runtime.errors import CatalogError
+
+    with pytest.raises(CatalogError) as err:
         jose_files(tmp_path / "node_modules" / "jose")
     assert "\n" not in str(err.value) and "npm ci" in str(err.value)
 

@@ -24,6 +24,7 @@ import pulumi
 
 from projects.edge.settings import Settings, normalize_pem
 from projects.edge.site_files import SITE_DIR, site_objects
+from shared.runtime.errors import CatalogError
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"
@@ -82,7 +83,9 @@ def jose_files(jose_dir: Path = JOSE_DIR) -> dict[str, Path]:
     """jose's runtime files by zip path (build-zip.mjs joseFiles): package.json (its `exports` map sends
     `import 'jose'` to dist/webapi/index.js), LICENSE.md and every `.js` under dist/webapi/."""
     if not (jose_dir / "package.json").is_file():
-        raise FileNotFoundError(f"{jose_dir} is missing: run `npm ci` in projects/edge/functions before deploying")
+        # One line (CatalogError): the tasks print it and stop before anything is deployed.
+        raise CatalogError("projects/edge/functions/node_modules/jose is missing: the Lambda@Edge zips need it",
+                           "run `npm ci` in projects/edge/functions (or `invoke install`) first")
     paths = [jose_dir / "package.json", jose_dir / "LICENSE.md",
              *(p for p in (jose_dir / "dist" / "webapi").rglob("*.js") if p.is_file())]
     return {f"node_modules/jose/{p.relative_to(jose_dir).as_posix()}": p for p in paths}
