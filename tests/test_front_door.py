@@ -56,6 +56,20 @@ def test_edge_acl_is_cloudfront_scope_in_us_east_1_and_named_with_the_suffix(edg
     assert ":global/webacl/" in computed(acl, "arn")
 
 
+def test_acl_descriptions_and_label_names_match_the_wafv2_patterns(chain: dict[str, Plan]) -> None:
+    import re
+
+    from shared.runtime.waf import DESCRIPTION
+
+    label = re.compile(r"^[0-9A-Za-z_\-:]+$")  # wafv2 LabelName / LabelMatchKey
+    for layer in ("edge", "app"):
+        acl = chain[layer].one(WEB_ACL)
+        assert DESCRIPTION.match(acl.get("description")), acl.get("description")
+        for rule in acl.get("rules"):
+            for name in (r["name"] for r in rule.get("ruleLabels") or []):
+                assert label.match(name), name
+
+
 def test_edge_acl_rules_and_numbers(edge: Plan) -> None:
     rules = rules_by_name(edge.one(WEB_ACL))
     assert list(rules) == ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",

@@ -42,7 +42,7 @@ def edge_web_acl_args(settings: Settings, name: str, log_group_name: str, suffix
     return WebAclArgs(
         scope="CLOUDFRONT",
         name=name,
-        description=f"catalog edge {suffix}: managed rules, per-IP rate limits, 429 JSON on /api/*",
+        description=f"catalog edge {suffix}: managed rules, per-IP rate limits, 429 JSON under /api/",
         log_group_name=log_group_name,
         log_retention_days=settings.log_retention_days,
         managed_rule_groups=settings.waf_managed_rule_groups,

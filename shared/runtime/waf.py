@@ -22,6 +22,7 @@ headers are redacted as single headers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,8 @@ EVALUATION_WINDOWS = (60, 120, 300, 600)
 # a limit above it protects nothing (AWS's own maximum, 2e9 per window, is no useful bound).
 MAX_RATE_PER_IP_PER_S = 1_000
 LOG_GROUP_PREFIX = "aws-waf-logs-"
+# wafv2 EntityDescription (botocore model): no `*`, quotes or parentheses.
+DESCRIPTION = re.compile(r"^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$")
 # AWS managed rule groups (vendor AWS) that work without extra configuration; the Bot Control, ATP and ACFP groups
 # need a managed_rule_group_config and are priced per request, so they are not accepted in this list.
 # https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
@@ -216,6 +219,8 @@ class CatalogWebAcl(pulumi.ComponentResource):
         super().__init__("catalog:waf:CatalogWebAcl", resource_name, None, opts)
         if args.scope not in SCOPES:
             raise ValueError(f"scope {args.scope!r}: one of {SCOPES}")
+        if not (DESCRIPTION.match(args.description) and len(args.description) <= 256):
+            raise ValueError(f"web ACL description {args.description!r} breaks AWS's pattern {DESCRIPTION.pattern}")
         if not args.log_group_name.startswith(LOG_GROUP_PREFIX):
             raise ValueError(f"WAF log group {args.log_group_name!r} must start with {LOG_GROUP_PREFIX!r}")
         child = pulumi.ResourceOptions(parent=self, provider=provider)
