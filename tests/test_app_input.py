@@ -29,6 +29,8 @@ PUBLIC = {"catalog-app:originMode": "public-https", "catalog-app:certificateArn"
     ({"memoryMb": "2048"}, r"catalog-app:memoryMb: 2048 MB is refused: the mission fixes 3 GB"),
     ({"provisionedConcurrencyMin": "6", "provisionedConcurrencyMax": "4"},
      r"catalog-app:provisionedConcurrencyMin: minimum 6 is above maximum 4"),
+    ({"apiWafRateLimit": "9"}, r"catalog-app:apiWafRateLimit: 9 requests per window is outside AWS WAF"),
+    ({"apiWafEvaluationWindowSeconds": "45"}, r"catalog-app:apiWafEvaluationWindowSeconds: 45 s is not an AWS WAF"),
 ])
 def test_bad_config_is_a_plan_error_naming_key_and_rule(plan_with, overrides: dict[str, str], message: str) -> None:
     with pytest.raises(PlanError, match=message):
@@ -82,6 +84,11 @@ def settings(**raw: str) -> Settings:
     ({"stickinessSeconds": "0"}, "stickinessSeconds"),
     ({"logLevel": "VERBOSE"}, "logLevel"),
     ({"sessionTtlSeconds": "0"}, "sessionTtlSeconds"),
+    # AWS WAF on the stage: RateLimit 10-2e9 (botocore wafv2), windows 60/120/300/600, and no useless ceiling.
+    ({"apiWafRateLimit": "9"}, r"apiWafRateLimit: 9 .*allowed: 10-2,000,000,000"),
+    ({"apiWafRateLimit": "2000000001"}, r"apiWafRateLimit: .*allowed: 10-2,000,000,000"),
+    ({"apiWafRateLimit": "70000"}, r"apiWafRateLimit: 70000 per 60 s is over 1000 requests/s"),
+    ({"apiWafEvaluationWindowSeconds": "180"}, r"apiWafEvaluationWindowSeconds: 180 s .*60, 120, 300, 600"),
 ])
 def test_settings_refuse_values_against_the_mission_or_aws(raw: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -94,6 +101,7 @@ def test_defaults_are_the_missions_values() -> None:
             s.provisioned_concurrency_target) == (3072, "arm64", 2, 10, 0.7)
     assert (s.api_throttle_rate_limit, s.api_throttle_burst_limit, s.canary_weight) == (10000, 5000, 0)
     assert s.timeout_seconds < 29 and s.manage_api_gateway_account is False
+    assert (s.api_waf_rate_limit, s.api_waf_evaluation_window_seconds) == (3000, 60)
     assert settings(imageUri=GOOD_IMAGE.replace(f"@{DIGEST}", ":v1.2.3")).image_uri.endswith(":v1.2.3")
 
 

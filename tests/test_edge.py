@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from projects.edge.bundle import auth_config_json, origin_response_package, package_hash, viewer_request_package
-from projects.edge.site_files import ERROR_PAGES, site_objects
+from projects.edge.site_files import site_objects
 from shared.runtime.naming import Service, check_name, physical_name
 from shared.tooling.edge_teardown import edge_function_names
 from shared.tooling.plan.computed import ACCOUNT_ID, computed_state
@@ -265,7 +265,9 @@ def test_distribution_basics(edge: Plan) -> None:
     assert dist.get("defaultRootObject") == "index.html"
     assert dist.get("priceClass") == "PriceClass_All"
     assert dist.get("viewerCertificate") == {"cloudfrontDefaultCertificate": True}
-    assert dist.get("aliases") in (None, []) and dist.get("webAclId") is None
+    assert dist.get("aliases") in (None, [])
+    acl = edge.one("aws:wafv2/webAcl:WebAcl")  # on by default (issue #16)
+    assert dist.get("webAclId") == computed(acl, "arn") == edge.export_value("webAclArn")
     assert dist.get("restrictions", "geoRestriction", "restrictionType") == "none"
     assert edge.export_value("distributionId") == computed_id(dist)
 
@@ -290,43 +292,51 @@ def test_api_behavior_micro_caches_reads_and_forwards_what_the_api_needs(edge: P
     assert (cache.get("minTtl"), cache.get("defaultTtl"), cache.get("maxTtl")) == (0, 2, 2)
     key = cache.get("parametersInCacheKeyAndForwardedToOrigin")
     assert key["queryStringsConfig"] == {"queryStringBehavior": "all"}
-    assert key["headersConfig"] == {"headerBehavior": "none"} and key["cookiesConfig"] == {"cookieBehavior": "none"}
+    # Authorization reaches the API only through the cache policy (an origin request policy cannot forward it),
+    # so the micro-cache keys on it: anonymous reads share an entry, each token gets its own.
+    assert key["headersConfig"] == {"headerBehavior": "whitelist", "headers": {"items": ["Authorization"]}}
+    assert key["cookiesConfig"] == {"cookieBehavior": "none"}
     assert key["enableAcceptEncodingGzip"] is True and key["enableAcceptEncodingBrotli"] is True
     orp = edge.one(ORIGIN_REQUEST_POLICY)
     assert api["originRequestPolicyId"] == computed_id(orp)
     assert orp.get("queryStringsConfig") == {"queryStringBehavior": "all"}
-    assert orp.get("cookiesConfig") == {"cookieBehavior": "whitelist", "cookies": {"items": ["catalog_session"]}}
-    headers = orp.get("headersConfig")
-    assert headers["headerBehavior"] == "whitelist"
-    assert {"x-catalog-user", "x-catalog-role"} <= set(headers["headers"]["items"])
-    assert "authorization" not in headers["headers"]["items"]  # CloudFront refuses it in origin request policies
+    assert orp.get("cookiesConfig") == {"cookieBehavior": "whitelist",
+                                        "cookies": {"items": ["catalog_session", "AWSALBTG", "AWSALBTGCORS"]}}
+    # The API verifies tokens itself: no identity headers derived at the edge are forwarded any more.
+    assert orp.get("headersConfig") == {"headerBehavior": "whitelist", "headers": {"items": ["content-type"]}}
     for name in (cache.get("name"), orp.get("name")):
         check_name(name, Service.CLOUDFRONT_POLICY)
 
 
-def test_forwarded_names_match_what_the_api_and_the_edge_function_use(edge: Plan) -> None:
+def test_forwarded_cookies_are_the_api_session_and_the_alb_stickiness_cookies(edge: Plan,
+                                                                            chain: dict[str, Plan]) -> None:
     from pathlib import Path
 
     api_src = Path(__file__).resolve().parent.parent / "containers" / "catalog-api" / "src"
-    reservations = (api_src / "routes" / "reservations.mjs").read_text()
-    api_headers = set(re.findall(r"_HEADER = '([a-z-]+)'", reservations))
     session_cookie = re.search(r"SESSION_COOKIE = '([A-Za-z0-9_]+)'", (api_src / "sessions.mjs").read_text())[1]
-    orp = edge.one(ORIGIN_REQUEST_POLICY)
-    assert api_headers and api_headers <= set(orp.get("headersConfig", "headers", "items"))
-    assert orp.get("cookiesConfig", "cookies", "items") == [session_cookie]
-    # Every forwarded identity header is one the viewer-request function strips from viewers first.
-    assert all(h.startswith("x-catalog-") for h in api_headers)
+    cookies = edge.one(ORIGIN_REQUEST_POLICY).get("cookiesConfig", "cookies", "items")
+    assert cookies[0] == session_cookie
+    # The weighted live/canary forward pins by target-group stickiness (cookie AWSALBTG, AWSALBTGCORS for CORS):
+    # with the app's stickiness on, both cookies must reach the ALB or every request is weighted afresh.
+    forwards = [a["forward"] for r in chain["app"].of_type("aws:lb/listenerRule:ListenerRule")
+                for a in r.get("actions") or [] if a.get("forward")]
+    assert forwards and all(f["stickiness"]["enabled"] is True for f in forwards)
+    assert {"AWSALBTG", "AWSALBTGCORS"} <= set(cookies)
 
 
-def test_custom_error_pages_for_4xx_and_5xx_exist_and_cache_briefly(edge: Plan) -> None:
-    responses = {r["errorCode"]: r for r in edge.one(DISTRIBUTION).get("customErrorResponses")}
-    assert set(responses) == {403, 404, 500, 502, 503, 504}
-    keys = {o.key for o in site_objects()}
-    for code, r in responses.items():
-        assert r["responseCode"] == code  # the API's status survives; only the body becomes the page
-        assert r["responsePagePath"] == f"/{ERROR_PAGES[code]}" and ERROR_PAGES[code] in keys
-        assert not r["responsePagePath"].startswith("/api/")  # served from S3 by the default behavior
-        assert 0 < r["errorCachingMinTtl"] <= 10
+def test_error_bodies_come_from_the_origin_response_function_and_errors_cache_briefly(edge: Plan) -> None:
+    dist = edge.one(DISTRIBUTION)
+    responses = {r["errorCode"]: r for r in dist.get("customErrorResponses")}
+    # Caching only: a page path (and response code) would be distribution-wide and replace API JSON too.
+    assert responses == {code: {"errorCode": code, "errorCachingMinTtl": ttl}
+                         for code, ttl in {403: 10, 404: 10, 500: 5, 502: 5, 503: 5, 504: 5}.items()}
+    arns = {r.name: computed(r, "qualifiedArn") for r in edge.of_type(FUNCTION)}
+    default, api = behaviors(dist)
+    triggers = {b.get("pathPattern", "default"): {a["eventType"]: a["lambdaArn"]
+                                                  for a in b["lambdaFunctionAssociations"]} for b in (default, api)}
+    # origin-response on every behavior (site pages for site paths, JSON kept on /api/*); auth only on /api/*.
+    assert triggers == {"default": {"origin-response": arns["originResponse"]},
+                        "/api/*": {"viewer-request": arns["viewerRequest"], "origin-response": arns["originResponse"]}}
 
 
 def test_default_api_origin_is_the_vpc_origin_without_any_shared_secret(edge: Plan, chain: dict[str, Plan]) -> None:
@@ -367,7 +377,8 @@ def test_optional_settings_all_apply(custom: Plan) -> None:
     assert dist.get("aliases") == ["shop.example.com", "www.example.com"]
     assert dist.get("viewerCertificate") == {"acmCertificateArn": CERT, "sslSupportMethod": "sni-only",
                                              "minimumProtocolVersion": "TLSv1.2_2021"}
-    assert dist.get("webAclId") == WEB_ACL
+    assert dist.get("webAclId") == WEB_ACL  # brought: the layer creates no ACL of its own
+    assert custom.of_type("aws:wafv2/webAcl:WebAcl") == [] and custom.export_value("webAclName") == "catalog-edge"
     assert dist.get("priceClass") == "PriceClass_100"
     assert "originShield" not in origins(dist)["api-alb"]
     cache = custom.one(CACHE_POLICY)

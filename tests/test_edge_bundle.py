@@ -18,11 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from projects.edge.bundle import (
     CONFIG_NAME,
+    FUNCTIONS_DIR,
+    JOSE_DIR,
     SRC_DIR,
     VIEWER_PACKAGE_LIMIT_BYTES,
     EdgePackage,
     auth_config_json,
     checked_archive,
+    jose_files,
     origin_response_package,
     runtime_files,
     viewer_request_package,
@@ -53,12 +56,14 @@ def test_viewer_request_zip_is_flat_with_config_and_under_the_viewer_limit() -> 
     assert 0 < len(data) < VIEWER_PACKAGE_LIMIT_BYTES
     print(f"viewer-request zip: {len(data)} bytes")
     files = unzip(data)
-    assert sorted(files) == sorted([*(p.name for p in SRC_DIR.glob("*.mjs")), CONFIG_NAME])
-    assert all("/" not in name for name in files)
-    assert {"viewer-request.mjs", "origin-response.mjs"} <= set(files)
+    assert sorted(files) == sorted([*(p.name for p in SRC_DIR.glob("*.mjs")), *jose_files(), CONFIG_NAME])
+    assert {"viewer-request.mjs", "origin-response.mjs", "node_modules/jose/package.json"} <= set(files)
+    assert not any(name.startswith("error-pages/") for name in files)  # pages: origin-response only
     for name in files:
-        if name != CONFIG_NAME:
-            assert files[name] == (SRC_DIR / name).read_bytes()
+        if name.endswith(".mjs"):
+            assert "/" not in name and files[name] == (SRC_DIR / name).read_bytes()
+        elif name != CONFIG_NAME:
+            assert files[name] == (JOSE_DIR / name.removeprefix("node_modules/jose/")).read_bytes()
     config = json.loads(files[CONFIG_NAME])
     assert config == {"issuer": "https://auth.example.com/", "audience": "catalog-api", "publicKeyPem": RSA_PEM,
                       "roleClaim": "https://catalog/role", "clockSkewSeconds": 45}
@@ -77,6 +82,48 @@ def test_config_json_takes_a_jwks_url_instead_of_a_key() -> None:
                       "roleClaim": "role", "clockSkewSeconds": 30}
     with pytest.raises(ValueError, match="whole number"):
         auth_config_json("https://i/", "a", "", "https://i/j", "role", 1.5)
+
+
+def test_jose_ships_its_package_json_licence_and_every_webapi_js() -> None:
+    files = jose_files()
+    webapi = {f"node_modules/jose/{p.relative_to(JOSE_DIR).as_posix()}"
+              for p in (JOSE_DIR / "dist" / "webapi").rglob("*.js")}
+    assert webapi and set(files) == {"node_modules/jose/package.json", "node_modules/jose/LICENSE.md", *webapi}
+    assert not any(name.endswith((".d.ts", ".md")) and "LICENSE" not in name for name in files)
+
+
+def test_missing_jose_fails_with_one_line_saying_npm_ci(tmp_path: Path) -> None:
+    from shared.runtime.errors import CatalogError
+
+    with pytest.raises(CatalogError) as err:
+        jose_files(tmp_path / "node_modules" / "jose")
+    assert "\n" not in str(err.value) and "npm ci" in str(err.value)
+
+
+def test_origin_response_zip_carries_the_served_error_pages() -> None:
+    files = unzip(zip_bytes(origin_response_package()))
+    served = {o.key: o.body for o in site_objects()}
+    pages = {name: body for name, body in files.items() if name.startswith("error-pages/")}
+    assert sorted(pages) == ["error-pages/403.html", "error-pages/404.html", "error-pages/5xx.html"]
+    for name, body in pages.items():
+        page = name.removeprefix("error-pages/")
+        assert body == served[page]  # the bucket's copy: /assets/ links rewritten to the hashed keys
+        assert b'"/assets/site.css"' not in body and re.search(rb'"/assets/site\.[0-9a-f]{10}\.css"', body)
+    assert CONFIG_NAME not in files and "node_modules/jose/package.json" in files
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node lists build-zip.mjs packageEntries()")
+def test_python_bundle_and_build_zip_package_entries_are_the_same_list() -> None:
+    script = ("const m = await import(process.argv[1]);"
+              "console.log(JSON.stringify({viewerRequest: m.packageEntries('viewerRequest').map(([e]) => e),"
+              " originResponse: m.packageEntries('originResponse').map(([e]) => e)}));")
+    run = subprocess.run(["node", "--input-type=module", "-e", script,
+                          (FUNCTIONS_DIR / "scripts" / "build-zip.mjs").as_uri()],
+                         capture_output=True, text=True, check=True)
+    node = json.loads(run.stdout.strip().splitlines()[-1])
+    # config.json is added by buildZips beside packageEntries (viewer-request only), as in bundle.py.
+    assert [*sorted(node["viewerRequest"]), CONFIG_NAME] == viewer_request_package(CONFIGURED).names()
+    assert sorted(node["originResponse"]) == origin_response_package().names()
 
 
 def test_archive_refuses_a_package_over_the_limit(tmp_path: Path) -> None:
@@ -100,6 +147,7 @@ def test_runtime_files_ignore_anything_but_mjs(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="node runs the packaged handler")
 def test_the_python_built_zip_runs_on_node_and_verifies_its_baked_config(tmp_path: Path) -> None:
     for name, data in unzip(zip_bytes(viewer_request_package(CONFIGURED))).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     event = {"Records": [{"cf": {"config": {"requestId": "r1"}, "request": {
         "method": "POST", "uri": "/api/products/SKU-1/reservations", "querystring": "",

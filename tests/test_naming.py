@@ -54,7 +54,7 @@ def test_every_service_gets_a_valid_name_that_keeps_the_suffix_whole(service: Se
     assert len(name) <= service.rule.max_len
     tail = f"-{LONGEST_SUFFIX_EXAMPLE}" + (f"-{account}" if account else "")
     assert name.endswith(tail)
-    assert name.startswith("catalog-")
+    assert name.startswith(f"{service.rule.required_prefix}catalog-")  # aws-waf-logs- for WAF log groups
     check_name(name, service)
 
 
@@ -96,3 +96,13 @@ def test_bad_kinds_are_refused(kind: str) -> None:
 def test_check_name_refuses_what_aws_refuses(name: str, service: Service) -> None:
     with pytest.raises(NamingError):
         check_name(name, service)
+
+
+def test_waf_log_groups_start_with_the_prefix_aws_waf_requires() -> None:
+    from shared.runtime.errors import NamingError
+
+    name = physical_name("edge", LONGEST_SUFFIX_EXAMPLE, Service.WAF_LOG_GROUP)
+    assert name == f"aws-waf-logs-catalog-edge-{LONGEST_SUFFIX_EXAMPLE}"
+    check_name(name, Service.LOG_GROUP)  # still a valid CloudWatch log group name
+    with pytest.raises(NamingError, match="aws-waf-logs-"):
+        check_name(f"catalog-edge-{LONGEST_SUFFIX_EXAMPLE}", Service.WAF_LOG_GROUP)

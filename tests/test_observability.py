@@ -243,13 +243,15 @@ def test_upstream_reads_are_exactly_the_declared_ones(obs: Plan) -> None:
     } | {
         ("app", o) for o in ("functionName", "aliasName", "logGroupName", "metricsService",
                              "provisionedConcurrencyMin", "provisionedConcurrencyMax", "albArnSuffix",
-                             "targetGroupArnSuffixes", "apiName", "apiStageName")
-    } | {("edge", o) for o in ("distributionId", "viewerRequestFunctionName", "originResponseFunctionName")}
+                             "targetGroupArnSuffixes", "apiName", "apiStageName",
+                             "apiWebAclMetricName", "apiWebAclRuleMetricNames")
+    } | {("edge", o) for o in ("distributionId", "viewerRequestFunctionName", "originResponseFunctionName",
+                               "webAclMetricName", "webAclRuleMetricNames")}
 
 
 def test_the_aws_table_only_names_documented_namespaces() -> None:
     assert set(AWS_METRICS) == {"AWS/ApplicationELB", "AWS/Lambda", "AWS/RDS", "AWS/ApiGateway", "AWS/CloudFront",
-                                "AWS/DynamoDB"}
+                                "AWS/DynamoDB", "AWS/WAFV2"}
     assert all(sets for metrics in AWS_METRICS.values() for sets in metrics.values())
 
 

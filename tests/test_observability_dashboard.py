@@ -81,7 +81,8 @@ def test_every_graphed_metric_exists_in_the_contract_or_the_aws_table(body: dict
 def test_dimension_values_come_from_upstream_exports(body: dict[str, Any], up: dict[str, Any]) -> None:
     allowed = {v for v in up.values() if isinstance(v, (str, int, float))}
     allowed |= set(up["targetGroupArnSuffixes"].values())
-    allowed |= {f"{up['functionName']}:{up['aliasName']}", "Global", "*"}
+    allowed |= set(up["webAclRuleMetricNames"]) | set(up["apiWebAclRuleMetricNames"])  # WAF Rule dimension
+    allowed |= {f"{up['functionName']}:{up['aliasName']}", "Global", "*", "ALL", "us-east-1"}
     allowed |= {"default", "READ_WRITE"}  # RDS Proxy dimension set 4: the default target group's writer
     used = {v for _, _, dims in graphed(body) for v in dims.values()}
     assert used <= allowed, used - allowed
@@ -92,7 +93,7 @@ def test_dimension_values_come_from_upstream_exports(body: dict[str, Any], up: d
 def test_rows_come_in_the_mission_order_and_fit_the_grid(body: dict[str, Any]) -> None:
     headers = [w["properties"]["markdown"].split("\n")[0] for w in body["widgets"] if w["type"] == "text"]
     order = ["SLO", "API", "Lambda", "Application Load Balancer", "API Gateway", "CloudFront", "Aurora",
-             "DynamoDB"]
+             "DynamoDB", "AWS WAF"]
     assert [max((o for o in order if h.startswith(f"## {o}")), key=len) for h in headers] == order
     cells = set()
     for w in body["widgets"]:

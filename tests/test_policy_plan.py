@@ -196,8 +196,19 @@ MUTATIONS: list[tuple[str, str, Callable[..., None], str, str]] = [
                                             {"variables": {"A": "b"}}), "environment"),
     ("edge", "lambda-edge-association", latest_association, "numbered version"),
     ("edge", "lambda-edge-role-trust", edge_role_without_edgelambda, "edgelambda"),
+    # The real design: caching-only error responses, pages from origin-response on every behavior; take the
+    # function off the default (site) behavior and nothing renders the site's pages any more.
     ("edge", "cloudfront-custom-errors", set_input("aws:cloudfront/distribution:Distribution",
-                                                   ("customErrorResponses",), []), "4xx"),
+                                                   ("defaultCacheBehavior", "lambdaFunctionAssociations"), []),
+     "4xx"),
+    ("edge", "cloudfront-web-acl", set_input("aws:cloudfront/distribution:Distribution", ("webAclId",), None),
+     "without a web ACL"),
+    ("edge", "waf-log-destination", set_input(
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", ("logDestinationConfigs",),
+        ["arn:aws:logs:us-east-1:123456789012:log-group:catalog-waf-perf-eu-canary-9"]), "aws-waf-logs-"),
+    ("app", "waf-log-destination", set_input(
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", ("logDestinationConfigs",), []),
+     "no log destination"),
     ("edge", "s3-bucket-baseline", set_input("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
                                              ("restrictPublicBuckets",), False), "restrictPublicBuckets"),
     ("observability", "alarm-topic-key", set_input("aws:sns/topic:Topic", ("kmsMasterKeyId",), "alias/aws/sns"),

@@ -105,8 +105,23 @@ def distribution(lambda_arn: str | None = None, **over: Any) -> Res:
              defaultCacheBehavior={"viewerProtocolPolicy": "redirect-to-https", "lambdaFunctionAssociations": [
                  {"eventType": "viewer-request", "lambdaArn": arn}]},
              customErrorResponses=[{"errorCode": 404, "responseCode": 404, "responsePagePath": "/errors/404.html"},
-                                   {"errorCode": 503, "responseCode": 503, "responsePagePath": "/errors/5xx.html"}])
+                                   {"errorCode": 503, "responseCode": 503, "responsePagePath": "/errors/5xx.html"}],
+             webAclId=WEB_ACL)
     return changed(dist, **over)
+
+
+WEB_ACL = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/{n('edge')}/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+
+
+def waf_logging(group: str) -> Res:
+    return R("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging", layer="edge",
+             resourceArn=WEB_ACL, logDestinationConfigs=[f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}"])
+
+
+def web_acl(limit: int, window: int) -> Res:
+    return R("aws:wafv2/webAcl:WebAcl", "edge-waf", layer="edge", name=n("edge"), scope="CLOUDFRONT", rules=[
+        {"name": "rate-ip", "priority": 0, "action": {"count": {}}, "statement": {"rateBasedStatement": {
+            "aggregateKeyType": "IP", "limit": limit, "evaluationWindowSec": window}}}])
 
 
 def bucket_set(kind: str = "logs", layer: str = "data", sse: str = "AES256", days: int = 30,
@@ -483,8 +498,31 @@ CASES: dict[str, list[Case]] = {
     ],
     "cloudfront-custom-errors": [
         (layer("edge", lambda: [distribution()]), None),
+        # The edge layer's design: caching-only error responses, origin-response on every behavior renders pages.
+        (layer("edge", lambda: [distribution(
+            defaultCacheBehavior={"viewerProtocolPolicy": "redirect-to-https", "lambdaFunctionAssociations": [
+                {"eventType": "origin-response", "lambdaArn": "arn:aws:lambda:us-east-1:1:function:f:1"}]},
+            customErrorResponses=[{"errorCode": 404, "errorCachingMinTtl": 10}])]), None),
+        (layer("edge", lambda: [distribution(customErrorResponses=[{"errorCode": 404, "errorCachingMinTtl": 10},
+                                                                   {"errorCode": 503, "errorCachingMinTtl": 5}])]),
+         "4xx"),
         (layer("edge", lambda: [distribution(customErrorResponses=[{"errorCode": 404, "responseCode": 404,
                                                                      "responsePagePath": "/404.html"}])]), "5xx"),
+    ],
+    "cloudfront-web-acl": [
+        (layer("edge", lambda: [distribution()]), None),
+        (layer("edge", lambda: [distribution(webAclId="")]), "without a web ACL"),
+        (layer("edge", lambda: [distribution(webAclId=WEB_ACL.replace(":global/", ":regional/"))]), "CLOUDFRONT"),
+        (layer("edge", lambda: [distribution(enabled=False)]), None),
+    ],
+    "waf-log-destination": [
+        (layer("edge", lambda: [waf_logging(f"aws-waf-logs-{n('edge')}")]), None),
+        (layer("edge", lambda: [waf_logging(n("waf-logs"))]), "aws-waf-logs-"),
+    ],
+    "waf-rate-limits": [
+        (layer("edge", lambda: [web_acl(600, 60)]), None),
+        (layer("edge", lambda: [web_acl(9, 60)]), "limit 9"),
+        (layer("edge", lambda: [web_acl(600, 90)]), "window 90"),
     ],
     "cloudfront-s3-origin-access": [
         (layer("edge", lambda: [distribution()]), None),

@@ -180,6 +180,10 @@ front = RestApiFront("rest-api", RestApiFrontArgs(
     rate_limit=settings.api_throttle_rate_limit,
     burst_limit=settings.api_throttle_burst_limit,
     account_role_name=ctx.name("apigw-cloudwatch", Service.IAM_ROLE) if settings.manage_api_gateway_account else None,
+    web_acl_name=ctx.name("api", Service.WAF_WEB_ACL),
+    waf_log_group_name=ctx.name("api", Service.WAF_LOG_GROUP),
+    waf_rate_limit=settings.api_waf_rate_limit,
+    waf_window_s=settings.api_waf_evaluation_window_seconds,
 ))
 
 ctx.export({
@@ -216,4 +220,9 @@ ctx.export({
     "authJwksUrl": settings.auth_jwks_url or "",
     "authRoleClaim": settings.auth_role_claim,
     "authClockSkewSeconds": settings.auth_clock_skew_seconds,
+    "apiWebAclArn": front.waf.acl.web_acl.arn,
+    "apiWebAclName": front.waf.acl.web_acl.name,
+    "apiWebAclMetricName": front.waf.acl.metric_name,
+    "apiWebAclRuleMetricNames": front.waf.acl.rule_metric_names,
+    "apiWafLogGroupName": front.waf.acl.log_group.name,
 })

@@ -1,5 +1,6 @@
 """API Gateway REST API (regional) in front of alias `live`: `/health` open, `/api/{proxy+}` behind API keys,
-stage `v1` with JSON access logs, X-Ray, metrics and throttling, a usage plan and its API key."""
+stage `v1` with JSON access logs, X-Ray, metrics and throttling, a usage plan and its API key, and the stage's
+REGIONAL AWS WAF web ACL (waf.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.app.policies import assume_role_policy
+from projects.app.waf import ApiWaf, ApiWafArgs
 
 STAGE = "v1"
 # (logical name, parent path, path part, HTTP method, API key required): the whole public surface.
@@ -49,6 +51,11 @@ class RestApiFrontArgs:
     rate_limit: int
     burst_limit: int
     account_role_name: str | None  # set: also manage the account's CloudWatch role (regional singleton)
+    # Front door (waf.py): the stage's REGIONAL web ACL.
+    web_acl_name: str
+    waf_log_group_name: str
+    waf_rate_limit: int
+    waf_window_s: int
 
 
 class RestApiFront(pulumi.ComponentResource):
@@ -178,4 +185,8 @@ class RestApiFront(pulumi.ComponentResource):
             "api-usage-plan-key", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=self.usage_plan.id,
             opts=child,
         )
+        self.waf = ApiWaf("api-waf", ApiWafArgs(
+            web_acl_name=args.web_acl_name, log_group_name=args.waf_log_group_name,
+            log_retention_days=args.log_retention_days, rate_limit=args.waf_rate_limit, window_s=args.waf_window_s,
+            stage_arn=self.stage.arn), opts=child)
         self.register_outputs({"apiId": self.api.id, "invokeUrl": self.stage.invoke_url})

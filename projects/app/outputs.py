@@ -38,4 +38,9 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("authJwksUrl", str, 'https JWKS URL verifying tokens ("" when authPublicKeyPem is used)'),
     OutputSpec("authRoleClaim", str, "claim holding the caller's role"),
     OutputSpec("authClockSkewSeconds", int, 'clock skew tolerated on exp/nbf/iat (s)'),
+    OutputSpec("apiWebAclArn", str, 'WAFv2 web ACL (REGIONAL) on the API Gateway stage'),
+    OutputSpec("apiWebAclName", str, "that ACL's name"),
+    OutputSpec("apiWebAclMetricName", str, 'its CloudWatch metric name (AWS/WAFV2 WebACL dimension)'),
+    OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
+    OutputSpec("apiWafLogGroupName", str, 'its log group (aws-waf-logs-...)'),
 ))

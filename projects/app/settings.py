@@ -20,6 +20,7 @@ from shared.runtime.identity import (
     utf16_length,
 )
 from shared.runtime.settings import require, setting
+from shared.runtime.waf import check_rate
 
 NAMESPACE = "catalog-app"
 MISSION_MEMORY_MB = 3072
@@ -29,6 +30,9 @@ API_GATEWAY_INTEGRATION_LIMIT_S = 29
 ACCOUNT_RATE_LIMIT = 10_000
 ACCOUNT_BURST_LIMIT = 5_000
 MISSION_MAX_PROVISIONED = 10
+# API Gateway serves API-key clients (servers, not shoppers behind CloudFront): 3,000 per 60 s is 50 requests/s
+# from one address, far above a shopper (12/min) and well under the stage's 10,000/s throttle.
+API_WAF_RATE_LIMIT = 3_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 # How CloudFront reaches the ALB. vpc-origin: an internal ALB in the private subnets behind a CloudFront VPC
 # origin (traffic stays on AWS's network, no public listener, no shared secret). public-https: the mission's
@@ -177,6 +181,12 @@ class Settings:
                 f"{role!r} is empty, too long or has surrounding whitespace", "1-128 characters, e.g. role")
         require(0 <= self.auth_clock_skew_seconds <= MAX_CLOCK_SKEW_SECONDS, ns, "authClockSkewSeconds",
                 f"{self.auth_clock_skew_seconds} is out of range", f"0-{MAX_CLOCK_SKEW_SECONDS}")
+    # --- front door (WAF) on the API Gateway stage (README "Front door (WAF)") ---
+    api_waf_rate_limit: int = setting(
+        "apiWafRateLimit", API_WAF_RATE_LIMIT,
+        "requests per client IP per evaluation window on the API Gateway stage's web ACL (10-2e9)")
+    api_waf_evaluation_window_seconds: int = setting(
+        "apiWafEvaluationWindowSeconds", 60, "that rule's look-back window (60, 120, 300, 600 s)")
 
     def validate(self) -> None:
         ns = NAMESPACE
@@ -258,3 +268,5 @@ class Settings:
         if self.origin_domain is not None:
             require(HOSTNAME.match(self.origin_domain) is not None, ns, "originDomain",
                     f"{self.origin_domain!r} is not a lowercase DNS name", "e.g. api-origin.example.com")
+        check_rate(ns, "apiWafRateLimit", self.api_waf_rate_limit, self.api_waf_evaluation_window_seconds,
+                   "apiWafEvaluationWindowSeconds")

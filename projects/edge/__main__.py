@@ -1,6 +1,6 @@
 """Edge layer (owner: marketing/CDN team): CloudFront in front of the static site (S3, origin access identity)
 and the API (ALB), Lambda@Edge for write authentication and security headers, custom error pages and
-micro-caching of catalog reads for flash sales."""
+micro-caching of catalog reads for flash sales, and the front door's AWS WAF web ACL."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from projects.edge.settings import Settings
 from projects.edge.site_files import site_objects
 from projects.edge.static_site import StaticSite, StaticSiteArgs
 from projects.edge.upstream import AppView, DataView
+from projects.edge.waf import edge_web_acl_args
 from shared.runtime.edge_names import edge_function_names
 from shared.runtime.errors import ContractError
 from shared.runtime.naming import Service
 from shared.runtime.program import start_layer
+from shared.runtime.waf import CatalogWebAcl
 
 ctx = start_layer("edge", Settings, OUTPUTS)
 settings = ctx.settings
@@ -60,6 +62,16 @@ functions = EdgeFunctions("edge-functions", EdgeFunctionsArgs(
     packages={"viewerRequest": viewer_request, "originResponse": origin_response_package()},
 ))
 
+# The front door's web ACL, unless the stack brings its own (webAclArn): CLOUDFRONT scope, us-east-1 provider.
+waf: CatalogWebAcl | None = None
+if settings.web_acl_arn is None:
+    waf = CatalogWebAcl("edge-waf", edge_web_acl_args(
+        settings, name=ctx.name("edge", Service.WAF_WEB_ACL),
+        log_group_name=ctx.name("edge", Service.WAF_LOG_GROUP), suffix=ctx.suffix), provider=functions.provider)
+web_acl_arn = waf.web_acl.arn if waf is not None else settings.web_acl_arn
+# A brought ACL is watched under its name (arn:...:global/webacl/<name>/<id>), assumed to be its metric name too.
+byo_acl_name = settings.web_acl_arn.split("/")[-2] if settings.web_acl_arn else ""
+
 cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     suffix=ctx.suffix,
     settings=settings,
@@ -77,6 +89,7 @@ cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     origin_verify_header_value=app.origin_verify_header_value,
     logs_bucket_domain_name=pulumi.Output.all(data.logs_bucket_name, data.logs_bucket_domain_name).apply(
         logging_bucket),
+    web_acl_arn=web_acl_arn,
     viewer_request_arn=functions.qualified_arn("viewerRequest"),
     origin_response_arn=functions.qualified_arn("originResponse"),
 ))
@@ -91,4 +104,10 @@ ctx.export({
     "viewerRequestQualifiedArn": functions.qualified_arn("viewerRequest"),
     "originResponseFunctionName": functions.name("originResponse"),
     "originResponseQualifiedArn": functions.qualified_arn("originResponse"),
+    "webAclArn": web_acl_arn,
+    "webAclName": waf.web_acl.name if waf is not None else byo_acl_name,
+    "webAclMetricName": waf.metric_name if waf is not None else byo_acl_name,
+    # Empty when the ACL is brought (webAclArn): its rules and logs are its owner's.
+    "webAclRuleMetricNames": waf.rule_metric_names if waf is not None else [],
+    "wafLogGroupName": waf.log_group.name if waf is not None else "",
 })

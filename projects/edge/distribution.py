@@ -3,12 +3,17 @@
 - Default behavior: S3 through the origin access identity (or control), managed CachingOptimized, compression,
   HTTP redirected to HTTPS, security headers added by the origin-response function.
 - `/api/*`: every method; GET/HEAD cached for `microCacheTtlSeconds` (1-5 s) keyed on the whole query string
-  only, so during a sale each edge (one Origin Shield, when on) asks the ALB about a product once per TTL
-  instead of once per viewer. Answers the API marks `no-store` (inventory, sessions) are never cached: the
-  policy's minimum TTL is 0. Writes pass the viewer-request JWT check; identity headers reach the API through
-  the origin request policy, which never forwards cookies other than the session cookie.
-- Custom error responses are per distribution, not per behavior: an API 403/404/5xx body becomes the HTML page
-  (status kept). Other statuses (400, 401, 409, 413, 422, 429) keep the API's JSON.
+  and the Authorization header, so during a sale each edge (one Origin Shield, when on) asks the origin about a
+  product once per TTL instead of once per viewer; anonymous reads (no Authorization) share one entry, reads
+  with different tokens get separate entries (the API verifies tokens itself, so a cached answer is never
+  served to another token). Answers the API marks `no-store` (inventory, sessions) are never cached: the
+  policy's minimum TTL is 0. Writes pass the viewer-request JWT check first. The origin request policy sends
+  the session cookie and the ALB's target-group stickiness cookies (AWSALBTG, AWSALBTGCORS: the weighted
+  live/canary forward pins a shopper to the side it first got), never other cookies.
+- Error bodies: the origin-response function (on every behavior) renders the site's pages for site paths and
+  leaves `/api/*` JSON untouched. Custom error responses are per distribution, not per behavior (a page would
+  replace API JSON too), so they only set how long CloudFront caches an error (`ErrorCachingMinTTL`).
+- AWS WAF: the web ACL (waf.py, or a bring-your-own `webAclArn`) is attached through `web_acl_id`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.edge.settings import Settings
-from projects.edge.site_files import ERROR_PAGES, INDEX
+from projects.edge.site_files import INDEX
 from shared.runtime import REGION
 from shared.runtime.errors import ContractError
 
@@ -30,10 +35,17 @@ CACHED_METHODS = ["GET", "HEAD"]
 MANAGED_CACHING_OPTIMIZED = "Managed-CachingOptimized"
 # The API's session cookie (containers/catalog-api/src/sessions.mjs SESSION_COOKIE).
 SESSION_COOKIE = "catalog_session"
-# What the API reads from the request besides path, query and body: the JSON content type and the identity the
-# viewer-request function sets from a verified token (viewer copies are stripped first). Authorization is not
-# forwarded: CloudFront refuses it in an origin request policy, and the edge has already checked it.
-API_HEADERS = ["content-type", "x-catalog-role", "x-catalog-user"]
+# The ALB's cookies for target group stickiness inside a weighted forward (AWSALBTGCORS is the SameSite=None copy
+# CORS requests carry); without them every request would be weighted afresh between live and canary.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html (target group stickiness)
+STICKINESS_COOKIES = ["AWSALBTG", "AWSALBTGCORS"]
+API_COOKIES = [SESSION_COOKIE, *STICKINESS_COOKIES]
+# What the API reads from the request headers besides Authorization: the JSON content type. Authorization
+# reaches the API through the cache policy (CloudFront refuses it in an origin request policy:
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html); the
+# API verifies the token itself, so no identity header is derived at the edge any more.
+API_HEADERS = ["content-type"]
+CACHE_KEY_HEADERS = ["Authorization"]
 # Short: a 404 for a product about to go on sale, or a 5xx during a spike, must not outlive the fix.
 ERROR_CACHING_TTL = {403: 10, 404: 10, 500: 5, 502: 5, 503: 5, 504: 5}
 ORIGIN_READ_TIMEOUT_S = 30  # above the API function's timeout (25 s) so the API's own error wins
@@ -57,14 +69,16 @@ class EdgeDistributionArgs:
     origin_verify_header_name: pulumi.Input[str]
     origin_verify_header_value: pulumi.Input[str]  # secret
     logs_bucket_domain_name: pulumi.Input[str]
+    web_acl_arn: pulumi.Input[str] | None  # CLOUDFRONT-scope WAFv2 web ACL (waf.py or webAclArn)
     viewer_request_arn: pulumi.Input[str]  # qualified (numbered version)
     origin_response_arn: pulumi.Input[str]
 
 
 def error_responses() -> list[aws.cloudfront.DistributionCustomErrorResponseArgs]:
-    return [aws.cloudfront.DistributionCustomErrorResponseArgs(
-        error_code=code, response_code=code, response_page_path=f"/{page}",
-        error_caching_min_ttl=ERROR_CACHING_TTL[code]) for code, page in sorted(ERROR_PAGES.items())]
+    """Caching only: no page path, no response code (ErrorCachingMinTTL may be set alone: CustomErrorResponse
+    API reference). The bodies come from the origin, rewritten per path by the origin-response function."""
+    return [aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=ttl)
+            for code, ttl in sorted(ERROR_CACHING_TTL.items())]
 
 
 def viewer_certificate(settings: Settings) -> aws.cloudfront.DistributionViewerCertificateArgs:
@@ -83,25 +97,28 @@ class EdgeDistribution(pulumi.ComponentResource):
         ttl = s.micro_cache_ttl_seconds
         self.api_cache_policy = aws.cloudfront.CachePolicy(
             "api-microcache", name=args.cache_policy_name,
-            comment=f"catalog API GET/HEAD micro-cache {ttl} s, keyed on the query string",
+            comment=f"catalog API GET/HEAD micro-cache {ttl} s, keyed on the query string and Authorization",
             min_ttl=0, default_ttl=ttl, max_ttl=ttl,
             parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront
             .CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
                 cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
                     cookie_behavior="none"),
+                # Authorization in the key is how it reaches the origin at all; anonymous reads share one entry.
                 headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
-                    header_behavior="none"),
+                    header_behavior="whitelist",
+                    headers=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(
+                        items=list(CACHE_KEY_HEADERS))),
                 query_strings_config=aws.cloudfront
                 .CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(query_string_behavior="all"),
                 enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True),
             opts=child)
         self.api_origin_request_policy = aws.cloudfront.OriginRequestPolicy(
             "api-origin", name=args.origin_request_policy_name,
-            comment="catalog API: query string, session cookie, content type and edge identity headers",
+            comment="catalog API: query string, session and ALB stickiness cookies, content type",
             query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
             cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(
                 cookie_behavior="whitelist",
-                cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=[SESSION_COOKIE])),
+                cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=list(API_COOKIES))),
             headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
                 header_behavior="whitelist",
                 headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=API_HEADERS)),
@@ -120,7 +137,7 @@ class EdgeDistribution(pulumi.ComponentResource):
             http_version="http2and3",
             price_class=s.price_class,
             aliases=list(s.aliases) or None,
-            web_acl_id=s.web_acl_arn,
+            web_acl_id=args.web_acl_arn,
             default_root_object=INDEX,
             origins=[self._static_origin(args), self._api_origin(args)],
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(

@@ -11,4 +11,9 @@ OUTPUTS = LayerOutputs("edge", (
     OutputSpec("viewerRequestQualifiedArn", str, 'its published version ARN (what CloudFront invokes)'),
     OutputSpec("originResponseFunctionName", str, 'Lambda@Edge origin-response (security headers) function name'),
     OutputSpec("originResponseQualifiedArn", str, 'its published version ARN'),
+    OutputSpec("webAclArn", str, 'WAFv2 web ACL (CLOUDFRONT scope) on the distribution'),
+    OutputSpec("webAclName", str, "that ACL's name (from the ARN when brought with webAclArn)"),
+    OutputSpec("webAclMetricName", str, "its metric name (AWS/WAFV2 WebACL dimension; a brought ACL's: its name)"),
+    OutputSpec("webAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
+    OutputSpec("wafLogGroupName", str, 'its log group (us-east-1, aws-waf-logs-...; empty when brought)'),
 ))

@@ -11,12 +11,21 @@ import re
 from dataclasses import dataclass
 
 from shared.runtime import REGION
+from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.settings import require, setting
+from shared.runtime.waf import DEFAULT_MANAGED_RULE_GROUPS, check_managed_groups, check_rate
 
 NAMESPACE = "catalog-edge"
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 ORIGIN_ACCESS = ("oai", "oac")
 MICRO_CACHE_TTL = (1, 5)
+# WAF rate limits, sized from shared/tooling/capacity.py (50,000 shoppers, one request every 5 s, 20% of them
+# reservations): a shopper sends ~12 requests/min, ~2.4 reservations/min. Per IP and 60 s window:
+# 600 = 50 shoppers behind one NAT (office, campus, mobile carrier) at full sale pace; reservations 60 = 25 such
+# shoppers, or one client reserving every second (a bot). README "Front door (WAF)" explains.
+WAF_RATE_LIMIT = 600
+WAF_RESERVATION_RATE_LIMIT = 60
+WAF_WINDOW_S = 60
 
 # CloudFront viewer certificates come from ACM in us-east-1 only; a distribution's web ACL is a global
 # (CLOUDFRONT scope) WAFv2 ACL, whose ARN is also in us-east-1.
@@ -48,7 +57,22 @@ class Settings:
     certificate_arn: str | None = setting(
         "certificateArn", None, f"ACM certificate in {REGION} covering the aliases (SNI, TLSv1.2_2021)"
     )
-    web_acl_arn: str | None = setting("webAclArn", None, "WAFv2 web ACL with CLOUDFRONT scope (global) ARN")
+    web_acl_arn: str | None = setting(
+        "webAclArn", None,
+        "bring your own WAFv2 web ACL (CLOUDFRONT scope, global) ARN; unset: the layer creates and logs its own",
+    )
+    waf_rate_limit: int = setting(
+        "wafRateLimit", WAF_RATE_LIMIT, "requests per client IP per evaluation window, all paths (10-2e9)")
+    waf_reservation_rate_limit: int = setting(
+        "wafReservationRateLimit", WAF_RESERVATION_RATE_LIMIT,
+        "POST /api/products/*/reservations per client IP per evaluation window (10-2e9, <= wafRateLimit)")
+    waf_evaluation_window_seconds: int = setting(
+        "wafEvaluationWindowSeconds", WAF_WINDOW_S, "rate-based rules' look-back window (60, 120, 300, 600 s)")
+    waf_managed_rule_groups: tuple[str, ...] = setting(
+        "wafManagedRuleGroups", DEFAULT_MANAGED_RULE_GROUPS, "AWS managed rule groups in the web ACL")
+    waf_bot_control: bool = setting(
+        "wafBotControl", False, "add AWS WAF Bot Control (common): priced per request, see the README")
+    log_retention_days: int = setting("logRetentionDays", 30, "retention of the WAF log group (days)")
     origin_access: str = setting(
         "originAccess", "oai", "how CloudFront reads the static bucket: oai (the mission) or oac", choices=ORIGIN_ACCESS
     )
@@ -76,3 +100,14 @@ class Settings:
             require(WEB_ACL_ARN.match(self.web_acl_arn) is not None, ns, "webAclArn",
                     f"{self.web_acl_arn!r} is not a global (CLOUDFRONT scope) WAFv2 web ACL ARN",
                     f"arn:aws:wafv2:{REGION}:<account>:global/webacl/<name>/<uuid>")
+        check_rate(ns, "wafRateLimit", self.waf_rate_limit, self.waf_evaluation_window_seconds,
+                   "wafEvaluationWindowSeconds")
+        check_rate(ns, "wafReservationRateLimit", self.waf_reservation_rate_limit,
+                   self.waf_evaluation_window_seconds, "wafEvaluationWindowSeconds")
+        require(self.waf_reservation_rate_limit <= self.waf_rate_limit, ns, "wafReservationRateLimit",
+                f"{self.waf_reservation_rate_limit} is above wafRateLimit {self.waf_rate_limit} (never reached)",
+                f"10-{self.waf_rate_limit}")
+        check_managed_groups(ns, "wafManagedRuleGroups", self.waf_managed_rule_groups)
+        require(self.log_retention_days in LOG_RETENTION_DAYS, ns, "logRetentionDays",
+                f"{self.log_retention_days} is not a CloudWatch Logs retention period",
+                ", ".join(map(str, LOG_RETENTION_DAYS)))

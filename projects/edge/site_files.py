@@ -3,7 +3,8 @@
 Assets (`site/assets/*`) are uploaded under content-hashed keys (`assets/site.<hash>.css`) and cached for a year
 as immutable: a changed file gets a new key, so no browser or edge ever serves a stale copy. HTML pages keep
 their names and a short max-age; their references to `/assets/<name>` are rewritten to the hashed keys.
-The error pages are served by CloudFront's custom error responses (see distribution.py).
+The error pages are also bundled into the origin-response function (bundle.py), which renders them for site
+paths; the bucket copies stay for direct links.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 SITE_DIR = Path(__file__).resolve().parent / "site"
 ASSETS = "assets"
 INDEX = "index.html"
-# error code -> page; CloudFront fetches the page from this bucket (they match the default behavior).
+# error code -> page (functions/src/error-pages.mjs pageFor: 403 its own, other 4xx 404, 5xx the 5xx page).
 ERROR_PAGES = {403: "403.html", 404: "404.html", 500: "5xx.html", 502: "5xx.html", 503: "5xx.html",
                504: "5xx.html"}
 HASH_LEN = 10

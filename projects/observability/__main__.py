@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from projects.observability.alarm_specs import Targets, build_specs
+from projects.observability.alarm_specs import Targets, WafTarget, build_specs, build_waf_specs
 from projects.observability.alarms import Alarms, AlarmsArgs
-from projects.observability.dashboard import Dashboard, DashboardArgs, DashboardInputs
+from projects.observability.dashboard import Dashboard, DashboardArgs, DashboardInputs, WafPanel
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
@@ -64,6 +64,9 @@ specs = build_specs(Targets(
     api_stage=app.api_stage_name, distribution_id=edge.distribution_id, cluster_id=data.cluster_id,
     writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
     proxy_max_connections=data.proxy_max_connections, tables=tables), settings, contract)
+# AWS WAF: the distribution's ACL (CLOUDFRONT scope: no Region dimension) and the API Gateway stage's.
+specs += build_waf_specs((WafTarget("edge", edge.web_acl_metric_name, None),
+                          WafTarget("api", app.api_web_acl_metric_name, region)), settings, contract)
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
 
@@ -71,9 +74,11 @@ LogInsights("log-insights", LogInsightsArgs(log_group_name=app.log_group_name, c
                                             slow_ms=settings.latency_slo_ms, name=ctx.name))
 
 def dashboard_inputs(v: dict[str, Any]) -> DashboardInputs:
+    wafs = (WafPanel("CloudFront web ACL", v.pop("edge_acl"), tuple(v.pop("edge_acl_rules")), None),
+            WafPanel("API Gateway web ACL", v.pop("api_acl"), tuple(v.pop("api_acl_rules")), region))
     return DashboardInputs(
         target_groups={k: v.pop(f"tg_{k}") for k in TARGET_GROUP_KEYS},
-        tables={"sessions": v.pop("sessions_table"), "cache": v.pop("cache_table")}, **v)
+        tables={"sessions": v.pop("sessions_table"), "cache": v.pop("cache_table")}, wafs=wafs, **v)
 
 
 inputs = pulumi.Output.all(
@@ -85,6 +90,8 @@ inputs = pulumi.Output.all(
     writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
     proxy_max_connections=data.proxy_max_connections, sessions_table=data.sessions_table_name,
     cache_table=data.cache_table_name, **{f"tg_{k}": target_groups[k] for k in TARGET_GROUP_KEYS},
+    edge_acl=edge.web_acl_metric_name, edge_acl_rules=edge.web_acl_rule_metric_names,
+    api_acl=app.api_web_acl_metric_name, api_acl_rules=app.api_web_acl_rule_metric_names,
 ).apply(dashboard_inputs)
 dashboard = Dashboard("dashboard", DashboardArgs(
     dashboard_name=ctx.name("flash-sale", Service.DASHBOARD),

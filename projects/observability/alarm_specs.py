@@ -217,3 +217,29 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
             b.add(f"ddb-{key}-{kind}", f"DynamoDB {key} table: {what}.", 0, GT, NOT_BREACHING,
                   expression=_sum_of(ops), inputs=ops)
     return b.specs
+
+
+# --- AWS WAF (issue #16): kept apart from build_specs so the two lists merge independently -----------------------
+
+@dataclass(frozen=True)
+class WafTarget:
+    """One web ACL to watch: `key` names the alarm, `region` is None for a CLOUDFRONT-scope ACL."""
+
+    key: str
+    metric_name: Any  # the ACL's VisibilityConfig metric name (AWS/WAFV2 WebACL dimension)
+    region: str | None
+
+
+def build_waf_specs(targets: tuple[WafTarget, ...], s: Settings, contract: MetricContract) -> list[AlarmSpec]:
+    b = _Builder(s, contract)
+    for t in targets:
+        dims: dict[str, Any] = {"WebACL": t.metric_name, "Rule": "ALL"}
+        if t.region is not None:
+            dims["Region"] = t.region
+        b.add(f"waf-{t.key}-blocked-surge", f"The {t.key} web ACL blocks more than {s.waf_blocked_per_minute} "
+              "requests a minute: an attack, a bot wave, or a rate limit too tight for real shoppers. Open the "
+              "dashboard's WAF row (which rule blocks) and the ACL's log group (aws-waf-logs-...); if shoppers "
+              "are throttled, raise the rate limit (catalog-edge:wafRateLimit / catalog-app:apiWafRateLimit).",
+              s.waf_blocked_per_minute, GT, NOT_BREACHING,
+              metric=Metric("AWS/WAFV2", "BlockedRequests", dims, "Sum"))
+    return b.specs

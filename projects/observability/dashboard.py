@@ -1,4 +1,5 @@
-"""The flash-sale dashboard: SLO row first, then API, Lambda, ALB, API Gateway, CloudFront, Aurora/proxy, DynamoDB."""
+"""The flash-sale dashboard: SLO row first, then API, Lambda, ALB, API Gateway, CloudFront, Aurora/proxy, DynamoDB,
+then AWS WAF (the CloudFront and API Gateway web ACLs)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ LAMBDA_NOTE = ("The API runs on Lambda: there are **no EC2 tasks**. The mission'
 
 
 @dataclass(frozen=True)
+class WafPanel:
+    """One web ACL on the dashboard: its metric name, its rules' metric names, Region (None: CLOUDFRONT scope)."""
+
+    title: str
+    metric_name: str
+    rule_metric_names: tuple[str, ...]
+    region: str | None
+
+
+@dataclass(frozen=True)
 class DashboardInputs:
     """Upstream exports, resolved (plain values)."""
 
@@ -51,6 +62,7 @@ class DashboardInputs:
     proxy_name: str
     proxy_max_connections: float
     tables: Mapping[str, str]
+    wafs: tuple[WafPanel, ...] = ()
 
 
 def dashboard_url(name: str) -> str:
@@ -199,9 +211,34 @@ def _edge_and_data(i: DashboardInputs, s: Settings) -> list[Row]:
     return rows
 
 
+WAF_ACTIONS = ("AllowedRequests", "BlockedRequests", "CountedRequests")
+
+
+def _waf(i: DashboardInputs, s: Settings) -> list[Row]:
+    """Per ACL: totals by action (Rule=ALL), then blocked and counted requests per rule (the rate rules count and
+    label; the throttle-* rules block)."""
+    widgets: list[MetricWidget] = []
+    for w in i.wafs:
+        base: dict[str, Any] = {"WebACL": w.metric_name} | ({"Region": w.region} if w.region else {})
+        widgets.append(MetricWidget(f"{w.title}: requests by action", _lines("AWS/WAFV2", WAF_ACTIONS,
+                                                                              {**base, "Rule": "ALL"}),
+                                    annotations=(Annotation(s.waf_blocked_per_minute, "blocked alarm"),)))
+        for action in ("BlockedRequests", "CountedRequests"):
+            lines = tuple(Line(Metric("AWS/WAFV2", action, {**base, "Rule": rule}, label=rule.removeprefix(
+                f"{w.metric_name}-"))) for rule in w.rule_metric_names)
+            if lines:
+                widgets.append(MetricWidget(f"{w.title}: {action} by rule", lines))
+    if not widgets:
+        return []
+    note = ("AWS/WAFV2, per minute. CloudFront-scope ACL metrics are in us-east-1 without a Region dimension; the "
+            "API Gateway ACL's carry Region. Rate rules count (and label) the requests over the limit; "
+            "throttle-api / throttle-site block them with 429.")
+    return [Row("AWS WAF (front door)", note, tuple(widgets))]
+
+
 def build_body(i: DashboardInputs, s: Settings, c: MetricContract) -> dict[str, Any]:
     """The dashboard body (a dict; json.dumps it), every metric checked against the contract and AWS table."""
-    return layout([*_slo_and_api(i, s, c), *_lambda_alb_api(i, s), *_edge_and_data(i, s)], c)
+    return layout([*_slo_and_api(i, s, c), *_lambda_alb_api(i, s), *_edge_and_data(i, s), *_waf(i, s)], c)
 
 
 @dataclass

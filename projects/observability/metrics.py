@@ -42,6 +42,9 @@ def proxy_writer_pool(proxy_name: Any) -> dict[str, Any]:
     return {"ProxyName": proxy_name, "TargetGroup": "default", "TargetRole": "READ_WRITE"}
 
 
+# AWS WAF: Rule is a rule's metric name or ALL (the whole ACL); Region only for regional ACLs, not CloudFront ones
+# (https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html).
+_WAF = (dims("WebACL", "Rule"), dims("WebACL", "Rule", "Region"))
 AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
     "AWS/ApplicationELB": {
         "RequestCount": (_ALB_LB, _ALB_TG),
@@ -79,6 +82,8 @@ AWS_METRICS: dict[str, dict[str, tuple[Dims, ...]]] = {
     "AWS/ApiGateway": {name: _API for name in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")},
     "AWS/CloudFront": {name: _CF for name in ("Requests", "BytesDownloaded", "4xxErrorRate", "5xxErrorRate",
                                               "TotalErrorRate")},
+    "AWS/WAFV2": {name: _WAF for name in ("AllowedRequests", "BlockedRequests", "CountedRequests",
+                                          "PassedRequests")},
     "AWS/DynamoDB": {
         # no table-level series: these two exist only per (TableName, Operation)
         "ThrottledRequests": (dims("TableName", "Operation"),),

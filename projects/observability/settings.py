@@ -72,6 +72,9 @@ class Settings:
         "DynamoDB operations the API calls: ThrottledRequests and SystemErrors exist only per operation")
     dashboard_api_metrics: tuple[str, ...] = setting(
         "dashboardApiMetrics", (), "API contract metrics graphed in the dashboard's API row (empty: all of them)")
+    waf_blocked_per_minute: int = setting(
+        "wafBlockedRequestsPerMinute", 6000, "alarm when a web ACL blocks more requests per minute (default: 1% of "
+        "the sale's ~600,000 requests/min, shared/tooling/capacity.py)")
 
     def validate(self) -> None:
         for email in self.alarm_emails:
@@ -110,3 +113,5 @@ class Settings:
             for metric in self.dashboard_api_metrics:
                 require(metric in known, NAMESPACE, "dashboardApiMetrics",
                         f"unknown metric {metric!r} (not in the API's metrics-contract.json)", ", ".join(known))
+        require(self.waf_blocked_per_minute >= 1, NAMESPACE, "wafBlockedRequestsPerMinute",
+                f"{self.waf_blocked_per_minute} is below 1", "a positive number of requests per minute")

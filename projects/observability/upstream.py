@@ -33,6 +33,8 @@ class AppView:
     target_group_arn_suffixes: pulumi.Output[dict[str, str]]  # {live, canary}
     api_name: pulumi.Output[str]
     api_stage_name: pulumi.Output[str]
+    api_web_acl_metric_name: pulumi.Output[str]
+    api_web_acl_rule_metric_names: pulumi.Output[list[str]]
 
 
 @reads(EDGE)
@@ -40,3 +42,5 @@ class EdgeView:
     distribution_id: pulumi.Output[str]
     viewer_request_function_name: pulumi.Output[str]
     origin_response_function_name: pulumi.Output[str]
+    web_acl_metric_name: pulumi.Output[str]
+    web_acl_rule_metric_names: pulumi.Output[list[str]]

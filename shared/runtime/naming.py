@@ -56,6 +56,7 @@ class ServiceRule:
     description: str
     min_len: int = 1
     forbidden_prefixes: tuple[str, ...] = ()
+    required_prefix: str = ""  # put before `<app>-` by physical_name (AWS WAF log destinations)
 
 
 _HYPHENATED = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
@@ -83,6 +84,12 @@ class Service(Enum):
     DYNAMODB_TABLE = ServiceRule(255, re.compile(r"^[A-Za-z0-9_.-]+$"), "3-255 of [A-Za-z0-9_.-]", min_len=3)
     SNS_TOPIC = ServiceRule(256, re.compile(r"^[A-Za-z0-9_-]+$"), "1-256 letters, digits, hyphens, underscores")
     LOG_GROUP = ServiceRule(512, re.compile(r"^[A-Za-z0-9_./#-]+$"), "1-512 of [A-Za-z0-9_./#-]")
+    # AWS WAF logs only to a log group named `aws-waf-logs-...`
+    # (https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html).
+    WAF_LOG_GROUP = ServiceRule(512, re.compile(r"^aws-waf-logs-[A-Za-z0-9_./#-]+$"),
+                                "`aws-waf-logs-` then 1-499 of [A-Za-z0-9_./#-]", required_prefix="aws-waf-logs-")
+    # wafv2 EntityName (web ACL name) and MetricName: 1-128 of [A-Za-z0-9_-] (VisibilityConfig.MetricName).
+    WAF_WEB_ACL = ServiceRule(128, re.compile(r"^[A-Za-z0-9_-]+$"), "1-128 letters, digits, hyphens, underscores")
     DASHBOARD = ServiceRule(255, re.compile(r"^[A-Za-z0-9_-]+$"), "1-255 letters, digits, hyphens, underscores")
     ALARM = ServiceRule(255, re.compile(r"^[ -~]+$"), "1-255 printable ASCII characters")
     SECURITY_GROUP = ServiceRule(255, re.compile(r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+$"),
@@ -129,7 +136,7 @@ def physical_name(
                           "e.g. `api`, `tg-live`")
     rule = service.rule
     tail = f"-{suffix}" + (f"-{account_id}" if account_id else "")
-    head = f"{app}-"
+    head = f"{rule.required_prefix}{app}-"
     budget = rule.max_len - len(head) - len(tail)
     if budget < 1:
         raise NamingError(f"no room for kind {kind!r} in a {service.name} name of at most {rule.max_len} characters")
@@ -149,6 +156,8 @@ def check_name(name: str, service: Service) -> str:
         )
     if not rule.pattern.match(name):
         raise NamingError(f"{service.name} name {name!r} is not allowed: {rule.description}")
+    if not name.startswith(rule.required_prefix):
+        raise NamingError(f"{service.name} name {name!r} must start with {rule.required_prefix!r}")
     for prefix in rule.forbidden_prefixes:
         if name.startswith(prefix):
             raise NamingError(f"{service.name} name {name!r} must not start with {prefix!r}")

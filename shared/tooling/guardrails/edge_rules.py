@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS as RETENTION_DAYS
 from shared.runtime.tags import is_taggable
@@ -14,15 +15,26 @@ BURST_LIMIT_MAX = 5_000  # the account's default burst per region
 TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner")
 
 
+def _behaviors(res: Res) -> list[dict[str, Any]]:
+    return [b for b in [res.inputs.get("defaultCacheBehavior") or {}, *as_list(res.inputs.get("orderedCacheBehaviors"))]
+            if isinstance(b, dict)]
+
+
 def check_custom_errors(res: Res, ctx: Context) -> Iterable[str]:
-    """CloudFront has custom error pages for 4xx and 5xx responses."""
+    """CloudFront has custom error pages for 4xx and 5xx responses: distribution-wide pages, or an origin-response
+    function on every behavior (the edge layer's design: it renders the site's pages per path, keeps API JSON)."""
     responses = res.inputs.get("customErrorResponses")
     if responses is UNKNOWN:
         return
-    codes = [r.get("errorCode") for r in as_list(responses) if isinstance(r, dict)]
+    behaviors = _behaviors(res)
+    if behaviors and all(any(isinstance(a, dict) and a.get("eventType") == "origin-response"
+                             for a in as_list(b.get("lambdaFunctionAssociations"))) for b in behaviors):
+        return
+    codes = [r.get("errorCode") for r in as_list(responses)
+             if isinstance(r, dict) and r.get("responsePagePath")]
     for family in (4, 5):
         if not any(is_num(c) and int(c) // 100 == family for c in codes):
-            yield f"no custom error response for {family}xx codes"
+            yield f"no custom error page for {family}xx codes (and no origin-response function on every behavior)"
     for r in as_list(responses):
         if isinstance(r, dict) and r.get("responsePagePath") and not str(r["responsePagePath"]).startswith("/"):
             yield f"error {r.get('errorCode')}: responsePagePath must start with /"
@@ -166,3 +178,58 @@ def check_tags(res: Res, ctx: Context) -> Iterable[str]:
         yield f"missing tags {', '.join(missing)}"
     elif tags.get("Environment") not in (ctx.suffix, UNKNOWN):
         yield f"tag Environment is {tags.get('Environment')!r}, not the suffix {ctx.suffix!r}"
+
+
+# --- AWS WAF (issue #16) -----------------------------------------------------------------------------------------
+WAF_RATE_MIN, WAF_RATE_MAX = 10, 2_000_000_000  # botocore wafv2 RateLimit
+WAF_WINDOWS = (60, 120, 300, 600)  # RateBasedStatement.EvaluationWindowSec
+WAF_LOG_PREFIX = "aws-waf-logs-"
+
+
+def check_distribution_web_acl(res: Res, ctx: Context) -> Iterable[str]:
+    """An enabled (public) distribution is protected by a WAFv2 web ACL."""
+    if res.inputs.get("enabled") is False:
+        return
+    acl = res.inputs.get("webAclId")
+    if acl is UNKNOWN:
+        return
+    if not acl:
+        yield "public distribution without a web ACL (webAclId)"
+    elif not str(acl).startswith("arn:aws:wafv2:") or ":global/webacl/" not in str(acl):
+        yield f"webAclId {acl!r} is not a WAFv2 web ACL of CLOUDFRONT scope (arn:aws:wafv2:...:global/webacl/...)"
+
+
+def check_waf_log_destination(res: Res, ctx: Context) -> Iterable[str]:
+    """WAF logs go to a destination (log group, bucket, stream) whose name starts with `aws-waf-logs-`."""
+    destinations = res.inputs.get("logDestinationConfigs")
+    if destinations is UNKNOWN:
+        return
+    if not as_list(destinations):
+        yield "no log destination"
+    for arn in as_list(destinations):
+        if arn is UNKNOWN:
+            continue
+        text = str(arn)
+        name = text.split(":log-group:", 1)[1].split(":", 1)[0] if ":log-group:" in text else \
+            text.rsplit("/", 1)[-1] if "/" in text else text.rsplit(":", 1)[-1]
+        if not name.startswith(WAF_LOG_PREFIX):
+            yield f"log destination {name!r} does not start with {WAF_LOG_PREFIX!r} (AWS WAF refuses it)"
+
+
+def check_waf_rate_limits(res: Res, ctx: Context) -> Iterable[str]:
+    """Rate-based rules stay within AWS's bounds: limit 10-2,000,000,000, window 60/120/300/600 s."""
+    rules = res.inputs.get("rules")
+    if rules is UNKNOWN:
+        return
+    for rule in as_list(rules):
+        if not isinstance(rule, dict):
+            continue
+        statement = rule.get("statement")
+        rate = statement.get("rateBasedStatement") if isinstance(statement, dict) else None
+        if not isinstance(rate, dict):
+            continue
+        limit, window = rate.get("limit"), rate.get("evaluationWindowSec", 300)
+        if limit is not UNKNOWN and (not is_num(limit) or not WAF_RATE_MIN <= limit <= WAF_RATE_MAX):
+            yield f"rule {rule.get('name')}: limit {limit} outside {WAF_RATE_MIN}-{WAF_RATE_MAX:,}"
+        if window is not UNKNOWN and window not in WAF_WINDOWS:
+            yield f"rule {rule.get('name')}: evaluation window {window} s is not one of {WAF_WINDOWS}"

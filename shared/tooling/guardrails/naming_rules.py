@@ -40,6 +40,7 @@ NAMED: dict[str, tuple[str, str | None, Service | None]] = {
     "aws:secretsmanager/secret:Secret": ("name", "namePrefix", Service.SECRET),
     "aws:kms/alias:Alias": ("name", "namePrefix", Service.KMS_ALIAS),
     "aws:cloudfront/cachePolicy:CachePolicy": ("name", None, Service.CLOUDFRONT_POLICY),
+    "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", Service.WAF_WEB_ACL),
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": ("name", None, Service.CLOUDFRONT_POLICY),
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": ("name", None, Service.CLOUDFRONT_POLICY),
     "aws:cloudfront/originAccessControl:OriginAccessControl": ("name", None, None),

@@ -256,6 +256,15 @@ def _uuid(kind: str) -> Computer:
     return compute
 
 
+def _web_acl(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    physical = _physical(name, inputs, "name")
+    h = hexid("webacl", name, length=32)
+    uid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {"id": uid, "arn": _arn("wafv2", f"{scope}/webacl/{physical}/{uid}"), "capacity": 0,
+            "lockToken": hexid("lock", name, length=36)}
+
+
 def _command(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"id": name, "stdout": f"sha256:{hexid('digest', name, length=64)}", "stderr": ""}
 
@@ -310,6 +319,7 @@ COMPUTED: dict[str, Computer] = {
     "aws:apigateway/apiKey:ApiKey": _api_key,
     "aws:apigateway/usagePlan:UsagePlan": _named_arn("apigateway", "/usageplans/{}"),
     "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:cloudfront/originAccessIdentity:OriginAccessIdentity": _oai,
     "aws:cloudfront/originAccessControl:OriginAccessControl": _uuid("oac"),
     "aws:cloudfront/cachePolicy:CachePolicy": _uuid("cp"),
