@@ -487,8 +487,8 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
     if write and access.pass_role:
         out.append(Statement(f"{_sid(layer)}PassOwnRoles", ["iam:PassRole"],
                              [f"arn:aws:iam::{facts.account}:role/{APP}-*-{facts.suffix}"],
-                             {"StringEquals": {"iam:PassedToService": list(access.pass_role.services)},
-                              **_layer_tag(layer)}))
+                             {"StringEquals": {"iam:PassedToService": list(access.pass_role.services),
+                                               "aws:ResourceTag/Layer": layer}}))
     if write and access.service_linked_roles:
         out.append(Statement(f"{_sid(layer)}ServiceLinkedRoles", ["iam:CreateServiceLinkedRole"],
                              [f"arn:aws:iam::{facts.account}:role/aws-service-role/*"],
