@@ -13,9 +13,12 @@ from invoke import Program
 
 from projects.bootstrap import permissions as perms
 from shared.runtime.errors import CatalogError
-from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
+from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, Layer
 from shared.tooling import bootstrap as project
 from shared.tooling.declarations import upstream_of
+from shared.tooling.orchestration.interface import OpResult, StackOutput
+from shared.tooling.orchestration.memory import InMemoryBackend
+from shared.tooling.orchestration.runner import Orchestrator
 from shared.tooling.plan.planner import Plan
 from tests.conftest import SUFFIX
 
@@ -277,3 +280,36 @@ def test_offline_bootstrap_prints_the_plan(capsys: pytest.CaptureFixture[str]) -
 def test_validate_refuses_before_anything_runs() -> None:
     with pytest.raises(CatalogError, match="unknown layer 'nope'"):
         project.validate("qa", project.config_for(REPO, ["nope"]))
+
+
+class BootstrapMemory(InMemoryBackend):
+    """The in-memory backend, with an `up` that needs no layer contract (the bootstrap has none)."""
+
+    def up(self, layer: Layer, suffix: str, on_event: Any) -> OpResult:
+        self._call("up", layer, suffix)
+        self._get(layer, suffix).outputs = {"stateBackend": StackOutput(f"s3://catalog-state-{suffix}-{ACCOUNT}")}
+        return OpResult({"create": 49})
+
+
+@pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch) -> BootstrapMemory:
+    import shared.tooling.cli.deploy as deploy
+
+    backend = BootstrapMemory()
+    orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], env={})
+    monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)
+    return backend
+
+
+def test_preview_by_default_then_up_with_yes_then_destroy(memory: BootstrapMemory,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_bootstrap("--github-repo", REPO, "--suffix", "qa") == 0
+    assert memory.ops("preview") == [("preview", "bootstrap")] and not memory.ops("up")
+    config = memory.get_config(project.TARGET, "qa")
+    assert config["catalog-bootstrap:githubRepo"].value == REPO
+    assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--yes") == 0
+    assert memory.ops("up") == [("up", "bootstrap")]
+    assert f"stateBackend = s3://catalog-state-qa-{ACCOUNT}" in capsys.readouterr().out
+    assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--destroy", "--yes") == 0
+    assert memory.ops("destroy") == [("destroy", "bootstrap")]
+    assert not [op for op in memory.calls if op[1] in LAYER_NAMES]  # no layer's stack touched
