@@ -50,6 +50,7 @@ class ServiceAccess:
     create: tuple[str, ...] = ()
     unscoped: tuple[str, ...] = ()
     tag_scoped: bool = False
+    create_on_any: bool = False  # the create call has no resource type (kms:CreateKey): "*" plus request tags
     why: str = ""  # why the scoping is what it is
 
 
@@ -314,9 +315,9 @@ KMS_KEYS = ServiceAccess(
     manage=("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
             "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias",
             "kms:UpdateAlias"),
-    unscoped=(),
     create=("kms:CreateKey",),
     tag_scoped=True,
+    create_on_any=True,
     why="KMS evaluates aws:ResourceTag on keys and aws:RequestTag on CreateKey (which has no resource)",
 )
 
@@ -474,7 +475,7 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
         if service.manage:
             out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
         if service.create:
-            out.append(Statement(f"{base}Create", list(service.create), arns,
+            out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
                                  _request_tags(layer) if service.tag_scoped else {}))
         if service.unscoped:
             out.append(Statement(f"{base}Unscoped", list(service.unscoped), ["*"]))
