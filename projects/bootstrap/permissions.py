@@ -117,7 +117,9 @@ EC2 = ServiceAccess(
             "ec2:DeleteFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"),
     create=("ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway",
             "ec2:CreateNatGateway", "ec2:AllocateAddress", "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint",
-            "ec2:CreateFlowLogs"),
+            "ec2:CreateFlowLogs",
+            # Tagged rules (aws:vpc/securityGroupIngressRule) are created by Authorize* with their tags.
+            "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"),
     tag_scoped=True,
     why="EC2 ids are random; tags on create (aws:RequestTag) and on every later call (aws:ResourceTag). "
         "Describe* has no resource-level permissions",
@@ -223,12 +225,14 @@ ELB = ServiceAccess(
             "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
             "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
             "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterTargets",
-            "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeregisterTargets",
             "elasticloadbalancing:ModifyListener", "elasticloadbalancing:DeleteListener",
-            "elasticloadbalancing:CreateRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule",
             "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:AddTags",
             "elasticloadbalancing:RemoveTags"),
-    create=("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"),
+    # Listeners and rules are new, tagged resources too: their create carries the request tags.
+    create=("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"),
     tag_scoped=True,
     why="ELBv2 evaluates aws:ResourceTag; Describe* has no resource-level permissions",
 )
