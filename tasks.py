@@ -6,12 +6,14 @@ of `shared/tooling`.
 
 from invoke import Collection
 
-from shared.tooling.cli import deploy, dev, docs, perf, plan, policy
+from shared.tooling.cli import bootstrap, deploy, dev, docs, perf, plan, policy
 
 ns = Collection(
     # deploy (Pulumi Automation API)
     deploy.up, deploy.preview, deploy.down, deploy.outputs, deploy.refresh, deploy.drift,
     deploy.up_all, deploy.down_all, deploy.secrets, deploy.cleanup_edge, deploy.doctor,
+    # once per account: state bucket, secrets key, GitHub OIDC, per-team roles (not a layer)
+    bootstrap.bootstrap,
     # offline: plan, guardrails, docs
     plan.synth, plan.layers, policy.check, docs.docs,
     # local development and tests

@@ -58,6 +58,12 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
     env = {"MOTO_PYTHON": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     results = [_run("ruff", [sys.executable, "-m", "ruff", "check", "."], REPO_ROOT)]
     # Two workers: the machine has two cores and most time goes to planning layers in subprocesses.
+    # The GitHub workflows: actionlint (syntax, expressions, permissions of reusable calls) and zizmor (security
+    # audits), both offline and over the same files the pipelines run.
+    workflows = [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))]
+    results.append(_run("actionlint", [str(Path(sys.executable).with_name("actionlint")), *workflows], REPO_ROOT))
+    results.append(_run("zizmor", [str(Path(sys.executable).with_name("zizmor")), "--offline", "--config",
+                                   ".github/zizmor.yml", ".github/workflows"], REPO_ROOT))
     results.append(_run("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
                                    *pytest_args.split()], REPO_ROOT, env))
     if not python_only:

@@ -1,0 +1,586 @@
+"""What each layer team's roles may do, as a small typed table, and the IAM documents generated from it.
+
+Pure data and functions (no resources), so tests inspect the exact documents the bootstrap deploys.
+
+Per layer: the AWS services its program declares (resource type tokens mapped to IAM prefixes by `iam_prefix`;
+tests check the table against each layer's offline plan), and per service:
+
+- `describe`: metadata reads AWS gives no resource-level permission for (List*/Describe* calls): `Resource: "*"`.
+- `inspect`: reads of the layer's own resources (the plan role has these too).
+- `manage`: writes on the layer's own resources.
+- `create`: calls that create a resource; where the service evaluates tags on create they must carry
+  `Layer=<layer>` (`aws:RequestTag/Layer`) and only the platform's tag keys (`aws:TagKeys`).
+- `unscoped`: writes AWS offers no resource-level permission for: `Resource: "*"`, said why.
+
+`tag_scoped` services get `aws:ResourceTag/Layer = <layer>` on `inspect` and `manage`: that, not the names, keeps
+one team off another's resources (every layer's names share `catalog-*-<suffix>`). Services without tag
+conditions on these actions are scoped by name or ARN type instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from shared.runtime import APP, REGION
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+OIDC_URL = f"https://{OIDC_HOST}"
+OIDC_AUDIENCE = "sts.amazonaws.com"
+# Every tag key the layers put on resources (shared/runtime/tags.py plus the components' own); a test keeps
+# this equal to what the plans declare, so a create cannot smuggle in other keys (aws:TagKeys).
+TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner", "Name", "Tier", "Alarm")
+TAG_ACTIONS_UNTAG = ("ec2:DeleteTags", "rds:RemoveTagsFromResource", "dynamodb:UntagResource",
+                     "lambda:UntagResource", "elasticloadbalancing:RemoveTags", "ecr:UntagResource",
+                     "logs:UntagResource", "iam:UntagRole", "secretsmanager:UntagResource", "kms:UntagResource")
+TAG_ACTIONS_TAG = ("ec2:CreateTags", "rds:AddTagsToResource", "dynamodb:TagResource", "lambda:TagResource",
+                   "elasticloadbalancing:AddTags", "ecr:TagResource", "logs:TagResource", "iam:TagRole",
+                   "secretsmanager:TagResource", "kms:TagResource")
+MANAGED_POLICY_MAX = 6144  # characters of a managed policy document, whitespace excluded (IAM quotas)
+
+
+@dataclass(frozen=True)
+class ServiceAccess:
+    prefix: str
+    resources: tuple[str, ...]  # ARN templates: {region} {account} {suffix}
+    describe: tuple[str, ...] = ()
+    inspect: tuple[str, ...] = ()
+    manage: tuple[str, ...] = ()
+    create: tuple[str, ...] = ()
+    unscoped: tuple[str, ...] = ()
+    tag_scoped: bool = False
+    create_on_any: bool = False  # the create call has no resource type (kms:CreateKey): "*" plus request tags
+    why: str = ""  # why the scoping is what it is
+
+
+@dataclass(frozen=True)
+class PassRole:
+    """iam:PassRole of the layer's own roles, only to the services that run them (iam:PassedToService)."""
+
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LayerAccess:
+    layer: str
+    reads: tuple[str, ...]  # upstream layers whose stack state it reads (StackReference); = upstream_of(layer)
+    services: tuple[ServiceAccess, ...]
+    pass_role: PassRole | None = None
+    service_linked_roles: tuple[str, ...] = ()  # iam:AWSServiceName values it may create a service-linked role for
+
+    @property
+    def prefixes(self) -> set[str]:
+        return {s.prefix for s in self.services}
+
+
+# --- services, with the ARNs of a layer's resources ---------------------------------------------------------
+NAMED = f"{APP}-*-{{suffix}}"  # every physical name: catalog-<kind>-<suffix> (shared/runtime/naming.py)
+
+LOGS = ServiceAccess(
+    "logs", (f"arn:aws:logs:{{region}}:{{account}}:log-group:*{NAMED}*",),
+    describe=("logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeQueryDefinitions"),
+    inspect=("logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams"),
+    manage=("logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource",
+            "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:AssociateKmsKey",
+            "logs:PutMetricFilter", "logs:DeleteMetricFilter"),
+    create=("logs:CreateLogGroup",),
+    tag_scoped=True,
+    why="log group names carry the suffix; the Layer tag separates layers",
+)
+
+
+def iam_roles(*, inline_policies: bool = True) -> ServiceAccess:
+    return ServiceAccess(
+        "iam", (f"arn:aws:iam::{{account}}:role/{NAMED}",),
+        inspect=("iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                 "iam:ListRoleTags", "iam:ListInstanceProfilesForRole"),
+        manage=("iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
+                *(("iam:PutRolePolicy", "iam:DeleteRolePolicy") if inline_policies else ())),
+        create=("iam:CreateRole",),
+        tag_scoped=True,
+        why="roles named catalog-*-<suffix> and tagged with the layer; no managed-policy attach at all",
+    )
+
+
+EC2 = ServiceAccess(
+    "ec2", ("arn:aws:ec2:{region}:{account}:*",),
+    describe=("ec2:Describe*",),
+    manage=("ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+            "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+            "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:AttachInternetGateway",
+            "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:ReleaseAddress",
+            "ec2:DisassociateAddress", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+            "ec2:ModifySecurityGroupRules", "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+            "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint",
+            "ec2:DeleteFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"),
+    create=("ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway",
+            "ec2:CreateNatGateway", "ec2:AllocateAddress", "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint",
+            "ec2:CreateFlowLogs",
+            # Tagged rules (aws:vpc/securityGroupIngressRule) are created by Authorize* with their tags.
+            "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"),
+    tag_scoped=True,
+    why="EC2 ids are random; tags on create (aws:RequestTag) and on every later call (aws:ResourceTag). "
+        "Describe* has no resource-level permissions",
+)
+
+RDS = ServiceAccess(
+    "rds", ("arn:aws:rds:{region}:{account}:*",),
+    describe=("rds:Describe*",),
+    inspect=("rds:ListTagsForResource",),
+    manage=("rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:ModifyDBInstance", "rds:DeleteDBInstance",
+            "rds:ModifyDBClusterParameterGroup", "rds:DeleteDBClusterParameterGroup",
+            "rds:ResetDBClusterParameterGroup",
+            "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:ModifyDBProxy", "rds:DeleteDBProxy",
+            "rds:ModifyDBProxyTargetGroup", "rds:RegisterDBProxyTargets", "rds:DeregisterDBProxyTargets",
+            "rds:ModifyDBProxyEndpoint", "rds:DeleteDBProxyEndpoint", "rds:AddTagsToResource",
+            "rds:RemoveTagsFromResource"),
+    create=("rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterParameterGroup",
+            "rds:CreateDBSubnetGroup", "rds:CreateDBProxy", "rds:CreateDBProxyEndpoint"),
+    tag_scoped=True,
+    why="RDS evaluates aws:ResourceTag and aws:RequestTag on clusters, instances, groups and proxies",
+)
+
+DYNAMODB = ServiceAccess(
+    "dynamodb", (f"arn:aws:dynamodb:{{region}}:{{account}}:table/{NAMED}",
+                 f"arn:aws:dynamodb:{{region}}:{{account}}:table/{NAMED}/index/*"),
+    describe=("dynamodb:ListTables",),
+    inspect=("dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
+             "dynamodb:ListTagsOfResource"),
+    manage=("dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTimeToLive",
+            "dynamodb:UpdateContinuousBackups", "dynamodb:TagResource", "dynamodb:UntagResource"),
+    create=("dynamodb:CreateTable",),
+    tag_scoped=True,
+    why="no item access (GetItem/PutItem): the deploy manages tables, the API reads them",
+)
+
+SECRETS = ServiceAccess(
+    "secretsmanager", (f"arn:aws:secretsmanager:{{region}}:{{account}}:secret:{NAMED}-*",),
+    describe=("secretsmanager:ListSecrets",),
+    inspect=("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue"),
+    manage=("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
+            "secretsmanager:TagResource", "secretsmanager:UntagResource"),
+    create=("secretsmanager:CreateSecret",),
+    tag_scoped=True,
+    why="GetSecretValue only on the layer's own secret (the provider reads the version back)",
+)
+
+AUTOSCALING = ServiceAccess(
+    "application-autoscaling", ("arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",),
+    describe=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
+              "application-autoscaling:ListTagsForResource"),
+    manage=("application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:TagResource", "application-autoscaling:UntagResource"),
+    why="scalable-target ids are random and Register is both create and update: scoped to the account's targets",
+)
+
+
+def s3_buckets(*kinds: str, objects: bool = False) -> ServiceAccess:
+    buckets = tuple(f"arn:aws:s3:::{APP}-{kind}-{{suffix}}-{{account}}" for kind in kinds)
+    return ServiceAccess(
+        "s3", buckets + (tuple(f"{b}/*" for b in buckets) if objects else ()),
+        describe=("s3:ListAllMyBuckets",),
+        inspect=("s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration",
+                 "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration", "s3:GetAnalyticsConfiguration",
+                 "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration", "s3:GetMetricsConfiguration",
+                 "s3:ListBucket", *(("s3:GetObject", "s3:GetObjectTagging") if objects else ())),
+        manage=("s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
+                "s3:PutEncryptionConfiguration", "s3:DeleteBucketOwnershipControls",
+                *(("s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging") if objects else ())),
+        create=("s3:CreateBucket",),
+        why="buckets by their exact names (S3 bucket calls do not evaluate aws:ResourceTag); never the state bucket",
+    )
+
+
+LAMBDA = ServiceAccess(
+    "lambda", (f"arn:aws:lambda:{{region}}:{{account}}:function:{NAMED}",
+               f"arn:aws:lambda:{{region}}:{{account}}:function:{NAMED}:*"),
+    describe=("lambda:ListFunctions", "lambda:GetAccountSettings"),
+    inspect=("lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig",
+             "lambda:GetFunctionConcurrency", "lambda:GetFunctionUrlConfig", "lambda:GetPolicy", "lambda:GetAlias",
+             "lambda:GetProvisionedConcurrencyConfig", "lambda:GetRuntimeManagementConfig",
+             "lambda:GetFunctionRecursionConfig", "lambda:ListVersionsByFunction", "lambda:ListAliases",
+             "lambda:ListTags", "lambda:ListProvisionedConcurrencyConfigs"),
+    manage=("lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+            "lambda:PublishVersion", "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias",
+            "lambda:AddPermission", "lambda:RemovePermission", "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunctionConcurrency", "lambda:PutProvisionedConcurrencyConfig",
+            "lambda:DeleteProvisionedConcurrencyConfig", "lambda:InvokeFunction", "lambda:TagResource",
+            "lambda:UntagResource"),
+    create=("lambda:CreateFunction",),
+    tag_scoped=True,
+    why="function names carry the suffix; Lambda evaluates aws:ResourceTag on function, version and alias calls",
+)
+
+ELB = ServiceAccess(
+    "elasticloadbalancing", (
+        f"arn:aws:elasticloadbalancing:{{region}}:{{account}}:loadbalancer/app/{NAMED}/*",
+        f"arn:aws:elasticloadbalancing:{{region}}:{{account}}:targetgroup/{NAMED}/*",
+        f"arn:aws:elasticloadbalancing:{{region}}:{{account}}:listener/app/{NAMED}/*",
+        f"arn:aws:elasticloadbalancing:{{region}}:{{account}}:listener-rule/app/{NAMED}/*"),
+    describe=("elasticloadbalancing:Describe*",),
+    manage=("elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+            "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterTargets",
+            "elasticloadbalancing:DeregisterTargets",
+            "elasticloadbalancing:ModifyListener", "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags"),
+    # Listeners and rules are new, tagged resources too: their create carries the request tags.
+    create=("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"),
+    tag_scoped=True,
+    why="ELBv2 evaluates aws:ResourceTag; Describe* has no resource-level permissions",
+)
+
+ECR = ServiceAccess(
+    "ecr", (f"arn:aws:ecr:{{region}}:{{account}}:repository/{NAMED}",),
+    describe=("ecr:DescribeRepositories",),
+    inspect=("ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "ecr:DescribeImages",
+             "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
+    manage=("ecr:DeleteRepository", "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:SetRepositoryPolicy",
+            "ecr:DeleteRepositoryPolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
+            "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+            "ecr:BatchDeleteImage", "ecr:TagResource", "ecr:UntagResource"),
+    create=("ecr:CreateRepository",),
+    unscoped=("ecr:GetAuthorizationToken",),
+    tag_scoped=True,
+    why="the image push (pulumi-command) needs a registry token, which has no resource-level permission",
+)
+
+APIGW = ServiceAccess(
+    "apigateway", tuple(f"arn:aws:apigateway:{{region}}::/{path}"
+                        for path in ("restapis", "restapis/*", "apikeys", "apikeys/*", "usageplans", "usageplans/*",
+                                     "tags/*")),
+    manage=("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"),
+    why="API Gateway's ids are random and its actions are HTTP verbs on paths: scoped to the REST API, key and "
+        "usage-plan paths (no account-wide settings)",
+)
+
+CLOUDFRONT = ServiceAccess(
+    "cloudfront", tuple(f"arn:aws:cloudfront::{{account}}:{kind}/*"
+                        for kind in ("distribution", "origin-access-identity", "cache-policy",
+                                     "origin-request-policy")),
+    describe=("cloudfront:ListDistributions", "cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies",
+              "cloudfront:ListCloudFrontOriginAccessIdentities"),
+    inspect=("cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetCachePolicy",
+             "cloudfront:GetOriginRequestPolicy", "cloudfront:GetCloudFrontOriginAccessIdentity",
+             "cloudfront:GetCloudFrontOriginAccessIdentityConfig", "cloudfront:ListTagsForResource"),
+    manage=("cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
+            "cloudfront:UntagResource", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
+            "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
+            "cloudfront:UpdateCloudFrontOriginAccessIdentity", "cloudfront:DeleteCloudFrontOriginAccessIdentity",
+            "cloudfront:CreateInvalidation"),
+    create=("cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:CreateCachePolicy",
+            "cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateCloudFrontOriginAccessIdentity"),
+    why="CloudFront ids are random and cache policies and OAIs take no tags: scoped to the ARN types",
+)
+
+LAMBDA_EDGE = ServiceAccess(
+    "lambda", (f"arn:aws:lambda:us-east-1:{{account}}:function:{NAMED}:*",),
+    manage=("lambda:EnableReplication", "lambda:DisableReplication"),
+    why="CloudFront replicates the edge functions' versions; EnableReplication* takes the version ARN",
+)
+
+CLOUDWATCH = ServiceAccess(
+    "cloudwatch", (f"arn:aws:cloudwatch:{{region}}:{{account}}:alarm:{NAMED}",
+                   f"arn:aws:cloudwatch::{{account}}:dashboard/{NAMED}"),
+    describe=("cloudwatch:DescribeAlarms", "cloudwatch:ListDashboards"),
+    inspect=("cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource"),
+    manage=("cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms",
+            "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards", "cloudwatch:TagResource",
+            "cloudwatch:UntagResource"),
+    why="alarm and dashboard names carry the suffix; dashboards take no tags, so names scope both",
+)
+
+LOGS_QUERIES = ServiceAccess(
+    "logs", ("*",),
+    unscoped=("logs:PutQueryDefinition", "logs:DeleteQueryDefinition"),
+    why="query definitions have no resource-level permissions",
+)
+
+SNS = ServiceAccess(
+    "sns", (f"arn:aws:sns:{{region}}:{{account}}:{NAMED}",),
+    describe=("sns:ListTopics",),
+    inspect=("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic"),
+    manage=("sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource",
+            "sns:UntagResource", "sns:Subscribe", "sns:Unsubscribe"),
+    why="topic names carry the suffix",
+)
+
+KMS_KEYS = ServiceAccess(
+    "kms", ("arn:aws:kms:{region}:{account}:key/*",),
+    describe=("kms:ListAliases", "kms:ListKeys"),
+    inspect=("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
+    manage=("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
+            "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias",
+            "kms:UpdateAlias"),
+    create=("kms:CreateKey",),
+    tag_scoped=True,
+    create_on_any=True,
+    why="KMS evaluates aws:ResourceTag on keys and aws:RequestTag on CreateKey (which has no resource)",
+)
+
+KMS_ALIASES = ServiceAccess(
+    "kms", (f"arn:aws:kms:{{region}}:{{account}}:alias/{NAMED}",),
+    manage=("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+    why="an alias call is authorized on the alias (by name) and on the key (by tag, above)",
+)
+
+# --- the table -------------------------------------------------------------------------------------------------
+ACCESS: dict[str, LayerAccess] = {
+    "network": LayerAccess("network", (), (EC2, LOGS, iam_roles()),
+                           pass_role=PassRole(("vpc-flow-logs.amazonaws.com",))),
+    "data": LayerAccess("data", ("network",),
+                        (RDS, DYNAMODB, SECRETS, AUTOSCALING, s3_buckets("logs", "artifacts"), LOGS, iam_roles(),
+                         ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                                                                "ec2:DescribeVpcs"),
+                                       why="RDS and the proxy validate the network layer's subnets and groups")),
+                        pass_role=PassRole(("rds.amazonaws.com",)),
+                        service_linked_roles=("rds.amazonaws.com", "rds.application-autoscaling.amazonaws.com")),
+    "app": LayerAccess("app", ("network", "data"),
+                       (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, iam_roles(),
+                        ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                                                               "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces",
+                                                               "ec2:DescribeAccountAttributes",
+                                                               "ec2:DescribeInternetGateways"),
+                                      why="a VPC Lambda and the ALB validate subnets and groups")),
+                       pass_role=PassRole(("lambda.amazonaws.com",)),
+                       service_linked_roles=("elasticloadbalancing.amazonaws.com",
+                                             "lambda.application-autoscaling.amazonaws.com")),
+    "edge": LayerAccess("edge", ("data", "app"),
+                        (CLOUDFRONT, LAMBDA, LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles()),
+                        pass_role=PassRole(("lambda.amazonaws.com", "edgelambda.amazonaws.com")),
+                        service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com")),
+    "observability": LayerAccess("observability", ("data", "app", "edge"),
+                                 (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES)),
+}
+
+# Pulumi resource type modules -> IAM service prefixes (aws:<module>/<type>:<Class>), for the plan check.
+TYPE_PREFIXES: dict[str, str] = {
+    "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
+    "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
+    "lambda": "lambda", "lb": "elasticloadbalancing", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms",
+    "sns": "sns", "cloudwatch": "cloudwatch",
+}
+LOGS_TYPES = ("logGroup", "logMetricFilter", "queryDefinition")  # aws:cloudwatch/<these> are CloudWatch Logs
+
+
+def iam_prefix(type_token: str) -> str:
+    """The IAM service prefix of a Pulumi resource type (`aws:rds/cluster:Cluster` -> `rds`)."""
+    package, _, rest = type_token.partition(":")
+    if package == "command":
+        return "ecr"  # the app's local command builds and pushes the API image to the layer's repository
+    module, _, kind = rest.partition(":")[0].partition("/")
+    if package != "aws" or module not in TYPE_PREFIXES:
+        raise KeyError(f"no IAM service prefix known for resource type {type_token}")
+    if module == "cloudwatch" and kind in LOGS_TYPES:
+        return "logs"
+    return TYPE_PREFIXES[module]
+
+
+# --- documents ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Facts:
+    """The values the templates need; known before any resource exists except the key ARN."""
+
+    account: str
+    suffix: str
+    github_repo: str
+    main_branch: str
+    state_bucket: str
+    secrets_key_arn: str
+    oidc_provider_arn: str
+    region: str = REGION
+    org: str = "organization"  # stack references' organization in a self-managed backend
+
+
+@dataclass
+class Statement:
+    sid: str
+    actions: list[str]
+    resources: list[str]
+    condition: dict[str, dict[str, Any]] = field(default_factory=dict)
+    effect: str = "Allow"
+
+    def render(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Sid": self.sid, "Effect": self.effect, "Action": sorted(set(self.actions)),
+                               "Resource": sorted(set(self.resources))}
+        if self.condition:
+            out["Condition"] = self.condition
+        return out
+
+
+def _sid(*parts: str) -> str:
+    return "".join(p.replace("-", " ").title().replace(" ", "") for p in parts)
+
+
+def _arns(service: ServiceAccess, facts: Facts) -> list[str]:
+    return [r.format(region=facts.region, account=facts.account, suffix=facts.suffix) for r in service.resources]
+
+
+def _layer_tag(layer: str) -> dict[str, dict[str, Any]]:
+    return {"StringEquals": {"aws:ResourceTag/Layer": layer}}
+
+
+def _request_tags(layer: str) -> dict[str, dict[str, Any]]:
+    return {"StringEquals": {"aws:RequestTag/Layer": layer},
+            "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}}
+
+
+def state_objects(layer: str, facts: Facts) -> dict[str, list[str]]:
+    """The state bucket keys a layer's roles touch, by access: Pulumi's DIY layout under `.pulumi/`."""
+    bucket = f"arn:aws:s3:::{facts.state_bucket}"
+    project = f"{APP}-{layer}"
+    own = [f"{bucket}/.pulumi/stacks/{project}/{facts.suffix}.json*",
+           f"{bucket}/.pulumi/history/{project}/{facts.suffix}/*",
+           f"{bucket}/.pulumi/backups/{project}/{facts.suffix}/*"]
+    locks = [f"{bucket}/.pulumi/locks/{facts.org}/{project}/{facts.suffix}/*"]
+    upstream = [f"{bucket}/.pulumi/stacks/{APP}-{name}/{facts.suffix}.json*" for name in ACCESS[layer].reads]
+    return {"own": own, "locks": locks, "upstream": upstream, "meta": [f"{bucket}/.pulumi/meta.yaml"]}
+
+
+def _state_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
+    keys = state_objects(layer, facts)
+    bucket = f"arn:aws:s3:::{facts.state_bucket}"
+    statements = [
+        Statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], [bucket],
+                  {"StringLike": {"s3:prefix": [".pulumi/*", ".pulumi/"]}}),
+        Statement("StateRead", ["s3:GetObject", "s3:GetObjectVersion"],
+                  keys["own"] + keys["upstream"] + keys["meta"] + keys["locks"]),
+        # Pulumi's DIY backend takes its lock by writing an object under .pulumi/locks/ (preview too).
+        Statement("StateLock", ["s3:PutObject", "s3:DeleteObject"], keys["locks"]),
+        Statement("SecretsDecrypt", ["kms:Decrypt", "kms:DescribeKey"] + (["kms:Encrypt"] if write else []),
+                  [facts.secrets_key_arn]),
+    ]
+    if write:
+        statements.append(Statement("StateWrite", ["s3:PutObject", "s3:DeleteObject"], keys["own"]))
+    return statements
+
+
+def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
+    """The service statements of a layer's deploy role (`write`) or plan role (reads only)."""
+    access = ACCESS[layer]
+    out: list[Statement] = []
+    for index, service in enumerate(access.services):
+        arns = _arns(service, facts)
+        base = _sid(layer, service.prefix, str(index))
+        scope = _layer_tag(layer) if service.tag_scoped else {}
+        if service.describe:
+            out.append(Statement(f"{base}Describe", list(service.describe), ["*"]))
+        if service.inspect:
+            out.append(Statement(f"{base}Inspect", list(service.inspect), arns, dict(scope)))
+        if not write:
+            continue
+        if service.manage:
+            out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
+        if service.create:
+            out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
+                                 _request_tags(layer) if service.tag_scoped else {}))
+        if service.unscoped:
+            out.append(Statement(f"{base}Unscoped", list(service.unscoped), ["*"]))
+    if write and any(s.prefix == "ec2" and s.create for s in access.services):
+        # EC2 tags a resource in the create call itself; CreateTags is allowed then, for the create actions only.
+        create_actions = sorted({a.split(":")[1] for s in access.services if s.prefix == "ec2" for a in s.create})
+        out.append(Statement(f"{_sid(layer)}Ec2TagOnCreate", ["ec2:CreateTags"], [f"arn:aws:ec2:{facts.region}:"
+                             f"{facts.account}:*"], {"StringEquals": {"ec2:CreateAction": create_actions,
+                                                                      "aws:RequestTag/Layer": layer}}))
+    if write and access.pass_role:
+        out.append(Statement(f"{_sid(layer)}PassOwnRoles", ["iam:PassRole"],
+                             [f"arn:aws:iam::{facts.account}:role/{APP}-*-{facts.suffix}"],
+                             {"StringEquals": {"iam:PassedToService": list(access.pass_role.services),
+                                               "aws:ResourceTag/Layer": layer}}))
+    if write and access.service_linked_roles:
+        out.append(Statement(f"{_sid(layer)}ServiceLinkedRoles", ["iam:CreateServiceLinkedRole"],
+                             [f"arn:aws:iam::{facts.account}:role/aws-service-role/*"],
+                             {"StringEquals": {"iam:AWSServiceName": list(access.service_linked_roles)}}))
+    if write:
+        prefixes = {a.split(":")[0] for s in access.services for a in (*s.manage, *s.create)}
+        tagging = [a for a in TAG_ACTIONS_TAG if a.split(":")[0] in prefixes]
+        untagging = [a for a in TAG_ACTIONS_UNTAG if a.split(":")[0] in prefixes]
+        # A team may retag its own resources, never hand one to another layer nor drop the Layer tag.
+        if tagging:
+            out.append(Statement(f"{_sid(layer)}DenyRetagLayer", tagging, ["*"],
+                                 {"StringNotEquals": {"aws:RequestTag/Layer": layer},
+                                  "Null": {"aws:RequestTag/Layer": "false"}}, effect="Deny"))
+        if untagging:
+            out.append(Statement(f"{_sid(layer)}DenyUntagLayer", untagging, ["*"],
+                                 {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Layer"]}}, effect="Deny"))
+    return out
+
+
+def _groups(statements: list[Statement], limit: int = MANAGED_POLICY_MAX) -> list[list[int]]:
+    """Pack statement indexes into as few documents as fit IAM's managed-policy size (whitespace excluded)."""
+    groups: list[list[int]] = [[]]
+    for index in range(len(statements)):
+        trial = groups[-1] + [index]
+        if groups[-1] and policy_size(_document([statements[i] for i in trial])) > limit:
+            groups.append([index])
+        else:
+            groups[-1] = trial
+    return [g for g in groups if g]
+
+
+def _document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [s.render() for s in statements]}
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _longest(facts: Facts) -> Facts:
+    """The same facts with every free-length value at its maximum, so the packing never depends on them."""
+    return replace(facts, github_repo=f"{'o' * 39}/{'r' * 100}", main_branch="b" * 200, state_bucket="s" * 63,
+                   org="g" * 40)
+
+
+def _statements(layer: str, facts: Facts, write: bool) -> list[Statement]:
+    return _state_statements(layer, facts, write=write) + service_statements(layer, facts, write=write)
+
+
+def role_policies(layer: str, facts: Facts, *, write: bool) -> list[dict[str, Any]]:
+    """The documents of a layer's deploy role (`write`) or plan role, each within the managed-policy size.
+
+    The packing is computed on the longest possible values, so the number of documents (one IAM policy each)
+    is known before the account, key and provider exist: `policy_count`.
+    """
+    groups = _groups(_statements(layer, _longest(facts), write))
+    real = _statements(layer, facts, write)
+    return [_document([real[i] for i in group]) for group in groups]
+
+
+def policy_count(layer: str, suffix: str, *, write: bool) -> int:
+    return len(role_policies(layer, placeholder_facts(suffix), write=write))
+
+
+def placeholder_facts(suffix: str) -> Facts:
+    """Facts of the right shape for offline use (counting documents, tests)."""
+    return Facts(account="123456789012", suffix=suffix, github_repo="acme/catalog-platform", main_branch="main",
+                 state_bucket=f"{APP}-state-{suffix}-123456789012",
+                 secrets_key_arn="arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+                 oidc_provider_arn=f"arn:aws:iam::123456789012:oidc-provider/{OIDC_HOST}")
+
+
+def deploy_subjects(layer: str, facts: Facts) -> list[str]:
+    """Only jobs running in the layer's GitHub environment (reviewers and branch rules set there)."""
+    return [f"repo:{facts.github_repo}:environment:{layer}-{facts.suffix}"]
+
+
+def plan_subjects(facts: Facts) -> list[str]:
+    """Pull-request previews, and the scheduled drift check on the main branch (read only)."""
+    return [f"repo:{facts.github_repo}:pull_request", f"repo:{facts.github_repo}:ref:refs/heads/{facts.main_branch}"]
+
+
+def trust_policy(subjects: list[str], facts: Facts) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "GithubActionsOidc",
+        "Effect": "Allow",
+        "Principal": {"Federated": facts.oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{OIDC_HOST}:aud": OIDC_AUDIENCE, f"{OIDC_HOST}:sub": subjects}},
+    }]}
