@@ -19,6 +19,7 @@ from shared.tooling.orchestration import environment
 from shared.tooling.orchestration.cloud import EdgeCleanupResult
 from shared.tooling.orchestration.memory import InMemoryBackend
 from shared.tooling.orchestration.runner import Orchestrator
+from shared.tooling.plan.identity import plan_only_identity
 from tasks import ns
 
 
@@ -153,7 +154,9 @@ def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture
     secret = memory.stacks[("data", "qa")].config["catalog-data:dbPassword"].value
     assert secret not in out
 
-    assert run_invoke("up-all", "--suffix", "qa", "--config", "data:maxAcu=32") == 0
+    # The app layer refuses to deploy without the identity it verifies tokens with (issue #15): give it one.
+    identity = [arg for key, value in plan_only_identity().items() for arg in ("--config", f"app:{key}={value}")]
+    assert run_invoke("up-all", "--suffix", "qa", "--config", "data:maxAcu=32", *identity) == 0
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()[-5:]] == list(LAYER_NAMES)
     assert memory.stacks[("data", "qa")].config["catalog-data:maxAcu"].value == "32"
