@@ -15,6 +15,7 @@ from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
 from projects.app.outputs import OUTPUTS
 from projects.app.policies import dbuser_arn, index_arns
+from projects.app.sale_schedule import SaleScheduleArgs, parse_app_windows, sale_schedule
 from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
 from shared.runtime import REGION
@@ -120,6 +121,10 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     canary_version=settings.canary_version,
 ))
 fn = api_function.function
+sale_schedule("sale-schedule", SaleScheduleArgs(
+    windows=parse_app_windows(settings.sale_windows, NAMESPACE), target=api_function.scaling_target,
+    steady_min=settings.provisioned_concurrency_min, steady_max=settings.provisioned_concurrency_max,
+    name=lambda kind: ctx.name(kind, Service.GENERIC)))
 
 balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
     alb_name=ctx.name("api", Service.ALB),

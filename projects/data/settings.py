@@ -113,6 +113,9 @@ class Settings:
     slow_query_ms: int = setting(
         "slowQueryMs", 1000, "log_min_duration_statement: log statements slower than this (ms; -1 off)")
     log_retention_days: int = setting("logRetentionDays", 30, "retention of the exported postgresql log (days)")
+    sale_windows: str = setting(
+        "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): readers and ACU "
+        "scheduled for each window, DynamoDB warm throughput")
 
     @property
     def pool_percent(self) -> int:
@@ -130,6 +133,9 @@ class Settings:
 
     def validate(self) -> None:
         ns = NAMESPACE
+        from projects.data.sale_schedule import parse_data_windows  # lazy: the checks live beside the schedules
+
+        parse_data_windows(self.sale_windows, ns)
         require(self.engine_version in ENGINE_VERSIONS, ns, "engineVersion",
                 f"{self.engine_version!r} is not an Aurora PostgreSQL version this platform supports with "
                 "Serverless v2", ", ".join(ENGINE_VERSIONS))

@@ -15,7 +15,8 @@ from projects.observability.dashboard import Dashboard, DashboardArgs, Dashboard
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
-from projects.observability.settings import Settings
+from projects.observability.sale_window import SaleAlarmsArgs, parse_observability_windows, sale_alarms, sale_rows
+from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
 from projects.observability.upstream import AppView, DataView, EdgeView
 from shared.runtime import REGION
@@ -64,6 +65,10 @@ specs = build_specs(Targets(
     api_stage=app.api_stage_name, distribution_id=edge.distribution_id, cluster_id=data.cluster_id,
     writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
     proxy_max_connections=data.proxy_max_connections, tables=tables), settings, contract)
+sale_windows = parse_observability_windows(settings.sale_windows, NAMESPACE)
+sale_alarms("sale-alarms", SaleAlarmsArgs(
+    windows=sale_windows, function_name=app.function_name, alias_name=app.alias_name, topic_arn=topic.topic.arn,
+    name=lambda kind: ctx.name(kind, Service.ALARM)))
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
 
@@ -89,7 +94,7 @@ inputs = pulumi.Output.all(
 dashboard = Dashboard("dashboard", DashboardArgs(
     dashboard_name=ctx.name("flash-sale", Service.DASHBOARD),
     inputs=inputs,
-    settings=settings, contract=contract))
+    settings=settings, contract=contract, extra_rows=sale_rows(sale_windows)))
 
 ctx.export({
     "alarmTopicArn": topic.topic.arn,

@@ -70,10 +70,16 @@ class Settings:
     dynamodb_operations: tuple[str, ...] = setting(
         "dynamodbOperations", ("GetItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"),
         "DynamoDB operations the API calls: ThrottledRequests and SystemErrors exist only per operation")
+    sale_windows: str = setting(
+        "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): shown on the dashboard, "
+        "alarmed when provisioned concurrency is below the planned minimum")
     dashboard_api_metrics: tuple[str, ...] = setting(
         "dashboardApiMetrics", (), "API contract metrics graphed in the dashboard's API row (empty: all of them)")
 
     def validate(self) -> None:
+        from projects.observability.sale_window import parse_observability_windows  # lazy: checks beside the alarm
+
+        parse_observability_windows(self.sale_windows, NAMESPACE)
         for email in self.alarm_emails:
             require(EMAIL.fullmatch(email) is not None, NAMESPACE, "alarmEmails",
                     f"{email!r} is not an e-mail address", "addresses like ops@example.com")
