@@ -15,13 +15,14 @@ from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
 from projects.app.outputs import OUTPUTS
 from projects.app.policies import dbuser_arn, index_arns
-from projects.app.sale_schedule import SaleScheduleArgs, parse_app_windows, sale_schedule
+from projects.app.sale_schedule import SaleScheduleArgs, sale_schedule
 from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError
 from shared.runtime.naming import Service, check_name
 from shared.runtime.program import start_layer
+from shared.runtime.sale_windows import parse_app_windows
 
 # The database CA bundle inside the image: the Dockerfile's own DB_CA_BUNDLE when it sets one (so the two
 # never disagree), else the path agreed with the API team.

@@ -15,29 +15,7 @@ from datetime import datetime
 import pulumi
 import pulumi_aws as aws
 
-from shared.runtime.sale_windows import SaleWindow, active, at_expression, parse_windows
-from shared.runtime.settings import require
-
-REQUIRED = ("pcMin", "pcMax")
-SKU = r"SKU-\d{6}"
-MAX_SHARDS = 64  # the API accepts 1-64 stock shards per SKU (PUT /api/products/{sku}/inventory)
-
-
-def parse_app_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
-    """`catalog-app:saleWindows`, with the app's numbers checked (settings.validate() calls this)."""
-    import re
-
-    windows = parse_windows(raw, namespace, REQUIRED)
-    for w in windows:
-        lo, hi = w.numbers["pcMin"], w.numbers["pcMax"]
-        require(isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi, namespace, "saleWindows",
-                f"window {w.key}: provisioned concurrency {lo!r}-{hi!r}", "whole numbers 1 <= pcMin <= pcMax")
-        skus = w.numbers.get("skus", {})
-        require(isinstance(skus, dict) and all(re.fullmatch(SKU, str(k)) and isinstance(v, int)
-                                               and 1 <= v <= MAX_SHARDS for k, v in skus.items()),
-                namespace, "saleWindows", f"window {w.key}: skus {skus!r}",
-                f'{{"SKU-000123": shards}} with 1-{MAX_SHARDS} shards')
-    return windows
+from shared.runtime.sale_windows import SaleWindow, active, at_expression
 
 
 @dataclass(frozen=True)

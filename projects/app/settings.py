@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.runtime import REGION
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
+from shared.runtime.sale_windows import parse_app_windows
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-app"
@@ -98,8 +99,6 @@ class Settings:
 
     def validate(self) -> None:
         ns = NAMESPACE
-        from projects.app.sale_schedule import parse_app_windows  # lazy: the checks live beside the schedules
-
         parse_app_windows(self.sale_windows, ns)
         if self.image_uri is not None:
             match = IMAGE_URI.match(self.image_uri)

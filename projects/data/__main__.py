@@ -9,13 +9,14 @@ from projects.data.aurora import AuroraArgs, AuroraCluster
 from projects.data.buckets import Buckets, BucketsArgs
 from projects.data.outputs import OUTPUTS
 from projects.data.proxy import DatabaseProxy, ProxyArgs
-from projects.data.sale_schedule import SaleScheduleArgs, parse_data_windows, sale_schedule, warm_args, warm_throughput
+from projects.data.sale_schedule import SaleScheduleArgs, sale_schedule, warm_args, warm_throughput
 from projects.data.scaling import MIN_READERS, ReaderScaling, ReaderScalingArgs
 from projects.data.settings import MISSING_PASSWORD, NAMESPACE, Settings, check_password
 from projects.data.tables import Tables, TablesArgs, load_schema
 from projects.data.upstream import NetworkView
 from shared.runtime.naming import Service
 from shared.runtime.program import raw_layer_config, start_layer
+from shared.runtime.sale_windows import parse_data_windows
 
 ctx = start_layer("data", Settings, OUTPUTS)
 settings = ctx.settings

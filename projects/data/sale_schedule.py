@@ -20,35 +20,9 @@ from datetime import datetime
 import pulumi
 import pulumi_aws as aws
 
-from shared.runtime.sale_windows import SaleWindow, active, at_expression, parse_windows
-from shared.runtime.settings import require
+from shared.runtime.sale_windows import SaleWindow, active, at_expression
 
-REQUIRED = ("readersMin", "readersMax", "minAcu", "maxAcu")
 MODIFY_DB_CLUSTER = "arn:aws:scheduler:::aws-sdk:rds:modifyDBCluster"  # EventBridge Scheduler universal target
-MAX_READERS = 15
-WARM_TABLES = ("sessions", "cache")
-
-
-def parse_data_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
-    """`catalog-data:saleWindows`, with the data layer's numbers checked (settings.validate() calls this)."""
-    windows = parse_windows(raw, namespace, REQUIRED)
-    for w in windows:
-        n = w.numbers
-        lo, hi = n["readersMin"], n["readersMax"]
-        require(isinstance(lo, int) and isinstance(hi, int) and 2 <= lo <= hi <= MAX_READERS, namespace,
-                "saleWindows", f"window {w.key}: readers {lo!r}-{hi!r}",
-                f"whole numbers 2 <= min <= max <= {MAX_READERS}")
-        a, b = n["minAcu"], n["maxAcu"]
-        require(all(isinstance(v, (int, float)) and (v * 2).is_integer() for v in (a, b)) and 0.5 <= a <= b <= 256,
-                namespace, "saleWindows", f"window {w.key}: ACU {a!r}-{b!r}",
-                "multiples of 0.5, 0.5 <= min <= max <= 256")
-        warm = n.get("warmThroughput", {})
-        require(isinstance(warm, dict) and set(warm) <= set(WARM_TABLES) and all(
-            isinstance(v, dict) and set(v) <= {"reads", "writes"} and all(isinstance(x, int) and x > 0
-                                                                           for x in v.values())
-            for v in warm.values()), namespace, "saleWindows", f"window {w.key}: warmThroughput {warm!r}",
-            '{"cache": {"reads": n, "writes": n}}')
-    return windows
 
 
 def warm_throughput(windows: tuple[SaleWindow, ...], now: datetime | None = None) -> dict[str, dict[str, int]]:

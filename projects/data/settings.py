@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
+from shared.runtime.sale_windows import parse_data_windows
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-data"
@@ -133,8 +134,6 @@ class Settings:
 
     def validate(self) -> None:
         ns = NAMESPACE
-        from projects.data.sale_schedule import parse_data_windows  # lazy: the checks live beside the schedules
-
         parse_data_windows(self.sale_windows, ns)
         require(self.engine_version in ENGINE_VERSIONS, ns, "engineVersion",
                 f"{self.engine_version!r} is not an Aurora PostgreSQL version this platform supports with "

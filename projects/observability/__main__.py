@@ -15,7 +15,7 @@ from projects.observability.dashboard import Dashboard, DashboardArgs, Dashboard
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
-from projects.observability.sale_window import SaleAlarmsArgs, parse_observability_windows, sale_alarms, sale_rows
+from projects.observability.sale_window import SaleAlarmsArgs, sale_alarms, sale_rows
 from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
 from projects.observability.upstream import AppView, DataView, EdgeView
@@ -23,6 +23,7 @@ from shared.runtime import REGION
 from shared.runtime.errors import ConfigError, ContractError
 from shared.runtime.naming import Service
 from shared.runtime.program import start_layer
+from shared.runtime.sale_windows import parse_observability_windows
 
 ctx = start_layer("observability", Settings, OUTPUTS)
 settings = ctx.settings

@@ -17,20 +17,9 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.observability.widgets import Row, TextWidget
-from shared.runtime.sale_windows import SaleWindow, active, iso, parse_windows
-from shared.runtime.settings import require
+from shared.runtime.sale_windows import SaleWindow, active, iso
 
-REQUIRED = ("pcMin",)
 PERIOD = 60
-
-
-def parse_observability_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
-    windows = parse_windows(raw, namespace, REQUIRED)
-    for w in windows:
-        pc = w.numbers["pcMin"]
-        require(isinstance(pc, int) and pc >= 1, namespace, "saleWindows", f"window {w.key}: pcMin {pc!r}",
-                "a whole number >= 1")
-    return windows
 
 
 def sale_rows(windows: tuple[SaleWindow, ...], now: datetime | None = None) -> tuple[Row, ...]:

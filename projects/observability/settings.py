@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from shared.runtime.errors import ConfigError
 from shared.runtime.layers import REPO_ROOT
+from shared.runtime.sale_windows import parse_observability_windows
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-observability"
@@ -77,8 +78,6 @@ class Settings:
         "dashboardApiMetrics", (), "API contract metrics graphed in the dashboard's API row (empty: all of them)")
 
     def validate(self) -> None:
-        from projects.observability.sale_window import parse_observability_windows  # lazy: checks beside the alarm
-
         parse_observability_windows(self.sale_windows, NAMESPACE)
         for email in self.alarm_emails:
             require(EMAIL.fullmatch(email) is not None, NAMESPACE, "alarmEmails",

@@ -121,3 +121,63 @@ def active(windows: tuple[SaleWindow, ...], now: datetime | None = None) -> tupl
     so the next `up` deletes them)."""
     moment = now or datetime.now(UTC)
     return tuple(w for w in windows if not w.ended(moment))
+
+
+# --- each owning layer's numbers (its settings.validate() and the sale tasks check them the same way) ----------
+APP_NUMBERS = ("pcMin", "pcMax")
+SKU = r"SKU-\d{6}"
+MAX_SHARDS = 64  # the API accepts 1-64 stock shards per SKU (PUT /api/products/{sku}/inventory)
+
+
+def parse_app_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
+    """`catalog-app:saleWindows`, with the app's numbers checked (settings.validate() calls this)."""
+    windows = parse_windows(raw, namespace, APP_NUMBERS)
+    for w in windows:
+        lo, hi = w.numbers["pcMin"], w.numbers["pcMax"]
+        require(isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi, namespace, "saleWindows",
+                f"window {w.key}: provisioned concurrency {lo!r}-{hi!r}", "whole numbers 1 <= pcMin <= pcMax")
+        skus = w.numbers.get("skus", {})
+        require(isinstance(skus, dict) and all(re.fullmatch(SKU, str(k)) and isinstance(v, int)
+                                               and 1 <= v <= MAX_SHARDS for k, v in skus.items()),
+                namespace, "saleWindows", f"window {w.key}: skus {skus!r}",
+                f'{{"SKU-000123": shards}} with 1-{MAX_SHARDS} shards')
+    return windows
+
+
+DATA_NUMBERS = ("readersMin", "readersMax", "minAcu", "maxAcu")
+MAX_READERS = 15  # Aurora holds at most 15 replicas
+WARM_TABLES = ("sessions", "cache")
+
+
+def parse_data_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
+    """`catalog-data:saleWindows`, with the data layer's numbers checked (settings.validate() calls this)."""
+    windows = parse_windows(raw, namespace, DATA_NUMBERS)
+    for w in windows:
+        n = w.numbers
+        lo, hi = n["readersMin"], n["readersMax"]
+        require(isinstance(lo, int) and isinstance(hi, int) and 2 <= lo <= hi <= MAX_READERS, namespace,
+                "saleWindows", f"window {w.key}: readers {lo!r}-{hi!r}",
+                f"whole numbers 2 <= min <= max <= {MAX_READERS}")
+        a, b = n["minAcu"], n["maxAcu"]
+        require(all(isinstance(v, (int, float)) and (v * 2).is_integer() for v in (a, b)) and 0.5 <= a <= b <= 256,
+                namespace, "saleWindows", f"window {w.key}: ACU {a!r}-{b!r}",
+                "multiples of 0.5, 0.5 <= min <= max <= 256")
+        warm = n.get("warmThroughput", {})
+        require(isinstance(warm, dict) and set(warm) <= set(WARM_TABLES) and all(
+            isinstance(v, dict) and set(v) <= {"reads", "writes"} and all(isinstance(x, int) and x > 0
+                                                                           for x in v.values())
+            for v in warm.values()), namespace, "saleWindows", f"window {w.key}: warmThroughput {warm!r}",
+            '{"cache": {"reads": n, "writes": n}}')
+    return windows
+
+
+OBSERVABILITY_NUMBERS = ("pcMin",)
+
+
+def parse_observability_windows(raw: str, namespace: str) -> tuple[SaleWindow, ...]:
+    windows = parse_windows(raw, namespace, OBSERVABILITY_NUMBERS)
+    for w in windows:
+        pc = w.numbers["pcMin"]
+        require(isinstance(pc, int) and pc >= 1, namespace, "saleWindows", f"window {w.key}: pcMin {pc!r}",
+                "a whole number >= 1")
+    return windows

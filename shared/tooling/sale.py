@@ -38,6 +38,9 @@ from shared.runtime.sale_windows import (
     SALE_WINDOWS_KEY,
     SaleWindow,
     iso,
+    parse_app_windows,
+    parse_data_windows,
+    parse_observability_windows,
     parse_utc,
     windows_json,
 )
@@ -276,15 +279,9 @@ def lambda_quota_from_stacks(backend: StackBackend, suffix: str, default: int) -
 
 
 def _parse(layer: str, raw: str) -> tuple[SaleWindow, ...]:
-    ns = _namespace(layer)
-    if layer == "app":
-        from projects.app.sale_schedule import parse_app_windows
-        return parse_app_windows(raw, ns)
-    if layer == "data":
-        from projects.data.sale_schedule import parse_data_windows
-        return parse_data_windows(raw, ns)
-    from projects.observability.sale_window import parse_observability_windows
-    return parse_observability_windows(raw, ns)
+    """The layer's windows, checked as its settings.validate() checks them."""
+    parse = {"app": parse_app_windows, "data": parse_data_windows, "observability": parse_observability_windows}
+    return parse[layer](raw, _namespace(layer))
 
 
 def stored_windows(backend: StackBackend, suffix: str, layer: str) -> tuple[SaleWindow, ...]:
