@@ -168,3 +168,26 @@ def test_a_bad_app_window_is_refused_before_any_resource(value: str, needle: str
     assert needle in str(caught.value)
     assert "catalog-app:saleWindows" in str(caught.value)
     assert isinstance(caught.value, (PlanError, Exception))
+
+
+def test_a_declared_sale_passes_the_guardrails() -> None:
+    from shared.tooling.guardrails import run_rules
+    from shared.tooling.plan.planner import plan_chain
+    from tests.conftest import BASE_CONFIG, SECRET_KEYS
+
+    config = {**BASE_CONFIG, "catalog-app:saleWindows": windows(APP_WINDOW),
+              "catalog-data:saleWindows": windows(DATA_WINDOW),
+              "catalog-observability:saleWindows": windows(OBS_WINDOW)}
+    plans = plan_chain(SUFFIX, config, secret_keys=SECRET_KEYS, env={"CATALOG_DB_PASSWORD": ""})
+    assert plans["app"].of_type(ACTION) and plans["data"].of_type(SCHEDULE)
+    assert [v for v in run_rules(plans) if v.level == "mandatory"] == []
+
+
+def test_a_window_under_way_keeps_its_schedules() -> None:
+    from datetime import UTC, datetime
+
+    from shared.runtime.sale_windows import active, parse_app_windows
+
+    [w] = parse_app_windows(windows(APP_WINDOW), "catalog-app")
+    assert active((w,), datetime(2030, 5, 1, 19, tzinfo=UTC)) == (w,)  # started: the restore must still fire
+    assert active((w,), datetime(2030, 5, 1, 20, tzinfo=UTC)) == ()  # ended: the next up deletes them
