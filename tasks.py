@@ -6,7 +6,7 @@ of `shared/tooling`.
 
 from invoke import Collection
 
-from shared.tooling.cli import bootstrap, deploy, dev, docs, perf, plan, policy
+from shared.tooling.cli import bootstrap, deploy, dev, docs, perf, plan, policy, sale
 
 ns = Collection(
     # deploy (Pulumi Automation API)
@@ -20,4 +20,6 @@ ns = Collection(
     dev.install, dev.test, dev.dev,
     # performance
     perf.bench, perf.capacity, perf.loadtest, perf.bench_synth,
+    # sale windows
+    sale.sale,
 )

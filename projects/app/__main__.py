@@ -15,6 +15,7 @@ from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
 from projects.app.outputs import OUTPUTS
 from projects.app.policies import dbuser_arn, index_arns
+from projects.app.sale_schedule import SaleScheduleArgs, sale_schedule
 from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
 from projects.app.vpc_origin import ApiVpcOrigin, ApiVpcOriginArgs
@@ -22,6 +23,7 @@ from shared.runtime import REGION
 from shared.runtime.errors import ConfigError
 from shared.runtime.naming import Service, check_name
 from shared.runtime.program import start_layer
+from shared.runtime.sale_windows import parse_app_windows
 
 # The database CA bundle inside the image: the Dockerfile's own DB_CA_BUNDLE when it sets one (so the two
 # never disagree), else the path agreed with the API team.
@@ -142,6 +144,10 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     migrate_secret_arns=[data.master_secret_arn, data.owner_secret_arn, data.app_secret_arn],
 ))
 fn = api_function.function
+sale_schedule("sale-schedule", SaleScheduleArgs(
+    windows=parse_app_windows(settings.sale_windows, NAMESPACE), target=api_function.scaling_target,
+    steady_min=settings.provisioned_concurrency_min, steady_max=settings.provisioned_concurrency_max,
+    name=lambda kind: ctx.name(kind, Service.GENERIC)))
 
 balancer = ApiLoadBalancer("load-balancer", ApiLoadBalancerArgs(
     alb_name=ctx.name("api", Service.ALB),

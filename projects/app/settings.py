@@ -19,6 +19,7 @@ from shared.runtime.identity import (
     string_or_uri_problem,
     utf16_length,
 )
+from shared.runtime.sale_windows import parse_app_windows
 from shared.runtime.settings import require, setting
 from shared.runtime.waf import check_rate
 
@@ -128,6 +129,9 @@ class Settings:
         "manageApiGatewayAccount", False,
         "also manage the account's API Gateway CloudWatch role (a regional singleton: one stack per account)",
     )
+    sale_windows: str = setting(
+        "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): provisioned concurrency "
+        "scheduled on alias `live` for each window")
     cache_ttl_seconds: int = setting("cacheTtlSeconds", 5, "API: DynamoDB cache entry lifetime (s, 0-86400)")
     local_cache_ttl_ms: int = setting("localCacheTtlMs", 1000, "API: in-process cache lifetime (ms, 0-60000)")
     session_ttl_seconds: int = setting("sessionTtlSeconds", 1800, "API: session lifetime (s, 1-2592000)")
@@ -191,6 +195,7 @@ class Settings:
     def validate(self) -> None:
         ns = NAMESPACE
         self._validate_identity()
+        parse_app_windows(self.sale_windows, ns)
         if self.image_uri is not None:
             match = IMAGE_URI.match(self.image_uri)
             require(match is not None, ns, "imageUri", f"{self.image_uri!r} is not an ECR image reference",

@@ -10,11 +10,14 @@ from projects.data.buckets import Buckets, BucketsArgs
 from projects.data.credentials import CredentialsArgs, DatabaseCredentials
 from projects.data.outputs import OUTPUTS
 from projects.data.proxy import DatabaseProxy, ProxyArgs
-from projects.data.scaling import ReaderScaling, ReaderScalingArgs
+from projects.data.sale_schedule import SaleScheduleArgs, sale_schedule, warm_args, warm_throughput
+from projects.data.scaling import MIN_READERS, ReaderScaling, ReaderScalingArgs
 from projects.data.settings import MISSING_PASSWORD, NAMESPACE, Settings, check_password
 from projects.data.tables import Tables, TablesArgs, load_schema
 from projects.data.upstream import NetworkView
+from shared.runtime.naming import Service
 from shared.runtime.program import raw_layer_config, start_layer
+from shared.runtime.sale_windows import parse_data_windows
 
 ctx = start_layer("data", Settings, OUTPUTS)
 settings = ctx.settings
@@ -90,7 +93,17 @@ proxy = DatabaseProxy("proxy", ProxyArgs(
     proxy_security_group_id=network.proxy_security_group_id,
     instances=aurora.instances,
 ))
-tables = Tables("tables", TablesArgs(name=ctx.name, schema=schema))
+sale_windows = parse_data_windows(settings.sale_windows, NAMESPACE)
+tables = Tables("tables", TablesArgs(name=ctx.name, schema=schema, warm_throughput={
+    table: warm_args(units) for table, units in warm_throughput(sale_windows).items()}))
+sale_schedule("sale-schedule", SaleScheduleArgs(
+    windows=sale_windows, reader_target=scaling.target, cluster_id=aurora.cluster.id,
+    cluster_arn=aurora.cluster.arn, account_id=account_id,
+    steady_readers=(MIN_READERS, settings.reader_max_count), steady_acu=(settings.min_acu, settings.max_acu),
+    name=lambda kind: ctx.name(kind, Service.GENERIC),
+    # Scheduler names: 1-64 of [0-9A-Za-z_.-]; the Lambda rule (64, [A-Za-z0-9_-]) is a strict subset.
+    schedule_name=lambda kind: ctx.name(kind, Service.LAMBDA),
+    role_name=ctx.name("sale-scheduler", Service.IAM_ROLE)))
 buckets = Buckets("buckets", BucketsArgs(name=ctx.name, account_id=account_id))
 
 sessions, cache = tables.tables["sessions"], tables.tables["cache"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
+from shared.runtime.sale_windows import parse_data_windows
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-data"
@@ -125,6 +126,9 @@ class Settings:
     slow_query_ms: int = setting(
         "slowQueryMs", 1000, "log_min_duration_statement: log statements slower than this (ms; -1 off)")
     log_retention_days: int = setting("logRetentionDays", 30, "retention of the exported postgresql log (days)")
+    sale_windows: str = setting(
+        "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): readers and ACU "
+        "scheduled for each window, DynamoDB warm throughput")
 
     @property
     def pool_percent(self) -> int:
@@ -142,6 +146,7 @@ class Settings:
 
     def validate(self) -> None:
         ns = NAMESPACE
+        parse_data_windows(self.sale_windows, ns)
         require(self.engine_version in ENGINE_VERSIONS, ns, "engineVersion",
                 f"{self.engine_version!r} is not an Aurora PostgreSQL version this platform supports with "
                 "Serverless v2", ", ".join(ENGINE_VERSIONS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ def key_attributes(spec: dict[str, Any]) -> list[dict[str, str]]:
 class TablesArgs:
     name: Callable[[str, Service], str]
     schema: dict[str, Any]
+    # Per table, pre-warmed throughput for a declared sale (projects/data/sale_schedule.py); absent: not set.
+    warm_throughput: dict[str, aws.dynamodb.TableWarmThroughputArgs] = field(default_factory=dict)
 
 
 class Tables(pulumi.ComponentResource):
@@ -93,6 +95,7 @@ class Tables(pulumi.ComponentResource):
                 point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
                 server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
                 deletion_protection_enabled=False,
+                **({"warm_throughput": args.warm_throughput[kind]} if kind in args.warm_throughput else {}),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({})

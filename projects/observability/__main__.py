@@ -15,13 +15,15 @@ from projects.observability.dashboard import Dashboard, DashboardArgs, Dashboard
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
-from projects.observability.settings import Settings
+from projects.observability.sale_window import SaleAlarmsArgs, sale_alarms, sale_rows
+from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
 from projects.observability.upstream import AppView, DataView, EdgeView
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError, ContractError
 from shared.runtime.naming import Service
 from shared.runtime.program import start_layer
+from shared.runtime.sale_windows import parse_observability_windows
 
 ctx = start_layer("observability", Settings, OUTPUTS)
 settings = ctx.settings
@@ -67,6 +69,10 @@ specs = build_specs(Targets(
 # AWS WAF: the distribution's ACL (CLOUDFRONT scope: no Region dimension) and the API Gateway stage's.
 specs += build_waf_specs((WafTarget("edge", edge.web_acl_metric_name, None),
                           WafTarget("api", app.api_web_acl_metric_name, region)), settings, contract)
+sale_windows = parse_observability_windows(settings.sale_windows, NAMESPACE)
+sale_alarms("sale-alarms", SaleAlarmsArgs(
+    windows=sale_windows, function_name=app.function_name, alias_name=app.alias_name, topic_arn=topic.topic.arn,
+    name=lambda kind: ctx.name(kind, Service.ALARM)))
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
 
@@ -96,7 +102,7 @@ inputs = pulumi.Output.all(
 dashboard = Dashboard("dashboard", DashboardArgs(
     dashboard_name=ctx.name("flash-sale", Service.DASHBOARD),
     inputs=inputs,
-    settings=settings, contract=contract))
+    settings=settings, contract=contract, extra_rows=sale_rows(sale_windows)))
 
 ctx.export({
     "alarmTopicArn": topic.topic.arn,

@@ -236,9 +236,12 @@ def _waf(i: DashboardInputs, s: Settings) -> list[Row]:
     return [Row("AWS WAF (front door)", note, tuple(widgets))]
 
 
-def build_body(i: DashboardInputs, s: Settings, c: MetricContract) -> dict[str, Any]:
-    """The dashboard body (a dict; json.dumps it), every metric checked against the contract and AWS table."""
-    return layout([*_slo_and_api(i, s, c), *_lambda_alb_api(i, s), *_edge_and_data(i, s), *_waf(i, s)], c)
+def build_body(i: DashboardInputs, s: Settings, c: MetricContract, extra_rows: tuple[Row, ...] = ()) -> dict[str, Any]:
+    """The dashboard body (a dict; json.dumps it), every metric checked against the contract and AWS table.
+
+    `extra_rows` (the declared sale windows) come first: what the on-call should know before the graphs."""
+    return layout([*extra_rows, *_slo_and_api(i, s, c), *_lambda_alb_api(i, s), *_edge_and_data(i, s), *_waf(i, s)],
+                  c)
 
 
 @dataclass
@@ -247,12 +250,13 @@ class DashboardArgs:
     inputs: pulumi.Output[DashboardInputs]
     settings: Settings
     contract: MetricContract
+    extra_rows: tuple[Row, ...] = ()
 
 
 class Dashboard(pulumi.ComponentResource):
     def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("catalog:observability:Dashboard", name, None, opts)
-        body = args.inputs.apply(lambda i: build_body(i, args.settings, args.contract))
+        body = args.inputs.apply(lambda i: build_body(i, args.settings, args.contract, args.extra_rows))
         self.dashboard = aws.cloudwatch.Dashboard(
             "dashboard", dashboard_name=args.dashboard_name, dashboard_body=pulumi.Output.json_dumps(body),
             opts=pulumi.ResourceOptions(parent=self))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from shared.runtime.errors import ConfigError
 from shared.runtime.layers import REPO_ROOT
+from shared.runtime.sale_windows import parse_observability_windows
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-observability"
@@ -70,6 +71,9 @@ class Settings:
     dynamodb_operations: tuple[str, ...] = setting(
         "dynamodbOperations", ("GetItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"),
         "DynamoDB operations the API calls: ThrottledRequests and SystemErrors exist only per operation")
+    sale_windows: str = setting(
+        "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): shown on the dashboard, "
+        "alarmed when provisioned concurrency is below the planned minimum")
     dashboard_api_metrics: tuple[str, ...] = setting(
         "dashboardApiMetrics", (), "API contract metrics graphed in the dashboard's API row (empty: all of them)")
     waf_blocked_per_minute: int = setting(
@@ -77,6 +81,7 @@ class Settings:
         "the sale's ~600,000 requests/min, shared/tooling/capacity.py)")
 
     def validate(self) -> None:
+        parse_observability_windows(self.sale_windows, NAMESPACE)
         for email in self.alarm_emails:
             require(EMAIL.fullmatch(email) is not None, NAMESPACE, "alarmEmails",
                     f"{email!r} is not an e-mail address", "addresses like ops@example.com")
