@@ -53,3 +53,18 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+
+
+def deployed_platform(suffix: str) -> Any:
+    """An in-memory backend with every layer deployed, the app stack holding the identity it refuses to deploy
+    without (catalog-app:auth*), as a real platform's stacks would."""
+    from shared.tooling.orchestration.interface import ConfigEntry
+    from shared.tooling.orchestration.memory import InMemoryBackend
+
+    backend = InMemoryBackend()
+    for layer in LAYERS:
+        backend.deployed(layer, suffix)
+    # Written into the stack as an earlier `up` left it (not a recorded operation of the test).
+    app = backend.stacks[("app", suffix)]
+    app.config.update({f"catalog-app:{k}": ConfigEntry(v) for k, v in plan_only_identity().items()})
+    return backend

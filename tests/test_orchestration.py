@@ -372,6 +372,7 @@ def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) ->
     """#17: the second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
     world.deploy_all()
     world.orch.ensure_secrets(S)
+    set_identity(world)
     world.account.role = None
     app = get_layer("app")
     world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})

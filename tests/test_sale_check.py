@@ -18,12 +18,13 @@ from shared.runtime.layers import LAYERS, REPO_ROOT, get_layer
 from shared.runtime.naming import Service, physical_name
 from shared.runtime.sale_windows import parse_utc
 from shared.tooling.cli import sale as sale_cli
-from shared.tooling.orchestration.interface import output_value
+from shared.tooling.orchestration.interface import StackOutput, output_value
 from shared.tooling.orchestration.memory import InMemoryBackend
 from shared.tooling.perf_report import load_service_times
 from shared.tooling.sale import SaleRequest, apply_plan, plan_sale, stack_settings
 from shared.tooling.sale_check import Boto3Account, ServiceQuotasReader, go, readiness, rows_table
 from tasks import ns
+from tests.conftest import deployed_platform
 
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
@@ -40,9 +41,7 @@ def quota_reply(value: float) -> dict[str, Any]:
 @pytest.fixture
 def stacks() -> InMemoryBackend:
     """Deployed stacks holding one declared sale (50,000 users)."""
-    backend = InMemoryBackend()
-    for layer in LAYERS:
-        backend.deployed(layer, SUFFIX)
+    backend = deployed_platform(SUFFIX)
     times, _ = load_service_times(str(REPO_ROOT / "bench" / "reference-run.json"))
     request = SaleRequest(parse_utc(START), parse_utc(END), 50_000)
     apply_plan(backend, SUFFIX, plan_sale(request, stack_settings(backend, SUFFIX), times, lambda_quota=1000, now=NOW))
@@ -123,6 +122,8 @@ def test_everything_in_place_is_go(aws: boto3.session.Session, stacks: InMemoryB
     planned = sale_cli.stored_windows(stacks, SUFFIX, "app")[0].numbers
     pc = (planned["pcMin"], planned["pcMax"])
     deploy_schedules(aws, stacks, pc)
+    # The edge stack exports its web ACL (issue #16): the check reads its rules from WAF.
+    stacks.stacks[("edge", SUFFIX)].outputs["webAclArn"] = StackOutput(edge_web_acl(aws))
     reader, stub = account(aws, 1000.0)
     rows = readiness(expected(stacks), reader, now=NOW)
     stub.assert_no_pending_responses()
@@ -132,7 +133,7 @@ def test_everything_in_place_is_go(aws: boto3.session.Session, stacks: InMemoryB
     assert "1,000 vs" in checks["Lambda concurrent executions quota (L-B99A9384)"].detail
     assert checks["API Gateway account throttle"].detail.startswith("10,000 rps (burst 5000)")  # moto's account
     assert checks[f"provisioned concurrency {KEY}"].detail.startswith(f"{pc[0]}-{pc[1]} at 2030-05-01T17:45:00Z")
-    assert checks["WAF web ACL"].detail == "skipped: the edge stack exports no web ACL"
+    assert checks["WAF web ACL"].ok and "rate-limit" in checks["WAF web ACL"].detail
     assert table.endswith("GO: ready for the sale")
 
 
@@ -154,15 +155,14 @@ def test_missing_schedules_a_low_quota_and_a_firing_alarm_are_no_go(aws: boto3.s
 
 
 def test_no_declared_window_is_no_go(aws: boto3.session.Session) -> None:
-    backend = InMemoryBackend()
-    for layer in LAYERS:
-        backend.deployed(layer, SUFFIX)
+    backend = deployed_platform(SUFFIX)
     reader, _ = account(aws, 1000.0)
     rows = readiness(expected(backend), reader, now=NOW)
     assert [(r.check, r.ok) for r in rows] == [("sale window declared", False)]
 
 
-def test_a_web_acl_export_is_checked_on_wafv2(aws: boto3.session.Session, stacks: InMemoryBackend) -> None:
+def edge_web_acl(aws: boto3.session.Session) -> str:
+    """A CloudFront-scope web ACL with one rate rule on moto; its ARN."""
     waf = aws.client("wafv2", region_name="us-east-1")
     acl = waf.create_web_acl(Name="catalog-edge-qa", Scope="CLOUDFRONT", DefaultAction={"Allow": {}},
                              VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
@@ -171,8 +171,12 @@ def test_a_web_acl_export_is_checked_on_wafv2(aws: boto3.session.Session, stacks
                                      "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}},
                                      "VisibilityConfig": {"SampledRequestsEnabled": True,
                                                           "CloudWatchMetricsEnabled": True, "MetricName": "rate"}}])
+    return str(acl["Summary"]["ARN"])
+
+
+def test_a_web_acl_export_is_checked_on_wafv2(aws: boto3.session.Session, stacks: InMemoryBackend) -> None:
     reader, _ = account(aws, 1000.0)
-    assert reader.web_acl_rules(acl["Summary"]["ARN"]) == ["rate-limit"]
+    assert reader.web_acl_rules(edge_web_acl(aws)) == ["rate-limit"]
 
 
 def run(*argv: str) -> int:

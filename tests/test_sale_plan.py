@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from invoke import Program
 
-from shared.runtime.layers import LAYERS, REPO_ROOT, get_layer
+from shared.runtime.layers import REPO_ROOT, get_layer
 from shared.runtime.sale_windows import parse_utc
 from shared.tooling.capacity import Workload, model
 from shared.tooling.cli import sale as sale_cli
@@ -19,6 +19,7 @@ from shared.tooling.orchestration.memory import InMemoryBackend
 from shared.tooling.perf_report import load_service_times
 from shared.tooling.sale import SaleRequest, cancel_window, check_skus, plan_sale, stack_settings
 from tasks import ns
+from tests.conftest import deployed_platform
 
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
@@ -28,9 +29,7 @@ KEYS = {layer: f"catalog-{layer}:saleWindows" for layer in ("app", "data", "obse
 
 @pytest.fixture
 def stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryBackend]:
-    backend = InMemoryBackend()
-    for layer in LAYERS:
-        backend.deployed(layer, SUFFIX)
+    backend = deployed_platform(SUFFIX)
     monkeypatch.setattr(sale_cli, "_backend", lambda *a, **k: backend)  # the task's one seam to the stacks
     yield backend
 
@@ -97,9 +96,7 @@ def test_a_second_window_is_added_and_cancel_removes_it_everywhere(stacks: InMem
 
 
 def test_cancel_refuses_a_window_whose_scale_out_has_run() -> None:
-    backend = InMemoryBackend()
-    for layer in LAYERS:
-        backend.deployed(layer, SUFFIX)
+    backend = deployed_platform(SUFFIX)
     times, _ = load_service_times(RESULTS)
     request = SaleRequest(parse_utc(START), parse_utc(END), 50_000)
     from shared.tooling.sale import apply_plan

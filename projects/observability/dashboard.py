@@ -94,7 +94,7 @@ def _slo_and_api(i: DashboardInputs, s: Settings, c: MetricContract) -> list[Row
         MetricWidget("API metrics (per minute)", counters),
         MetricWidget("Log signals (per minute)", _lines(c.log_namespace, tuple(LOG_METRICS.values()), {})),
     ]
-    outcomes = tuple(n for n in RESERVATION_OUTCOMES if n in c.metrics)
+    outcomes = tuple(n for n in RESERVATION_OUTCOMES if n in c.metrics and n in wanted)
     if outcomes:  # the flash sale's own story: sold, sold out, shed, then cancelled / confirmed / expired
         api.insert(1, MetricWidget("Reservation outcomes (per minute)", _lines(ns, outcomes, svc)))
     if {"CacheHits", "CacheMisses"} <= set(c.metrics):
