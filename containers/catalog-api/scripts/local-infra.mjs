@@ -10,7 +10,9 @@ import {
   CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
-import { clientOptions, configuredPostgres } from './local-postgres.mjs';
+import { clientOptions, configuredPostgres, freePort } from './local-postgres.mjs';
+
+export { freePort };
 
 // ../../projects/data/dynamodb-tables.json relative to the package root.
 export const TABLES_CONTRACT = new URL('../../../projects/data/dynamodb-tables.json', import.meta.url);
@@ -20,18 +22,6 @@ export function motoPython() {
   if (process.env.MOTO_PYTHON) return process.env.MOTO_PYTHON;
   // The repo's venv has moto; CI activates it, a developer's shell may not.
   return existsSync(REPO_VENV_PYTHON) ? REPO_VENV_PYTHON : 'python3';
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port) {

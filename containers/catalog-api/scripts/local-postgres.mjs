@@ -42,7 +42,8 @@ export function isAnswering({ host, port }, timeoutMs = 2000) {
   });
 }
 
-function freePort() {
+/** A free TCP port on 127.0.0.1 (the OS picks it; closed again before it is used). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
