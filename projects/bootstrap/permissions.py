@@ -33,10 +33,12 @@ OIDC_AUDIENCE = "sts.amazonaws.com"
 TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner", "Name", "Tier", "Alarm")
 TAG_ACTIONS_UNTAG = ("ec2:DeleteTags", "rds:RemoveTagsFromResource", "dynamodb:UntagResource",
                      "lambda:UntagResource", "elasticloadbalancing:RemoveTags", "ecr:UntagResource",
-                     "logs:UntagResource", "iam:UntagRole", "secretsmanager:UntagResource", "kms:UntagResource")
+                     "logs:UntagResource", "iam:UntagRole", "secretsmanager:UntagResource", "kms:UntagResource",
+                     "wafv2:UntagResource", "cloudfront:UntagResource", "scheduler:UntagResource")
 TAG_ACTIONS_TAG = ("ec2:CreateTags", "rds:AddTagsToResource", "dynamodb:TagResource", "lambda:TagResource",
                    "elasticloadbalancing:AddTags", "ecr:TagResource", "logs:TagResource", "iam:TagRole",
-                   "secretsmanager:TagResource", "kms:TagResource")
+                   "secretsmanager:TagResource", "kms:TagResource", "wafv2:TagResource", "cloudfront:TagResource",
+                   "scheduler:TagResource")
 MANAGED_POLICY_MAX = 6144  # characters of a managed policy document, whitespace excluded (IAM quotas)
 
 
@@ -52,6 +54,9 @@ class ServiceAccess:
     tag_scoped: bool = False
     create_on_any: bool = False  # the create call has no resource type (kms:CreateKey): "*" plus request tags
     why: str = ""  # why the scoping is what it is
+    # Only where tags cannot scope (not tag_scoped): a condition on the manage/create statements ({suffix} etc.
+    # are filled in), e.g. aws:CalledVia for what a service creates on the caller's behalf.
+    condition: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class PassRole:
     """iam:PassRole of the layer's own roles, only to the services that run them (iam:PassedToService)."""
 
     services: tuple[str, ...]
+    roles: tuple[str, ...] = ()  # ARN templates of roles not named catalog-*-<suffix> (CloudFormation-named)
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ SECRETS = ServiceAccess(
     describe=("secretsmanager:ListSecrets",),
     inspect=("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue"),
     manage=("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
-            "secretsmanager:TagResource", "secretsmanager:UntagResource"),
+            "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:CancelRotateSecret"),
     create=("secretsmanager:CreateSecret",),
     tag_scoped=True,
     why="GetSecretValue only on the layer's own secret (the provider reads the version back)",
@@ -169,9 +175,11 @@ SECRETS = ServiceAccess(
 AUTOSCALING = ServiceAccess(
     "application-autoscaling", ("arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",),
     describe=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
-              "application-autoscaling:ListTagsForResource"),
+              "application-autoscaling:DescribeScheduledActions", "application-autoscaling:ListTagsForResource"),
+    # Scheduled actions (aws:appautoscaling/scheduledAction) are authorized on their scalable target.
     manage=("application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
             "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:PutScheduledAction", "application-autoscaling:DeleteScheduledAction",
             "application-autoscaling:TagResource", "application-autoscaling:UntagResource"),
     why="scalable-target ids are random and Register is both create and update: scoped to the account's targets",
 )
@@ -256,7 +264,9 @@ APIGW = ServiceAccess(
     "apigateway", tuple(f"arn:aws:apigateway:{{region}}::/{path}"
                         for path in ("restapis", "restapis/*", "apikeys", "apikeys/*", "usageplans", "usageplans/*",
                                      "tags/*")),
-    manage=("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"),
+    # SetWebACL: wafv2:AssociateWebACL on a stage (restapis/<id>/stages/<name>) also needs it (list_awswafv2.html).
+    manage=("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE",
+            "apigateway:SetWebACL"),
     why="API Gateway's ids are random and its actions are HTTP verbs on paths: scoped to the REST API, key and "
         "usage-plan paths (no account-wide settings)",
 )
@@ -331,19 +341,208 @@ KMS_ALIASES = ServiceAccess(
     why="an alias call is authorized on the alias (by name) and on the key (by tag, above)",
 )
 
+# --- AWS WAF v2 (app: REGIONAL on the API stage; edge: CLOUDFRONT, created in us-east-1) ------------------------
+# Service Authorization Reference, AWS WAF V2:
+#   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awswafv2.html
+# webacl ARNs are <region>:<account>:<scope>/webacl/<name>/<id> (scope "regional" or "global"); the webacl resource
+# type evaluates aws:ResourceTag, CreateWebACL/TagResource evaluate aws:RequestTag and aws:TagKeys. AssociateWebACL
+# on an API Gateway stage also needs apigateway:SetWebACL (the page's API-operations table; see APIGW).
+def wafv2_acls(scope: str, region: str = "{region}", *, associate: bool = False) -> ServiceAccess:
+    return ServiceAccess(
+        "wafv2", (f"arn:aws:wafv2:{region}:{{account}}:{scope}/webacl/{NAMED}/*",),
+        # No resource type for these: List* and CheckCapacity (the capacity of a rule set before create).
+        describe=("wafv2:ListWebACLs", "wafv2:CheckCapacity", "wafv2:ListAvailableManagedRuleGroups"),
+        inspect=("wafv2:GetWebACL", "wafv2:GetLoggingConfiguration", "wafv2:ListTagsForResource",
+                 *(("wafv2:GetWebACLForResource",) if associate else ())),
+        manage=("wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:PutLoggingConfiguration",
+                "wafv2:DeleteLoggingConfiguration", "wafv2:TagResource", "wafv2:UntagResource",
+                *(("wafv2:AssociateWebACL", "wafv2:DisassociateWebACL") if associate else ())),
+        create=("wafv2:CreateWebACL",),
+        tag_scoped=True,
+        why="web ACL names carry the suffix; WAF evaluates aws:ResourceTag on webacl and request tags on create",
+    )
+
+
+def wafv2_managed_rules(scope: str, region: str = "{region}") -> ServiceAccess:
+    return ServiceAccess(
+        "wafv2", (f"arn:aws:wafv2:{region}:*:{scope}/managedruleset/*/*",),
+        manage=("wafv2:CreateWebACL", "wafv2:UpdateWebACL"),
+        why="a web ACL referencing AWS managed rule groups is authorized on the managedruleset resource too; "
+            "AWS's rule sets carry no Layer tag, so only the ARN type scopes this (the ACL itself is tag-scoped)",
+    )
+
+
+# WAF logging to CloudWatch Logs: PutLoggingConfiguration needs logs:CreateLogDelivery, logs:PutResourcePolicy and
+# logs:DescribeResourcePolicies (WAF writes the log group's resource policy). AWS forces "*": these logs actions have
+# no resource types (list_amazoncloudwatchlogs.html). The log group names start aws-waf-logs- (WAF's rule) and
+# still fall inside LOGS's *catalog-*-<suffix>* pattern.
+LOGS_DELIVERY = ServiceAccess(
+    "logs", ("*",),
+    describe=("logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries"),
+    unscoped=("logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:UpdateLogDelivery", "logs:PutResourcePolicy"),
+    why="vended log delivery (WAF) and the account's log resource policy have no resource-level permissions",
+)
+
+# --- CloudFront VPC origin (app: the ALB as a private CloudFront origin) ---------------------------------------
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html (vpcorigin resource
+# type, aws:ResourceTag; CreateVpcOrigin with aws:RequestTag/aws:TagKeys), the API page
+# https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateVpcOrigin.html (Tags in the create call) and
+# the service-linked role's policy AWSCloudFrontVPCOriginServiceRolePolicy (CloudFront, not the caller, creates the
+# ENIs and security group): https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCloudFrontVPCOriginServiceRolePolicy.html
+CLOUDFRONT_VPC_ORIGINS = ServiceAccess(
+    "cloudfront", ("arn:aws:cloudfront::{account}:vpcorigin/*",),
+    describe=("cloudfront:ListVpcOrigins",),
+    inspect=("cloudfront:GetVpcOrigin", "cloudfront:ListTagsForResource"),
+    manage=("cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin", "cloudfront:TagResource",
+            "cloudfront:UntagResource"),
+    create=("cloudfront:CreateVpcOrigin",),
+    tag_scoped=True,
+    why="VPC origin ids are random; the origin is tagged with the layer at create",
+)
+
+# --- data: per-user secrets with rotation, RDS-managed master password -------------------------------------------
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html: RotateSecret
+# evaluates secretsmanager:RotationLambdaARN, so the rotation can only point at the layer's own rotation function.
+ROTATION_FUNCTION_ARN = f"arn:aws:lambda:{{region}}:{{account}}:function:{APP}-db-rotation-{{suffix}}"
+SECRETS_ROTATION = ServiceAccess(
+    "secretsmanager", (f"arn:aws:secretsmanager:{{region}}:{{account}}:secret:{NAMED}-*",),
+    manage=("secretsmanager:RotateSecret",),
+    condition={"StringEquals": {"aws:ResourceTag/Layer": "data",
+                                "secretsmanager:RotationLambdaARN": ROTATION_FUNCTION_ARN}},
+    why="the data layer's secrets (Layer tag), rotated only by the data layer's rotation function",
+)
+# manage_master_user_password: RDS creates and rotates the master secret (named rds!cluster-<uuid>) with the
+# caller's permissions: "Permissions required for Secrets Manager integration",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions
+# No tag of ours is on that secret (RDS names and tags it), so its rds!cluster- name prefix scopes it. No kms grant:
+# the cluster leaves master_user_secret_kms_key_id unset, so the secret uses the aws/secretsmanager key, whose key
+# policy already allows the account's principals through Secrets Manager; a customer key would need
+# kms:Decrypt/GenerateDataKey/CreateGrant/DescribeKey on it (kms:ViaService secretsmanager).
+RDS_MASTER_SECRET = ServiceAccess(
+    "secretsmanager", ("arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",),
+    manage=("secretsmanager:CreateSecret", "secretsmanager:RotateSecret", "secretsmanager:DescribeSecret",
+            "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource"),
+    why="RDS names the master secret rds!cluster-<uuid> and manages it on the caller's behalf",
+)
+
+# --- data: the hosted rotation function (Serverless Application Repository -> CloudFormation) ---------------------
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsserverlessapplicationrepository.html:
+# application resources by ARN, no aws:ResourceTag/aws:RequestTag keys, so the one AWS application's ARN scopes it.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html: the stack
+# resource evaluates aws:ResourceTag, CreateChangeSet aws:RequestTag/aws:TagKeys; the SAM transform is its own
+# resource (arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31).
+# CHOICE: CloudFormation acts with the deploy role's own credentials. serverlessrepo:CreateCloudFormationChangeSet
+# takes no RoleARN and neither does aws:serverlessrepository/CloudFormationStack, so no CloudFormation service role
+# can be given; instead everything the stack creates (the function, its role, the function's invoke permission) is
+# granted below only through CloudFormation (aws:CalledVia cloudformation.amazonaws.com) and only on the stack's
+# own names. (A service role would need the data layer to deploy the template itself with aws:cloudformation/stack
+# and iamRoleArn; not done here.)
+ROTATION_APPLICATION = ("arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
+                        "SecretsManagerRDSPostgreSQLRotationSingleUser")
+SERVERLESSREPO = ServiceAccess(
+    "serverlessrepo", (ROTATION_APPLICATION,),
+    inspect=("serverlessrepo:GetApplication",),
+    manage=("serverlessrepo:CreateCloudFormationChangeSet",),
+    why="AWS's one rotation application, by ARN; the service has no tag condition keys",
+)
+# The provider names the stack serverlessrepo-<name>.
+ROTATION_STACK = f"arn:aws:cloudformation:{{region}}:{{account}}:stack/serverlessrepo-{APP}-db-rotation-{{suffix}}/*"
+CLOUDFORMATION = ServiceAccess(
+    "cloudformation", (ROTATION_STACK,),
+    inspect=("cloudformation:DescribeStacks", "cloudformation:DescribeChangeSet", "cloudformation:GetTemplate",
+             "cloudformation:DescribeStackEvents", "cloudformation:ListStackResources"),
+    manage=("cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet", "cloudformation:DeleteStack"),
+    create=("cloudformation:CreateChangeSet",),
+    tag_scoped=True,
+    why="the rotation stack by name, tagged with the layer (stack tags also propagate to what it creates)",
+)
+CLOUDFORMATION_TRANSFORM = ServiceAccess(
+    "cloudformation", ("arn:aws:cloudformation:{region}:aws:transform/Serverless-2016-10-31",),
+    manage=("cloudformation:CreateChangeSet",),
+    why="the application is a SAM template: its change set is authorized on AWS's Serverless transform too",
+)
+VIA_CLOUDFORMATION = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+ROTATION_FUNCTION = ServiceAccess(
+    "lambda", (ROTATION_FUNCTION_ARN,),
+    inspect=("lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetPolicy", "lambda:ListTags"),
+    manage=("lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+            "lambda:DeleteFunction", "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource",
+            "lambda:UntagResource"),
+    condition=VIA_CLOUDFORMATION,
+    why="only the rotation stack's function (exact name), only through CloudFormation; SAM adds its own "
+        "lambda:createdBy tag, so the platform's aws:TagKeys cannot apply",
+)
+# CloudFormation names the function's role <stack>-<logical id>-<random> (truncated): serverlessrepo-*.
+ROTATION_ROLES = "arn:aws:iam::{account}:role/serverlessrepo-*"
+ROTATION_ROLE_CREATE = ServiceAccess(
+    "iam", (ROTATION_ROLES,),
+    manage=("iam:CreateRole", "iam:TagRole"),
+    condition={**VIA_CLOUDFORMATION, "StringEquals": {"aws:RequestTag/Layer": "data"}},
+    why="CloudFormation-named role, created only through CloudFormation with the stack's Layer tag",
+)
+ROTATION_ROLE = ServiceAccess(
+    "iam", (ROTATION_ROLES,),
+    manage=("iam:GetRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
+            "iam:UntagRole"),
+    condition={**VIA_CLOUDFORMATION, "StringEquals": {"aws:ResourceTag/Layer": "data"}},
+    why="the rotation function's role: only through CloudFormation, only while tagged Layer=data",
+)
+ROTATION_ROLE_POLICIES = ServiceAccess(
+    "iam", (ROTATION_ROLES,),
+    manage=("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+    condition={**VIA_CLOUDFORMATION, "StringEquals": {"aws:ResourceTag/Layer": "data"},
+               "ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                                               "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]}},
+    why="SAM attaches only Lambda's basic and VPC execution policies to the function's role",
+)
+
+# --- network: the VPC's default security group ---------------------------------------------------------------------
+# aws:ec2/defaultSecurityGroup adopts the group AWS created with the VPC, untagged: the provider tags it first, then
+# revokes/authorizes rules (tag-scoped by EC2 above once tagged). Claiming is only for an untagged group and only
+# with the network's Layer tag and the platform's keys.
+EC2_ADOPT_DEFAULT_SG = ServiceAccess(
+    "ec2", ("arn:aws:ec2:{region}:{account}:security-group/*",),
+    manage=("ec2:CreateTags",),
+    condition={"StringEquals": {"aws:RequestTag/Layer": "network"}, "Null": {"aws:ResourceTag/Layer": "true"},
+               "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}},
+    why="the default security group has no Layer tag until the network layer adopts it",
+)
+
+# --- EventBridge Scheduler (data; lands with the schedules) ----------------------------------------------------
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html: only
+# schedule groups take tags (aws:ResourceTag/aws:RequestTag there); schedules do not, so they are scoped by name.
+# CreateSchedule needs iam:PassRole with iam:PassedToService scheduler.amazonaws.com (the page's API table).
+# Not in ACCESS yet: the table must not grant a service the layer's plan does not declare (tests); when the
+# schedules merge, add SCHEDULER to the data services and "scheduler.amazonaws.com" to its PassRole.
+SCHEDULER = ServiceAccess(
+    "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{NAMED}",),
+    describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),
+    inspect=("scheduler:GetSchedule",),
+    manage=("scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
+    create=("scheduler:CreateSchedule",),
+    why="schedules take no tags (only schedule groups do): scoped by name",
+)
+
 # --- the table -------------------------------------------------------------------------------------------------
 ACCESS: dict[str, LayerAccess] = {
-    "network": LayerAccess("network", (), (EC2, LOGS, iam_roles()),
+    "network": LayerAccess("network", (), (EC2, EC2_ADOPT_DEFAULT_SG, LOGS, iam_roles()),
                            pass_role=PassRole(("vpc-flow-logs.amazonaws.com",))),
     "data": LayerAccess("data", ("network",),
-                        (RDS, DYNAMODB, SECRETS, AUTOSCALING, s3_buckets("logs", "artifacts"), LOGS, iam_roles(),
+                        (RDS, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
+                         s3_buckets("logs", "artifacts"), LOGS, iam_roles(),
+                         SERVERLESSREPO, CLOUDFORMATION, CLOUDFORMATION_TRANSFORM, ROTATION_FUNCTION,
+                         ROTATION_ROLE_CREATE, ROTATION_ROLE, ROTATION_ROLE_POLICIES,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs"),
-                                       why="RDS and the proxy validate the network layer's subnets and groups")),
-                        pass_role=PassRole(("rds.amazonaws.com",)),
+                                       why="RDS, the proxy and the rotation function (VPC) validate the network "
+                                           "layer's subnets and groups")),
+                        # lambda: CloudFormation passes the rotation function's role to Lambda.
+                        pass_role=PassRole(("rds.amazonaws.com", "lambda.amazonaws.com"), roles=(ROTATION_ROLES,)),
                         service_linked_roles=("rds.amazonaws.com", "rds.application-autoscaling.amazonaws.com")),
     "app": LayerAccess("app", ("network", "data"),
-                       (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, iam_roles(),
+                       (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
+                        wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
+                        CLOUDFRONT_VPC_ORIGINS, iam_roles(),
                         ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces",
                                                                "ec2:DescribeAccountAttributes",
@@ -351,9 +550,14 @@ ACCESS: dict[str, LayerAccess] = {
                                       why="a VPC Lambda and the ALB validate subnets and groups")),
                        pass_role=PassRole(("lambda.amazonaws.com",)),
                        service_linked_roles=("elasticloadbalancing.amazonaws.com",
-                                             "lambda.application-autoscaling.amazonaws.com")),
+                                             "lambda.application-autoscaling.amazonaws.com",
+                                             "vpcorigin.cloudfront.amazonaws.com")),
     "edge": LayerAccess("edge", ("data", "app"),
-                        (CLOUDFRONT, LAMBDA, LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles()),
+                        (CLOUDFRONT, LAMBDA, LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
+                         # The CLOUDFRONT-scope web ACL and its log group live in us-east-1 (REGION is us-east-1
+                         # too; the ACL's region is pinned like Lambda@Edge's).
+                         wafv2_acls("global", "us-east-1"), wafv2_managed_rules("global", "us-east-1"), LOGS,
+                         LOGS_DELIVERY),
                         pass_role=PassRole(("lambda.amazonaws.com", "edgelambda.amazonaws.com")),
                         service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com")),
     "observability": LayerAccess("observability", ("data", "app", "edge"),
@@ -365,8 +569,12 @@ TYPE_PREFIXES: dict[str, str] = {
     "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
     "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
     "lambda": "lambda", "lb": "elasticloadbalancing", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms",
-    "sns": "sns", "cloudwatch": "cloudwatch",
+    "sns": "sns", "cloudwatch": "cloudwatch", "wafv2": "wafv2", "serverlessrepository": "serverlessrepo",
+    "scheduler": "scheduler",
 }
+# Types whose resource is a CloudFormation stack run with the caller's credentials: the program declares what the
+# stack creates too (the rotation application: its Lambda function; its role is iam, declared anyway).
+STACK_PREFIXES: dict[str, tuple[str, ...]] = {"serverlessrepository": ("cloudformation", "lambda")}
 LOGS_TYPES = ("logGroup", "logMetricFilter", "queryDefinition")  # aws:cloudwatch/<these> are CloudWatch Logs
 
 
@@ -381,6 +589,12 @@ def iam_prefix(type_token: str) -> str:
     if module == "cloudwatch" and kind in LOGS_TYPES:
         return "logs"
     return TYPE_PREFIXES[module]
+
+
+def iam_prefixes(type_token: str) -> set[str]:
+    """Every IAM service prefix a resource type needs: its own, and what a CloudFormation stack of it creates."""
+    module = type_token.partition(":")[2].partition(":")[0].partition("/")[0]
+    return {iam_prefix(type_token), *STACK_PREFIXES.get(module, ())}
 
 
 # --- documents ---------------------------------------------------------------------------------------------------
@@ -419,8 +633,18 @@ def _sid(*parts: str) -> str:
     return "".join(p.replace("-", " ").title().replace(" ", "") for p in parts)
 
 
+def _format(template: str, facts: Facts) -> str:
+    return template.format(region=facts.region, account=facts.account, suffix=facts.suffix)
+
+
 def _arns(service: ServiceAccess, facts: Facts) -> list[str]:
-    return [r.format(region=facts.region, account=facts.account, suffix=facts.suffix) for r in service.resources]
+    return [_format(r, facts) for r in service.resources]
+
+
+def _fill(condition: dict[str, dict[str, Any]], facts: Facts) -> dict[str, dict[str, Any]]:
+    def value(v: Any) -> Any:
+        return [value(x) for x in v] if isinstance(v, list) else _format(v, facts) if isinstance(v, str) else v
+    return {op: {key: value(v) for key, v in keys.items()} for op, keys in condition.items()}
 
 
 def _layer_tag(layer: str) -> dict[str, dict[str, Any]]:
@@ -469,7 +693,7 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
     for index, service in enumerate(access.services):
         arns = _arns(service, facts)
         base = _sid(layer, service.prefix, str(index))
-        scope = _layer_tag(layer) if service.tag_scoped else {}
+        scope = _layer_tag(layer) if service.tag_scoped else _fill(service.condition, facts)
         if service.describe:
             out.append(Statement(f"{base}Describe", list(service.describe), ["*"]))
         if service.inspect:
@@ -480,7 +704,7 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
             out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
         if service.create:
             out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
-                                 _request_tags(layer) if service.tag_scoped else {}))
+                                 _request_tags(layer) if service.tag_scoped else dict(scope)))
         if service.unscoped:
             out.append(Statement(f"{base}Unscoped", list(service.unscoped), ["*"]))
     if write and any(s.prefix == "ec2" and s.create for s in access.services):
@@ -491,7 +715,8 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
                                                                       "aws:RequestTag/Layer": layer}}))
     if write and access.pass_role:
         out.append(Statement(f"{_sid(layer)}PassOwnRoles", ["iam:PassRole"],
-                             [f"arn:aws:iam::{facts.account}:role/{APP}-*-{facts.suffix}"],
+                             [f"arn:aws:iam::{facts.account}:role/{APP}-*-{facts.suffix}",
+                              *(_format(r, facts) for r in access.pass_role.roles)],
                              {"StringEquals": {"iam:PassedToService": list(access.pass_role.services),
                                                "aws:ResourceTag/Layer": layer}}))
     if write and access.service_linked_roles:
