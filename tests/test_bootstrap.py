@@ -154,9 +154,21 @@ def test_data_statements_on_tag_scoped_services_name_the_data_layer(boot: Plan) 
                for s in scoped if s["Resource"] != rds_managed)
 
 
+def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list[Any]:
+    """The layer's resources, plus those a declared sale window adds (schedules exist only then)."""
+    from tests.test_sale_schedules import APP_WINDOW, DATA_WINDOW, OBS_WINDOW, windows
+
+    resources = list(chain[layer].custom_resources())
+    window = {"app": APP_WINDOW, "data": DATA_WINDOW, "observability": OBS_WINDOW}.get(layer)
+    if window:
+        resources += plan_with(layer, {f"catalog-{layer}:saleWindows": windows(window)}).custom_resources()
+    return resources
+
+
 @pytest.mark.parametrize("layer", LAYER_NAMES)
-def test_the_table_covers_the_services_of_the_layers_plan(chain: dict[str, Plan], layer: str) -> None:
-    declared = {p for r in chain[layer].custom_resources() for p in perms.iam_prefixes(r.type)}
+def test_the_table_covers_the_services_of_the_layers_plan(chain: dict[str, Plan], plan_with: Any,
+                                                          layer: str) -> None:
+    declared = {p for r in with_sale_window(plan_with, chain, layer) for p in perms.iam_prefixes(r.type)}
     access = perms.ACCESS[layer]
     assert declared <= access.prefixes, f"{layer}: no grants for {sorted(declared - access.prefixes)}"
     writes = {a.split(":")[0] for s in access.services for a in (*s.manage, *s.create, *s.unscoped)}

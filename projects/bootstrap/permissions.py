@@ -508,12 +508,11 @@ EC2_ADOPT_DEFAULT_SG = ServiceAccess(
     why="the default security group has no Layer tag until the network layer adopts it",
 )
 
-# --- EventBridge Scheduler (data; lands with the schedules) ----------------------------------------------------
+# --- EventBridge Scheduler (data: a sale window's ACU changes) ----------------------------------------------------
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html: only
 # schedule groups take tags (aws:ResourceTag/aws:RequestTag there); schedules do not, so they are scoped by name.
 # CreateSchedule needs iam:PassRole with iam:PassedToService scheduler.amazonaws.com (the page's API table).
-# Not in ACCESS yet: the table must not grant a service the layer's plan does not declare (tests); when the
-# schedules merge, add SCHEDULER to the data services and "scheduler.amazonaws.com" to its PassRole.
+# The data layer declares schedules only while a sale window is set: tests/test_bootstrap.py plans with one.
 SCHEDULER = ServiceAccess(
     "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{NAMED}",),
     describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),
@@ -531,13 +530,15 @@ ACCESS: dict[str, LayerAccess] = {
                         (RDS, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
                          s3_buckets("logs", "artifacts"), LOGS, iam_roles(),
                          SERVERLESSREPO, CLOUDFORMATION, CLOUDFORMATION_TRANSFORM, ROTATION_FUNCTION,
-                         ROTATION_ROLE_CREATE, ROTATION_ROLE, ROTATION_ROLE_POLICIES,
+                         ROTATION_ROLE_CREATE, ROTATION_ROLE, ROTATION_ROLE_POLICIES, SCHEDULER,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs"),
                                        why="RDS, the proxy and the rotation function (VPC) validate the network "
                                            "layer's subnets and groups")),
-                        # lambda: CloudFormation passes the rotation function's role to Lambda.
-                        pass_role=PassRole(("rds.amazonaws.com", "lambda.amazonaws.com"), roles=(ROTATION_ROLES,)),
+                        # lambda: CloudFormation passes the rotation function's role to Lambda; scheduler: a sale
+                        # window's ACU schedules run with the layer's scheduler role.
+                        pass_role=PassRole(("rds.amazonaws.com", "lambda.amazonaws.com", "scheduler.amazonaws.com"),
+                                           roles=(ROTATION_ROLES,)),
                         service_linked_roles=("rds.amazonaws.com", "rds.application-autoscaling.amazonaws.com")),
     "app": LayerAccess("app", ("network", "data"),
                        (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
