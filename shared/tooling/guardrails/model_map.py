@@ -162,6 +162,35 @@ MODEL_MAP: dict[str, tuple[Field, ...]] = {
         "dbProxyEndpointName": "DBProxyEndpointName", "dbProxyName": "DBProxyName", "targetRole": "TargetRole"},
         tags="Tags"),
     # recoveryWindowInDays 0 is the provider's "force delete without recovery", not an API value: not mapped.
+    # Front door (WAF), the CloudFront VPC origin, secret rotation, the default security group and sale windows.
+    "aws:wafv2/webAcl:WebAcl": on("wafv2", "CreateWebACL", {
+        "name": "Name", "scope": "Scope", "description": "Description", "rules[].name": "Rules[].Name",
+        "rules[].priority": "Rules[].Priority", "visibilityConfig.metricName": "VisibilityConfig.MetricName"},
+        tags="Tags"),
+    "aws:cloudfront/vpcOrigin:VpcOrigin": on("cloudfront", "CreateVpcOrigin", {
+        "vpcOriginEndpointConfig.name": "VpcOriginEndpointConfig.Name",
+        "vpcOriginEndpointConfig.httpPort": "VpcOriginEndpointConfig.HTTPPort",
+        "vpcOriginEndpointConfig.httpsPort": "VpcOriginEndpointConfig.HTTPSPort",
+        "vpcOriginEndpointConfig.originProtocolPolicy": "VpcOriginEndpointConfig.OriginProtocolPolicy"},
+        tags="Tags.Items"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ec2_tags(),
+    "aws:secretsmanager/secretRotation:SecretRotation": on("secretsmanager", "RotateSecret", {
+        "rotationRules.automaticallyAfterDays": "RotationRules.AutomaticallyAfterDays",
+        "rotationRules.scheduleExpression": "RotationRules.ScheduleExpression"}),
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": on(
+        "serverlessrepo", "CreateCloudFormationChangeSet",
+        {"name": "StackName", "semanticVersion": "SemanticVersion", "capabilities[]": "Capabilities"},
+        tags="Tags"),
+    "aws:scheduler/schedule:Schedule": on("scheduler", "CreateSchedule", {
+        "name": "Name", "state": "State", "scheduleExpression": "ScheduleExpression",
+        "scheduleExpressionTimezone": "ScheduleExpressionTimezone",
+        "flexibleTimeWindow.mode": "FlexibleTimeWindow.Mode",
+        "actionAfterCompletion": "ActionAfterCompletion"}),
+    "aws:appautoscaling/scheduledAction:ScheduledAction": on("application-autoscaling", "PutScheduledAction", {
+        "name": "ScheduledActionName", "schedule": "Schedule", "serviceNamespace": "ServiceNamespace",
+        "scalableDimension": "ScalableDimension", "timezone": "Timezone",
+        "scalableTargetAction.minCapacity": "ScalableTargetAction.MinCapacity",
+        "scalableTargetAction.maxCapacity": "ScalableTargetAction.MaxCapacity"}),
     "aws:secretsmanager/secret:Secret": on("secretsmanager", "CreateSecret", {
         "name": "Name", "description": "Description"}, tags="Tags"),
     "aws:dynamodb/table:Table": on("dynamodb", "CreateTable", {
