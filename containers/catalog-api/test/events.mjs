@@ -18,9 +18,9 @@ export function alb({ multi = false, method = 'GET', path, query = {}, headers =
   return event;
 }
 
-export function apigw({ method = 'GET', path, query = null, headers = {}, body = null }) {
+export function apigw({ method = 'GET', path, query = null, headers = {}, body = null, base64 = false }) {
   const event = fixture('apigw-rest-event');
-  Object.assign(event, { httpMethod: method, path, body, isBase64Encoded: false });
+  Object.assign(event, { httpMethod: method, path, body, isBase64Encoded: base64 });
   // API Gateway gives the last value of a repeated name in queryStringParameters, all of them in the multi-value map.
   event.queryStringParameters = query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [].concat(v).at(-1)]));
   event.multiValueQueryStringParameters = query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [].concat(v)]));

@@ -2,15 +2,13 @@
 // without multi-value headers, API Gateway REST proxy (v1), and the task
 // payloads the App layer sends (migrate on deploy).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { listMigrations } from '../src/migrate.mjs';
 import { contract } from '../src/observability.mjs';
 import { captureJsonStdout, setupInfra } from './helpers.mjs';
+import { alb, apigw, context } from './events.mjs';
 import { userHeaders } from './identity.mjs';
 
-const fixture = (name) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'catalog-api-qa' };
 
 let infra;
 let lambda;
@@ -30,32 +28,6 @@ after(async () => {
   process.env = savedEnv;
   await infra?.cleanup();
 });
-
-function alb({ multi = false, method = 'GET', path, query = {}, headers = {}, body = '' }) {
-  const event = fixture(multi ? 'alb-multivalue-event' : 'alb-event');
-  Object.assign(event, { httpMethod: method, path, body });
-  if (multi) {
-    event.multiValueQueryStringParameters = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [].concat(v)]));
-    for (const [k, v] of Object.entries(headers)) event.multiValueHeaders[k] = [].concat(v);
-  } else {
-    event.queryStringParameters = query;
-    Object.assign(event.headers, headers);
-  }
-  return event;
-}
-
-function apigw({ method = 'GET', path, query = null, headers = {}, body = null, base64 = false }) {
-  const event = fixture('apigw-rest-event');
-  Object.assign(event, { httpMethod: method, path, body, isBase64Encoded: base64, queryStringParameters: query });
-  event.multiValueQueryStringParameters = query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]));
-  for (const [k, v] of Object.entries(headers)) {
-    event.headers[k] = v;
-    event.multiValueHeaders[k] = [v];
-  }
-  Object.assign(event.requestContext, { httpMethod: method, path: `/prod${path}` });
-  event.pathParameters = { proxy: path.slice(1) };
-  return event;
-}
 
 test('migrate payload on the main handler: applies once, then nothing', async () => {
   const first = await lambda.handler({ catalogTask: 'migrate' }, context);
