@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { alb, apigw, context, unwrap } from './events.mjs';
-import { call, captureJsonStdout, setupInfra } from './helpers.mjs';
+import { call, captureJsonStdout, setupInfra, writeState } from './helpers.mjs';
 import {
   adminHeaders, authEnv, bearer, ec, hmacWithPublicKey, rsa, startJwks, token, unsignedToken, userHeaders,
 } from './identity.mjs';
@@ -44,13 +43,7 @@ after(async () => {
   await infra?.cleanup();
 });
 
-/** Everything a write could touch. */
-async function state() {
-  const { rows } = await db.query(`SELECT (SELECT count(*)::int FROM inventory_audit) AS audits,
-    (SELECT count(*)::int FROM reservations) AS reservations, (SELECT sum(available)::int FROM inventory) AS stock`);
-  const count = async (table) => (await api.runtime.doc.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count;
-  return { ...rows[0], sessions: await count(infra.tables.sessions), cacheEntries: await count(infra.tables.cache) };
-}
+const state = () => writeState({ db, api, tables: infra.tables });
 
 // The three write routes, each on the three paths. headers: extra request headers.
 const WRITES = [

@@ -4,6 +4,7 @@
 // default 127.0.0.1:5432) or, when nothing answers there, an embedded one
 // (scripts/local-postgres.mjs; test/global-setup.mjs starts one for a whole `npm test`).
 import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import { createTables, dropDatabase, ensureDatabase, startMoto } from '../scripts/local-infra.mjs';
 import { clientOptions, configuredPostgres, dbEnv, ensurePostgres } from '../scripts/local-postgres.mjs';
@@ -182,3 +183,14 @@ export async function call(baseUrl, path, { method = 'GET', headers = {}, body, 
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Everything a write could touch: restock audits, reservations, total stock (PostgreSQL) and the sessions and
+ * cache items (DynamoDB). A refused request must leave all of it as it was.
+ */
+export async function writeState({ db, api, tables }) {
+  const { rows } = await db.query(`SELECT (SELECT count(*)::int FROM inventory_audit) AS audits,
+    (SELECT count(*)::int FROM reservations) AS reservations, (SELECT sum(available)::int FROM inventory) AS stock`);
+  const count = async (table) => (await api.runtime.doc.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count;
+  return { ...rows[0], sessions: await count(tables.sessions), cacheEntries: await count(tables.cache) };
+}

@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { alb, apigw, context, unwrap } from './events.mjs';
-import { call, captureJsonStdout, setupInfra, sleep } from './helpers.mjs';
+import { call, captureJsonStdout, setupInfra, sleep, writeState } from './helpers.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
 
 let infra;
@@ -42,12 +41,7 @@ after(async () => {
   await infra?.cleanup();
 });
 
-async function state() {
-  const { rows } = await db.query(`SELECT (SELECT count(*)::int FROM inventory_audit) AS audits,
-    (SELECT count(*)::int FROM reservations) AS reservations, (SELECT sum(available)::int FROM inventory) AS stock`);
-  const count = async (table) => (await api.runtime.doc.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count;
-  return { ...rows[0], sessions: await count(infra.tables.sessions), cacheEntries: await count(infra.tables.cache) };
-}
+const state = () => writeState({ db, api, tables: infra.tables });
 
 const SOME_ID = '00000000-0000-4000-8000-000000000001'; // cancel/confirm: the query is refused before the lookup
 // Every route with a valid request apart from the query string.
