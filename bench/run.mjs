@@ -40,13 +40,16 @@ const { values } = parseArgs({
     // Open loop: offered reservations/s on one SKU, seconds per rate (default 8; 2 when --duration <= 2, which is
     // what `invoke bench --quick` passes), client timeout from the scheduled send time, keep-alive connections,
     // shard counts to compare ('default' = the API's own; restock body {"available": n, "shards": k}).
-    'openloop-rates': { type: 'string', default: '250,500,1000,2000,4000' },
+    'openloop-rates': { type: 'string', default: '250,500,1000,1500,2000,2500,3000,4000' },
     'openloop-duration': { type: 'string', default: '' },
     'openloop-timeout-ms': { type: 'string', default: '5000' },
     'openloop-connections': { type: 'string', default: '1024' },
     'openloop-shards': { type: 'string', default: 'default,1' },
     // A step that sells out half-way at this rate (0: none): 409s must start only at stock 0.
     'openloop-sellout-rate': { type: 'string', default: '500' },
+    // Exploring a setting (e.g. DB_POOL_MAX=20,DB_POOL_MAX_WAITING=100): API env overrides of the open-loop case,
+    // kept in results.cases.openLoop.apiOverrides. The goals speak of the default configuration: none.
+    'openloop-api-env': { type: 'string', default: '' },
     // Smoke run: short steps everywhere; numbers not to publish.
     quick: { type: 'boolean', default: false },
   },
@@ -98,6 +101,15 @@ if (openLoopShards.some((k) => k !== null && !(Number.isInteger(k) && k >= 1 && 
   process.exit(2);
 }
 const openLoopSellOutRate = int('openloop-sellout-rate', 0, 10_000);
+const openLoopApiEnv = {};
+for (const pair of values['openloop-api-env'].split(',').map((x) => x.trim()).filter(Boolean)) {
+  const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+  if (!m) {
+    process.stderr.write(`--openloop-api-env: NAME=value pairs separated by commas, got ${pair}\n`);
+    process.exit(2);
+  }
+  openLoopApiEnv[m[1]] = m[2];
+}
 // The API's statement mode, and pgbench's matching -M, so the baseline handles statements like the API does:
 // DB_PREPARED_STATEMENTS (the API's setting, default true for the local server) is passed on to the API, and
 // pgbench runs -M prepared (named statements) or -M extended (unnamed, parsed each time) to match.
@@ -164,7 +176,7 @@ try {
     results.cases.openLoop = await openLoopSale({
       env, auth, db: infra.db, pgbenchMode, rates: openLoopRates, durationS: openLoopDuration,
       timeoutMs: int('openloop-timeout-ms', 100, 60_000), connections: int('openloop-connections', 1, 4096),
-      shardsList: openLoopShards, warmupS: warmup, say,
+      shardsList: openLoopShards, warmupS: warmup, say, cpuProfDir, apiOverrides: openLoopApiEnv,
       sellOut: openLoopSellOutRate ? { rate: openLoopSellOutRate, durationS: Math.min(openLoopDuration, 4) } : null,
       // pgbench as many sessions as the API's default pool (10 on the local server): the same lanes to the row.
       pgClients: 10,

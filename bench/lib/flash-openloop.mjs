@@ -12,7 +12,7 @@
 //     pgbench: { tps, clients, latencyMs: { p50, p95, p99, max }, ... } }
 //   Step: { sku, shards, stock, restock, offeredRps, durationS, scheduled, sent, answered, achievedRps, grantedRps,
 //     takenRps, latencyMs: { p50, p95, p99, max }, latencyByClassMs: { granted, soldOut, refused },
-//     status: { '201': n, ... }, timeouts, errors, errorSamples,
+//     status: { '201': n, ... }, shedReasons: { queue_full: n, lock_timeout: n, ... }, timeouts, errors, errorSamples,
 //     generator: { connections, timeoutMs, sendRps, scheduleLagMs, cpuPercent, maxInFlight, maxClientQueue, limited },
 //     cpuPercent: { api, moto, postgres, generator, machine, motoShareOfBusy }, loadAvg1m,
 //     proof: { stockBefore, stockAfter, stockTaken, granted, soldOut, grantedAfterClientGaveUp, reservations,
@@ -179,6 +179,7 @@ async function step({ api, auth, db, pids, sku, shards, rate, durationS, stock, 
   const prefix = `${tag}-`;
   const path = `/api/products/${sku}/reservations`;
   let soldOutWithStock = 0;
+  const shedReasons = {};
   const before0 = cpuSnapshot(pids);
   const startedAt = performance.now();
   const run = await openLoop({
@@ -186,9 +187,13 @@ async function step({ api, auth, db, pids, sku, shards, rate, durationS, stock, 
     path: () => path,
     headers: () => ({ 'content-type': 'application/json', ...auth.headers('shopper') }),
     body: (i) => `{"quantity":1,"idempotencyKey":"${prefix}${i}"}`,
-    parseStatuses: [409],
-    // A 409 that still saw stock (the API reports what it saw) is an undersell, whatever the end state.
-    onAnswer: (_i, _status, b) => { if (typeof b?.available === 'number' && b.available >= 1) soldOutWithStock += 1; },
+    parseStatuses: [409, 503],
+    onAnswer: (_i, status, b) => {
+      // A 409 that still saw stock (the API reports what it saw) is an undersell, whatever the end state.
+      if (status === 409 && typeof b?.available === 'number' && b.available >= 1) soldOutWithStock += 1;
+      // Which bound shed it (queue_full, pool_timeout, lock_timeout, statement_timeout, busy...).
+      if (status === 503) shedReasons[b?.reason ?? 'unknown'] = (shedReasons[b?.reason ?? 'unknown'] ?? 0) + 1;
+    },
   });
   const after0 = cpuSnapshot(pids);
   const cpuPercent = cpuBetween(before0, after0, run.generator.cpuPercent);
@@ -214,14 +219,14 @@ async function step({ api, auth, db, pids, sku, shards, rate, durationS, stock, 
   };
   proof.ok = !proof.oversell && !proof.undersell && proof.consistent;
   const { outcome, ...rest } = run;
-  const res = { sku, shards: shards ?? 'default', stock, restock: rs.body, ...rest, grantedRps: round(granted / durationS),
+  const res = { sku, shards: shards ?? 'default', stock, restock: rs.body, ...rest, shedReasons, grantedRps: round(granted / durationS),
     // What the server sold per second, including requests whose client had given up (their answer never counted).
     // Over the schedule and the tail until the stock stopped moving.
     takenRps: round(taken / Math.max(durationS, (settled.lastChange - startedAt) / 1000)), cpuPercent,
     // Other work on the machine starves the generator and the server alike: kept with every step.
     loadAvg1m: round(os.loadavg()[0], 2), proof };
   say(`open loop ${tag} @${rate}/s: answered ${res.achievedRps}/s, p99 ${res.latencyMs.p99} ms, ${JSON.stringify(res.status)} `
-    + `timeouts ${res.timeouts} errors ${res.errors}; lag p99 ${res.generator.scheduleLagMs.p99} ms; cpu ${JSON.stringify(cpuPercent)}; proof ${proof.ok ? 'ok' : JSON.stringify(proof)}`);
+    + `timeouts ${res.timeouts} errors ${res.errors}; shed ${JSON.stringify(shedReasons)}; lag p99 ${res.generator.scheduleLagMs.p99} ms; cpu ${JSON.stringify(cpuPercent)}; proof ${proof.ok ? 'ok' : JSON.stringify(proof)}`);
   return res;
 }
 
@@ -237,12 +242,13 @@ export function capacityOf(steps) {
 }
 
 export async function openLoopSale({
-  env, auth, db, pgbenchMode, rates, durationS, timeoutMs, connections, shardsList, sellOut, warmupS, pgClients, say,
+  env, auth, db, pgbenchMode, rates, durationS, timeoutMs, connections, shardsList, sellOut, warmupS, pgClients, say, cpuProfDir, apiOverrides = {},
 }) {
   const runId = Date.now().toString(36);
-  // The API's default configuration: no overrides (cache tier on: CACHE_TTL_SECONDS and DynamoDB as configured).
-  const api = await startApi({ ...env, ...auth.env });
-  const out = { runId, durationS, rates, timeoutMs, connections, apiOverrides: {}, variants: [] };
+  // The API's default configuration unless --openloop-api-env says otherwise (cache tier on: CACHE_TTL_SECONDS and
+  // DynamoDB as configured).
+  const api = await startApi({ ...env, ...auth.env }, apiOverrides, { cpuProfDir });
+  const out = { runId, durationS, rates, timeoutMs, connections, apiOverrides, variants: [] };
   try {
     const [motoPid] = childPids(/moto/);
     const pids = { api: api.pid, moto: motoPid ?? null, dbName: env.DB_NAME };
@@ -251,11 +257,12 @@ export async function openLoopSale({
     const shardInfo = await shardSupport(api, auth);
     out.shards = shardInfo;
     if (!shardInfo.supported) say(shardInfo.note);
-    // Warm the process (JIT, pools, keep-alive connections) on a SKU of its own.
+    // Warm the process (JIT, keep-alive connections, and the pools up to their size: connections opened (SCRAM,
+    // a backend fork) during the first measured step cost it ~1 s of p99) on a SKU of its own.
     await restock(api, auth, WARM_SKU, 1_000_000, null);
     if (warmupS > 0) {
       await openLoop({
-        url: api.url, rate: 200, durationS: warmupS, timeoutMs, connections: Math.min(connections, 64),
+        url: api.url, rate: 1000, durationS: warmupS, timeoutMs, connections: Math.min(connections, 256),
         path: () => `/api/products/${WARM_SKU}/reservations`,
         headers: () => ({ 'content-type': 'application/json', ...auth.headers('shopper') }),
         body: (i) => `{"quantity":1,"idempotencyKey":"warm-${runId}-${i}"}`,

@@ -18,11 +18,15 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 // pg / network failures that mean "the database is not reachable right now".
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
 // A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
-// broken by the server (40P01), a retry loop given up (40001), or no pool connection within DB_CONNECT_TIMEOUT_MS.
-// The transaction was rolled back: nothing was granted.
-const SHED = new Set(['55P03', '57014', '40P01', '40001']);
+// broken by the server (40P01), a retry loop given up (40001), no pool connection within DB_CONNECT_TIMEOUT_MS, or
+// DB_POOL_MAX_WAITING requests already queued for one (POOL_QUEUE_FULL: refused before any SQL ran).
+// The transaction was rolled back (or never began): nothing was granted.
+const SHED = new Set(['55P03', '57014', '40P01', '40001', 'POOL_QUEUE_FULL']);
 const POOL_TIMEOUT = /timeout exceeded when trying to connect|connection timeout/i;
 const isShed = (err) => SHED.has(err.code) || (err.code === undefined && POOL_TIMEOUT.test(err.message ?? ''));
+// Which bound refused, in the 503 body (an operator's and the benchmark's first question).
+const SHED_REASON = { '55P03': 'lock_timeout', '57014': 'statement_timeout', '40P01': 'deadlock', '40001': 'serialization', POOL_QUEUE_FULL: 'queue_full' };
+const shedReason = (err) => SHED_REASON[err.code] ?? 'pool_timeout';
 
 function requestIdOf(c) {
   const event = c.env?.event;
@@ -112,7 +116,10 @@ export function createApp(deps) {
   app.onError((err, c) => {
     if (err instanceof HttpError) {
       // Only our own overload answers are shedding (a 503 for unreachable signing keys is not).
-      if (err.code === 'overloaded') shed(c);
+      if (err.code === 'overloaded') {
+        shed(c);
+        return c.json(errorBody(c, err.code, err.message, { ...err.extra, retryAfterSeconds: Number(retryAfter) }), 503);
+      }
       return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
     }
     if (err instanceof ClientAbortError) {
@@ -123,7 +130,8 @@ export function createApp(deps) {
     }
     if (isShed(err)) {
       shed(c);
-      return c.json(errorBody(c, 'overloaded', 'too many concurrent requests, retry shortly', { retryAfterSeconds: Number(retryAfter) }), 503);
+      return c.json(errorBody(c, 'overloaded', 'too many concurrent requests, retry shortly',
+        { reason: shedReason(err), retryAfterSeconds: Number(retryAfter) }), 503);
     }
     if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
       logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });

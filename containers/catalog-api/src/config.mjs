@@ -93,6 +93,11 @@ export function loadDbConfig(env = process.env) {
     preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
     // Overload sheds fast (issue #18): a request waits at most this long for a pool connection, then gets 503.
     connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 500, 1, 60_000),
+    // ...and is refused at once (503, reason queue_full) when the writer pool's queue would keep it longer than
+    // DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other half is the transaction and the network), or when
+    // DB_POOL_MAX_WAITING requests already wait (a hard cap on memory and on one slow estimate).
+    queueWaitBudgetMs: integer(env, 'DB_QUEUE_WAIT_BUDGET_MS', 100, 1, 60_000),
+    poolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 1000, 0, 100_000),
     // Reservation, cancel and confirm transactions: SET LOCAL bounds (a lock wait, the whole statement).
     lockTimeoutMs: integer(env, 'DB_LOCK_TIMEOUT_MS', 200, 1, 60_000),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 1000, 1, 60_000),
@@ -173,6 +178,9 @@ export function loadAuthConfig(env = process.env) {
     roleClaim,
     clockSkewSeconds,
     jwksCacheMaxAgeMs: integer(env, 'AUTH_JWKS_CACHE_SECONDS', 600, 30, 86400) * 1000,
+    // Verified tokens kept per process (src/auth.mjs VerifiedTokens): the signature is checked once per token.
+    verifyCacheEntries: integer(env, 'AUTH_VERIFY_CACHE_ENTRIES', 10_000, 0, 1_000_000),
+    verifyCacheSeconds: integer(env, 'AUTH_VERIFY_CACHE_SECONDS', 300, 0, 3600),
   });
 }
 

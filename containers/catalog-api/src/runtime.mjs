@@ -17,6 +17,7 @@ export function createRuntime(config, options = {}) {
   const store = new CatalogStore({
     ...db, preparedStatements: config.db.preparedStatements,
     lockTimeoutMs: config.db.lockTimeoutMs, statementTimeoutMs: config.db.statementTimeoutMs,
+    poolMaxWaiting: config.db.poolMaxWaiting, queueWaitBudgetMs: config.db.queueWaitBudgetMs,
   });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),

@@ -178,6 +178,34 @@ test('the clock skew setting: a token expired within AUTH_CLOCK_SKEW_SECONDS pas
   }
 });
 
+test('verified tokens are cached by their exact string until exp: a cached token still expires, a changed byte is verified afresh, the role still decides', async () => {
+  const strict = await startServer({ env: { ...infra.env, AUTH_CLOCK_SKEW_SECONDS: '0' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  try {
+    const shopper = await token({ sub: 'cached-1' }, { exp: 2 });
+    const first = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
+    const again = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
+    assert.deepEqual([first.status, again.status], [201, 201]);
+    // The cached identity is a shopper's: the admin route stays 403, on every hit.
+    for (let i = 0; i < 2; i += 1) {
+      const res = await call(strict.url, '/api/products/SKU-000002/inventory', { method: 'PUT', headers: { authorization: `Bearer ${shopper}`, 'content-type': 'application/json' }, body: '{"available":1}' });
+      assert.equal(res.status, 403);
+    }
+    // One changed character of the signature: not the string that verified, so it is checked and refused.
+    const last = shopper.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = `${shopper.slice(0, -2)}${last}${shopper.at(-1)}`;
+    const forged = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${tampered}` } });
+    assert.equal(forged.status, 401);
+    assert.match(forged.body.message, /signature verification failed|malformed token/);
+    // Past exp (no clock tolerance here): the cached entry is dropped and the verifier names the reason.
+    await new Promise((r) => setTimeout(r, 2_300));
+    const expired = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.body.message, 'authorization: token expired');
+  } finally {
+    await strict.close();
+  }
+});
+
 test('JWKS URL: RS256 and ES256 keys by kid, unknown kid refused, keys cached between requests', async () => {
   const jwks = await startJwks([['rsa-1', rsa], ['ec-1', ec]]);
   const env = { ...infra.env, AUTH_PUBLIC_KEY_PEM: '', AUTH_JWKS_URL: jwks.url, AUTH_ROLE_CLAIM: 'custom:role' };
@@ -229,6 +257,8 @@ test('identity settings: the server refuses to start with one line naming the se
     [{ AUTH_PUBLIC_KEY_PEM: '', AUTH_JWKS_URL: 'http://idp.example/jwks.json' }, /^Configuration error: AUTH_JWKS_URL must be an https:\/\/ URL/],
     [{ AUTH_PUBLIC_KEY_PEM: 'not a pem' }, /^Configuration error: AUTH_PUBLIC_KEY_PEM must be a PEM SPKI public key/],
     [{ AUTH_CLOCK_SKEW_SECONDS: '301' }, /^Configuration error: AUTH_CLOCK_SKEW_SECONDS must be between 0 and 300/],
+    [{ AUTH_VERIFY_CACHE_SECONDS: '3601' }, /^Configuration error: AUTH_VERIFY_CACHE_SECONDS must be between 0 and 3600/],
+    [{ AUTH_VERIFY_CACHE_ENTRIES: 'many' }, /^Configuration error: AUTH_VERIFY_CACHE_ENTRIES /],
   ];
   for (const [change, expected] of cases) {
     const run = spawnSync(process.execPath, ['src/server.mjs'], { cwd: PKG, env: { ...base, ...change }, encoding: 'utf8', timeout: 20_000 });

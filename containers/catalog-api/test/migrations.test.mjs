@@ -37,6 +37,17 @@ test('migrations run twice in a row: the second run applies nothing', async () =
   assert.deepEqual(rows.map((r) => r.version), all.map((n) => n.slice(0, 3)));
   const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
   assert.deepEqual(tables.rows.map((r) => r.table_name), ['inventory', 'inventory_audit', 'products', 'reservations', 'schema_migrations']);
+  // 011: the stock functions never keep a sequential-scan plan made while their tables were nearly empty.
+  const fns = await db.query(`SELECT proname, proconfig FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+    AND proname IN ('reserve_stock', 'release_expired_reservations', 'return_stock', 'finish_reservation', 'restock_stock') ORDER BY 1`);
+  assert.deepEqual(fns.rows.map((r) => [r.proname, r.proconfig]), [
+    'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock',
+  ].map((name) => [name, ['enable_seqscan=off']]));
+  // The SET is the functions' own: after a call the session's setting is unchanged.
+  await db.query(`SELECT * FROM stock_summary('SKU-000001')`);
+  await db.query(`SELECT release_expired_reservations(NULL, 1)`);
+  const session = await db.query(`SELECT current_setting('enable_seqscan') AS value`);
+  assert.equal(session.rows[0].value, 'on');
 });
 
 test('concurrent migrators are serialized by the advisory lock', async () => {

@@ -23,7 +23,7 @@ before(async () => {
   alice = await userHeaders('alice');
   bob = await userHeaders('bob');
   ctx = await startApi({
-    servers: { api: { RESERVATION_TTL_SECONDS: '2', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' } },
+    servers: { api: { RESERVATION_TTL_SECONDS: '2', DB_QUEUE_WAIT_BUDGET_MS: '60000', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' } },
     runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) },
     seed: { count: 10, stock: 0 },
   });
@@ -203,6 +203,70 @@ test('confirm vs cancel vs expiry, all at once on 40 reservations: exactly one w
   t.diagnostic(`winners: ${JSON.stringify(wins)}`);
 });
 
+test('admission: with the writer pool busy, a request whose expected queue wait exceeds DB_QUEUE_WAIT_BUDGET_MS (or past DB_POOL_MAX_WAITING) is refused at once, nothing written', async () => {
+  const lines = [];
+  // A queued request would wait up to 5 s for its connection: the refusal must come before any wait.
+  const gated = await startServer({
+    env: { ...infra.env, DB_POOL_MAX: '1', DB_CONNECT_TIMEOUT_MS: '5000', DB_POOL_MAX_WAITING: '1' },
+    port: 0,
+    runtimeOptions: { metricsWrite: (line) => lines.push(JSON.parse(line)) },
+  });
+  try {
+    await restock('SKU-000008', { available: 10, shards: 2 });
+    const before = await summary('SKU-000008');
+    const held = await gated.runtime.db.writer.connect();
+    let queued;
+    try {
+      // The first one may queue (1 waiting allowed, expected wait within the budget); the next finds it there.
+      queued = call(gated.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'queued-0008' } });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const refused = await call(gated.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'refused-0008' } });
+      assert.ok(Date.now() - started < 1500, 'refused without waiting for a connection');
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.deepEqual([refused.body.error, refused.body.reason, refused.headers.get('retry-after')], ['overloaded', 'queue_full', '1']);
+    } finally {
+      held.release();
+    }
+    // The queued one got the connection once it was free, and only it took a unit.
+    assert.equal((await queued).status, 201);
+    const after = await summary('SKU-000008');
+    assert.equal(after.available, before.available - 1);
+    const { rows } = await db.query(`SELECT idempotency_key FROM reservations WHERE idempotency_key IN ('queued-0008', 'refused-0008')`);
+    assert.deepEqual(rows.map((r) => r.idempotency_key), ['queued-0008']);
+    assert.equal(lines.filter((d) => d.ReservationsShed === 1 && d.RequestsShed === 1).length, 1);
+  } finally {
+    await gated.close();
+  }
+  // A budget no queue can meet: with the only connection busy, the first request is refused as well.
+  const tight = await startServer({ env: { ...infra.env, DB_POOL_MAX: '1', DB_QUEUE_WAIT_BUDGET_MS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  try {
+    // Teach the running average a hold time far above the budget: one reservation waits ~100 ms on its shards.
+    const locker = new pg.Client(infra.pgOptions);
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM inventory WHERE sku = 'SKU-000008' FOR UPDATE`);
+      const slow = call(tight.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'slow-0008' } });
+      await new Promise((r) => setTimeout(r, 100));
+      await locker.query('COMMIT');
+      assert.equal((await slow).status, 201);
+    } finally {
+      await locker.end();
+    }
+    const again = await tight.runtime.db.writer.connect();
+    try {
+      const refused = await call(tight.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'budget-0008' } });
+      assert.deepEqual([refused.status, refused.body.reason], [503, 'queue_full']);
+    } finally {
+      again.release();
+    }
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM reservations WHERE idempotency_key = 'budget-0008'`)).rows[0].n, 0);
+  } finally {
+    await tight.close();
+  }
+});
+
 test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a statement past its timeout is 503 with Retry-After, nothing granted', async () => {
   const lines = [];
   const tight = await startServer({
@@ -222,7 +286,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     assert.ok(Date.now() - started < 1500);
     held.release();
     assert.equal(noConn.status, 503, JSON.stringify(noConn.body));
-    assert.deepEqual([noConn.body.error, noConn.headers.get('retry-after')], ['overloaded', '2']);
+    assert.deepEqual([noConn.body.error, noConn.body.reason, noConn.body.retryAfterSeconds, noConn.headers.get('retry-after')], ['overloaded', 'pool_timeout', 2, '2']);
 
     // Every shard locked longer than statement_timeout: the statement is cancelled and rolled back.
     await locker.query('BEGIN');
@@ -232,7 +296,7 @@ test('overload sheds fast: no pool connection within DB_CONNECT_TIMEOUT_MS or a 
     assert.ok(Date.now() - started < 1500);
     await locker.query('COMMIT');
     assert.equal(cancelled.status, 503, JSON.stringify(cancelled.body));
-    assert.equal(cancelled.body.error, 'overloaded');
+    assert.deepEqual([cancelled.body.error, cancelled.body.reason], ['overloaded', 'statement_timeout']);
     assert.deepEqual(await summary('SKU-000007'), before);
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM reservations WHERE idempotency_key LIKE 'shed-%'`);
     assert.equal(rows[0].n, 0);

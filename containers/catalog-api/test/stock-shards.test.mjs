@@ -20,7 +20,8 @@ let admin;
 before(async () => {
   admin = await adminHeaders();
   ctx = await startApi({
-    servers: { api: { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000' } },
+    // Patient bounds: these tests prove the invariants under contention; shedding has its own tests.
+    servers: { api: { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', DB_QUEUE_WAIT_BUDGET_MS: '60000' } },
     seed: { count: 12, stock: 0 },
   });
   ({ infra, db, servers: { api } } = ctx);
@@ -187,7 +188,7 @@ test('stock held only by locked shards is waited for (bounded), not reported sol
       const took = Date.now() - started;
       await locker.query('COMMIT');
       assert.equal(res.status, 503, JSON.stringify(res.body));
-      assert.equal(res.body.error, 'overloaded');
+      assert.deepEqual([res.body.error, res.body.reason], ['overloaded', 'lock_timeout']);
       assert.equal(res.headers.get('retry-after'), '1');
       assert.ok(took < 1500, `took ${took} ms`);
       assert.deepEqual(await summary('SKU-000006'), before);

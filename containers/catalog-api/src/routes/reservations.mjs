@@ -12,7 +12,8 @@ import { jsonBody, route } from './route.mjs';
 const ownerOf = (c) => c.get('identity').sub;
 
 /** 503 + Retry-After: the database said "not now" (every path to the stock was busy); nothing was written. */
-export const overloaded = (what) => new HttpError(503, 'overloaded', `${what}: too many concurrent requests, retry shortly`);
+export const overloaded = (what) => new HttpError(503, 'overloaded', `${what}: too many concurrent requests, retry shortly`,
+  { reason: 'busy' });
 
 // 409 bodies name the state the reservation is in; the owner may read it, so no leak to others (403 says less).
 function finishConflict(result, action) {
