@@ -9,7 +9,8 @@ const LIST_PRODUCTS = `SELECT ${PRODUCT_COLUMNS} FROM products p
   ORDER BY p.sku LIMIT $3`;
 const RESTOCK = 'SELECT * FROM restock_stock($1, $2, $3, $4, $5, $6, $7)';
 // Stock is the sum of the SKU's shards (migrations/010); a product without inventory rows is not found.
-const GET_PRODUCT = `SELECT ${PRODUCT_COLUMNS}, i.available
+// Exported for the benchmark's pgbench baseline (bench/lib/cases.mjs): the same SELECT, not a copy that drifts.
+export const GET_PRODUCT = `SELECT ${PRODUCT_COLUMNS}, i.available
   FROM products p JOIN (SELECT sku, sum(available)::int AS available FROM inventory WHERE sku = $1 GROUP BY sku) i USING (sku)
   WHERE p.sku = $1`;
 const GET_INVENTORY = `SELECT i.sku, i.available, i.shards,
