@@ -159,6 +159,13 @@ def test_stack_config_from_the_real_settings_matches_the_mission() -> None:
     assert (cfg.provisioned_min, cfg.provisioned_max, cfg.proxy_max_connections) == (2, 10, 100)
 
 
+def _step(*, offered: int, sold: float, postgres: float, p99: float, shed: int = 0) -> dict[str, object]:
+    scheduled = offered * 8
+    return {"offeredRps": offered, "scheduled": scheduled, "takenRps": sold, "timeouts": 0, "errors": 0,
+            "status": {"201": scheduled - shed, "503": shed}, "latencyMs": {"p99": p99},
+            "cpuPercent": {"postgres": postgres}}
+
+
 def _results(**overrides: object) -> dict[str, object]:
     doc: dict[str, object] = {
         "machine": {"cpus": 2},
@@ -168,6 +175,12 @@ def _results(**overrides: object) -> dict[str, object]:
             "flashSale": {"serviceTime": {"latencyMs": {"p50": 2.0}}, "pgServiceTime": {"latencyMs": {"p50": 1.1}},
                           "sustained": {"pgbench": {"tps": 1200.0}}, "sale": {"pgbench": {"tps": 3000.0}}},
             "coldStart": {"wallMs": {"median": 240.0}},
+            # Two open-loop steps within capacity (0.4 and 0.5 ms of database CPU per unit) and one beyond it.
+            "openLoop": {"variants": [{"steps": [
+                _step(offered=1000, sold=1000.0, postgres=40, p99=20.0),
+                _step(offered=2000, sold=2000.0, postgres=100, p99=50.0),
+                _step(offered=4000, sold=2500.0, postgres=150, p99=900.0, shed=1500),
+            ]}]},
         },
     }
     doc.update(overrides)
@@ -179,7 +192,7 @@ def test_service_times_come_from_a_results_document() -> None:
     assert notes == ()
     assert times == ServiceTimes(hot_read_ms=0.25, db_read_ms=0.9, reserve_ms=2.0, reserve_txn_ms=1.1,
                                  hot_row_tps=1200.0, db_read_tps_per_vcpu=8000.0, sale_tps_per_vcpu=1500.0,
-                                 cold_start_ms=240.0, source="r.json")
+                                 cold_start_ms=240.0, reserve_db_cpu_ms=0.45, source="r.json")
 
 
 def test_missing_or_unusable_results_fall_back_to_defaults_with_a_note() -> None:
@@ -192,6 +205,19 @@ def test_missing_or_unusable_results_fall_back_to_defaults_with_a_note() -> None
     assert times.db_read_tps_per_vcpu == DEFAULT_SERVICE_TIMES.db_read_tps_per_vcpu
     assert times.db_read_ms == 0.9
     assert len(notes) == 4 and all("r.json" in n for n in notes)
+
+
+def test_the_writer_is_sized_for_the_selling_phase_when_it_costs_more_than_the_sale_mix() -> None:
+    cheap_mix = replace(TIMES, sale_tps_per_vcpu=1_000_000.0, reserve_db_cpu_ms=0.5)
+    c = model(Workload(users=50_000), STACK, cheap_mix, AWS)
+    selling = min(c.reserve_rps, c.sku_selling_rps)
+    assert c.writer_acu == pytest.approx(selling * 0.5 / 1000 * AWS.acu_per_vcpu)
+    # Without an open-loop run the default stands, with a note naming what is missing.
+    doc = _results()
+    del doc["cases"]["openLoop"]  # type: ignore[attr-defined]
+    times, notes = service_times_from_results(doc, "r.json")
+    assert times.reserve_db_cpu_ms == DEFAULT_SERVICE_TIMES.reserve_db_cpu_ms
+    assert notes and "openLoop" in notes[0]
 
 
 def test_capacity_task_prints_the_model_from_a_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

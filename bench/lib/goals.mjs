@@ -4,8 +4,8 @@ export const GOALS = [
   { id: 'hotReadRatio', text: 'hot read >= 40 % of the bare node:http server (50 and 200 connections)', target: 0.40 },
   { id: 'hotReadP99', text: 'hot read p99 <= 25 ms at 200 connections', target: 25 },
   { id: 'dbReadRatio', text: 'database read >= 40 % of pgbench (same SELECT, same concurrency)', target: 0.40 },
-  { id: 'saleRatio', text: 'flash sale, closed loop >= 40 % of pgbench (same statement, same request count)', target: 0.40 },
-  { id: 'sustainedRatio', text: 'sustained reservations, closed loop >= 40 % of pgbench (contended, never sold out)', target: 0.40 },
+  { id: 'saleRatio', text: 'flash sale, closed loop >= 40 % of pgbench (same statement, same request count; decided answers 201 + 409 per second)', target: 0.40 },
+  { id: 'sustainedRatio', text: 'sustained reservations, closed loop >= 40 % of pgbench (contended, never sold out; granted reservations per second)', target: 0.40 },
   { id: 'zeroOversell', text: 'closed-loop flash sale: exactly <stock> reservations succeed, stock ends at 0, no negative stock', target: 0 },
   // Open loop (fixed arrival rate on one SKU). Capacity = highest offered rate with p99 <= 200 ms, >= 99 % granted,
   // no timeouts or errors (bench/lib/flash-openloop.mjs withinCapacity).
@@ -33,8 +33,8 @@ export function evaluate(results) {
   if (dbRead) out.push(verdict('dbReadRatio', dbRead.ratio, dbRead.ratio >= 0.40, `${pct(dbRead.ratio)}: ${r0(dbRead.api.rps)} rps vs ${r0(dbRead.pgbench.tps)} tps`));
   if (flashSale) {
     const { sale, sustained, stock } = flashSale;
-    out.push(verdict('saleRatio', sale.ratio, sale.ratio >= 0.40, `${pct(sale.ratio)}: ${r0(sale.api.rps)} rps vs ${r0(sale.pgbench.tps)} tps`));
-    out.push(verdict('sustainedRatio', sustained.ratio, sustained.ratio >= 0.40, `${pct(sustained.ratio)}: ${r0(sustained.api.rps)} rps vs ${r0(sustained.pgbench.tps)} tps`));
+    out.push(verdict('saleRatio', sale.ratio, sale.ratio >= 0.40, `${pct(sale.ratio)}: ${r0(sale.api.decidedRps ?? sale.api.rps)} decided/s vs ${r0(sale.pgbench.tps)} tps`));
+    out.push(verdict('sustainedRatio', sustained.ratio, sustained.ratio >= 0.40, `${pct(sustained.ratio)}: ${r0(sustained.api.grantedRps ?? sustained.api.rps)} granted/s vs ${r0(sustained.pgbench.tps)} tps`));
     const p = sale.proof.api;
     const exact = p.succeeded === stock && p.reservations === stock && p.reserved_units === stock && p.available === 0 && p.negative_rows === 0;
     out.push(verdict('zeroOversell', p.reservations - stock, exact,

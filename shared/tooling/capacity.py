@@ -15,6 +15,7 @@ documented allowances for AWS network hops (`AwsAssumptions`): an estimate to si
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,14 +35,17 @@ class ServiceTimes:
     db_read_tps_per_vcpu: float  # pgbench product SELECT tps / cores of the bench machine
     sale_tps_per_vcpu: float  # pgbench flash-sale mix (stock 500, 10,000 attempts) tps / cores
     cold_start_ms: float  # process start to first answered ALB event, median
+    # PostgreSQL CPU per granted reservation (ms of one core), open loop on one sharded SKU within capacity, median
+    reserve_db_cpu_ms: float = 0.425
     source: str = "defaults"
 
 
 # `invoke bench` on the 2-core development machine (bench/reference-run.json, the run in docs/performance.md);
 # used when bench/results/ holds no run.
 DEFAULT_SERVICE_TIMES = ServiceTimes(
-    hot_read_ms=0.16, db_read_ms=0.43, reserve_ms=1.01, reserve_txn_ms=0.87, hot_row_tps=1080.0,
-    db_read_tps_per_vcpu=7513.0, sale_tps_per_vcpu=1496.0, cold_start_ms=215.0, source="defaults",
+    hot_read_ms=0.11, db_read_ms=0.33, reserve_ms=0.90, reserve_txn_ms=0.41, hot_row_tps=1500.0,
+    db_read_tps_per_vcpu=21600.0, sale_tps_per_vcpu=5896.0, cold_start_ms=203.0, reserve_db_cpu_ms=0.425,
+    source="defaults",
 )
 
 
@@ -58,10 +62,32 @@ RESULT_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+def reserve_db_cpu_ms(data: Mapping[str, Any]) -> float | None:
+    """Median PostgreSQL CPU per unit sold over the open loop's default-shard steps within capacity: what the
+    writer spends while a sale is selling (a sold-out answer costs far less and is priced by the sale mix)."""
+    variants = ((data.get("cases") or {}).get("openLoop") or {}).get("variants") or []
+    per_unit: list[float] = []
+    for step in (variants[0].get("steps") or []) if variants and isinstance(variants[0], Mapping) else []:
+        status, cpu, latency = step.get("status") or {}, step.get("cpuPercent") or {}, step.get("latencyMs") or {}
+        sold, postgres, p99 = step.get("takenRps"), cpu.get("postgres"), latency.get("p99")
+        within = (not step.get("timeouts") and not step.get("errors") and isinstance(p99, (int, float)) and p99 <= 200
+                  and status.get("201", 0) >= 0.99 * (step.get("scheduled") or math.inf))
+        measured = isinstance(sold, (int, float)) and sold > 0 and isinstance(postgres, (int, float)) and postgres > 0
+        if within and measured:
+            per_unit.append(postgres / 100 / sold * 1000)
+    return round(statistics.median(per_unit), 3) if per_unit else None
+
+
 def service_times_from_results(data: Mapping[str, Any], source: str) -> tuple[ServiceTimes, tuple[str, ...]]:
     """Service times from a bench results document; a missing or non-positive value keeps its default (noted)."""
     values: dict[str, float] = {}
     notes: list[str] = []
+    db_cpu = reserve_db_cpu_ms(data)
+    if db_cpu is None:
+        notes.append(f"cases.openLoop (steps within capacity) missing in {source}: using the default "
+                     f"{DEFAULT_SERVICE_TIMES.reserve_db_cpu_ms}")
+    else:
+        values["reserve_db_cpu_ms"] = db_cpu
     for name, path in RESULT_PATHS.items():
         value: Any = data
         for key in path:
@@ -291,7 +317,11 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
         actions.append(f"RDS Proxy: {reserve_rps:.0f} writes/s exceed the {writes_capacity:.0f}/s that "
                        f"{stack.proxy_max_connections} connections carry: raise proxyMaxConnections")
 
-    writer_acu = reserve_rps / t.sale_tps_per_vcpu * aws.acu_per_vcpu  # the sale's own mix, measured CPU-bound
+    # The writer carries the larger of: the sale's own mix (pgbench: mostly cheap sold-out answers once the stock is
+    # gone) and the selling phase, every attempt a granted reservation at its measured database CPU.
+    mix_acu = reserve_rps / t.sale_tps_per_vcpu * aws.acu_per_vcpu
+    selling_acu = selling_rate * t.reserve_db_cpu_ms / 1000 * aws.acu_per_vcpu
+    writer_acu = max(mix_acu, selling_acu)
     db_reads = origin_get  # conservative: each sale invalidates the product's cache entry
     reader_acu = db_reads / t.db_read_tps_per_vcpu * aws.acu_per_vcpu
     readers = max(stack.reader_min_count, math.ceil(reader_acu / stack.max_acu))

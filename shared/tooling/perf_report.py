@@ -73,11 +73,11 @@ def bench_rows(results: Mapping[str, Any]) -> list[list[str]]:
         sale, sus = fs["sale"], fs["sustained"]
         rows.append([f"flash sale{loop}: {fs['clients']} clients, 1 SKU, stock {fs['stock']}, "
                      f"{fs['requests']:,} attempts",
-                     f"{_n(sale['api']['rps'])} rps", _lat(sale["api"]["latencyMs"]),
+                     _answers(sale["api"], "decidedRps", "decided"), _lat(sale["api"]["latencyMs"]),
                      f"pgbench reserve_stock() -c {sale['pgbench']['clients']}: {_n(sale['pgbench']['tps'])} tps",
                      _lat(sale["pgbench"].get("latencyMs")), _pct(sale["ratio"])])
         rows.append([f"reservations{loop}, 1 SKU never sold out, {fs['clients']} clients",
-                     f"{_n(sus['api']['rps'])} rps",
+                     _answers(sus["api"], "grantedRps", "granted"),
                      _lat(sus["api"]["latencyMs"]),
                      f"pgbench reserve_stock() -c {sus['pgbench']['clients']}: {_n(sus['pgbench']['tps'])} tps "
                      f"(bare UPDATE {_n(sus['bareUpdate']['tps'])} tps)", _lat(sus["pgbench"].get("latencyMs")),
@@ -93,6 +93,14 @@ def bench_rows(results: Mapping[str, Any]) -> list[list[str]]:
         rows.append(["production dependencies (npm ci --omit=dev)", f"{deps['bytes'] / 1e6:.1f} MB",
                      f"{deps['packages']} top-level packages", "-", "-", "-"])
     return rows
+
+
+def _answers(api: Mapping[str, Any], key: str, label: str) -> str:
+    """A closed-loop write run: what the ratio compares (decided or granted per second), then all answers."""
+    if key not in api:  # runs before 503 shedding recorded only the answer rate
+        return f"{_n(api['rps'])} rps"
+    shed = api.get("status", {}).get("503", 0)
+    return f"{_n(api[key])} {label}/s ({_n(api['rps'])} answers/s, {shed:,} x 503)"
 
 
 def open_loop_rows(results: Mapping[str, Any]) -> list[list[str]]:
@@ -216,8 +224,10 @@ def capacity_report(w: Workload, stack: StackConfig, t: ServiceTimes, c: Capacit
         f"  with {c.shards:2} shard(s)        {c.sku_selling_rps:10,.0f}   reservations/s: stock {w.stock} sells out "
         f"in {c.sell_out_seconds:.1f} s, queue wait up to {c.reservation_queue_wait_ms:,.0f} ms, "
         f"~{c.writer_connections_needed:,.0f} connections in flight",
-        f"  writer                {c.writer_acu:10.1f}   ACU for {c.reserve_rps:,.0f} reservation attempts/s "
-        f"(min {stack.min_acu:g} / max {stack.max_acu:g}; {aws.acu_per_vcpu:g} ACU per vCPU)",
+        f"  writer                {c.writer_acu:10.1f}   ACU for {c.reserve_rps:,.0f} reservation attempts/s: selling "
+        f"{c.sku_selling_rps if c.sku_selling_rps < c.reserve_rps else c.reserve_rps:,.0f}/s x "
+        f"{t.reserve_db_cpu_ms:.2f} ms database CPU each (min {stack.min_acu:g} / max {stack.max_acu:g}; "
+        f"{aws.acu_per_vcpu:g} ACU per vCPU)",
         f"  readers               {c.readers_needed:10}   needed for {c.origin_get_rps:,.0f} reads/s = "
         f"{c.reader_acu:.1f} ACU (auto scaling {stack.reader_min_count}-{stack.reader_max_count})",
         "",

@@ -44,7 +44,8 @@ def _require_python(module: str, name: str | None = None) -> None:
         "chart": "also sweep 10-400 connections and render docs/latency-vs-load.png",
         "cases": "comma-separated subset of hot,db,flash,openloop,cold,deps (default all)",
         "quick": "short runs (2 s, 3 cold starts): a smoke test of the harness, not numbers to publish",
-        "profile": "write V8 CPU profiles of the API server (hot read, database read, flash sales) and summarise where the time goes",
+        "profile": "write V8 CPU profiles of the API server (hot read, database read, flash sales) and summarise "
+                   "where the time goes",
         "write_dynamo_cache": "flash sale with the DynamoDB cache tier on (moto: a Python emulator on the same cores)",
     }
 )
