@@ -218,6 +218,13 @@ def test_the_writer_is_sized_for_the_selling_phase_when_it_costs_more_than_the_s
     times, notes = service_times_from_results(doc, "r.json")
     assert times.reserve_db_cpu_ms == DEFAULT_SERVICE_TIMES.reserve_db_cpu_ms
     assert notes and "openLoop" in notes[0]
+    # Malformed open-loop data is "not measured", never an exception.
+    for broken in ({"variants": "x"}, {"variants": [None]}, {"variants": [{"steps": [None, 3, {"status": None}]}]},
+                   {"variants": [{"steps": [_step(offered=1000, sold=float("inf"), postgres=40, p99=20.0)]}]},
+                   {"variants": [{"steps": [{**_step(offered=1000, sold=1000.0, postgres=40, p99=20.0),
+                                             "status": {"201": True}}]}]}):
+        doc["cases"]["openLoop"] = broken  # type: ignore[index]
+        assert service_times_from_results(doc, "r.json")[0].reserve_db_cpu_ms == DEFAULT_SERVICE_TIMES.reserve_db_cpu_ms
 
 
 def test_capacity_task_prints_the_model_from_a_results_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

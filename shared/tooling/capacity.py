@@ -62,19 +62,33 @@ RESULT_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _finite_positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def reserve_db_cpu_ms(data: Mapping[str, Any]) -> float | None:
     """Median PostgreSQL CPU per unit sold over the open loop's default-shard steps within capacity: what the
-    writer spends while a sale is selling (a sold-out answer costs far less and is priced by the sale mix)."""
-    variants = ((data.get("cases") or {}).get("openLoop") or {}).get("variants") or []
+    writer spends while a sale is selling (a sold-out answer costs far less and is priced by the sale mix).
+    Anything malformed counts as not measured (None), never as an error."""
+    variants = _mapping(_mapping(_mapping(data).get("cases")).get("openLoop")).get("variants")
+    first = variants[0] if isinstance(variants, list) and variants else None
+    steps = _mapping(first).get("steps")
     per_unit: list[float] = []
-    for step in (variants[0].get("steps") or []) if variants and isinstance(variants[0], Mapping) else []:
-        status, cpu, latency = step.get("status") or {}, step.get("cpuPercent") or {}, step.get("latencyMs") or {}
-        sold, postgres, p99 = step.get("takenRps"), cpu.get("postgres"), latency.get("p99")
-        within = (not step.get("timeouts") and not step.get("errors") and isinstance(p99, (int, float)) and p99 <= 200
-                  and status.get("201", 0) >= 0.99 * (step.get("scheduled") or math.inf))
-        measured = isinstance(sold, (int, float)) and sold > 0 and isinstance(postgres, (int, float)) and postgres > 0
-        if within and measured:
-            per_unit.append(postgres / 100 / sold * 1000)
+    for step in steps if isinstance(steps, list) else []:
+        step = _mapping(step)
+        granted = _mapping(step.get("status")).get("201")
+        sold, scheduled = step.get("takenRps"), step.get("scheduled")
+        postgres = _mapping(step.get("cpuPercent")).get("postgres")
+        p99 = _mapping(step.get("latencyMs")).get("p99")
+        if not all(_finite_positive(v) for v in (granted, sold, scheduled, postgres, p99)):
+            continue
+        if step.get("timeouts") or step.get("errors") or p99 > 200 or granted < 0.99 * scheduled:
+            continue  # beyond capacity: the database's CPU then also pays for contention and refusals
+        per_unit.append(postgres / 100 / sold * 1000)
     return round(statistics.median(per_unit), 3) if per_unit else None
 
 
@@ -234,7 +248,8 @@ class Capacity:
     sku_selling_rps: float  # what that SKU sells per second with those rows
     sell_out_seconds: float
     reservation_queue_wait_ms: float
-    writer_acu: float
+    writer_acu: float  # the larger of selling_acu and the sale mix's
+    selling_acu: float  # the writer while the SKU sells: every attempt a granted reservation
     reader_acu: float
     readers_needed: int
     dynamodb_reads_rps: float
@@ -367,7 +382,7 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
         provisioned_share=provisioned_share, scale_out_seconds=scale_out_s, proxy_writes_capacity=writes_capacity,
         writer_connections_needed=writer_connections, hot_row_tps=t.hot_row_tps, shards_needed=shards_needed,
         shards=shards, sku_selling_rps=sku_rate, sell_out_seconds=sell_out_s,
-        reservation_queue_wait_ms=queue_wait_ms, writer_acu=writer_acu, reader_acu=reader_acu,
+        reservation_queue_wait_ms=queue_wait_ms, writer_acu=writer_acu, selling_acu=selling_acu, reader_acu=reader_acu,
         readers_needed=readers, dynamodb_reads_rps=ddb_reads, dynamodb_writes_rps=ddb_writes,
         hot_item_reads_rps=hot_reads, hot_item_writes_rps=hot_writes, api_gateway_share=api_share,
         actions=tuple(actions),

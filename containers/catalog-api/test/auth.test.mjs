@@ -178,32 +178,32 @@ test('the clock skew setting: a token expired within AUTH_CLOCK_SKEW_SECONDS pas
   }
 });
 
-test('verified tokens are cached by their exact string until exp: a cached token still expires, a changed byte is verified afresh, the role still decides', async () => {
-  const strict = await startServer({ env: { ...infra.env, AUTH_CLOCK_SKEW_SECONDS: '0' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  try {
-    const shopper = await token({ sub: 'cached-1' }, { exp: 2 });
-    const first = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
-    const again = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
-    assert.deepEqual([first.status, again.status], [201, 201]);
-    // The cached identity is a shopper's: the admin route stays 403, on every hit.
-    for (let i = 0; i < 2; i += 1) {
-      const res = await call(strict.url, '/api/products/SKU-000002/inventory', { method: 'PUT', headers: { authorization: `Bearer ${shopper}`, 'content-type': 'application/json' }, body: '{"available":1}' });
-      assert.equal(res.status, 403);
-    }
-    // One changed character of the signature: not the string that verified, so it is checked and refused.
-    const last = shopper.at(-2) === 'A' ? 'B' : 'A';
-    const tampered = `${shopper.slice(0, -2)}${last}${shopper.at(-1)}`;
-    const forged = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${tampered}` } });
-    assert.equal(forged.status, 401);
-    assert.match(forged.body.message, /signature verification failed|malformed token/);
-    // Past exp (no clock tolerance here): the cached entry is dropped and the verifier names the reason.
-    await new Promise((r) => setTimeout(r, 2_300));
-    const expired = await call(strict.url, '/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${shopper}` } });
-    assert.equal(expired.status, 401);
-    assert.equal(expired.body.message, 'authorization: token expired');
-  } finally {
-    await strict.close();
+test('verified tokens are cached by their exact string: a hit returns the same identity, a changed byte is verified afresh, the cache never outlives exp', async () => {
+  const { loadAuthConfig } = await import('../src/config.mjs');
+  const { createVerifier } = await import('../src/auth.mjs');
+  const env = { ...infra.env, AUTH_CLOCK_SKEW_SECONDS: '0' };
+  const cached = createVerifier(loadAuthConfig(env));
+  const uncached = createVerifier(loadAuthConfig({ ...env, AUTH_VERIFY_CACHE_ENTRIES: '0' }));
+  const shopper = await token({ sub: 'cached-1' }, { exp: 4 });
+  const header = `Bearer ${shopper}`;
+  // The second call is a hit: the very identity object the first verification produced.
+  const first = await cached.verify(header);
+  assert.deepEqual(first, { sub: 'cached-1', role: null });
+  assert.equal(await cached.verify(header), first);
+  assert.notEqual(await uncached.verify(header), await uncached.verify(header));
+  // One changed character of the signature: not the string that verified, so it is checked and refused.
+  const last = shopper.at(-2) === 'A' ? 'B' : 'A';
+  await assert.rejects(cached.verify(`Bearer ${shopper.slice(0, -2)}${last}${shopper.at(-1)}`),
+    (err) => err.status === 401 && /signature verification failed|malformed token/.test(err.message));
+  // Through the server, the cached identity is a shopper's: the admin route stays 403 on every hit.
+  for (let i = 0; i < 2; i += 1) {
+    const res = await call(api.url, '/api/products/SKU-000002/inventory', { method: 'PUT', headers: { authorization: header, 'content-type': 'application/json' }, body: '{"available":1}' });
+    assert.equal(res.status, 403);
   }
+  // Past exp (no clock tolerance here): the entry is dropped and the verifier names the reason.
+  const { exp } = JSON.parse(Buffer.from(shopper.split('.')[1], 'base64url').toString());
+  await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 200));
+  await assert.rejects(cached.verify(header), (err) => err.status === 401 && err.message === 'authorization: token expired');
 });
 
 test('JWKS URL: RS256 and ES256 keys by kid, unknown kid refused, keys cached between requests', async () => {

@@ -219,7 +219,10 @@ test('admission: with the writer pool busy, a request whose expected queue wait 
     try {
       // The first one may queue (1 waiting allowed, expected wait within the budget); the next finds it there.
       queued = call(gated.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'queued-0008' } });
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; gated.runtime.db.writer.waitingCount < 1; i += 1) {
+        assert.ok(i < 500, 'the first request reaches the pool queue');
+        await sleep(10);
+      }
       const started = Date.now();
       const refused = await call(gated.url, '/api/products/SKU-000008/reservations', { method: 'POST', headers: alice, json: { quantity: 1, idempotencyKey: 'refused-0008' } });
       assert.ok(Date.now() - started < 1500, 'refused without waiting for a connection');
@@ -239,7 +242,8 @@ test('admission: with the writer pool busy, a request whose expected queue wait 
     await gated.close();
   }
   // A budget no queue can meet: with the only connection busy, the first request is refused as well.
-  const tight = await startServer({ env: { ...infra.env, DB_POOL_MAX: '1', DB_QUEUE_WAIT_BUDGET_MS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  // DB_LOCK_TIMEOUT_MS well above the ~100 ms the slow reservation waits on its shards, whatever the timers do.
+  const tight = await startServer({ env: { ...infra.env, DB_POOL_MAX: '1', DB_QUEUE_WAIT_BUDGET_MS: '1', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '10000' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   try {
     // Teach the running average a hold time far above the budget: one reservation waits ~100 ms on its shards.
     const locker = new pg.Client(infra.pgOptions);
