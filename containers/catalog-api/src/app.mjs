@@ -19,7 +19,7 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
 // A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
 // broken by the server (40P01), a retry loop given up (40001), no pool connection within DB_CONNECT_TIMEOUT_MS, or
-// DB_POOL_MAX_WAITING requests already queued for one (POOL_QUEUE_FULL: refused before any SQL ran).
+// a writer queue too long to wait in (POOL_QUEUE_FULL: DB_QUEUE_WAIT_BUDGET_MS / DB_POOL_MAX_WAITING, before any SQL).
 // The transaction was rolled back (or never began): nothing was granted.
 const SHED = new Set(['55P03', '57014', '40P01', '40001', 'POOL_QUEUE_FULL']);
 const POOL_TIMEOUT = /timeout exceeded when trying to connect|connection timeout/i;
