@@ -9,8 +9,8 @@ What each number comes from (shared/tooling/capacity.py, `model()`):
 - readers: the model's readers needed (at least the steady 2); Aurora min ACU: the sale's writer ACU rounded up to
   0.5 (Serverless v2 scales fastest from a higher base), max ACU at least that;
 - DynamoDB warm throughput: only when the model's rates exceed what a new on-demand table serves at once;
-- stock shards per sale SKU: ceil(reservation rate / one row's measured rate), 1-64, each SKU sized as if it took
-  every reservation (the model's one flash SKU): shards are cheap, a hot row is not.
+- stock shards per sale SKU: the capacity model's count (reservation rate / 70 % of one row's measured rate), 1-64,
+  each SKU sized as if it took every reservation (the model's one flash SKU): shards are cheap, a hot row is not.
 
 Lead time: provisioned concurrency takes minutes to allocate, and a Serverless v2 writer raised to a higher minimum
 is there within a minute; 15 minutes covers both with margin. A sale that adds readers (new Aurora instances take
@@ -183,7 +183,7 @@ def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, 
         warm["cache"] = {
             "reads": max(aws.dynamodb_new_table_reads, math.ceil(c.dynamodb_reads_rps * WARM_MARGIN)),
             "writes": max(aws.dynamodb_new_table_writes, math.ceil(c.dynamodb_writes_rps * WARM_MARGIN))}
-    shards = min(MAX_SHARDS, max(1, math.ceil(c.reserve_rps / c.hot_row_tps))) if c.hot_row_tps else 1
+    shards = c.shards_needed  # the capacity model's count: each row's lock planned at 70 %, as `invoke capacity` says
     if c.reserve_rps > MAX_SHARDS * c.hot_row_tps:
         notes.append(f"even {MAX_SHARDS} shards sell {MAX_SHARDS * c.hot_row_tps:.0f}/s < {c.reserve_rps:.0f}/s: "
                      "admit buyers through a queue")
