@@ -6,14 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { load, warmUp } from './load.mjs';
 import { pgbench } from './pgbench.mjs';
 import { startApi, startBare } from './stack.mjs';
+// The baseline runs the API's own product read (catalog-store.mjs getProduct: the SKU's shards summed).
 import { GET_PRODUCT } from '../../containers/catalog-api/src/catalog-store.mjs';
 
 const ratio = (a, b) => (a && b ? Number((a / b).toFixed(3)) : null);
 const skuOf = (n) => `SKU-${String(n).padStart(6, '0')}`;
 
-// The API's product read, imported (catalog-store.mjs getProduct: the SKU's shards summed), so the baseline runs
-// the very statement the API runs.
-export const PRODUCT_SELECT = GET_PRODUCT;
 
 export const HOT_SKU = skuOf(1);
 export const SKUS = { apiSale: skuOf(2), pgbenchSale: skuOf(3), apiSustained: skuOf(4), pgbenchSustained: skuOf(5), bareUpdate: skuOf(6), serviceTime: skuOf(7) };
@@ -86,7 +84,7 @@ export async function dbRead({ env, pgbenchMode, products, connections, pool, du
     const serviceTime = await load({ url: api.url, connections: 1, duration: Math.min(duration, 3), requests, serverPid: api.pid });
     return { apiCacheHeader: probe.headers.get('x-cache'), api: apiResult, serviceTime };
   });
-  const script = `\\set n random(1, ${products})\n${PRODUCT_SELECT.replaceAll('$1', `'SKU-' || lpad(:n::text, 6, '0')`)};\n`;
+  const script = `\\set n random(1, ${products})\n${GET_PRODUCT.replaceAll('$1', `'SKU-' || lpad(:n::text, 6, '0')`)};\n`;
   const pg = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script, clients: connections, seconds: duration });
   const pgServiceTime = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script, clients: 1, seconds: Math.min(duration, 3) });
   say(`db read @${connections}: api ${measured.api.rps} rps (x-cache ${measured.apiCacheHeader}), pgbench ${pg.tps} tps`);

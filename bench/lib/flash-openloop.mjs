@@ -192,7 +192,10 @@ async function step({ api, auth, db, pids, sku, shards, rate, durationS, stock, 
       // A 409 that still saw stock (the API reports what it saw) is an undersell, whatever the end state.
       if (status === 409 && typeof b?.available === 'number' && b.available >= 1) soldOutWithStock += 1;
       // Which bound shed it (queue_full, pool_timeout, lock_timeout, statement_timeout, busy...).
-      if (status === 503) shedReasons[b?.reason ?? 'unknown'] = (shedReasons[b?.reason ?? 'unknown'] ?? 0) + 1;
+      if (status === 503) {
+        const reason = b?.reason ?? 'unknown';
+        shedReasons[reason] = (shedReasons[reason] ?? 0) + 1;
+      }
     },
   });
   const after0 = cpuSnapshot(pids);

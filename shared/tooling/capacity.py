@@ -109,7 +109,7 @@ def service_times_from_results(data: Mapping[str, Any], source: str) -> tuple[Se
         if name.endswith("_per_vcpu") and isinstance(value, (int, float)):
             cpus = data.get("machine", {}).get("cpus") if isinstance(data.get("machine"), Mapping) else None
             value = value / cpus if isinstance(cpus, int) and cpus > 0 else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        if _finite_positive(value):
             values[name] = float(value)
         else:
             default = getattr(DEFAULT_SERVICE_TIMES, name)

@@ -106,20 +106,19 @@ export function createApp(deps) {
   });
 
   const retryAfter = String(deps.config?.retryAfterSeconds ?? 1);
-  const shed = (c) => {
+  // Every shed answer alike: the metrics, Retry-After, and a body naming the bound that refused.
+  const shed = (c, message, reason) => {
     const m = c.get('metrics');
     m?.add('RequestsShed');
     if (c.get('route')?.includes('/reservations')) m?.add('ReservationsShed');
     c.header('retry-after', retryAfter);
+    return c.json(errorBody(c, 'overloaded', message, { reason, retryAfterSeconds: Number(retryAfter) }), 503);
   };
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
       // Only our own overload answers are shedding (a 503 for unreachable signing keys is not).
-      if (err.code === 'overloaded') {
-        shed(c);
-        return c.json(errorBody(c, err.code, err.message, { ...err.extra, retryAfterSeconds: Number(retryAfter) }), 503);
-      }
+      if (err.code === 'overloaded') return shed(c, err.message, err.extra.reason);
       return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
     }
     if (err instanceof ClientAbortError) {
@@ -128,11 +127,7 @@ export function createApp(deps) {
       logger.info('request aborted by the client', { [F.event]: 'request.aborted', [F.requestId]: c.get('requestId'), route: c.get('route') });
       return c.json(errorBody(c, 'client_aborted', err.message), 499);
     }
-    if (isShed(err)) {
-      shed(c);
-      return c.json(errorBody(c, 'overloaded', 'too many concurrent requests, retry shortly',
-        { reason: shedReason(err), retryAfterSeconds: Number(retryAfter) }), 503);
-    }
+    if (isShed(err)) return shed(c, 'too many concurrent requests, retry shortly', shedReason(err));
     if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
       logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });
       c.header('retry-after', retryAfter);
