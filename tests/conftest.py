@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from shared.plan.identity import plan_only_identity
+from shared.plan.planner import Plan, plan_chain, plan_layer
 from shared.runtime.layers import LAYERS
 from shared.runtime.naming import LONGEST_SUFFIX_EXAMPLE
-from shared.tooling.plan.identity import plan_only_identity
-from shared.tooling.plan.planner import Plan, plan_chain, plan_layer
 
 SUFFIX = LONGEST_SUFFIX_EXAMPLE
 # Secrets a real stack holds as Pulumi config secrets; the plan receives them the same way.
@@ -58,8 +58,8 @@ os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
 def deployed_platform(suffix: str) -> Any:
     """An in-memory backend with every layer deployed, the app stack holding the identity it refuses to deploy
     without (catalog-app:auth*), as a real platform's stacks would."""
-    from shared.tooling.orchestration.interface import ConfigEntry
-    from shared.tooling.orchestration.memory import InMemoryBackend
+    from shared.deploy.interface import ConfigEntry
+    from tests.support.memory import InMemoryBackend
 
     backend = InMemoryBackend()
     for layer in LAYERS:

@@ -1,9 +1,13 @@
-"""The house rules, read from the code's own imports: each layer's folder is its home, programs never import
-tooling, no import runs back up, and a consumer takes nothing of a producer but its outputs contract."""
+"""The house rules, read from the code's own imports: each layer's folder is its home, programs never import a
+tool product, a product reaches a sibling only through the sibling's package interface, no import runs back up,
+test doubles live under tests/, and a consumer takes nothing of a producer but its outputs contract."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,18 +42,113 @@ def test_each_layer_folder_holds_its_settings_outputs_views_and_readme(layer: st
     assert (home / "upstream.py").is_file() == (layer != LAYER_NAMES[0]), f"projects/{layer}/upstream.py"
 
 
-def test_programs_and_runtime_never_import_tooling() -> None:
+PRODUCTS = ("deploy", "plan", "policy", "ops", "dev")
+# What the tools share besides the runtime: how tasks speak, and what they may know of a layer.
+TOOL_INTERFACES = ("shared.console", "shared.declarations")
+
+
+def test_the_tool_products_are_the_packages_under_shared() -> None:
+    packages = sorted(p.parent.name for p in (REPO_ROOT / "shared").glob("*/__init__.py"))
+    assert packages == sorted((*PRODUCTS, "runtime"))
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_each_product_has_a_readme_naming_its_owner_tasks_and_interface(product: str) -> None:
+    text = (REPO_ROOT / "shared" / product / "README.md").read_text()
+    for needed in ("**Owner:**", "**Entry tasks:**", "**Interface for other products**", "**Libraries.**"):
+        assert needed in text, f"shared/{product}/README.md lacks {needed}"
+    # Every name the README lists as the interface is exported, and nothing else is.
+    listed = set(re.findall(r"`(\w+)`", text.split("**Interface for other products**")[1].split("\n\n")[0]))
+    exported = set(importlib.import_module(f"shared.{product}").__all__)
+    assert exported <= listed, f"shared/{product}: exported but not in its README: {sorted(exported - listed)}"
+
+
+def test_programs_and_runtime_never_import_a_tool_product() -> None:
+    tools = tuple(f"shared.{p}" for p in PRODUCTS) + TOOL_INTERFACES + ("tests",)
     offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}"
                  for folder in ("projects", "shared/runtime") for path in python_files(folder)
-                 for name in imports_of(path) if name.startswith("shared.tooling")]
+                 for name in imports_of(path) if name == "shared.tooling" or name.startswith(tools)]
     assert offenders == []
+
+
+def sibling_imports(path: Path, own: str) -> list[str]:
+    """Imports of another product that go past its package interface (`shared.plan.planner`, or a name
+    `from shared.plan import` that the package does not export)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    bad: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [(node.module, [alias.name for alias in node.names])]
+        else:
+            continue
+        for module, names in modules:
+            parts = module.split(".")
+            if parts[0] != "shared" or len(parts) < 2 or parts[1] not in PRODUCTS or parts[1] == own:
+                continue
+            if len(parts) > 2:
+                bad.append(module)
+                continue
+            exported = set(importlib.import_module(module).__all__)
+            bad.extend(f"{module}.{name}" for name in names if name not in exported)
+    return bad
+
+
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_a_product_reaches_a_sibling_only_through_its_interface(product: str) -> None:
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}"
+                 for path in python_files(f"shared/{product}") for name in sibling_imports(path, product)]
+    assert offenders == []
+
+
+def test_the_boundary_check_sees_a_reach_into_a_siblings_module(tmp_path: Path) -> None:
+    # The rule above must be able to fail: a module reaching into plan's planner, or a name plan does not export.
+    probe = tmp_path / "probe.py"
+    probe.write_text("from shared.plan.planner import Plan\nfrom shared.plan import mask, Plan\n"
+                     "import shared.ops.sale\n")
+    assert sibling_imports(probe, "policy") == ["shared.plan.planner", "shared.plan.mask", "shared.ops.sale"]
+    assert sibling_imports(probe, "plan") == ["shared.ops.sale"]
+
+
+def test_shared_imports_no_test_double() -> None:
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}" for path in python_files("shared")
+                 for name in imports_of(path) if name.split(".")[0] == "tests"]
+    assert offenders == []
+    assert not [p for p in python_files("shared") if "memory" in p.name or "fake" in p.name]
 
 
 def test_shared_never_imports_a_layer_statically() -> None:
-    # The tooling reaches a layer's declarations only through shared/tooling/declarations.py, by convention.
+    # The tools reach a layer's declarations only through shared/declarations.py.
     offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}" for path in python_files("shared")
                  for name in imports_of(path) if name.split(".")[0] == "projects"]
     assert offenders == []
+
+
+LAYER_TEST_FOLDERS = (*LAYER_NAMES, "bootstrap")
+
+
+def test_tests_mirror_the_house() -> None:
+    # Every test file sits in the folder of what it tests: a layer, the bootstrap, a product or the runtime.
+    allowed = {*LAYER_TEST_FOLDERS, *PRODUCTS, "runtime"}
+    tests = REPO_ROOT / "tests"
+    flat = sorted(p.name for p in tests.glob("test_*.py") if p.name != "test_structure.py")
+    assert flat == [], f"test files outside a room's folder: {flat}"
+    folders = {p.parent.name for p in tests.glob("*/test_*.py")}
+    assert folders <= allowed, sorted(folders - allowed)
+    for layer in LAYER_TEST_FOLDERS:
+        assert list((tests / layer).glob("test_*.py")), f"tests/{layer}/ has no tests"
+
+
+def test_codeowners_gives_each_layer_team_its_code_and_its_tests() -> None:
+    from shared.runtime.layers import LAYERS
+
+    rules = [line.split() for line in (REPO_ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    owner_of = {pattern: owners for pattern, *owners in rules}
+    for layer in LAYERS:
+        code, tests = owner_of.get(f"/projects/{layer.name}/"), owner_of.get(f"/tests/{layer.name}/")
+        assert code and code == tests, f"{layer.name}: code owned by {code}, tests by {tests}"
 
 
 def test_a_consumer_imports_nothing_of_a_producer_but_its_outputs_contract() -> None:
@@ -81,13 +180,38 @@ def test_layer_programs_only_wire_components() -> None:
         assert direct == [], f"projects/{layer}/__main__.py declares {direct}"
 
 
-def test_the_repository_stands_alone() -> None:
-    # No file points at documents outside the repository (the AWS rules live in docs/aws-rules.md).
-    import subprocess
+OUTSIDE_DOCUMENTS = ("MISSION" + ".md", "CONVENTIONS" + ".md", "AWS_RULES" + ".md")  # in parts: not to match here
 
+
+def outside_references(name: str, text: str) -> list[str]:
+    """What in one tracked file points outside the repository: a Markdown link that resolves above the root, the
+    requirement documents kept beside it, or an absolute path of a work machine."""
+    found = []
+    base = (REPO_ROOT / name).parent
+    for target in re.findall(r"\]\(([^)#\s]+)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        if not (base / target).resolve().is_relative_to(REPO_ROOT.resolve()):
+            found.append(f"link {target}")
+    found.extend(f"document {doc}" for doc in OUTSIDE_DOCUMENTS if doc in text)
+    found.extend(f"machine path {m}" for m in re.findall(r"(?<![\w.])/(?:work|tmp/studio)/\S*", text))
+    return found
+
+
+def test_the_repository_stands_alone() -> None:
+    # No file points at documents or folders outside the repository (the AWS rules live in docs/aws-rules.md).
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    outside = "../" + "shared"  # spelled in two parts so this file does not match itself
-    offenders = [name for name in tracked.stdout.splitlines()
+    offenders = {name: refs for name in tracked.stdout.splitlines()
                  if (REPO_ROOT / name).is_file() and not name.endswith((".png", ".zip", ".json"))
-                 and outside in (REPO_ROOT / name).read_text(errors="ignore")]
-    assert offenders == []
+                 and name != "tests/test_structure.py"  # its own examples below
+                 and (refs := outside_references(name, (REPO_ROOT / name).read_text(errors="ignore")))}
+    assert offenders == {}
+
+
+def test_the_stand_alone_check_sees_each_kind_of_reference() -> None:
+    assert outside_references("README.md", "see [rules](../shared/x.md)") == ["link ../shared/x.md"]
+    assert outside_references("docs/a.md", "[up](../README.md) and [out](../../x.md)") == ["link ../../x.md"]
+    assert outside_references("docs/a.md", "as " + OUTSIDE_DOCUMENTS[0] + " says") == [
+        "document " + OUTSIDE_DOCUMENTS[0]]
+    assert outside_references("tasks.py", "open('/" + "work/main/x')") == ["machine path /" + "work/main/x')"]
+    assert outside_references("docs/a.md", "[ok](../projects/app/README.md)") == []

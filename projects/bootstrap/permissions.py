@@ -512,7 +512,7 @@ EC2_ADOPT_DEFAULT_SG = ServiceAccess(
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html: only
 # schedule groups take tags (aws:ResourceTag/aws:RequestTag there); schedules do not, so they are scoped by name.
 # CreateSchedule needs iam:PassRole with iam:PassedToService scheduler.amazonaws.com (the page's API table).
-# The data layer declares schedules only while a sale window is set: tests/test_bootstrap.py plans with one.
+# The data layer declares schedules only while a sale window is set: tests/bootstrap/test_bootstrap.py plans with one.
 SCHEDULER = ServiceAccess(
     "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{NAMED}",),
     describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),

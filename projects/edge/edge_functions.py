@@ -8,7 +8,7 @@ own log groups, in every region (replicas log where they run, as `/aws/lambda/us
 
 Teardown: AWS deletes replicas hours after the distribution lets go, and refuses to delete the function until
 then. The functions are therefore `retain_on_delete` (the one exception the policy pack allows) and deleted
-later by `shared/edge_teardown.py`; the role is not retained: deleting a function does not need it.
+later by `shared/deploy/edge_teardown.py`; the role is not retained: deleting a function does not need it.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class EdgeFunctions(pulumi.ComponentResource):
                 timeout=TIMEOUT_S,
                 opts=pulumi.ResourceOptions.merge(in_us_east_1, pulumi.ResourceOptions(
                     depends_on=[policy],
-                    # Deleted later by shared/edge_teardown.py, once AWS has removed the replicas.
+                    # Deleted later by shared/deploy/edge_teardown.py, once AWS has removed the replicas.
                     retain_on_delete=True,
                 )),
             )

@@ -19,7 +19,7 @@ NAMESPACE = "catalog-edge"
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 ORIGIN_ACCESS = ("oai", "oac")
 MICRO_CACHE_TTL = (1, 5)
-# WAF rate limits, sized from shared/tooling/capacity.py (50,000 shoppers, one request every 5 s, 20% of them
+# WAF rate limits, sized from shared/ops/capacity.py (50,000 shoppers, one request every 5 s, 20% of them
 # reservations): a shopper sends ~12 requests/min, ~2.4 reservations/min. Per IP and 60 s window:
 # 600 = 50 shoppers behind one NAT (office, campus, mobile carrier) at full sale pace; reservations 60 = 25 such
 # shoppers, or one client reserving every second (a bot). README "Front door (WAF)" explains.

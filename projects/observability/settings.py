@@ -78,7 +78,7 @@ class Settings:
         "dashboardApiMetrics", (), "API contract metrics graphed in the dashboard's API row (empty: all of them)")
     waf_blocked_per_minute: int = setting(
         "wafBlockedRequestsPerMinute", 6000, "alarm when a web ACL blocks more requests per minute (default: 1% of "
-        "the sale's ~600,000 requests/min, shared/tooling/capacity.py)")
+        "the sale's ~600,000 requests/min, shared/ops/capacity.py)")
 
     def validate(self) -> None:
         parse_observability_windows(self.sale_windows, NAMESPACE)

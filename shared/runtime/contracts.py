@@ -8,7 +8,7 @@
   stack reference's outputs, so programs write `data.proxy_endpoint`, typed, never a string-keyed dict.
 - Producers export exactly their declared outputs (`export_outputs`); a read of an output the producer never
   exported fails with "run `invoke up --layer X --suffix Y` first". Which layers read an output is derived from
-  the consumers' views (`shared.tooling.declarations`), never kept by hand.
+  the consumers' views (`shared.declarations`), never kept by hand.
 """
 
 from __future__ import annotations

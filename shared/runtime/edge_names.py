@@ -1,6 +1,6 @@
 """The Lambda@Edge functions' physical names, from the suffix alone.
 
-The edge program names its functions with this, and the teardown clean-up (`shared.tooling.edge_teardown`)
+The edge program names its functions with this, and the teardown clean-up (`shared.deploy.edge_teardown`)
 finds the functions it retained with it, so no state file is needed to delete them later.
 """
 

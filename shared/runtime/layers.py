@@ -1,7 +1,7 @@
 """The layer registry: deploy order, owners and project folders. Nothing else lists the layers.
 
 What each layer reads from the others is not listed here: it is derived from the consumers' declared views
-(`projects/<layer>/upstream.py`, see `shared.tooling.declarations.upstream_of`).
+(`projects/<layer>/upstream.py`, see `shared.declarations.upstream_of`).
 """
 
 from __future__ import annotations

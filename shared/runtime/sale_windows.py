@@ -1,6 +1,6 @@
 """Sale windows as the layers store them: the `saleWindows` setting, a JSON list of declared flash sales.
 
-`invoke sale plan` (shared/tooling/sale.py) writes one list per owning layer (app, data, observability), each window
+`invoke sale plan` (shared/ops/sale.py) writes one list per owning layer (app, data, observability), each window
 holding its times and the numbers that layer schedules. The programs parse it here, so the rules are the same at
 the task boundary and at every `up`: ISO 8601 UTC times, end after start, a window longer than its lead time, no two
 windows (lead time included) overlapping. "Not in the past" is checked by the task only: a window that has ended

@@ -1,0 +1,70 @@
+"""How every task speaks: documented parameters, bad input refused in one line with exit code 2.
+
+Each product's task modules (`shared/<product>/*tasks.py`) use these; `tasks.py` at the repository root builds
+the explicit `Collection` of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
+
+from invoke import Exit, task
+
+from shared.runtime.errors import CatalogError
+from shared.runtime.layers import get_layer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def documented_task(help: Mapping[str, str] | None = None, **task_options: Any) -> Callable[[F], Any]:
+    """`@task` whose docstring documents every parameter, from the same texts `invoke --help <task>` shows.
+
+    A parameter without a help text is refused when the module loads, so a new flag cannot go undocumented.
+    """
+    texts = dict(help or {})
+
+    def wrap(func: F) -> Any:
+        params = [name for name in inspect.signature(func).parameters if name != "c"]
+        missing = [name for name in params if name not in texts]
+        unknown = sorted(set(texts) - set(params))
+        if missing or unknown:
+            raise TypeError(f"task {func.__name__}: undocumented parameters {missing}, help for unknown {unknown}")
+        doc = inspect.cleandoc(func.__doc__ or "")
+        if params:
+            lines = "\n".join(f"  --{name.replace('_', '-')}: {texts[name]}" for name in params)
+            doc = f"{doc}\n\nParameters:\n{lines}"
+        func.__doc__ = doc
+        return task(help={name: texts[name] for name in params}, **task_options)(func)
+
+    return wrap
+
+
+def refuse_clearly(func: F) -> F:
+    """Turn a CatalogError into one line on stderr and exit code 2 (nothing has been changed by then)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_config_pairs(pairs: list[str] | None) -> dict[str, dict[str, str]]:
+    """`["data:minAcu=1", "app:canaryWeight=10"]` -> {"data": {"minAcu": "1"}, "app": {"canaryWeight": "10"}}."""
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs or []:
+        head, sep, value = pair.partition("=")
+        layer, colon, key = head.partition(":")
+        if not sep or not colon or not layer or not key:
+            raise CatalogError(f"--config {pair!r} is not layer:key=value", "e.g. --config data:minAcu=1")
+        get_layer(layer)
+        out.setdefault(layer, {})[key] = value
+    return out

@@ -1,0 +1,16 @@
+"""Deploying the layers: the Invoke tasks' logic (`tasks.py` here is only arguments and printing).
+
+- `interface.StackBackend`: the seam to Pulumi; `automation.AutomationBackend` is the real one (Automation API,
+  local programs), `tests/support/memory.py` the tests' stand-in.
+- `runner.Orchestrator`: up / preview / down / refresh / drift / outputs / secrets, one layer or all, with the
+  guards of `guards` and the AWS clean-ups of `cloud` (auto-scaled Aurora readers, retained Lambda@Edge).
+- `environment`: state backend and secrets provider; `pulumi_cli`: find or install the CLI; `doctor`: checks.
+- `session.open_session`: everything a task needs, checked in order before any stack is touched.
+
+What other products may use (their only way in): the stack backend seam and a session over it.
+"""
+
+from shared.deploy.interface import StackBackend, output_value
+from shared.deploy.session import open_session
+
+__all__ = ["StackBackend", "open_session", "output_value"]

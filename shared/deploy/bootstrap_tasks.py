@@ -1,0 +1,60 @@
+"""`invoke bootstrap`: once per AWS account - state bucket, secrets key, GitHub OIDC provider, per-team roles.
+
+Preview by default; `--yes` applies through the Automation API (as `invoke up`), `--destroy --yes` removes it;
+`--offline` plans it under mocks (no AWS, no Pulumi CLI), as `invoke synth` does for the layers.
+"""
+
+from __future__ import annotations
+
+from invoke import Context, Exit
+
+from shared.console import documented_task, refuse_clearly
+from shared.deploy.tasks import COMMON_HELP, _finish, _say, reports_failures
+
+
+@documented_task(help={
+    "github_repo": "the repository whose workflows may assume the roles: owner/repo (required)",
+    "suffix": COMMON_HELP["suffix"],
+    "layer": "give roles to these layers only (repeatable; default: all five)",
+    "state_bucket": "state bucket name (default catalog-state-<suffix>-<account id>)",
+    "main_branch": "the branch whose pushes deploy and on which drift runs (default main)",
+    "yes": "apply (default: preview only)",
+    "destroy": "destroy the bootstrap (with --yes; the state bucket and every layer's state go with it)",
+    "offline": "plan under mocks without AWS or the Pulumi CLI and print the resources",
+    "backend": "state backend of the bootstrap itself (default: the local .pulumi-state/; not the bucket it makes)",
+    "secrets_provider": COMMON_HELP["secrets_provider"],
+}, iterable=["layer"])
+@refuse_clearly
+@reports_failures
+def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[str] | None = None,
+              state_bucket: str = "", main_branch: str = "", yes: bool = False, destroy: bool = False,
+              offline: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+    """Create the per-team delivery foundation of one account and environment (docs/delivery.md)."""
+    from shared.deploy import bootstrap as project
+
+    config = project.config_for(github_repo, layer, state_bucket, main_branch)
+    project.validate(suffix, config)
+    if offline:
+        for line in project.summary(project.plan(suffix, config)):
+            _say(line)
+        return
+    if destroy and not yes:
+        raise Exit("error: --destroy removes the state of every layer; add --yes to confirm", code=2)
+    from shared.deploy.tasks import _session
+
+    orchestrator = _session(backend, secrets_provider)
+    target, stacks = project.TARGET, orchestrator.backend
+    stacks.ensure_stack(target, suffix)
+    for key, value in config.items():
+        stacks.set_config(target, suffix, f"{project.PROJECT}:{key}", value)
+    operation = "destroy" if destroy else "up" if yes else "preview"
+    _say(f"{operation} {project.PROJECT}/{suffix}  (state: {stacks.url})")
+    run = {"destroy": stacks.destroy, "up": stacks.up, "preview": stacks.preview}[operation]
+    from shared.deploy.report import StepResult
+
+    result = run(target, suffix, orchestrator._event)
+    _finish([StepResult(project.NAME, {"destroy": "destroyed", "up": "deployed", "preview": "previewed"}[operation],
+                        dict(result.changes), 0.0)])
+    if operation == "up":
+        for name, out in sorted(stacks.outputs(target, suffix).items()):
+            _say(f"{name} = {out.value}")

@@ -1,0 +1,30 @@
+"""Build the real orchestrator for a task, checking prerequisites in order before any stack is touched:
+backend URL and secrets provider, the Pulumi CLI, then (for tasks that reach AWS) the AWS credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.deploy.environment import prepare_state_dir, resolve_environment
+from shared.deploy.runner import Orchestrator
+
+
+def open_session(
+    backend: str | None,
+    secrets_provider: str | None,
+    *,
+    needs_aws: bool,
+    say: Callable[[str], None] = print,
+) -> Orchestrator:
+    from shared.deploy.doctor import aws_identity
+    from shared.deploy.pulumi_cli import locate_pulumi_cli
+
+    environment = resolve_environment(backend, secrets_provider)
+    command = locate_pulumi_cli(say=say)
+    if needs_aws:
+        say(f"AWS: {aws_identity()}")
+    prepare_state_dir(environment)
+
+    from shared.deploy.automation import AutomationBackend
+
+    return Orchestrator(AutomationBackend(environment, command), say=say)

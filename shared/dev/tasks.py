@@ -1,0 +1,100 @@
+"""Developer tasks: `install` (Node dependencies), `test` (everything CI runs), `dev` (the API locally)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from invoke import Context, Exit
+
+from shared.console import documented_task, refuse_clearly
+from shared.dev.node_runtime import NODE_VERSION, bin_dir, ensure_node, installed_version, node_env
+from shared.runtime.layers import REPO_ROOT
+
+SKIP_DIRS = {"node_modules", ".venv", ".git", "build", ".pulumi-state"}
+
+
+def node_packages() -> list[Path]:
+    """Every folder of the repo with a package.json, outside dependency and build folders."""
+    found = []
+    for path in sorted(REPO_ROOT.rglob("package.json")):
+        if not SKIP_DIRS.intersection(path.relative_to(REPO_ROOT).parts):
+            found.append(path.parent)
+    return found
+
+
+def _run(step: str, cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[str, bool, float]:
+    print(f"\n=== {step}: {' '.join(cmd)}  (in {cwd.relative_to(REPO_ROOT) or '.'})", flush=True)
+    started = time.perf_counter()
+    ok = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, check=False).returncode == 0
+    return step, ok, time.perf_counter() - started
+
+
+@documented_task(help={"fresh": "use `npm ci` (exact lockfile, what CI does) instead of `npm install`"})
+@refuse_clearly
+def install(c: Context, fresh: bool = True) -> None:
+    """Install Node.js 24 (the production major) under .tools/, then the Node dependencies of every package
+    (API, edge functions, bench) with it."""
+    ensure_node()
+    env = node_env()
+    print(f"node: {subprocess.run(['node', '--version'], env=env, capture_output=True, text=True).stdout.strip()}"
+          f" from {bin_dir().relative_to(REPO_ROOT)}", flush=True)
+    for package in node_packages():
+        cmd = ["npm", "ci" if fresh and (package / "package-lock.json").exists() else "install",
+               "--no-audit", "--no-fund"]
+        print(f"npm: {package.relative_to(REPO_ROOT)}", flush=True)
+        if subprocess.run(cmd, cwd=package, env=env, check=False).returncode != 0:
+            raise Exit(f"npm failed in {package.relative_to(REPO_ROOT)}", code=1)
+
+
+@documented_task(help={"pytest_args": "extra arguments for pytest, e.g. '-k network'",
+                       "python_only": "skip Node suites"})
+def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
+    """Run every check: ruff, pytest (layers under mocks, contracts, tasks), and each Node package's tests."""
+    env = {"MOTO_PYTHON": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    results = [_run("ruff", [sys.executable, "-m", "ruff", "check", "."], REPO_ROOT)]
+    # Two workers: the machine has two cores and most time goes to planning layers in subprocesses.
+    # The GitHub workflows: actionlint (syntax, expressions, permissions of reusable calls) and zizmor (security
+    # audits), both offline and over the same files the pipelines run.
+    workflows = [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))]
+    results.append(_run("actionlint", [str(Path(sys.executable).with_name("actionlint")), *workflows], REPO_ROOT))
+    results.append(_run("zizmor", [str(Path(sys.executable).with_name("zizmor")), "--offline", "--config",
+                                   ".github/zizmor.yml", ".github/workflows"], REPO_ROOT))
+    results.append(_run("pytest", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
+                                   *pytest_args.split()], REPO_ROOT, env))
+    if not python_only:
+        if installed_version() != NODE_VERSION:
+            raise Exit(f"Node.js {NODE_VERSION} is not installed under .tools/: run `invoke install`", code=2)
+        env = node_env({**os.environ, **env})
+        for package in node_packages():
+            if "test" not in json.loads((package / "package.json").read_text()).get("scripts", {}):
+                continue
+            if not (package / "node_modules").exists() and (package / "package-lock.json").exists():
+                lock = (package / "package-lock.json").read_text()
+                if '"node_modules/' in lock:
+                    results.append((f"npm test {package.name}", False, 0.0))
+                    print(f"{package.relative_to(REPO_ROOT)}: dependencies missing, run `invoke install`")
+                    continue
+            version = subprocess.run(["node", "--version"], env=env, capture_output=True, text=True).stdout.strip()
+            results.append(_run(f"node tests: {package.relative_to(REPO_ROOT)} on Node {version}", ["npm", "test"],
+                                package, env))
+    print("\n=== summary")
+    for step, ok, seconds in results:
+        print(f"  {'PASS' if ok else 'FAIL'}  {step}  ({seconds:.1f} s)")
+    failed = [step for step, ok, _ in results if not ok]
+    if failed:
+        raise Exit(f"failed: {', '.join(failed)}", code=1)
+
+
+@documented_task(help={"port": "port of the local API (default 3000)"})
+def dev(c: Context, port: int = 3000) -> None:
+    """Run the API locally: local PostgreSQL, a moto server for DynamoDB, migrations, seed; prints the URL."""
+    script = REPO_ROOT / "containers" / "catalog-api" / "scripts" / "dev.mjs"
+    if not script.exists():
+        raise Exit("containers/catalog-api/scripts/dev.mjs is missing", code=1)
+    env = {**node_env(), "MOTO_PYTHON": sys.executable, "PORT": str(port)}
+    raise Exit(code=subprocess.run(["node", str(script)], cwd=script.parent.parent, env=env, check=False).returncode)
