@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from shared.runtime import mission
+
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_PATH = "/health"
-HEALTH_INTERVAL_S = 5
-HEALTH_TIMEOUT_S = 2
+HEALTH_INTERVAL_S = mission.HEALTH_CHECK_INTERVAL_S
+HEALTH_TIMEOUT_S = mission.HEALTH_CHECK_TIMEOUT_S
 IDLE_TIMEOUT_S = 60
 ACCESS_LOG_PREFIX = "alb"
 # (priority, path patterns) of the rules that forward; the 403 rule below them catches the same paths

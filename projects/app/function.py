@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from projects.app.policies import assume_role_policy, function_policy, migrate_policy
+from shared.runtime import mission
 from shared.runtime.autoscaling import target_tracking
 
 LIVE = "live"
@@ -80,7 +81,7 @@ class ApiFunction(pulumi.ComponentResource):
             role=self.role.arn,
             package_type="Image",
             image_uri=args.image_uri,
-            architectures=["arm64"],
+            architectures=[mission.API_ARCHITECTURE],
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
             publish=True,
@@ -112,7 +113,7 @@ class ApiFunction(pulumi.ComponentResource):
             package_type="Image",
             image_uri=args.image_uri,
             image_config=aws.lambda_.FunctionImageConfigArgs(commands=[MIGRATE_HANDLER]),
-            architectures=["arm64"],
+            architectures=[mission.API_ARCHITECTURE],
             memory_size=args.memory_mb,  # lambda-api-shape: every non-edge function is 3 GB arm64
             timeout=MIGRATE_TIMEOUT_S,
             publish=True,

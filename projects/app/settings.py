@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared.runtime import REGION
+from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
 from shared.runtime.identity import (
@@ -24,13 +24,11 @@ from shared.runtime.settings import require, setting
 from shared.runtime.waf import check_rate
 
 NAMESPACE = "catalog-app"
-MISSION_MEMORY_MB = 3072
 # API Gateway ends an integration after 29 s: the function must give up first.
 API_GATEWAY_INTEGRATION_LIMIT_S = 29
 # Account defaults of API Gateway per region (docs/aws-rules.md): stage and usage plan limits sit within them.
-ACCOUNT_RATE_LIMIT = 10_000
+ACCOUNT_RATE_LIMIT = mission.API_RATE_LIMIT_RPS
 ACCOUNT_BURST_LIMIT = 5_000
-MISSION_MAX_PROVISIONED = 10
 # API Gateway serves API-key clients (servers, not shoppers behind CloudFront): 3,000 per 60 s is 50 requests/s
 # from one address, far above a shopper (12/min) and well under the stage's 10,000/s throttle.
 API_WAF_RATE_LIMIT = 3_000
@@ -64,21 +62,26 @@ class Settings:
         f"prebuilt arm64 image `<account>.dkr.ecr.{REGION}.amazonaws.com/<repo>@sha256:<digest>` (or `:<tag>`); "
         "nothing is built when set",
     )
-    memory_mb: int = setting("memoryMb", MISSION_MEMORY_MB, "API function memory (MB): the mission fixes 3 GB")
-    architecture: str = setting("architecture", "arm64", "API function architecture: arm64 (Graviton2) only")
+    memory_mb: int = setting("memoryMb", mission.API_MEMORY_MB, "API function memory (MB): the mission fixes 3 GB")
+    architecture: str = setting("architecture", mission.API_ARCHITECTURE,
+                                 f"API function architecture: {mission.API_ARCHITECTURE} (Graviton2) only")
     timeout_seconds: int = setting(
         "timeoutSeconds", 25, f"API function timeout (s), below API Gateway's {API_GATEWAY_INTEGRATION_LIMIT_S} s"
     )
     log_level: str = setting("logLevel", "INFO", "API log level", choices=LOG_LEVELS)
-    log_retention_days: int = setting("logRetentionDays", 30, "retention of the function and access log groups")
+    log_retention_days: int = setting("logRetentionDays", mission.RETENTION_DAYS,
+                                       "retention of the function and access log groups")
     provisioned_concurrency_min: int = setting(
-        "provisionedConcurrencyMin", 2, "provisioned concurrency auto scaling minimum on alias `live`"
+        "provisionedConcurrencyMin", mission.PROVISIONED_CONCURRENCY_MIN,
+        "provisioned concurrency auto scaling minimum on alias `live`"
     )
     provisioned_concurrency_max: int = setting(
-        "provisionedConcurrencyMax", 10, "provisioned concurrency auto scaling maximum (the mission: at most 10)"
+        "provisionedConcurrencyMax", mission.PROVISIONED_CONCURRENCY_MAX,
+        f"provisioned concurrency auto scaling maximum (the mission: at most {mission.PROVISIONED_CONCURRENCY_MAX})"
     )
     provisioned_concurrency_target: float = setting(
-        "provisionedConcurrencyTarget", 0.7, "target provisioned concurrency utilization (0.1-0.9)"
+        "provisionedConcurrencyTarget", mission.SCALE_OUT_UTILIZATION,
+        "target provisioned concurrency utilization (0.1-0.9)"
     )
     canary_weight: int = setting("canaryWeight", 0, "percent of ALB requests sent to alias `canary` (0-100)")
     canary_version: str | None = setting(
@@ -204,12 +207,12 @@ class Settings:
             require(match["region"] == REGION, ns, "imageUri",
                     f"the image is in {match['region']}; Lambda pulls only from ECR in its own region",
                     f"an ECR repository in {REGION}")
-        require(self.memory_mb == MISSION_MEMORY_MB, ns, "memoryMb",
+        require(self.memory_mb == mission.API_MEMORY_MB, ns, "memoryMb",
                 f"{self.memory_mb} MB is refused: the mission fixes 3 GB for the API function",
-                str(MISSION_MEMORY_MB))
-        require(self.architecture == "arm64", ns, "architecture",
+                str(mission.API_MEMORY_MB))
+        require(self.architecture == mission.API_ARCHITECTURE, ns, "architecture",
                 f"{self.architecture!r} is refused: the mission requires Graviton2 and the image is built for "
-                "linux/arm64", "arm64")
+                f"linux/{mission.API_ARCHITECTURE}", mission.API_ARCHITECTURE)
         require(1 <= self.timeout_seconds < API_GATEWAY_INTEGRATION_LIMIT_S, ns, "timeoutSeconds",
                 f"{self.timeout_seconds} s must stay below API Gateway's {API_GATEWAY_INTEGRATION_LIMIT_S} s "
                 "integration limit", f"1-{API_GATEWAY_INTEGRATION_LIMIT_S - 1}")
@@ -218,10 +221,11 @@ class Settings:
                 ", ".join(map(str, LOG_RETENTION_DAYS)))
         lo, hi = self.provisioned_concurrency_min, self.provisioned_concurrency_max
         require(lo >= 1, ns, "provisionedConcurrencyMin",
-                f"{lo} leaves alias live without warm environments (the mission: 2 to 10)", f"1-{hi}")
-        require(hi <= MISSION_MAX_PROVISIONED, ns, "provisionedConcurrencyMax",
-                f"{hi} exceeds the mission's maximum of {MISSION_MAX_PROVISIONED} concurrent executions",
-                f"{lo}-{MISSION_MAX_PROVISIONED}")
+                f"{lo} leaves alias live without warm environments (the mission: "
+                f"{mission.PROVISIONED_CONCURRENCY_MIN} to {mission.PROVISIONED_CONCURRENCY_MAX})", f"1-{hi}")
+        require(hi <= mission.PROVISIONED_CONCURRENCY_MAX, ns, "provisionedConcurrencyMax",
+                f"{hi} exceeds the mission's maximum of {mission.PROVISIONED_CONCURRENCY_MAX} concurrent executions",
+                f"{lo}-{mission.PROVISIONED_CONCURRENCY_MAX}")
         require(lo <= hi, ns, "provisionedConcurrencyMin",
                 f"minimum {lo} is above maximum {hi}", f"a minimum from 1 to {hi}")
         require(0.1 <= self.provisioned_concurrency_target <= 0.9, ns, "provisionedConcurrencyTarget",

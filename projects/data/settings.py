@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shared.runtime import mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
 from shared.runtime.sale_windows import parse_data_windows
@@ -112,20 +113,23 @@ class Settings:
     max_connections: int = setting(
         "maxConnections", 1000, "max_connections pinned in the cluster parameter group (per instance)")
     proxy_max_connections: int = setting(
-        "proxyMaxConnections", 100, "connections RDS Proxy may open to the database (the pool)")
+        "proxyMaxConnections", mission.PROXY_MAX_CONNECTIONS,
+        "connections RDS Proxy may open to the database (the pool)")
     proxy_idle_client_timeout: int = setting(
         "proxyIdleClientTimeout", 1800, "seconds an idle client connection stays open at the proxy (1-28800)")
     # Overload must end in a fast refusal (the API answers 503 + Retry-After), not a 30 s queue at the proxy.
     proxy_borrow_timeout: int = setting(
         "proxyBorrowTimeout", 1, "seconds a client waits for a pooled connection before an error (1-3600)")
     reader_max_count: int = setting("readerMaxCount", 5, "most readers reader auto scaling may run (2-15)")
-    reader_cpu_target: float = setting("readerCpuTarget", 70.0, "average reader CPU (%) auto scaling tracks")
+    reader_cpu_target: float = setting(
+        "readerCpuTarget", mission.SCALE_OUT_CPU_PERCENT, "average reader CPU (%) auto scaling tracks")
     reader_scale_out_cooldown: int = setting("readerScaleOutCooldown", 300, "seconds between scale-outs")
     reader_scale_in_cooldown: int = setting("readerScaleInCooldown", 600, "seconds between scale-ins")
     backup_retention_days: int = setting("backupRetentionDays", 7, "automated backup retention (1-35 days)")
     slow_query_ms: int = setting(
         "slowQueryMs", 1000, "log_min_duration_statement: log statements slower than this (ms; -1 off)")
-    log_retention_days: int = setting("logRetentionDays", 30, "retention of the exported postgresql log (days)")
+    log_retention_days: int = setting(
+        "logRetentionDays", mission.RETENTION_DAYS, "retention of the exported postgresql log (days)")
     sale_windows: str = setting(
         "saleWindows", "[]", "declared flash sales (JSON list written by `invoke sale plan`): readers and ACU "
         "scheduled for each window, DynamoDB warm throughput")
@@ -162,7 +166,7 @@ class Settings:
                 f"{self.reader_max_count} is outside 2-{AURORA_MAX_REPLICAS} (the two readers are the minimum; "
                 f"Aurora holds at most {AURORA_MAX_REPLICAS} replicas)", f"2-{AURORA_MAX_REPLICAS}")
         require(10 <= self.reader_cpu_target <= 90, ns, "readerCpuTarget",
-                f"{self.reader_cpu_target} is outside 10-90", "10-90 (the mission: 70)")
+                f"{self.reader_cpu_target} is outside 10-90", f"10-90 (the mission: {mission.SCALE_OUT_CPU_PERCENT:g})")
         for key, value in (("readerScaleOutCooldown", self.reader_scale_out_cooldown),
                            ("readerScaleInCooldown", self.reader_scale_in_cooldown)):
             require(0 <= value <= 86400, ns, key, f"{value} is outside 0-86400 seconds", "0-86400")
@@ -196,7 +200,8 @@ class Settings:
     def _validate_pool(self) -> None:
         ns, pool, pinned = NAMESPACE, self.proxy_max_connections, self.max_connections
         ceiling = supported_max_connections(self.min_acu, self.max_acu)
-        require(pool >= 1, ns, "proxyMaxConnections", f"{pool} is below 1", "1 or more (the mission: 100)")
+        require(pool >= 1, ns, "proxyMaxConnections", f"{pool} is below 1",
+                f"1 or more (the mission: {mission.PROXY_MAX_CONNECTIONS})")
         require(pool <= ceiling, ns, "proxyMaxConnections",
                 f"a pool of {pool} needs max_connections >= {pool}, but {self.min_acu}-{self.max_acu} ACU supports "
                 f"at most {ceiling}", "raise maxAcu (or minAcu above 0.5) or lower proxyMaxConnections")

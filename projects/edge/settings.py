@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.runtime import REGION
+from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.settings import require, setting
 from shared.runtime.waf import DEFAULT_MANAGED_RULE_GROUPS, check_managed_groups, check_rate
@@ -72,7 +72,8 @@ class Settings:
         "wafManagedRuleGroups", DEFAULT_MANAGED_RULE_GROUPS, "AWS managed rule groups in the web ACL")
     waf_bot_control: bool = setting(
         "wafBotControl", False, "add AWS WAF Bot Control (common): priced per request, see the README")
-    log_retention_days: int = setting("logRetentionDays", 30, "retention of the WAF log group (days)")
+    log_retention_days: int = setting(
+        "logRetentionDays", mission.RETENTION_DAYS, "retention of the WAF log group (days)")
     origin_access: str = setting(
         "originAccess", "oai", "how CloudFront reads the static bucket: oai (the mission) or oac", choices=ORIGIN_ACCESS
     )

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from shared.runtime import REGION
+from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.settings import require, setting
 
@@ -25,7 +25,8 @@ class Settings:
         "natGateways", "per-az", "`per-az` (one NAT per AZ, highly available: the mission) or `single` (dev only)",
         choices=("per-az", "single"),
     )
-    flow_log_retention_days: int = setting("flowLogRetentionDays", 30, "retention of the VPC flow log group (days)")
+    flow_log_retention_days: int = setting(
+        "flowLogRetentionDays", mission.RETENTION_DAYS, "retention of the VPC flow log group (days)")
 
     def validate(self) -> None:
         try:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from shared.runtime import mission
 from shared.runtime.errors import ConfigError
 
 
@@ -121,17 +122,17 @@ def service_times_from_results(data: Mapping[str, Any], source: str) -> tuple[Se
 class StackConfig:
     """The stacks' settings that bound capacity (defaults = the mission's numbers)."""
 
-    provisioned_min: int = 2
-    provisioned_max: int = 10
-    provisioned_target: float = 0.7
-    proxy_max_connections: int = 100
+    provisioned_min: int = mission.PROVISIONED_CONCURRENCY_MIN
+    provisioned_max: int = mission.PROVISIONED_CONCURRENCY_MAX
+    provisioned_target: float = mission.SCALE_OUT_UTILIZATION
+    proxy_max_connections: int = mission.PROXY_MAX_CONNECTIONS
     min_acu: float = 0.5
     max_acu: float = 16.0
     reader_min_count: int = 2  # the mission's two readers (auto scaling minimum)
     reader_max_count: int = 5
     micro_cache_ttl_s: float = 2.0
     origin_shield: bool = True
-    api_throttle_rps: int = 10_000
+    api_throttle_rps: int = mission.API_RATE_LIMIT_RPS
     notes: tuple[str, ...] = ()
 
 

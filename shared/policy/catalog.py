@@ -1,4 +1,4 @@
-"""Every guardrail, mandatory first. The policy pack (policy/__main__.py), the offline runner and the README's
+"""Every guardrail, mandatory first. The policy pack (crossguard/__main__.py), the offline runner and the README's
 policy table all read this list."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from shared.policy import naming_rules as naming
 from shared.policy import network_rules as net
 from shared.policy import storage_rules as storage
 from shared.policy.model import Level, Policy
+from shared.runtime import mission
 
 M, A = Level.MANDATORY, Level.ADVISORY
 
@@ -28,7 +29,8 @@ POLICIES: tuple[Policy, ...] = (
            resource_check=naming.check_named,
            types=frozenset(naming.NAMED) | {"aws:apigateway/stage:Stage"}),
     Policy("lambda-api-shape", M,
-           "Every Lambda function outside the edge layer is arm64 (Graviton2), 3072 MB, a container image, in a "
+           f"Every Lambda function outside the edge layer is {mission.API_ARCHITECTURE} (Graviton2), "
+           f"{mission.API_MEMORY_MB} MB, a container image, in a "
            "VPC with a security group.",
            "The mission's constraints for the API function; Image functions take no runtime/handler/layers.",
            resource_check=compute.check_api_function, types=_types(compute.FUNCTION)),
@@ -64,8 +66,8 @@ POLICIES: tuple[Policy, ...] = (
            "The mission: on-demand billing absorbs flash-sale spikes.",
            resource_check=storage.check_dynamodb, types=_types("aws:dynamodb/table:Table")),
     Policy("s3-bucket-baseline", M,
-           "Every bucket has versioning enabled, SSE (AES256 or KMS), a 30-day lifecycle and a public access "
-           "block with all four settings on (pulumi-aws v7: separate resources matched by `bucket`).",
+           f"Every bucket has versioning enabled, SSE (AES256 or KMS), a {mission.RETENTION_DAYS}-day lifecycle and a "
+           "public access block with all four settings on (pulumi-aws v7: separate resources matched by `bucket`).",
            "The mission's bucket requirements; buckets stay private behind CloudFront.",
            stack_check=storage.check_bucket_baseline),
     Policy("no-deletion-protection", M,
@@ -84,7 +86,8 @@ POLICIES: tuple[Policy, ...] = (
            types=_types("aws:s3/bucket:Bucket", "aws:rds/cluster:Cluster", "aws:rds/instance:Instance",
                         "aws:ecr/repository:Repository", "aws:secretsmanager/secret:Secret")),
     Policy("alb-health-check", M,
-           "ALB target groups check health every 5 s with a 2 s timeout (enabled explicitly for Lambda targets).",
+           f"ALB target groups check health every {mission.HEALTH_CHECK_INTERVAL_S} s with a "
+           f"{mission.HEALTH_CHECK_TIMEOUT_S} s timeout (enabled explicitly for Lambda targets).",
            "The mission's health check; timeout below interval as AWS requires.",
            resource_check=net.check_health_check, types=_types(net.TARGET_GROUP)),
     Policy("alb-lambda-no-stickiness", M,
@@ -99,9 +102,11 @@ POLICIES: tuple[Policy, ...] = (
            "AWS refuses access logging to SSE-KMS buckets or buckets it cannot write.",
            stack_check=net.check_alb_log_bucket),
     Policy("rds-proxy-pool", M,
-           "RDS Proxy's pool is 100 connections: maxConnectionsPercent x the max_connections pinned in the "
-           "cluster parameter group / 100 = 100 (static parameter: pending-reboot).",
-           "The mission limits the pool to 100; a percentage of an unpinned value has no fixed meaning.",
+           f"RDS Proxy's pool is {mission.PROXY_MAX_CONNECTIONS} connections: maxConnectionsPercent x the "
+           f"max_connections pinned in the cluster parameter group / 100 = {mission.PROXY_MAX_CONNECTIONS} "
+           "(static parameter: pending-reboot).",
+           f"The mission limits the pool to {mission.PROXY_MAX_CONNECTIONS}; a percentage of an unpinned value has no "
+           "fixed meaning.",
            stack_check=db.check_proxy_pool),
     Policy("rds-proxy-auth", M,
            "RDS Proxy requires IAM auth (credentials in Secrets Manager), TLS, engine family POSTGRESQL, subnets "
@@ -116,13 +121,14 @@ POLICIES: tuple[Policy, ...] = (
            "Aurora's subnet group, RDS Proxy and the API function use only the network layer's private subnets.",
            "The mission: databases and Lambda in private subnets.", stack_check=net.check_private_placement),
     Policy("api-throttle-10k", M,
-           "API Gateway throttles at 10,000 requests/s in the usage plan and the stage method settings (burst "
-           "1-5,000), and both exist.",
+           f"API Gateway throttles at {mission.API_RATE_LIMIT_RPS:,} requests/s in the usage plan and the stage method "
+           "settings (burst 1-5,000), and both exist.",
            "The mission's throttle, within the account's regional limits.",
            resource_check=edge.check_api_throttle,
            types=_types("aws:apigateway/usagePlan:UsagePlan", "aws:apigateway/methodSettings:MethodSettings")),
     Policy("api-throttle-present", M, "A stack with a REST API has a usage plan and stage method settings.",
-           "Without them the 10,000 requests/s throttle is not applied.", stack_check=edge.check_api_throttle_present),
+           f"Without them the {mission.API_RATE_LIMIT_RPS:,} requests/s throttle is not applied.",
+           stack_check=edge.check_api_throttle_present),
     Policy("iam-least-privilege", M,
            "No Allow of `*`/`service:*` actions, NotAction or NotResource; `Resource: \"*\"` only for actions "
            "without resource-level permissions (allow-list); no public principals; no broad AWS managed policies.",
@@ -159,7 +165,7 @@ POLICIES: tuple[Policy, ...] = (
            "With alias/aws/sns alarms deploy cleanly and deliver nothing.", stack_check=edge.check_alarm_topic_key),
     Policy("aws-api-models", M,
            "Every mapped input holds to its AWS API parameter's model (botocore): pattern, length, range, enum; "
-           "tag keys without the reserved aws: prefix (shared/guardrails/model_map.py).",
+           "tag keys without the reserved aws: prefix (shared/policy/model_map.py).",
            "The constraints the services enforce at Create*/Put* time, e.g. IAM and ELBv2 refuse `(` in tag values.",
            resource_check=models.check_models, types=frozenset(models.MODEL_MAP)),
     # advisory: good practice the mission does not require
@@ -202,13 +208,16 @@ POLICIES: tuple[Policy, ...] = (
            "Query-level latency during peaks.", resource_check=db.check_performance_insights,
            types=_types(db.INSTANCE)),
     Policy("s3-expire-current-versions", A,
-           "Lifecycle expires both current and noncurrent versions after 30 days (the mission).",
+           f"Lifecycle expires both current and noncurrent versions after {mission.RETENTION_DAYS} days (the mission).",
            "Static-site buckets may keep current versions on purpose: advisory.",
            stack_check=storage.check_current_version_expiry),
     Policy("s3-tls-only", A, "Each bucket policy denies requests without TLS.", "Encryption in transit.",
            stack_check=storage.check_bucket_tls_only),
     Policy("autoscaling-mission-values", A,
-           "Provisioned concurrency scales 2-10; target tracking at 70 % (reader CPU 70, utilization 0.7).",
+           f"Provisioned concurrency scales {mission.PROVISIONED_CONCURRENCY_MIN}-"
+           f"{mission.PROVISIONED_CONCURRENCY_MAX}; "
+           f"target tracking at {mission.SCALE_OUT_CPU_PERCENT:g} % (reader CPU {mission.SCALE_OUT_CPU_PERCENT:g}, "
+           f"utilization {mission.SCALE_OUT_UTILIZATION:g}).",
            "The mission's numbers; layers may tune them through config.",
            resource_check=compute.check_scaling_targets,
            types=_types("aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy")),

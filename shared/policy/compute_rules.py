@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterable
 
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, is_num, known, parse_json, refers
+from shared.runtime import mission
 
 FUNCTION = "aws:lambda/function:Function"
-API_MEMORY_MB = 3072
+API_MEMORY_MB = mission.API_MEMORY_MB
 EDGE_REGION = "us-east-1"
 VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
 ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
@@ -232,17 +233,19 @@ def check_scaling_shape(res: Res, ctx: Context) -> Iterable[str]:
 
 
 def check_scaling_targets(res: Res, ctx: Context) -> Iterable[str]:
-    """Advisory: the mission's numbers: provisioned concurrency 2-10, scale out at 70 % (CPU or utilization)."""
+    """Advisory: the mission's numbers (`shared/runtime/mission.py`): provisioned concurrency range, scale-out."""
     namespace = res.inputs.get("serviceNamespace")
     if res.type == "aws:appautoscaling/target:Target" and namespace == "lambda":
         low, high = res.inputs.get("minCapacity"), res.inputs.get("maxCapacity")
-        if known(low) and known(high) and (low, high) != (2, 10):
-            yield f"provisioned concurrency scales {low}-{high}; the mission asks for 2-10"
+        want_range = (mission.PROVISIONED_CONCURRENCY_MIN, mission.PROVISIONED_CONCURRENCY_MAX)
+        if known(low) and known(high) and (low, high) != want_range:
+            yield f"provisioned concurrency scales {low}-{high}; the mission asks for {want_range[0]}-{want_range[1]}"
     target = res.get("targetTrackingScalingPolicyConfiguration", "targetValue")
     if res.type == "aws:appautoscaling/policy:Policy" and is_num(target):
-        want = {"lambda": 0.7, "rds": 70.0}.get(str(namespace))
+        want = {"lambda": mission.SCALE_OUT_UTILIZATION, "rds": mission.SCALE_OUT_CPU_PERCENT}.get(str(namespace))
         if want is not None and abs(float(target) - want) > 1e-9:
-            yield f"target tracking value {target}; the mission scales out at 70 % ({want})"
+            yield (f"target tracking value {target}; the mission scales out at "
+                   f"{mission.SCALE_OUT_CPU_PERCENT:g} % ({want:g})")
 
 
 def check_tracing(res: Res, ctx: Context) -> Iterable[str]:

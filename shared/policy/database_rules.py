@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, is_num, refers
+from shared.runtime import mission
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -13,7 +14,7 @@ PROXY = "aws:rds/proxy:Proxy"
 PROXY_TG = "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup"
 PROXY_TARGET = "aws:rds/proxyTarget:ProxyTarget"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
-POOL_CONNECTIONS = 100
+POOL_CONNECTIONS = mission.PROXY_MAX_CONNECTIONS
 INSTANCES = 3  # one writer, two readers
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from shared.policy.iam_rules import _matches, _statements
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, is_num, parse_json, refers
+from shared.runtime import mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS as RETENTION_DAYS
 from shared.runtime.tags import is_taggable
 
-RATE_LIMIT = 10_000
+RATE_LIMIT = mission.API_RATE_LIMIT_RPS
 BURST_LIMIT_MAX = 5_000  # the account's default burst per region
 TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner")
 

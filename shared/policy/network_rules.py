@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from shared.policy.compute_rules import FUNCTION, is_edge
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, parse_json, refers
 from shared.policy.storage_rules import BUCKET, BUCKET_POLICY, SSE
+from shared.runtime import mission
 
 OPEN = ("0.0.0.0/0", "::/0")
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-HEALTH_INTERVAL, HEALTH_TIMEOUT = 5, 2
+HEALTH_INTERVAL, HEALTH_TIMEOUT = mission.HEALTH_CHECK_INTERVAL_S, mission.HEALTH_CHECK_TIMEOUT_S
 ELB_PRINCIPALS = ("arn:aws:iam::127311923021:root", "logdelivery.elasticloadbalancing.amazonaws.com")
 
 

@@ -1,6 +1,6 @@
-"""Adapter from the guardrails to Pulumi CrossGuard (`pulumi_policy`), used by `policy/__main__.py`.
+"""Adapter from the guardrails to Pulumi CrossGuard (`pulumi_policy`), used by `crossguard/__main__.py`.
 
-How a real `pulumi preview --policy-pack policy` gives the rules what the offline plan gives them:
+How a real `pulumi preview --policy-pack shared/policy/crossguard` gives the rules what the offline plan gives them:
 - inputs: `args.props` are the engine's resource inputs with the provider schema's camelCase names (the same
   names the offline plan records); secrets arrive unwrapped; values unknown during preview arrive as sentinel
   strings, turned into `UNKNOWN` here so rules skip what they cannot judge yet (`pulumi up` runs them again).
@@ -9,7 +9,7 @@ How a real `pulumi preview --policy-pack policy` gives the rules what the offlin
 - region: the resource's own `region` input (pulumi-aws v7), else `args.provider.props["region"]` (explicit and
   default providers both carry it), else the `aws:region` stack config.
 - options: `args.opts.protect` is visible; `retain_on_delete` is not part of the analyzer protocol, so the stack
-  policy `no-retain-on-delete-source` reads the layer's source instead (shared/guardrails/source_scan.py).
+  policy `no-retain-on-delete-source` reads the layer's source instead (source_scan.py).
 - references between resources: a new resource's id/ARN is unknown in preview, so stack rules match references
   through `property_dependencies` (resource URNs per input) as well as by name.
 - the network layer's private subnets live in another stack: configure them for `private-subnets-only` with

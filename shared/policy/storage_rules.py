@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from shared.policy.compute_rules import is_edge
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, parse_json, refers
+from shared.runtime import mission
 
 BUCKET = "aws:s3/bucket:Bucket"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
@@ -14,7 +15,7 @@ LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
-RETENTION_DAYS = 30
+RETENTION_DAYS = mission.RETENTION_DAYS
 NONCURRENT_GRACE_DAYS = 1  # an expired object's noncurrent version may outlive it by a day
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 

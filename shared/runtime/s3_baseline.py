@@ -9,7 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-RETENTION_DAYS = 30  # the mission's 30-day retention
+from shared.runtime import mission
+
+RETENTION_DAYS = mission.RETENTION_DAYS
 # With versioning, an expired current object becomes a noncurrent version (behind a delete marker) that is kept
 # until its own noncurrent expiry: 1 day here, so "30 days" means about 31 days of data, not 60.
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html
