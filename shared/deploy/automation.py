@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from functools import wraps
 from typing import Any, TypeVar
@@ -183,7 +183,8 @@ class AutomationBackend:
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:
         return {k: StackOutput(v.value, v.secret) for k, v in self._stack(layer, suffix).outputs().items()}
 
-    def _run(self, operation: str, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+    def _run(self, operation: str, layer: Layer, suffix: str, on_event: EventSink,
+             policy_packs: Sequence[str] = ()) -> OpResult:
         stack = self._stack(layer, suffix)
         errors: list[str] = []
 
@@ -198,9 +199,9 @@ class AutomationBackend:
         common: dict[str, Any] = {"on_event": forward, "color": "never"}
         try:
             if operation == "up":
-                return _changes(stack.up(**common).summary.resource_changes)
+                return _changes(stack.up(**common, policy_packs=list(policy_packs)).summary.resource_changes)
             if operation == "preview":
-                return _changes(stack.preview(**common).change_summary)
+                return _changes(stack.preview(**common, policy_packs=list(policy_packs)).change_summary)
             if operation == "refresh":
                 return _changes(stack.refresh(**common).summary.resource_changes)
             if operation == "drift":
@@ -211,11 +212,11 @@ class AutomationBackend:
             raise OperationFailed(layer.name, suffix, operation, _failure_text(exc, errors)) from None
         raise ValueError(operation)
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
-        return self._run("up", layer, suffix, on_event)
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+        return self._run("up", layer, suffix, on_event, policy_packs)
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
-        return self._run("preview", layer, suffix, on_event)
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+        return self._run("preview", layer, suffix, on_event, policy_packs)
 
     def refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
         return self._run("refresh", layer, suffix, on_event)

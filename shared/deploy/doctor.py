@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,10 +22,12 @@ from shared.deploy.environment import (
     stdin_is_terminal,
 )
 from shared.deploy.pulumi_cli import INSTALL_URL, cli_path
+from shared.policy import PACK_DIR, pack_virtualenv_problem, require_pack
 from shared.runtime import REGION
 from shared.runtime.errors import CatalogError
+from shared.runtime.layers import REPO_ROOT
 
-PACKAGES = ("pulumi", "pulumi-aws", "pulumi-command", "invoke", "boto3")
+PACKAGES = ("pulumi", "pulumi-aws", "pulumi-command", "pulumi-policy", "invoke", "boto3")
 STS_CONNECT_TIMEOUT_S = 3
 CREDENTIALS_FIX = ("set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and "
                    "AWS_SECRET_ACCESS_KEY")
@@ -86,6 +89,18 @@ def check_packages(version: Callable[[str], str] = metadata.version) -> Check:
     if missing:
         return Check("python packages", "FAIL", f"missing {', '.join(missing)}: run pip install -e '.[dev]'")
     return Check("python packages", "OK", ", ".join(found))
+
+
+def check_guardrails(prefix: str = sys.prefix) -> Check:
+    """Every preview and up runs the guardrails pack, in the repository's virtualenv."""
+    try:
+        require_pack()
+    except CatalogError as exc:
+        return Check("guardrails pack", "FAIL", str(exc))
+    problem = pack_virtualenv_problem(python_prefix=prefix)
+    if problem:
+        return Check("guardrails pack", "FAIL", problem)
+    return Check("guardrails pack", "OK", f"{PACK_DIR.relative_to(REPO_ROOT)} in {prefix}")
 
 
 def _run(args: list[str]) -> tuple[bool, str]:
@@ -186,6 +201,7 @@ def run_doctor(
     aws = check_aws(sts_factory)
     return [
         check_packages(),
+        check_guardrails(),
         check_pulumi_cli(which, run),
         aws,
         check_buildx(which, run),

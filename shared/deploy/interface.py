@@ -7,7 +7,7 @@ use (`memory.InMemoryBackend`). A stack is addressed by its layer and the suffix
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,9 +78,11 @@ class StackBackend(Protocol):
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:
         """The stack's outputs; empty when it has none. The stack must exist."""
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult: ...
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+        """Deploy with the given policy packs applied: a mandatory violation fails the update."""
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult: ...
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+        """What `up` would change, with the same policy packs applied."""
 
     def refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult: ...
 

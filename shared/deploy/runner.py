@@ -41,6 +41,7 @@ from shared.deploy.interface import (
     stack_label,
 )
 from shared.deploy.report import StepResult, format_event, has_changes
+from shared.policy import require_pack
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import Layer, forward_order, get_layer, reverse_order
 from shared.runtime.settings import describe
@@ -61,6 +62,7 @@ class Orchestrator:
         account: AccountChecks | None = None,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        guardrails: Callable[[], list[str]] = require_pack,
     ) -> None:
         self.backend = backend
         self.say = say
@@ -69,6 +71,7 @@ class Orchestrator:
         self.account = account or AwsAccountChecks()
         self.env = os.environ if env is None else env
         self.clock = clock
+        self.guardrails = guardrails
 
     def _event(self, event: ResourceEvent) -> None:
         line = format_event(event)
@@ -129,6 +132,8 @@ class Orchestrator:
     def up(self, layer: Layer, suffix: str, overrides: Overrides | None = None, *,
            preview: bool = False) -> StepResult:
         pairs = dict((overrides or {}).get(layer.name, {}))
+        # The guardrails pack first: no preview or update runs without it, and nothing is touched before.
+        policy_packs = self.guardrails()
         check_upstream(self.backend, layer, suffix)
         count = self._check_before_up(layer, suffix, pairs)
         if layer.name == "edge" and not preview and not count:
@@ -142,7 +147,7 @@ class Orchestrator:
         self.say(f"{verb} {stack_label(layer, suffix)}  (state: {self.backend.url})")
         started = self.clock()
         run = self.backend.preview if preview else self.backend.up
-        result = run(layer, suffix, self._event)
+        result = run(layer, suffix, self._event, policy_packs=policy_packs)
         return StepResult(layer.name, "previewed" if preview else "deployed", dict(result.changes),
                           self.clock() - started)
 
@@ -152,6 +157,7 @@ class Orchestrator:
     def up_all(self, suffix: str, overrides: Overrides | None = None) -> list[StepResult]:
         """network -> observability. Checks every layer's program, config and secrets before the first deploy."""
         layers = forward_order()
+        self.guardrails()
         for layer in layers:
             self._check_before_up(layer, suffix, (overrides or {}).get(layer.name, {}))
         return self._sequence(layers, lambda layer: self.up(layer, suffix, overrides))

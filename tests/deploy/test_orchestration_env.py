@@ -171,8 +171,9 @@ def test_doctor_lines_and_required_checks(monkeypatch: pytest.MonkeyPatch) -> No
         checks = doctor.run_doctor(None, None, env={}, which=lambda _n: None,
                                    run=lambda args: (False, "x"), isatty=never_tty)
     by_name = {c.name: c for c in checks}
-    assert [c.name for c in checks] == ["python packages", "pulumi CLI", "AWS credentials", "docker buildx",
-                                        "state backend", "secrets provider"]
+    assert [c.name for c in checks] == ["python packages", "guardrails pack", "pulumi CLI", "AWS credentials",
+                                        "docker buildx", "state backend", "secrets provider"]
+    assert by_name["guardrails pack"].status == "OK"  # this suite runs in the repository's virtualenv
     assert by_name["python packages"].status == "OK" and "pulumi-aws 7." in by_name["python packages"].detail
     assert by_name["pulumi CLI"].status == "FAIL" and INSTALL_URL in by_name["pulumi CLI"].detail
     assert by_name["AWS credentials"].status == "OK" and "account 123456789012" in by_name["AWS credentials"].detail

@@ -7,6 +7,7 @@ the sequence of operations in `calls`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shared.declarations import outputs_of
@@ -18,7 +19,7 @@ from shared.deploy.interface import (
     ResourceEvent,
     StackOutput,
 )
-from shared.runtime.layers import Layer
+from shared.runtime.layers import LAYER_NAMES, Layer
 
 
 @dataclass
@@ -50,6 +51,18 @@ class InMemoryBackend:
         self.fail_on: dict[tuple[str, str], str] = {}  # (operation, layer) -> message; removed once raised
         self.resources_per_stack = resources_per_stack
         self.drifted: dict[str, int] = {}  # layer -> resources that differ from the cloud
+        # layer -> a mandatory violation the policy pack reports (as Pulumi's engine would, failing the update)
+        self.violations: dict[str, str] = {}
+        self.policy_packs: list[tuple[str, str, tuple[str, ...]]] = []  # (operation, layer, packs) as received
+
+    def _apply_policies(self, layer: Layer, policy_packs: Sequence[str]) -> None:
+        operation = self.calls[-1][0]
+        self.policy_packs.append((operation, layer.name, tuple(policy_packs)))
+        if not policy_packs and layer.name in LAYER_NAMES:
+            raise OperationFailed(layer.name, self.calls[-1][2], operation, "no policy pack was passed")
+        if layer.name in self.violations:
+            raise OperationFailed(layer.name, self.calls[-1][2], operation,
+                                  f"mandatory policy violation: {self.violations[layer.name]}")
 
     # --- helpers for tests -------------------------------------------------------------------------------
     def deployed(self, layer: Layer, suffix: str, resources: int | None = None) -> MemoryStack:
@@ -99,8 +112,9 @@ class InMemoryBackend:
         for i in range(count):
             on_event(ResourceEvent(op, "aws:test/resource:Resource", f"{layer.name}-resource-{i}"))
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
         self._call("up", layer, suffix)
+        self._apply_policies(layer, policy_packs)
         stack = self._get(layer, suffix)
         created = self.resources_per_stack - stack.resources
         self._emit(on_event, "create", layer, created)
@@ -108,8 +122,9 @@ class InMemoryBackend:
         self.deployed(layer, suffix)
         return OpResult({"create": created, "same": same} if created else {"same": same})
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
         self._call("preview", layer, suffix)
+        self._apply_policies(layer, policy_packs)
         created = self.resources_per_stack - self._get(layer, suffix).resources
         self._emit(on_event, "create", layer, created)
         return OpResult({"create": created})
