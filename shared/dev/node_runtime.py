@@ -56,8 +56,10 @@ def ensure_node(say: Callable[[str], None] = print, tools_dir: Path = TOOLS_DIR,
     shown = tools_dir.relative_to(REPO_ROOT) if tools_dir.is_relative_to(REPO_ROOT) else tools_dir
     say(f"node: installing {spec} into {shown}")
     tools_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
-                             "--prefix", str(tools_dir), spec], capture_output=True, text=True, check=False)
+    # The binary package needs no install script; none runs (the deploy jobs install it too).
+    result = subprocess.run([npm, "install", "--ignore-scripts", "--no-save", "--no-package-lock", "--no-audit",
+                             "--no-fund", "--prefix", str(tools_dir), spec], capture_output=True, text=True,
+                            check=False)
     version = installed_version(tools_dir)
     if result.returncode != 0 or version != NODE_VERSION:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]

@@ -13,7 +13,7 @@ from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
 from shared.dev.node_runtime import NODE_VERSION, bin_dir, ensure_node, installed_version, node_env
-from shared.runtime.layers import REPO_ROOT
+from shared.runtime.layers import REPO_ROOT, get_layer
 
 SKIP_DIRS = {"node_modules", ".venv", ".git", "build", ".pulumi-state"}
 
@@ -34,19 +34,40 @@ def _run(step: str, cmd: list[str], cwd: Path, env: dict[str, str] | None = None
     return step, ok, time.perf_counter() - started
 
 
-@documented_task(help={"fresh": "use `npm ci` (exact lockfile, what CI does) instead of `npm install`"})
+# What a layer's deploy itself reads from a Node package (the edge layer zips its functions with their
+# node_modules); every other layer's deploy needs no Node package. The API image installs its own dependencies
+# inside the image build.
+DEPLOY_PACKAGES: dict[str, tuple[str, ...]] = {"edge": ("projects/edge/functions",)}
+
+
+def deploy_install_commands(layer: str) -> list[tuple[Path, list[str]]]:
+    """The installs one layer's deploy needs, run where the deploy role's credentials are: exact lockfile and no
+    package scripts, so no other team's (or dependency's) code runs with that role."""
+    get_layer(layer)
+    return [(REPO_ROOT / folder, ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            for folder in DEPLOY_PACKAGES.get(layer, ())]
+
+
+@documented_task(help={"fresh": "use `npm ci` (exact lockfile, what CI does) instead of `npm install`",
+                       "layer": "install only what this layer's deploy needs, with no package scripts (what the "
+                                "credentialed pipeline jobs run); default: everything, for development"})
 @refuse_clearly
-def install(c: Context, fresh: bool = True) -> None:
+def install(c: Context, fresh: bool = True, layer: str = "") -> None:
     """Install Node.js 24 (the production major) under .tools/, then the Node dependencies of every package
     (API, edge functions, bench) with it."""
     ensure_node()
     env = node_env()
     print(f"node: {subprocess.run(['node', '--version'], env=env, capture_output=True, text=True).stdout.strip()}"
           f" from {bin_dir().relative_to(REPO_ROOT)}", flush=True)
-    for package in node_packages():
-        cmd = ["npm", "ci" if fresh and (package / "package-lock.json").exists() else "install",
-               "--no-audit", "--no-fund"]
-        print(f"npm: {package.relative_to(REPO_ROOT)}", flush=True)
+    if layer:
+        steps = deploy_install_commands(layer)
+        if not steps:
+            print(f"npm: layer {layer}'s deploy needs no Node package", flush=True)
+    else:
+        steps = [(package, ["npm", "ci" if fresh and (package / "package-lock.json").exists() else "install",
+                            "--no-audit", "--no-fund"]) for package in node_packages()]
+    for package, cmd in steps:
+        print(f"npm: {package.relative_to(REPO_ROOT)} ({' '.join(cmd[1:])})", flush=True)
         if subprocess.run(cmd, cwd=package, env=env, check=False).returncode != 0:
             raise Exit(f"npm failed in {package.relative_to(REPO_ROOT)}", code=1)
 

@@ -27,8 +27,11 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def expected_paths(layer: str) -> set[str]:
-    return {f"projects/{layer}/**", "shared/runtime/**", *WORKLOADS.get(layer, []),
-            *(f"projects/{producer}/outputs.py" for producer in upstream_of(layer))}
+    # The layer, its tests, its workload, the contracts it reads, and everything a deploy runs through (shared/,
+    # tasks.py, the dependencies, the workflows): a change to the tools previews every layer.
+    return {f"projects/{layer}/**", f"tests/{layer}/**", "tests/conftest.py", "tests/support/**", "shared/**",
+            "tasks.py", "pyproject.toml", f".github/workflows/catalog-{layer}.yml", ".github/workflows/layer.yml",
+            *WORKLOADS.get(layer, []), *(f"projects/{producer}/outputs.py" for producer in upstream_of(layer))}
 
 
 @pytest.mark.parametrize("layer", LAYER_NAMES)
@@ -91,6 +94,43 @@ def test_the_reusable_workflow_runs_the_tasks_with_oidc_and_guards() -> None:
     assert up["environment"] == "${{ inputs.layer }}-${{ inputs.env }}"
     assert up["concurrency"] == {"group": "stack-${{ inputs.layer }}-${{ inputs.env }}", "cancel-in-progress": False}
     assert "environment" not in jobs["preview"] and "environment" not in jobs["drift"]
+
+
+def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
+    # A job that can mint an AWS token installs only what its layer's deploy reads, with --ignore-scripts.
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in load(path)["jobs"].items():
+            if "steps" not in job:
+                continue
+            runs = "\n".join(step.get("run", "") for step in job["steps"])
+            if (job.get("permissions") or {}).get("id-token") != "write":
+                continue
+            for line in runs.splitlines():
+                if "invoke install" in line:
+                    assert '--layer "$LAYER"' in line, f"{path.name}:{name}: {line.strip()}"
+                if "npm ci" in line or "npm install" in line:
+                    assert "--ignore-scripts" in line, f"{path.name}:{name}: {line.strip()}"
+                assert "npm run" not in line and "npm test" not in line, f"{path.name}:{name}: {line.strip()}"
+
+
+def test_a_layers_pipeline_runs_its_tests_without_credentials_before_the_preview() -> None:
+    jobs = load(WORKFLOWS / "layer.yml")["jobs"]
+    assert jobs["test"]["permissions"] == {"contents": "read"}
+    assert jobs["preview"]["needs"] == "test"
+    runs = "\n".join(step.get("run", "") for step in jobs["test"]["steps"])
+    assert '"tests/$LAYER"' in runs
+
+
+def test_deploy_installs_are_the_layers_own_packages_without_scripts() -> None:
+    from shared.dev.tasks import deploy_install_commands
+    from shared.runtime.errors import CatalogError
+
+    assert deploy_install_commands("edge") == [
+        (REPO_ROOT / "projects/edge/functions", ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])]
+    for layer in ("network", "data", "app", "observability"):
+        assert deploy_install_commands(layer) == []
+    with pytest.raises(CatalogError, match="unknown layer 'api'"):
+        deploy_install_commands("api")
 
 
 def test_actions_are_pinned_by_commit_and_no_long_lived_keys() -> None:
