@@ -17,6 +17,7 @@ from shared.tooling.declarations import settings_class, upstream_of
 from shared.tooling.guardrails import run_rules
 from shared.tooling.guardrails.engine import write_coverage
 from shared.tooling.orchestration.guards import parse_config_pairs
+from shared.tooling.plan.credentials import credentials_line
 from shared.tooling.plan.identity import IDENTITY_KEYS, plan_only_identity
 from shared.tooling.plan.planner import Plan, plan_chain
 from shared.tooling.plan.report import exports_table, layer_table, write_outputs
@@ -80,6 +81,7 @@ def synth(c: Context, suffix: str, layer: str = "", config: list[str] | None = N
         spec = get_layer(name)
         print(f"\n== {name} ({spec.owner}) stack {spec.stack_reference(suffix)}: "
               f"{len(plan.custom_resources())} resources, planned in {plan.seconds:.1f} s")
+        print(credentials_line(plan))
         if not quiet:
             print(layer_table(plan))
             print("  exports:")
