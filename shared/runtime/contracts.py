@@ -6,6 +6,8 @@
   decorated with `@reads(<producer OUTPUTS>)`, whose snake_case fields name the producer's camelCase outputs
   (`proxy_endpoint` reads `proxyEndpoint`). `LayerContext.read(View)` returns the dataclass filled with the
   stack reference's outputs, so programs write `data.proxy_endpoint`, typed, never a string-keyed dict.
+- An output that consumers build IAM policies from declares its shape (`OutputSpec(..., shape=...)`,
+  `shared/runtime/shapes.py`); `read_view` refuses a value without it before the consumer declares a resource.
 - Producers export exactly their declared outputs (`export_outputs`); a read of an output the producer never
   exported fails with "run `invoke up --layer X --suffix Y` first". Which layers read an output is derived from
   the consumers' views (`shared.tooling.declarations`), never kept by hand.
