@@ -103,16 +103,18 @@ class NameShape:
         return None
 
 
-def value_problem(shape: Shape, value: Any, account: str) -> str | None:
-    """Why `value` (or, for a list output, one of its items) does not have `shape`; None when it does."""
+def value_problem(shape: Shape, value: Any, account: str, *, show: bool = True) -> str | None:
+    """Why `value` (or, for a list output, one of its items) does not have `shape`; None when it does. show=False:
+    the value is a secret and is not repeated."""
+    shown = _shown if show else (lambda _: "[secret]")
     if isinstance(value, list):
         for item in value:
             why = shape.problem(item, account)
             if why:
-                return f"has the item {_shown(item)}, which {why}"
+                return f"has the item {shown(item)}, which {why}"
         return None
     why = shape.problem(value, account)
-    return f"is {_shown(value)}, which {why}" if why else None
+    return f"is {shown(value)}, which {why}" if why else None
 
 
 # The shapes the contracts use, named once.

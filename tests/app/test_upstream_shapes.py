@@ -63,3 +63,8 @@ def test_an_optional_arn_may_be_empty_and_a_required_one_may_not() -> None:
     assert value_problem(SECRET, GOOD_SECRET, ACCOUNT_ID) is None
     assert value_problem(SECRET, GOOD_SECRET + "${aws:username}", ACCOUNT_ID) is not None
     assert value_problem(SECRET, "arn:aws:secretsmanager:us-east-1:" + ACCOUNT_ID + ":parameter:x", ACCOUNT_ID)
+
+
+def test_a_secret_output_is_not_repeated_in_the_refusal() -> None:
+    why = value_problem(SECRET, "arn:aws:secretsmanager:us-east-1:999999999999:secret:x", ACCOUNT_ID, show=False)
+    assert why is not None and "[secret]" in why and "secret:x" not in why
