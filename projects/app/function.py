@@ -105,7 +105,8 @@ class ApiFunction(pulumi.ComponentResource):
             assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")), opts=child)
         migrate_role_policy = aws.iam.RolePolicy(
             "migrate-role-policy", role=self.migrate_role.id,
-            policy=migrate_policy(self.migrate_log_group.arn, args.migrate_secret_arns), opts=child)
+            policy=migrate_policy(self.migrate_log_group.arn, args.migrate_secret_arns[0],
+                                 args.migrate_secret_arns[1:]), opts=child)
         self.migrate_function = aws.lambda_.Function(
             "migrate",
             name=args.migrate_function_name,

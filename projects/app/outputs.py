@@ -1,17 +1,18 @@
 """Outputs of the app layer (owner: product team). Data only: no resources."""
 
+from shared.runtime import shapes
 from shared.runtime.contracts import LayerOutputs, OutputSpec
 
 OUTPUTS = LayerOutputs("app", (
     OutputSpec("functionName", str, 'API Lambda function name'),
-    OutputSpec("functionArn", str, 'API Lambda function ARN (unqualified)'),
+    OutputSpec("functionArn", str, 'API Lambda function ARN (unqualified)', shape=shapes.LAMBDA_FUNCTION),
     OutputSpec("aliasName", str, 'alias that serves traffic (live)'),
-    OutputSpec("aliasArn", str, 'alias ARN'),
+    OutputSpec("aliasArn", str, 'alias ARN', shape=shapes.LAMBDA_FUNCTION),
     OutputSpec("logGroupName", str, 'API function log group'),
     OutputSpec("metricsService", str, "value of the `service` dimension of the API's custom metrics"),
     OutputSpec("provisionedConcurrencyMin", int, 'provisioned concurrency auto scaling minimum'),
     OutputSpec("provisionedConcurrencyMax", int, 'provisioned concurrency auto scaling maximum'),
-    OutputSpec("albArn", str, 'ALB ARN'),
+    OutputSpec("albArn", str, 'ALB ARN', shape=shapes.LOAD_BALANCER),
     OutputSpec("albArnSuffix", str, 'ALB ARN suffix (CloudWatch LoadBalancer dimension)'),
     OutputSpec("albDnsName", str, 'ALB DNS name (CloudFront origin)'),
     OutputSpec("targetGroupArnSuffixes", dict[str, str],
@@ -38,7 +39,7 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("authJwksUrl", str, 'https JWKS URL verifying tokens ("" when authPublicKeyPem is used)'),
     OutputSpec("authRoleClaim", str, "claim holding the caller's role"),
     OutputSpec("authClockSkewSeconds", int, 'clock skew tolerated on exp/nbf/iat (s)'),
-    OutputSpec("apiWebAclArn", str, 'WAFv2 web ACL (REGIONAL) on the API Gateway stage'),
+    OutputSpec("apiWebAclArn", str, 'WAFv2 web ACL (REGIONAL) on the API Gateway stage', shape=shapes.REGIONAL_WEB_ACL),
     OutputSpec("apiWebAclName", str, "that ACL's name"),
     OutputSpec("apiWebAclMetricName", str, 'its CloudWatch metric name (AWS/WAFV2 WebACL dimension)'),
     OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),

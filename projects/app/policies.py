@@ -43,21 +43,34 @@ def assume_role_policy(service: str) -> dict[str, Any]:
     }
 
 
-def migrate_policy(log_group_arn: pulumi.Input[str], secret_arns: list[pulumi.Input[str]]) -> pulumi.Output[str]:
-    """The migrate function's role: its log group, VPC attachment and GetSecretValue on exactly the master, owner
-    and app secrets (the aws/secretsmanager key's policy already allows decrypting through Secrets Manager)."""
+# The migrate task writes the first value of the owner and app secrets (containers/catalog-api/src/db-secrets.mjs):
+# DescribeSecret tells "no value yet" from "no such secret", PutSecretValue stores the password it generated. The
+# master secret (RDS-managed) is only read.
+ROLE_SECRET_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                       "secretsmanager:PutSecretValue")
+
+
+def migrate_policy(log_group_arn: pulumi.Input[str], master_secret_arn: pulumi.Input[str],
+                   role_secret_arns: list[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """The migrate function's role: its log group, VPC attachment, GetSecretValue on exactly the master secret and
+    DescribeSecret/GetSecretValue/PutSecretValue on exactly the owner and app secrets (the aws/secretsmanager key's
+    policy already allows encrypting and decrypting through Secrets Manager for principals of the account)."""
 
     def render(args: list[Any]) -> str:
-        log_arn, *secrets = args
-        return json.dumps({"Version": "2012-10-17", "Statement": [
+        log_arn, master, *roles = args
+        statements: list[dict[str, Any]] = [
             {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
              "Resource": [log_arn, f"{log_arn}:*"]},
             {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"},
-            {"Sid": "RoleSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-             "Resource": [arn for arn in secrets if arn]},
-        ]})
+            {"Sid": "RoleSecrets", "Effect": "Allow", "Action": list(ROLE_SECRET_ACTIONS),
+             "Resource": [arn for arn in roles if arn]},
+        ]
+        if master:  # "" when the master password comes from config (no RDS-managed secret)
+            statements.append({"Sid": "MasterSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                               "Resource": [master]})
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    return pulumi.Output.all(log_group_arn, *secret_arns).apply(render)
+    return pulumi.Output.all(log_group_arn, master_secret_arn, *role_secret_arns).apply(render)
 
 
 def dbuser_arn(region: str, account_id: str, proxy_resource_id: pulumi.Input[str],

@@ -84,7 +84,6 @@ proxy = DatabaseProxy("proxy", ProxyArgs(
     cluster_id=aurora.cluster.id,
     account_id=account_id,
     secret_arns={settings.app_username: credentials.secrets["app"].arn},
-    secret_versions=credentials.versions,
     pool_percent=settings.pool_percent,
     idle_percent=settings.idle_percent,
     idle_client_timeout=settings.proxy_idle_client_timeout,

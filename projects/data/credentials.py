@@ -3,14 +3,17 @@
 - master: RDS-managed (`manage_master_user_password`): RDS generates it and rotates it every 7 days
   (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html). Only the migrate
   function's role bootstrap reads it.
-- owner (`ownerUsername`) and app (`appUsername`): secrets in the RDS shape (engine, host, port, dbname,
-  username, password) that the migrate task (containers/catalog-api/src/db-roles.mjs) uses to create the roles,
-  rotated every `rotationDays` by AWS's single-user PostgreSQL rotation function from the Serverless Application
-  Repository (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html).
+- owner (`ownerUsername`) and app (`appUsername`): secrets created here WITHOUT a value. No password passes through
+  this program, its config or its state: the migrate task (containers/catalog-api/src/db-secrets.mjs) finds the
+  secret without an AWSCURRENT version, generates the password inside the account and writes the whole RDS-shaped
+  value (engine, host, port, dbname, username, password) straight into Secrets Manager, then creates the role
+  with it (src/db-roles.mjs). From then on AWS's single-user PostgreSQL rotation function from the Serverless
+  Application Repository rotates it every `rotationDays`
+  (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html).
   RDS Proxy serves the app secret only (the migrate task logs in to the cluster endpoint directly).
 
-The first password comes from Secrets Manager's GetRandomPassword (no new dependency, no operator step); the
-version keeps it (`ignore_changes`), so later deploys never reset a password rotation has changed.
+Order: data deploy (empty secrets, rotation scheduled with rotate_immediately=False) -> app deploy runs the migrate
+task (first value, roles) -> first scheduled rotation `rotationDays` later, which rotates from that AWSCURRENT value.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ ROTATION_APPLICATION = (
     f"arn:aws:serverlessrepo:{REGION}:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser"
 )
 ROTATION_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"]
-# Printable ASCII minus what breaks a connection string or the RDS rules ("/", "@", '"', " ", "\\", "'").
+# Printable ASCII minus what breaks a connection string or the RDS rules ("/", "@", '"', " ", "\\", "'"): the
+# rotation function generates every password after the first with these exclusions.
 EXCLUDE_CHARACTERS = "/@\"' \\`"
-PASSWORD_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -71,25 +74,14 @@ class DatabaseCredentials(pulumi.ComponentResource):
         rotation_arn = self.rotation_app.outputs.apply(lambda o: o["RotationLambdaARN"])
 
         self.secrets: dict[str, aws.secretsmanager.Secret] = {}
-        self.versions: list[aws.secretsmanager.SecretVersion] = []
         for kind, user in args.users.items():
             secret = aws.secretsmanager.Secret(
                 f"db-{kind}-credentials",
                 name=args.name(f"db-{kind}", Service.SECRET),
-                description=f"Aurora role {user} ({kind}); rotated every {args.rotation_days} days",
+                description=f"Aurora role {user} ({kind}): first value written by the migrate task, rotated every "
+                            f"{args.rotation_days} days",
                 recovery_window_in_days=0,  # delete at once, so the suffix can be recreated right away
                 opts=child,
-            )
-            initial = aws.secretsmanager.get_random_password_output(
-                password_length=PASSWORD_LENGTH, exclude_characters=EXCLUDE_CHARACTERS)
-            version = aws.secretsmanager.SecretVersion(
-                f"db-{kind}-credentials-version",
-                secret_id=secret.id,
-                secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
-                    "engine": "postgres", "host": args.host, "port": args.port, "dbname": args.database_name,
-                    "username": user, "password": initial.random_password})),
-                # Rotation owns the value after the first deploy; a fresh random value per plan must not reset it.
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
             )
             # Single user: the function sets a new password for the same role. Open connections keep working;
             # RDS Proxy opens new database connections with the new AWSCURRENT value.
@@ -99,11 +91,11 @@ class DatabaseCredentials(pulumi.ComponentResource):
                 rotation_lambda_arn=rotation_arn,
                 rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
                     automatically_after_days=args.rotation_days),
-                # The role must exist (the migrate task creates it) before a rotation can log in as it; the first
-                # rotation right after creation may fail once and is retried on schedule.
+                # Rotation starts from AWSCURRENT, which the migrate task writes during the app deploy: no rotation
+                # now, the first one `rotationDays` later. (Without an immediate rotation, Secrets Manager only
+                # runs the function's testSecret step once, asynchronously; its failure here changes nothing.)
                 rotate_immediately=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),
+                opts=child,
             )
             self.secrets[kind] = secret
-            self.versions.append(version)
         self.register_outputs({kind: s.arn for kind, s in self.secrets.items()})

@@ -21,7 +21,6 @@ class ProxyArgs:
     account_id: str
     # One secret per database user the proxy serves: the app role only (migrations log in to the cluster).
     secret_arns: dict[str, pulumi.Input[str]]  # user name -> secret ARN
-    secret_versions: Sequence[pulumi.Resource]
     pool_percent: int
     idle_percent: int
     idle_client_timeout: int
@@ -81,7 +80,9 @@ class DatabaseProxy(pulumi.ComponentResource):
                 description=f"Aurora role {user}; clients sign IAM tokens (rds-db:connect)",
             ) for user, arn in args.secret_arns.items()],
             debug_logging=False,  # it would log SQL text
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.secret_versions)),
+            # The app secret has no value until the migrate task writes it: the proxy reads it only when it
+            # opens database connections, and logs in as the app role from then on.
+            opts=child,
         )
         self.target_group = aws.rds.ProxyDefaultTargetGroup(
             "db-proxy-pool",

@@ -102,7 +102,8 @@ class Settings:
         "RDS generates the master password in Secrets Manager and rotates it every 7 days; false: dbPassword")
     db_password: Any = setting(
         "dbPassword", None,
-        "master password (secret; else env CATALOG_DB_PASSWORD) when manageMasterPassword=false (never rotated)",
+        "master password (secret; else env CATALOG_DB_PASSWORD) when manageMasterPassword=false: never rotated, "
+        "kept encrypted in Pulumi config/state; for test environments",
         secret=True)
     app_username: str = setting(
         "appUsername", "catalog_app", "database role the API connects as through the proxy (IAM auth)")

@@ -1,9 +1,10 @@
 """Outputs of the observability layer (owner: operations). Data only: no resources."""
 
+from shared.runtime import shapes
 from shared.runtime.contracts import LayerOutputs, OutputSpec
 
 OUTPUTS = LayerOutputs("observability", (
-    OutputSpec("alarmTopicArn", str, 'SNS topic that receives every alarm'),
+    OutputSpec("alarmTopicArn", str, 'SNS topic that receives every alarm', shape=shapes.SNS_TOPIC),
     OutputSpec("dashboardName", str, 'CloudWatch dashboard name'),
     OutputSpec("dashboardUrl", str, 'console URL of the dashboard'),
     OutputSpec("alarmNames", list[str], 'names of every alarm, composite last'),

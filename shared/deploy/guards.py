@@ -25,15 +25,30 @@ class SecretSpec:
     key: str
     nbytes: int  # secrets.token_urlsafe(nbytes): ~1.3 characters per byte, [A-Za-z0-9_-] only
     env_fallback: str | None = None
+    # (setting, value): the secret is used only while that setting has that value (an opt-in), so it is neither
+    # required nor generated otherwise: no credential sits in a stack's config that the program does not use.
+    needed_when: tuple[str, str] | None = None
 
     def generate(self) -> str:
         return token.token_urlsafe(self.nbytes)
 
+    def needed(self, layer: Layer, config: Mapping[str, ConfigEntry], overrides: Mapping[str, str]) -> bool:
+        if self.needed_when is None:
+            return True
+        key, wanted = self.needed_when
+        infos = {info.key: info for info in describe(settings_class(layer.name))}
+        entry = config.get(f"{layer.project}:{key}")
+        raw = overrides.get(key, entry.value if entry is not None else None)
+        value = infos[key].default if raw is None else parse_value(infos[key], str(raw), layer.project)
+        return str(value).lower() == wanted
 
-# Aurora master password: 8-41 characters without / " @ (projects/data/settings.py) -> 32 characters.
+
+# Aurora master password: 8-41 characters without / " @ (projects/data/settings.py) -> 32 characters; only with
+# manageMasterPassword=false (by default RDS generates and rotates the master password: nothing in config).
 # Origin-verify header value: 16-128 characters without * or ? (an ALB header match) -> 43 characters.
 STACK_SECRETS: dict[str, tuple[SecretSpec, ...]] = {
-    "data": (SecretSpec("dbPassword", 24, env_fallback="CATALOG_DB_PASSWORD"),),
+    "data": (SecretSpec("dbPassword", 24, env_fallback="CATALOG_DB_PASSWORD",
+                        needed_when=("manageMasterPassword", "false")),),
     "app": (SecretSpec("originVerifySecret", 32),),
 }
 
@@ -99,6 +114,8 @@ def check_secrets_present(layer: Layer, suffix: str, config: Mapping[str, Config
                           overrides: Mapping[str, str], env: Mapping[str, str]) -> None:
     for spec in STACK_SECRETS.get(layer.name, ()):
         full = f"{layer.project}:{spec.key}"
+        if not spec.needed(layer, config, overrides):
+            continue
         if full in config or spec.key in overrides or (spec.env_fallback and env.get(spec.env_fallback)):
             continue
         alternative = f", or export {spec.env_fallback}" if spec.env_fallback else ""

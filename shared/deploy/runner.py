@@ -216,7 +216,11 @@ class Orchestrator:
             for spec in specs:
                 full, label = f"{layer.project}:{spec.key}", stack_label(layer, suffix)
                 entry = config.get(full)
-                if entry is None:
+                if entry is None and not spec.needed(layer, config, {}):
+                    setting, value = spec.needed_when or ("", "")
+                    lines.append(f"{full}: not needed on {label} (only with {layer.project}:{setting}={value}); "
+                                 "not generated")
+                elif entry is None:
                     self.backend.set_config(layer, suffix, full, spec.generate(), secret=True)
                     lines.append(f"{full}: generated and stored as a secret on {label}")
                 elif not entry.secret:

@@ -184,7 +184,8 @@ def down_all(c: Context, suffix: str = "", keep_stacks: bool = False, dry_run: b
 @refuse_clearly
 @reports_failures
 def secrets(c: Context, suffix: str = "", backend: str = "", secrets_provider: str = "") -> None:
-    """Generate the stack secrets that are absent (data dbPassword, app originVerifySecret); never printed."""
+    """Generate the stack secrets that are absent (app originVerifySecret; data dbPassword only with
+    manageMasterPassword=false); never printed."""
     req = validate_request(suffix)
     for line in _session(backend, secrets_provider, needs_aws=False).ensure_secrets(req.suffix):
         _say(line)

@@ -168,5 +168,13 @@ class PlanMocks(pulumi.runtime.Mocks):
         return computed_state(args.typ, args.name, inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "pulumi:pulumi:readStackOutputs":
+            # The engine's own synchronous stack-reference read (contracts.Upstream.check_shapes), answered like
+            # the StackReference above; not a provider call, so not recorded with the data sources.
+            ref = str(dict(args.args).get("name", ""))
+            if ref not in self.upstream:
+                raise PlannerError(f"stack {ref!r} has no planned upstream: plan that layer first")
+            up = self.upstream[ref]
+            return {"name": ref, "outputs": up["outputs"], "secretOutputNames": list(up.get("secrets", []))}
         self.invokes.append({"token": args.token, "args": args.args, "provider": args.provider or ""})
         return answer_invoke(args.token, dict(args.args))

@@ -21,7 +21,9 @@ DEFAULT_ORG = "organization"
 
 
 class PlanError(CatalogError):
-    """A layer's program failed under the offline planner."""
+    """A layer's program failed under the offline planner. `resources`: what it had declared before it stopped."""
+
+    resources: list[Resource] = []  # replaced per instance, never mutated
 
 
 @dataclass
@@ -168,7 +170,9 @@ def plan_layer(
     if result["error"]:
         err = result["error"]
         detail = "" if err["kind"].endswith("Error") and "traceback" not in err else f"\n{err.get('traceback', '')}"
-        raise PlanError(f"layer {layer}: {err['kind']}: {err['message']}{detail}")
+        failed = PlanError(f"layer {layer}: {err['kind']}: {err['message']}{detail}")
+        failed.resources = [Resource(**r) for r in result["resources"]]
+        raise failed
     return Plan(
         layer=layer,
         suffix=suffix,

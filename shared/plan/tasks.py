@@ -10,6 +10,7 @@ from invoke import Context, Exit
 
 from shared.console import documented_task, parse_config_pairs, refuse_clearly
 from shared.declarations import upstream_of
+from shared.plan.credentials import credentials_line
 from shared.plan.offline import offline_config
 from shared.plan.planner import Plan, plan_chain
 from shared.plan.report import exports_table, layer_table, write_outputs
@@ -54,6 +55,7 @@ def synth(c: Context, suffix: str, layer: str = "", config: list[str] | None = N
         spec = get_layer(name)
         print(f"\n== {name} ({spec.owner}) stack {spec.stack_reference(suffix)}: "
               f"{len(plan.custom_resources())} resources, planned in {plan.seconds:.1f} s")
+        print(credentials_line(plan))
         if not quiet:
             print(layer_table(plan))
             print("  exports:")

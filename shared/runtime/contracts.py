@@ -6,6 +6,8 @@
   decorated with `@reads(<producer OUTPUTS>)`, whose snake_case fields name the producer's camelCase outputs
   (`proxy_endpoint` reads `proxyEndpoint`). `LayerContext.read(View)` returns the dataclass filled with the
   stack reference's outputs, so programs write `data.proxy_endpoint`, typed, never a string-keyed dict.
+- An output that consumers build IAM policies from declares its shape (`OutputSpec(..., shape=...)`,
+  `shared/runtime/shapes.py`); `read_view` refuses a value without it before the consumer declares a resource.
 - Producers export exactly their declared outputs (`export_outputs`); a read of an output the producer never
   exported fails with "run `invoke up --layer X --suffix Y` first". Which layers read an output is derived from
   the consumers' views (`shared.declarations`), never kept by hand.
@@ -23,18 +25,22 @@ import pulumi
 
 from shared.runtime.errors import ContractError
 from shared.runtime.layers import LAYER_NAMES, get_layer
+from shared.runtime.shapes import Shape, value_problem
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One stack output: its name, the type of its value, what it is, and whether it is a secret."""
+    """One stack output: its name, the type of its value, what it is, and whether it is a secret. `shape`: what the
+    value must look like (an ARN of one service in this Region and account, a plain name): every consumer refuses
+    a value without it before declaring anything (`shared/runtime/shapes.py`)."""
 
     name: str
     type: Any
     description: str
     secret: bool = False
+    shape: Shape | None = None
 
     @property
     def type_name(self) -> str:
@@ -165,11 +171,50 @@ class Upstream:
         out = self._ref.get_output(name).apply(check)
         return pulumi.Output.secret(out) if spec.secret else out
 
+    def check_shapes(self, specs: list[OutputSpec]) -> None:
+        """Refuse an upstream value that lacks its declared shape, now, before the consumer declares a resource.
+
+        A check inside `Output.apply` would run only while resources are being created (the ones not built on the
+        value could already exist when it fails); the engine's synchronous `readStackOutputs` invoke (the one the
+        Node SDK's StackReference uses for its sync reads) gives the values at once.
+        """
+        shaped = [spec for spec in specs if spec.shape is not None]
+        if not shaped:
+            return
+        result = pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", {"name": self.stack_name}).value or {}
+        outputs = result.get("outputs") or {}
+        account = consumer_account()
+        for spec in shaped:
+            if spec.name not in outputs or outputs[spec.name] is None:
+                continue  # missing: `require` names the command that exports it
+            assert spec.shape is not None
+            why = value_problem(spec.shape, outputs[spec.name], account, show=not spec.secret)
+            if why:
+                raise ContractError(
+                    f"output {spec.name} of layer {self.producer} (stack {self.stack_name}) {why}; layer "
+                    f"{self.consumer} builds IAM policies from it and expected {spec.shape.describe()}",
+                    f"fix the export in projects/{self.producer}, run `invoke up --layer {self.producer} --suffix "
+                    f"{self.suffix}`, then deploy {self.consumer} again",
+                )
+
+
+_ACCOUNT: list[str] = []
+
+
+def consumer_account() -> str:
+    """The account the consumer deploys into (asked once): upstream ARNs must name it."""
+    if not _ACCOUNT:
+        import pulumi_aws as aws  # only programs whose views read shaped outputs ask the provider
+
+        _ACCOUNT.append(aws.get_caller_identity().account_id)
+    return _ACCOUNT[0]
+
 
 def read_view(upstream: Upstream, view: type[T]) -> T:
-    """Fill `view` with the producer's outputs (each checked for presence when it resolves)."""
+    """Fill `view` with the producer's outputs (shapes checked at once, presence when each resolves)."""
     decl = declaration_of(view)
     declared = decl.outputs.by_name
+    upstream.check_shapes([declared[name] for name in decl.fields.values()])
     values = {field: upstream.require(declared[name]) for field, name in decl.fields.items()}
     return view(**values)
 

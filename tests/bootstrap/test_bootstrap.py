@@ -308,8 +308,9 @@ def test_validate_refuses_before_anything_runs() -> None:
 class BootstrapMemory(InMemoryBackend):
     """The in-memory backend, with an `up` that needs no layer contract (the bootstrap has none)."""
 
-    def up(self, layer: Layer, suffix: str, on_event: Any) -> OpResult:
+    def up(self, layer: Layer, suffix: str, on_event: Any, *, policy_packs: Any) -> OpResult:
         self._call("up", layer, suffix)
+        self.policy_packs.append(("up", layer.name, tuple(policy_packs)))
         self._get(layer, suffix).outputs = {"stateBackend": StackOutput(f"s3://catalog-state-{suffix}-{ACCOUNT}")}
         return OpResult({"create": 49})
 

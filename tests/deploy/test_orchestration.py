@@ -135,16 +135,23 @@ def test_up_ignores_upstream_outputs_the_layer_does_not_read(world: World) -> No
 
 def test_up_refuses_missing_secret_naming_invoke_secrets(world: World) -> None:
     world.backend.deployed(NETWORK, S)
+    opt_in = {"data": {"manageMasterPassword": "false"}}  # the config master password is an opt-in
     with pytest.raises(ConfigError, match=r"no secret catalog-data:dbPassword.*invoke secrets --suffix qa.*"
                                           r"CATALOG_DB_PASSWORD"):
-        world.orch.up(DATA, S)
+        world.orch.up(DATA, S, opt_in)
     assert world.backend.ops("ensure") == []
     world.orch.env = {"CATALOG_DB_PASSWORD": "from-env-Passw0rd"}
-    assert world.orch.up(DATA, S).ok
+    assert world.orch.up(DATA, S, opt_in).ok
+
+
+def test_up_needs_no_master_password_by_default(world: World) -> None:
+    world.backend.deployed(NETWORK, S)
+    assert world.orch.up(DATA, S).ok  # RDS generates and rotates it
+    assert "catalog-data:dbPassword" not in world.backend.stacks[("data", S)].config
 
 
 def test_up_all_checks_every_layer_before_deploying_the_first(world: World) -> None:
-    with pytest.raises(ConfigError, match="catalog-data:dbPassword"):
+    with pytest.raises(ConfigError, match="catalog-app:"):  # a later layer refuses: nothing deployed
         world.orch.up_all(S)
     assert world.backend.ops("up") == []
 
@@ -200,6 +207,8 @@ def test_preview_runs_preview_not_up(world: World) -> None:
 
 # --- secrets ------------------------------------------------------------------------------------------------
 def test_secrets_generated_once_never_printed_and_valid(world: World) -> None:
+    world.backend.ensure_stack(DATA, S)
+    world.backend.set_config(DATA, S, "catalog-data:manageMasterPassword", "false")  # the opt-in
     lines = world.orch.ensure_secrets(S)
     data_pw = world.backend.stacks[("data", S)].config["catalog-data:dbPassword"]
     origin = world.backend.stacks[("app", S)].config["catalog-app:originVerifySecret"]
@@ -211,6 +220,13 @@ def test_secrets_generated_once_never_printed_and_valid(world: World) -> None:
     again = world.orch.ensure_secrets(S)
     assert all("kept" in line for line in again)
     assert world.backend.stacks[("data", S)].config["catalog-data:dbPassword"] == data_pw
+
+
+def test_secrets_generate_no_master_password_while_rds_manages_it(world: World) -> None:
+    lines = world.orch.ensure_secrets(S)
+    assert "catalog-data:dbPassword" not in world.backend.stacks[("data", S)].config
+    assert any(line.startswith("catalog-data:dbPassword: not needed") for line in lines)
+    assert world.backend.stacks[("app", S)].config["catalog-app:originVerifySecret"].secret
 
 
 def test_secrets_turn_a_plain_value_into_a_secret(world: World) -> None:

@@ -150,8 +150,10 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
 def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_invoke("secrets", "--suffix", "qa") == 0
     out = capsys.readouterr().out
-    assert "catalog-data:dbPassword: generated" in out
-    secret = memory.stacks[("data", "qa")].config["catalog-data:dbPassword"].value
+    # RDS manages the master password by default: no dbPassword is generated into the data stack's config.
+    assert "catalog-data:dbPassword: not needed" in out
+    assert "catalog-data:dbPassword" not in memory.stacks[("data", "qa")].config
+    secret = memory.stacks[("app", "qa")].config["catalog-app:originVerifySecret"].value
     assert secret not in out
 
     # The app layer refuses to deploy without the identity it verifies tokens with (issue #15): give it one.

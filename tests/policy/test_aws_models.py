@@ -38,7 +38,7 @@ POLICY = "aws-api-models"
 NOT_MAPPED = {
     "aws:apigateway/deployment:Deployment", "aws:apigateway/methodSettings:MethodSettings",
     "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:sns/topicPolicy:TopicPolicy",
     # Only ARNs other resources compute (the ACL's, the stage's, the log group's): the mocks' inventions offline.
     "aws:wafv2/webAclAssociation:WebAclAssociation",

@@ -87,7 +87,7 @@ async function binariesUnreachableAsPostgres() {
   return probe.status === 0 ? undefined : initdb;
 }
 
-export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = false } = {}) {
+export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = false, auth = 'trust' } = {}) {
   let EmbeddedPostgres;
   try {
     // Imported only when needed: it installs process exit hooks on import.
@@ -118,7 +118,8 @@ export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = fals
     createPostgresUser: process.getuid?.() === 0,
     // A later --auth overrides the package's --auth=password: trust, like the local server the tests were written for
     // (loopback only, a throwaway cluster). C locale: exists everywhere, byte order = the tests' JS sort order.
-    initdbFlags: ['--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
+    // auth 'scram-sha-256': a server that checks passwords (a test that logs in with one); superuser postgres/postgres.
+    initdbFlags: [`--auth=${auth}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
     onLog: keep,
     onError: keep,
   };
@@ -150,7 +151,7 @@ export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = fals
         host: '127.0.0.1',
         port,
         user: 'postgres',
-        password: undefined,
+        password: auth === 'trust' ? undefined : options.password,
         embedded: true,
         dataDir,
         async stop() {

@@ -7,9 +7,10 @@
 // ALTER DEFAULT PRIVILEGES FOR ROLE owner gives the app role its grants on objects later migrations create.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from './db.mjs';
 import { ConfigError, DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE } from './config.mjs';
+import { currentSecretString, firstSecretFields } from './db-secrets.mjs';
 
 // src/migrate.mjs's key: a bootstrap never runs while another deploy's migrations do (granting on the schema
 // while a migration creates objects in it fails with "tuple concurrently updated"), nor two bootstraps at once.
@@ -25,7 +26,8 @@ function roleName(variable, value) {
 /**
  * Who logs in as whom for the migrate task. Two sources:
  *   AWS: DB_MASTER_SECRET_ARN, DB_OWNER_SECRET_ARN, DB_APP_SECRET_ARN (all three), each a Secrets Manager secret
- *        {"username": ..., "password": ...} (the RDS secret shape; other keys ignored);
+ *        {"username": ..., "password": ...} (the RDS secret shape; other keys ignored); an owner or app secret
+ *        without a value yet gets its first one, generated here (src/db-secrets.mjs);
  *   local: DB_MASTER_USER (default postgres) / DB_MASTER_PASSWORD, DB_OWNER_USER / DB_OWNER_PASSWORD,
  *        DB_USER / DB_PASSWORD (the app role: the same user the API runtime connects as).
  * dbConfig: loadDbConfig(env). Returns { master, owner, app } each { user, password }.
@@ -47,7 +49,7 @@ export async function loadRoleCredentials(env, dbConfig) {
   } else {
     const missing = Object.entries(arns).find(([, arn]) => !arn);
     if (missing) throw new ConfigError(`DB_${missing[0].toUpperCase()}_SECRET_ARN`, 'is required when any DB_*_SECRET_ARN is set (master, owner and app secrets go together)');
-    creds = await readSecrets(env, arns);
+    creds = await readSecrets(env, arns, dbConfig);
     // The names configured for the runtime must be the ones the secrets hold, or the API would log in as a role
     // that was never granted anything.
     if (env.DB_OWNER_USER?.trim() && env.DB_OWNER_USER.trim() !== creds.owner.user) {
@@ -64,7 +66,7 @@ export async function loadRoleCredentials(env, dbConfig) {
   return creds;
 }
 
-async function readSecrets(env, arns) {
+async function readSecrets(env, arns, dbConfig) {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
   if (!region) throw new ConfigError('AWS_REGION', 'is required to read the DB_*_SECRET_ARN secrets');
   const endpoint = env.SECRETS_MANAGER_ENDPOINT?.trim() || undefined;
@@ -73,7 +75,9 @@ async function readSecrets(env, arns) {
     const out = {};
     for (const [role, arn] of Object.entries(arns)) {
       const variable = `DB_${role.toUpperCase()}_SECRET_ARN`;
-      const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+      // The owner and app secrets get their first value here (src/db-secrets.mjs); the master is RDS's.
+      const first = role === 'master' ? undefined : () => firstSecretFields(env, dbConfig, role);
+      const { secretString: SecretString } = await currentSecretString(client, arn, { variable, first });
       let parsed;
       try {
         parsed = JSON.parse(SecretString ?? '');
