@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from invoke import Exit, task
+from invoke.parser.argument import Argument
 
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import get_layer
@@ -68,3 +69,28 @@ def parse_config_pairs(pairs: list[str] | None) -> dict[str, dict[str, str]]:
         get_layer(layer)
         out.setdefault(layer, {})[key] = value
     return out
+
+
+KINDS = {int: "a whole number", float: "a number"}
+
+
+def _refuse_mistyped_values() -> None:
+    """A typed flag given a word (`--users lots`) is bad input like any other: one line and exit code 2, not the
+    ValueError traceback Invoke's parser would print. Every task gets it, since every task module imports this."""
+    if getattr(Argument.set_value, "refuses_clearly", False):
+        return
+    original = Argument.set_value
+
+    def set_value(self: Argument, value: Any, cast: bool = True) -> None:
+        try:
+            original(self, value, cast)
+        except ValueError:
+            flag = "--" + self.name.replace("_", "-")
+            kind = KINDS.get(self.kind, getattr(self.kind, "__name__", str(self.kind)))
+            raise Exit(f"error: {flag} {value!r} is not {kind}: e.g. {flag} 10", code=2) from None
+
+    set_value.refuses_clearly = True  # type: ignore[attr-defined]
+    Argument.set_value = set_value  # type: ignore[method-assign]
+
+
+_refuse_mistyped_values()

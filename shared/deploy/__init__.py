@@ -10,7 +10,8 @@
 What other products may use (their only way in): the stack backend seam and a session over it.
 """
 
-from shared.deploy.interface import StackBackend, output_value
+from shared.deploy.interface import ConfigEntry, StackBackend, output_value
+from shared.deploy.pulumi_cli import cli_path
 from shared.deploy.session import open_session
 
-__all__ = ["StackBackend", "open_session", "output_value"]
+__all__ = ["ConfigEntry", "StackBackend", "cli_path", "open_session", "output_value"]

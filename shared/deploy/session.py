@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from shared.deploy.environment import prepare_state_dir, resolve_environment
 from shared.deploy.runner import Orchestrator
+from shared.runtime.errors import CatalogError
 
 
 def open_session(
@@ -15,10 +16,14 @@ def open_session(
     *,
     needs_aws: bool,
     say: Callable[[str], None] = print,
+    install_cli: bool = True,
 ) -> Orchestrator:
+    """`install_cli=False`: a task that can do without stacks (a dry run) never downloads the CLI."""
     from shared.deploy.doctor import aws_identity
-    from shared.deploy.pulumi_cli import locate_pulumi_cli
+    from shared.deploy.pulumi_cli import cli_path, locate_pulumi_cli
 
+    if not install_cli and cli_path() is None:
+        raise CatalogError("no Pulumi CLI on PATH", "install it, or let a deploy task install it")
     environment = resolve_environment(backend, secrets_provider)
     command = locate_pulumi_cli(say=say)
     if needs_aws:

@@ -178,6 +178,10 @@ class AwsAssumptions:
     dynamodb_ms: float = 5.0  # DynamoDB: single-digit ms per request
     acu_per_vcpu: float = 4.0  # 1 ACU ~ 2 GiB with proportional CPU; r-family instances have 8 GiB per vCPU
     account_concurrency: int = 1000  # Lambda default regional concurrency quota
+    unreserved_concurrency: int = 100  # Lambda always keeps this much of the quota unreserved
+    aurora_max_acu: float = 256.0  # Aurora Serverless v2's largest instance (maxAcu ceiling)
+    aurora_max_readers: int = 15  # readers one Aurora cluster holds
+    api_gateway_account_rps: int = 10_000  # API Gateway's default account throttle per region (a quota)
     lambda_scale_per_10s: int = 1000  # execution environments added per function every 10 s
     dynamodb_new_table_reads: int = 12_000  # on-demand: a new table sustains these reads/s...
     dynamodb_new_table_writes: int = 4_000  # ...and writes/s, then up to 2x its previous peak
@@ -188,6 +192,9 @@ class AwsAssumptions:
 
 
 MAX_SHARDS = 64  # the API's restock range for a SKU's stock rows
+# The largest sale the model takes (200 times the mission's 50,000): past it a typo (an extra zero) is far likelier
+# than a real sale, and every AWS ceiling the advice names is long exceeded.
+MAX_USERS = 10_000_000
 SHARD_UTILIZATION = 0.7  # plan each shard's lock at 70 %: queues on a lock grow without bound as it nears 100 %
 
 
@@ -208,7 +215,8 @@ class Workload:
             if not ok:
                 raise ConfigError(f"capacity: {what}", f"allowed: {allowed}")
 
-        check(isinstance(self.users, int) and self.users >= 1, f"users = {self.users!r}", "a whole number >= 1")
+        check(isinstance(self.users, int) and 1 <= self.users <= MAX_USERS, f"users = {self.users!r}",
+              f"a whole number from 1 to {MAX_USERS:,}")
         check(math.isfinite(self.think_time_s) and self.think_time_s > 0, f"think time = {self.think_time_s!r}",
               "seconds > 0 (a user population thinks between requests)")
         shares = (self.browse, self.view, self.reserve)
@@ -290,18 +298,24 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
     with_headroom = math.ceil(concurrency / stack.provisioned_target)
     at_budget = math.ceil((origin_get + reserve_rps) * aws.latency_budget_ms / 1000)  # if each took 200 ms
     provisioned_share = min(1.0, stack.provisioned_max / concurrency) if concurrency else 1.0
-    scale_out_s = 10.0 * math.ceil(max(0, concurrency - stack.provisioned_max) / aws.lambda_scale_per_10s)
+    # Past the account quota there is no scale-out to wait for: the excess is throttled.
+    scale_out_s = 10.0 * math.ceil(max(0, min(concurrency, aws.account_concurrency) - stack.provisioned_max)
+                                   / aws.lambda_scale_per_10s)
+    usable = aws.account_concurrency - aws.unreserved_concurrency
     if concurrency > stack.provisioned_max:
         actions.append(
             f"Lambda: {concurrency} concurrent executions needed ({with_headroom} at the "
             f"{stack.provisioned_target:.0%} target) vs provisioned {stack.provisioned_min}-{stack.provisioned_max}: "
             "the rest runs on on-demand concurrency, each new environment a cold start "
-            f"(~{t.cold_start_ms:.0f} ms measured). Schedule provisioned concurrency of ~{with_headroom} on alias "
-            f"live for the sale window (above the mission's {stack.provisioned_max}) and set reserved concurrency")
-    if with_headroom > aws.account_concurrency - 100:
+            f"(~{t.cold_start_ms:.0f} ms measured). Provision ~{min(with_headroom, usable):,} on alias live for the "
+            f"sale window (above provisionedConcurrencyMax {stack.provisioned_max}): `invoke sale plan --users "
+            f"{w.users}` schedules it")
+    if with_headroom > usable:
         actions.append(
-            f"Lambda: {with_headroom} exceeds what the default account quota of {aws.account_concurrency} leaves "
-            "(100 always stay unreserved): request a concurrency quota increase in us-east-1 before the sale")
+            f"Lambda: {with_headroom:,} concurrent executions exceed the {usable:,} that the account quota of "
+            f"{aws.account_concurrency:,} leaves ({aws.unreserved_concurrency} stay unreserved): request at least "
+            f"{with_headroom + aws.unreserved_concurrency:,} for 'Concurrent executions' (L-B99A9384) in us-east-1 "
+            "Service Quotas before the sale, then plan with `invoke sale plan --lambda-quota N`")
 
     # One SKU: a reservation takes one stock row's lock, so one row sells at most hot_row_tps units/s and N rows
     # (shards; the API spreads reservations over them with SKIP LOCKED) N times that, up to what the proxy's
@@ -325,13 +339,17 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
             f"the sale SKU with shards={shards_needed} (the API's restock `shards`, 1-{MAX_SHARDS}) before the sale")
     elif writer_connections > stack.proxy_max_connections:
         actions.append(f"RDS Proxy: ~{writer_connections:.0f} writer connections busy > proxyMaxConnections "
-                       f"{stack.proxy_max_connections}: raise proxyMaxConnections")
+                       f"{stack.proxy_max_connections}: `invoke up --layer data --config "
+                       f"data:proxyMaxConnections={math.ceil(writer_connections)}` (with maxConnections to match)")
     if reserve_rps / (SHARD_UTILIZATION * t.hot_row_tps) > MAX_SHARDS:
         actions.append(f"Reservations: even {MAX_SHARDS} stock rows sell {MAX_SHARDS * t.hot_row_tps:.0f}/s < "
                        f"{reserve_rps:.0f}/s: admit buyers through a queue")
     if reserve_rps > writes_capacity:
-        actions.append(f"RDS Proxy: {reserve_rps:.0f} writes/s exceed the {writes_capacity:.0f}/s that "
-                       f"{stack.proxy_max_connections} connections carry: raise proxyMaxConnections")
+        actions.append(f"RDS Proxy: {reserve_rps:,.0f} writes/s exceed the {writes_capacity:,.0f}/s that "
+                       f"{stack.proxy_max_connections} connections carry: admit buyers through a queue, or "
+                       f"`invoke up --layer data --config data:proxyMaxConnections="
+                       f"{math.ceil(stack.proxy_max_connections * reserve_rps / writes_capacity)}` where maxAcu "
+                       "supports it")
 
     # The writer carries the larger of: the sale's own mix (pgbench: mostly cheap sold-out answers once the stock is
     # gone) and the selling phase, every attempt a granted reservation at its measured database CPU.
@@ -341,13 +359,24 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
     db_reads = origin_get  # conservative: each sale invalidates the product's cache entry
     reader_acu = db_reads / t.db_read_tps_per_vcpu * aws.acu_per_vcpu
     readers = max(stack.reader_min_count, math.ceil(reader_acu / stack.max_acu))
-    if writer_acu > stack.max_acu:
-        actions.append(f"Aurora writer: ~{writer_acu:.1f} ACU needed > maxAcu {stack.max_acu:g}: raise maxAcu")
-    if readers > stack.reader_max_count:
-        actions.append(f"Aurora readers: {readers} needed > readerMaxCount {stack.reader_max_count}: raise it")
-    if stack.min_acu < writer_acu:
-        actions.append(f"Aurora: minAcu {stack.min_acu:g} is below the sale's ~{writer_acu:.1f} ACU: raise minAcu "
-                       "before the sale window (Serverless v2 scales in seconds, but from a small base)")
+    if writer_acu > aws.aurora_max_acu:
+        actions.append(f"Aurora writer: ~{writer_acu:,.1f} ACU needed > {aws.aurora_max_acu:g} ACU, Aurora "
+                       "Serverless v2's largest instance: no maxAcu serves it; admit buyers through a queue (fewer "
+                       "reservations/s) or plan fewer users")
+    elif writer_acu > stack.max_acu:
+        actions.append(f"Aurora writer: ~{writer_acu:.1f} ACU needed > maxAcu {stack.max_acu:g}: set maxAcu "
+                       f"{math.ceil(writer_acu):g} (at most {aws.aurora_max_acu:g}): `invoke up --layer data --config "
+                       f"data:maxAcu={math.ceil(writer_acu):g}`")
+    if readers > aws.aurora_max_readers:
+        actions.append(f"Aurora readers: {readers:,} needed > {aws.aurora_max_readers}, the most one cluster holds: "
+                       "cache more at the edge (microCacheTtlSeconds) or plan fewer users")
+    elif readers > stack.reader_max_count:
+        actions.append(f"Aurora readers: {readers} needed > readerMaxCount {stack.reader_max_count}: "
+                       f"`invoke sale plan --users {w.users}` schedules {readers} for the window")
+    if stack.min_acu < writer_acu <= aws.aurora_max_acu:
+        actions.append(f"Aurora: minAcu {stack.min_acu:g} is below the sale's ~{writer_acu:.1f} ACU: "
+                       f"`invoke sale plan --users {w.users}` raises it to {math.ceil(writer_acu * 2) / 2:g} for the "
+                       "window (Serverless v2 scales in seconds, but from a small base)")
 
     ddb_reads = origin_get  # each origin GET that misses the environment's 1 s in-process cache
     # The API coalesces the product-cache invalidation: each environment deletes the sale SKU's item at most twice a
@@ -371,8 +400,9 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
                        f"{aws.dynamodb_item_reads}/s: raise localCacheTtlMs or the edge micro-cache TTL")
     api_share = x / stack.api_throttle_rps
     if api_share > 1:
-        actions.append(f"API Gateway: {x:.0f} rps if every shopper came through it vs its {stack.api_throttle_rps} rps "
-                       "limit: shoppers go CloudFront -> ALB; API Gateway stays for API-key clients")
+        actions.append(f"API Gateway: {x:,.0f} rps if every shopper came through it vs its {stack.api_throttle_rps:,} "
+                       f"rps limit (the account default is {aws.api_gateway_account_rps:,} rps per region, raised by "
+                       "a quota request): shoppers go CloudFront -> ALB; API Gateway stays for API-key clients")
     if max(get_ms, reserve_ms) > aws.latency_budget_ms:
         actions.append("Latency: one request's service time alone exceeds the budget")
     return Capacity(

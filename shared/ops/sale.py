@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.declarations import settings_class
-from shared.deploy import StackBackend
+from shared.deploy import ConfigEntry, StackBackend
 from shared.ops.capacity import (
+    MAX_USERS,
     AwsAssumptions,
     Capacity,
     ServiceTimes,
@@ -41,7 +42,7 @@ from shared.ops.capacity import (
     stack_config,
 )
 from shared.runtime.errors import CatalogError, ConfigError
-from shared.runtime.layers import get_layer
+from shared.runtime.layers import Layer, get_layer
 from shared.runtime.naming import validate_suffix
 from shared.runtime.sale_windows import (
     MAX_LEAD_MINUTES,
@@ -66,6 +67,8 @@ READERS_LEAD_MINUTES = 30
 MAX_READERS = 15
 MAX_ACU = 256.0
 MAX_SHARDS = 64
+# A window longer than a week is a typo (a date a year off), not a flash sale.
+MAX_WINDOW = timedelta(days=7)
 PC_SURGE = 1.5
 WARM_MARGIN = 1.2  # pre-warm 20% above the model's rate
 
@@ -140,18 +143,35 @@ def http_status(url: str) -> int:
         return 0
 
 
-def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, lambda_quota: int,
-              now: datetime | None = None) -> SalePlan:
-    """The sale's numbers per layer, or a CatalogError naming the one problem (nothing is stored either way)."""
+def check_request(request: SaleRequest, now: datetime | None = None) -> None:
+    """What can be judged from the arguments alone, before any stack or tool is reached: the window, the user
+    count, the SKUs. Each problem is one CatalogError."""
     moment = now or datetime.now(UTC)
     start, end = request.start, request.end
     if end <= start:
         raise _refuse(f"the sale ends {iso(end)}, not after its start {iso(start)}", "an --end after --start")
     if start <= moment:
         raise _refuse(f"the sale starts {iso(start)}, in the past (now {iso(moment)})", "a --start in the future")
-    if request.users < 1:
-        raise _refuse(f"--users {request.users} is not a user count", "a whole number >= 1")
+    if end - start > MAX_WINDOW:
+        raise _refuse(f"the sale lasts {end - start}, longer than {MAX_WINDOW.days} days",
+                      "a flash sale window of hours; declare longer events as several windows")
+    if not 1 <= request.users <= MAX_USERS:
+        raise _refuse(f"--users {request.users:,} is outside 1-{MAX_USERS:,}",
+                      f"the concurrent shoppers of one sale, at most {MAX_USERS:,} (about {MAX_USERS // 50_000:,} "
+                      "times the mission's 50,000)")
+    lead = request.lead_minutes
+    if lead is not None and not MIN_LEAD_MINUTES <= lead <= MAX_LEAD_MINUTES:
+        raise _refuse(f"--lead-minutes {lead} is outside {MIN_LEAD_MINUTES}-{MAX_LEAD_MINUTES}",
+                      "15 covers provisioned concurrency and ACU; 30 when readers are added")
     check_skus(request.skus)
+
+
+def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, lambda_quota: int,
+              now: datetime | None = None) -> SalePlan:
+    """The sale's numbers per layer, or a CatalogError naming the one problem (nothing is stored either way)."""
+    check_request(request, now)
+    moment = now or datetime.now(UTC)
+    start, end = request.start, request.end
     aws = AwsAssumptions(account_concurrency=lambda_quota)
     c = model(Workload(users=request.users), stack, times, aws)
 
@@ -244,6 +264,23 @@ def changes_table(plan: SalePlan) -> str:
 
 
 # --- the stacks ----------------------------------------------------------------------------------------------
+class NoStacks:
+    """The settings source when no stack can be read (no Pulumi CLI, no passphrase, nothing deployed): every layer
+    reads as its settings defaults, as the offline plan does. Read-only: nothing can be stored through it."""
+
+    url = "offline (the layers' default settings)"
+
+    def resource_count(self, layer: Layer, suffix: str) -> int | None:
+        return None
+
+    def get_config(self, layer: Layer, suffix: str) -> dict[str, ConfigEntry]:
+        return {}
+
+
+def deployed_layers(backend: StackBackend, suffix: str) -> list[str]:
+    return [layer for layer in SALE_LAYERS if backend.resource_count(get_layer(layer), suffix) is not None]
+
+
 def _namespace(layer: str) -> str:
     return get_layer(layer).project
 

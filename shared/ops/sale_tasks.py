@@ -15,9 +15,13 @@ from shared.console import documented_task, refuse_clearly
 from shared.deploy import StackBackend, output_value
 from shared.ops.sale import (
     SALE_LAYERS,
+    NoStacks,
+    SaleRequest,
     cancel_window,
     changes_table,
+    check_request,
     check_skus,
+    deployed_layers,
     lambda_quota_from_stacks,
     plain_config,
     plan_sale,
@@ -36,12 +40,12 @@ ACTIONS = ("plan", "cancel", "check")
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
 
 
-def _backend(backend: str, secrets_provider: str) -> StackBackend:
+def _backend(backend: str, secrets_provider: str, install_cli: bool = True) -> StackBackend:
     """The stacks' backend (Automation API); the tests swap in the in-memory one here."""
     from shared.deploy import open_session
 
     session = open_session(backend or None, secrets_provider or None, needs_aws=False,
-                           say=lambda line: print(line, flush=True))
+                           say=lambda line: print(line, flush=True), install_cli=install_cli)
     return session.backend  # type: ignore[no-any-return]
 
 
@@ -49,23 +53,45 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _plan(stacks: StackBackend, suffix: str, start: str, end: str, users: int, sku: list[str], lead_minutes: int,
-          lambda_quota: int, api: str, results: str, dry_run: bool) -> None:
+def _settings_source(backend: str, secrets_provider: str, suffix: str, *, offline_ok: bool) -> StackBackend:
+    """The stacks when they can be read; for a task that stores nothing, the layers' defaults otherwise (no
+    Pulumi CLI is installed for it, no passphrase asked). Says which source it used."""
+    if offline_ok:
+        try:
+            stacks = _backend(backend, secrets_provider, install_cli=False)
+        except CatalogError as exc:
+            reason = exc.problem
+        else:
+            if deployed_layers(stacks, suffix):
+                print(f"settings: stacks {suffix} ({stacks.url})")
+                return stacks
+            reason = f"no stack of {suffix} is deployed"
+        print(f"settings: the layers' defaults, offline ({reason})")
+        return NoStacks()  # type: ignore[return-value]
+    stacks = _backend(backend, secrets_provider)
+    print(f"settings: stacks {suffix} ({stacks.url})")
+    return stacks
+
+
+def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota: int, api: str, results: str,
+          dry_run: bool) -> None:
     from shared.ops.perf_report import load_service_times
 
-    request = request_from_text(start, end, users, sku, lead_minutes)
     check_skus(request.skus, api)
     times, notes = load_service_times(results)
     quota = lambda_quota or lambda_quota_from_stacks(stacks, suffix, DEFAULT_LAMBDA_QUOTA)
     plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now())
-    values = prepare_plan(stacks, suffix, plan)  # an overlap or a bad layer setting is refused before the table
+    offline = isinstance(stacks, NoStacks)
+    # An overlap or a bad layer setting is refused before the table (against the stacks' windows).
+    values = {} if offline else prepare_plan(stacks, suffix, plan)
     print(f"sale {iso(request.start)} -> {iso(request.end)}, {request.users:,} users, lead time "
           f"{plan.lead_minutes} min (scale-out at {iso(plan.scale_out_at)}), stacks {suffix}:")
     print(changes_table(plan))
     for note in (*notes, *plan.notes):
         print(f"  note: {note}")
     if dry_run:
-        print("dry run: nothing stored")
+        print("dry run: nothing stored" + (" (overlaps with declared windows are checked against the stacks "
+                                           "when they are reachable)" if offline else ""))
         return
     write_windows(stacks, suffix, values)
     print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}; each team's next "
@@ -138,21 +164,27 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
     if action not in ACTIONS:
         raise CatalogError(f"unknown sale action {action!r}", f"one of {', '.join(ACTIONS)}: invoke sale plan ...")
+    # Every argument is checked before any tool, passphrase or stack is reached.
     validate_suffix(suffix)
     if action in ("plan", "cancel") and not start:
         raise CatalogError(f"sale {action} needs --start", "the window's start, e.g. --start 2030-05-01T18:00:00Z")
     if action == "plan" and not end:
         raise CatalogError("sale plan needs --end", "the window's end, e.g. --end 2030-05-01T20:00:00Z")
-    stacks = _backend(backend, secrets_provider)
+    if lambda_quota < 0:
+        raise CatalogError(f"--lambda-quota {lambda_quota} is negative", "the account's quota, e.g. 3000 (0: read it)")
     if action == "plan":
-        _plan(stacks, suffix, start, end, users, list(sku or []), lead_minutes, lambda_quota, api, results, dry_run)
+        request = request_from_text(start, end, users, list(sku or []), lead_minutes)
+        check_request(request, now=_now())
+        stacks = _settings_source(backend, secrets_provider, suffix, offline_ok=dry_run)
+        _plan(request, stacks, suffix, lambda_quota, api, results, dry_run)
     elif action == "cancel":
         try:
             moment = parse_utc(start)
         except ValueError as exc:
             raise CatalogError(f"sale time {exc}", "ISO 8601 UTC, e.g. --start 2030-05-01T18:00:00Z") from None
+        stacks = _settings_source(backend, secrets_provider, suffix, offline_ok=False)
         layers = cancel_window(stacks, suffix, moment, now=_now())
         print(f"cancelled the sale {iso(moment)} in {', '.join(f'catalog-{layer}' for layer in layers)}; the next "
               f"`invoke up` of each removes its schedules")
     else:
-        _check(stacks, suffix, plan)
+        _check(_settings_source(backend, secrets_provider, suffix, offline_ok=plan), suffix, plan)

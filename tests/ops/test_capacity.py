@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,14 +108,37 @@ def test_aurora_and_dynamodb_grow_with_the_sale_and_stay_within_the_mission_stac
 def test_actions_name_what_the_mission_numbers_do_not_cover() -> None:
     c = model(Workload(), STACK, DEFAULT_SERVICE_TIMES, AWS)
     text = "\n".join(c.actions)
-    assert "provisioned 2-10" in text and "reserved concurrency" in text
+    assert "provisioned 2-10" in text and "Provision ~25 on alias live" in text and "invoke sale plan --users" in text
     big = StackConfig(provisioned_max=5000, min_acu=64, max_acu=256, reader_max_count=15)
     tiny = Workload(users=200, think_time_s=10.0)
     assert model(tiny, big, DEFAULT_SERVICE_TIMES, AWS).actions == ()
     quota = model(Workload(users=500_000, think_time_s=1.0, edge_hit_ratio=0.0), STACK,
                   replace(TIMES, db_read_ms=150.0), AWS)
-    assert any("quota increase" in a for a in quota.actions)
-    assert any(a.startswith("API Gateway:") for a in quota.actions)
+    (lambda_quota,) = [a for a in quota.actions if "Service Quotas" in a]
+    assert "request at least" in lambda_quota and "invoke sale plan --lambda-quota" in lambda_quota
+    assert any(a.startswith("API Gateway:") and "account default is 10,000 rps" in a for a in quota.actions)
+
+
+def test_advice_names_awss_own_ceilings_and_the_command_that_applies_it() -> None:
+    # A demand past Aurora Serverless v2's largest instance is not fixed by maxAcu: the advice says so.
+    huge = model(Workload(users=5_000_000, think_time_s=1.0), STACK, DEFAULT_SERVICE_TIMES, AWS)
+    (writer,) = [a for a in huge.actions if a.startswith("Aurora writer:")]
+    assert "256 ACU, Aurora Serverless v2's largest instance" in writer and "raise maxAcu" not in writer
+    assert not any(a.startswith("Aurora: minAcu") for a in huge.actions)  # no minAcu above the ceiling either
+    # Within the ceiling: the exact setting and the command.
+    mid = model(Workload(), replace(STACK, max_acu=1.0), DEFAULT_SERVICE_TIMES, AWS)
+    (writer,) = [a for a in mid.actions if a.startswith("Aurora writer:")]
+    assert "`invoke up --layer data --config data:maxAcu=" in writer
+    # Past the account's quota there is no scale-out time to promise.
+    assert huge.scale_out_seconds <= 10.0 * math.ceil(AWS.account_concurrency / AWS.lambda_scale_per_10s)
+    # Every line carries a number.
+    assert all(re.search(r"\d", a) for a in (*huge.actions, *mid.actions))
+
+
+@pytest.mark.parametrize("users", [0, 10_000_001, 10**11])
+def test_the_user_count_is_bounded(users: int) -> None:
+    with pytest.raises(ConfigError, match="a whole number from 1 to 10,000,000"):
+        model(Workload(users=users), STACK, DEFAULT_SERVICE_TIMES, AWS)
 
 
 @pytest.mark.parametrize(
