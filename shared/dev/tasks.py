@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
 from shared.dev.node_runtime import NODE_VERSION, bin_dir, ensure_node, installed_version, node_env
+from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT, get_layer
 
 SKIP_DIRS = {"node_modules", ".venv", ".git", "build", ".pulumi-state"}
@@ -46,6 +48,18 @@ def deploy_install_commands(layer: str) -> list[tuple[Path, list[str]]]:
     get_layer(layer)
     return [(REPO_ROOT / folder, ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])
             for folder in DEPLOY_PACKAGES.get(layer, ())]
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """The local API's port, refused in one line when it is out of range or another process listens on it."""
+    if not 1 <= port <= 65535:
+        raise CatalogError(f"--port {port} is not a TCP port", "1-65535, e.g. --port 3000")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise CatalogError(f"port {port} on {host} is in use by another process",
+                               f"stop it, or pick another: invoke dev --port {port + 1}") from None
 
 
 @documented_task(help={"fresh": "use `npm ci` (exact lockfile, what CI does) instead of `npm install`",
@@ -112,9 +126,11 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
 
 
 @documented_task(help={"port": "port of the local API (default 3000)"})
+@refuse_clearly
 def dev(c: Context, port: int = 3000) -> None:
     """Run the API locally: local PostgreSQL, a moto server for DynamoDB, migrations, seed; prints the URL."""
     script = REPO_ROOT / "containers" / "catalog-api" / "scripts" / "dev.mjs"
+    check_port_free(port)  # before PostgreSQL, moto or Node start: nothing is left running on a refusal
     if not script.exists():
         raise Exit("containers/catalog-api/scripts/dev.mjs is missing", code=1)
     env = {**node_env(), "MOTO_PYTHON": sys.executable, "PORT": str(port)}

@@ -100,6 +100,8 @@ try {
     process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);
   }
 } catch (err) {
-  say(err instanceof ConfigError || err instanceof LocalPostgresError ? err.message : `failed: ${err.stack ?? err.message}`);
+  const known = err instanceof ConfigError || err instanceof LocalPostgresError;
+  const busy = err?.code === 'EADDRINUSE' && `port ${err.port} is in use by another process (stop it, or pick another: invoke dev --port ${err.port + 1})`;
+  say(busy || (known ? err.message : `failed: ${err.stack ?? err.message}`));
   await stop(1);
 }
