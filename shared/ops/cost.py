@@ -381,6 +381,7 @@ class SaleNumbers:
     hours: float
     lead_hours: float
     pc_min: int
+    pc_max: int
     readers: int
     min_acu: float
     writer_acu: float
@@ -400,6 +401,7 @@ def sale_numbers(plan: SalePlan, hours: float) -> SaleNumbers:
     app, data = plan.windows["app"].numbers, plan.windows["data"].numbers
     return SaleNumbers(
         users=plan.request.users, hours=hours, lead_hours=plan.lead_minutes / 60, pc_min=int(app["pcMin"]),
+        pc_max=int(app["pcMax"]),
         readers=int(data["readersMin"]), min_acu=float(data["minAcu"]), writer_acu=c.writer_acu,
         reader_acu=c.reader_acu, throughput_rps=c.throughput_rps, origin_rps=c.origin_rps,
         origin_get_rps=c.origin_get_rps, reserve_rps=c.reserve_rps, get_ms=c.get_duration_ms,
@@ -419,7 +421,8 @@ def sale_window(facts: Facts, s: SaleNumbers, prices: PriceTable, a: Assumptions
         steady = facts.steady_provisioned(api.name)
         extra = max(0, s.pc_min - steady)
         lines.append(_line(prices, _gb_s(api, prices, "provisioned"), "Lambda", f"provisioned concurrency {steady} -> "
-                           f"{s.pc_min} for {raised_h:g} h ({extra} x {api.memory_gb:g} GB)",
+                           f"{s.pc_min} for {raised_h:g} h ({extra} x {api.memory_gb:g} GB; tracking may add up to "
+                           f"{s.pc_max})",
                            extra * api.memory_gb * raised_h * 3600, "GB-s"))
         lines.append(_line(prices, "lambdaRequests", "Lambda", f"requests at the origin ({s.origin_rps:,.0f}/s)",
                            s.origin_rps * seconds / 1e6, "1M requests"))
@@ -559,6 +562,9 @@ def report(suffix: str, source: str, facts: Facts, idle: Sequence[Line], sale: S
         "Idle day (24 h, no shoppers)",
         "",
         markdown_table(idle, "idle day"),
+        "",
+        "Priced per request, so nothing while idle: CloudFront, Lambda@Edge, WAF requests, DynamoDB (on demand), "
+        "API Gateway.",
         "",
         f"Sale window: {sale.users:,} users for {sale.hours:g} h (scale-out {sale.lead_hours * 60:.0f} min before the "
         "doors open), on top of the idle rate",
