@@ -2,7 +2,7 @@
 
 - Each `projects/<layer>/README.md` carries its layer's config table (from `settings.py`), outputs table (from
   `outputs.py`, with the readers derived from the consumers' views) and what it reads (from `upstream.py`).
-- The root README carries the layer map (registry + declarations).
+- The root README carries the layer map (registry + declarations) and what qa costs (the offline plan priced).
 - `docs/performance.md` carries the reference benchmark run and the capacity model's answer for 50,000 users.
 """
 
@@ -86,6 +86,13 @@ def performance_block() -> str:
             f"```\n{capacity}\n```")
 
 
+def cost_block() -> str:
+    """What qa costs for an idle day and a 2-hour 50,000-user sale: the offline plan, priced."""
+    from shared.ops import readme_costs
+
+    return readme_costs()
+
+
 def replace_block(text: str, name: str, body: str) -> str:
     begin, end = marker(name)
     head, sep, rest = text.partition(begin)
@@ -100,7 +107,7 @@ def replace_block(text: str, name: str, body: str) -> str:
 def documents() -> dict[Path, dict[str, Callable[[], str]]]:
     """Every generated document: path -> {marker name: body}."""
     docs: dict[Path, dict[str, Callable[[], str]]] = {
-        REPO_ROOT / "README.md": {"layer-map": layer_map},
+        REPO_ROOT / "README.md": {"layer-map": layer_map, "costs": cost_block},
         REPO_ROOT / "docs" / "performance.md": {"performance": performance_block},
     }
     for layer in LAYERS:
