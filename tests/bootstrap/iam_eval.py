@@ -96,3 +96,11 @@ def allows_action(documents: list[dict[str, Any]], action: str) -> bool:
     blocked = any(s["Effect"] == "Deny" and _names(s, action) and not s.get("Condition")
                   and s.get("Resource") in ("*", ["*"]) for s in statements)
     return not blocked and any(s["Effect"] == "Allow" and _names(s, action) for s in statements)
+
+
+def decide_bounded(boundary: dict[str, Any], identity: list[dict[str, Any]], request: Request) -> str:
+    """A role with a permissions boundary: allowed only where both its own policies and the boundary allow."""
+    answers = (decide([boundary], request), decide(identity, request))
+    if "Deny" in answers:
+        return "Deny"
+    return "Allow" if answers == ("Allow", "Allow") else "ImplicitDeny"
