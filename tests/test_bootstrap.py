@@ -326,6 +326,7 @@ class BootstrapMemory(InMemoryBackend):
 def memory(monkeypatch: pytest.MonkeyPatch) -> BootstrapMemory:
     import shared.tooling.cli.deploy as deploy
 
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # the environments check prints commands, asks no API
     backend = BootstrapMemory()
     orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], env={})
     monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)

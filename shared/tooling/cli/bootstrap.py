@@ -40,6 +40,8 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
         return
     if destroy and not yes:
         raise Exit("error: --destroy removes the state of every layer; add --yes to confirm", code=2)
+    if not destroy:
+        check_github_environments(github_repo, layer, suffix, main_branch)
     from shared.tooling.cli.deploy import _session
 
     orchestrator = _session(backend, secrets_provider)
@@ -58,3 +60,17 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
     if operation == "up":
         for name, out in sorted(stacks.outputs(target, suffix).items()):
             _say(f"{name} = {out.value}")
+
+
+def check_github_environments(github_repo: str, layers: list[str] | None, suffix: str, main_branch: str) -> None:
+    """The environments the roles trust must exist protected (projects/bootstrap/github_environments.py)."""
+    from projects.bootstrap.github_environments import report
+    from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
+
+    found, lines = report(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
+                          REPO_ROOT / ".github" / "CODEOWNERS")
+    for line in [f"problem: {p}" for p in found] + lines:
+        _say(line)
+    if found:
+        raise Exit(f"error: {len(found)} problem(s) with the GitHub environments the roles trust (above); "
+                   "fix them, then run again", code=2)
