@@ -89,8 +89,8 @@ class LayerAccess:
     services: tuple[ServiceAccess, ...]
     pass_role: PassRole | None = None
     service_linked_roles: tuple[str, ...] = ()  # iam:AWSServiceName values it may create a service-linked role for
-    # Service prefixes the roles the layer creates may use at run time: the ceiling of its permissions boundary
-    # (a test holds every planned role policy inside it).
+    # The actions the roles the layer creates may use at run time: the ceiling of its permissions boundary
+    # (tests/bootstrap/test_boundary.py holds every policy the layer's plan gives a role inside it).
     runtime: tuple[str, ...] = ()
 
     @property
@@ -172,7 +172,7 @@ RDS = ServiceAccess(
             "rds:ModifyDBProxyEndpoint", "rds:DeleteDBProxyEndpoint", "rds:AddTagsToResource",
             "rds:RemoveTagsFromResource"),
     create=("rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterParameterGroup",
-            "rds:CreateDBSubnetGroup", "rds:CreateDBProxy", "rds:CreateDBProxyEndpoint"),
+            "rds:CreateDBSubnetGroup", "rds:CreateDBProxyEndpoint"),
     tag_scoped=True,
     why="RDS evaluates aws:ResourceTag and aws:RequestTag on clusters, instances, groups and proxies",
 )
@@ -204,6 +204,16 @@ SECRETS = ServiceAccess(
         "version back)",
 )
 
+# rds:CreateDBProxy has no resource type (the Service Authorization Reference; parliament's RESOURCE_MISMATCH):
+# "*", narrowed by the request tags only.
+RDS_PROXY_CREATE = ServiceAccess(
+    "rds", ("*",),
+    create=("rds:CreateDBProxy",),
+    tag_scoped=True,
+    create_on_any=True,
+    why="CreateDBProxy is authorized on no resource: request tags (Layer, Environment, the platform's keys) only",
+)
+
 AUTOSCALING = ServiceAccess(
     "application-autoscaling", ("arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",),
     describe=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
@@ -227,7 +237,7 @@ def s3_buckets(*kinds: str, objects: bool = False) -> ServiceAccess:
                  "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration", "s3:GetMetricsConfiguration",
                  "s3:ListBucket", *(("s3:GetObject", "s3:GetObjectTagging") if objects else ())),
         manage=("s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
-                "s3:PutEncryptionConfiguration", "s3:DeleteBucketOwnershipControls",
+                "s3:PutEncryptionConfiguration",
                 *(("s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging") if objects else ())),
         create=("s3:CreateBucket",),
         why="buckets by their exact names (S3 bucket calls do not evaluate aws:ResourceTag); never the state bucket",
@@ -317,7 +327,8 @@ CLOUDFRONT = ServiceAccess(
             "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
             "cloudfront:UpdateCloudFrontOriginAccessIdentity", "cloudfront:DeleteCloudFrontOriginAccessIdentity",
             "cloudfront:CreateInvalidation"),
-    create=("cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:CreateCachePolicy",
+    # The API's CreateDistributionWithTags is authorized as cloudfront:CreateDistribution plus TagResource.
+    create=("cloudfront:CreateDistribution", "cloudfront:CreateCachePolicy",
             "cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateCloudFrontOriginAccessIdentity"),
     why="CloudFront ids are random and cache policies and OAIs take no tags: scoped to the ARN types",
 )
@@ -350,8 +361,10 @@ SNS = ServiceAccess(
     describe=("sns:ListTopics",),
     inspect=("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic"),
     manage=("sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource",
-            "sns:UntagResource", "sns:Subscribe", "sns:Unsubscribe"),
-    why="topic names carry the suffix",
+            "sns:UntagResource", "sns:Subscribe"),
+    # Unsubscribe is authorized on no resource type (it takes a subscription ARN, not the topic).
+    unscoped=("sns:Unsubscribe",),
+    why="topic names carry the suffix; Unsubscribe has no resource-level permission",
 )
 
 KMS_KEYS = ServiceAccess(
@@ -429,6 +442,7 @@ CLOUDFRONT_VPC_ORIGINS = ServiceAccess(
             "cloudfront:UntagResource"),
     create=("cloudfront:CreateVpcOrigin",),
     tag_scoped=True,
+    create_on_any=True,  # CreateVpcOrigin has no resource type: "*" with the request tags
     why="VPC origin ids are random; the origin is tagged with the layer at create",
 )
 
@@ -498,9 +512,12 @@ SCHEDULER = ServiceAccess(
 # --- the table -------------------------------------------------------------------------------------------------
 ACCESS: dict[str, LayerAccess] = {
     "network": LayerAccess("network", (), (EC2, EC2_ADOPT_DEFAULT_SG, LOGS, iam_roles()),
-                           pass_role=PassRole(("vpc-flow-logs.amazonaws.com",)), runtime=("logs",)),
+                           pass_role=PassRole(("vpc-flow-logs.amazonaws.com",)),
+                           # the flow-log role (vpc-flow-logs writes the layer's log group)
+                           runtime=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams")),
     "data": LayerAccess("data", ("network",),
-                        (RDS, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
+                        (RDS, RDS_PROXY_CREATE, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
                          s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SCHEDULER,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs"),
@@ -509,7 +526,8 @@ ACCESS: dict[str, LayerAccess] = {
                         # scheduler: a sale window's ACU schedules run with the layer's scheduler role.
                         pass_role=PassRole(("rds.amazonaws.com", "scheduler.amazonaws.com")),
                         service_linked_roles=("rds.amazonaws.com", "rds.application-autoscaling.amazonaws.com"),
-                        runtime=("secretsmanager", "rds")),
+                        # the proxy reads the app secret; a sale window's scheduler changes the cluster's ACU
+                        runtime=("secretsmanager:GetSecretValue", "rds:ModifyDBCluster")),
     "app": LayerAccess("app", ("network", "data"),
                        (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
                         wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
@@ -524,7 +542,16 @@ ACCESS: dict[str, LayerAccess] = {
                        service_linked_roles=("elasticloadbalancing.amazonaws.com",
                                              "lambda.application-autoscaling.amazonaws.com",
                                              "vpcorigin.cloudfront.amazonaws.com"),
-                       runtime=("dynamodb", "ec2", "logs", "rds-db", "secretsmanager", "xray")),
+                       # the API and migrate functions, and AWS's API Gateway logging policy (APIGW_PUSH_POLICY)
+                       runtime=("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                                "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+                                "dynamodb:UpdateItem", "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
+                                "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                                "ec2:UnassignPrivateIpAddresses", "logs:CreateLogGroup", "logs:CreateLogStream",
+                                "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents",
+                                "logs:GetLogEvents", "logs:FilterLogEvents", "rds-db:connect",
+                                "secretsmanager:GetSecretValue", "xray:PutTelemetryRecords",
+                                "xray:PutTraceSegments")),
     "edge": LayerAccess("edge", ("data", "app"),
                         (CLOUDFRONT, LAMBDA, LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
                          # The CLOUDFRONT-scope web ACL and its log group live in us-east-1 (REGION is us-east-1
@@ -533,7 +560,7 @@ ACCESS: dict[str, LayerAccess] = {
                          LOGS_DELIVERY),
                         pass_role=PassRole(("lambda.amazonaws.com", "edgelambda.amazonaws.com")),
                         service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com"),
-                        runtime=("logs",)),
+                        runtime=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")),
     "observability": LayerAccess("observability", ("data", "app", "edge"),
                                  (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES)),
 }
@@ -666,8 +693,8 @@ def _state_statements(layer: str, facts: Facts, *, write: bool) -> list[Statemen
     keys = state_objects(layer, facts)
     bucket = f"arn:aws:s3:::{facts.state_bucket}"
     statements = [
-        Statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], [bucket],
-                  {"StringLike": {"s3:prefix": [".pulumi/*", ".pulumi/"]}}),
+        Statement("StateList", ["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [".pulumi/*", ".pulumi/"]}}),
+        Statement("StateBucketLocation", ["s3:GetBucketLocation"], [bucket]),
         Statement("StateRead", ["s3:GetObject", "s3:GetObjectVersion"],
                   keys["own"] + keys["upstream"] + keys["meta"] + keys["locks"]),
         # Pulumi's DIY backend takes its lock by writing an object under .pulumi/locks/ (preview too).
@@ -781,7 +808,8 @@ KEY_POLICY_CHANGES = ("kms:PutKeyPolicy", "kms:CreateKey", "kms:ReplicateKey", "
 def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     """The layer's permissions boundary: the most any role the layer creates may ever do.
 
-    Allow: only the services the layer's roles use at run time (`runtime`). Deny, whatever a role's own policy
+    Allow: only the actions the layer's roles use at run time (`runtime`), on any resource: the role's own policy
+    names the resources, the boundary caps the verbs. Deny, whatever a role's own policy
     says: IAM changes outside the layer's roles (and any role change without this boundary), trust changes (IAM
     has no condition key for a trust policy's principals, so a bounded role may not write one at all), key-policy
     and grant changes, sts:AssumeRole beyond the layer's roles, CloudFormation (it acts with the caller's rights),
@@ -796,7 +824,7 @@ def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     not_env = {"StringNotEquals": {"aws:ResourceTag/Environment": suffix}}
     runtime = ACCESS[layer].runtime
     statements = [
-        *([Statement("RuntimeServices", [f"{prefix}:*" for prefix in runtime], ["*"])] if runtime else []),
+        *([Statement("RuntimeActions", list(runtime), ["*"])] if runtime else []),
         Statement("DenyIamOutsideLayer", list(IAM_WRITES), [], effect="Deny"),
         Statement("DenyIamOnOtherLayersRoles", list(IAM_WRITES), [own_roles], not_layer, effect="Deny"),
         Statement("DenyIamOnOtherEnvironmentsRoles", list(IAM_WRITES), [own_roles], not_env, effect="Deny"),
