@@ -103,8 +103,9 @@ NAMED = f"{APP}-*-{{suffix}}"  # every physical name: catalog-<kind>-<suffix> (s
 
 LOGS = ServiceAccess(
     "logs", (f"arn:aws:logs:{{region}}:{{account}}:log-group:*{NAMED}*",),
-    describe=("logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeQueryDefinitions"),
-    inspect=("logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams"),
+    describe=("logs:DescribeLogGroups", "logs:DescribeQueryDefinitions"),
+    inspect=("logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams",
+             "logs:DescribeMetricFilters"),
     manage=("logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource",
             "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:AssociateKmsKey",
             "logs:PutMetricFilter", "logs:DeleteMetricFilter"),
@@ -217,7 +218,8 @@ RDS_PROXY_CREATE = ServiceAccess(
 AUTOSCALING = ServiceAccess(
     "application-autoscaling", ("arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",),
     describe=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
-              "application-autoscaling:DescribeScheduledActions", "application-autoscaling:ListTagsForResource"),
+              "application-autoscaling:DescribeScheduledActions"),
+    inspect=("application-autoscaling:ListTagsForResource",),
     # Scheduled actions (aws:appautoscaling/scheduledAction) are authorized on their scalable target.
     manage=("application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
             "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
@@ -289,8 +291,7 @@ ELB = ServiceAccess(
 
 ECR = ServiceAccess(
     "ecr", (f"arn:aws:ecr:{{region}}:{{account}}:repository/{NAMED}",),
-    describe=("ecr:DescribeRepositories",),
-    inspect=("ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "ecr:DescribeImages",
+    inspect=("ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "ecr:DescribeImages",
              "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
     manage=("ecr:DeleteRepository", "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:SetRepositoryPolicy",
             "ecr:DeleteRepositoryPolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
@@ -342,8 +343,8 @@ LAMBDA_EDGE = ServiceAccess(
 CLOUDWATCH = ServiceAccess(
     "cloudwatch", (f"arn:aws:cloudwatch:{{region}}:{{account}}:alarm:{NAMED}",
                    f"arn:aws:cloudwatch::{{account}}:dashboard/{NAMED}"),
-    describe=("cloudwatch:DescribeAlarms", "cloudwatch:ListDashboards"),
-    inspect=("cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource"),
+    describe=("cloudwatch:ListDashboards",),
+    inspect=("cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource"),
     manage=("cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms",
             "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards", "cloudwatch:TagResource",
             "cloudwatch:UntagResource"),
@@ -453,8 +454,8 @@ ROTATION_FUNCTION_ARN = f"arn:aws:lambda:{{region}}:{{account}}:function:{APP}-d
 SECRETS_ROTATION = ServiceAccess(
     "secretsmanager", (f"arn:aws:secretsmanager:{{region}}:{{account}}:secret:{NAMED}-*",),
     manage=("secretsmanager:RotateSecret",),
-    condition={"StringEquals": {"aws:ResourceTag/Layer": "data",
-                                "secretsmanager:RotationLambdaARN": ROTATION_FUNCTION_ARN}},
+    condition={"StringEquals": {"aws:ResourceTag/Layer": "data", "aws:ResourceTag/Environment": "{suffix}"},
+               "ArnEquals": {"secretsmanager:RotationLambdaARN": ROTATION_FUNCTION_ARN}},
     why="the data layer's secrets (Layer tag), rotated only by the data layer's rotation function",
 )
 # manage_master_user_password: RDS creates and rotates the master secret (named rds!cluster-<uuid>) with the
@@ -735,7 +736,7 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
             # CreateRole carries request tags; the others act on an existing role carrying the layer's tags.
             # Every one only with the layer's boundary on the role (iam:PermissionsBoundary).
             extra = _fill(service.condition, facts) if service.tag_scoped else {}
-            pinned = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(layer, facts)}}
+            pinned = {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn(layer, facts)}}
             creates = [a for a in service.bounded if a == "iam:CreateRole"]
             changes = [a for a in service.bounded if a != "iam:CreateRole"]
             if creates:
@@ -791,7 +792,7 @@ def bounded_iam_denies(layer: str, facts: Facts) -> list[Statement]:
     """
     return [
         Statement(f"{_sid(layer)}DenyIamWithoutBoundary", list(BOUNDED_IAM), ["*"],
-                  {"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn(layer, facts)}}, effect="Deny"),
+                  {"ArnNotEquals": {"iam:PermissionsBoundary": boundary_arn(layer, facts)}}, effect="Deny"),
         Statement(f"{_sid(layer)}DenyBoundaryRemoval", ["iam:DeleteRolePermissionsBoundary",
                                                         "iam:DeleteUserPermissionsBoundary"], ["*"], effect="Deny"),
     ]

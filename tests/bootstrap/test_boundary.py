@@ -77,7 +77,7 @@ def test_every_allowed_role_write_requires_the_boundary(boot: Plan, layer: str) 
             continue
         bounded = [a for a in statement["Action"] if a in perms.BOUNDED_IAM or a in ("iam:*", "iam:Put*")]
         if bounded:
-            assert statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == arn, statement["Sid"]
+            assert statement["Condition"]["ArnEquals"]["iam:PermissionsBoundary"] == arn, statement["Sid"]
 
 
 @pytest.mark.parametrize("layer", IAM_LAYERS)
