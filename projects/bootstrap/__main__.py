@@ -41,7 +41,8 @@ oidc = github_oidc_provider()
 
 def facts_with(key_arns: dict[str, str], oidc_arn: str) -> Facts:
     return Facts(account=account, suffix=suffix, github_repo=settings.github_repo, main_branch=settings.main_branch,
-                 state_bucket=bucket_name, state_key_arns=key_arns, oidc_provider_arn=oidc_arn)
+                 state_bucket=bucket_name, state_key_arns=key_arns, oidc_provider_arn=oidc_arn,
+                 network_vpc_id=settings.network_vpc_id)
 
 
 # Roles first (trust only), then the keys whose policies name them, then the policies naming the keys.

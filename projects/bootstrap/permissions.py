@@ -291,7 +291,8 @@ ELB = ServiceAccess(
 
 ECR = ServiceAccess(
     "ecr", (f"arn:aws:ecr:{{region}}:{{account}}:repository/{NAMED}",),
-    inspect=("ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "ecr:DescribeImages",
+    inspect=("ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+             "ecr:ListTagsForResource", "ecr:DescribeImages",
              "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
     manage=("ecr:DeleteRepository", "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:SetRepositoryPolicy",
             "ecr:DeleteRepositoryPolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
@@ -486,14 +487,19 @@ RDS_MASTER_SECRET = ServiceAccess(
 
 # --- network: the VPC's default security group ---------------------------------------------------------------------
 # aws:ec2/defaultSecurityGroup adopts the group AWS created with the VPC, untagged: the provider tags it first, then
-# revokes/authorizes rules (tag-scoped by EC2 above once tagged). Claiming is only for an untagged group and only
-# with the network's Layer tag and the platform's keys.
+# revokes/authorizes rules (tag-scoped by EC2 above once tagged). Claiming is only for an untagged group, only in
+# the network layer's own VPC (ec2:Vpc; the security-group resource type evaluates it), and only with the network's
+# Layer and Environment tags and the platform's keys. The VPC's id exists only after the network's first deploy:
+# until the bootstrap is given it (networkVpcId), the ARN below matches no VPC and the adoption is refused.
+NO_VPC_YET = "not-deployed-yet"
 EC2_ADOPT_DEFAULT_SG = ServiceAccess(
     "ec2", ("arn:aws:ec2:{region}:{account}:security-group/*",),
     manage=("ec2:CreateTags",),
-    condition={"StringEquals": {"aws:RequestTag/Layer": "network"}, "Null": {"aws:ResourceTag/Layer": "true"},
+    condition={"StringEquals": {"aws:RequestTag/Layer": "network", "aws:RequestTag/Environment": "{suffix}"},
+               "Null": {"aws:ResourceTag/Layer": "true"},
+               "ArnEquals": {"ec2:Vpc": "arn:aws:ec2:{region}:{account}:vpc/{network_vpc}"},
                "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}},
-    why="the default security group has no Layer tag until the network layer adopts it",
+    why="the default security group has no Layer tag until the network layer adopts it, in its own VPC only",
 )
 
 # --- EventBridge Scheduler (data: a sale window's ACU changes) ----------------------------------------------------
@@ -613,6 +619,7 @@ class Facts:
     oidc_provider_arn: str
     region: str = REGION
     org: str = "organization"  # stack references' organization in a self-managed backend
+    network_vpc_id: str = ""  # the network layer's VPC, once deployed (its default security group's adoption)
 
 
 @dataclass
@@ -636,7 +643,8 @@ def _sid(*parts: str) -> str:
 
 
 def _format(template: str, facts: Facts) -> str:
-    return template.format(region=facts.region, account=facts.account, suffix=facts.suffix)
+    return template.format(region=facts.region, account=facts.account, suffix=facts.suffix,
+                           network_vpc=facts.network_vpc_id or NO_VPC_YET)
 
 
 def _arns(service: ServiceAccess, facts: Facts) -> list[str]:
@@ -899,7 +907,7 @@ def policy_size(document: dict[str, Any]) -> int:
 def _longest(facts: Facts) -> Facts:
     """The same facts with every free-length value at its maximum, so the packing never depends on them."""
     return replace(facts, github_repo=f"{'o' * 39}/{'r' * 100}", main_branch="b" * 200, state_bucket="s" * 63,
-                   org="g" * 40)
+                   org="g" * 40, network_vpc_id="vpc-" + "0" * 17)
 
 
 def _statements(layer: str, facts: Facts, write: bool) -> list[Statement]:

@@ -18,6 +18,8 @@ from shared.tooling.cli.deploy import COMMON_HELP, _finish, _say, reports_failur
     "layer": "give roles to these layers only (repeatable; default: all five)",
     "state_bucket": "state bucket name (default catalog-state-<suffix>-<account id>)",
     "main_branch": "the branch whose pushes deploy and on which drift runs (default main)",
+    "network_vpc_id": "the network layer's VPC id (its vpcId output), after its first deploy: lets the network "
+                      "deploy role adopt that VPC's default security group",
     "yes": "apply (default: preview only)",
     "destroy": "destroy the bootstrap (with --yes; the state bucket and every layer's state go with it)",
     "offline": "plan under mocks without AWS or the Pulumi CLI and print the resources",
@@ -28,11 +30,11 @@ from shared.tooling.cli.deploy import COMMON_HELP, _finish, _say, reports_failur
 @reports_failures
 def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[str] | None = None,
               state_bucket: str = "", main_branch: str = "", yes: bool = False, destroy: bool = False,
-              offline: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+              offline: bool = False, backend: str = "", secrets_provider: str = "", network_vpc_id: str = "") -> None:
     """Create the per-team delivery foundation of one account and environment (docs/delivery.md)."""
     from shared.tooling import bootstrap as project
 
-    config = project.config_for(github_repo, layer, state_bucket, main_branch)
+    config = project.config_for(github_repo, layer, state_bucket, main_branch, network_vpc_id)
     project.validate(suffix, config)
     if offline:
         for line in project.summary(project.plan(suffix, config)):
