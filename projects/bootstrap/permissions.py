@@ -34,11 +34,12 @@ TAG_KEYS = ("Project", "Layer", "Environment", "ManagedBy", "Owner", "Name", "Ti
 TAG_ACTIONS_UNTAG = ("ec2:DeleteTags", "rds:RemoveTagsFromResource", "dynamodb:UntagResource",
                      "lambda:UntagResource", "elasticloadbalancing:RemoveTags", "ecr:UntagResource",
                      "logs:UntagResource", "iam:UntagRole", "secretsmanager:UntagResource", "kms:UntagResource",
-                     "wafv2:UntagResource", "cloudfront:UntagResource", "scheduler:UntagResource")
+                     "wafv2:UntagResource", "cloudfront:UntagResource", "scheduler:UntagResource",
+                     "application-autoscaling:UntagResource")
 TAG_ACTIONS_TAG = ("ec2:CreateTags", "rds:AddTagsToResource", "dynamodb:TagResource", "lambda:TagResource",
                    "elasticloadbalancing:AddTags", "ecr:TagResource", "logs:TagResource", "iam:TagRole",
                    "secretsmanager:TagResource", "kms:TagResource", "wafv2:TagResource", "cloudfront:TagResource",
-                   "scheduler:TagResource")
+                   "scheduler:TagResource", "application-autoscaling:TagResource")
 MANAGED_POLICY_MAX = 6144  # characters of a managed policy document, whitespace excluded (IAM quotas)
 # The roles' MaxSessionDuration: at least the longest credentialed job's timeout-minutes (.github/workflows/layer.yml,
 # the `up` job: 120 min), so a deploy never outlives its credentials halfway. IAM allows 3,600-43,200 s;
@@ -215,17 +216,21 @@ RDS_PROXY_CREATE = ServiceAccess(
     why="CreateDBProxy is authorized on no resource: request tags (Layer, Environment, the platform's keys) only",
 )
 
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html: the
+# scalable-target resource evaluates aws:ResourceTag on every write; RegisterScalableTarget (create and update)
+# also aws:RequestTag/aws:TagKeys. Policies and scheduled actions are authorized on their scalable target.
 AUTOSCALING = ServiceAccess(
     "application-autoscaling", ("arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",),
     describe=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
               "application-autoscaling:DescribeScheduledActions"),
     inspect=("application-autoscaling:ListTagsForResource",),
-    # Scheduled actions (aws:appautoscaling/scheduledAction) are authorized on their scalable target.
     manage=("application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
             "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
             "application-autoscaling:PutScheduledAction", "application-autoscaling:DeleteScheduledAction",
             "application-autoscaling:TagResource", "application-autoscaling:UntagResource"),
-    why="scalable-target ids are random and Register is both create and update: scoped to the account's targets",
+    create=("application-autoscaling:RegisterScalableTarget",),
+    tag_scoped=True,
+    why="scalable-target ids are random: the layer's targets by their tags (Register with the request tags)",
 )
 
 
@@ -315,24 +320,46 @@ APIGW = ServiceAccess(
         "usage-plan paths (no account-wide settings)",
 )
 
-CLOUDFRONT = ServiceAccess(
-    "cloudfront", tuple(f"arn:aws:cloudfront::{{account}}:{kind}/*"
-                        for kind in ("distribution", "origin-access-identity", "cache-policy",
-                                     "origin-request-policy")),
-    describe=("cloudfront:ListDistributions", "cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies",
-              "cloudfront:ListCloudFrontOriginAccessIdentities"),
-    inspect=("cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetCachePolicy",
-             "cloudfront:GetOriginRequestPolicy", "cloudfront:GetCloudFrontOriginAccessIdentity",
-             "cloudfront:GetCloudFrontOriginAccessIdentityConfig", "cloudfront:ListTagsForResource"),
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html: distributions
+# evaluate aws:ResourceTag (Get/Update/Delete/CreateInvalidation/TagResource); CreateDistribution has no resource
+# type and evaluates aws:RequestTag. Cache policies, origin-request policies and OAIs take no tags.
+CLOUDFRONT_DISTRIBUTIONS = ServiceAccess(
+    "cloudfront", ("arn:aws:cloudfront::{account}:distribution/*",),
+    describe=("cloudfront:ListDistributions",),
+    inspect=("cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource"),
     manage=("cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
-            "cloudfront:UntagResource", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
-            "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
-            "cloudfront:UpdateCloudFrontOriginAccessIdentity", "cloudfront:DeleteCloudFrontOriginAccessIdentity",
-            "cloudfront:CreateInvalidation"),
+            "cloudfront:UntagResource", "cloudfront:CreateInvalidation"),
     # The API's CreateDistributionWithTags is authorized as cloudfront:CreateDistribution plus TagResource.
-    create=("cloudfront:CreateDistribution", "cloudfront:CreateCachePolicy",
-            "cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateCloudFrontOriginAccessIdentity"),
-    why="CloudFront ids are random and cache policies and OAIs take no tags: scoped to the ARN types",
+    create=("cloudfront:CreateDistribution",),
+    tag_scoped=True,
+    create_on_any=True,
+    why="distribution ids are random: the layer's distributions by their tags; CreateDistribution has no resource "
+        "type (request tags only)",
+)
+# CreateDistributionWithTags tags the distribution it creates: TagResource on a distribution without a Layer tag
+# yet, only with the layer's tags (the same shape as the default security group's adoption).
+CLOUDFRONT_TAG_ON_CREATE = ServiceAccess(
+    "cloudfront", ("arn:aws:cloudfront::{account}:distribution/*",),
+    manage=("cloudfront:TagResource",),
+    condition={"StringEquals": {"aws:RequestTag/Layer": "edge", "aws:RequestTag/Environment": "{suffix}"},
+               "Null": {"aws:ResourceTag/Layer": "true"},
+               "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}},
+    why="a distribution being created carries no Layer tag until its create call tags it",
+)
+CLOUDFRONT_POLICIES = ServiceAccess(
+    "cloudfront", tuple(f"arn:aws:cloudfront::{{account}}:{kind}/*"
+                        for kind in ("origin-access-identity", "cache-policy", "origin-request-policy")),
+    describe=("cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies",
+              "cloudfront:ListCloudFrontOriginAccessIdentities"),
+    inspect=("cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
+             "cloudfront:GetCloudFrontOriginAccessIdentity", "cloudfront:GetCloudFrontOriginAccessIdentityConfig"),
+    manage=("cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy", "cloudfront:UpdateOriginRequestPolicy",
+            "cloudfront:DeleteOriginRequestPolicy", "cloudfront:UpdateCloudFrontOriginAccessIdentity",
+            "cloudfront:DeleteCloudFrontOriginAccessIdentity"),
+    create=("cloudfront:CreateCachePolicy", "cloudfront:CreateOriginRequestPolicy",
+            "cloudfront:CreateCloudFrontOriginAccessIdentity"),
+    why="cache policies, origin-request policies and OAIs take no tags and have random ids: scoped to their ARN "
+        "types (AWS's managed policies are read-only to every account)",
 )
 
 LAMBDA_EDGE = ServiceAccess(
@@ -560,7 +587,8 @@ ACCESS: dict[str, LayerAccess] = {
                                 "secretsmanager:GetSecretValue", "xray:PutTelemetryRecords",
                                 "xray:PutTraceSegments")),
     "edge": LayerAccess("edge", ("data", "app"),
-                        (CLOUDFRONT, LAMBDA, LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
+                        (CLOUDFRONT_DISTRIBUTIONS, CLOUDFRONT_TAG_ON_CREATE, CLOUDFRONT_POLICIES, LAMBDA,
+                         LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
                          # The CLOUDFRONT-scope web ACL and its log group live in us-east-1 (REGION is us-east-1
                          # too; the ACL's region is pinned like Lambda@Edge's).
                          wafv2_acls("global", "us-east-1"), wafv2_managed_rules("global", "us-east-1"), LOGS,
