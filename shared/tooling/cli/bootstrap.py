@@ -66,10 +66,10 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
 
 def check_github_environments(github_repo: str, layers: list[str] | None, suffix: str, main_branch: str) -> None:
     """The environments the roles trust must exist protected (projects/bootstrap/github_environments.py)."""
-    from projects.bootstrap.github_environments import report
     from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
+    from shared.tooling import bootstrap as project
 
-    found, lines = report(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
+    found, lines = project.module("github_environments").report(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
                           REPO_ROOT / ".github" / "CODEOWNERS")
     for line in [f"problem: {p}" for p in found] + lines:
         _say(line)
