@@ -69,8 +69,9 @@ def check_github_environments(github_repo: str, layers: list[str] | None, suffix
     from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
     from shared.tooling import bootstrap as project
 
-    found, lines = project.module("github_environments").report(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
-                          REPO_ROOT / ".github" / "CODEOWNERS")
+    check = project.module("github_environments").report
+    found, lines = check(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
+                         REPO_ROOT / ".github" / "CODEOWNERS")
     for line in [f"problem: {p}" for p in found] + lines:
         _say(line)
     if found:
