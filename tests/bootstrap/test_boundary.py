@@ -64,6 +64,28 @@ def test_a_role_with_another_boundary_is_refused_in_one_line() -> None:
     assert unset is not None and unset.props["permissionsBoundary"] == boundary_arn(ACCOUNT, "app", SUFFIX)
 
 
+def test_a_role_trusting_an_account_is_refused_in_one_line() -> None:
+    transform = boundary_transform("data", SUFFIX, ACCOUNT)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]})
+    args = pulumi.ResourceTransformArgs(True, ROLE, "proxy-role", {"assumeRolePolicy": trust},
+                                        pulumi.ResourceOptions())
+    with pytest.raises(CatalogError) as caught:
+        transform(args)
+    assert "\n" not in str(caught.value)
+    assert "trusts AWS:arn:aws:iam::999999999999:root: a data role may be assumed only by AWS services" in \
+        str(caught.value)
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_every_planned_role_is_trusted_by_services_only(chain: dict[str, Plan], plan_with: Any, layer: str) -> None:
+    from shared.runtime.boundary import foreign_principals
+    from tests.test_bootstrap import with_sale_window
+
+    for role in [r for r in with_sale_window(plan_with, chain, layer) if r.type == ROLE]:
+        assert foreign_principals(role.get("assumeRolePolicy")) == [], role.name
+
+
 def test_the_bootstrap_creates_one_boundary_per_layer(boot: Plan) -> None:
     names = {r.get("name") for r in boot.of_type("aws:iam/policy:Policy") if r.name.endswith("-boundary")}
     assert names == {f"catalog-{layer}-boundary-{SUFFIX}" for layer in LAYER_NAMES}
