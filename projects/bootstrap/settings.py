@@ -19,6 +19,7 @@ NAMESPACE = "catalog-bootstrap"
 OWNER_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 BRANCH_PATTERN = re.compile(r"^[A-Za-z0-9._/-]{1,200}$")
+VPC_ID_PATTERN = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 # S3 general purpose bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -71,6 +72,8 @@ class Settings:
     state_bucket: str = setting("stateBucket", "", "name of the shared state bucket; default "
                                 "catalog-state-<suffix>-<account id>")
     layers: tuple[str, ...] = setting("layers", LAYER_NAMES, "the layers that get roles (default: all five)")
+    network_vpc_id: str = setting("networkVpcId", "", "the network layer's VPC (its vpcId output) once deployed: "
+                                  "its deploy role may adopt that VPC's default security group, no other")
 
     def validate(self) -> None:
         problem = github_repo_problem(self.github_repo) if self.github_repo else "is required"
@@ -81,6 +84,9 @@ class Settings:
             problem = bucket_name_problem(self.state_bucket)
             require(problem is None, NAMESPACE, "stateBucket", problem or "",
                     "3-63 lowercase letters, digits and hyphens, e.g. acme-catalog-state")
+        if self.network_vpc_id:
+            require(VPC_ID_PATTERN.match(self.network_vpc_id) is not None, NAMESPACE, "networkVpcId",
+                    f"{self.network_vpc_id!r} is not a VPC id", "vpc- then 8 or 17 hex digits, e.g. vpc-0abc1234")
         unknown = [name for name in self.layers if name not in LAYER_NAMES]
         require(not unknown, NAMESPACE, "layers", f"unknown layer {', '.join(map(repr, unknown))}",
                 ", ".join(LAYER_NAMES))

@@ -129,16 +129,20 @@ class AutomationBackend:
         return auto.LocalWorkspaceOptions(
             work_dir=str(layer.directory),
             env_vars=dict(self.environment.env_vars),
-            secrets_provider=self.environment.secrets_provider,
+            secrets_provider=self._secrets_provider(layer),
             pulumi_command=self.command,
         )
+
+    def _secrets_provider(self, layer: Layer) -> str:
+        # Each layer's stack has its own key: the bootstrap's URL carries `{layer}` where the layer's name goes.
+        return self.environment.secrets_provider.replace("{layer}", layer.name)
 
     def _workspace(self, layer: Layer) -> auto.LocalWorkspace:
         if layer.name not in self._workspaces:
             self._workspaces[layer.name] = auto.LocalWorkspace(
                 work_dir=str(layer.directory),
                 env_vars=dict(self.environment.env_vars),
-                secrets_provider=self.environment.secrets_provider,
+                secrets_provider=self._secrets_provider(layer),
                 pulumi_command=self.command,
             )
         return self._workspaces[layer.name]

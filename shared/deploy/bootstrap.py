@@ -33,7 +33,7 @@ def module(name: str) -> ModuleType:
 
 
 def config_for(github_repo: str, layers: list[str] | None = None, state_bucket: str = "",
-               main_branch: str = "") -> dict[str, str]:
+               main_branch: str = "", network_vpc_id: str = "") -> dict[str, str]:
     """The stack config (`catalog-bootstrap:<key>`) for the task's flags; empty flags keep the defaults."""
     config = {"githubRepo": github_repo}
     if layers:
@@ -42,6 +42,8 @@ def config_for(github_repo: str, layers: list[str] | None = None, state_bucket: 
         config["stateBucket"] = state_bucket
     if main_branch:
         config["mainBranch"] = main_branch
+    if network_vpc_id:
+        config["networkVpcId"] = network_vpc_id
     return config
 
 

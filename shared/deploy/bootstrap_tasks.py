@@ -20,6 +20,8 @@ from shared.deploy.tasks import COMMON_HELP, _finish, _say, reports_failures
     "layer": "give roles to these layers only (repeatable; default: all five)",
     "state_bucket": "state bucket name (default catalog-state-<suffix>-<account id>)",
     "main_branch": "the branch whose pushes deploy and on which drift runs (default main)",
+    "network_vpc_id": "the network layer's VPC id (its vpcId output), after its first deploy: lets the network "
+                      "deploy role adopt that VPC's default security group",
     "yes": "apply (default: preview only)",
     "destroy": "destroy the bootstrap (with --yes; the state bucket and every layer's state go with it)",
     "offline": "plan under mocks without AWS or the Pulumi CLI and print the resources",
@@ -30,11 +32,11 @@ from shared.deploy.tasks import COMMON_HELP, _finish, _say, reports_failures
 @reports_failures
 def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[str] | None = None,
               state_bucket: str = "", main_branch: str = "", yes: bool = False, destroy: bool = False,
-              offline: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+              offline: bool = False, backend: str = "", secrets_provider: str = "", network_vpc_id: str = "") -> None:
     """Create the per-team delivery foundation of one account and environment (docs/delivery.md)."""
     from shared.deploy import bootstrap as project
 
-    config = project.config_for(github_repo, layer, state_bucket, main_branch)
+    config = project.config_for(github_repo, layer, state_bucket, main_branch, network_vpc_id)
     project.validate(suffix, config)
     if offline:
         for line in project.summary(project.plan(suffix, config)):
@@ -42,6 +44,8 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
         return
     if destroy and not yes:
         raise Exit("error: --destroy removes the state of every layer; add --yes to confirm", code=2)
+    if not destroy:
+        check_github_environments(github_repo, layer, suffix, main_branch)
     from shared.deploy.tasks import _session
 
     orchestrator = _session(backend, secrets_provider)
@@ -63,3 +67,18 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
     if operation == "up":
         for name, out in sorted(stacks.outputs(target, suffix).items()):
             _say(f"{name} = {out.value}")
+
+
+def check_github_environments(github_repo: str, layers: list[str] | None, suffix: str, main_branch: str) -> None:
+    """The environments the roles trust must exist protected (projects/bootstrap/github_environments.py)."""
+    from shared.deploy import bootstrap as project
+    from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
+
+    check = project.module("github_environments").report
+    found, lines = check(github_repo, layers or LAYER_NAMES, suffix, main_branch or "main",
+                         REPO_ROOT / ".github" / "CODEOWNERS")
+    for line in [f"problem: {p}" for p in found] + lines:
+        _say(line)
+    if found:
+        raise Exit(f"error: {len(found)} problem(s) with the GitHub environments the roles trust (above); "
+                   "fix them, then run again", code=2)

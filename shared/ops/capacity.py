@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.runtime import mission
+from shared.runtime.aws_rules import API_GATEWAY_ACCOUNT_RPS
 from shared.runtime.errors import ConfigError
 
 
@@ -181,7 +182,7 @@ class AwsAssumptions:
     unreserved_concurrency: int = 100  # Lambda always keeps this much of the quota unreserved
     aurora_max_acu: float = 256.0  # Aurora Serverless v2's largest instance (maxAcu ceiling)
     aurora_max_readers: int = 15  # readers one Aurora cluster holds
-    api_gateway_account_rps: int = 10_000  # API Gateway's default account throttle per region (a quota)
+    api_gateway_account_rps: int = API_GATEWAY_ACCOUNT_RPS  # the account's regional default (a quota)
     lambda_scale_per_10s: int = 1000  # execution environments added per function every 10 s
     dynamodb_new_table_reads: int = 12_000  # on-demand: a new table sustains these reads/s...
     dynamodb_new_table_writes: int = 4_000  # ...and writes/s, then up to 2x its previous peak

@@ -290,6 +290,10 @@ COMPUTED: dict[str, Computer] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam("role"),
     "aws:iam/policy:Policy": _iam("policy"),
+    # IAM names an OIDC provider by its URL's host: arn:aws:iam::<account>:oidc-provider/<host>
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda name, inputs: {
+        "id": (arn := f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(inputs['url']).removeprefix('https://')}"),
+        "arn": arn},
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,

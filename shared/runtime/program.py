@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from shared.runtime.boundary import register_boundary
 from shared.runtime.contracts import LayerOutputs, Upstream, declaration_of, export_outputs, read_view
 from shared.runtime.errors import ConfigError
 from shared.runtime.layers import Layer, get_layer
@@ -86,4 +87,5 @@ def start_layer(layer_name: str, settings_class: type[S], outputs: LayerOutputs)
     plain = {k: v for k, v in raw.items() if k not in secret_keys}
     settings = load_settings(settings_class, layer.project, plain, secrets)
     tags = register_tagging(layer, suffix)
+    register_boundary(layer.name, suffix)  # every role the layer creates carries its permissions boundary
     return LayerContext(layer=layer, suffix=suffix, settings=settings, outputs=outputs, org=stack_org(), tags=tags)

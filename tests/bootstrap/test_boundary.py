@@ -1,0 +1,182 @@
+"""No deploy role can escalate: every role a layer creates carries the layer's permissions boundary, the deploy
+roles can create or change a role only with it, and the boundary caps what such a role may ever do."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from projects.bootstrap import permissions as perms
+from shared.plan.planner import Plan
+from shared.runtime.boundary import boundary_arn, boundary_transform
+from shared.runtime.errors import CatalogError
+from shared.runtime.layers import LAYER_NAMES
+from tests.bootstrap.conftest import ACCOUNT, role_documents, statements
+from tests.bootstrap.iam_eval import Request, decide, decide_bounded
+from tests.conftest import SUFFIX
+
+ROLE = "aws:iam/role:Role"
+IAM_LAYERS = [n for n in LAYER_NAMES if any(s.prefix == "iam" for s in perms.ACCESS[n].services)]
+
+
+def own_role(layer: str, name: str = "attacker") -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/catalog-{name}-{SUFFIX}"
+
+
+def tags(layer: str, key: str = "aws:ResourceTag") -> dict[str, str]:
+    return {f"{key}/Layer": layer, f"{key}/Environment": SUFFIX}
+
+
+def boundary_doc(boot: Plan, layer: str) -> dict[str, Any]:
+    return json.loads(boot.by_name(f"{layer}-boundary").get("policy"))
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_every_role_a_layer_plans_carries_its_boundary(chain: dict[str, Plan], plan_with: Any, layer: str) -> None:
+    from tests.bootstrap.test_bootstrap import with_sale_window
+
+    roles = [r for r in with_sale_window(plan_with, chain, layer) if r.type == ROLE]
+    expected = boundary_arn(ACCOUNT, layer, SUFFIX)
+    assert all(r.get("permissionsBoundary") == expected for r in roles), \
+        {r.name: r.get("permissionsBoundary") for r in roles}
+
+
+def test_the_apigateway_account_role_carries_it_too(plan_with: Any) -> None:
+    plan = plan_with("app", {"catalog-app:manageApiGatewayAccount": "true"})
+    roles = plan.of_type(ROLE)
+    assert "apigw-cloudwatch-role" in [r.name for r in roles]
+    assert {r.get("permissionsBoundary") for r in roles} == {boundary_arn(ACCOUNT, "app", SUFFIX)}
+
+
+def test_a_role_with_another_boundary_is_refused_in_one_line() -> None:
+    transform = boundary_transform("app", SUFFIX, ACCOUNT)
+    other = boundary_arn(ACCOUNT, "data", SUFFIX)
+    args = pulumi.ResourceTransformArgs(True, ROLE, "api-role", {"permissionsBoundary": other},
+                                        pulumi.ResourceOptions())
+    with pytest.raises(CatalogError) as caught:
+        transform(args)
+    assert "\n" not in str(caught.value) and "catalog-app-boundary" in str(caught.value)
+    assert "drop permissions_boundary=" in str(caught.value)
+    unset = transform(pulumi.ResourceTransformArgs(True, ROLE, "api-role", {}, pulumi.ResourceOptions()))
+    assert unset is not None and unset.props["permissionsBoundary"] == boundary_arn(ACCOUNT, "app", SUFFIX)
+
+
+def test_a_role_trusting_an_account_is_refused_in_one_line() -> None:
+    transform = boundary_transform("data", SUFFIX, ACCOUNT)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]})
+    args = pulumi.ResourceTransformArgs(True, ROLE, "proxy-role", {"assumeRolePolicy": trust},
+                                        pulumi.ResourceOptions())
+    with pytest.raises(CatalogError) as caught:
+        transform(args)
+    assert "\n" not in str(caught.value)
+    assert "trusts AWS:arn:aws:iam::999999999999:root: a data role may be assumed only by AWS services" in \
+        str(caught.value)
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_every_planned_role_is_trusted_by_services_only(chain: dict[str, Plan], plan_with: Any, layer: str) -> None:
+    from shared.runtime.boundary import foreign_principals
+    from tests.bootstrap.test_bootstrap import with_sale_window
+
+    for role in [r for r in with_sale_window(plan_with, chain, layer) if r.type == ROLE]:
+        assert foreign_principals(role.get("assumeRolePolicy")) == [], role.name
+
+
+def test_the_bootstrap_creates_one_boundary_per_layer(boot: Plan) -> None:
+    names = {r.get("name") for r in boot.of_type("aws:iam/policy:Policy") if r.name.endswith("-boundary")}
+    assert names == {f"catalog-{layer}-boundary-{SUFFIX}" for layer in LAYER_NAMES}
+
+
+@pytest.mark.parametrize("layer", IAM_LAYERS)
+def test_every_allowed_role_write_requires_the_boundary(boot: Plan, layer: str) -> None:
+    arn = boundary_arn(ACCOUNT, layer, SUFFIX)
+    for statement in statements(role_documents(boot, layer, "deploy")):
+        if statement["Effect"] != "Allow":
+            continue
+        bounded = [a for a in statement["Action"] if a in perms.BOUNDED_IAM or a in ("iam:*", "iam:Put*")]
+        if bounded:
+            assert statement["Condition"]["ArnEquals"]["iam:PermissionsBoundary"] == arn, statement["Sid"]
+
+
+@pytest.mark.parametrize("layer", IAM_LAYERS)
+def test_the_escalation_paths_are_denied(boot: Plan, layer: str) -> None:
+    docs = role_documents(boot, layer, "deploy")
+    arn = boundary_arn(ACCOUNT, layer, SUFFIX)
+    create = {**tags(layer, "aws:RequestTag"), "aws:TagKeys": ["Layer", "Environment"]}
+    # A role named and tagged like the layer's own, without the boundary, then a `*:*` inline policy on it.
+    assert decide(docs, Request("iam:CreateRole", own_role(layer), create)) != "Allow"
+    assert decide(docs, Request("iam:PutRolePolicy", own_role(layer), tags(layer))) != "Allow"
+    assert decide(docs, Request("iam:DeleteRolePermissionsBoundary", own_role(layer), tags(layer))) == "Deny"
+    assert decide(docs, Request("iam:PutRolePermissionsBoundary", own_role(layer),
+                                {**tags(layer), "iam:PermissionsBoundary": boundary_arn(ACCOUNT, "x", SUFFIX)})) \
+        == "Deny"
+    # The same calls with the boundary are what the layer's program does.
+    assert decide(docs, Request("iam:CreateRole", own_role(layer), {**create, "iam:PermissionsBoundary": arn})) \
+        == "Allow"
+    assert decide(docs, Request("iam:PutRolePolicy", own_role(layer), {**tags(layer),
+                                                                        "iam:PermissionsBoundary": arn})) == "Allow"
+    # Another layer's or environment's role, even with a boundary.
+    other = next(n for n in LAYER_NAMES if n != layer)
+    assert decide(docs, Request("iam:PutRolePolicy", own_role(layer), {**tags(other),
+                                                                        "iam:PermissionsBoundary": arn})) != "Allow"
+    assert decide(docs, Request("iam:PutRolePolicy", own_role(layer), {
+        "aws:ResourceTag/Layer": layer, "aws:ResourceTag/Environment": "other", "iam:PermissionsBoundary": arn})) \
+        != "Allow"
+    for action in ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
+                   "serverlessrepo:CreateCloudFormationChangeSet"):
+        assert decide(docs, Request(action, "*", tags(layer))) != "Allow", action
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_a_bounded_role_cannot_widen_itself_or_leave_the_layer(boot: Plan, layer: str) -> None:
+    """What a role carrying the boundary may do, whatever inline policy the deploy role wrote into it."""
+    boundary = boundary_doc(boot, layer)
+    admin = [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def check(action: str, resource: str, context: dict[str, Any] | None = None) -> str:
+        return decide_bounded(boundary, admin, Request(action, resource, context or {}))
+
+    arn = boundary_arn(ACCOUNT, layer, SUFFIX)
+    with_boundary = {**tags(layer), "iam:PermissionsBoundary": arn}
+    for action in ("iam:PutRolePolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy",
+                   "iam:DeleteRolePermissionsBoundary", "iam:CreateUser", "iam:PassRole"):
+        assert check(action, own_role(layer), with_boundary) != "Allow", action
+        # Outside the layer's names: denied explicitly, whatever the runtime services are.
+        assert check(action, f"arn:aws:iam::{ACCOUNT}:role/admin") == "Deny", action
+    # Trust: a bounded role writes no trust policy at all (IAM cannot condition on a trust policy's principals).
+    assert check("iam:UpdateAssumeRolePolicy", own_role(layer), with_boundary) == "Deny"
+    assert check("iam:CreateRole", own_role(layer), {**tags(layer, "aws:RequestTag"),
+                                                     "iam:PermissionsBoundary": arn}) == "Deny"
+    for action in ("kms:PutKeyPolicy", "kms:CreateGrant", "kms:CreateKey", "cloudformation:CreateStack",
+                   "cloudformation:CreateChangeSet"):
+        assert check(action, "*") == "Deny", action
+    assert check("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole") == "Deny"
+    assert check("sts:AssumeRole", "arn:aws:iam::999999999999:role/elsewhere") == "Deny"
+    other = next(n for n in LAYER_NAMES if n != layer)
+    assert check("sts:AssumeRole", own_role(other), tags(other)) == "Deny"
+    state = f"arn:aws:s3:::catalog-state-{SUFFIX}-{ACCOUNT}/.pulumi/stacks/catalog-data/{SUFFIX}.json"
+    assert check("s3:GetObject", state) == "Deny"
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_the_boundary_ceiling_holds_every_policy_the_layer_writes(chain: dict[str, Plan], plan_with: Any,
+                                                                  boot: Plan, layer: str) -> None:
+    """The boundary's Allow (the layer's runtime services) covers every inline policy its roles get, so the
+    boundary never breaks the layer, and nothing wider is allowed."""
+    from tests.bootstrap.test_bootstrap import with_sale_window
+
+    resources = with_sale_window(plan_with, chain, layer)
+    if layer == "app":
+        resources += plan_with("app", {"catalog-app:manageApiGatewayAccount": "true"}).custom_resources()
+    docs = [boundary_doc(boot, layer)]
+    for resource in resources:
+        if resource.type != "aws:iam/rolePolicy:RolePolicy":
+            continue
+        policy = resource.get("policy")
+        for statement in (json.loads(policy) if isinstance(policy, str) else policy)["Statement"]:
+            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+                assert decide(docs, Request(action, "*", tags(layer))) == "Allow", (layer, resource.name, action)
