@@ -219,7 +219,7 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
     return b.specs
 
 
-# --- AWS WAF (issue #16): kept apart from build_specs so the two lists merge independently -----------------------
+# --- AWS WAF: kept apart from build_specs so the two lists merge independently -----------------------
 
 @dataclass(frozen=True)
 class WafTarget:

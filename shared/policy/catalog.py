@@ -146,7 +146,7 @@ POLICIES: tuple[Policy, ...] = (
            "A mission constraint.", resource_check=edge.check_custom_errors,
            types=_types("aws:cloudfront/distribution:Distribution")),
     Policy("cloudfront-web-acl", M, "An enabled (public) distribution has a WAFv2 web ACL of CLOUDFRONT scope.",
-           "The flash-sale front door (issue #16): managed rules and per-IP rate limits before the origin.",
+           "The flash-sale front door: managed rules and per-IP rate limits before the origin.",
            resource_check=edge.check_distribution_web_acl, types=_types("aws:cloudfront/distribution:Distribution")),
     Policy("waf-log-destination", M,
            "WAF log destinations (the log group of each web ACL) are named `aws-waf-logs-...`.",

@@ -181,7 +181,7 @@ def check_tags(res: Res, ctx: Context) -> Iterable[str]:
         yield f"tag Environment is {tags.get('Environment')!r}, not the suffix {ctx.suffix!r}"
 
 
-# --- AWS WAF (issue #16) -----------------------------------------------------------------------------------------
+# --- AWS WAF -----------------------------------------------------------------------------------------
 WAF_RATE_MIN, WAF_RATE_MAX = 10, 2_000_000_000  # botocore wafv2 RateLimit
 WAF_WINDOWS = (60, 120, 300, 600)  # RateBasedStatement.EvaluationWindowSec
 WAF_LOG_PREFIX = "aws-waf-logs-"

@@ -1,4 +1,4 @@
-"""Identity and least privilege on every path (issue #15): no credential in clear to an internet-facing origin,
+"""Identity and least privilege on every path: no credential in clear to an internet-facing origin,
 the API never connects as the master user, the default security group holds no rules, service roles are
 guarded against the confused deputy where AWS supports it."""
 

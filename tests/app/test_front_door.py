@@ -1,4 +1,4 @@
-"""Issue #16, the flash-sale front door, under mocks with the longest legal suffix: the CloudFront (global) and
+"""The flash-sale front door, under mocks with the longest legal suffix: the CloudFront (global) and
 API Gateway (regional) web ACLs, their rules with the configured numbers, the stage association, WAF logging,
 and what observability watches (dashboard row, blocked-surge alarms routed to the alarm topic)."""
 

@@ -1,6 +1,6 @@
-"""Issue #15 under mocks with the longest legal suffix: no credential crosses the internet in clear by default, the
-API connects as its app role, the master rotates, the default security group is empty, service trusts carry
-aws:SourceAccount where AWS supports it, and Aurora logs DDL and role changes."""
+"""Identity on every path, under mocks with the longest legal suffix: no credential crosses the internet in clear
+by default, the API connects as its app role, the master rotates, the default security group is empty, service trusts
+carry aws:SourceAccount where AWS supports it, and Aurora logs DDL and role changes."""
 
 from __future__ import annotations
 

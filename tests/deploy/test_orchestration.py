@@ -385,7 +385,7 @@ def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> No
 
 
 def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) -> None:
-    """#17: the second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
+    """The second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
     world.deploy_all()
     world.orch.ensure_secrets(S)
     set_identity(world)
@@ -398,7 +398,7 @@ def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) ->
 
 
 def test_changing_max_connections_on_a_deployed_data_stack_is_refused_without_the_reboot_ack() -> None:
-    """#17: max_connections is pending-reboot and nothing reboots the instances; the proxy pool changes at once."""
+    """max_connections is pending-reboot and nothing reboots the instances; the proxy pool changes at once."""
     world = World()
     world.deploy_all()
     world.orch.ensure_secrets(S)

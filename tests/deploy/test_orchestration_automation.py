@@ -129,7 +129,7 @@ elif "ls" in args:
 
 
 def test_secret_config_never_reaches_the_command_line(tmp_path: Path) -> None:
-    """#17: a real subprocess (a stub `pulumi` that records argv and stdin): the secret goes to stdin only."""
+    """A real subprocess (a stub `pulumi` that records argv and stdin): the secret goes to stdin only."""
     import json
     import sys
 

@@ -156,7 +156,7 @@ def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture
     secret = memory.stacks[("app", "qa")].config["catalog-app:originVerifySecret"].value
     assert secret not in out
 
-    # The app layer refuses to deploy without the identity it verifies tokens with (issue #15): give it one.
+    # The app layer refuses to deploy without the identity it verifies tokens with: give it one.
     identity = [arg for key, value in plan_only_identity().items() for arg in ("--config", f"app:{key}={value}")]
     assert run_invoke("up-all", "--suffix", "qa", "--config", "data:maxAcu=32", *identity) == 0
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""#17: the Pulumi CLI install downloads the pinned release archive with timeouts and checks its published
+"""The Pulumi CLI install downloads the pinned release archive with timeouts and checks its published
 SHA-256 before extracting anything. Served from 127.0.0.1 (http.server): no internet."""
 
 from __future__ import annotations

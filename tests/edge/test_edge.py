@@ -266,7 +266,7 @@ def test_distribution_basics(edge: Plan) -> None:
     assert dist.get("priceClass") == "PriceClass_All"
     assert dist.get("viewerCertificate") == {"cloudfrontDefaultCertificate": True}
     assert dist.get("aliases") in (None, [])
-    acl = edge.one("aws:wafv2/webAcl:WebAcl")  # on by default (issue #16)
+    acl = edge.one("aws:wafv2/webAcl:WebAcl")  # on by default
     assert dist.get("webAclId") == computed(acl, "arn") == edge.export_value("webAclArn")
     assert dist.get("restrictions", "geoRestriction", "restrictionType") == "none"
     assert edge.export_value("distributionId") == computed_id(dist)

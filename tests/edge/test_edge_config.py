@@ -30,7 +30,7 @@ CERT_US_WEST_2 = "arn:aws:acm:us-west-2:123456789012:certificate/0f1e2d3c-4b5a-6
      "webAclArn", "global/webacl"),
     ({"priceClass": "PriceClass_300"}, "priceClass", "PriceClass_100"),
     ({"originAccess": "public"}, "originAccess", "oai"),
-    # AWS WAF (issue #16): botocore wafv2 RateLimit min 10 / max 2e9, EvaluationWindowSec 60/120/300/600.
+    # AWS WAF: botocore wafv2 RateLimit min 10 / max 2e9, EvaluationWindowSec 60/120/300/600.
     ({"wafRateLimit": "9"}, "wafRateLimit", "10-2,000,000,000"),
     ({"wafRateLimit": "0"}, "wafRateLimit", "10-2,000,000,000"),
     ({"wafRateLimit": "3000000000"}, "wafRateLimit", "10-2,000,000,000"),

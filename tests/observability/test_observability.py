@@ -168,7 +168,7 @@ def test_topic_key_lets_cloudwatch_encrypt_and_rotates(obs: Plan) -> None:
     cw = [s for s in policy["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert len(cw) == 1 and cw[0]["Effect"] == "Allow"
     assert set(cw[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
-    assert "Condition" not in cw[0]  # #17: the documented statement; the topic policy holds the conditions
+    assert "Condition" not in cw[0]  # the documented statement; the topic policy holds the conditions
     root = [s for s in policy["Statement"] if s["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}]
     assert len(root) == 1 and "kms:PutKeyPolicy" in root[0]["Action"]  # the account can always manage its key
     assert not any(a.endswith(":*") or a == "*" for s in policy["Statement"] for a in s["Action"])

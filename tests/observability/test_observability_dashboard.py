@@ -187,7 +187,7 @@ def test_contract_file_is_the_one_the_api_writes() -> None:
 
 
 def test_reservation_outcomes_have_their_own_widget(chain) -> None:
-    """Issue #18: each reservation outcome of the API's metric contract (sold, sold out, shed, cancelled,
+    """Each reservation outcome of the API's metric contract (sold, sold out, shed, cancelled,
     confirmed, conflicted, expired) is drawn on the dashboard."""
     import json
 

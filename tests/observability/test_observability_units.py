@@ -131,7 +131,7 @@ def test_key_and_topic_policies() -> None:
     kp = key_policy("111122223333", "us-east-1")
     cw = next(s for s in kp["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert cw["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert "Condition" not in cw  # #17: AWS documents this statement without conditions
+    assert "Condition" not in cw  # AWS documents this statement without conditions
     tp = topic_policy("arn:aws:sns:us-east-1:111122223333:t", "111122223333", "us-east-1")
     assert {s["Sid"] for s in tp["Statement"]} == {"OwnerManagesTopic", "CloudWatchAlarmsPublish"}
     publish = next(s for s in tp["Statement"] if s["Sid"] == "CloudWatchAlarmsPublish")

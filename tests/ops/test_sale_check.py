@@ -122,7 +122,7 @@ def test_everything_in_place_is_go(aws: boto3.session.Session, stacks: InMemoryB
     planned = sale_cli.stored_windows(stacks, SUFFIX, "app")[0].numbers
     pc = (planned["pcMin"], planned["pcMax"])
     deploy_schedules(aws, stacks, pc)
-    # The edge stack exports its web ACL (issue #16): the check reads its rules from WAF.
+    # The edge stack exports its web ACL: the check reads its rules from WAF.
     stacks.stacks[("edge", SUFFIX)].outputs["webAclArn"] = StackOutput(edge_web_acl(aws))
     reader, stub = account(aws, 1000.0)
     rows = readiness(expected(stacks), reader, now=NOW)

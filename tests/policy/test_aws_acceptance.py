@@ -1,4 +1,4 @@
-"""Issue #17: what AWS would refuse or run wrong, checked on the offline plan of every layer."""
+"""What AWS would refuse or run wrong, checked on the offline plan of every layer."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def test_the_guardrail_is_mandatory_and_in_the_default_catalog() -> None:
 
 
 def test_the_real_plan_holds_to_the_aws_models(chain: dict[str, Plan]) -> None:
-    """Longest legal suffix, default settings: no planned value breaks an API model (the issue #17 gate)."""
+    """Longest legal suffix, default settings: no planned value breaks an API model (the deploy gate)."""
     assert [v.line() for v in run_rules(chain, [BY_NAME[POLICY]], scan_sources=False)] == []
 
 
@@ -104,7 +104,7 @@ def test_every_planned_type_is_mapped_and_every_tagged_resource_has_its_tags_che
 
 
 def test_tag_value_with_parentheses_is_refused_by_iam_elbv2_and_logs(resources: dict[str, list[Res]]) -> None:
-    """The deploy blocker of issue #17: the app layer's Owner tag was `product (API) team`."""
+    """A deploy blocker found before: the app layer's Owner tag was `product (API) team`."""
     cases = [("aws:iam/role:Role", "iam.CreateRole.Tags[].Value"),
              ("aws:lb/loadBalancer:LoadBalancer", "elbv2.CreateLoadBalancer.Tags[].Value"),
              ("aws:lb/targetGroup:TargetGroup", "elbv2.CreateTargetGroup.Tags[].Value"),

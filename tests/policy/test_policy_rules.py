@@ -351,7 +351,7 @@ CASES: dict[str, list[Case]] = {
         (layer("data", lambda: bucket_set()[:1] + bucket_set()[2:]), "BucketVersioning"),
         (layer("data", lambda: bucket_set(versioning="Suspended")), "BucketVersioning"),
         (layer("data", lambda: bucket_set(days=90)), "retention is 30 days"),
-        (layer("data", lambda: [*bucket_set()[:3], changed(bucket_set()[3], rules=[  # #17: 30 + 30 days
+        (layer("data", lambda: [*bucket_set()[:3], changed(bucket_set()[3], rules=[  # 30 + 30 days
             {"id": "r", "status": "Enabled", "filter": {}, "expiration": {"days": 30},
              "noncurrentVersionExpiration": {"noncurrentDays": 30}}]), *bucket_set()[4:]]), "keeps data 60 days"),
         (layer("data", lambda: bucket_set(pab=False)), "restrictPublicBuckets"),

@@ -77,7 +77,7 @@ test('malformed events do not throw', async () => {
   }
 });
 
-// ---- Error bodies per path (issue #16): custom error responses are distribution-wide, so the
+// ---- Error bodies per path: custom error responses are distribution-wide, so the
 // choice between the site's HTML page and the API's JSON is made here, per request path.
 
 const SITE_PAGES = loadErrorPages(pathToFileURL(`${SITE_DIR}/`));
