@@ -110,9 +110,11 @@ def overview_dot(plans: dict[str, Plan]) -> str:
     for layer in plans:
         out.append(f'  subgraph cluster_{layer} {{ label="{layer}"; fontname="Helvetica-Bold"; style=filled; '
                    f'color="{LAYER_COLOURS[layer]}";')
-        for component, counts in members.items():
+        # Sorted, ties by name: the engine registers resources in no fixed order, and the picture in the docs is
+        # compared with this text (`invoke docs --check`).
+        for component, counts in sorted(members.items()):
             if component.startswith(f"{layer}__"):
-                top = ", ".join(f"{n} {t}" for t, n in counts.most_common(3))
+                top = ", ".join(f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
                 name = component.split("__", 1)[1].replace("_", "-")
                 out.append(f'    {component} [label="{name}\\n{sum(counts.values())} resources\\n{top}", '
                            'fillcolor=white];')
