@@ -250,6 +250,8 @@ def test_provisioned_concurrency_scales_live_from_2_to_10_at_70_percent(app: Pla
     assert config["targetValue"] == 0.7
     assert config["predefinedMetricSpecification"]["predefinedMetricType"] == "LambdaProvisionedConcurrencyUtilization"
     assert config["disableScaleIn"] is False
+    # Out quickly, in slowly: a changed cooldown changes how the alias follows a surge.
+    assert (config["scaleOutCooldown"], config["scaleInCooldown"]) == (30, 180)
     assert (app.export_value("provisionedConcurrencyMin"), app.export_value("provisionedConcurrencyMax")) == (2, 10)
     # Scaling owns the alias's provisioned concurrency: no fixed config competes with it.
     assert not app.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")

@@ -549,6 +549,8 @@ CASES: dict[str, list[Case]] = {
     "kms-key-hygiene": [
         (layer("observability", lambda: topic_set()[:1]), None),
         (app(R("aws:kms/key:Key", "k", deletionWindowInDays=30)), "enableKeyRotation"),
+        # The boundary: 7 days passes (the baseline above), one day more does not.
+        (app(R("aws:kms/key:Key", "k", enableKeyRotation=True, deletionWindowInDays=8)), "deletionWindowInDays 8"),
     ],
     "rds-performance-insights": [
         (layer("data", lambda: aurora_set()), None),
