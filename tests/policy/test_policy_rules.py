@@ -703,6 +703,15 @@ def test_unknown_values_are_skipped_not_failed() -> None:
     assert messages("named-resources-suffix", [ingress], ctx()) == []
 
 
+@pytest.mark.parametrize("type_, limit", [("aws:sqs/queue:Queue", 80), ("aws:cloudfront/function:Function", 64)])
+def test_name_length_limits_hold_at_the_boundary(type_: str, limit: int) -> None:
+    head = f"catalog-{S}-"
+    at, over = head + "q" * (limit - len(head)), head + "q" * (limit + 1 - len(head))
+    assert messages("named-resources-suffix", [R(type_, "x", name=at)], ctx()) == []
+    assert messages("named-resources-suffix", [R(type_, "x", name=over)], ctx()) == [
+        f"name {over!r} has {limit + 1} characters; AWS allows {limit}"]
+
+
 def test_suffix_must_be_a_whole_token() -> None:
     assert carries_suffix(f"catalog-api-{S}", S)
     assert carries_suffix(f"/aws/lambda/us-east-1.catalog-edge-{S}", S)
