@@ -109,7 +109,7 @@ def mutate(c: Context, max: int = 30, only: str = "", timeout: int = mutation.DE
            list_only: bool = False) -> None:
     """Mutation check: apply each listed mistake (a flipped constant, a dropped key, a reversed comparison, a changed
     default) to a copy of the tree, run the owning tests (`pytest -x -q`), report killed/survived. Slow (about
-    10-15 minutes for the whole list on two cores), so not part of `invoke test`."""
+    5-15 minutes for the whole list on two cores), so not part of `invoke test`."""
     chosen = mutation.select(mutation.MUTATIONS, only, max if max > 0 else None)
     if not chosen:
         raise Exit(f"no mutation matches {only!r} (invoke mutate --list-only shows them)", code=2)
