@@ -25,7 +25,7 @@ ns = Collection(
     # offline: plan, guardrails, docs
     plan.synth, plan.layers, policy.check, docs.docs,
     # local development and tests
-    dev.install, dev.test, dev.dev,
+    dev.install, dev.test, dev.dev, dev.mutate,
     # performance
     perf.bench, perf.capacity, perf.loadtest, perf.bench_synth,
     # what an environment costs (offline plan, dated price table)

@@ -10,6 +10,8 @@ from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
 from shared.runtime.identity import (
+    DEFAULT_CLOCK_SKEW_SECONDS,
+    DEFAULT_ROLE_CLAIM,
     MAX_CLOCK_SKEW_SECONDS,
     MAX_ROLE_CLAIM,
     js_trim_ok,
@@ -110,9 +112,11 @@ class Settings:
         "Exactly one of this and authJwksUrl",
     )
     auth_jwks_url: str | None = setting("authJwksUrl", None, "https:// JWKS URL of the issuer (instead of a key)")
-    auth_role_claim: str = setting("authRoleClaim", "role", "claim holding the caller's role (1-128 characters)")
+    auth_role_claim: str = setting("authRoleClaim", DEFAULT_ROLE_CLAIM,
+                                   f"claim holding the caller's role (1-{MAX_ROLE_CLAIM} characters)")
     auth_clock_skew_seconds: int = setting(
-        "authClockSkewSeconds", 30, "clock skew tolerated on exp/nbf/iat (0-300 s)"
+        "authClockSkewSeconds", DEFAULT_CLOCK_SKEW_SECONDS,
+        f"clock skew tolerated on exp/nbf/iat (0-{MAX_CLOCK_SKEW_SECONDS} s)"
     )
     api_throttle_rate_limit: int = setting(
         "apiThrottleRateLimit", ACCOUNT_RATE_LIMIT, "API Gateway stage and usage plan steady rate (requests/s)"
@@ -185,7 +189,8 @@ class Settings:
                     "https://<issuer>/.well-known/jwks.json")
         role = self.auth_role_claim
         require(js_trim_ok(role) and utf16_length(role) <= MAX_ROLE_CLAIM, ns, "authRoleClaim",
-                f"{role!r} is empty, too long or has surrounding whitespace", "1-128 characters, e.g. role")
+                f"{role!r} is empty, too long or has surrounding whitespace",
+                f"1-{MAX_ROLE_CLAIM} characters, e.g. {DEFAULT_ROLE_CLAIM}")
         require(0 <= self.auth_clock_skew_seconds <= MAX_CLOCK_SKEW_SECONDS, ns, "authClockSkewSeconds",
                 f"{self.auth_clock_skew_seconds} is out of range", f"0-{MAX_CLOCK_SKEW_SECONDS}")
     # --- front door (WAF) on the API Gateway stage (README "Front door (WAF)") ---

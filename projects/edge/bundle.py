@@ -2,7 +2,8 @@
 
 Layout (what the handlers expect, see functions/README.md "Packages"; `packageEntries(role)` in
 functions/scripts/build-zip.mjs is the same list, pinned by a test): every `src/*.mjs` flat at the zip root, jose's
-runtime files under `node_modules/jose/` (`import 'jose'` resolves there), then per role:
+runtime files under `node_modules/jose/` (`import 'jose'` resolves there), the token rules `jwt-rules.json`
+(shared with the API), then per role:
 - viewer-request: the generated `config.json` (Lambda@Edge has no environment variables);
 - origin-response: `error-pages/{403,404,5xx}.html`, the bodies the bucket serves (their `/assets/` links
   rewritten to the hashed keys by site_files.py), so an error page rendered at the edge loads its styles.
@@ -24,7 +25,7 @@ import pulumi
 
 from projects.edge.site_files import SITE_DIR, site_objects
 from shared.runtime.errors import CatalogError
-from shared.runtime.identity import edge_config_document
+from shared.runtime.identity import JWT_RULES_FILE, edge_config_document
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"
@@ -71,8 +72,10 @@ class EdgePackage:
 
 
 def runtime_files(src_dir: Path = SRC_DIR) -> dict[str, Path]:
-    """`src/*.mjs`, by name; a stray config.json or folder in src/ is never packaged."""
+    """`src/*.mjs` and the token rules they read, by name; a stray config.json or folder in src/ is never
+    packaged. The rules come from their one home (the API's src/, which src/jwt-rules.json links to)."""
     files = {p.name: p for p in sorted(src_dir.glob("*.mjs")) if p.is_file()}
+    files[JWT_RULES_FILE.name] = JWT_RULES_FILE
     for required in ("viewer-request.mjs", "origin-response.mjs"):
         if required not in files:
             raise FileNotFoundError(f"{src_dir / required} is missing: the handlers live there")

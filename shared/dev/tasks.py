@@ -13,6 +13,7 @@ from pathlib import Path
 from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
+from shared.dev import mutation
 from shared.dev.node_runtime import NODE_VERSION, bin_dir, ensure_node, installed_version, node_env
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT, get_layer
@@ -135,3 +136,30 @@ def dev(c: Context, port: int = 3000) -> None:
         raise Exit("containers/catalog-api/scripts/dev.mjs is missing", code=1)
     env = {**node_env(), "MOTO_PYTHON": sys.executable, "PORT": str(port)}
     raise Exit(code=subprocess.run(["node", str(script)], cwd=script.parent.parent, env=env, check=False).returncode)
+
+
+@documented_task(help={"max": "run at most this many mutations of the list (default 30: all of them)",
+                       "only": "only mutations whose file or description contains this text, e.g. 'policy'",
+                       "timeout": "seconds one mutation's tests may take before counting as killed (default 300)",
+                       "list_only": "print the mutations and their tests, run nothing"})
+def mutate(c: Context, max: int = 30, only: str = "", timeout: int = mutation.DEFAULT_TIMEOUT_S,
+           list_only: bool = False) -> None:
+    """Mutation check: apply each listed mistake (a flipped constant, a dropped key, a reversed comparison, a changed
+    default) to a copy of the tree, run the owning tests (`pytest -x -q`), report killed/survived. Slow (about
+    5-15 minutes for the whole list on two cores), so not part of `invoke test`."""
+    chosen = mutation.select(mutation.MUTATIONS, only, max if max > 0 else None)
+    if not chosen:
+        raise Exit(f"no mutation matches {only!r} (invoke mutate --list-only shows them)", code=2)
+    if list_only:
+        for m in chosen:
+            print(f"{m.label}\n    {' '.join(m.tests)}")
+        return
+    print(f"{len(chosen)} mutations; each runs its tests with -x -q in a copy of the tree", flush=True)
+    outcomes = mutation.run(chosen, timeout_s=timeout, say=lambda line: print(line, flush=True))
+    met, summary = mutation.verdict(outcomes)
+    print(f"\n=== mutation check: {summary}")
+    for outcome in outcomes:
+        if outcome.status in ("survived", "error"):
+            print(f"  {outcome.status}: {outcome.mutation.label}")
+    if not met:
+        raise Exit(code=1)

@@ -50,7 +50,9 @@ def exports_table(plan: Plan) -> str:
 
 def _scalars(value: Any) -> list[str]:
     if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
+        # A `name` field names the resource (or a part of it) itself, never another resource: a CloudFront VPC
+        # origin's endpoint name equals the origin request policy's name, which is not a dependency.
+        return [s for k, v in value.items() if k != "name" for s in _scalars(v)]
     if isinstance(value, list):
         return [s for v in value for s in _scalars(v)]
     return [value] if isinstance(value, str) and len(value) > 6 else []

@@ -8,13 +8,26 @@ would refuse at run time is refused here, before anything is deployed.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
-MAX_CLOCK_SKEW_SECONDS = 300  # config.mjs MAX_CLOCK_SKEW_SECONDS
-MAX_ROLE_CLAIM = 128  # config.mjs: roleClaim.length (UTF-16 code units) <= 128
+from shared.runtime.layers import REPO_ROOT
+
+# The token rules the API and the edge read at run time (allowed algorithms, clock skew, required claims, role
+# claim): one table, in the API's src/ because the image's build context is containers/catalog-api; the edge's
+# zip carries the same file (projects/edge/bundle.py). Validation here reads it too, so a value either checker
+# would refuse is refused before anything is deployed.
+JWT_RULES_FILE = REPO_ROOT / "containers" / "catalog-api" / "src" / "jwt-rules.json"
+JWT_RULES: dict[str, Any] = json.loads(JWT_RULES_FILE.read_text())
+ALLOWED_ALGS: tuple[str, ...] = tuple(JWT_RULES["algorithms"])
+DEFAULT_CLOCK_SKEW_SECONDS: int = JWT_RULES["clockSkewSeconds"]["default"]
+MAX_CLOCK_SKEW_SECONDS: int = JWT_RULES["clockSkewSeconds"]["max"]
+DEFAULT_ROLE_CLAIM: str = JWT_RULES["roleClaim"]["default"]
+MAX_ROLE_CLAIM: int = JWT_RULES["roleClaim"]["maxLength"]  # config.mjs: roleClaim.length (UTF-16 code units)
+MIN_RSA_BITS: int = JWT_RULES["minRsaBits"]
 MAX_ISSUER = 1024
-MIN_RSA_BITS = 2048
 
 # What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator code points); Python's
 # str.strip() differs (it strips \x1c-\x1f, keeps \ufeff), so config.mjs's "no surrounding whitespace" rule
@@ -84,7 +97,14 @@ def spki_algorithm_oid(der: bytes) -> bytes:
 
 
 def jwt_alg_for_public_key(pem: str) -> str:
-    """RS256 or ES256 for a key config.mjs accepts; ValueError saying why otherwise."""
+    """RS256 or ES256 for a key config.mjs accepts (and the rules allow); ValueError saying why otherwise."""
+    alg = _key_alg(pem)
+    if alg not in ALLOWED_ALGS:
+        raise ValueError(f"{alg} keys are not allowed (allowed: {', '.join(ALLOWED_ALGS)})")
+    return alg
+
+
+def _key_alg(pem: str) -> str:
     import base64
     import binascii
 

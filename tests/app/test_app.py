@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from projects.app.image import image_env, parse_digest
+from projects.app.image import image_env, parse_digest, source_hash
 from projects.app.policies import ENI_ACTIONS, INDEX_ACTIONS, LOG_ACTIONS, TABLE_ACTIONS, XRAY_ACTIONS
 from projects.app.settings import API_GATEWAY_INTEGRATION_LIMIT_S
 from shared.plan.computed import computed_state
@@ -23,6 +25,7 @@ PC_POLICY = "aws:appautoscaling/policy:Policy"
 INVOCATION = "aws:lambda/invocation:Invocation"
 FN_NAME = f"catalog-api-{SUFFIX}"
 ACCOUNT = "123456789012"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -65,30 +68,89 @@ def test_function_is_an_arm64_image_with_3_gb_in_the_private_subnets(app: Plan, 
     assert fn.get("vpcConfig", "securityGroupIds") == [network.export_value("lambdaSecurityGroupId")]
 
 
-def test_function_runs_the_pushed_image_by_digest(app: Plan) -> None:
+# Stand-ins for the two CLIs the build script calls: each records its arguments (one line per call) and talks on
+# stdout the way the real ones do, so the test sees whether only the digest reaches the command's stdout.
+FAKE_CLI = """#!/bin/bash
+echo "$(basename "$0") $*" >> "$CALLS"
+case "$*" in
+  "ecr get-login-password"*) echo "ecr-password" ;;
+  "login "*) cat > /dev/null; echo "Login Succeeded" ;;
+  "buildx build "*) echo "#1 pushing layers" ;;
+  "buildx imagetools inspect "*) echo '"sha256:FAKE_DIGEST"' ;;
+  *) echo "unexpected call: $*" >&2; exit 3 ;;
+esac
+"""
+
+
+def run_build(build: Any, tmp_path: Path) -> tuple[str, list[str]]:
+    """Run the planned build command (its interpreter, script and environment) against the fake CLIs."""
+    digest = "4" * 64
+    for cli in ("aws", "docker"):
+        (tmp_path / cli).write_text(FAKE_CLI.replace("FAKE_DIGEST", digest))
+        (tmp_path / cli).chmod(0o755)
+    env = {**build.get("environment"), "PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(tmp_path / "calls")}
+    done = subprocess.run([*build.get("interpreter"), build.get("create")], env=env, capture_output=True,
+                          text=True, check=True)
+    return done.stdout, (tmp_path / "calls").read_text().splitlines()
+
+
+def test_image_build_pushes_one_arm64_manifest_and_prints_only_its_digest(app: Plan, tmp_path: Path) -> None:
     build = app.one(COMMAND)
-    digest = parse_digest(computed_state(build.type, build.name, build.inputs)[1]["stdout"])
+    stdout, calls = run_build(build, tmp_path)
+    assert parse_digest(stdout) == f"sha256:{'4' * 64}" and stdout.strip() == f"sha256:{'4' * 64}"
     repo_url = app.export_value("ecrRepositoryUrl")
     assert repo_url == f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/catalog-api-{SUFFIX}"
-    assert app.by_name("api").get("imageUri") == f"{repo_url}@{digest}"
+    sources = source_hash()
+    tag = f"{repo_url}:src-{sources[:16]}"
+    # The login is one pipeline (password on stdin, never in state or argv): its two sides run at once.
+    assert sorted(calls[:2]) == [
+        "aws ecr get-login-password --region us-east-1",
+        f"docker login --username AWS --password-stdin {ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com",
+    ]
+    assert calls[2:] == [
+        # One linux/arm64 manifest (no attestation index) from the API's folder, relative to projects/app so
+        # that no checkout path lands in state.
+        f"docker buildx build --platform linux/arm64 --provenance=false --sbom=false --tag {tag} --push "
+        "../../containers/catalog-api",
+        f"docker buildx imagetools inspect {tag} --format {{{{json .Manifest.Digest}}}}",
+    ]
+    assert (REPO / "projects" / "app" / build.get("environment", "CONTEXT_DIR") / "Dockerfile").is_file()
+    # New sources replace the command (a new build); the same sources do not.
+    assert build.get("triggers") == [sources]
 
 
-def test_image_build_is_arm64_single_manifest_and_reruns_on_source_changes(app: Plan) -> None:
+def test_image_build_fails_clearly_when_the_push_prints_no_digest(app: Plan, tmp_path: Path) -> None:
+    from shared.runtime.errors import CatalogError
+
     build = app.one(COMMAND)
-    script = build.get("create")
-    assert "--platform linux/arm64" in script and "--provenance=false" in script and "--push" in script
-    assert "aws ecr get-login-password" in script and "--password-stdin" in script  # no secret in state
-    assert script.index("exec 3>&1 1>&2") < script.index("docker")  # only the digest reaches stdout
-    env = build.get("environment")
-    assert build.get("triggers") == [env["SOURCE_HASH"]]
-    assert re.fullmatch(r"[0-9a-f]{64}", env["SOURCE_HASH"])
-    assert env["IMAGE_TAG"] == f"src-{env['SOURCE_HASH'][:16]}"
-    # The build context is relative to projects/app (the program's working directory): no checkout path in state.
-    assert env["CONTEXT_DIR"] == "../../containers/catalog-api"
+    (tmp_path / "docker").write_text('#!/bin/bash\necho "error: denied" >&2; exit 1\n')
+    (tmp_path / "docker").chmod(0o755)
+    (tmp_path / "aws").write_text("#!/bin/bash\necho pw\n")
+    (tmp_path / "aws").chmod(0o755)
+    env = {**build.get("environment"), "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    done = subprocess.run([*build.get("interpreter"), build.get("create")], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode != 0 and done.stdout == ""  # set -e: the failed login stops the script
+    with pytest.raises(CatalogError, match="did not end its output with an image digest"):
+        parse_digest(done.stdout)
+
+
+def test_function_and_migrations_run_the_built_image_by_digest(app: Plan) -> None:
+    """The function names the image by the digest the build printed, never by a (movable) tag."""
+    build = app.one(COMMAND)
+    printed = computed_state(build.type, build.name, build.inputs)[1]["stdout"]
+    uri = app.by_name("api").get("imageUri")
+    assert uri == f"{app.export_value('ecrRepositoryUrl')}@{printed.strip()}"
+    assert app.by_name("migrate").get("imageUri") == uri
+    assert app.one(INVOCATION).get("triggers") == {"imageUri": uri}
+
+
+def test_image_repository_scans_and_expires_old_images(app: Plan) -> None:
     repo = app.one("aws:ecr/repository:Repository")
     assert repo.get("forceDelete") is True and repo.get("imageScanningConfiguration", "scanOnPush") is True
     rules = json.loads(app.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").get("policy"))["rules"]
-    assert rules[0]["selection"]["countType"] == "imageCountMoreThan" and rules[0]["action"]["type"] == "expire"
+    assert rules[0]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10}
+    assert rules[0]["action"]["type"] == "expire"
 
 
 def test_log_group_exists_first_with_retention(app: Plan) -> None:
@@ -188,6 +250,8 @@ def test_provisioned_concurrency_scales_live_from_2_to_10_at_70_percent(app: Pla
     assert config["targetValue"] == 0.7
     assert config["predefinedMetricSpecification"]["predefinedMetricType"] == "LambdaProvisionedConcurrencyUtilization"
     assert config["disableScaleIn"] is False
+    # Out quickly, in slowly: a changed cooldown changes how the alias follows a surge.
+    assert (config["scaleOutCooldown"], config["scaleInCooldown"]) == (30, 180)
     assert (app.export_value("provisionedConcurrencyMin"), app.export_value("provisionedConcurrencyMax")) == (2, 10)
     # Scaling owns the alias's provisioned concurrency: no fixed config competes with it.
     assert not app.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")

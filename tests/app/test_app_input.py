@@ -37,6 +37,16 @@ def test_bad_config_is_a_plan_error_naming_key_and_rule(plan_with, overrides: di
         plan_with("app", {f"{NAMESPACE}:{k}": v for k, v in overrides.items()})
 
 
+@pytest.mark.parametrize("low, high", [(1, 1), (10, 10), (2, 10)])
+def test_provisioned_concurrency_bounds_may_meet(low: int, high: int) -> None:
+    """min == max pins the pool; only a minimum above the maximum is refused."""
+    identity = {"authIssuer": "https://auth.example.com/", "authAudience": "catalog-api",
+                "authPublicKeyPem": plan_only_identity()["authPublicKeyPem"]}
+    settings = load_settings(Settings, NAMESPACE, {**identity, "provisionedConcurrencyMin": str(low),
+                                                   "provisionedConcurrencyMax": str(high)})
+    assert (settings.provisioned_concurrency_min, settings.provisioned_concurrency_max) == (low, high)
+
+
 def test_vpc_origin_mode_needs_no_origin_verify_secret(plan_with) -> None:
     plan = plan_with("app", drop=("catalog-app:originVerifySecret",))
     assert plan.one("aws:lb/loadBalancer:LoadBalancer").get("internal") is True

@@ -38,6 +38,7 @@ from projects.edge.site_files import (
     hashed_key,
     site_objects,
 )
+from shared.runtime.identity import JWT_RULES_FILE
 
 RSA_PEM = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -56,13 +57,16 @@ def test_viewer_request_zip_is_flat_with_config_and_under_the_viewer_limit() -> 
     assert 0 < len(data) < VIEWER_PACKAGE_LIMIT_BYTES
     print(f"viewer-request zip: {len(data)} bytes")
     files = unzip(data)
-    assert sorted(files) == sorted([*(p.name for p in SRC_DIR.glob("*.mjs")), *jose_files(), CONFIG_NAME])
+    assert sorted(files) == sorted([*(p.name for p in SRC_DIR.glob("*.mjs")), *jose_files(), CONFIG_NAME,
+                                    JWT_RULES_FILE.name])
+    # The token rules the API reads, byte for byte (one table for both checkers).
+    assert files[JWT_RULES_FILE.name] == JWT_RULES_FILE.read_bytes() == (SRC_DIR / "jwt-rules.json").read_bytes()
     assert {"viewer-request.mjs", "origin-response.mjs", "node_modules/jose/package.json"} <= set(files)
     assert not any(name.startswith("error-pages/") for name in files)  # pages: origin-response only
     for name in files:
         if name.endswith(".mjs"):
             assert "/" not in name and files[name] == (SRC_DIR / name).read_bytes()
-        elif name != CONFIG_NAME:
+        elif name not in (CONFIG_NAME, JWT_RULES_FILE.name):
             assert files[name] == (JOSE_DIR / name.removeprefix("node_modules/jose/")).read_bytes()
     config = json.loads(files[CONFIG_NAME])
     assert config == {"issuer": "https://auth.example.com/", "audience": "catalog-api", "publicKeyPem": RSA_PEM,
@@ -134,11 +138,13 @@ def test_archive_refuses_a_package_over_the_limit(tmp_path: Path) -> None:
         checked_archive(EdgePackage(runtime_files(tmp_path), None))
 
 
-def test_runtime_files_ignore_anything_but_mjs(tmp_path: Path) -> None:
-    for name in ("viewer-request.mjs", "origin-response.mjs", "config.json", "notes.md"):
+def test_runtime_files_ignore_anything_but_mjs_and_take_the_rules_from_their_home(tmp_path: Path) -> None:
+    for name in ("viewer-request.mjs", "origin-response.mjs", "config.json", "notes.md", "jwt-rules.json"):
         (tmp_path / name).write_text("x")
     (tmp_path / "nested").mkdir()
-    assert sorted(runtime_files(tmp_path)) == ["origin-response.mjs", "viewer-request.mjs"]
+    files = runtime_files(tmp_path)
+    assert sorted(files) == ["jwt-rules.json", "origin-response.mjs", "viewer-request.mjs"]
+    assert files["jwt-rules.json"] == JWT_RULES_FILE  # never a stale copy beside the functions
     (tmp_path / "viewer-request.mjs").unlink()
     with pytest.raises(FileNotFoundError, match=r"viewer-request\.mjs"):
         runtime_files(tmp_path)

@@ -116,6 +116,9 @@ def test_observability_window_alarms_below_the_planned_minimum_and_shows_on_the_
     alarm = next(r for r in obs_sale.of_type(ALARM) if "sale-" in r.get("name"))
     assert alarm.get("comparisonOperator") == "LessThanThreshold"
     assert alarm.get("threshold") == 26
+    # 2 of 3 one-minute datapoints: one late datapoint does not page; no traffic (no datapoints) is not a breach.
+    assert (alarm.get("evaluationPeriods"), alarm.get("datapointsToAlarm")) == (3, 2)
+    assert alarm.get("treatMissingData") == "notBreaching"
     queries = {q["id"]: q for q in alarm.get("metricQueries")}
     assert {q["metric"]["metricName"] for q in queries.values() if "metric" in q} == {
         "ProvisionedConcurrentExecutions", "ProvisionedConcurrencyUtilization"}

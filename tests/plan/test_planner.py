@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,11 +27,34 @@ def test_plan_json_on_disk_never_holds_a_secret(chain: dict[str, Plan], tmp_path
     assert tmp_path / "architecture.dot" in files
 
 
+def _graph(dot: str) -> tuple[dict[str, tuple[str, str]], set[tuple[tuple[str, str], tuple[str, str]]]]:
+    """The dot text read back: node id -> (layer, resource name), and edges as (user, used) pairs."""
+    nodes: dict[str, tuple[str, str]] = {}
+    layer = ""
+    for line in dot.splitlines():
+        if found := re.match(r"\s*subgraph cluster_(\w+) ", line):
+            layer = found.group(1)
+        elif found := re.match(r'\s*(\w+) \[label="([^"\\]+)\\n', line):
+            nodes[found.group(1)] = (layer, found.group(2))
+    edges = {(nodes[a], nodes[b]) for a, b in re.findall(r"^\s*(\w+) -> (\w+);$", dot, re.MULTILINE)}
+    return nodes, edges
+
+
 def test_architecture_graph_has_a_cluster_per_layer_and_edges(chain: dict[str, Plan]) -> None:
     dot = architecture_dot(chain)
     for layer in chain:
         assert f"subgraph cluster_{layer}" in dot
-    assert "->" in dot
+    nodes, edges = _graph(dot)
+    assert {layer for layer, _ in nodes.values()} == set(chain)
+    # An edge points from the resource that names another to the one it names (who depends on whom).
+    for user, used in [(("app", "api"), ("app", "api-role")), (("edge", "cdn"), ("app", "alb")),
+                       (("data", "db-proxy"), ("network", "proxy-sg")),
+                       (("observability", "cloudfront-5xx-rate"), ("edge", "cdn"))]:
+        assert (user, used) in edges and (used, user) not in edges, (user, used)
+    # Layers deploy in order, so an edge across layers always points back to an earlier layer.
+    order = list(chain)
+    across = [(a, b) for a, b in edges if a[0] != b[0]]
+    assert across and all(order.index(a[0]) > order.index(b[0]) for a, b in across), across
 
 
 def test_mask_and_unwrap() -> None:

@@ -549,6 +549,8 @@ CASES: dict[str, list[Case]] = {
     "kms-key-hygiene": [
         (layer("observability", lambda: topic_set()[:1]), None),
         (app(R("aws:kms/key:Key", "k", deletionWindowInDays=30)), "enableKeyRotation"),
+        # The boundary: 7 days passes (the baseline above), one day more does not.
+        (app(R("aws:kms/key:Key", "k", enableKeyRotation=True, deletionWindowInDays=8)), "deletionWindowInDays 8"),
     ],
     "rds-performance-insights": [
         (layer("data", lambda: aurora_set()), None),
@@ -699,6 +701,15 @@ def test_unknown_values_are_skipped_not_failed() -> None:
     assert messages("iam-least-privilege", [policy], ctx()) == []
     ingress = R("aws:lb/loadBalancer:LoadBalancer", "alb", name=UNKNOWN)
     assert messages("named-resources-suffix", [ingress], ctx()) == []
+
+
+@pytest.mark.parametrize("type_, limit", [("aws:sqs/queue:Queue", 80), ("aws:cloudfront/function:Function", 64)])
+def test_name_length_limits_hold_at_the_boundary(type_: str, limit: int) -> None:
+    head = f"catalog-{S}-"
+    at, over = head + "q" * (limit - len(head)), head + "q" * (limit + 1 - len(head))
+    assert messages("named-resources-suffix", [R(type_, "x", name=at)], ctx()) == []
+    assert messages("named-resources-suffix", [R(type_, "x", name=over)], ctx()) == [
+        f"name {over!r} has {limit + 1} characters; AWS allows {limit}"]
 
 
 def test_suffix_must_be_a_whole_token() -> None:

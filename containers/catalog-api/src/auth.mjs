@@ -2,6 +2,7 @@
 // Gateway, local server): it verifies the token itself and takes `sub` and the role from the verified claims.
 // No request header other than Authorization is ever read for identity (x-catalog-* from a client mean nothing).
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { JWT_RULES } from './config.mjs';
 import { HttpError } from './errors.mjs';
 
 export const REALM = 'catalog';
@@ -57,7 +58,7 @@ export function createVerifier(auth) {
     audience: auth.audience,
     algorithms: [...auth.algorithms],
     clockTolerance: auth.clockSkewSeconds,
-    requiredClaims: ['exp', 'sub'],
+    requiredClaims: [...JWT_RULES.requiredClaims],
   };
   const cache = new VerifiedTokens(auth.verifyCacheEntries, auth.verifyCacheSeconds, auth.clockSkewSeconds);
   return {

@@ -104,14 +104,23 @@ export function loadDbConfig(env = process.env) {
   });
 }
 
-// Same meanings and limits as projects/edge/functions/src/config.mjs (the edge check gets the same values).
-export const DEFAULT_ROLE_CLAIM = 'role';
-export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
-export const MAX_CLOCK_SKEW_SECONDS = 300;
-const MIN_RSA_BITS = 2048;
+// The token rules the edge applies too (projects/edge/functions ships this same file; the deploy's Python
+// validation reads it): allowed algorithms, clock skew, required claims, role claim.
+export const JWT_RULES = Object.freeze(JSON.parse(readFileSync(new URL('./jwt-rules.json', import.meta.url), 'utf8')));
+export const DEFAULT_ROLE_CLAIM = JWT_RULES.roleClaim.default;
+export const MAX_ROLE_CLAIM = JWT_RULES.roleClaim.maxLength;
+export const DEFAULT_CLOCK_SKEW_SECONDS = JWT_RULES.clockSkewSeconds.default;
+export const MAX_CLOCK_SKEW_SECONDS = JWT_RULES.clockSkewSeconds.max;
+const MIN_RSA_BITS = JWT_RULES.minRsaBits;
 
 /** The one alg a static key may verify: binding the alg to the key (not to the token header) defeats alg confusion. */
 function algForKey(key) {
+  const alg = keyAlg(key);
+  if (!JWT_RULES.algorithms.includes(alg)) throw new Error(`${alg} keys are not allowed (allowed: ${JWT_RULES.algorithms.join(', ')})`);
+  return alg;
+}
+
+function keyAlg(key) {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     if (!(details.modulusLength >= MIN_RSA_BITS)) throw new Error(`RSA key under ${MIN_RSA_BITS} bits`);
@@ -152,7 +161,7 @@ export function loadAuthConfig(env = process.env) {
   if (pem && jwks) throw new ConfigError('AUTH_PUBLIC_KEY_PEM', 'and AUTH_JWKS_URL are both set: give exactly one');
   if (!pem && !jwks) throw new ConfigError('AUTH_PUBLIC_KEY_PEM', 'or AUTH_JWKS_URL is required (exactly one): the key that verifies bearer tokens');
   const roleClaim = optional(env, 'AUTH_ROLE_CLAIM', DEFAULT_ROLE_CLAIM);
-  if (roleClaim.length > 128) throw new ConfigError('AUTH_ROLE_CLAIM', 'must be at most 128 characters');
+  if (roleClaim.length > MAX_ROLE_CLAIM) throw new ConfigError('AUTH_ROLE_CLAIM', `must be at most ${MAX_ROLE_CLAIM} characters`);
   const clockSkewSeconds = integer(env, 'AUTH_CLOCK_SKEW_SECONDS', DEFAULT_CLOCK_SKEW_SECONDS, 0, MAX_CLOCK_SKEW_SECONDS);
   let key;
   let algorithms;
@@ -174,7 +183,7 @@ export function loadAuthConfig(env = process.env) {
     key,
     jwksUrl: jwks ? jwksUrl(jwks) : undefined,
     // A JWKS (e.g. a Cognito user pool's) may hold RSA and EC keys; jose still checks each key's type.
-    algorithms: Object.freeze(algorithms ?? ['RS256', 'ES256']),
+    algorithms: Object.freeze(algorithms ?? [...JWT_RULES.algorithms]),
     roleClaim,
     clockSkewSeconds,
     jwksCacheMaxAgeMs: integer(env, 'AUTH_JWKS_CACHE_SECONDS', 600, 30, 86400) * 1000,

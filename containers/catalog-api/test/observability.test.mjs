@@ -2,6 +2,7 @@
 // Logger writes (timestamps aside), and the EMF line what JSON.stringify(document) gives; INFO lines share one
 // stdout write with their EMF line. No infrastructure needed.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Metrics, RequestLog, createLogger } from '../src/observability.mjs';
 
@@ -65,4 +66,48 @@ test('a logger with persistent keys, or a level above INFO, is left to Powertool
   assert.equal(writes.length, 1, 'only the EMF line');
   assert.ok(writes[0][1].startsWith('{"_aws"'));
   assert.equal(quiet.getLevelName(), 'ERROR', 'calibration leaves the level as it was');
+});
+
+// The EMF envelope CloudWatch reads, checked per metric against the contract file itself (read here, not through
+// the module): the namespace, each metric's name and unit, its dimension sets, and every dimension and value at
+// the root where the directives point.
+const contractFile = JSON.parse(readFileSync(new URL('../src/metrics-contract.json', import.meta.url), 'utf8'));
+
+function assertEnvelope(doc, values, dimensions, timestamp) {
+  assert.equal(doc._aws.Timestamp, timestamp);
+  const directives = doc._aws.CloudWatchMetrics;
+  assert.deepEqual(directives.flatMap((d) => d.Metrics.map((m) => m.Name)).sort(), Object.keys(values).sort(), 'each metric declared once');
+  for (const [name, value] of Object.entries(values)) {
+    const spec = contractFile.metrics[name];
+    const directive = directives.find((d) => d.Metrics.some((m) => m.Name === name));
+    assert.equal(directive.Namespace, contractFile.namespace, name);
+    assert.deepEqual(directive.Metrics.find((m) => m.Name === name), { Name: name, Unit: spec.unit }, name);
+    assert.deepEqual(directive.Dimensions, spec.dimensionSets, name);
+    assert.equal(doc[name], value, name);
+    for (const dimension of spec.dimensionSets.flat()) assert.equal(typeof doc[dimension], 'string', `${name}: dimension ${dimension} at the root`);
+  }
+  assert.equal(doc[contractFile.serviceDimension], 'svc');
+  for (const [key, value] of Object.entries(dimensions)) assert.equal(doc[key], value);
+}
+
+test('every contract metric goes out with its namespace, unit and dimension sets from metrics-contract.json', () => {
+  const metrics = new Metrics({ service: 'svc' });
+  const dimensions = { [contractFile.routeDimension]: 'GET /api/products/{sku}' };
+  const names = Object.keys(contractFile.metrics);
+  assert.ok(names.length >= 10);
+  for (const [i, name] of names.entries()) {
+    assertEnvelope(JSON.parse(metrics.line({ [name]: i + 0.5 }, dimensions, 1000 + i)), { [name]: i + 0.5 }, dimensions, 1000 + i);
+  }
+  const all = Object.fromEntries(names.map((name, i) => [name, i]));
+  assertEnvelope(JSON.parse(metrics.line(all, dimensions, 7)), all, dimensions, 7);
+  assert.throws(() => metrics.line({ NotInTheContract: 1 }, dimensions, 7), /not in metrics-contract\.json/);
+});
+
+test('the EMF line a request writes carries the contract envelope', () => {
+  const metrics = new Metrics({ service: 'svc' });
+  const quiet = createLogger({ serviceName: 'svc', logLevel: 'ERROR' });
+  const writes = captureWrites(() => oneRequest(new RequestLog({ logger: quiet, metrics, env: {} }), metrics, 503));
+  const doc = JSON.parse(writes.find(([stream]) => stream === 'stdout')[1]);
+  const values = { CacheHits: 1, RequestCount: 1, Latency: 1.25, ServerErrors: 1, ClientErrors: 0 };
+  assertEnvelope(doc, values, { [contractFile.routeDimension]: 'GET /api/products/{sku}' }, doc._aws.Timestamp);
 });

@@ -30,9 +30,12 @@ export const ROLES = Object.freeze({
   originResponse: { file: 'origin-response', limit: ORIGIN_PACKAGE_LIMIT_BYTES },
 });
 
-/** The runtime files, sorted: src/*.mjs only (config.json is generated, never kept in src/). */
+// The token rules jwt.mjs reads (a link to the API's containers/catalog-api/src/jwt-rules.json).
+export const JWT_RULES_FILE = 'jwt-rules.json';
+
+/** The runtime files, sorted: src/*.mjs and the token rules (config.json is generated, never kept in src/). */
 export function runtimeFiles() {
-  return readdirSync(SRC_DIR).filter((name) => name.endsWith('.mjs')).sort();
+  return readdirSync(SRC_DIR).filter((name) => name.endsWith('.mjs') || name === JWT_RULES_FILE).sort();
 }
 
 function walk(dir) {

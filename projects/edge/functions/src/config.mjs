@@ -6,16 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { createRemoteJWKSet } from 'jose';
-import { ALLOWED_ALGS } from './jwt.mjs';
+import { ALLOWED_ALGS, JWT_RULES } from './jwt.mjs';
 
-export const DEFAULT_ROLE_CLAIM = 'role';
-export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+// From the shared token rules (jwt-rules.json), as the API reads them.
+export const DEFAULT_ROLE_CLAIM = JWT_RULES.roleClaim.default;
+export const MAX_ROLE_CLAIM = JWT_RULES.roleClaim.maxLength;
+export const DEFAULT_CLOCK_SKEW_SECONDS = JWT_RULES.clockSkewSeconds.default;
+export const MAX_CLOCK_SKEW_SECONDS = JWT_RULES.clockSkewSeconds.max;
 
 // Accepted key types and the one JWT alg each may verify. Binding the alg to the key (instead of
 // trusting the token's header) is what defeats alg-confusion attacks.
 const EC_P256 = 'prime256v1';
-const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = JWT_RULES.minRsaBits;
 
 // Remote key set: the viewer trigger has 5 s in all, so one fetch may take at most 1.5 s; keys
 // are kept 10 minutes, and an unknown `kid` refetches at most every 30 s (key rotation without a
@@ -31,6 +33,12 @@ function nonEmptyString(value) {
 
 /** Returns the JWT alg the key verifies, or throws with a short reason. */
 function algForKey(key) {
+  const alg = keyAlg(key);
+  if (!ALLOWED_ALGS.includes(alg)) throw new Error(`${alg} keys are not allowed (allowed: ${ALLOWED_ALGS.join(', ')})`);
+  return alg;
+}
+
+function keyAlg(key) {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     if (!(details.modulusLength >= MIN_RSA_BITS)) throw new Error(`RSA key under ${MIN_RSA_BITS} bits`);
@@ -90,8 +98,8 @@ export function parseConfig(raw, options = {}) {
 
   if (!nonEmptyString(issuer)) return { ok: false, error: 'issuer must be a non-empty string' };
   if (!nonEmptyString(audience)) return { ok: false, error: 'audience must be a non-empty string' };
-  if (!nonEmptyString(roleClaim) || roleClaim.length > 128) {
-    return { ok: false, error: 'roleClaim must be a non-empty string (max 128 chars)' };
+  if (!nonEmptyString(roleClaim) || roleClaim.length > MAX_ROLE_CLAIM) {
+    return { ok: false, error: `roleClaim must be a non-empty string (max ${MAX_ROLE_CLAIM} chars)` };
   }
   if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS) {
     return { ok: false, error: `clockSkewSeconds must be an integer 0-${MAX_CLOCK_SKEW_SECONDS}` };

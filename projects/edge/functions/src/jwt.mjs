@@ -2,13 +2,18 @@
 // checks (the API verifies with the same library and the same config, so both apply one rule
 // set); this module only adds a cheap structural pre-filter and maps every failure to a short,
 // safe reason. Nothing here throws for any input: every failure is a return value.
+import { readFileSync } from 'node:fs';
 import { errors, jwtVerify } from 'jose';
+
+// The token rules the API applies too (algorithms, clock skew, required claims, role claim): one table,
+// containers/catalog-api/src/jwt-rules.json, packaged beside this module (src/jwt-rules.json links to it).
+export const JWT_RULES = Object.freeze(JSON.parse(readFileSync(new URL('./jwt-rules.json', import.meta.url), 'utf8')));
 
 // A bearer token larger than this is refused before any decoding (CPU and memory bound; real
 // access tokens are well under 2 KB).
 export const MAX_TOKEN_BYTES = 8192;
-// The only JWS algs the platform issues (same list as the API).
-export const ALLOWED_ALGS = Object.freeze(['RS256', 'ES256']);
+// The only JWS algs the platform issues.
+export const ALLOWED_ALGS = Object.freeze([...JWT_RULES.algorithms]);
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
@@ -100,7 +105,7 @@ export async function verifyJwt(token, config, nowSeconds) {
       clockTolerance: config.clockSkewSeconds,
       currentDate: new Date(nowSeconds * 1000),
       // exp: a token that never expires is not accepted; sub: every write has an author.
-      requiredClaims: ['exp', 'sub'],
+      requiredClaims: [...JWT_RULES.requiredClaims],
     });
     // jose judges iat only together with maxTokenAge; a token issued in the future (beyond the
     // skew) is refused here, the same rule the API applies.

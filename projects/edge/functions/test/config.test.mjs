@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,12 +81,15 @@ test('loadConfig never throws: missing file and bad JSON are results', () => {
 });
 
 /**
- * Lays out src/*.mjs (+ an optional config.json) flat in a temp dir, as in the zip, with jose
+ * Lays out src/*.mjs and jwt-rules.json (+ an optional config.json) flat in a temp dir, as in the zip, with jose
  * reachable as node_modules/jose beside them, and imports it.
  */
 async function deployedHandler(configText) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-fn-'));
-  for (const name of readdirSync(SRC).filter((n) => n.endsWith('.mjs'))) cpSync(new URL(name, SRC), join(dir, name));
+  // The token rules are a link in src/ and a plain file in the zip.
+  for (const name of readdirSync(SRC).filter((n) => n.endsWith('.mjs') || n === 'jwt-rules.json')) {
+    copyFileSync(new URL(name, SRC), join(dir, name));
+  }
   symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'), 'dir');
   if (configText !== undefined) writeFileSync(join(dir, 'config.json'), configText);
   const module = await import(pathToFileURL(join(dir, 'viewer-request.mjs')).href);

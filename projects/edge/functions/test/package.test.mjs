@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  buildZips, joseFiles, packageEntries, runtimeFiles, ROOT, SITE_DIR, SRC_DIR, VIEWER_PACKAGE_LIMIT_BYTES,
+  buildZips, joseFiles, JWT_RULES_FILE, packageEntries, runtimeFiles, ROOT, SITE_DIR, SRC_DIR, VIEWER_PACKAGE_LIMIT_BYTES,
 } from '../scripts/build-zip.mjs';
 import { ERROR_PAGE_FILES } from '../src/error-pages.mjs';
 import { rsa, rawConfig, claims, signJwt, viewerEvent, fixture } from './helpers.mjs';
@@ -15,11 +15,14 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 // The one runtime dependency, pinned exactly: what is tested is what is shipped.
 const RUNTIME_DEPENDENCIES = { jose: '6.2.18' };
 
-test('src/ is flat: only .mjs files, no subfolders, no node_modules, no config.json', () => {
+test('src/ is flat: only .mjs files and the token rules, no subfolders, no node_modules, no config.json', () => {
   for (const name of readdirSync(SRC_DIR)) {
     assert.ok(statSync(join(SRC_DIR, name)).isFile(), `${name} is a folder`);
-    assert.match(name, /\.mjs$/, `${name} would not be packaged`);
+    assert.match(name, /\.mjs$|^jwt-rules\.json$/, `${name} would not be packaged`);
   }
+  // The token rules are the API's own file (one table for both checkers), packaged as a plain file.
+  assert.equal(realpathSync(join(SRC_DIR, JWT_RULES_FILE)), realpathSync(join(ROOT, '..', '..', '..', 'containers', 'catalog-api', 'src', 'jwt-rules.json')));
+  assert.ok(runtimeFiles().includes(JWT_RULES_FILE));
   assert.ok(runtimeFiles().includes('viewer-request.mjs'));
   assert.ok(runtimeFiles().includes('origin-response.mjs'));
 });
