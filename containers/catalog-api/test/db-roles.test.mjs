@@ -54,7 +54,7 @@ test('the owner role owns schema public and every object in it; neither role has
   assert.deepEqual(relations.filter((r) => !r.endsWith(`:${owner}`)), []);
   const functions = await ownerOf(`SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p
     WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1`);
-  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock', 'stock_summary']
+  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'reserve_stock_unserialized', 'restock_stock', 'return_stock', 'stock_summary']
     .map((f) => `${f}:${owner}`));
   assert.deepEqual(await ownerOf(`SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'`), [`public:${owner}`]);
   const { rows } = await admin.query(`SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,
