@@ -15,8 +15,12 @@ import { ClientAbortError } from './routes/route.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-// pg / network failures that mean "the database is not reachable right now".
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+// pg / network failures that mean "the database is not reachable right now": refused or lost connections, a
+// server shutting down or crashed (57P01-57P03), connection exceptions (class 08), too many connections (53300).
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+// What pg says when the socket dies under a query or a checked-out client (no code attached).
+const CONNECTION_LOST = /Connection terminated|not queryable|timeout/i;
 // A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
 // broken by the server (40P01), a retry loop given up (40001), no pool connection within DB_CONNECT_TIMEOUT_MS, or
 // a writer queue too long to wait in (POOL_QUEUE_FULL: DB_QUEUE_WAIT_BUDGET_MS / DB_POOL_MAX_WAITING, before any SQL).
@@ -128,7 +132,7 @@ export function createApp(deps) {
       return c.json(errorBody(c, 'client_aborted', err.message), 499);
     }
     if (isShed(err)) return shed(c, 'too many concurrent requests, retry shortly', shedReason(err));
-    if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
+    if (UNAVAILABLE.has(err.code) || CONNECTION_LOST.test(err.message ?? '')) {
       logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });
       c.header('retry-after', retryAfter);
       return c.json(errorBody(c, 'service_unavailable', 'a dependency is not reachable, retry shortly'), 503);
