@@ -213,9 +213,9 @@ export function loadConfig(env = process.env) {
     // A warning about a failing dependency (cache tier, lost database connection) is logged at most once per
     // kind per this interval per process; the next line counts the ones left out.
     warnIntervalMs: integer(env, 'WARN_LOG_INTERVAL_MS', 10_000, 0, 3_600_000),
-    // DynamoDB calls on the request path (cache, sessions) give up after this long: a slow or restarting cache
-    // tier then costs a read this much at most, and the database answers.
-    dynamoTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', 100, 10, 10_000),
+    // Cache tier calls (DynamoDB) give up after this long, retries included: a slow or restarting cache tier
+    // then costs a read this much at most, and the database answers.
+    dynamoTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', 50, 5, 10_000),
     // Retry-After (seconds) of a shed request (503 overloaded).
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),

@@ -255,9 +255,9 @@ export class LogLimiter {
     this.kinds = new Map(); // event -> { at, suppressed }
   }
 
-  /** Returns true when the line was written. attributes.event names the kind. */
+  /** Returns true when the line was written. The kind: attributes.event with the message. */
   warn(message, attributes = {}) {
-    const kind = attributes[F.event] ?? message;
+    const kind = `${attributes[F.event] ?? ''}|${message}`;
     const t = this.now();
     const seen = this.kinds.get(kind);
     if (seen && t - seen.at < this.intervalMs) {

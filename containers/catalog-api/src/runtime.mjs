@@ -24,8 +24,8 @@ export function createRuntime(config, options = {}) {
   });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
-    dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger }),
-    logger,
+    dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger: warnings, timeoutMs: config.dynamoTimeoutMs }),
+    logger: warnings,
     invalidateIntervalMs: config.cacheInvalidateIntervalMs,
   });
   const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });
