@@ -32,6 +32,16 @@ const isShed = (err) => SHED.has(err.code) || (err.code === undefined && POOL_TI
 const SHED_REASON = { '55P03': 'lock_timeout', '57014': 'statement_timeout', '40P01': 'deadlock', '40001': 'serialization', POOL_QUEUE_FULL: 'queue_full' };
 const shedReason = (err) => SHED_REASON[err.code] ?? 'pool_timeout';
 
+/**
+ * The request body never arrived in full and the connection is gone: closed or reset by the client, a chunk
+ * framing error, the server's request timeout. Whatever failed then (a body read in bodyLimit or in a route,
+ * with 'aborted' / ECONNRESET), failed because the client left: it is not a server error.
+ */
+function clientGone(c) {
+  const incoming = c.env?.incoming;
+  return Boolean(incoming && !incoming.complete && (incoming.aborted || incoming.destroyed || incoming.errored));
+}
+
 function requestIdOf(c) {
   const event = c.env?.event;
   if (event?.requestContext?.requestId) return event.requestContext.requestId; // API Gateway
@@ -125,7 +135,7 @@ export function createApp(deps) {
       if (err.code === 'overloaded') return shed(c, err.message, err.extra.reason);
       return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
     }
-    if (err instanceof ClientAbortError) {
+    if (err instanceof ClientAbortError || clientGone(c)) {
       // The client hung up mid-body: nobody will read an answer and nothing is wrong with the server. 499 (the
       // nginx convention) keeps it out of ServerErrors; the log line says what happened, at INFO.
       logger.info('request aborted by the client', { [F.event]: 'request.aborted', [F.requestId]: c.get('requestId'), route: c.get('route') });
