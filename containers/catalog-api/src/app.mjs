@@ -42,6 +42,30 @@ function clientGone(c) {
   return Boolean(incoming && !incoming.complete && (incoming.aborted || incoming.destroyed || incoming.errored));
 }
 
+// One spelling per path. The edge's WAF rules (rate limits by path) match the path after decoding it, resolving
+// `.`/`..` and repeated slashes and lower-casing it; the router here decodes percent-encoded characters and (through
+// URL parsing) resolves dot segments and reads backslashes as slashes. A path the router would reach under another
+// spelling than its canonical one is refused, so no spelling acts on a route while escaping a rule meant for it.
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/; // RFC 3986 2.3: these are never percent-encoded in a canonical URI
+const PERCENT = /%([0-9A-Fa-f]{2})/g;
+
+/** Why the raw request path is not canonical, or undefined when it is. */
+export function nonCanonical(rawPath) {
+  const path = rawPath.split('?')[0];
+  if (path.includes('\\')) return 'a backslash';
+  if (path.includes('//')) return 'an empty segment (//)';
+  if (path.split('/').some((s) => s === '.' || s === '..')) return 'a dot segment (. or ..)';
+  for (const [, hex] of path.matchAll(PERCENT)) {
+    if (UNRESERVED.test(String.fromCharCode(Number.parseInt(hex, 16)))) return `a percent-encoded unreserved character (%${hex})`;
+  }
+  return undefined;
+}
+
+/** The path as the client sent it: node:http's request target, or the Lambda event's path (ALB, API Gateway). */
+function rawPathOf(c) {
+  return c.env?.incoming?.url ?? c.env?.event?.rawPath ?? c.env?.event?.path ?? new URL(c.req.url).pathname;
+}
+
 function requestIdOf(c) {
   const event = c.env?.event;
   if (event?.requestContext?.requestId) return event.requestContext.requestId; // API Gateway
@@ -88,6 +112,14 @@ export function createApp(deps) {
     m.add('ClientErrors', status >= 400 && status < 500 ? 1 : 0);
     // One log line and one EMF line (src/metrics-contract.json), written together: see RequestLog.
     requestLog.write(m, { requestId, route, status, durationMs, method: c.req.method, path: c.req.path });
+  });
+
+  app.use('*', (c, next) => {
+    const why = nonCanonical(rawPathOf(c));
+    if (why === undefined) return next();
+    c.set('route', 'NON_CANONICAL_PATH');
+    return c.json(errorBody(c, 'non_canonical_path', `path: not in canonical form (${why}); send the path as the API documents it`,
+      { field: 'path' }), 400);
   });
 
   const tooLarge = (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413);
