@@ -110,6 +110,12 @@ export async function startKillablePostgres({ readyTimeoutMs = 15_000 } = {}) {
 
   spawnServer();
   await waitReady();
+  // If this process ends without stop() (a crash, a runner's timeout), a detached shell stops whichever server
+  // holds the data directory now (its pid changes with every restart) and removes the directory.
+  const watcher = spawn('sh', ['-c', 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; '
+    + 'p=$(head -1 "$2/postmaster.pid" 2>/dev/null); [ -n "$p" ] && kill -CONT "$p" 2>/dev/null; [ -n "$p" ] && kill -QUIT "$p" 2>/dev/null; '
+    + 'sleep 1; rm -rf "$3"', 'catalog-killable-pg-watch', String(process.pid), pgdata, dataDir], { detached: true, stdio: 'ignore' });
+  watcher.unref();
 
   return {
     host: '127.0.0.1',
@@ -141,6 +147,7 @@ export async function startKillablePostgres({ readyTimeoutMs = 15_000 } = {}) {
       return waitReady();
     },
     async stop() {
+      watcher.kill('SIGKILL');
       const pids = processes();
       signal(pids, 'SIGCONT');
       signal(pids.length ? [postmaster] : [], 'SIGINT');
