@@ -11,7 +11,7 @@ import { authEnv, userHeaders } from './identity.mjs';
 const CRASHES = 10; // a failure in one of four kills survives ten of them with probability (3/4)^10 < 6 %
 const FREEZES = 2;
 
-test(`${CRASHES} kill -9 and ${FREEZES} SIGSTOP of PostgreSQL under concurrent reservations: the API stays up, answers 503 fast, recovers within 1 s, conserves units`, async (t) => {
+test(`${CRASHES} kill -9 and ${FREEZES} SIGSTOP of PostgreSQL under concurrent reservations: the API stays up, answers 503 fast, recovers within 1 s, conserves units`, { timeout: 60_000 }, async (t) => {
   const headers = await userHeaders('shopper-faults');
   const r = await runDbFaults({ crashes: CRASHES, freezes: FREEZES, clients: 12, authEnv: authEnv(), shopperHeaders: () => headers });
   for (const f of r.faults) {
