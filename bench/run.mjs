@@ -2,8 +2,10 @@
 // `invoke bench` runs this: every case next to its baseline, in one run, on
 // loopback; results as JSON in bench/results/<timestamp>.json (path printed on
 // the last stdout line). Progress goes to stderr.
-//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--quick] [--cases hot,db,flash,openloop,cold,deps]
+//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--quick] [--cases hot,db,flash,openloop,cold,deps,faults]
 // flash = closed loop (N clients, each waiting for its answer); openloop = a fixed arrival rate on one SKU.
+// faults (only when asked for): a private PostgreSQL killed (kill -9) and frozen (SIGSTOP) under concurrent
+// reservations: the API's error window, its recovery time after the database returns, and the proof.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -14,8 +16,11 @@ import { coldStart, dependencySize } from './lib/coldstart.mjs';
 import { GOALS, evaluate } from './lib/goals.mjs';
 import { pgbenchVersion } from './lib/pgbench.mjs';
 import { killAll, startInfra } from './lib/stack.mjs';
+import { runDbFaults } from '../containers/catalog-api/scripts/db-faults.mjs';
 
 const ALL_CASES = ['hot', 'db', 'flash', 'openloop', 'cold', 'deps'];
+// Run only when named in --cases: it kills its own database server, and its numbers are about faults, not speed.
+const ON_REQUEST = ['faults'];
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '6' },
@@ -50,6 +55,8 @@ const { values } = parseArgs({
     // Exploring a setting (e.g. DB_POOL_MAX=20,DB_POOL_MAX_WAITING=100): API env overrides of the open-loop case,
     // kept in results.cases.openLoop.apiOverrides. The goals speak of the default configuration: none.
     'openloop-api-env': { type: 'string', default: '' },
+    'fault-kills': { type: 'string', default: '10' },
+    'fault-freezes': { type: 'string', default: '2' },
     // Smoke run: short steps everywhere; numbers not to publish.
     quick: { type: 'boolean', default: false },
   },
@@ -78,9 +85,9 @@ const dbConnections = int('db-connections', 1, 90);
 const dbPool = values['db-pool'] ? int('db-pool', 1, 90) : Math.min(10, dbConnections);
 const writePool = int('write-pool', 1, 90);
 const cases = values.cases.split(',').map((c) => c.trim()).filter(Boolean);
-const unknown = cases.find((c) => !ALL_CASES.includes(c));
+const unknown = cases.find((c) => !ALL_CASES.includes(c) && !ON_REQUEST.includes(c));
 if (unknown) {
-  process.stderr.write(`--cases: unknown case ${unknown}; known: ${ALL_CASES.join(', ')}\n`);
+  process.stderr.write(`--cases: unknown case ${unknown}; known: ${[...ALL_CASES, ...ON_REQUEST].join(', ')}\n`);
   process.exit(2);
 }
 const cpuProfDir = values['cpu-prof-dir'] || undefined;
@@ -150,44 +157,56 @@ process.once('SIGINT', stopOnSignal);
 process.once('SIGTERM', stopOnSignal);
 
 if (os.loadavg()[0] > 1) say(`warning: load average ${os.loadavg()[0].toFixed(1)} before the run: other work shares the CPUs`);
+const faultKills = int('fault-kills', 1, 100);
+const faultFreezes = int('fault-freezes', 0, 20);
 try {
-  infra = await startInfra({ products, say });
-  // Passed on only when set: unset, the API keeps its own default (true for the local server, false in Lambda).
-  // Writes carry a bearer token; an API build that checks them gets the run's public key in AUTH_*.
-  const auth = await benchAuth();
-  const baseEnv = { ...infra.env, ...auth.env };
-  const env = preparedRaw === undefined ? baseEnv : { ...baseEnv, DB_PREPARED_STATEMENTS: preparedRaw };
-  const { rows } = await infra.db.writer.query('SELECT version() AS v');
-  results.machine.postgres = rows[0].v.split(' on ')[0];
-  if (cases.includes('hot')) {
-    results.cases.hotRead = await hotRead({ env, levels: [50, 200], duration, warmup, say, cpuProfDir });
+  if (cases.includes('faults')) {
+    const auth = await benchAuth();
+    const faults = await runDbFaults({ crashes: faultKills, freezes: faultFreezes, clients: 12, authEnv: auth.env, shopperHeaders: () => auth.headers('shopper'), say });
+    results.cases.dbFaults = faults;
+    say(`faults: ${faults.faults.length} faults, process ${faults.processAlive ? 'up' : 'GONE'}, error window max ${faults.errorWindowMs} ms (slowest 503 ${faults.slowest503Ms} ms), `
+      + `recovery (first 201 after the database answered) max ${faults.maxRecoveryMs} ms, ${faults.proof.reservations} reservations = keys granted: ${faults.proof.keysMatch}, conserved: ${faults.proof.conserved}`);
   }
-  if (cases.includes('db')) {
-    results.cases.dbRead = await dbRead({ env, pgbenchMode, products, connections: dbConnections, pool: dbPool, duration, warmup, say, cpuProfDir });
-  }
-  if (cases.includes('flash')) {
-    results.cases.flashSale = await flashSale({
-      env, pgbenchMode, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
-      requests: int('sale-requests', 1, 200_000), pool: writePool, duration, warmup, say, cpuProfDir,
-      overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' }, authHeaders: auth.headers('shopper'),
-    });
-  }
-  if (cases.includes('openloop')) {
-    results.cases.openLoop = await openLoopSale({
-      env, auth, db: infra.db, pgbenchMode, rates: openLoopRates, durationS: openLoopDuration,
-      timeoutMs: int('openloop-timeout-ms', 100, 60_000), connections: int('openloop-connections', 1, 4096),
-      shardsList: openLoopShards, warmupS: warmup, say, cpuProfDir, apiOverrides: openLoopApiEnv,
-      sellOut: openLoopSellOutRate ? { rate: openLoopSellOutRate, durationS: Math.min(openLoopDuration, 4) } : null,
-      // pgbench as many sessions as the API's default pool (10 on the local server): the same lanes to the row.
-      pgClients: 10,
-    });
-    say(`\n${openLoopTable(results.cases.openLoop)}`);
-  }
-  if (cases.includes('cold')) results.cases.coldStart = await coldStart({ env, runs: int('cold-runs', 1, 50), say });
-  if (cases.includes('deps')) results.cases.dependencies = await dependencySize({ say });
-  if (values.chart) {
-    const levels = values['sweep-levels'].split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 2000);
-    results.sweep = await sweep({ env, products, levels, pool: dbPool, duration: int('sweep-duration', 1, 30), say });
+  // The shared stack (moto, the configured PostgreSQL, seeded products) only for the cases that use it.
+  if (cases.some((c) => ALL_CASES.includes(c))) {
+    infra = await startInfra({ products, say });
+    // Passed on only when set: unset, the API keeps its own default (true for the local server, false in Lambda).
+    // Writes carry a bearer token; an API build that checks them gets the run's public key in AUTH_*.
+    const auth = await benchAuth();
+    const baseEnv = { ...infra.env, ...auth.env };
+    const env = preparedRaw === undefined ? baseEnv : { ...baseEnv, DB_PREPARED_STATEMENTS: preparedRaw };
+    const { rows } = await infra.db.writer.query('SELECT version() AS v');
+    results.machine.postgres = rows[0].v.split(' on ')[0];
+    if (cases.includes('hot')) {
+      results.cases.hotRead = await hotRead({ env, levels: [50, 200], duration, warmup, say, cpuProfDir });
+    }
+    if (cases.includes('db')) {
+      results.cases.dbRead = await dbRead({ env, pgbenchMode, products, connections: dbConnections, pool: dbPool, duration, warmup, say, cpuProfDir });
+    }
+    if (cases.includes('flash')) {
+      results.cases.flashSale = await flashSale({
+        env, pgbenchMode, db: infra.db, clients: int('clients', 1, 5000), stock: int('stock', 1, 1_000_000),
+        requests: int('sale-requests', 1, 200_000), pool: writePool, duration, warmup, say, cpuProfDir,
+        overrides: values['write-dynamo-cache'] ? {} : { CACHE_TTL_SECONDS: '0' }, authHeaders: auth.headers('shopper'),
+      });
+    }
+    if (cases.includes('openloop')) {
+      results.cases.openLoop = await openLoopSale({
+        env, auth, db: infra.db, pgbenchMode, rates: openLoopRates, durationS: openLoopDuration,
+        timeoutMs: int('openloop-timeout-ms', 100, 60_000), connections: int('openloop-connections', 1, 4096),
+        shardsList: openLoopShards, warmupS: warmup, say, cpuProfDir, apiOverrides: openLoopApiEnv,
+        sellOut: openLoopSellOutRate ? { rate: openLoopSellOutRate, durationS: Math.min(openLoopDuration, 4) } : null,
+        // pgbench as many sessions as the API's default pool (10 on the local server): the same lanes to the row.
+        pgClients: 10,
+      });
+      say(`\n${openLoopTable(results.cases.openLoop)}`);
+    }
+    if (cases.includes('cold')) results.cases.coldStart = await coldStart({ env, runs: int('cold-runs', 1, 50), say });
+    if (cases.includes('deps')) results.cases.dependencies = await dependencySize({ say });
+    if (values.chart) {
+      const levels = values['sweep-levels'].split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 2000);
+      results.sweep = await sweep({ env, products, levels, pool: dbPool, duration: int('sweep-duration', 1, 30), say });
+    }
   }
 } finally {
   await infra?.stop().catch((err) => say(`teardown: ${err.message}`));

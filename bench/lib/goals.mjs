@@ -14,6 +14,7 @@ export const GOALS = [
   { id: 'openLoopOverload', text: 'open loop above capacity: answered p99 <= 1 s, every refusal a fast (p99 <= 200 ms) 503/429, no client timeouts', target: 1000 },
   { id: 'openLoopStock', text: 'open loop: zero oversell and zero undersell (201s = stock taken = rows, no negative row, 409 only at stock 0)', target: 0 },
   { id: 'coldStart', text: 'handler init: process start to first answered ALB event <= 300 ms (median)', target: 300 },
+  { id: 'dbFaults', text: 'database killed / frozen under load (--cases faults): the API stays up, 503 with Retry-After while it is gone, first 201 <= 1 s after it answers again, every granted key one reservation, units conserved', target: 1000 },
 ];
 
 const verdict = (id, measured, met, detail) => ({ id, measured, met, detail });
@@ -22,7 +23,7 @@ const pct = (v) => `${Math.round((v ?? 0) * 100)} %`;
 
 export function evaluate(results) {
   const out = [];
-  const { hotRead, dbRead, flashSale, coldStart, openLoop } = results.cases;
+  const { hotRead, dbRead, flashSale, coldStart, openLoop, dbFaults } = results.cases;
   if (hotRead) {
     const ratios = hotRead.levels.map((l) => l.ratio);
     out.push(verdict('hotReadRatio', Math.min(...ratios), ratios.every((r) => r >= 0.40),
@@ -42,6 +43,13 @@ export function evaluate(results) {
   }
   if (openLoop) out.push(...openLoopVerdicts(openLoop));
   if (coldStart) out.push(verdict('coldStart', coldStart.wallMs.median, coldStart.wallMs.median <= 300, `${coldStart.wallMs.median} ms`));
+  if (dbFaults) {
+    const f = dbFaults;
+    const met = f.processAlive && !f.unhandledError && f.maxRecoveryMs !== null && f.maxRecoveryMs <= 1000 && f.failures.not503 === 0
+      && f.failures.withoutRetryAfterOrJson === 0 && f.proof.keysMatch && f.proof.grantedTwice === 0 && f.proof.conserved;
+    out.push(verdict('dbFaults', f.maxRecoveryMs, met, `${f.kills} kills + ${f.freezes} freezes: process ${f.processAlive ? 'up' : 'gone'}, `
+      + `error window max ${f.errorWindowMs} ms, slowest 503 ${f.slowest503Ms} ms, recovery max ${f.maxRecoveryMs} ms, ${f.proof.reservations} reservations, conserved ${f.proof.conserved}`));
+  }
   return out;
 }
 

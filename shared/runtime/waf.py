@@ -140,10 +140,24 @@ def _any_label(rules: Sequence[RateRule]) -> dict[str, Any]:
     return matches[0] if len(matches) == 1 else {"or_statement": {"statements": matches}}
 
 
+# A path reaches the API's router in many spellings: percent-encoded characters (`%72eservations`), repeated
+# slashes, `.` and `..` segments, backslashes (URL parsers read them as slashes), other letter case. Path rules
+# match the form WAF gets after decoding it once, turning backslashes into slashes and resolving those segments
+# (NORMALIZE_PATH_WIN) and lower-casing it (lowest priority first), so a rule's pattern is written in the canonical
+# lower-case form; the API refuses any path that is not canonical (400), so no spelling the router acts on escapes
+# a rule. Each transformation costs 10 WCUs.
+PATH_TRANSFORMATIONS: tuple[str, ...] = ("URL_DECODE", "NORMALIZE_PATH_WIN", "LOWERCASE")
+
+
+def path_transformations() -> list[dict[str, Any]]:
+    return [{"priority": i, "type": t} for i, t in enumerate(PATH_TRANSFORMATIONS)]
+
+
 def starts_with_path(prefix: str) -> dict[str, Any]:
+    """`prefix`: lower case (the path is matched lower-cased)."""
     return {"byte_match_statement": {
         "field_to_match": {"uri_path": {}}, "positional_constraint": "STARTS_WITH", "search_string": prefix,
-        "text_transformations": [{"priority": 0, "type": "NONE"}]}}
+        "text_transformations": path_transformations()}}
 
 
 def method_is(method: str) -> dict[str, Any]:
@@ -153,9 +167,10 @@ def method_is(method: str) -> dict[str, Any]:
 
 
 def path_matches(regex: str) -> dict[str, Any]:
+    """`regex`: matched against the decoded, normalized, lower-cased path (PATH_TRANSFORMATIONS)."""
     return {"regex_match_statement": {
         "field_to_match": {"uri_path": {}}, "regex_string": regex,
-        "text_transformations": [{"priority": 0, "type": "NONE"}]}}
+        "text_transformations": path_transformations()}}
 
 
 def json_body(retry_after_s: int) -> str:

@@ -15,8 +15,12 @@ import { ClientAbortError } from './routes/route.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-// pg / network failures that mean "the database is not reachable right now".
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03', '53300']);
+// pg / network failures that mean "the database is not reachable right now": refused or lost connections, a
+// server shutting down or crashed (57P01-57P03), connection exceptions (class 08), too many connections (53300).
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+// What pg says when the socket dies under a query or a checked-out client (no code attached).
+const CONNECTION_LOST = /Connection terminated|not queryable|timeout/i;
 // A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
 // broken by the server (40P01), a retry loop given up (40001), no pool connection within DB_CONNECT_TIMEOUT_MS, or
 // a writer queue too long to wait in (POOL_QUEUE_FULL: DB_QUEUE_WAIT_BUDGET_MS / DB_POOL_MAX_WAITING, before any SQL).
@@ -27,6 +31,40 @@ const isShed = (err) => SHED.has(err.code) || (err.code === undefined && POOL_TI
 // Which bound refused, in the 503 body (an operator's and the benchmark's first question).
 const SHED_REASON = { '55P03': 'lock_timeout', '57014': 'statement_timeout', '40P01': 'deadlock', '40001': 'serialization', POOL_QUEUE_FULL: 'queue_full' };
 const shedReason = (err) => SHED_REASON[err.code] ?? 'pool_timeout';
+
+/**
+ * The request body never arrived in full and the connection is gone: closed or reset by the client, a chunk
+ * framing error, the server's request timeout. Whatever failed then (a body read in bodyLimit or in a route,
+ * with 'aborted' / ECONNRESET), failed because the client left: it is not a server error.
+ */
+function clientGone(c) {
+  const incoming = c.env?.incoming;
+  return Boolean(incoming && !incoming.complete && (incoming.aborted || incoming.destroyed || incoming.errored));
+}
+
+// One spelling per path. The edge's WAF rules (rate limits by path) match the path after decoding it, resolving
+// `.`/`..` and repeated slashes and lower-casing it; the router here decodes percent-encoded characters and (through
+// URL parsing) resolves dot segments and reads backslashes as slashes. A path the router would reach under another
+// spelling than its canonical one is refused, so no spelling acts on a route while escaping a rule meant for it.
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/; // RFC 3986 2.3: these are never percent-encoded in a canonical URI
+const PERCENT = /%([0-9A-Fa-f]{2})/g;
+
+/** Why the raw request path is not canonical, or undefined when it is. */
+export function nonCanonical(rawPath) {
+  const path = rawPath.split('?')[0];
+  if (path.includes('\\')) return 'a backslash';
+  if (path.includes('//')) return 'an empty segment (//)';
+  if (path.split('/').some((s) => s === '.' || s === '..')) return 'a dot segment (. or ..)';
+  for (const [, hex] of path.matchAll(PERCENT)) {
+    if (UNRESERVED.test(String.fromCharCode(Number.parseInt(hex, 16)))) return `a percent-encoded unreserved character (%${hex})`;
+  }
+  return undefined;
+}
+
+/** The path as the client sent it: node:http's request target, or the Lambda event's path (ALB, API Gateway). */
+function rawPathOf(c) {
+  return c.env?.incoming?.url ?? c.env?.event?.rawPath ?? c.env?.event?.path ?? new URL(c.req.url).pathname;
+}
 
 function requestIdOf(c) {
   const event = c.env?.event;
@@ -76,6 +114,14 @@ export function createApp(deps) {
     requestLog.write(m, { requestId, route, status, durationMs, method: c.req.method, path: c.req.path });
   });
 
+  app.use('*', (c, next) => {
+    const why = nonCanonical(rawPathOf(c));
+    if (why === undefined) return next();
+    c.set('route', 'NON_CANONICAL_PATH');
+    return c.json(errorBody(c, 'non_canonical_path', `path: not in canonical form (${why}); send the path as the API documents it`,
+      { field: 'path' }), 400);
+  });
+
   const tooLarge = (c) => c.json(errorBody(c, 'payload_too_large', `body: larger than ${MAX_BODY_BYTES} bytes`, { field: 'body' }), 413);
   const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   app.use('*', (c, next) => {
@@ -121,14 +167,14 @@ export function createApp(deps) {
       if (err.code === 'overloaded') return shed(c, err.message, err.extra.reason);
       return c.json(errorBody(c, err.code, err.message, err.extra), err.status, err.headers);
     }
-    if (err instanceof ClientAbortError) {
+    if (err instanceof ClientAbortError || clientGone(c)) {
       // The client hung up mid-body: nobody will read an answer and nothing is wrong with the server. 499 (the
       // nginx convention) keeps it out of ServerErrors; the log line says what happened, at INFO.
       logger.info('request aborted by the client', { [F.event]: 'request.aborted', [F.requestId]: c.get('requestId'), route: c.get('route') });
       return c.json(errorBody(c, 'client_aborted', err.message), 499);
     }
     if (isShed(err)) return shed(c, 'too many concurrent requests, retry shortly', shedReason(err));
-    if (UNAVAILABLE.has(err.code) || /timeout/i.test(err.message ?? '')) {
+    if (UNAVAILABLE.has(err.code) || CONNECTION_LOST.test(err.message ?? '')) {
       logger.error('dependency unavailable', { [F.event]: 'dependency.unavailable', [F.requestId]: c.get('requestId'), error: err });
       c.header('retry-after', retryAfter);
       return c.json(errorBody(c, 'service_unavailable', 'a dependency is not reachable, retry shortly'), 503);

@@ -77,6 +77,9 @@ export function createVerifier(auth) {
         // Not a verdict on the token: the issuer's keys could not be fetched. Retryable, not the client's fault.
         throw new HttpError(503, 'service_unavailable', 'token signing keys are not reachable, retry shortly');
       }
+      // jose judges iat only together with maxTokenAge: a token issued in the future (beyond the clock skew) is
+      // refused here, by the same rule and the same AUTH_CLOCK_SKEW_SECONDS value as at the edge.
+      if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + auth.clockSkewSeconds) throw unauthorized('token not yet valid');
       if (typeof payload.sub !== 'string' || !SUB_PATTERN.test(payload.sub)) throw unauthorized('claim sub invalid or missing');
       const role = payload[auth.roleClaim];
       const identity = Object.freeze({ sub: payload.sub, role: typeof role === 'string' && ROLE_PATTERN.test(role) ? role : null });

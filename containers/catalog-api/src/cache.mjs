@@ -49,13 +49,34 @@ export class LocalCache {
   }
 }
 
+// After a failed cache read or write, the tier is skipped for this long (reads go straight to the database):
+// while DynamoDB is slow or restarting, one read per cooldown pays the timeout instead of every read.
+const COOLDOWN_MS = 1000;
+
 export class DynamoCache {
-  constructor({ doc, table, ttlSeconds, logger }) {
-    Object.assign(this, { doc, table, ttlSeconds, logger });
+  /** timeoutMs: bound of each DynamoDB call, retries included (DYNAMODB_TIMEOUT_MS). logger: a LogLimiter. */
+  constructor({ doc, table, ttlSeconds, logger, timeoutMs = 100, now = () => Date.now() }) {
+    Object.assign(this, { doc, table, ttlSeconds, logger, timeoutMs, now });
+    this.skipUntil = 0;
   }
 
   get enabled() {
     return this.ttlSeconds > 0;
+  }
+
+  /** One call, bounded: the SDK aborts the HTTP request when the signal fires. */
+  send(command) {
+    return this.doc.send(command, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+  }
+
+  /** Reads and fills are optional: skipped while the tier is cooling down after a failure. */
+  get cooling() {
+    return this.now() < this.skipUntil;
+  }
+
+  failed(message, err) {
+    this.skipUntil = this.now() + COOLDOWN_MS;
+    this.logger.warn(message, { event: 'cache.error', error: err, cooldownMs: COOLDOWN_MS });
   }
 
   async get(key) {
@@ -64,38 +85,39 @@ export class DynamoCache {
 
   /** { value, body }: body is the stored JSON text, value its parse. */
   async getEntry(key) {
-    if (!this.enabled) return undefined;
+    if (!this.enabled || this.cooling) return undefined;
     try {
-      const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { cacheKey: key } }));
+      const { Item } = await this.send(new GetCommand({ TableName: this.table, Key: { cacheKey: key } }));
       // DynamoDB's TTL deletes lazily (up to days later): check expiry ourselves.
       if (!Item || Item.expiresAtMs <= Date.now()) return undefined;
       return { value: JSON.parse(Item.value), body: Item.value };
     } catch (err) {
-      this.logger.warn('cache read failed', { event: 'cache.error', error: err });
+      this.failed('cache read failed', err);
       return undefined;
     }
   }
 
   async put(key, tag, value, body = JSON.stringify(value)) {
-    if (!this.enabled) return;
+    if (!this.enabled || this.cooling) return;
     const expiresAtMs = Date.now() + this.ttlSeconds * 1000;
     try {
-      await this.doc.send(new PutCommand({
+      await this.send(new PutCommand({
         TableName: this.table,
         Item: { cacheKey: key, tag, value: body, expiresAtMs, expiresAt: Math.ceil(expiresAtMs / 1000) },
       }));
     } catch (err) {
-      this.logger.warn('cache write failed', { event: 'cache.error', error: err });
+      this.failed('cache write failed', err);
     }
   }
 
-  /** Delete known keys, and every key filed under a tag (byTag index). */
+  /** Delete known keys, and every key filed under a tag (byTag index). Never skipped (a stale entry would outlive
+   *  a write); each call is bounded like the others, and a failure is the caller's to log. */
   async invalidate({ keys = [], tags = [] }) {
     const all = new Set(keys);
     for (const tag of tags) {
       let ExclusiveStartKey;
       do {
-        const page = await this.doc.send(new QueryCommand({
+        const page = await this.send(new QueryCommand({
           TableName: this.table, IndexName: 'byTag',
           KeyConditionExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'tag' },
           ExpressionAttributeValues: { ':t': tag }, ExclusiveStartKey,
@@ -106,14 +128,14 @@ export class DynamoCache {
     }
     const list = [...all];
     if (list.length === 1) {
-      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { cacheKey: list[0] } }));
+      await this.send(new DeleteCommand({ TableName: this.table, Key: { cacheKey: list[0] } }));
       return 1;
     }
     for (let i = 0; i < list.length; i += 25) {
       let request = { [this.table]: list.slice(i, i + 25).map((cacheKey) => ({ DeleteRequest: { Key: { cacheKey } } })) };
       // BatchWrite may hand back throttled items: retry them a few times.
       for (let attempt = 0; attempt < 5 && request && Object.keys(request).length; attempt += 1) {
-        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: request }));
+        const out = await this.send(new BatchWriteCommand({ RequestItems: request }));
         request = out.UnprocessedItems;
       }
     }

@@ -85,6 +85,9 @@ export class CatalogStore {
     this.named = preparedStatements;
     // SET LOCAL ends with the transaction, so no session state is left for RDS Proxy to pin on.
     this.boundedBegin = `BEGIN; SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}; `;
+    // The same bound on the client side, a little later than the server's own: a server that stopped answering
+    // (frozen, a network cut) cannot cancel anything, and the request must still end.
+    this.boundedClientTimeoutMs = Math.trunc(statementTimeoutMs) + 500;
   }
 
   /**
@@ -114,9 +117,15 @@ export class CatalogStore {
     const heldSince = performance.now();
     let broken;
     try {
-      const results = await client.query(`${this.boundedBegin}${call}; COMMIT`);
+      const results = await client.query({ text: `${this.boundedBegin}${call}; COMMIT`, query_timeout: this.boundedClientTimeoutMs });
       return results[3];
     } catch (err) {
+      if (!client._queryable || /Query read timeout/.test(err.message)) {
+        // The connection is gone or its state unknown (the answer may still come): never reused. The server
+        // rolls back an open transaction whose connection closes.
+        broken = err;
+        throw err;
+      }
       try {
         await client.query('ROLLBACK');
       } catch (rollbackErr) {

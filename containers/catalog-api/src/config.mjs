@@ -219,6 +219,15 @@ export function loadConfig(env = process.env) {
     // A reservation deletes the product's DynamoDB cache item at most once per SKU per this interval per process
     // (the hot key of a flash sale); 0 deletes on every reservation.
     cacheInvalidateIntervalMs: integer(env, 'CACHE_INVALIDATE_INTERVAL_MS', 1000, 0, 60_000),
+    // A warning about a failing dependency (cache tier, lost database connection) is logged at most once per
+    // kind per this interval per process; the next line counts the ones left out.
+    warnIntervalMs: integer(env, 'WARN_LOG_INTERVAL_MS', 10_000, 0, 3_600_000),
+    // Cache tier calls (DynamoDB) give up after this long, retries included: a slow or restarting cache tier
+    // then costs a read this much at most, and the database answers.
+    dynamoTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', 50, 5, 10_000),
+    // Local server / container: the whole request (headers and body) must arrive within this (node:http's
+    // requestTimeout, default 300 s): a stalled body holds a socket and a request slot no longer.
+    httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 300_000),
     // Retry-After (seconds) of a shed request (503 overloaded).
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),

@@ -1,7 +1,8 @@
 // Least-privilege database roles. Run with the master credentials only (the migrate task), idempotently:
 //   owner role: LOGIN, owns schema public and every object in it; migrations run as this role;
-//   app role:   LOGIN, what the API connects as: USAGE on the schema, SELECT/INSERT/UPDATE on tables, USAGE on
-//               sequences, EXECUTE on functions; no DELETE/TRUNCATE, no DDL, owns nothing.
+//   app role:   LOGIN, what the API connects as: USAGE on the schema, SELECT on tables, EXECUTE on functions; it
+//               writes only through the owner's SECURITY DEFINER functions (migrations/013): no INSERT, UPDATE,
+//               DELETE or TRUNCATE on any table, no sequences, no DDL, owns nothing.
 // Neither gets SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS; an existing role that has one is refused
 // rather than silently "fixed" (only a superuser may change some of them, and Aurora's master is not one).
 // ALTER DEFAULT PRIVILEGES FOR ROLE owner gives the app role its grants on objects later migrations create.
@@ -170,8 +171,10 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
       // Grants as the owner, so the owner is their grantor and can manage them in later migrations.
       await client.query(`SET LOCAL ROLE ${O}`);
       await client.query(`GRANT USAGE ON SCHEMA public TO ${A}`);
-      await client.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${A}`);
-      await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${A}`);
+      // Reads only: earlier deploys granted writes, taken back here on every run.
+      await client.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM ${A}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${A}`);
+      await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${A}`);
       await client.query('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC');
       await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${A}`);
       // The migration bookkeeping is the owner's alone (src/migrate.mjs revokes it again when it creates it).
@@ -192,8 +195,10 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
 export function defaultPrivileges(O, A) {
   const forOwner = `ALTER DEFAULT PRIVILEGES FOR ROLE ${O} IN SCHEMA public`;
   return [
-    `${forOwner} GRANT SELECT, INSERT, UPDATE ON TABLES TO ${A}`,
-    `${forOwner} GRANT USAGE ON SEQUENCES TO ${A}`,
+    // Writes go through the owner's SECURITY DEFINER functions; what earlier deploys set is taken back.
+    `${forOwner} REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES FROM ${A}`,
+    `${forOwner} REVOKE ALL ON SEQUENCES FROM ${A}`,
+    `${forOwner} GRANT SELECT ON TABLES TO ${A}`,
     // Functions are executable by PUBLIC by default: only the app role gets them.
     `ALTER DEFAULT PRIVILEGES FOR ROLE ${O} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
     `${forOwner} GRANT EXECUTE ON FUNCTIONS TO ${A}`,

@@ -36,18 +36,26 @@ export function clientOptions(config, host, role) {
   };
 }
 
-function poolFor(config, host, role) {
+function poolFor(config, host, role, onConnectionLost) {
   const pool = new pg.Pool(clientOptions(config, host, role));
-  // An idle client losing its connection must not crash the process.
-  pool.on('error', () => {});
+  // A connection can die at any moment (failover, the server killed, a network cut). pg emits 'error' on the
+  // Client, and an 'error' event nobody listens to ends the process. The pool listens on its IDLE clients and
+  // re-emits on itself (handled here); a client checked out of the pool has no listener of the pool's, so one is
+  // attached to every client for its whole life. The query in flight is rejected anyway (the request answers
+  // 503), and a client that lost its connection is not queryable, so release() drops it and the pool opens a
+  // new one on the next connect().
+  const lost = (err) => onConnectionLost(err, role);
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
   return pool;
 }
 
-export function createDatabase(config) {
-  const writer = poolFor(config, config.writerHost, 'writer');
+/** onConnectionLost(err, role): told of every connection the pools lose (default: nothing; runtime.mjs logs). */
+export function createDatabase(config, { onConnectionLost = () => {} } = {}) {
+  const writer = poolFor(config, config.writerHost, 'writer', onConnectionLost);
   // Separate pools even when the hosts match, so a read burst can never take
   // the connections a reservation needs.
-  const reader = poolFor(config, config.readerHost, 'reader');
+  const reader = poolFor(config, config.readerHost, 'reader', onConnectionLost);
   return {
     writer,
     reader,

@@ -243,3 +243,29 @@ export class RequestLog {
     }
   }
 }
+
+/**
+ * Warnings of one kind at most once per interval: a dependency that fails on every request (a cache tier
+ * restarting, a database failing over) would otherwise write one line per request. The next line written
+ * carries how many were left out since the previous one (`suppressed`).
+ */
+export class LogLimiter {
+  constructor(logger, { intervalMs = 10_000, now = () => Date.now() } = {}) {
+    Object.assign(this, { logger, intervalMs, now });
+    this.kinds = new Map(); // event -> { at, suppressed }
+  }
+
+  /** Returns true when the line was written. The kind: attributes.event with the message. */
+  warn(message, attributes = {}) {
+    const kind = `${attributes[F.event] ?? ''}|${message}`;
+    const t = this.now();
+    const seen = this.kinds.get(kind);
+    if (seen && t - seen.at < this.intervalMs) {
+      seen.suppressed += 1;
+      return false;
+    }
+    this.kinds.set(kind, { at: t, suppressed: 0 });
+    this.logger.warn(message, seen?.suppressed ? { ...attributes, suppressed: seen.suppressed } : attributes);
+    return true;
+  }
+}

@@ -5,14 +5,17 @@ import { DynamoCache, LocalCache, ProductCache } from './cache.mjs';
 import { CatalogStore } from './catalog-store.mjs';
 import { createDatabase } from './db.mjs';
 import { createDynamo } from './dynamo.mjs';
-import { Metrics, RequestLog, createLogger } from './observability.mjs';
+import { F, LogLimiter, Metrics, RequestLog, createLogger } from './observability.mjs';
 import { SessionStore } from './sessions.mjs';
 
 /** options.metricsWrite: where EMF lines go (default stdout, which CloudWatch Logs ingests). */
 export function createRuntime(config, options = {}) {
   const logger = createLogger(config);
   const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, write: options.metricsWrite });
-  const db = createDatabase(config.db);
+  const warnings = new LogLimiter(logger, { intervalMs: config.warnIntervalMs });
+  const db = createDatabase(config.db, {
+    onConnectionLost: (error, pool) => warnings.warn('database connection lost', { [F.event]: 'db.connection_lost', pool, error }),
+  });
   const doc = createDynamo(config);
   const store = new CatalogStore({
     ...db, preparedStatements: config.db.preparedStatements,
@@ -21,8 +24,8 @@ export function createRuntime(config, options = {}) {
   });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
-    dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger }),
-    logger,
+    dynamo: new DynamoCache({ doc, table: config.cacheTable, ttlSeconds: config.cacheTtlSeconds, logger: warnings, timeoutMs: config.dynamoTimeoutMs }),
+    logger: warnings,
     invalidateIntervalMs: config.cacheInvalidateIntervalMs,
   });
   const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });

@@ -16,7 +16,15 @@ export function startServer({ env = process.env, port, hostname, runtimeOptions 
   const listenPort = port ?? Number(env.PORT ?? 3000);
   const host = hostname ?? env.HOST ?? '127.0.0.1';
   return new Promise((resolve) => {
-    const server = createAdaptorServer({ fetch: runtime.app.fetch, hostname: host });
+    // A client that stalls its body (or headers) past HTTP_REQUEST_TIMEOUT_MS is cut off (408) by node:http, which
+    // checks its connections every quarter of the timeout (default every 30 s, far too late for a short one).
+    const requestTimeout = config.httpRequestTimeoutMs;
+    const serverOptions = {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
+    };
+    const server = createAdaptorServer({ fetch: runtime.app.fetch, hostname: host, serverOptions });
     server.listen({ port: listenPort, host, backlog: LISTEN_BACKLOG }, () => {
       const info = server.address();
       resolve({

@@ -66,6 +66,7 @@ async function badTokens() {
     ['missing', undefined, undefined],
     ['expired', `Bearer ${await token({ role: 'admin' }, { exp: -120 })}`, 'token expired'],
     ['not yet valid', `Bearer ${await token({ role: 'admin' }, { nbf: 120 })}`, 'token not yet valid'],
+    ['issued a day in the future', `Bearer ${await token({ role: 'admin' }, { iat: 86_400 })}`, 'token not yet valid'],
     ['wrongly signed', `Bearer ${await token({ role: 'admin' }, { pair: other })}`, 'signature verification failed'],
     ['alg none', `Bearer ${unsignedToken()}`, 'signing algorithm not allowed'],
     ['HS256 with the public key', `Bearer ${await hmacWithPublicKey()}`, 'signing algorithm not allowed'],
@@ -173,6 +174,20 @@ test('the clock skew setting: a token expired within AUTH_CLOCK_SKEW_SECONDS pas
     const res = await call(strict.url, '/api/sessions', { method: 'POST', headers: await bearer({}, { exp: -10 }) });
     assert.equal(res.status, 401);
     assert.equal(res.body.message, 'authorization: token expired');
+  } finally {
+    await strict.close();
+  }
+});
+
+test('iat: up to AUTH_CLOCK_SKEW_SECONDS in the future passes, beyond it is refused (the edge\'s rule)', async () => {
+  // The default skew (30 s), as the edge applies it: iat 20 s ahead passes, 40 s ahead does not.
+  assert.equal((await call(api.url, '/api/sessions', { method: 'POST', headers: await bearer({}, { iat: 20 }) })).status, 201);
+  const ahead = await call(api.url, '/api/sessions', { method: 'POST', headers: await bearer({}, { iat: 40 }) });
+  assert.equal(ahead.status, 401);
+  assert.equal(ahead.body.message, 'authorization: token not yet valid');
+  const strict = await startServer({ env: { ...infra.env, AUTH_CLOCK_SKEW_SECONDS: '0' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  try {
+    assert.equal((await call(strict.url, '/api/sessions', { method: 'POST', headers: await bearer({}, { iat: 20 }) })).status, 401);
   } finally {
     await strict.close();
   }

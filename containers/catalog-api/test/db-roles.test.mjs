@@ -54,7 +54,7 @@ test('the owner role owns schema public and every object in it; neither role has
   assert.deepEqual(relations.filter((r) => !r.endsWith(`:${owner}`)), []);
   const functions = await ownerOf(`SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p
     WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1`);
-  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock', 'stock_summary']
+  assert.deepEqual(functions, ['default_shard_count', 'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'reserve_stock_unserialized', 'restock_stock', 'return_stock', 'seed_products', 'stock_summary']
     .map((f) => `${f}:${owner}`));
   assert.deepEqual(await ownerOf(`SELECT nspname AS name, pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'`), [`public:${owner}`]);
   const { rows } = await admin.query(`SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls,
@@ -89,7 +89,7 @@ test('as the app role, the API reads, reserves and (with an admin token) restock
   }
 });
 
-test('as the app role, every stock-shard function of migration 010 runs (re-shard down included: its DELETE grant)', async () => {
+test('as the app role, every stock-shard function the API calls runs (re-shard down included), the helpers do not', async () => {
   // SKU-000002 was seeded by the test above (5 units, one shard).
   const one = async (sql, params) => (await app.query(sql, params)).rows[0];
   assert.equal((await one('SELECT default_shard_count(1000, 1) AS k')).k, 16);
@@ -100,14 +100,73 @@ test('as the app role, every stock-shard function of migration 010 runs (re-shar
   const made = await one(`SELECT * FROM reserve_stock('SKU-000002', 3, 'roles-fn-0001', 600, 'shopper-1')`);
   assert.equal(made.outcome, 'created');
   assert.equal((await one(`SELECT outcome FROM finish_reservation('cancel', $1, 'SKU-000002', 'shopper-1')`, [made.id])).outcome, 'cancelled');
-  assert.ok((await one(`SELECT return_stock('SKU-000002', 1) AS shard`)).shard >= 0);
   assert.equal((await one('SELECT release_expired_reservations(NULL, 10) AS n')).n, 0);
   const s = await one(`SELECT * FROM stock_summary('SKU-000002')`);
-  assert.deepEqual([s.shards, Number(s.available), Number(s.held), s.negative_shards], [2, 41, 0, 0]);
-  // The one DELETE the app has is on inventory; reservations, products and the audit stay undeletable.
-  for (const table of ['reservations', 'products', 'inventory_audit']) {
-    await assert.rejects(app.query(`DELETE FROM ${table} WHERE false`), /permission denied/, table);
+  assert.deepEqual([s.shards, Number(s.available), Number(s.held), s.negative_shards], [2, 40, 0, 0]);
+  // The helpers run with the caller's rights: called directly by the app role they can write nothing.
+  await assert.rejects(app.query(`SELECT return_stock('SKU-000002', 1)`), /permission denied/);
+  await assert.rejects(app.query(`SELECT * FROM reserve_stock_unserialized('SKU-000002', 1, 'roles-fn-0002', 600, 'shopper-1')`), /permission denied/);
+  assert.equal(Number((await one(`SELECT * FROM stock_summary('SKU-000002')`)).available), 40);
+});
+
+// The API's writes, as the app role alone (a plain session logged in as it): every one goes through a function of
+// the owner's; every direct write to stock, reservations, products or the audit is refused.
+const FORBIDDEN_WRITES = [
+  "UPDATE inventory_audit SET actor = 'mallory'",
+  "UPDATE products SET price_cents = 1 WHERE sku = 'SKU-000003'",
+  "UPDATE reservations SET owner = 'mallory'",
+  "UPDATE reservations SET status = 'confirmed'",
+  'UPDATE inventory SET available = available + 1000',
+  "DELETE FROM inventory WHERE sku = 'SKU-000003'",
+  'DELETE FROM reservations',
+  'DELETE FROM products',
+  'DELETE FROM inventory_audit',
+  "INSERT INTO products (sku, name, category, price_cents) VALUES ('FREE-1', 'x', 'c', 0)",
+  "INSERT INTO inventory (sku, shard, available) VALUES ('SKU-000003', 63, 1000)",
+  "INSERT INTO reservations (sku, quantity, idempotency_key, expires_at, owner) VALUES ('SKU-000003', 1, 'forged-key-1', now() + interval '1 day', 'mallory')",
+  "INSERT INTO inventory_audit (sku, previous_available, new_available, actor) VALUES ('SKU-000003', 0, 0, 'mallory')",
+  'TRUNCATE inventory_audit',
+  "SELECT nextval('inventory_audit_id_seq')",
+];
+
+test('as the app role: reserve, cancel, confirm, restock and read work through the owner\'s functions; every direct write is refused', async (t) => {
+  const one = async (sql, params) => (await app.query(sql, params)).rows[0];
+  await one('SELECT seed_products(3, 10, 2, ARRAY[$1]) AS n', ['books']);
+  const restocked = await one(`SELECT * FROM restock_stock('SKU-000003', 'set', 20, 4, 'roles-admin', 'probe', 'req-w1')`);
+  assert.deepEqual([restocked.outcome, restocked.available], ['ok', 20]);
+  const a = await one(`SELECT * FROM reserve_stock('SKU-000003', 2, 'roles-w-0001', 600, 'shopper-1')`);
+  const b = await one(`SELECT * FROM reserve_stock('SKU-000003', 3, 'roles-w-0002', 600, 'shopper-1')`);
+  assert.deepEqual([a.outcome, b.outcome], ['created', 'created']);
+  assert.equal((await one(`SELECT outcome FROM finish_reservation('cancel', $1, 'SKU-000003', 'shopper-1')`, [a.id])).outcome, 'cancelled');
+  assert.equal((await one(`SELECT outcome FROM finish_reservation('confirm', $1, 'SKU-000003', 'shopper-1')`, [b.id])).outcome, 'confirmed');
+  assert.equal((await one('SELECT release_expired_reservations(NULL, 10) AS n')).n, 0);
+  // Reads: every table the routes read.
+  for (const table of ['products', 'inventory', 'reservations', 'inventory_audit']) await app.query(`SELECT * FROM ${table} LIMIT 1`);
+  const before = await admin.query(`SELECT (SELECT sum(available) FROM inventory WHERE sku = 'SKU-000003')::int AS stock,
+    (SELECT count(*) FROM reservations)::int AS reservations, (SELECT count(*) FROM inventory_audit)::int AS audits,
+    (SELECT string_agg(actor, ',' ORDER BY id) FROM inventory_audit) AS actors, (SELECT min(price_cents) FROM products) AS price`);
+  assert.equal(before.rows[0].stock, 17);
+  for (const sql of FORBIDDEN_WRITES) {
+    await assert.rejects(app.query(sql), /permission denied/, sql);
   }
+  t.diagnostic(`${FORBIDDEN_WRITES.length} direct writes refused as the app role: ${FORBIDDEN_WRITES.map((w) => w.split(' ').slice(0, 3).join(' ')).join('; ')}`);
+  const afterState = await admin.query(`SELECT (SELECT sum(available) FROM inventory WHERE sku = 'SKU-000003')::int AS stock,
+    (SELECT count(*) FROM reservations)::int AS reservations, (SELECT count(*) FROM inventory_audit)::int AS audits,
+    (SELECT string_agg(actor, ',' ORDER BY id) FROM inventory_audit) AS actors, (SELECT min(price_cents) FROM products) AS price`);
+  assert.deepEqual(afterState.rows[0], before.rows[0]);
+  // The entry points run as the owner, with search_path pinned; the app role owns nothing and holds no table write.
+  const { rows: fns } = await admin.query(`SELECT p.proname, p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) AS owner
+    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+     AND p.proname IN ('reserve_stock', 'finish_reservation', 'restock_stock', 'release_expired_reservations', 'seed_products') ORDER BY 1`);
+  assert.equal(fns.length, 5);
+  for (const f of fns) {
+    assert.equal(f.prosecdef, true, f.proname);
+    assert.ok(f.proconfig.includes('search_path=public, pg_temp'), `${f.proname}: ${f.proconfig}`);
+    assert.equal(f.owner, infra.env.DB_OWNER_USER);
+  }
+  const { rows: grants } = await admin.query(`SELECT table_name, privilege_type FROM information_schema.role_table_grants
+    WHERE grantee = $1 AND table_schema = 'public' ORDER BY 1, 2`, [infra.env.DB_USER]);
+  assert.deepEqual(grants.filter((g) => g.privilege_type !== 'SELECT'), []);
 });
 
 test('the app role cannot DROP, ALTER, TRUNCATE, DELETE, CREATE anything, touch the migration table or read another schema', async () => {
@@ -145,9 +204,11 @@ test('objects a later migration creates (as the owner) get the app grants by def
   } finally {
     await owner.end();
   }
-  await app.query('INSERT INTO stock_probe (n) VALUES (3)');
-  await app.query('UPDATE stock_probe SET n = 4');
-  assert.equal((await app.query('SELECT probe_total() AS t')).rows[0].t, 4);
+  // Reads and EXECUTE only: the app role writes through the owner's functions.
+  assert.equal((await app.query('SELECT probe_total() AS t')).rows[0].t, 0);
+  assert.equal((await app.query('SELECT count(*)::int AS n FROM stock_probe')).rows[0].n, 0);
+  await assert.rejects(app.query('INSERT INTO stock_probe (n) VALUES (3)'), /permission denied/);
+  await assert.rejects(app.query('UPDATE stock_probe SET n = 4'), /permission denied/);
   await assert.rejects(app.query('DELETE FROM stock_probe'), /permission denied/);
   await assert.rejects(app.query('DROP TABLE stock_probe'), /must be owner/);
   // Functions are not executable by every role (PUBLIC), only by the app role.
@@ -169,7 +230,7 @@ test('a migration can grant the app role more through catalog.app_role', async (
     // What migrate() does before applying files, then what such a migration would run.
     await owner.query(`SELECT set_config('catalog.app_role', $1, false)`, [infra.env.DB_USER]);
     await owner.query(`CREATE TABLE delete_probe (id integer);
-      DO $$ BEGIN EXECUTE format('GRANT DELETE ON delete_probe TO %I', current_setting('catalog.app_role')); END $$`);
+      DO $$ BEGIN EXECUTE format('GRANT INSERT, DELETE ON delete_probe TO %I', current_setting('catalog.app_role')); END $$`);
   } finally {
     await owner.end();
   }
@@ -196,7 +257,9 @@ test('an earlier deploy that migrated as master: the bootstrap hands every objec
   }
   const asApp = await connect(infra.env.DB_USER, name);
   try {
-    await asApp.query(`INSERT INTO products (sku, name, category, price_cents) VALUES ('LEG-1', 'x', 'c', 1)`);
+    // The grants of the earlier deploy (writes) are gone: reads only.
+    await asApp.query('SELECT count(*) FROM products');
+    await assert.rejects(asApp.query(`INSERT INTO products (sku, name, category, price_cents) VALUES ('LEG-1', 'x', 'c', 1)`), /permission denied/);
     await assert.rejects(asApp.query('DROP TABLE products'), /must be owner/);
   } finally {
     await asApp.end();

@@ -17,8 +17,8 @@ export function authEnv(pair = rsa) {
 }
 
 /**
- * A signed token. claims: extra payload (role, sub, ...); opts: { pair, alg, kid, iss, aud, exp, nbf, omit }.
- * exp / nbf are seconds relative to now.
+ * A signed token. claims: extra payload (role, sub, ...); opts: { pair, alg, kid, iss, aud, exp, nbf, iat, omit }.
+ * exp / nbf / iat are seconds relative to now (iat default 0).
  */
 export async function token(claims = {}, opts = {}) {
   const pair = opts.pair ?? rsa;
@@ -26,7 +26,7 @@ export async function token(claims = {}, opts = {}) {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ sub: 'shopper-1', ...claims })
     .setProtectedHeader({ alg, ...(opts.kid ? { kid: opts.kid } : {}) })
-    .setIssuedAt(now)
+    .setIssuedAt(now + (opts.iat ?? 0))
     .setIssuer(opts.iss ?? ISSUER)
     .setAudience(opts.aud ?? AUDIENCE);
   if (opts.exp !== null) jwt.setExpirationTime(now + (opts.exp ?? 300));

@@ -38,11 +38,12 @@ test('migrations run twice in a row: the second run applies nothing', async () =
   const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
   assert.deepEqual(tables.rows.map((r) => r.table_name), ['inventory', 'inventory_audit', 'products', 'reservations', 'schema_migrations']);
   // 011: the stock functions never keep a sequential-scan plan made while their tables were nearly empty.
+  // 013: their search_path is pinned (the API's entry points run with the owner's rights).
   const fns = await db.query(`SELECT proname, proconfig FROM pg_proc WHERE pronamespace = 'public'::regnamespace
     AND proname IN ('reserve_stock', 'release_expired_reservations', 'return_stock', 'finish_reservation', 'restock_stock') ORDER BY 1`);
   assert.deepEqual(fns.rows.map((r) => [r.proname, r.proconfig]), [
     'finish_reservation', 'release_expired_reservations', 'reserve_stock', 'restock_stock', 'return_stock',
-  ].map((name) => [name, ['enable_seqscan=off']]));
+  ].map((name) => [name, ['enable_seqscan=off', 'search_path=public, pg_temp']]));
   // The SET is the functions' own: after a call the session's setting is unchanged.
   await db.query(`SELECT * FROM stock_summary('SKU-000001')`);
   await db.query(`SELECT release_expired_reservations(NULL, 1)`);
