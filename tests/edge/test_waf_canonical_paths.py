@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 import botocore.session
 import pytest
 
-from shared.tooling.plan.planner import Plan
+from shared.plan.planner import Plan
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 EXPECTED = ["URL_DECODE", "NORMALIZE_PATH_WIN", "LOWERCASE"]
