@@ -215,3 +215,16 @@ def test_the_stand_alone_check_sees_each_kind_of_reference() -> None:
         "document " + OUTSIDE_DOCUMENTS[0]]
     assert outside_references("tasks.py", "open('/" + "work/main/x')") == ["machine path /" + "work/main/x')"]
     assert outside_references("docs/a.md", "[ok](../projects/app/README.md)") == []
+
+
+TRACKER_REFERENCE = re.compile(r"[Ii]ssue #\d+|\(#\d+\)")
+
+
+def test_docs_and_code_speak_of_the_product_not_of_tracker_numbers() -> None:
+    # A reader of the repository never sees the tracker; applied migrations are immutable (checksummed).
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    offenders = [name for name in tracked.stdout.splitlines()
+                 if (REPO_ROOT / name).is_file() and "/migrations/" not in name
+                 and not name.endswith((".png", ".zip", ".json")) and name != "tests/test_structure.py"
+                 and TRACKER_REFERENCE.search((REPO_ROOT / name).read_text(errors="ignore"))]
+    assert offenders == []

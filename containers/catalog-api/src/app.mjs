@@ -21,7 +21,7 @@ const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
   '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 // What pg says when the socket dies under a query or a checked-out client (no code attached).
 const CONNECTION_LOST = /Connection terminated|not queryable|timeout/i;
-// A bound was hit (issue #18: overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
+// A bound was hit (overload sheds fast): lock_timeout (55P03), statement_timeout (57014), a deadlock
 // broken by the server (40P01), a retry loop given up (40001), no pool connection within DB_CONNECT_TIMEOUT_MS, or
 // a writer queue too long to wait in (POOL_QUEUE_FULL: DB_QUEUE_WAIT_BUDGET_MS / DB_POOL_MAX_WAITING, before any SQL).
 // The transaction was rolled back (or never began): nothing was granted.

@@ -205,7 +205,7 @@ export class ProductCache {
   }
 
   /**
-   * Invalidation on the reservation path (issue #18): one DynamoDB delete per reservation made a flash-sale SKU's
+   * Invalidation on the reservation path: one DynamoDB delete per reservation made a flash-sale SKU's
    * cache item a hot key (>1,000 writes/s on one partition). The in-process copy is dropped at once; the shared
    * item is deleted at most once per key per invalidateIntervalMs in this process: the first change of a window
    * deletes it (awaited, so this client's next read is fresh), later changes in the window schedule one trailing

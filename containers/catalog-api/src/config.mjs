@@ -91,7 +91,7 @@ export function loadDbConfig(env = process.env) {
     // pinning the client connection to one database connection; so off by default in Lambda (behind the proxy),
     // on for the local server (bench/: no parse and plan per request).
     preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
-    // Overload sheds fast (issue #18): a request waits at most this long for a pool connection, then gets 503.
+    // Overload sheds fast: a request waits at most this long for a pool connection, then gets 503.
     connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 500, 1, 60_000),
     // ...and is refused at once (503, reason queue_full) when the writer pool's queue would keep it longer than
     // DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other half is the transaction and the network), or when

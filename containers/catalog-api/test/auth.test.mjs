@@ -107,7 +107,7 @@ test('every bad token, on every write route and every path, is 401 with a Bearer
   assert.deepEqual(await state(), before);
 });
 
-test('issue #15: the partner key path (API Gateway) with x-catalog-role: admin and a shopper token is 403, nothing written', async () => {
+test('the partner key path (API Gateway) with x-catalog-role: admin and a shopper token is 403, nothing written', async () => {
   const before = await state();
   const shopper = await userHeaders('partner-shopper');
   for (const send of Object.values(PATHS)) {

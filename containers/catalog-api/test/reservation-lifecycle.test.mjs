@@ -1,4 +1,4 @@
-// Reservation lifecycle (issue #18) against real PostgreSQL and moto: cancel and confirm, ownership, the
+// Reservation lifecycle against real PostgreSQL and moto: cancel and confirm, ownership, the
 // confirm/cancel/expiry races (exactly one wins), bad input writing nothing, overload answered 503 fast,
 // the lifecycle metrics, and the coalesced product-cache invalidation.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Stock shards (issue #18) against real PostgreSQL: the migration keeps today's stock, concurrent reservations
+// Stock shards against real PostgreSQL: the migration keeps today's stock, concurrent reservations
 // never oversell or undersell, multi-shard takes, locked shards are waited for (bounded) rather than reported
 // sold out, re-sharding and restocks under load keep the total exact, bad restocks write nothing.
 import assert from 'node:assert/strict';
