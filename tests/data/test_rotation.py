@@ -44,6 +44,7 @@ def test_the_function_is_a_node24_zip_arm64_3gb_in_the_private_subnets_with_the_
     assert fn.get("vpcConfig", "subnetIds") == network.export_value("privateSubnetIds")
     assert fn.get("vpcConfig", "securityGroupIds") == [network.export_value("dbAdminSecurityGroupId")]
     assert fn.get("role") == f"arn:aws:iam::{ACCOUNT}:role/catalog-db-rotation-{SUFFIX}"
+    assert fn.get("code", "$archive").startswith("sha256:")  # the zip's content, the same on every plan
     env = fn.get("environment", "variables")
     assert env == {"SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
                    "EXCLUDE_CHARACTERS": "/@\"' \\`", "NODE_EXTRA_CA_CERTS": "/var/runtime/ca-cert.pem"}
