@@ -500,7 +500,7 @@ RDS_MASTER_SECRET = ServiceAccess(
     why="RDS names the master secret rds!cluster-<uuid> and manages it on the caller's behalf",
 )
 
-# --- data: no CloudFormation ---------------------------------------------------------------------------------------
+# --- data: its rotation function, and no CloudFormation ----------------------------------------------------------
 # CHOICE: CloudFormation not at all. AWS's hosted rotation application (serverlessrepo:CreateCloudFormationChangeSet,
 # aws:serverlessrepository/CloudFormationStack) takes no CloudFormation service role (no RoleARN in the API or the
 # resource), so its stack runs with the deploy role's own rights, and its SAM template creates an IAM role without
@@ -508,9 +508,32 @@ RDS_MASTER_SECRET = ServiceAccess(
 # with cloudformation:CreateChangeSet on the stack any template can use it: the escalation the boundary exists to
 # stop. A pinned service role (cloudformation:RoleArn) would not help either: the template still decides the role's
 # policy. So no deploy role gets CloudFormation or Serverless Application Repository actions, every boundary denies
-# CloudFormation, and the data layer is to declare its rotation function itself (aws:lambda/function, whose role the
-# layer's boundary transform covers). Until it does, the program-derived permission test fails for the data layer
-# naming aws:serverlessrepository/cloudFormationStack (tests/bootstrap/test_program_permissions.py).
+# CloudFormation, and the data layer declares its rotation function itself (projects/data/credentials.py): an
+# aws:lambda/function whose role carries the layer's boundary like every other.
+# The data role may manage exactly that one function (its name, its Layer/Environment tags); creating it passes the
+# rotation role to lambda.amazonaws.com (PassRole below). InvokeFunction: RotateSecret on a secret whose rotation
+# function is set also needs it on that function (the RotateSecret API reference, "Required permissions").
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html: the function resource type
+# evaluates aws:ResourceTag; CreateFunction evaluates aws:RequestTag and aws:TagKeys.
+ROTATION_FUNCTION = ServiceAccess(
+    "lambda", (ROTATION_FUNCTION_ARN,),
+    inspect=("lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig",
+             "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
+             "lambda:GetFunctionRecursionConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"),
+    manage=("lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+            "lambda:AddPermission", "lambda:RemovePermission", "lambda:InvokeFunction", "lambda:TagResource",
+            "lambda:UntagResource"),
+    create=("lambda:CreateFunction",),
+    tag_scoped=True,
+    why="the data layer's one function, the secrets' rotation function, by its exact name and its tags",
+)
+# What the rotation function's role uses at run time (projects/data/credentials.py rotation_policy): the ceiling
+# its boundary must leave it.
+ROTATION_RUNTIME = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage", "logs:CreateLogStream", "logs:PutLogEvents",
+                    "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses",
+                    "xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 # --- network: the VPC's default security group ---------------------------------------------------------------------
 # aws:ec2/defaultSecurityGroup adopts the group AWS created with the VPC, untagged: the provider tags it first, then
@@ -552,16 +575,19 @@ ACCESS: dict[str, LayerAccess] = {
                                     "logs:DescribeLogStreams")),
     "data": LayerAccess("data", ("network",),
                         (RDS, RDS_PROXY_CREATE, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
-                         s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SCHEDULER,
+                         s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SCHEDULER, ROTATION_FUNCTION,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                                                                "ec2:DescribeVpcs"),
+                                                                "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"),
                                        why="RDS, the proxy and the rotation function (VPC) validate the network "
-                                           "layer's subnets and groups")),
-                        # scheduler: a sale window's ACU schedules run with the layer's scheduler role.
-                        pass_role=PassRole(("rds.amazonaws.com", "scheduler.amazonaws.com")),
+                                           "layer's subnets and groups; deleting a VPC function waits for its ENIs")),
+                        # scheduler: a sale window's ACU schedules run with the layer's scheduler role; lambda: the
+                        # rotation function's role.
+                        pass_role=PassRole(("rds.amazonaws.com", "scheduler.amazonaws.com", "lambda.amazonaws.com")),
                         service_linked_roles=("rds.amazonaws.com", "rds.application-autoscaling.amazonaws.com"),
-                        # the proxy reads the app secret; a sale window's scheduler changes the cluster's ACU
-                        runtime=("secretsmanager:GetSecretValue", "rds:ModifyDBCluster")),
+                        # the proxy reads the app secret; a sale window's scheduler changes the cluster's ACU; the
+                        # rotation function rotates the owner and app secrets
+                        runtime=tuple(sorted({"secretsmanager:GetSecretValue", "rds:ModifyDBCluster",
+                                              *ROTATION_RUNTIME}))),
     "app": LayerAccess("app", ("network", "data"),
                        (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
                         wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
@@ -607,8 +633,7 @@ TYPE_PREFIXES: dict[str, str] = {
     "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
     "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
     "lambda": "lambda", "lb": "elasticloadbalancing", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms",
-    "sns": "sns", "cloudwatch": "cloudwatch", "wafv2": "wafv2", "serverlessrepository": "serverlessrepo",
-    "scheduler": "scheduler",
+    "sns": "sns", "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler",
 }
 # Types whose resource is a CloudFormation stack run with the caller's credentials would need what the stack
 # creates too; none is granted (no CloudFormation, above), so none is listed.

@@ -22,7 +22,7 @@ SERVICES = {
     "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
     "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
     "lambda": "lambda", "lb": "elbv2", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms", "sns": "sns",
-    "cloudwatch": "cloudwatch", "wafv2": "wafv2", "serverlessrepository": "serverlessrepo", "scheduler": "scheduler",
+    "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler",
 }
 IAM_PREFIXES = {"monitoring": "cloudwatch"}  # CloudWatch signs as `monitoring`; IAM calls it `cloudwatch`
 LOGS_TYPES = ("logGroup", "logMetricFilter", "queryDefinition")  # aws:cloudwatch/<these> are CloudWatch Logs
@@ -93,8 +93,6 @@ CREATES: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketObjectv2:BucketObjectv2": ("s3:PutObject",),
     "aws:secretsmanager/secretRotation:SecretRotation": ("secretsmanager:RotateSecret",),
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:PutSecretValue",),
-    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": (
-        "serverlessrepo:CreateCloudFormationChangeSet", "cloudformation:ExecuteChangeSet"),
     "aws:cloudfront/originAccessIdentity:OriginAccessIdentity": ("cloudfront:CreateCloudFrontOriginAccessIdentity",),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": ("ecr:PutLifecyclePolicy",),
     "aws:ecr/repositoryPolicy:RepositoryPolicy": ("ecr:SetRepositoryPolicy",),

@@ -5,7 +5,7 @@ import os
 import pulumi
 import pulumi_aws as aws
 
-from projects.data.aurora import PORT, AuroraArgs, AuroraCluster
+from projects.data.aurora import AuroraArgs, AuroraCluster
 from projects.data.buckets import Buckets, BucketsArgs
 from projects.data.credentials import CredentialsArgs, DatabaseCredentials
 from projects.data.outputs import OUTPUTS
@@ -72,10 +72,9 @@ scaling = ReaderScaling("reader-scaling", ReaderScalingArgs(
 credentials = DatabaseCredentials("credentials", CredentialsArgs(
     name=ctx.name,
     users={"app": settings.app_username, "owner": settings.owner_username},
-    host=aurora.cluster.endpoint,
-    port=PORT,
-    database_name=settings.database_name,
     rotation_days=settings.rotation_days,
+    log_retention_days=settings.log_retention_days,
+    account_id=account_id,
     private_subnet_ids=network.private_subnet_ids,
     rotation_security_group_id=network.db_admin_security_group_id,
 ))

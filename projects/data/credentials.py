@@ -7,10 +7,14 @@
   this program, its config or its state: the migrate task (containers/catalog-api/src/db-secrets.mjs) finds the
   secret without an AWSCURRENT version, generates the password inside the account and writes the whole RDS-shaped
   value (engine, host, port, dbname, username, password) straight into Secrets Manager, then creates the role
-  with it (src/db-roles.mjs). From then on AWS's single-user PostgreSQL rotation function from the Serverless
-  Application Repository rotates it every `rotationDays`
-  (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html).
+  with it (src/db-roles.mjs). From then on the layer's own rotation function (`rotation/index.mjs`: the
+  single-user PostgreSQL strategy, the same four-step protocol as AWS's template) rotates it every `rotationDays`.
   RDS Proxy serves the app secret only (the migrate task logs in to the cluster endpoint directly).
+
+Why our own function and not AWS's hosted template (Serverless Application Repository): that one is deployed as a
+CloudFormation stack running with the deploy role's rights and creating a role without the layer's permissions
+boundary, so no deploy role may use CloudFormation (projects/bootstrap/permissions.py). Declared here, the function's
+role gets the boundary like every role of the layer, and its policy names exactly the two secrets.
 
 Order: data deploy (empty secrets, rotation scheduled with rotate_immediately=False) -> app deploy runs the migrate
 task (first value, roles) -> first scheduled rotation `rotationDays` later, which rotates from that AWSCURRENT value.
@@ -18,35 +22,64 @@ task (first value, roles) -> first scheduled rotation `rotationDays` later, whic
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from shared.runtime import REGION
+from projects.data.rotation_package import rotation_archive
+from shared.runtime import REGION, mission
 from shared.runtime.naming import Service
 
-# AWS's hosted rotation application (account 297356227824 publishes the Secrets Manager templates).
-ROTATION_APPLICATION = (
-    f"arn:aws:serverlessrepo:{REGION}:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser"
-)
-ROTATION_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"]
-# Printable ASCII minus what breaks a connection string or the RDS rules ("/", "@", '"', " ", "\\", "'"): the
-# rotation function generates every password after the first with these exclusions.
+# Printable ASCII minus what breaks a connection string or the RDS rules ("/", "@", '"', " ", "\\", "'", "`"): the
+# rotation function generates every password after the first without these (its EXCLUDE_CHARACTERS).
 EXCLUDE_CHARACTERS = "/@\"' \\`"
+RUNTIME = "nodejs24.x"
+HANDLER = "index.handler"
+TIMEOUT_S = 30  # four short steps, each a Secrets Manager call or two and one database login
+# Lambda's Node.js 20+ runtimes load Amazon's CA certificates (RDS's among them) only when told: the function
+# verifies the cluster's certificate with them.
+AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem"
+# What the function calls on its two secrets (rotation/index.mjs), nothing else: no GetRandomPassword (the
+# password is generated with node:crypto), no DeleteSecret, no RotateSecret.
+SECRET_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                  "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# Attaching the function to the VPC (AWSLambdaVPCAccessExecutionRole minus its logs:* on "*"); no resource-level
+# permissions for these: Lambda checks them with Resource "*".
+ENI_ACTIONS = ("ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+               "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses")
+XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 
 @dataclass(frozen=True)
 class CredentialsArgs:
     name: Callable[[str, Service], str]
     users: dict[str, str]  # role kind (app, owner) -> database user name
-    host: pulumi.Input[str]  # the cluster writer endpoint: rotation logs in there, not through the proxy
-    port: int
-    database_name: str
     rotation_days: int
+    log_retention_days: int
+    account_id: str
     private_subnet_ids: pulumi.Input[Sequence[str]]
     rotation_security_group_id: pulumi.Input[str]
+
+
+def trust_policy() -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def rotation_policy(log_group_arn: str, secret_arns: list[str]) -> str:
+    """The rotation function's role: exactly its two secrets, its log group, its VPC attachment, its traces."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "RotateOwnSecrets", "Effect": "Allow", "Action": list(SECRET_ACTIONS), "Resource": secret_arns},
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
+         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
+        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"},
+        {"Sid": "Traces", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"},
+    ]})
 
 
 class DatabaseCredentials(pulumi.ComponentResource):
@@ -54,28 +87,9 @@ class DatabaseCredentials(pulumi.ComponentResource):
         super().__init__("catalog:data:DatabaseCredentials", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        function_name = args.name("db-rotation", Service.LAMBDA)
-        # The rotation function runs in the private subnets with the db-admin group: 5432 to Aurora, 443 to
-        # Secrets Manager through NAT. Its IAM role and resource policy come from AWS's template.
-        self.rotation_app = aws.serverlessrepository.CloudFormationStack(
-            "db-rotation",
-            name=args.name("db-rotation", Service.GENERIC),
-            application_id=ROTATION_APPLICATION,
-            capabilities=ROTATION_CAPABILITIES,
-            parameters={
-                "endpoint": f"https://secretsmanager.{REGION}.amazonaws.com",
-                "functionName": function_name,
-                "vpcSubnetIds": pulumi.Output.from_input(args.private_subnet_ids).apply(",".join),
-                "vpcSecurityGroupIds": args.rotation_security_group_id,
-                "excludeCharacters": EXCLUDE_CHARACTERS,
-            },
-            opts=child,
-        )
-        rotation_arn = self.rotation_app.outputs.apply(lambda o: o["RotationLambdaARN"])
-
         self.secrets: dict[str, aws.secretsmanager.Secret] = {}
         for kind, user in args.users.items():
-            secret = aws.secretsmanager.Secret(
+            self.secrets[kind] = aws.secretsmanager.Secret(
                 f"db-{kind}-credentials",
                 name=args.name(f"db-{kind}", Service.SECRET),
                 description=f"Aurora role {user} ({kind}): first value written by the migrate task, rotated every "
@@ -83,19 +97,64 @@ class DatabaseCredentials(pulumi.ComponentResource):
                 recovery_window_in_days=0,  # delete at once, so the suffix can be recreated right away
                 opts=child,
             )
+
+        function_name = args.name("db-rotation", Service.LAMBDA)
+        self.log_group = aws.cloudwatch.LogGroup(
+            "db-rotation-logs", name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.log_retention_days, opts=child)
+        self.role = aws.iam.Role(
+            "db-rotation-role", name=args.name("db-rotation", Service.IAM_ROLE),
+            description="Secrets Manager rotation of the owner and app database secrets",
+            assume_role_policy=json.dumps(trust_policy()), opts=child)
+        self.role_policy = aws.iam.RolePolicy(
+            "db-rotation-policy", role=self.role.id,
+            policy=pulumi.Output.all(self.log_group.arn, *[s.arn for s in self.secrets.values()]).apply(
+                lambda a: rotation_policy(a[0], list(a[1:]))),
+            opts=child)
+        # arm64 and 3 GB like every function outside the edge (the mission's Lambda rules; it runs a few seconds a
+        # month, so the size costs nothing), but a zip: it is not the API, and the data layer builds no image.
+        # In the private subnets with the db-admin group: 5432 to Aurora, 443 to Secrets Manager through NAT.
+        self.function = aws.lambda_.Function(
+            "db-rotation",
+            name=function_name,
+            role=self.role.arn,
+            package_type="Zip",
+            code=rotation_archive(),
+            runtime=RUNTIME,
+            handler=HANDLER,
+            architectures=[mission.API_ARCHITECTURE],
+            memory_size=mission.API_MEMORY_MB,
+            timeout=TIMEOUT_S,
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=args.private_subnet_ids, security_group_ids=[args.rotation_security_group_id]),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={
+                "SECRETS_MANAGER_ENDPOINT": f"https://secretsmanager.{REGION}.amazonaws.com",
+                "EXCLUDE_CHARACTERS": EXCLUDE_CHARACTERS,
+                "NODE_EXTRA_CA_CERTS": AMAZON_CA_BUNDLE,
+            }),
+            # The role must create ENIs and write logs before the first start, and outlive the function on destroy.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
+        )
+        # Secrets Manager may invoke it, for secrets of this account only (confused-deputy guard).
+        self.permission = aws.lambda_.Permission(
+            "db-rotation-invoke", action="lambda:InvokeFunction", function=self.function.name,
+            principal="secretsmanager.amazonaws.com", source_account=args.account_id, opts=child)
+
+        for kind, secret in self.secrets.items():
             # Single user: the function sets a new password for the same role. Open connections keep working;
             # RDS Proxy opens new database connections with the new AWSCURRENT value.
             aws.secretsmanager.SecretRotation(
                 f"db-{kind}-rotation",
                 secret_id=secret.id,
-                rotation_lambda_arn=rotation_arn,
+                rotation_lambda_arn=self.function.arn,
                 rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
                     automatically_after_days=args.rotation_days),
                 # Rotation starts from AWSCURRENT, which the migrate task writes during the app deploy: no rotation
                 # now, the first one `rotationDays` later. (Without an immediate rotation, Secrets Manager only
                 # runs the function's testSecret step once, asynchronously; its failure here changes nothing.)
                 rotate_immediately=False,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
             )
-            self.secrets[kind] = secret
         self.register_outputs({kind: s.arn for kind, s in self.secrets.items()})

@@ -38,16 +38,18 @@ def _run(step: str, cmd: list[str], cwd: Path, env: dict[str, str] | None = None
 
 
 # What a layer's deploy itself reads from a Node package (the edge layer zips its functions with their
-# node_modules); every other layer's deploy needs no Node package. The API image installs its own dependencies
-# inside the image build.
-DEPLOY_PACKAGES: dict[str, tuple[str, ...]] = {"edge": ("projects/edge/functions",)}
+# node_modules, the data layer its rotation function); every other layer's deploy needs no Node package. The API
+# image installs its own dependencies inside the image build.
+DEPLOY_PACKAGES: dict[str, tuple[str, ...]] = {"edge": ("projects/edge/functions",),
+                                               "data": ("projects/data/rotation",)}
 
 
 def deploy_install_commands(layer: str) -> list[tuple[Path, list[str]]]:
-    """The installs one layer's deploy needs, run where the deploy role's credentials are: exact lockfile and no
-    package scripts, so no other team's (or dependency's) code runs with that role."""
+    """The installs one layer's deploy needs, run where the deploy role's credentials are: exact lockfile, no
+    package scripts (no other team's or dependency's code runs with that role) and no dev dependencies (only what
+    the zips hold)."""
     get_layer(layer)
-    return [(REPO_ROOT / folder, ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+    return [(REPO_ROOT / folder, ["npm", "ci", "--ignore-scripts", "--omit=dev", "--no-audit", "--no-fund"])
             for folder in DEPLOY_PACKAGES.get(layer, ())]
 
 

@@ -8,6 +8,7 @@ every resource (type, name, inputs, provider), every data-source call and the ex
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import runpy
@@ -19,8 +20,29 @@ from typing import Any
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
+def _digest(value: Any) -> str | None:
+    """sha256 of a Pulumi asset's or asset archive's content (None for anything else): the same code plans the same
+    on every run and every machine, where repr() would give an object address."""
+    import pulumi
+
+    if isinstance(value, pulumi.FileAsset):
+        return hashlib.sha256(Path(value.path).read_bytes()).hexdigest()
+    if isinstance(value, pulumi.StringAsset):
+        return hashlib.sha256(value.text.encode()).hexdigest()
+    if isinstance(value, pulumi.AssetArchive):
+        parts = {name: _digest(asset) or repr(asset) for name, asset in sorted(value.assets.items())}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return None
+
+
 def _encode(value: Any) -> Any:
-    """JSON-safe copy of resource inputs; secrets become {"$secret": value} so callers can mask or check them."""
+    """JSON-safe copy of resource inputs; secrets become {"$secret": value} so callers can mask or check them;
+    assets and archives {"$asset"/"$archive": "sha256:<content>"}."""
+    digest = _digest(value)
+    if digest is not None:
+        import pulumi
+
+        return {"$archive" if isinstance(value, pulumi.AssetArchive) else "$asset": f"sha256:{digest}"}
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
             return {"$secret": _encode(value.get("value"))}

@@ -30,9 +30,10 @@ POLICIES: tuple[Policy, ...] = (
            types=frozenset(naming.NAMED) | {"aws:apigateway/stage:Stage"}),
     Policy("lambda-api-shape", M,
            f"Every Lambda function outside the edge layer is {mission.API_ARCHITECTURE} (Graviton2), "
-           f"{mission.API_MEMORY_MB} MB, a container image, in a "
-           "VPC with a security group.",
-           "The mission's constraints for the API function; Image functions take no runtime/handler/layers.",
+           f"{mission.API_MEMORY_MB} MB, in a VPC with a security group, and a container image; the data "
+           "layer's rotation function is a Node.js 24 zip instead.",
+           "The mission's constraints for the API function; Image functions take no runtime/handler/layers. The "
+           "secrets' rotation function is not the API and its layer builds no image.",
            resource_check=compute.check_api_function, types=_types(compute.FUNCTION)),
     Policy("lambda-edge-shape", M,
            "Lambda@Edge functions (the edge layer's) are x86_64, published, zip, in us-east-1, without VPC, "

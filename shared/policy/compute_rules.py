@@ -24,17 +24,41 @@ def _empty(value: object) -> bool:
     return value is None or value == [] or value == {}
 
 
+# Layers whose functions are not the API but a declared kind that runs as a Node.js zip: the data layer's one
+# function is the Secrets Manager rotation function of its database secrets (the layer builds no image). The
+# mission's arm64, 3 GB and private-subnet rules hold for it as for the API.
+ZIP_FUNCTION_LAYERS = {"data": "the Secrets Manager rotation function"}
+ZIP_RUNTIME_MIN_MAJOR = 24  # the production Node.js major (nodejs24.x)
+
+
+def _check_zip_function(res: Res, kind: str) -> Iterable[str]:
+    if res.inputs.get("packageType") not in (None, "Zip"):
+        yield f"packageType is {res.inputs.get('packageType')}: {kind} is a Node.js zip"
+    runtime = res.inputs.get("runtime")
+    major = _node_major(runtime)
+    if runtime is not UNKNOWN and (major is None or major < ZIP_RUNTIME_MIN_MAJOR):
+        yield f"runtime is {runtime or 'unset'}: {kind} runs on Node.js {ZIP_RUNTIME_MIN_MAJOR} (nodejs24.x)"
+    if not res.inputs.get("handler"):
+        yield f"handler is unset: {kind} needs one (index.handler)"
+    if res.inputs.get("imageUri"):
+        yield f"imageUri is set: {kind} is a zip, not an image"
+
+
 def check_api_function(res: Res, ctx: Context) -> Iterable[str]:
-    """Every function outside the edge layer is the containerized API: arm64, 3072 MB, an image, in a VPC."""
+    """Every function outside the edge layer is arm64, 3072 MB and in a VPC; the API is a container image, the
+    declared zip kinds (`ZIP_FUNCTION_LAYERS`) a Node.js 24 zip."""
     if is_edge(res, ctx):
         return
+    zip_kind = ZIP_FUNCTION_LAYERS.get(str(res.layer or ctx.layer))
     arch = res.inputs.get("architectures")
     if arch is not UNKNOWN and as_list(arch) != ["arm64"]:
         yield f"architectures is {arch or 'unset (x86_64)'}: the API runs on Graviton2, set ['arm64']"
     memory = res.inputs.get("memorySize")
     if memory is not UNKNOWN and memory != API_MEMORY_MB:
         yield f"memorySize is {memory if memory is not None else 'unset (128)'}: the mission fixes {API_MEMORY_MB} MB"
-    if res.inputs.get("packageType") != "Image":
+    if zip_kind is not None:
+        yield from _check_zip_function(res, zip_kind)
+    elif res.inputs.get("packageType") != "Image":
         yield f"packageType is {res.inputs.get('packageType') or 'unset (Zip)'}: the API is a container image"
     else:
         if not res.inputs.get("imageUri"):

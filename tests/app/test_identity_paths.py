@@ -128,9 +128,8 @@ def test_master_is_rds_managed_and_role_secrets_rotate(chain: dict[str, Plan]) -
     assert cluster.get("manageMasterUserPassword") is True and cluster.get("masterPassword") is None
     rotations = {r.name: r for r in data.of_type("aws:secretsmanager/secretRotation:SecretRotation")}
     assert set(rotations) == {"db-app-rotation", "db-owner-rotation"}
-    sar = data.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
-    assert sar.get("applicationId").endswith("applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
-    assert sar.get("parameters", "vpcSecurityGroupIds") == chain["network"].export_value("dbAdminSecurityGroupId")
+    rotation = data.one("aws:lambda/function:Function", "db-rotation")  # the layer's own, no CloudFormation
+    assert rotation.get("vpcConfig", "securityGroupIds") == [chain["network"].export_value("dbAdminSecurityGroupId")]
     for r in rotations.values():
         assert r.get("rotationRules", "automaticallyAfterDays") == 30
         assert r.get("rotationLambdaArn", default="").startswith("arn:aws:lambda:us-east-1:")

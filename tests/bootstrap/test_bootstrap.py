@@ -108,7 +108,7 @@ def test_the_data_role_cannot_touch_the_app_layers_resource_types(boot: Plan) ->
     rotation = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:catalog-db-rotation-{SUFFIX}"
     for kind in ("deploy", "plan"):
         stmts = statements(boot, "data", kind)
-        # The one exception: the hosted rotation function its CloudFormation stack creates (exact name, via CFN).
+        # The one exception: the layer's own rotation function (its exact name).
         assert all(s["Resource"] == [rotation] for s in stmts
                    if s["Effect"] == "Allow" and any(a.startswith("lambda:") for a in s["Action"]))
         allowed = actions([s for s in stmts if s["Resource"] != [rotation]])
@@ -167,13 +167,7 @@ def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list
     return resources
 
 
-# The data layer still declares AWS's hosted rotation application (CloudFormation with the deploy role's rights),
-# which no deploy role may use: it is to declare its rotation function itself (projects/bootstrap/permissions.py).
-DATA_USES_CLOUDFORMATION = pytest.mark.xfail(strict=True, reason="data declares aws:serverlessrepository")
-
-
-@pytest.mark.parametrize("layer", [pytest.param(n, marks=DATA_USES_CLOUDFORMATION) if n == "data" else n
-                                   for n in LAYER_NAMES])
+@pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_the_table_covers_the_services_of_the_layers_plan(chain: dict[str, Plan], plan_with: Any,
                                                           layer: str) -> None:
     declared = {p for r in with_sale_window(plan_with, chain, layer) for p in perms.iam_prefixes(r.type)}

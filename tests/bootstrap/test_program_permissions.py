@@ -14,13 +14,6 @@ from shared.runtime.layers import LAYER_NAMES
 from tests.bootstrap.conftest import role_documents
 from tests.bootstrap.iam_eval import allows_action
 
-# The data layer still declares AWS's hosted rotation application, whose CloudFormation stack no deploy role may
-# run (projects/bootstrap/permissions.py, "no CloudFormation"), and calls GetRandomPassword for its first
-# passwords. Strict: once the data layer declares its own rotation function and drops the call, this turns red
-# until the mark goes.
-DATA_PENDING = pytest.mark.xfail(strict=True, reason="data declares aws:serverlessrepository/cloudFormationStack")
-LAYERS = [pytest.param(n, marks=DATA_PENDING) if n == "data" else n for n in LAYER_NAMES]
-
 
 def declared(chain: dict[str, Plan], plan_with: Any, layer: str) -> tuple[set[str], set[str]]:
     """Resource types and data-source tokens of the layer's program, default config plus a sale window (the
@@ -42,7 +35,7 @@ def missing(boot: Plan, layer: str, need: dict[str, dict[str, set[str]]]) -> lis
     return out
 
 
-@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_the_roles_allow_every_action_the_program_needs(boot: Plan, chain: dict[str, Plan], plan_with: Any,
                                                         layer: str) -> None:
     types, invokes = declared(chain, plan_with, layer)
@@ -50,18 +43,16 @@ def test_the_roles_allow_every_action_the_program_needs(boot: Plan, chain: dict[
     assert not problems, "\n".join(problems)
 
 
-def test_the_data_layers_gaps_are_named(boot: Plan, chain: dict[str, Plan], plan_with: Any) -> None:
-    """What keeps the data layer red today, each gap named with the token that needs it."""
+def test_the_data_layer_runs_no_cloudformation_and_generates_no_password(chain: dict[str, Plan],
+                                                                          plan_with: Any) -> None:
+    """Its rotation function is its own (no hosted application's stack), its passwords are made inside AWS."""
     types, invokes = declared(chain, plan_with, "data")
-    problems = missing(boot, "data", table.required_actions(types, invokes))
-    if "aws:secretsmanager/getRandomPassword:getRandomPassword" in invokes:
-        assert "data plan role lacks secretsmanager:GetRandomPassword (for aws:secretsmanager/getRandomPassword:" \
-               "getRandomPassword)" in problems
-        assert any(p.startswith("data deploy role lacks secretsmanager:GetRandomPassword") for p in problems)
-    if "aws:serverlessrepository/cloudFormationStack:CloudFormationStack" in types:
-        assert any(p.startswith("data deploy role lacks serverlessrepo:CreateCloudFormationChangeSet")
-                   for p in problems)
-    assert all("getRandomPassword" in p or "serverlessrepository" in p for p in problems), problems
+    assert "aws:lambda/function:Function" in types
+    assert not [t for t in types if t.startswith("aws:serverlessrepository/")]
+    assert "aws:secretsmanager/getRandomPassword:getRandomPassword" not in invokes
+    # A CloudFormation-backed type would need actions no deploy role has: the table refuses it by name.
+    with pytest.raises(KeyError, match="cloudFormationStack:CloudFormationStack: add it to CREATES"):
+        table.create_actions("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
 
 
 def test_a_data_source_the_table_does_not_know_is_refused_by_name() -> None:

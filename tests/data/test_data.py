@@ -37,6 +37,7 @@ NAMED = {  # type -> (input holding the physical name, service rule)
     BUCKET: ("bucket", Service.S3_BUCKET),
     "aws:cloudwatch/logGroup:LogGroup": ("name", Service.LOG_GROUP),
     "aws:appautoscaling/policy:Policy": ("name", Service.GENERIC),
+    "aws:lambda/function:Function": ("name", Service.LAMBDA),
 }
 
 
@@ -83,9 +84,9 @@ def test_names_are_valid_for_their_service_and_carry_the_whole_suffix(data: Plan
             check_name(name, service)
             assert SUFFIX in name, (resource.name, name)
             seen += 1
-    # cluster, 3 instances, proxy + endpoint, 2 groups, 2 secrets (app, owner), role, 2 tables, 2 buckets,
-    # log group, policy
-    assert seen == 17
+    # cluster, 3 instances, proxy + endpoint, 2 groups, 2 secrets (app, owner), 2 roles (proxy, rotation),
+    # 2 tables, 2 buckets, 2 log groups (postgresql, rotation), policy, rotation function
+    assert seen == 20
 
 
 def test_every_taggable_resource_is_tagged(data: Plan) -> None:
@@ -132,7 +133,7 @@ def test_cluster_is_serverless_v2_encrypted_iam_auth_and_destroyable(data: Plan)
     assert cluster.get("backupRetentionPeriod") == 7
     assert cluster.get("enabledCloudwatchLogsExports") == ["postgresql"]
     assert cluster.get("dbClusterParameterGroupName") == data.one(PARAMS).get("name")
-    log = data.one("aws:cloudwatch/logGroup:LogGroup")
+    log = data.one("aws:cloudwatch/logGroup:LogGroup", "db-postgresql-log")
     assert log.get("name") == f"/aws/rds/cluster/{cluster.get('clusterIdentifier')}/postgresql"
     assert log.get("retentionInDays") == 30
 

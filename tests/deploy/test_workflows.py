@@ -125,9 +125,10 @@ def test_deploy_installs_are_the_layers_own_packages_without_scripts() -> None:
     from shared.dev.tasks import deploy_install_commands
     from shared.runtime.errors import CatalogError
 
-    assert deploy_install_commands("edge") == [
-        (REPO_ROOT / "projects/edge/functions", ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])]
-    for layer in ("network", "data", "app", "observability"):
+    install = ["npm", "ci", "--ignore-scripts", "--omit=dev", "--no-audit", "--no-fund"]
+    assert deploy_install_commands("edge") == [(REPO_ROOT / "projects/edge/functions", install)]
+    assert deploy_install_commands("data") == [(REPO_ROOT / "projects/data/rotation", install)]
+    for layer in ("network", "app", "observability"):
         assert deploy_install_commands(layer) == []
     with pytest.raises(CatalogError, match="unknown layer 'api'"):
         deploy_install_commands("api")

@@ -107,6 +107,17 @@ def test_edge_region_comes_from_the_provider() -> None:
     assert any("Graviton2" in m for m in run_resource("lambda-api-shape", in_app))
 
 
+def test_the_data_layers_rotation_zip_passes_in_a_real_deploy_and_only_there() -> None:
+    """CrossGuard knows the layer from the URN: the rotation function's zip shape is the data layer's alone."""
+    rotation = {"name": f"catalog-db-rotation-{S}", "packageType": "Zip", "runtime": "nodejs24.x",
+                "handler": "index.handler", "architectures": ["arm64"], "memorySize": 3072,
+                "role": UNKNOWN_STRING_VALUE, "tracingConfig": {"mode": "Active"},
+                "vpcConfig": {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}}
+    assert run_resource("lambda-api-shape", resource_args("data", "aws:lambda/function:Function", "r", rotation)) == []
+    in_app = run_resource("lambda-api-shape", resource_args("app", "aws:lambda/function:Function", "r", rotation))
+    assert any("container image" in m for m in in_app)
+
+
 def test_unknowns_and_secrets_reach_the_rules_as_values() -> None:
     props = {"name": f"catalog-proxy-{S}", "engineFamily": "POSTGRESQL", "requireTls": True,
              "roleArn": UNKNOWN_STRING_VALUE, "vpcSubnetIds": UNKNOWN_STRING_VALUE, "vpcSecurityGroupIds": ["sg-1"],

@@ -78,6 +78,15 @@ def api_function(**over: Any) -> Res:
     return changed(fn, **over)
 
 
+def rotation_function(in_layer: str = "data", **over: Any) -> Res:
+    fn = R("aws:lambda/function:Function", "db-rotation", name=n("db-rotation"), architectures=["arm64"],
+           memorySize=3072, packageType="Zip", runtime="nodejs24.x", handler="index.handler",
+           role=f"arn:aws:iam::{ACCOUNT}:role/{n('db-rotation')}",
+           vpcConfig={"subnetIds": list(PRIVATE), "securityGroupIds": ["sg-db-admin"]},
+           tracingConfig={"mode": "Active"}, tags=TAGS, layer=in_layer)
+    return changed(fn, **over)
+
+
 def vpc_attachment() -> Res:
     return R("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "api-vpc", role=n("api-role"),
              policyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
@@ -277,6 +286,16 @@ CASES: dict[str, list[Case]] = {
         (app(api_function(runtime="nodejs20.x")), "must not set runtime"),
         (app(api_function(vpcConfig=None)), "not in a VPC"),
         (app(api_function(vpcConfig={"subnetIds": list(PRIVATE), "securityGroupIds": []})), "security group"),
+        # the data layer's rotation function: a Node.js 24 zip, still arm64, 3 GB, in the VPC
+        (layer("data", lambda: [rotation_function()]), None),
+        (layer("data", lambda: [rotation_function(runtime="nodejs20.x")]), "Node.js 24"),
+        (layer("data", lambda: [rotation_function(handler=None)]), "handler is unset"),
+        (layer("data", lambda: [rotation_function(packageType="Image")]), "Node.js zip"),
+        (layer("data", lambda: [rotation_function(architectures=["x86_64"])]), "Graviton2"),
+        (layer("data", lambda: [rotation_function(memorySize=128)]), "3072"),
+        (layer("data", lambda: [rotation_function(vpcConfig=None)]), "not in a VPC"),
+        # a zip anywhere else is still refused
+        (app(rotation_function("app")), "container image"),
     ],
     "lambda-edge-shape": [
         (layer("edge", lambda: [edge_function()]), None),
