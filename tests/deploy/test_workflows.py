@@ -113,6 +113,23 @@ def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
                 assert "npm run" not in line and "npm test" not in line, f"{path.name}:{name}: {line.strip()}"
 
 
+def test_the_api_image_is_built_without_credentials_and_deployed_by_digest() -> None:
+    jobs = load(WORKFLOWS / "layer.yml")["jobs"]
+    image, up = jobs["image"], jobs["up"]
+    assert image["permissions"] == {"contents": "read"} and "inputs.layer == 'app'" in image["if"]
+    build = "\n".join(step.get("run", "") for step in image["steps"])
+    assert "--platform linux/arm64 --provenance=false --sbom=false" in build and "type=oci,dest=api-image.tar" in build
+    assert up["needs"] == "image"
+    up_runs = "\n".join(step.get("run", "") for step in up["steps"])
+    assert "docker buildx" not in up_runs and "docker build" not in up_runs  # nothing is built next to the role
+    assert 'app:imageArchive=$PWD/api-image.tar' in up_runs
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in load(path)["jobs"].items():
+            if (job.get("permissions") or {}).get("id-token") == "write":
+                runs = "\n".join(step.get("run", "") for step in job.get("steps", []))
+                assert "buildx build" not in runs, f"{path.name}:{name} builds with cloud credentials"
+
+
 def test_a_layers_pipeline_runs_its_tests_without_credentials_before_the_preview() -> None:
     jobs = load(WORKFLOWS / "layer.yml")["jobs"]
     assert jobs["test"]["permissions"] == {"contents": "read"}
