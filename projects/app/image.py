@@ -172,41 +172,33 @@ class ApiImage(pulumi.ComponentResource):
             self.image_uri = pulumi.Output.from_input(args.prebuilt_uri)
         elif args.archive is not None:
             archived = archive_hash(args.archive)
-            push = command.local.Command(
-                "api-image-push",
-                create=PUSH_SCRIPT,
-                interpreter=["/bin/bash", "-c"],
-                environment={
-                    "REPOSITORY_URL": self.repository.repository_url,
-                    "IMAGE_TAG": f"oci-{archived[:16]}",
-                    "ARCHIVE": str(args.archive),
-                    "ECR_REGION": REGION,
-                },
-                # Another archive (another build) replaces the command: it pushes again.
-                triggers=[archived],
-                opts=child,
-            )
-            self.image_uri = pulumi.Output.concat(self.repository.repository_url, "@",
-                                                  push.stdout.apply(parse_digest))
+            # Another archive (another build) replaces the command: it pushes again.
+            self.image_uri = self._pushed("api-image-push", PUSH_SCRIPT, archived, {
+                "IMAGE_TAG": f"oci-{archived[:16]}",
+                "ARCHIVE": str(args.archive),
+            }, child)
         else:
             sources = source_hash(args.source_dir)
-            build = command.local.Command(
-                "api-image-build",
-                create=BUILD_SCRIPT,
-                interpreter=["/bin/bash", "-c"],
-                environment={
-                    "REPOSITORY_URL": self.repository.repository_url,
-                    "IMAGE_TAG": f"src-{sources[:16]}",
-                    # Relative to projects/app, where Pulumi runs the program and the command: the state then
-                    # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
-                    "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
-                    "ECR_REGION": REGION,
-                    "SOURCE_HASH": sources,
-                },
-                # A new source hash replaces the command: it builds and pushes again.
-                triggers=[sources],
-                opts=child,
-            )
-            self.image_uri = pulumi.Output.concat(self.repository.repository_url, "@",
-                                                  build.stdout.apply(parse_digest))
+            # A new source hash replaces the command: it builds and pushes again.
+            self.image_uri = self._pushed("api-image-build", BUILD_SCRIPT, sources, {
+                "IMAGE_TAG": f"src-{sources[:16]}",
+                # Relative to projects/app, where Pulumi runs the program and the command: the state then
+                # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
+                "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
+                "SOURCE_HASH": sources,
+            }, child)
         self.register_outputs({"imageUri": self.image_uri, "repositoryUrl": self.repository.repository_url})
+
+    def _pushed(self, name: str, script: str, trigger: str, environment: dict[str, pulumi.Input[str]],
+                opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """A command that logs in to the repository, puts the image there and prints only its digest; the
+        image URI by that digest. `trigger` changing replaces the command (it runs again)."""
+        push = command.local.Command(
+            name,
+            create=script,
+            interpreter=["/bin/bash", "-c"],
+            environment={"REPOSITORY_URL": self.repository.repository_url, "ECR_REGION": REGION, **environment},
+            triggers=[trigger],
+            opts=opts,
+        )
+        return pulumi.Output.concat(self.repository.repository_url, "@", push.stdout.apply(parse_digest))
