@@ -85,9 +85,9 @@ def test_the_reusable_workflow_runs_the_tasks_with_oidc_and_guards() -> None:
         pulumi = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
         assert pulumi and pulumi[0]["with"]["pulumi-version"] == "${{ steps.sdk.outputs.pulumi }}"
         assert 'm.version("pulumi")' in runs  # the CLI follows the SDK that pip installed
-    assert 'invoke preview --layer "$LAYER" --suffix "$SUFFIX"' in text
-    assert 'invoke up --layer "$LAYER" --suffix "$SUFFIX"' in text
-    assert 'invoke drift --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy preview --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy up --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy drift --layer "$LAYER" --suffix "$SUFFIX"' in text
     assert '"$code" -eq 2' in text  # drift: the cloud drifted -> the job fails, with a message
     assert "GITHUB_STEP_SUMMARY" in text
     up = jobs["up"]
@@ -106,7 +106,10 @@ def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
             if (job.get("permissions") or {}).get("id-token") != "write":
                 continue
             for line in runs.splitlines():
-                if "invoke install" in line:
+                # The deploy tool alone (`python -m shared.deploy`), never `invoke`, whose tasks.py loads other
+                # teams' task modules.
+                assert not line.strip().startswith(("invoke ", ".venv/bin/invoke ")), f"{path.name}:{name}: {line}"
+                if "shared.deploy install" in line:
                     assert '--layer "$LAYER"' in line, f"{path.name}:{name}: {line.strip()}"
                 if "npm ci" in line or "npm install" in line:
                     assert "--ignore-scripts" in line, f"{path.name}:{name}: {line.strip()}"
