@@ -53,6 +53,9 @@ const PERCENT = /%([0-9A-Fa-f]{2})/g;
 export function nonCanonical(rawPath) {
   const path = rawPath.split('?')[0];
   if (path.includes('\\')) return 'a backslash';
+  // RFC 3986 path characters only (pchar and "/"): a raw "#" or space is not part of a path a rule can match.
+  const stray = path.match(/[^A-Za-z0-9\-._~!$&'()*+,;=:@%/]/);
+  if (stray) return `a character outside the path syntax (${JSON.stringify(stray[0])})`;
   if (path.includes('//')) return 'an empty segment (//)';
   if (path.split('/').some((s) => s === '.' || s === '..')) return 'a dot segment (. or ..)';
   for (const [, hex] of path.matchAll(PERCENT)) {
