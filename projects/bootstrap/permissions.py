@@ -1003,12 +1003,19 @@ def preview_environment(layer: str) -> str:
     return f"{layer}-preview"
 
 
+def drift_environment(layer: str) -> str:
+    """The GitHub environment the layer's scheduled drift check runs in (main only, no reviewers: a schedule
+    cannot wait for one)."""
+    return f"{layer}-drift"
+
+
 def plan_subjects(layer: str, facts: Facts) -> list[str]:
     """Previews only through the layer's protected preview environment (a reviewer approves the pull request's
     run: the `pull_request` subject is the same for every workflow and branch, which a pull request can edit),
-    and the scheduled drift check on the main branch."""
+    and the drift check through the layer's own drift environment: a `ref:refs/heads/main` subject would be the
+    same for every layer's workflow, so one layer's code in its drift job could assume another layer's plan role."""
     return [f"repo:{facts.github_repo}:environment:{preview_environment(layer)}",
-            f"repo:{facts.github_repo}:ref:refs/heads/{facts.main_branch}"]
+            f"repo:{facts.github_repo}:environment:{drift_environment(layer)}"]
 
 
 def trust_policy(subjects: list[str], facts: Facts) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def test_the_reusable_workflow_runs_the_tasks_with_oidc_and_guards() -> None:
     up = jobs["up"]
     assert up["environment"] == "${{ inputs.layer }}-${{ inputs.env }}"
     assert up["concurrency"] == {"group": "stack-${{ inputs.layer }}-${{ inputs.env }}", "cancel-in-progress": False}
-    assert jobs["preview"]["environment"] == "${{ inputs.layer }}-preview" and "environment" not in jobs["drift"]
+    assert jobs["preview"]["environment"] == "${{ inputs.layer }}-preview"
+    assert jobs["drift"]["environment"] == "${{ inputs.layer }}-drift"
 
 
 def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
