@@ -869,15 +869,50 @@ KEY_POLICY_CHANGES = ("kms:PutKeyPolicy", "kms:CreateKey", "kms:ReplicateKey", "
                       "kms:DisableKey", "kms:CreateGrant")
 
 
+def runtime_resources(service: str, facts: Facts) -> list[str]:
+    """What a bounded role of the layer may touch with its run-time actions of one service: the environment's
+    named resources where the service names them (so a role whose trust or policy were rewritten still reaches
+    nothing outside the environment), `*` where AWS offers nothing narrower: ENIs a VPC function creates
+    (ec2), X-Ray's segments, and rds-db:connect (its ARN carries the proxy's random resource id)."""
+    account, region, named = facts.account, facts.region, f"{APP}-*-{facts.suffix}"
+    return {
+        "dynamodb": [f"arn:aws:dynamodb:{region}:{account}:table/{named}",
+                     f"arn:aws:dynamodb:{region}:{account}:table/{named}/index/*"],
+        # A secret's ARN ends in six random characters; RDS names the master secret rds!cluster-<uuid>.
+        "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
+                           f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
+        "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
+        # Log groups carry the name inside a path (/aws/lambda/<name>, aws-waf-logs-<name>...); Lambda@Edge
+        # replicas log in the Region that served the request.
+        "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",
+                 f"arn:aws:logs:*:{account}:log-group:*{named}*:log-stream:*"],
+    }.get(service, ["*"])
+
+
+# Run-time actions that list or describe (no resource narrower than the account).
+UNSCOPED_RUNTIME = ("logs:DescribeLogGroups", "logs:DescribeLogStreams", "ec2:", "xray:", "rds-db:")
+
+
+def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
+    by_service: dict[str, list[str]] = {}
+    for action in ACCESS[layer].runtime:
+        service = "*" if action.startswith(UNSCOPED_RUNTIME) else action.split(":")[0]
+        by_service.setdefault(service, []).append(action)
+    return [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
+                      runtime_resources(service, facts) if service != "*" else ["*"])
+            for service, actions in sorted(by_service.items())]
+
+
 def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     """The layer's permissions boundary: the most any role the layer creates may ever do.
 
-    Allow: only the actions the layer's roles use at run time (`runtime`), on any resource: the role's own policy
-    names the resources, the boundary caps the verbs. Deny, whatever a role's own policy
-    says: IAM changes outside the layer's roles (and any role change without this boundary), trust changes (IAM
-    has no condition key for a trust policy's principals, so a bounded role may not write one at all), key-policy
-    and grant changes, sts:AssumeRole beyond the layer's roles, CloudFormation (it acts with the caller's rights),
-    and the state bucket.
+    Allow: only the actions the layer's roles use at run time (`runtime`), on the environment's named resources
+    where the service names them (`runtime_resources`): a role's own policy narrows further. Deny, whatever a
+    role's own policy says: IAM changes outside the layer's roles (and any role change without this boundary),
+    trust changes (IAM has no condition key for a trust policy's principals, so a bounded role may not write one
+    at all), key-policy and grant changes, sts:AssumeRole beyond the layer's roles, CloudFormation (it acts with
+    the caller's rights), and the state bucket. A deploy role can still rewrite a layer role's trust (Pulumi
+    updates trust policies): the resource scoping above is what then keeps such a role inside the environment.
     """
     account, suffix = facts.account, facts.suffix
     own_roles = f"arn:aws:iam::{account}:role/{APP}-*-{suffix}"
@@ -888,7 +923,7 @@ def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     not_env = {"StringNotEquals": {"aws:ResourceTag/Environment": suffix}}
     runtime = ACCESS[layer].runtime
     statements = [
-        *([Statement("RuntimeActions", list(runtime), ["*"])] if runtime else []),
+        *(_runtime_statements(layer, facts) if runtime else []),
         Statement("DenyIamOutsideLayer", list(IAM_WRITES), [], effect="Deny"),
         Statement("DenyIamOnOtherLayersRoles", list(IAM_WRITES), [own_roles], not_layer, effect="Deny"),
         Statement("DenyIamOnOtherEnvironmentsRoles", list(IAM_WRITES), [own_roles], not_env, effect="Deny"),

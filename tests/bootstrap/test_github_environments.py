@@ -158,7 +158,8 @@ def test_the_bootstrap_task_stops_on_a_problem(github: tuple[FakeGitHub, str], m
     captured = capsys.readouterr()
     assert "problem: environment network-prod does not exist" in captured.out
     err = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(err) == 1 and err[0].startswith("error: 3 problem(s) with the GitHub environments"), err  # prod, preview, drift
+    # network-prod, network-preview and network-drift are all missing
+    assert len(err) == 1 and err[0].startswith("error: 3 problem(s) with the GitHub environments"), err
 
 
 def test_a_drift_environment_must_run_from_main_only(github: tuple[FakeGitHub, str]) -> None:
