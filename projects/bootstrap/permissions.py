@@ -73,6 +73,11 @@ class ServiceAccess:
     # Only where tags cannot scope (not tag_scoped): a condition on the manage/create statements ({suffix} etc.
     # are filled in), e.g. aws:CalledVia for what a service creates on the caller's behalf.
     condition: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Create actions whose call also names existing resources (a subnet's VPC, a rule's security group): action ->
+    # (the resource types it creates, the existing ones it names). The new ones are allowed with request tags, the
+    # existing ones only with the layer's resource tags, so a create cannot reach into another team's resource by
+    # merely tagging its own request. Resource types from the Service Authorization Reference (ec2).
+    create_targets: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,22 @@ EC2 = ServiceAccess(
             # Tagged rules (aws:vpc/securityGroupIngressRule) are created by Authorize* with their tags.
             "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"),
     tag_scoped=True,
-    why="EC2 ids are random; tags on create (aws:RequestTag) and on every later call (aws:ResourceTag). "
-        "Describe* has no resource-level permissions",
+    create_targets={
+        "ec2:CreateVpc": (("vpc",), ()),
+        "ec2:CreateSubnet": (("subnet",), ("vpc",)),
+        "ec2:CreateRouteTable": (("route-table",), ("vpc",)),
+        "ec2:CreateInternetGateway": (("internet-gateway",), ()),
+        "ec2:CreateNatGateway": (("natgateway",), ("subnet", "elastic-ip")),
+        "ec2:AllocateAddress": (("elastic-ip",), ()),
+        "ec2:CreateSecurityGroup": (("security-group",), ("vpc",)),
+        "ec2:CreateVpcEndpoint": (("vpc-endpoint",), ("vpc", "route-table", "security-group", "subnet")),
+        "ec2:CreateFlowLogs": (("vpc-flow-log",), ("vpc",)),
+        "ec2:AuthorizeSecurityGroupIngress": (("security-group-rule",), ("security-group",)),
+        "ec2:AuthorizeSecurityGroupEgress": (("security-group-rule",), ("security-group",)),
+    },
+    why="EC2 ids are random; tags on create (aws:RequestTag) for the new resource, the layer's own tags "
+        "(aws:ResourceTag) on the VPC, subnet or group a create names and on every later call. Describe* has no "
+        "resource-level permissions",
 )
 
 RDS = ServiceAccess(
@@ -776,6 +795,29 @@ def _state_statements(layer: str, facts: Facts, *, write: bool) -> list[Statemen
     return statements
 
 
+def _create_statements(service: ServiceAccess, base: str, layer: str, facts: Facts,
+                       scope: dict[str, dict[str, Any]]) -> list[Statement]:
+    """Creates split by what they touch: the new resource with request tags, the existing ones it names with the
+    layer's resource tags. One statement per created type, so a create action is never allowed on a type it
+    only names."""
+    def arn(kind: str) -> str:
+        return f"arn:aws:{service.prefix}:{facts.region}:{facts.account}:{kind}/*"
+
+    by_new: dict[str, list[str]] = {}
+    named: dict[str, set[str]] = {}
+    for action in service.create:
+        created, existing = service.create_targets[action]
+        for kind in created:
+            by_new.setdefault(kind, []).append(action)
+        for kind in existing:
+            named.setdefault(kind, set()).add(action)
+    out = [Statement(f"{base}Create{_sid(kind)}", sorted(actions), [arn(kind)], _request_tags(layer, facts.suffix))
+           for kind, actions in sorted(by_new.items())]
+    out += [Statement(f"{base}CreateIn{_sid(kind)}", sorted(actions), [arn(kind)], dict(scope))
+            for kind, actions in sorted(named.items())]
+    return out
+
+
 def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
     """The service statements of a layer's deploy role (`write`) or plan role (reads only)."""
     access = ACCESS[layer]
@@ -792,7 +834,9 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
             continue
         if service.manage:
             out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
-        if service.create:
+        if service.create and service.create_targets:
+            out += _create_statements(service, base, layer, facts, scope)
+        elif service.create:
             out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
                                  _request_tags(layer, facts.suffix) if service.tag_scoped else dict(scope)))
         if service.bounded:
