@@ -33,6 +33,7 @@ const env = {
   CACHE_TABLE: 'catalog-cache-dev',
   AWS_REGION: 'us-east-1',
   POWERTOOLS_SERVICE_NAME: 'catalog-api-dev',
+  API_DOCS: 'true', // GET /api/docs: the contract for humans (never on a deployed API)
   ...process.env,
 };
 
