@@ -63,7 +63,12 @@ export const RestockBody = z.strictObject({
   shards: intIn(1, LIMITS.shardsMax).optional().openapi({ description: 'stock shards of the SKU after this call' }),
   available: intIn(0, LIMITS.stockMax).optional().openapi({ description: 'set the total to this' }),
   add: intIn(1, LIMITS.stockMax).optional().openapi({ description: 'add this to the total' }),
-}).openapi({ description: 'Exactly one of available (set) or add (increment), or shards alone (re-shard keeping the total).' });
+}).openapi({
+  description: 'Exactly one of available (set) or add (increment), or shards alone (re-shard keeping the total).',
+  // The rule itself is checked by validation.restockRule (the API names "available" as the field at fault).
+  anyOf: [{ required: ['available'] }, { required: ['add'] }, { required: ['shards'] }],
+  not: { required: ['available', 'add'] },
+});
 
 const EmptyBody = z.strictObject({}).openapi({ description: 'no input: an empty body or {}' });
 
