@@ -2,7 +2,7 @@
 // both call app.fetch; nothing here knows which entry point is in use.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createVerifier } from './auth.mjs';
@@ -13,7 +13,7 @@ import { reservationRoutes } from './routes/reservations.mjs';
 import { sessionRoutes } from './routes/sessions.mjs';
 import { healthRoutes } from './routes/health.mjs';
 import { ClientAbortError, route } from './routes/route.mjs';
-import { DOCUMENT_INFO, ROUTES, SECURITY_SCHEMES } from './contract.mjs';
+import { ROUTES, openApiDocument } from './contract.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -89,8 +89,7 @@ export function createApp(deps) {
   const { logger, metrics } = deps;
   const requestLog = deps.requestLog ?? new RequestLog({ logger, metrics });
   const verifier = deps.verifier ?? createVerifier(deps.config.auth);
-  // OpenAPIHono is Hono with an OpenAPI registry: route() registers each contract route in it as it serves it.
-  const app = new OpenAPIHono();
+  const app = new Hono();
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -190,19 +189,13 @@ export function createApp(deps) {
   return app;
 }
 
-/** The OpenAPI 3.1 document of every route registered so far (src/contract.mjs). */
-export function openApiDocument(app) {
-  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
-  return app.getOpenAPI31Document(DOCUMENT_INFO);
-}
-
 // Public and the same for everyone: cacheable by browsers and the edge for 5 minutes (a deploy changes it).
 const DOCUMENT_CACHE = 'public, max-age=300';
 
 function documentRoutes(app, { config }) {
-  let text; // built on first request, when every route is registered
+  let text; // built on first request
   route(app, ROUTES.openapi, (c) => {
-    text ??= JSON.stringify(openApiDocument(app));
+    text ??= JSON.stringify(openApiDocument());
     c.header('cache-control', DOCUMENT_CACHE);
     return c.body(text, 200, { 'Content-Type': 'application/json' });
   });

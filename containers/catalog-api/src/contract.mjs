@@ -2,7 +2,7 @@
 // bodies). src/routes/route.mjs validates requests with these very schemas and the OpenAPI 3.1 document
 // (GET /api/openapi.json) is generated from them, so the two cannot disagree. Messages are the API's own
 // ("<field>: <problem>"): each schema carries the text a client gets.
-import { createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { LIMITS, SKU_PATTERN, CATEGORY_PATTERN, KEY_PATTERN, UUID_PATTERN, decodeCursor } from './validation.mjs';
 
 // --- inputs ---------------------------------------------------------------------------------------------------
@@ -274,3 +274,11 @@ export const DOCUMENT_INFO = {
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a JWT from the configured issuer (role claim: "role" by default)' },
 };
+
+/** The OpenAPI 3.1 document of every route of the contract (the router serves exactly these: test/contract.test.mjs). */
+export function openApiDocument() {
+  const registry = new OpenAPIHono();
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  for (const def of Object.values(ROUTES)) registry.openAPIRegistry.registerPath(def);
+  return registry.getOpenAPI31Document(DOCUMENT_INFO);
+}

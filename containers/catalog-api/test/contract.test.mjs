@@ -9,6 +9,8 @@ import { createApp } from '../src/app.mjs';
 import { unauthorized } from '../src/auth.mjs';
 import { ROUTES, ReservationBody, RestockBody } from '../src/contract.mjs';
 import * as v from '../src/validation.mjs';
+import { readFileSync } from 'node:fs';
+import { DOCUMENT_FILE, documentText } from '../scripts/openapi.mjs';
 import { call, startApi } from './helpers.mjs';
 import { userHeaders } from './identity.mjs';
 
@@ -60,6 +62,10 @@ test('the document lists exactly the routes the router serves, with their auth',
   assert.equal(doc.paths['/api/products/{sku}/inventory'].put['x-catalog-auth'], 'admin');
   assert.ok(doc.paths['/api/products/{sku}/reservations'].post.responses['503'].headers['Retry-After']);
   assert.ok(doc.paths['/api/products/{sku}/reservations'].post.responses['429'].headers['Retry-After']);
+});
+
+test('openapi.json (read by the app layer and `invoke docs`) is the current document', () => {
+  assert.equal(readFileSync(DOCUMENT_FILE, 'utf8'), documentText(), 'openapi.json is stale: run `npm run openapi` (or `invoke docs`)');
 });
 
 test('the docs page is served only with API_DOCS=true', async () => {

@@ -13,7 +13,6 @@ const READS = new Set(['GET', 'HEAD']);
 /**
  * def: a route of the contract (src/contract.mjs): method, path ({name} parameters), x-catalog-auth
  *   ('public' | 'user' (any verified token) | a role name such as 'admin'), request { params, query, body }.
- *   The route is also registered in the app's OpenAPI registry, so the document lists exactly what is served.
  * options.rule: a hand-written cross-field check of the body (see validation.checked).
  * Handlers read c.get('identity') ({ sub, role } from the verified token, or null on public routes) and
  * c.get('valid'): { params, query, body } as the schemas returned them.
@@ -26,7 +25,6 @@ export function route(app, def, handler, options = {}) {
   const { params, query, body } = def.request ?? {};
   const allowedQuery = query ? Object.keys(query.shape) : [];
   const bodySchema = body?.content['application/json'].schema;
-  app.openAPIRegistry?.registerPath(def);
   app.on(method, path, async (c) => {
     c.set('route', label);
     c.set('identity', null);
