@@ -4,6 +4,7 @@ README's route table) and by the app layer (API Gateway's documentation parts), 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,3 +109,29 @@ def routes_table(document: dict[str, Any]) -> str:
                 "(`unauthorized` / `invalid_token`); 404 is any path or method not listed; the edge answers 429 with "
                 "`Retry-After` past its rate limits. The document (`GET /api/openapi.json`) has every schema.")
     return "\n".join(rows)
+
+
+def document_version(path: Path = API_DOCUMENT) -> str:
+    """A documentation version name that changes whenever the document does (API Gateway versions are snapshots)."""
+    return f"contract-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+
+
+def documentation_parts(document: dict[str, Any]) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    """API Gateway documentation parts for the REST API in front of the function (projects/app/apigw.py), whose only
+    resources are `/health` and the proxy `/api/{proxy+}`: (logical key, location, properties). The API part carries
+    the document's title, version and description; the proxy method lists every /api operation with who may call
+    it; the whole contract stays one request away (`GET /api/openapi.json`)."""
+    info = document["info"]
+    ops = operations(document)
+    health = next(op for op in ops if op.path == "/health")
+    api_ops = [op for op in ops if op.path.startswith("/api/")]
+    listing = "\n".join(f"{op.method} {op.path} ({_who(op.auth)}): {op.summary}" for op in api_ops)
+    return [
+        ("api", {"type": "API"}, {"info": {"title": info["title"], "version": info["version"],
+                                           "description": info["description"]}}),
+        ("health", {"type": "METHOD", "path": "/health", "method": "GET"}, {"summary": health.summary}),
+        ("proxy", {"type": "METHOD", "path": "/api/{proxy+}", "method": "ANY"}, {
+            "summary": "the catalog API's JSON routes (the full OpenAPI 3.1 document: GET /api/openapi.json)",
+            "description": listing,
+        }),
+    ]
