@@ -8,7 +8,7 @@ import subprocess
 from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
-from shared.dev.node_runtime import node_env
+from shared.dev import node_env
 from shared.plan.docs import documents, render
 from shared.plan.pictures import check_pictures, redraw
 from shared.runtime.api_document import API_DOCUMENT
