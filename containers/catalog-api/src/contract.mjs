@@ -126,10 +126,23 @@ const WRITE_ERRORS = {
   413: err(`payload_too_large: body over ${16 * 1024} bytes`),
   415: err('unsupported_media_type: Content-Type must be application/json (charset utf-8 if given)'),
 };
+// 429 never comes from the API itself: the fronts answer it before the request reaches it.
+const RateLimited = z.object({
+  error: z.string().optional().openapi({ description: 'rate_limited (the web ACLs)' }),
+  message: z.string(),
+  retryAfterSeconds: z.int().optional(),
+}).catchall(z.unknown()).openapi('RateLimited');
 const EDGE_429 = {
-  429: err('rate_limited, answered by the edge (CloudFront web ACL), never by the API itself: per client IP, 600 requests '
-    + 'a minute on every path and 60 reservation requests a minute by default (the edge layer\'s wafRateLimit and '
-    + 'wafReservationRateLimit); Retry-After is the evaluation window', RETRY_AFTER),
+  429: {
+    description: 'rate_limited, answered in front of the API: the CloudFront web ACL per client IP (600 requests a '
+      + 'minute on every path and 60 reservation requests a minute by default: the edge layer\'s wafRateLimit and '
+      + 'wafReservationRateLimit) and the API Gateway web ACL per client IP (apiWafRateLimit), with Retry-After '
+      + '(the evaluation window) and {"error":"rate_limited","message","retryAfterSeconds"}; through API Gateway '
+      + 'also the stage and usage-plan throttle (10,000 requests/s, burst 5,000 by default), whose body is '
+      + 'API Gateway\'s own {"message":"Too Many Requests"}',
+    content: json(RateLimited),
+    headers: RETRY_AFTER,
+  },
 };
 
 const BEARER = [{ bearerAuth: [] }];
@@ -265,8 +278,9 @@ export const DOCUMENT_INFO = {
         + 'says which). Identity comes from the token only, never from another header.',
       '',
       'Retries: a 503 (overloaded or service_unavailable) carries Retry-After and wrote nothing; a reservation is safe to '
-        + 'retry with the same idempotencyKey. The edge answers 429 with Retry-After when a client IP exceeds its rate '
-        + 'limits.',
+        + 'retry with the same idempotencyKey. In front of the API, the web ACLs (CloudFront, API Gateway) answer 429 '
+        + 'with Retry-After when a client IP exceeds their rate limits, and API Gateway throttles partners per stage '
+        + 'and usage plan (see each operation\'s 429).',
     ].join('\n'),
   },
 };
