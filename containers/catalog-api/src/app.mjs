@@ -11,6 +11,8 @@ import { productRoutes } from './routes/products.mjs';
 import { reservationRoutes } from './routes/reservations.mjs';
 import { sessionRoutes } from './routes/sessions.mjs';
 import { healthRoutes } from './routes/health.mjs';
+import { earlyShed } from './routes/early-shed.mjs';
+import { waitingRoomRoutes } from './routes/waiting-room.mjs';
 import { ClientAbortError } from './routes/route.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -141,6 +143,8 @@ export function createApp(deps) {
     return limitBody(c, next);
   });
 
+  earlyShed(app, deps);
+  waitingRoomRoutes(app, deps);
   healthRoutes(app, deps);
   productRoutes(app, deps);
   reservationRoutes(app, deps);

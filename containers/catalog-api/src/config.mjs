@@ -3,6 +3,7 @@
 // first invocation's log instead of as a confusing error on some later request.
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { loadWaitingRoomConfig } from './waiting-room-config.mjs';
 
 export class ConfigError extends Error {
   constructor(variable, problem) {
@@ -98,6 +99,8 @@ export function loadDbConfig(env = process.env) {
     // DB_POOL_MAX_WAITING requests already wait (a hard cap on memory and on one slow estimate).
     queueWaitBudgetMs: integer(env, 'DB_QUEUE_WAIT_BUDGET_MS', 100, 1, 60_000),
     poolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 1000, 0, 100_000),
+    // Once a queue stands (its shortest wait over 100 ms above this), only this much of it is kept: src/admission.mjs.
+    queueTargetMs: integer(env, 'DB_QUEUE_TARGET_MS', 5, 1, 10_000),
     // Reservation, cancel and confirm transactions: SET LOCAL bounds (a lock wait, the whole statement).
     lockTimeoutMs: integer(env, 'DB_LOCK_TIMEOUT_MS', 200, 1, 60_000),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 1000, 1, 60_000),
@@ -230,6 +233,7 @@ export function loadConfig(env = process.env) {
     httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 300_000),
     // Retry-After (seconds) of a shed request (503 overloaded).
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
+    waitingRoom: loadWaitingRoomConfig(env),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),
     metricsNamespace: optional(env, 'POWERTOOLS_METRICS_NAMESPACE', undefined),
     logLevel,
