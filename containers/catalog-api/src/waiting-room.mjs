@@ -266,3 +266,22 @@ export class WaitingRoom {
     return () => clearInterval(timer);
   }
 }
+
+/** The table as CreateTable takes it (local runs, tests, the benchmark; the data layer declares the same). */
+export function tableDefinition(name) {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'qpk', AttributeType: 'S' },
+      { AttributeName: 'arrival', AttributeType: 'N' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [{
+      IndexName: QUEUE_INDEX,
+      KeySchema: [{ AttributeName: 'qpk', KeyType: 'HASH' }, { AttributeName: 'arrival', KeyType: 'RANGE' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    }],
+  };
+}
