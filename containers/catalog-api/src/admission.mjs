@@ -27,7 +27,9 @@ export class WriterAdmission {
     this.intervalStart = now();
     this.minDelay = Infinity; // smallest admitted delay in the current interval
     this.completed = 0; // transactions finished in the current interval
-    this.ratePerMs = 0; // completions per ms, smoothed over intervals
+    this.ratePerMs = 0; // completions per ms, smoothed over intervals in which the pool was saturated
+    this.saturated = false; // some request of the current interval found every connection busy
+    this.holdMs = 1; // running average of a transaction's connection hold time: the estimate before a rate is measured
     this.standing = false; // the last whole interval had a standing queue
     this.refused = 0;
   }
@@ -36,9 +38,12 @@ export class WriterAdmission {
   roll(t) {
     const elapsed = t - this.intervalStart;
     if (elapsed < this.intervalMs) return;
-    const rate = this.completed / elapsed;
-    // A fresh process has no rate yet: the first measured interval sets it.
-    this.ratePerMs = this.ratePerMs === 0 ? rate : this.ratePerMs + 0.3 * (rate - this.ratePerMs);
+    // Only a saturated interval says what the database can complete (an idle one says how little was asked).
+    if (this.saturated && this.completed > 0) {
+      const rate = this.completed / elapsed;
+      this.ratePerMs = this.ratePerMs === 0 ? rate : this.ratePerMs + 0.5 * (rate - this.ratePerMs);
+    }
+    this.saturated = false;
     // No admitted request in the interval (minDelay Infinity) with waiters still queued is standing too.
     this.standing = this.minDelay > this.targetMs && (this.minDelay !== Infinity || this.pool.waitingCount > 0);
     this.intervalStart = t;
@@ -51,8 +56,9 @@ export class WriterAdmission {
     const p = this.pool;
     // A free connection: no queue to speak of.
     if (p.idleCount > 0 || p.totalCount < p.options.max) return Infinity;
-    // Until a rate is measured, the pool size per target is the only estimate (a transaction of ~1 ms).
-    const rate = this.ratePerMs > 0 ? this.ratePerMs : p.options.max;
+    this.saturated = true;
+    // Until a saturated interval measured the rate: pool size over the average hold time.
+    const rate = this.ratePerMs > 0 ? this.ratePerMs : p.options.max / this.holdMs;
     const keep = this.standing ? Math.max(p.options.max, rate * this.targetMs) : rate * this.budgetMs;
     return Math.min(this.maxWaiting, keep);
   }
@@ -74,15 +80,18 @@ export class WriterAdmission {
     return this.pool.waitingCount + 1 > this.allowedWaiting();
   }
 
-  /** An admitted request got its connection: its queueing delay is the signal. */
+  /** An admitted request got its connection: its queueing delay is the signal. Returns the time, for finished(). */
   connected(admittedAt) {
-    const delay = this.now() - admittedAt;
+    const t = this.now();
+    const delay = t - admittedAt;
     if (delay < this.minDelay) this.minDelay = delay;
+    return t;
   }
 
-  /** A transaction released its connection. */
-  finished() {
+  /** A transaction released its connection (connectedAt: what connected() returned). */
+  finished(connectedAt) {
     this.completed += 1;
+    if (connectedAt !== undefined) this.holdMs += 0.05 * (this.now() - connectedAt - this.holdMs);
   }
 
   snapshot() {

@@ -104,7 +104,7 @@ export class CatalogStore {
     const admittedAt = this.admission.tryAdmit();
     if (admittedAt === undefined) throw new PoolQueueFull(this.writer.waitingCount, this.admission.allowedWaiting());
     const client = await this.writer.connect();
-    this.admission.connected(admittedAt);
+    const connectedAt = this.admission.connected(admittedAt);
     let broken;
     try {
       const results = await client.query({ text: `${this.boundedBegin}${call}; COMMIT`, query_timeout: this.boundedClientTimeoutMs });
@@ -123,7 +123,7 @@ export class CatalogStore {
       }
       throw err;
     } finally {
-      this.admission.finished();
+      this.admission.finished(connectedAt);
       client.release(broken);
     }
   }
