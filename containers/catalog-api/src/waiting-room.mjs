@@ -134,7 +134,11 @@ export class WaitingRoom {
   /** Where a ticket stands: admitted (with a pass) or its position and the estimated wait. */
   status(state, ticket) {
     if (ticket.arrival <= state.watermark) {
-      const exp = Math.floor(this.now() / 1000) + this.passSeconds;
+      // The pass runs from the shopper's admission, whenever it is polled: a shopper admitted long ago does not
+      // get a new pass (the cap on active shoppers counts each admission for one pass lifetime).
+      const admittedAt = (state.admissions ?? []).find(([, , wm]) => wm >= ticket.arrival)?.[0];
+      const exp = admittedAt === undefined ? 0 : Math.floor(admittedAt / 1000) + this.passSeconds;
+      if (exp * 1000 <= this.now()) return { admitted: true, expired: true };
       return { admitted: true, pass: this.signer.sign({ k: 'p', sku: ticket.sku, sub: ticket.sub, arr: ticket.arrival, exp }), passExpiresAt: new Date(exp * 1000).toISOString() };
     }
     // Waiting tickets ahead of this one: milestones[i] is the arrival of the (i+1)*step-th waiting ticket.
@@ -223,7 +227,8 @@ export class WaitingRoom {
     const step = Math.max(1, Math.ceil(rest.length / MAX_MILESTONES));
     const milestones = [];
     for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
-    if (admit.length) admissions.push([nowMs, admit.length]);
+    // [when, how many, watermark after]: which admission a ticket belongs to (its pass lifetime runs from there).
+    if (admit.length) admissions.push([nowMs, admit.length, admit[admit.length - 1]]);
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,

@@ -152,13 +152,18 @@ test('a pass works only for its shopper, its SKU and its lifetime; forgeries are
   assert.equal(late.status, 403);
   assert.equal(late.body.error, 'admission_pass_expired');
   assert.equal(await reservations(QUEUED), before + 1);
+  // Its turn is over: polling gives no new pass (the cap counted this admission for one pass lifetime).
+  const over = await poll('s1');
+  assert.equal(over.status, 410);
+  assert.equal(over.body.error, 'queue_turn_expired');
 });
 
 test("another shopper's ticket is refused when polling", async () => {
-  const t1 = (await poll('s1')).body.ticket;
+  // s4's ticket as the join answered it (every turn is over by now, so the join itself answers 410).
+  const t1 = room.ticketToken(await room.ticketOf(QUEUED, 'shopper-s4'));
   const r = await poll('s2', QUEUED, { 'x-queue-ticket': t1 });
   assert.equal(r.status, 403);
   assert.equal(r.body.error, 'queue_ticket_other_shopper');
-  const other = await poll('s1', ALSO_QUEUED, { 'x-queue-ticket': t1 });
+  const other = await poll('s4', ALSO_QUEUED, { 'x-queue-ticket': t1 });
   assert.equal(other.body.error, 'queue_ticket_other_sku');
 });

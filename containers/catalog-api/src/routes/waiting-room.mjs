@@ -10,6 +10,9 @@ const refused = (err) => new HttpError(err.code.startsWith('admission_pass_requi
   { field: err.code.startsWith('queue_ticket') ? 'x-queue-ticket' : 'x-admission-pass' });
 
 function answer(c, room, ticket, status, httpStatus = 200) {
+  if (status.expired) {
+    throw new HttpError(410, 'queue_turn_expired', `your turn for ${ticket.sku} came and its admission pass has run out: the room does not admit a ticket twice`);
+  }
   const body = { sku: ticket.sku, ticket: room.ticketToken(ticket), ...status };
   if (!status.admitted) c.header('retry-after', String(status.retryAfterSeconds));
   // Personal (the pass, the position): never in a shared cache; the shared part is /queue/state.
