@@ -24,6 +24,8 @@ export const QUEUE_INDEX = 'queue';
 const STATE_CACHE_MS = 1000;
 // Milestones: the arrival of every k-th waiting ticket, so a poll computes its position from the state item alone.
 const MAX_MILESTONES = 2000;
+const MAX_QUEUE_READ = 100_000;
+const MILESTONE_REFRESH_MS = 2000;
 const TICKET_TTL_SECONDS = 2 * 86400;
 
 const b64 = (buf) => Buffer.from(buf).toString('base64url');
@@ -150,8 +152,11 @@ export class WaitingRoom {
       if (m[mid] < ticket.arrival) lo = mid + 1; else hi = mid;
     }
     const step = state.step ?? 1;
-    // Not yet seen by the controller (a ticket newer than its last read): behind everyone it knows of.
-    const position = lo >= m.length ? Math.max(state.queued ?? 0, lo * step) + 1 : lo * step + 1;
+    // Milestones count from the controller's last full read; admissions since then moved everyone up.
+    const moved = (state.admittedTotal ?? 0) - (state.milestoneBase ?? 0);
+    // Not yet seen by the controller (a ticket newer than its last full read): behind everyone it knows of.
+    const ahead = lo >= m.length ? Math.max(state.queued ?? 0, lo * step - moved) : lo * step - moved;
+    const position = Math.max(1, ahead + 1);
     const rate = state.ratePerSecond ?? this.ratePerSecond;
     const estimatedWaitSeconds = Math.ceil(position / rate);
     // Poll about twice before the estimated turn, never more than once a second nor less than twice a minute.
@@ -189,8 +194,10 @@ export class WaitingRoom {
     return { sku, sub, arrival: p.arr };
   }
 
-  /** Waiting tickets' arrivals after the watermark, in order (every shard, merged), at most `limit`. */
+  /** Waiting tickets' arrivals after `after`, in order (every shard, merged), at most `limit` (each shard reads at
+   *  most `limit`: the first `limit` overall are among them). */
   async waiting(sku, after, limit) {
+    if (limit <= 0) return [];
     const perShard = await Promise.all(Array.from({ length: QUEUE_SHARDS }, async (_, shard) => {
       const out = [];
       let ExclusiveStartKey;
@@ -198,6 +205,7 @@ export class WaitingRoom {
         const page = await this.doc.send(new QueryCommand({
           TableName: this.table, IndexName: QUEUE_INDEX, KeyConditionExpression: 'qpk = :q AND arrival > :w',
           ExpressionAttributeValues: { ':q': `Q#${sku}#${shard}`, ':w': after }, ProjectionExpression: 'arrival', ExclusiveStartKey,
+          Limit: Math.min(limit - out.length, 10_000),
         }));
         for (const it of page.Items) out.push(it.arrival);
         ExclusiveStartKey = page.LastEvaluatedKey;
@@ -210,6 +218,8 @@ export class WaitingRoom {
   /**
    * One controller step for a SKU: admit the next tickets in arrival order, as many as the rate allows since the
    * last step and the cap on active shoppers leaves room for (active = admitted within the pass lifetime).
+   * The whole queue (for the milestones the polls compute positions from) is read at most every
+   * MILESTONE_REFRESH_MS; in between a step reads only the tickets it admits.
    * Safe to run from several places at once: the state write is conditional on the version it read.
    */
   async advance(sku) {
@@ -221,22 +231,31 @@ export class WaitingRoom {
     const elapsedMs = state.updatedAt ? Math.min(nowMs - state.updatedAt, 5000) : 1000;
     const credit = (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000;
     const budget = Math.max(0, Math.min(Math.floor(credit), this.maxActive - active));
-    const arrivals = await this.waiting(sku, state.watermark, budget + 50_000);
+    const full = !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
+    const arrivals = await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);
-    const rest = arrivals.slice(admit.length);
-    const step = Math.max(1, Math.ceil(rest.length / MAX_MILESTONES));
-    const milestones = [];
-    for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
+    const admittedTotal = (state.admittedTotal ?? 0) + admit.length;
+    let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0 } = state;
+    let queued = Math.max(0, (state.queued ?? 0) - admit.length);
+    if (full) {
+      const rest = arrivals.slice(admit.length);
+      step = Math.max(1, Math.ceil(rest.length / MAX_MILESTONES));
+      milestones = [];
+      for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
+      queued = rest.length;
+      milestoneBase = admittedTotal;
+      milestonesAt = nowMs;
+    }
     // [when, how many, watermark after]: which admission a ticket belongs to (its pass lifetime runs from there).
     if (admit.length) admissions.push([nowMs, admit.length, admit[admit.length - 1]]);
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
-      milestones, step, queued: rest.length, admissions,
-      // Unused credit carries over only while shoppers wait (an idle room does not save up a burst).
-      credit: rest.length ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
+      milestones, step, milestoneBase, milestonesAt, queued, admissions,
+      // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
+      credit: queued ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
       ratePerSecond: this.ratePerSecond,
-      admittedTotal: (state.admittedTotal ?? 0) + admit.length,
+      admittedTotal,
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };
@@ -246,11 +265,11 @@ export class WaitingRoom {
         ConditionExpression: 'attribute_not_exists(pk) OR version = :v', ExpressionAttributeValues: { ':v': state.version ?? 0 },
       }));
     } catch (err) {
-      if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued: rest.length, raced: true };
+      if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued, raced: true };
       throw err;
     }
     this.stateCache.set(sku, { at: nowMs, state: next });
-    return { admitted: admit.length, queued: rest.length, active: active + admit.length, watermark: next.watermark };
+    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark };
   }
 
   /** Run the controller for every queued SKU every intervalMs (the local server; on AWS a scheduled function). */
