@@ -17,7 +17,7 @@ export class WriterAdmission {
    * targetMs: acceptable standing delay; intervalMs: how long a delay must persist to count as standing;
    * budgetMs: the most a request may be expected to wait at all; maxWaiting: a hard cap on the queue.
    */
-  constructor({ pool, targetMs = 5, intervalMs = 100, budgetMs = 100, maxWaiting = Infinity, now = () => performance.now() }) {
+  constructor({ pool, targetMs = 20, intervalMs = 100, budgetMs = 100, maxWaiting = Infinity, now = () => performance.now() }) {
     this.pool = pool;
     this.targetMs = targetMs;
     this.intervalMs = intervalMs;

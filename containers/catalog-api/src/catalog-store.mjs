@@ -72,7 +72,7 @@ export class PoolQueueFull extends Error {
 export class CatalogStore {
   constructor({
     reader, writer, preparedStatements = false, lockTimeoutMs = 100, statementTimeoutMs = 2000,
-    poolMaxWaiting = Infinity, queueWaitBudgetMs = Infinity, queueTargetMs = 5,
+    poolMaxWaiting = Infinity, queueWaitBudgetMs = Infinity, queueTargetMs = 20,
   }) {
     this.reader = reader;
     this.writer = writer;

@@ -100,7 +100,7 @@ export function loadDbConfig(env = process.env) {
     queueWaitBudgetMs: integer(env, 'DB_QUEUE_WAIT_BUDGET_MS', 100, 1, 60_000),
     poolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 1000, 0, 100_000),
     // Once a queue stands (its shortest wait over 100 ms above this), only this much of it is kept: src/admission.mjs.
-    queueTargetMs: integer(env, 'DB_QUEUE_TARGET_MS', 5, 1, 60_000),
+    queueTargetMs: integer(env, 'DB_QUEUE_TARGET_MS', 20, 1, 60_000),
     // Reservation, cancel and confirm transactions: SET LOCAL bounds (a lock wait, the whole statement).
     lockTimeoutMs: integer(env, 'DB_LOCK_TIMEOUT_MS', 200, 1, 60_000),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 1000, 1, 60_000),

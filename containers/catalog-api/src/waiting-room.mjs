@@ -127,7 +127,15 @@ export class WaitingRoom {
     const cached = this.stateCache.get(sku);
     const t = this.now();
     if (!fresh && cached && t - cached.at < STATE_CACHE_MS) return cached.state;
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `W#${sku}` }, ConsistentRead: fresh }));
+    let Item;
+    try {
+      ({ Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `W#${sku}` }, ConsistentRead: fresh })));
+    } catch (err) {
+      // A poll answered from a state a few seconds old is still right about order; an error would send every
+      // waiting shopper back at once. The controller (fresh) must not act on a stale state.
+      if (cached && !fresh) return cached.state;
+      throw err;
+    }
     const state = Item ?? { pk: `W#${sku}`, watermark: 0, milestones: [], step: 1, queued: 0, admissions: [], admittedTotal: 0, version: 0, updatedAt: 0 };
     this.stateCache.set(sku, { at: t, state });
     return state;
@@ -154,8 +162,12 @@ export class WaitingRoom {
     const step = state.step ?? 1;
     // Milestones count from the controller's last full read; admissions since then moved everyone up.
     const moved = (state.admittedTotal ?? 0) - (state.milestoneBase ?? 0);
-    // Not yet seen by the controller (a ticket newer than its last full read): behind everyone it knows of.
-    const ahead = lo >= m.length ? Math.max(state.queued ?? 0, lo * step - moved) : lo * step - moved;
+    // Not yet seen by the controller (a ticket newer than its last full read): behind everyone it knows of, and
+    // behind those who joined since at the rate they were joining then.
+    const unseen = lo >= m.length
+      ? Math.max(state.queued ?? 0, lo * step - moved) + Math.max(0, (state.joinRate ?? 0) * ((ticket.arrival / 1000 - (state.milestonesAt ?? 0)) / 1000))
+      : 0;
+    const ahead = lo >= m.length ? Math.round(unseen) : lo * step - moved;
     const position = Math.max(1, ahead + 1);
     const rate = state.ratePerSecond ?? this.ratePerSecond;
     const estimatedWaitSeconds = Math.ceil(position / rate);
@@ -235,13 +247,15 @@ export class WaitingRoom {
     const arrivals = await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);
     const admittedTotal = (state.admittedTotal ?? 0) + admit.length;
-    let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0 } = state;
+    let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0, joinRate = 0 } = state;
     let queued = Math.max(0, (state.queued ?? 0) - admit.length);
     if (full) {
       const rest = arrivals.slice(admit.length);
       step = Math.max(1, Math.ceil(rest.length / MAX_MILESTONES));
       milestones = [];
       for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
+      // Joins per second since the last full read: how far behind the known queue an unseen ticket stands.
+      if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / ((nowMs - state.milestonesAt) / 1000));
       queued = rest.length;
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
@@ -251,7 +265,7 @@ export class WaitingRoom {
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
-      milestones, step, milestoneBase, milestonesAt, queued, admissions,
+      milestones, step, milestoneBase, milestonesAt, joinRate, queued, admissions,
       // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
       credit: queued ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
       ratePerSecond: this.ratePerSecond,

@@ -2,8 +2,7 @@
 // idempotent joins, the cap on active shoppers, and that joining and polling never reach PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { tableDefinition } from '../src/waiting-room.mjs';
+import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
 import { call, startApi } from './helpers.mjs';
 import { userHeaders } from './identity.mjs';
 
@@ -29,9 +28,7 @@ before(async () => {
     seed: { count: 3, stock: 100 },
   });
   api = ctx.servers.api;
-  const client = new DynamoDBClient({ endpoint: ctx.env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  await client.send(new CreateTableCommand(tableDefinition(table)));
-  client.destroy();
+  await createWaitingRoomTable({ endpoint: ctx.env.DYNAMODB_ENDPOINT, name: table });
   room = api.runtime.waitingRoom;
   // The room's clock is the test's: admission is a function of time, so the test decides when a second has passed.
   clock = Date.now();
