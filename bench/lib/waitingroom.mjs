@@ -63,7 +63,7 @@ async function restock(url, auth, sku, available) {
   if (res.status !== 200) throw new Error(`restock ${sku}: ${res.status} ${await res.text()}`);
 }
 
-async function roomRun({ pool, shoppers, tokens, t0, runId, say }) {
+async function roomRun({ pool, shoppers, tokens, t0, runId, say, boundMs }) {
   const join = [];
   const status = [];
   const reserve = [];
@@ -86,6 +86,7 @@ async function roomRun({ pool, shoppers, tokens, t0, runId, say }) {
     s.estimateS = joined.json.estimatedWaitSeconds ?? 0;
     let answer = joined.json;
     while (!answer.admitted) {
+      if (performance.now() - t0 > boundMs) { s.gaveUp = true; return; } // bounded: the shopper leaves
       await sleep(answer.retryAfterSeconds * 1000);
       const polled = await exchange(pool, { method: 'GET', path: `/api/products/${ROOM_SKU}/queue`, headers: { ...tokens[i], 'x-queue-ticket': joined.json.ticket } });
       polls += 1;
@@ -141,7 +142,7 @@ export async function waitingRoomCase({ env, auth, db, shoppers: n, arrivalS, ra
   for (let i = 0; i < n; i += 1) tokens.push(await auth.signFor(`wr-${runId}-${i}`));
   const api = await startApi(env, {
     WAITING_ROOM_SKUS: ROOM_SKU, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: randomBytes(32).toString('hex'),
-    WAITING_ROOM_ADMIT_PER_SECOND: String(ratePerSecond), WAITING_ROOM_MAX_ACTIVE: String(ratePerSecond * 120), WAITING_ROOM_CONTROLLER_MS: '200',
+    WAITING_ROOM_ADMIT_PER_SECOND: String(ratePerSecond), WAITING_ROOM_MAX_ACTIVE: String(ratePerSecond * 120), WAITING_ROOM_CONTROLLER_MS: '500',
   });
   assertLoopback(api.url);
   const pool = new Pool(api.url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
@@ -154,7 +155,8 @@ export async function waitingRoomCase({ env, auth, db, shoppers: n, arrivalS, ra
 
     const roomShoppers = make();
     let t0 = performance.now() + 200;
-    const room = await roomRun({ pool, shoppers: roomShoppers, tokens, t0, runId, say });
+    const boundMs = Math.max(60_000, (n / ratePerSecond) * 1000 * 2);
+    const room = await roomRun({ pool, shoppers: roomShoppers, tokens, t0, runId, say, boundMs });
     const doneTimes = roomShoppers.filter((s) => s.doneAt).map((s) => s.doneAt);
     const firstAdmit = Math.min(...roomShoppers.filter((s) => s.admittedAt).map((s) => s.admittedAt));
     const roomDurationS = (Math.max(...doneTimes) - firstAdmit) / 1000;
@@ -169,7 +171,7 @@ export async function waitingRoomCase({ env, auth, db, shoppers: n, arrivalS, ra
       polls: room.polls, statuses: room.statuses, samples: room.samples,
       timeouts: Object.entries(room.statuses).filter(([k]) => / timeout$/.test(k)).reduce((n, [, c]) => n + c, 0),
       serverErrors: Object.entries(room.statuses).filter(([k]) => / 5\d\d$/.test(k)).reduce((n, [, c]) => n + c, 0),
-      inversionsOver1s: inversionsOver1s(roomShoppers),
+      inversionsOver1s: inversionsOver1s(roomShoppers), gaveUp: roomShoppers.filter((s) => s.gaveUp).length,
       estimateWithin20pct: round(within / Math.max(1, estimates.length), 3), estimateWithin20pctOr1s: round(withinFloor / Math.max(1, estimates.length), 3),
       originRequestsPerWaitingShopperMinute: round(room.polls / Math.max(1e-9, room.waitingMs / 60_000), 2),
       proof: { reservations: roomRows.n, granted, oversell: roomRows.units > granted || roomRows.n !== granted, undersell: granted < n },
@@ -178,7 +180,6 @@ export async function waitingRoomCase({ env, auth, db, shoppers: n, arrivalS, ra
 
     const directShoppers = make();
     t0 = performance.now() + 200;
-    const boundMs = Math.max(60_000, (n / ratePerSecond) * 1000 * 2);
     const direct = await directRun({ pool, shoppers: directShoppers, tokens, t0, runId, boundMs });
     const dDone = directShoppers.filter((s) => s.doneAt).map((s) => s.doneAt);
     const dGranted = direct.statuses['201'] ?? 0;
