@@ -94,9 +94,9 @@ export function loadDbConfig(env = process.env) {
     preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
     // Overload sheds fast: a request waits at most this long for a pool connection, then gets 503.
     connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 500, 1, 60_000),
-    // ...and is refused at once (503, reason queue_full) when the writer pool's queue would keep it longer than
-    // DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other half is the transaction and the network), or when
-    // DB_POOL_MAX_WAITING requests already wait (a hard cap on memory and on one slow estimate).
+    // ...and is refused at once (503, reason queue_full) when the writer queue, drained at the rate the database
+    // was measured to complete, would keep it longer than DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other
+    // half is the transaction and the network), or when DB_POOL_MAX_WAITING requests already wait (src/admission.mjs).
     queueWaitBudgetMs: integer(env, 'DB_QUEUE_WAIT_BUDGET_MS', 100, 1, 60_000),
     poolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 1000, 0, 100_000),
     // Once a queue stands (its shortest wait over 100 ms above this), only this much of it is kept: src/admission.mjs.
