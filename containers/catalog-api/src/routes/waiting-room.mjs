@@ -3,7 +3,11 @@
 import { HttpError } from '../errors.mjs';
 import { TokenError } from '../waiting-room.mjs';
 import * as v from '../validation.mjs';
+import { z } from '@hono/zod-openapi';
 import { route } from './route.mjs';
+
+// The SKU checked as every contract route checks it (400 validation_error naming `sku`).
+const request = { params: z.object({ sku: z.string().regex(v.SKU_PATTERN, { error: 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' }) }) };
 
 const notQueued = (sku) => new HttpError(404, 'not_queued', `${sku} is not sold through the waiting room: reserve it directly`);
 const refused = (err) => new HttpError(err.code.startsWith('admission_pass_required') ? 428 : 403, err.code, err.message,
@@ -41,17 +45,17 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     return next();
   });
 
-  route(app, 'POST', '/api/products/:sku/queue', async (c) => {
-    const sku = v.sku(c.req.param('sku'));
+  route(app, { method: 'post', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
     const { created, ticket } = await room.join(sku, sub);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
-  }, { auth: 'user' });
+  });
 
   // The shopper's standing. With x-queue-ticket (what POST answered) nothing but the shared state is read.
-  route(app, 'GET', '/api/products/:sku/queue', async (c) => {
-    const sku = v.sku(c.req.param('sku'));
+  route(app, { method: 'get', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
     const given = c.req.header('x-queue-ticket');
@@ -68,15 +72,15 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
       if (!ticket) throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: join with POST /api/products/${sku}/queue`);
     }
     return answer(c, room, ticket, room.status(await room.state(sku), ticket));
-  }, { auth: 'user' });
+  });
 
   // The shared part, the same for every shopper: cacheable at the edge for a second.
-  route(app, 'GET', '/api/products/:sku/queue/state', async (c) => {
-    const sku = v.sku(c.req.param('sku'));
+  route(app, { method: 'get', path: '/api/products/{sku}/queue/state', 'x-catalog-auth': 'public', request }, async (c) => {
+    const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const s = await room.state(sku);
     c.header('cache-control', 'public, max-age=1');
     return c.json({ sku, queued: s.queued ?? 0, admittedTotal: s.admittedTotal ?? 0, ratePerSecond: s.ratePerSecond ?? room.ratePerSecond,
       updatedAt: s.updatedAt ? new Date(s.updatedAt).toISOString() : null });
-  }, { auth: 'public' });
+  });
 }
