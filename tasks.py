@@ -9,9 +9,8 @@ from invoke import Collection
 from shared.deploy import bootstrap_tasks
 from shared.deploy import tasks as deploy
 from shared.dev import tasks as dev
-from shared.ops import cost_tasks
+from shared.ops import cost_tasks, rehearsal_tasks
 from shared.ops import perf_tasks as perf
-from shared.ops import rehearsal_tasks
 from shared.ops import sale_tasks as sale
 from shared.plan import docs_tasks as docs
 from shared.plan import tasks as plan

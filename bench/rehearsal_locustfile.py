@@ -15,6 +15,8 @@ import base64
 import json
 import os
 import random
+import resource
+import sys
 import time
 import uuid
 from collections import Counter
@@ -68,6 +70,10 @@ def _receive_counts(client_id: str, data: dict[str, Any]) -> None:
 
 @events.quitting.add_listener
 def _write_counts(environment: Any, **_kwargs: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        # What one worker spent driving its users: the task reads it to size workers (users per worker).
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"rehearsal-worker-cpu-seconds {usage.ru_utime + usage.ru_stime:.2f}", file=sys.stderr, flush=True)
     path = os.environ.get("REHEARSAL_STATUS_FILE")
     if path and not isinstance(environment.runner, WorkerRunner):
         totals = _totals if isinstance(environment.runner, MasterRunner) else _counts

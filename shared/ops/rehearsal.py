@@ -188,6 +188,18 @@ def parse_history(text: str) -> list[HistoryPoint]:
     return points
 
 
+def worker_cpu_seconds(log: str) -> float | None:
+    """The CPU seconds a worker printed when it quit (`rehearsal-worker-cpu-seconds N`), or None."""
+    for line in reversed(log.splitlines()):
+        head, _, value = line.strip().partition(" ")
+        if head == "rehearsal-worker-cpu-seconds":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
 def statuses_by_type(counts: Mapping[str, int]) -> dict[str, dict[int, int]]:
     """{"reserve 201": 12, ...} (the shopper's counters) -> {"reserve": {201: 12}}."""
     out: dict[str, dict[int, int]] = {}
@@ -212,6 +224,12 @@ class Outcome:
     users: int
     workers: int
     duration_s: int
+    worker_cpu_s: tuple[float, ...] = ()  # CPU seconds each Locust worker used (its own count)
+
+    @property
+    def busiest_worker_share(self) -> float | None:
+        """The busiest worker's CPU over the run, as a share of one core (sizing: users per worker)."""
+        return max(self.worker_cpu_s) / self.duration_s if self.worker_cpu_s and self.duration_s else None
 
     @property
     def sold(self) -> int:
@@ -227,7 +245,7 @@ class Outcome:
         out: dict[int, int] = {}
         for name, by in self.statuses.items():
             for status, n in by.items():
-                if status < 200 or status >= 400 and not (name == "reserve" and status == 409):
+                if status < 200 or (status >= 400 and not (name == "reserve" and status == 409)):
                     out[status] = out.get(status, 0) + n
         return dict(sorted(out.items()))
 
@@ -265,6 +283,9 @@ def report(o: Outcome) -> str:
     lines.append(f"units sold: {o.sold:,} of {o.stock:,} in stock (left after the run: {left}); "
                  f"sold out answers: {o.statuses.get('reserve', {}).get(409, 0):,}")
     lines.append(f"shed (503, Retry-After): {o.shed:,}")
+    share = o.busiest_worker_share
+    if share is not None:
+        lines.append(f"Locust workers: {o.users / o.workers:,.0f} users each; the busiest used {share:.0%} of a core")
     lines.append("")
     for what, ok in o.verdicts.items():
         lines.append(f"  {'met   ' if ok else 'MISSED'} {what}")

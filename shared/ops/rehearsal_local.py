@@ -8,6 +8,7 @@ chart from Locust's CSV. Everything it starts is stopped, the key file removed, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from shared.ops.rehearsal import (
     parse_history,
     parse_stats,
     statuses_by_type,
+    worker_cpu_seconds,
 )
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
@@ -125,13 +128,11 @@ def _stop(proc: subprocess.Popen[str] | None, wait_s: float = 20) -> None:
         os.killpg(proc.pid, signal.SIGTERM)  # its own session: the API with the moto server it started
         proc.wait(wait_s)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
-def run_local(r: Rehearsal, out_dir: Path, say: callable = print) -> LocalRun:  # type: ignore[valid-type]
+def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -> LocalRun:
     """Run the rehearsal on loopback; return what the report needs (and where the CSVs and chart are)."""
     from shared.dev import node_env
 
@@ -184,13 +185,18 @@ def run_local(r: Rehearsal, out_dir: Path, say: callable = print) -> LocalRun:  
             raise CatalogError("the Locust master did not finish in time", f"see {out_dir / 'master.log'}") from None
         if code not in (0, 1):  # 1: some requests failed, which the report shows
             raise CatalogError(f"the Locust master exited {code}", f"see {out_dir / 'master.log'}")
+        for proc in locusts[1:]:  # workers quit with their master; their last line is the CPU they used
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(15)
+        cpu = [worker_cpu_seconds((out_dir / f"worker-{i}.log").read_text()) for i in range(r.worker_count)]
         inventory = _call(f"{url}/api/products/{SALE_SKU}/inventory", admin)
         available = inventory.get("available")
         stats = parse_stats(Path(f"{prefix}_stats.csv").read_text())
         statuses = statuses_by_type(json.loads(status_file.read_text()) if status_file.exists() else {})
         outcome = Outcome(stats=stats, statuses=statuses, stock=r.stock,
                           available_after=available if isinstance(available, int) else None, users=r.users,
-                          workers=r.worker_count, duration_s=r.duration_s)
+                          workers=r.worker_count, duration_s=r.duration_s,
+                          worker_cpu_s=tuple(c for c in cpu if c is not None))
         chart = None
         history = parse_history(Path(f"{prefix}_stats_history.csv").read_text())
         if history:
