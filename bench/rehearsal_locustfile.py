@@ -3,8 +3,9 @@
 Each shopper thinks `REHEARSAL_THINK_S` seconds on average between actions (uniform 0.5x-1.5x), picks browse, view
 or reserve by the model's mix (`REHEARSAL_MIX`, e.g. "0.3,0.5,0.2") and carries its own bearer token: an RS256 JWT
 with its own subject, signed with the rehearsal's test key (`REHEARSAL_KEY_FILE`, a PEM the task generated for this
-run; never a production signing key). Every answer's status is counted; workers send their counts to the master
-with their stats, and the master writes the totals to `REHEARSAL_STATUS_FILE` when it quits.
+run, or `REHEARSAL_KEY_PEM` on Fargate; never a production signing key). Every answer's status is counted; workers
+send their counts to the master with their stats, and the master writes the totals to `REHEARSAL_STATUS_FILE` when
+it quits ("-": one line of its output).
 
 409 sold_out is the sale saying "gone", an expected answer; 503 is load shed (Retry-After), counted apart.
 """
@@ -46,8 +47,12 @@ def _b64(data: bytes) -> str:
 def _token(subject: str) -> str:
     global _key
     if _key is None:
-        with open(os.environ["REHEARSAL_KEY_FILE"], "rb") as f:
-            loaded = serialization.load_pem_private_key(f.read(), password=None)
+        # On Fargate the key arrives as REHEARSAL_KEY_PEM (ECS injects it from Secrets Manager); locally as a file.
+        pem = os.environ.get("REHEARSAL_KEY_PEM", "").encode()
+        if not pem:
+            with open(os.environ["REHEARSAL_KEY_FILE"], "rb") as f:
+                pem = f.read()
+        loaded = serialization.load_pem_private_key(pem, password=None)
         assert isinstance(loaded, rsa.RSAPrivateKey)
         _key = loaded
     now = int(time.time())
@@ -77,6 +82,9 @@ def _write_counts(environment: Any, **_kwargs: Any) -> None:
     path = os.environ.get("REHEARSAL_STATUS_FILE")
     if path and not isinstance(environment.runner, WorkerRunner):
         totals = _totals if isinstance(environment.runner, MasterRunner) else _counts
+        if path == "-":  # on Fargate: one line in the master's log, which the task reads back
+            print(f"rehearsal-statuses {json.dumps(dict(totals))}", flush=True)
+            return
         with open(path, "w") as f:
             json.dump(dict(totals), f)
 
@@ -111,7 +119,7 @@ class Shopper(FastHttpUser):
                 self.seen = [SALE_SKU, *(item["sku"] for item in items)]
                 res.success()
             else:
-                res.failure(f"status {res.status_code}")
+                res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
 
     def view(self) -> None:
         sku = SALE_SKU if random.random() < 0.5 else random.choice(self.seen)
@@ -120,14 +128,22 @@ class Shopper(FastHttpUser):
             if res.status_code == 200:
                 res.success()
             else:
-                res.failure(f"status {res.status_code}")
+                res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
 
     def reserve(self) -> None:
         body = {"quantity": 1, "idempotencyKey": f"rh-{uuid.uuid4().hex}"}
-        with self.client.post(f"/api/products/{SALE_SKU}/reservations", json=body, name="reserve",
-                              headers=self.auth, catch_response=True) as res:
-            self._count("reserve", res.status_code)
-            if res.status_code in (200, 201, 409):
-                res.success()
-            else:
-                res.failure(f"status {res.status_code}")
+        for attempt in (1, 2):
+            with self.client.post(f"/api/products/{SALE_SKU}/reservations", json=body, name="reserve",
+                                  headers=self.auth, catch_response=True) as res:
+                if res.status_code == 0 and attempt == 1:
+                    # No answer (a kept-alive connection closed under us): retry once with the same idempotency
+                    # key, as a shop's client does; the API grants it once whatever happened to the first try.
+                    self._count("reserve-retried", 0)
+                    res.success()
+                    continue
+                self._count("reserve", res.status_code)
+                if res.status_code in (200, 201, 409):
+                    res.success()
+                else:
+                    res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
+                return

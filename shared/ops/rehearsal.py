@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shared.ops.capacity import Workload
 from shared.runtime.errors import CatalogError
 from shared.runtime.naming import validate_suffix
+from shared.runtime.rehearsal_sizing import USERS_PER_WORKER_LOCAL, fargate_vcpu, workers_for
 
 LATENCY_BUDGET_MS = 200.0
 REQUEST_TYPES = ("browse", "view", "reserve")
+RETRIED = "-retried"  # "reserve-retried 0": a reservation sent again, same idempotency key, after no answer
 
-# Users one Locust worker process drives at the shopper's 5 s think time, measured on the 2-core development machine
-# (`invoke rehearse --local`, FastHttpUser, API on the same cores): 1,000 users per worker kept the worker under one
-# core. On Fargate a worker task is 1 vCPU / 2 GB and gets the same share, with a margin: AWS's own distributed load
-# testing solution plans about 200 users per 4 GB task for heavier (browser-like) scripts.
-USERS_PER_WORKER_LOCAL = 1_000
-USERS_PER_WORKER_FARGATE = 1_000
-WORKER_VCPU = 1.0
-MASTER_VCPU = 1.0
 MAX_LOCAL_USERS = 5_000  # past this a 2-core machine measures itself, not the API
 MAX_LOCAL_WORKERS = 8
 MAX_DURATION_S = 4 * 3600
@@ -58,18 +51,7 @@ class Rehearsal:
 
     @property
     def worker_count(self) -> int:
-        return self.workers or workers_for(self.users, self.local)
-
-
-def workers_for(users: int, local: bool) -> int:
-    """Locust workers for `users` shoppers (at least one)."""
-    per_worker = USERS_PER_WORKER_LOCAL if local else USERS_PER_WORKER_FARGATE
-    return max(1, math.ceil(users / per_worker))
-
-
-def fargate_vcpu(users: int) -> float:
-    """vCPU the rehearsal stack runs on: the master plus its workers."""
-    return MASTER_VCPU + WORKER_VCPU * workers_for(users, local=False)
+        return self.workers or workers_for(self.users, USERS_PER_WORKER_LOCAL if self.local else None)
 
 
 def parse_faults(text: str) -> tuple[str, ...]:
@@ -236,6 +218,11 @@ class Outcome:
         return sum(n for status, n in self.statuses.get("reserve", {}).items() if status == 201)
 
     @property
+    def retried(self) -> int:
+        """Reservations sent again (same idempotency key) after no answer."""
+        return sum(n for name, by in self.statuses.items() if name.endswith(RETRIED) for n in by.values())
+
+    @property
     def shed(self) -> int:
         return sum(by.get(503, 0) for by in self.statuses.values())
 
@@ -244,6 +231,8 @@ class Outcome:
         """Answers that are neither success nor the sale's sold-out: by status (0: no answer)."""
         out: dict[int, int] = {}
         for name, by in self.statuses.items():
+            if name.endswith(RETRIED):
+                continue  # the retry's own answer is counted under its request type
             for status, n in by.items():
                 if status < 200 or (status >= 400 and not (name == "reserve" and status == 409)):
                     out[status] = out.get(status, 0) + n
@@ -282,7 +271,8 @@ def report(o: Outcome) -> str:
     left = "not read" if o.available_after is None else f"{o.available_after:,}"
     lines.append(f"units sold: {o.sold:,} of {o.stock:,} in stock (left after the run: {left}); "
                  f"sold out answers: {o.statuses.get('reserve', {}).get(409, 0):,}")
-    lines.append(f"shed (503, Retry-After): {o.shed:,}")
+    lines.append(f"shed (503, Retry-After): {o.shed:,}; reservations retried after no answer (same key): "
+                 f"{o.retried:,}")
     share = o.busiest_worker_share
     if share is not None:
         lines.append(f"Locust workers: {o.users / o.workers:,.0f} users each; the busiest used {share:.0%} of a core")
