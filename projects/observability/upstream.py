@@ -44,3 +44,14 @@ class EdgeView:
     origin_response_function_name: pulumi.Output[str]
     web_acl_metric_name: pulumi.Output[str]
     web_acl_rule_metric_names: pulumi.Output[list[str]]
+
+
+# Read only with faultExperiments set: the experiments' targets (their ARNs name the role's resources).
+@reads(DATA)
+class FaultDataView:
+    cluster_arn: pulumi.Output[str]
+
+
+@reads(APP)
+class FaultAppView:
+    function_arn: pulumi.Output[str]

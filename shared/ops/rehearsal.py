@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from shared.ops.capacity import Workload
 from shared.runtime.errors import CatalogError
+from shared.runtime.faults import FAULTS as FAULT_CATALOGUE
 from shared.runtime.naming import validate_suffix
 from shared.runtime.rehearsal_sizing import USERS_PER_WORKER_LOCAL, fargate_vcpu, workers_for
 
@@ -26,13 +27,7 @@ MAX_LOCAL_USERS = 5_000  # past this a 2-core machine measures itself, not the A
 MAX_LOCAL_WORKERS = 8
 MAX_DURATION_S = 4 * 3600
 
-# Faults the rehearsal can inject with AWS Fault Injection Service: name -> (FIS action id, what it does). The ids
-# are FIS's own (botocore's fis model does not list actions; they are AWS's documented action ids).
-FAULTS: Mapping[str, tuple[str, str]] = {
-    "aurora-failover": ("aws:rds:failover-db-cluster", "fail the Aurora writer over to a reader"),
-    "lambda-errors": ("aws:lambda:invocation-error", "a share of the API function's invocations fail"),
-    "lambda-latency": ("aws:lambda:invocation-add-delay", "a share of the API function's invocations start late"),
-}
+FAULTS = {name: (f.action_id, f.what) for name, f in FAULT_CATALOGUE.items()}
 
 
 @dataclass(frozen=True)
