@@ -121,6 +121,23 @@ def _start_api(env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Po
     return proc, url[0]
 
 
+def _fresh_database(env: dict[str, str], say: Callable[[str], None]) -> None:
+    """Drop the rehearsal's database so the run starts from the seed: holds left by an earlier run would expire
+    and go back on sale after the restock, and the units sold would no longer add up to the stock."""
+    psql = shutil.which("psql", path=env.get("PATH"))
+    if psql is None:
+        say("rehearse: psql not found: the database is reused (an earlier run's holds may add to the stock)")
+        return
+    name = env["DB_NAME"]
+    host, port = env.get("DB_WRITER_HOST", "127.0.0.1"), env.get("DB_PORT", "5432")
+    user = env.get("DB_MASTER_USER", "postgres")
+    proc = subprocess.run([psql, "-h", host, "-p", port, "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                           "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+                          env={**env, "PGCONNECT_TIMEOUT": "5"}, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        say(f"rehearse: could not drop {name} ({proc.stderr.strip()[:200]}): the database is reused")
+
+
 def _stop(proc: subprocess.Popen[str] | None, wait_s: float = 20) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -148,6 +165,7 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                "AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE, "AUTH_PUBLIC_KEY_PEM": public_pem,
                "LOG_LEVEL": "WARN"}
         env.pop("AUTH_JWKS_URL", None)
+        _fresh_database(env, say)
         say(f"rehearse: starting the local API (log {out_dir / 'api.log'})")
         api, url = _start_api(env, _free_port(), out_dir / "api.log")
         admin = _admin_token(key_file)
