@@ -32,8 +32,8 @@ RESULTS = REPO_ROOT / "bench" / "results"
     }
 )
 @refuse_clearly
-def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", spawn_rate: float = 0,
-             workers: int = 0, stock: int = 500, think_time: float = 0, faults: str = "", local: bool = False,
+def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", spawn_rate: float = 0.0,
+             workers: int = 0, stock: int = 500, think_time: float = 0.0, faults: str = "", local: bool = False,
              backend: str = "", secrets_provider: str = "") -> None:
     """Rehearse the sale: the capacity model's shoppers through distributed Locust, judged against 200 ms."""
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
