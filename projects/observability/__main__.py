@@ -19,7 +19,7 @@ from projects.observability.outputs import OUTPUTS
 from projects.observability.sale_window import SaleAlarmsArgs, sale_alarms, sale_rows
 from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
-from projects.observability.upstream import AppView, DataView, EdgeView, FaultAppView, FaultDataView
+from projects.observability.upstream import AppView, DataView, EdgeView
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError, ContractError
 from shared.runtime.naming import Service
@@ -84,8 +84,8 @@ if settings.fault_experiments:
     FaultExperiments("faults", FaultArgs(
         faults=faults, role_name=ctx.name("fault-injection", Service.IAM_ROLE), account_id=account_id,
         region=region, stop_alarm_arns=[alarms.composite.arn],
-        cluster_arn=ctx.read(FaultDataView).cluster_arn if needs_cluster else None,
-        function_arn=ctx.read(FaultAppView).function_arn if needs_function else None,
+        cluster_arn=data.cluster_arn if needs_cluster else None,
+        function_arn=app.function_arn if needs_function else None,
         config_location=settings.fault_config_location, duration_minutes=settings.fault_duration_minutes,
         invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))
 

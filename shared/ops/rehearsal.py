@@ -102,7 +102,8 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
                                    "drop that fault or rehearse in a region that has it")
     if r.faults and not stop_condition_alarms:
         raise CatalogError("--faults: the observability layer has no stop-condition alarm",
-                           "deploy observability with rehearsalFaults=true (its alarms stop every experiment)")
+                           "deploy observability with faultExperiments set (its composite alarm stops every "
+                           "experiment)")
 
 
 # ---- Locust's CSV output ----------------------------------------------------------------------------------------
