@@ -8,6 +8,7 @@ import ast
 import importlib
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,34 @@ def test_docs_and_code_speak_of_the_product_not_of_tracker_numbers() -> None:
                  and not name.endswith((".png", ".zip", ".json")) and name != "tests/test_structure.py"
                  and TRACKER_REFERENCE.search((REPO_ROOT / name).read_text(errors="ignore"))]
     assert offenders == []
+
+
+# What may run next to a deploy role: the platform's rooms (and the runtime programs import anyway).
+PLATFORM_MODULES = ("shared.deploy", "shared.policy", "shared.plan", "shared.dev", "shared.runtime", "shared.console",
+                    "shared.declarations", "shared")
+
+
+def test_the_pipelines_deploy_entry_loads_only_platform_code() -> None:
+    probe = ("import sys, shared.deploy.pipeline; "
+             "print('\\n'.join(m for m in sys.modules if m.split('.')[0] in ('shared', 'projects', 'tasks', 'tests')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    foreign = [m for m in loaded if not m.startswith(PLATFORM_MODULES) or m.startswith("shared.ops")]
+    assert "shared.deploy.tasks" in loaded and foreign == []
+
+
+def test_tasks_py_would_load_another_teams_code() -> None:
+    # Why the pipelines do not run `invoke`: the full collection imports operations' task modules.
+    probe = "import sys, tasks; print(any(m.startswith('shared.ops') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_outputs_contracts_need_the_platform_teams_review() -> None:
+    # A layer's outputs.py runs in every consumer's deploy: its owner line must come after the layers' own lines.
+    rules = [line.split() for line in (REPO_ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    patterns = [pattern for pattern, *_ in rules]
+    contract = patterns.index("/projects/*/outputs.py")
+    assert dict((p, o) for p, *o in rules)["/projects/*/outputs.py"] == ["@org/platform-team"]
+    assert all(patterns.index(f"/projects/{layer}/") < contract for layer in LAYER_NAMES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -82,6 +83,7 @@ image = ApiImage("image", ApiImageArgs(
     function_name=function_name,
     account_id=account_id,
     prebuilt_uri=settings.image_uri,
+    archive=Path(settings.image_archive) if settings.image_archive else None,
 ))
 environment: dict[str, pulumi.Input[str]] = {
     "DB_WRITER_HOST": data.proxy_endpoint,

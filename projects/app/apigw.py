@@ -1,6 +1,7 @@
 """API Gateway REST API (regional) in front of alias `live`: `/health` open, `/api/{proxy+}` behind API keys,
-stage `v1` with JSON access logs, X-Ray, metrics and throttling, a usage plan and its API key, and the stage's
-REGIONAL AWS WAF web ACL (waf.py)."""
+stage `v1` with JSON access logs, X-Ray, metrics and throttling, a usage plan and its API key, the stage's
+REGIONAL AWS WAF web ACL (waf.py), and documentation built from the API's OpenAPI document
+(containers/catalog-api/openapi.json), published as the stage's documentation version."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pulumi_aws as aws
 
 from projects.app.policies import assume_role_policy
 from projects.app.waf import ApiWaf, ApiWafArgs
+from shared.runtime.api_document import document_version, documentation_parts, load_api_document
 
 STAGE = "v1"
 # (logical name, parent path, path part, HTTP method, API key required): the whole public surface.
@@ -125,6 +127,20 @@ class RestApiFront(pulumi.ComponentResource):
                                         delete_before_replace=False),
         )
 
+        # What a partner's portal shows is the API's own contract: documentation parts from its OpenAPI document,
+        # snapshotted as a documentation version named after the document's hash (a new one when it changes).
+        parts = [aws.apigateway.DocumentationPart(
+            f"api-doc-{key}", rest_api_id=self.api.id,
+            location=aws.apigateway.DocumentationPartLocationArgs(**location),
+            properties=json.dumps(properties, sort_keys=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.methods.values())),
+        ) for key, location, properties in documentation_parts(load_api_document())]
+        self.documentation = aws.apigateway.DocumentationVersion(
+            "api-documentation", rest_api_id=self.api.id, version=document_version(),
+            description="the catalog API's OpenAPI document (GET /api/openapi.json)",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=parts),
+        )
+
         stage_deps: list[pulumi.Resource] = []
         if args.account_role_name:
             role = aws.iam.Role(
@@ -152,6 +168,7 @@ class RestApiFront(pulumi.ComponentResource):
             rest_api=self.api.id,
             deployment=self.deployment.id,
             stage_name=STAGE,
+            documentation_version=self.documentation.version,
             xray_tracing_enabled=True,
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT,

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_command as command
 
+from projects.app.image_archive import archive_hash
 from shared.runtime import REGION
 from shared.runtime.errors import CatalogError, ConfigError
 from shared.runtime.layers import REPO_ROOT
@@ -40,6 +41,19 @@ docker buildx build --platform linux/arm64 --provenance=false --sbom=false \
   --tag "$REPOSITORY_URL:$IMAGE_TAG" --push "$CONTEXT_DIR"
 digest="$(docker buildx imagetools inspect "$REPOSITORY_URL:$IMAGE_TAG" --format '{{json .Manifest.Digest}}')"
 echo "${digest//\"/}" >&3
+"""
+
+
+# The archive the pipeline's image job built (no cloud credentials there) is pushed as is: nothing of the API's
+# sources runs here. skopeo reads OCI archives and writes the pushed manifest's digest.
+PUSH_SCRIPT = r"""set -euo pipefail
+exec 3>&1 1>&2
+registry="${REPOSITORY_URL%%/*}"
+aws ecr get-login-password --region "$ECR_REGION" | skopeo login --username AWS --password-stdin "$registry"
+digest_file="$(mktemp)"
+trap 'rm -f "$digest_file"' EXIT
+skopeo copy --digestfile "$digest_file" "oci-archive:$ARCHIVE" "docker://$REPOSITORY_URL:$IMAGE_TAG"
+cat "$digest_file" >&3
 """
 
 
@@ -102,6 +116,7 @@ class ApiImageArgs:
     account_id: str
     prebuilt_uri: str | None
     source_dir: Path = SOURCE_DIR
+    archive: Path | None = None  # an OCI archive built elsewhere: pushed, not built
 
 
 class ApiImage(pulumi.ComponentResource):
@@ -155,25 +170,35 @@ class ApiImage(pulumi.ComponentResource):
         self.built = args.prebuilt_uri is None
         if args.prebuilt_uri is not None:
             self.image_uri = pulumi.Output.from_input(args.prebuilt_uri)
+        elif args.archive is not None:
+            archived = archive_hash(args.archive)
+            # Another archive (another build) replaces the command: it pushes again.
+            self.image_uri = self._pushed("api-image-push", PUSH_SCRIPT, archived, {
+                "IMAGE_TAG": f"oci-{archived[:16]}",
+                "ARCHIVE": str(args.archive),
+            }, child)
         else:
             sources = source_hash(args.source_dir)
-            build = command.local.Command(
-                "api-image-build",
-                create=BUILD_SCRIPT,
-                interpreter=["/bin/bash", "-c"],
-                environment={
-                    "REPOSITORY_URL": self.repository.repository_url,
-                    "IMAGE_TAG": f"src-{sources[:16]}",
-                    # Relative to projects/app, where Pulumi runs the program and the command: the state then
-                    # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
-                    "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
-                    "ECR_REGION": REGION,
-                    "SOURCE_HASH": sources,
-                },
-                # A new source hash replaces the command: it builds and pushes again.
-                triggers=[sources],
-                opts=child,
-            )
-            self.image_uri = pulumi.Output.concat(self.repository.repository_url, "@",
-                                                  build.stdout.apply(parse_digest))
+            # A new source hash replaces the command: it builds and pushes again.
+            self.image_uri = self._pushed("api-image-build", BUILD_SCRIPT, sources, {
+                "IMAGE_TAG": f"src-{sources[:16]}",
+                # Relative to projects/app, where Pulumi runs the program and the command: the state then
+                # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
+                "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
+                "SOURCE_HASH": sources,
+            }, child)
         self.register_outputs({"imageUri": self.image_uri, "repositoryUrl": self.repository.repository_url})
+
+    def _pushed(self, name: str, script: str, trigger: str, environment: dict[str, pulumi.Input[str]],
+                opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """A command that logs in to the repository, puts the image there and prints only its digest; the
+        image URI by that digest. `trigger` changing replaces the command (it runs again)."""
+        push = command.local.Command(
+            name,
+            create=script,
+            interpreter=["/bin/bash", "-c"],
+            environment={"REPOSITORY_URL": self.repository.repository_url, "ECR_REGION": REGION, **environment},
+            triggers=[trigger],
+            opts=opts,
+        )
+        return pulumi.Output.concat(self.repository.repository_url, "@", push.stdout.apply(parse_digest))

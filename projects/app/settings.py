@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from projects.app.image_archive import oci_archive_problem
 from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
@@ -59,6 +61,11 @@ RESERVED_HEADERS = ("host", "authorization", "content-length", "connection", "vi
 
 @dataclass(frozen=True)
 class Settings:
+    image_archive: str | None = setting(
+        "imageArchive", None,
+        "an OCI image archive (linux/arm64) built without cloud credentials (the pipeline's image job): pushed to "
+        "the repository as is and run by digest; nothing is built where the deploy role's credentials are",
+    )
     image_uri: str | None = setting(
         "imageUri", None,
         f"prebuilt arm64 image `<account>.dkr.ecr.{REGION}.amazonaws.com/<repo>@sha256:<digest>` (or `:<tag>`); "
@@ -204,6 +211,15 @@ class Settings:
         ns = NAMESPACE
         self._validate_identity()
         parse_app_windows(self.sale_windows, ns)
+        if self.image_archive is not None:
+            require(self.image_uri is None, ns, "imageArchive", "imageArchive and imageUri are both set",
+                    "one image source: the archive to push, or the image already in ECR")
+            require(Path(self.image_archive).is_absolute(), ns, "imageArchive",
+                    f"{self.image_archive!r} is a relative path (Pulumi runs the program in projects/app)",
+                    "an absolute path, e.g. \"$PWD/api-image.tar\"")
+            problem = oci_archive_problem(Path(self.image_archive))
+            require(problem is None, ns, "imageArchive", f"{self.image_archive!r} {problem}",
+                    "the tar `docker buildx build --platform linux/arm64 --output type=oci,dest=FILE` writes")
         if self.image_uri is not None:
             match = IMAGE_URI.match(self.image_uri)
             require(match is not None, ns, "imageUri", f"{self.image_uri!r} is not an ECR image reference",

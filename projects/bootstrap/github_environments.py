@@ -1,14 +1,15 @@
 """The GitHub environments the roles trust, checked through GitHub's REST API (stdlib only, no new dependency).
 
-The deploy role trusts `repo:<owner>/<repo>:environment:<layer>-<env>` and the plan role
-`...:environment:<layer>-preview`. GitHub creates an environment on first use, unprotected: a trust on an
-environment is only as good as its protection rules. So before `invoke bootstrap` touches a stack it checks, for
-each layer it gives roles to:
+The deploy role trusts `repo:<owner>/<repo>:environment:<layer>-<env>`, the plan role
+`...:environment:<layer>-preview` and `...:environment:<layer>-drift`. GitHub creates an environment on first use,
+unprotected: a trust on an environment is only as good as its protection rules. So before `invoke bootstrap`
+touches a stack it checks, for each layer it gives roles to:
 
 - `<layer>-<env>`: exists, has required reviewers, and deploys only from the main branch (custom deployment branch
   policy naming exactly that branch);
 - `<layer>-preview`: exists and has required reviewers (previews come from pull-request branches, so no branch
-  rule; the reviewers approve each run).
+  rule; the reviewers approve each run);
+- `<layer>-drift`: exists and runs only from the main branch (the scheduled drift check; no reviewers).
 
 The token comes from GITHUB_TOKEN (read access to the repository's environments and their administration);
 GITHUB_API_URL overrides https://api.github.com (GitHub Enterprise, and the tests' loopback server). When it
@@ -36,7 +37,8 @@ TIMEOUT_SECONDS = 10
 class Wanted:
     name: str
     layer: str
-    main_only: bool  # deploy environments: only the main branch may deploy
+    main_only: bool  # deploy and drift environments: only the main branch may run there
+    reviewers: bool = True  # a scheduled drift check cannot wait for a reviewer
 
 
 class CannotCheck(Exception):
@@ -44,12 +46,13 @@ class CannotCheck(Exception):
 
 
 def wanted(layers: list[str] | tuple[str, ...], suffix: str) -> list[Wanted]:
-    from projects.bootstrap.permissions import preview_environment
+    from projects.bootstrap.permissions import drift_environment, preview_environment
 
     out = []
     for layer in layers:
         out.append(Wanted(f"{layer}-{suffix}", layer, main_only=True))
         out.append(Wanted(preview_environment(layer), layer, main_only=False))
+        out.append(Wanted(drift_environment(layer), layer, main_only=True, reviewers=False))
     return out
 
 
@@ -78,7 +81,7 @@ def problems(repo: str, environments: list[Wanted], main_branch: str, token: str
             found.append(f"environment {env.name} does not exist (GitHub would create it unprotected on first use)")
             continue
         rules = body.get("protection_rules") or []
-        if not any(r.get("type") == "required_reviewers" and r.get("reviewers") for r in rules):
+        if env.reviewers and not any(r.get("type") == "required_reviewers" and r.get("reviewers") for r in rules):
             found.append(f"environment {env.name} has no required reviewers")
         if not env.main_only:
             continue
@@ -110,12 +113,14 @@ def create_commands(repo: str, environments: list[Wanted], main_branch: str, cod
     for env in environments:
         team = _team_of(env.layer, codeowners)
         org, _, slug = team.partition("/")
-        body = {"reviewers": [{"type": "Team", "id": "TEAM_ID"}], "prevent_self_review": True,
-                "deployment_branch_policy": ({"protected_branches": False, "custom_branch_policies": True}
-                                             if env.main_only else None)}
+        body: dict[str, Any] = ({"reviewers": [{"type": "Team", "id": "TEAM_ID"}], "prevent_self_review": True}
+                                if env.reviewers else {})
+        body["deployment_branch_policy"] = ({"protected_branches": False, "custom_branch_policies": True}
+                                            if env.main_only else None)
         payload = json.dumps(body).replace('"TEAM_ID"', "$TEAM_ID")
-        lines += [f"TEAM_ID=$(gh api orgs/{org}/teams/{slug} --jq .id)",
-                  f"gh api --method PUT repos/{repo}/environments/{env.name} --input - <<EOF\n{payload}\nEOF"]
+        if env.reviewers:
+            lines.append(f"TEAM_ID=$(gh api orgs/{org}/teams/{slug} --jq .id)")
+        lines.append(f"gh api --method PUT repos/{repo}/environments/{env.name} --input - <<EOF\n{payload}\nEOF")
         if env.main_only:
             lines.append(f"gh api --method POST repos/{repo}/environments/{env.name}/deployment-branch-policies "
                          f"-f name={main_branch} -f type=branch")

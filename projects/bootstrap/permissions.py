@@ -73,6 +73,11 @@ class ServiceAccess:
     # Only where tags cannot scope (not tag_scoped): a condition on the manage/create statements ({suffix} etc.
     # are filled in), e.g. aws:CalledVia for what a service creates on the caller's behalf.
     condition: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Create actions whose call also names existing resources (a subnet's VPC, a rule's security group): action ->
+    # (the resource types it creates, the existing ones it names). The new ones are allowed with request tags, the
+    # existing ones only with the layer's resource tags, so a create cannot reach into another team's resource by
+    # merely tagging its own request. Resource types from the Service Authorization Reference (ec2).
+    create_targets: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,22 @@ EC2 = ServiceAccess(
             # Tagged rules (aws:vpc/securityGroupIngressRule) are created by Authorize* with their tags.
             "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"),
     tag_scoped=True,
-    why="EC2 ids are random; tags on create (aws:RequestTag) and on every later call (aws:ResourceTag). "
-        "Describe* has no resource-level permissions",
+    create_targets={
+        "ec2:CreateVpc": (("vpc",), ()),
+        "ec2:CreateSubnet": (("subnet",), ("vpc",)),
+        "ec2:CreateRouteTable": (("route-table",), ("vpc",)),
+        "ec2:CreateInternetGateway": (("internet-gateway",), ()),
+        "ec2:CreateNatGateway": (("natgateway",), ("subnet", "elastic-ip")),
+        "ec2:AllocateAddress": (("elastic-ip",), ()),
+        "ec2:CreateSecurityGroup": (("security-group",), ("vpc",)),
+        "ec2:CreateVpcEndpoint": (("vpc-endpoint",), ("vpc", "route-table", "security-group", "subnet")),
+        "ec2:CreateFlowLogs": (("vpc-flow-log",), ("vpc",)),
+        "ec2:AuthorizeSecurityGroupIngress": (("security-group-rule",), ("security-group",)),
+        "ec2:AuthorizeSecurityGroupEgress": (("security-group-rule",), ("security-group",)),
+    },
+    why="EC2 ids are random; tags on create (aws:RequestTag) for the new resource, the layer's own tags "
+        "(aws:ResourceTag) on the VPC, subnet or group a create names and on every later call. Describe* has no "
+        "resource-level permissions",
 )
 
 RDS = ServiceAccess(
@@ -802,6 +821,29 @@ def _state_statements(layer: str, facts: Facts, *, write: bool) -> list[Statemen
     return statements
 
 
+def _create_statements(service: ServiceAccess, base: str, layer: str, facts: Facts,
+                       scope: dict[str, dict[str, Any]]) -> list[Statement]:
+    """Creates split by what they touch: the new resource with request tags, the existing ones it names with the
+    layer's resource tags. One statement per created type, so a create action is never allowed on a type it
+    only names."""
+    def arn(kind: str) -> str:
+        return f"arn:aws:{service.prefix}:{facts.region}:{facts.account}:{kind}/*"
+
+    by_new: dict[str, list[str]] = {}
+    named: dict[str, set[str]] = {}
+    for action in service.create:
+        created, existing = service.create_targets[action]
+        for kind in created:
+            by_new.setdefault(kind, []).append(action)
+        for kind in existing:
+            named.setdefault(kind, set()).add(action)
+    out = [Statement(f"{base}Create{_sid(kind)}", sorted(actions), [arn(kind)], _request_tags(layer, facts.suffix))
+           for kind, actions in sorted(by_new.items())]
+    out += [Statement(f"{base}CreateIn{_sid(kind)}", sorted(actions), [arn(kind)], dict(scope))
+            for kind, actions in sorted(named.items())]
+    return out
+
+
 def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
     """The service statements of a layer's deploy role (`write`) or plan role (reads only)."""
     access = ACCESS[layer]
@@ -818,7 +860,9 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
             continue
         if service.manage:
             out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
-        if service.create:
+        if service.create and service.create_targets:
+            out += _create_statements(service, base, layer, facts, scope)
+        elif service.create:
             out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
                                  _request_tags(layer, facts.suffix) if service.tag_scoped else dict(scope)))
         if service.bounded:
@@ -895,15 +939,50 @@ KEY_POLICY_CHANGES = ("kms:PutKeyPolicy", "kms:CreateKey", "kms:ReplicateKey", "
                       "kms:DisableKey", "kms:CreateGrant")
 
 
+def runtime_resources(service: str, facts: Facts) -> list[str]:
+    """What a bounded role of the layer may touch with its run-time actions of one service: the environment's
+    named resources where the service names them (so a role whose trust or policy were rewritten still reaches
+    nothing outside the environment), `*` where AWS offers nothing narrower: ENIs a VPC function creates
+    (ec2), X-Ray's segments, and rds-db:connect (its ARN carries the proxy's random resource id)."""
+    account, region, named = facts.account, facts.region, f"{APP}-*-{facts.suffix}"
+    return {
+        "dynamodb": [f"arn:aws:dynamodb:{region}:{account}:table/{named}",
+                     f"arn:aws:dynamodb:{region}:{account}:table/{named}/index/*"],
+        # A secret's ARN ends in six random characters; RDS names the master secret rds!cluster-<uuid>.
+        "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
+                           f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
+        "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
+        # Log groups carry the name inside a path (/aws/lambda/<name>, aws-waf-logs-<name>...); Lambda@Edge
+        # replicas log in the Region that served the request.
+        "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",
+                 f"arn:aws:logs:*:{account}:log-group:*{named}*:log-stream:*"],
+    }.get(service, ["*"])
+
+
+# Run-time actions that list or describe (no resource narrower than the account).
+UNSCOPED_RUNTIME = ("logs:DescribeLogGroups", "logs:DescribeLogStreams", "ec2:", "xray:", "rds-db:")
+
+
+def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
+    by_service: dict[str, list[str]] = {}
+    for action in ACCESS[layer].runtime:
+        service = "*" if action.startswith(UNSCOPED_RUNTIME) else action.split(":")[0]
+        by_service.setdefault(service, []).append(action)
+    return [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
+                      runtime_resources(service, facts) if service != "*" else ["*"])
+            for service, actions in sorted(by_service.items())]
+
+
 def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     """The layer's permissions boundary: the most any role the layer creates may ever do.
 
-    Allow: only the actions the layer's roles use at run time (`runtime`), on any resource: the role's own policy
-    names the resources, the boundary caps the verbs. Deny, whatever a role's own policy
-    says: IAM changes outside the layer's roles (and any role change without this boundary), trust changes (IAM
-    has no condition key for a trust policy's principals, so a bounded role may not write one at all), key-policy
-    and grant changes, sts:AssumeRole beyond the layer's roles, CloudFormation (it acts with the caller's rights),
-    and the state bucket.
+    Allow: only the actions the layer's roles use at run time (`runtime`), on the environment's named resources
+    where the service names them (`runtime_resources`): a role's own policy narrows further. Deny, whatever a
+    role's own policy says: IAM changes outside the layer's roles (and any role change without this boundary),
+    trust changes (IAM has no condition key for a trust policy's principals, so a bounded role may not write one
+    at all), key-policy and grant changes, sts:AssumeRole beyond the layer's roles, CloudFormation (it acts with
+    the caller's rights), and the state bucket. A deploy role can still rewrite a layer role's trust (Pulumi
+    updates trust policies): the resource scoping above is what then keeps such a role inside the environment.
     """
     account, suffix = facts.account, facts.suffix
     own_roles = f"arn:aws:iam::{account}:role/{APP}-*-{suffix}"
@@ -914,7 +993,7 @@ def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     not_env = {"StringNotEquals": {"aws:ResourceTag/Environment": suffix}}
     runtime = ACCESS[layer].runtime
     statements = [
-        *([Statement("RuntimeActions", list(runtime), ["*"])] if runtime else []),
+        *(_runtime_statements(layer, facts) if runtime else []),
         Statement("DenyIamOutsideLayer", list(IAM_WRITES), [], effect="Deny"),
         Statement("DenyIamOnOtherLayersRoles", list(IAM_WRITES), [own_roles], not_layer, effect="Deny"),
         Statement("DenyIamOnOtherEnvironmentsRoles", list(IAM_WRITES), [own_roles], not_env, effect="Deny"),
@@ -1029,12 +1108,19 @@ def preview_environment(layer: str) -> str:
     return f"{layer}-preview"
 
 
+def drift_environment(layer: str) -> str:
+    """The GitHub environment the layer's scheduled drift check runs in (main only, no reviewers: a schedule
+    cannot wait for one)."""
+    return f"{layer}-drift"
+
+
 def plan_subjects(layer: str, facts: Facts) -> list[str]:
     """Previews only through the layer's protected preview environment (a reviewer approves the pull request's
     run: the `pull_request` subject is the same for every workflow and branch, which a pull request can edit),
-    and the scheduled drift check on the main branch."""
+    and the drift check through the layer's own drift environment: a `ref:refs/heads/main` subject would be the
+    same for every layer's workflow, so one layer's code in its drift job could assume another layer's plan role."""
     return [f"repo:{facts.github_repo}:environment:{preview_environment(layer)}",
-            f"repo:{facts.github_repo}:ref:refs/heads/{facts.main_branch}"]
+            f"repo:{facts.github_repo}:environment:{drift_environment(layer)}"]
 
 
 def trust_policy(subjects: list[str], facts: Facts) -> dict[str, Any]:

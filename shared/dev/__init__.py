@@ -4,5 +4,6 @@ What other products may use (their only way in): the Node.js version and its env
 """
 
 from shared.dev.node_runtime import NODE_VERSION, installed_version, node_env
+from shared.dev.tasks import install
 
-__all__ = ["NODE_VERSION", "installed_version", "node_env"]
+__all__ = ["NODE_VERSION", "install", "installed_version", "node_env"]

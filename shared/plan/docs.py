@@ -4,6 +4,7 @@
   `outputs.py`, with the readers derived from the consumers' views) and what it reads (from `upstream.py`).
 - The root README carries the layer map (registry + declarations) and what qa costs (the offline plan priced).
 - `docs/performance.md` carries the reference benchmark run and the capacity model's answer for 50,000 users.
+- The API README carries the route table, from the API's OpenAPI document (containers/catalog-api/openapi.json).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.declarations import outputs_contract, readers_of, settings_class, upstream_of, views_of
+from shared.runtime.api_document import API_DOCUMENT, load_api_document, routes_table
 from shared.runtime.layers import LAYERS, REPO_ROOT, get_layer
 from shared.runtime.settings import describe
 
@@ -109,6 +111,7 @@ def documents() -> dict[Path, dict[str, Callable[[], str]]]:
     docs: dict[Path, dict[str, Callable[[], str]]] = {
         REPO_ROOT / "README.md": {"layer-map": layer_map, "costs": cost_block},
         REPO_ROOT / "docs" / "performance.md": {"performance": performance_block},
+        API_DOCUMENT.parent / "README.md": {"api-routes": lambda: routes_table(load_api_document())},
     }
     for layer in LAYERS:
         name = layer.name

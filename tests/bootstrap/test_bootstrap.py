@@ -94,7 +94,8 @@ def test_plans_a_deploy_and_a_plan_role_per_layer(boot: Plan) -> None:
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_each_role_is_trusted_only_by_its_layers_workflows(boot: Plan, layer: str) -> None:
     for kind, subjects in (("deploy", [f"repo:{REPO}:environment:{layer}-{SUFFIX}"]),
-                           ("plan", [f"repo:{REPO}:environment:{layer}-preview", f"repo:{REPO}:ref:refs/heads/main"])):
+                           ("plan", [f"repo:{REPO}:environment:{layer}-preview",
+                                     f"repo:{REPO}:environment:{layer}-drift"])):
         trust = json.loads(boot.by_name(f"{layer}-{kind}").get("assumeRolePolicy"))
         (statement,) = trust["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"

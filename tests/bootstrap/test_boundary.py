@@ -178,5 +178,30 @@ def test_the_boundary_ceiling_holds_every_policy_the_layer_writes(chain: dict[st
             continue
         policy = resource.get("policy")
         for statement in (json.loads(policy) if isinstance(policy, str) else policy)["Statement"]:
-            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
-                assert decide(docs, Request(action, "*", tags(layer))) == "Allow", (layer, resource.name, action)
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in actions:
+                for target in targets:  # the planned ARNs: the boundary names the environment's resources
+                    assert decide(docs, Request(action, target, tags(layer))) == "Allow", (
+                        layer, resource.name, action, target)
+
+
+@pytest.mark.parametrize(("layer", "action", "own", "foreign"), [
+    ("app", "secretsmanager:GetSecretValue",
+     f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:catalog-db-app-{SUFFIX}-AbCdEf",
+     f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:other-product-db-password-AbCdEf"),
+    ("app", "dynamodb:DeleteItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/catalog-cache-{SUFFIX}",
+     f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/payments-ledger"),
+    ("data", "rds:ModifyDBCluster", f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:catalog-db-{SUFFIX}",
+     f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:billing-prod"),
+    ("data", "secretsmanager:PutSecretValue",
+     f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:catalog-db-owner-{SUFFIX}-XyZ123",
+     f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:catalog-db-owner-staging-XyZ123"),
+])
+def test_a_bounded_role_reaches_only_its_environments_resources(boot: Plan, layer: str, action: str, own: str,
+                                                                 foreign: str) -> None:
+    # Even with its policy or trust rewritten by a deploy role, a layer's role cannot act outside its environment.
+    boundary = boundary_doc(boot, layer)
+    everything = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+    assert decide_bounded(boundary, everything, Request(action, own, tags(layer))) == "Allow"
+    assert decide_bounded(boundary, everything, Request(action, foreign, {})) != "Allow"

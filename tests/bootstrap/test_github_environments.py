@@ -33,6 +33,8 @@ class FakeGitHub:
                                                   [{"name": "main", "type": "branch"}])
         self.environments[f"{layer}-preview"] = ({"protection_rules": REVIEWERS, "deployment_branch_policy": None},
                                                  [])
+        self.environments[f"{layer}-drift"] = ({"protection_rules": [], "deployment_branch_policy": PROTECTED_MAIN},
+                                               [{"name": "main", "type": "branch"}])
 
 
 @pytest.fixture
@@ -84,8 +86,8 @@ def test_protected_environments_pass(github: tuple[FakeGitHub, str]) -> None:
     fake.good("network")
     fake.good("data")
     found, lines = run(api)
-    assert found == [] and lines == ["GitHub environments checked: network-prod, network-preview, data-prod, "
-                                     "data-preview"]
+    assert found == [] and lines == ["GitHub environments checked: network-prod, network-preview, network-drift, "
+                                     "data-prod, data-preview, data-drift"]
     assert fake.headers[0]["authorization"] == "Bearer t0ken"
     assert fake.headers[0]["x-github-api-version"] == gh.API_VERSION
 
@@ -156,4 +158,14 @@ def test_the_bootstrap_task_stops_on_a_problem(github: tuple[FakeGitHub, str], m
     captured = capsys.readouterr()
     assert "problem: environment network-prod does not exist" in captured.out
     err = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(err) == 1 and err[0].startswith("error: 2 problem(s) with the GitHub environments"), err
+    # network-prod, network-preview and network-drift are all missing
+    assert len(err) == 1 and err[0].startswith("error: 3 problem(s) with the GitHub environments"), err
+
+
+def test_a_drift_environment_must_run_from_main_only(github: tuple[FakeGitHub, str]) -> None:
+    fake, api = github
+    fake.good("network")
+    fake.environments["network-drift"] = ({"protection_rules": [], "deployment_branch_policy": None}, [])
+    found, _ = run(api, ("network",))
+    assert found == ["environment network-drift does not limit deployments to chosen branches "
+                     "(deployment_branch_policy null); only main may deploy"]

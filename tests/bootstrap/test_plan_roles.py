@@ -83,7 +83,9 @@ def test_previews_run_only_in_the_protected_preview_environment(boot: Plan, laye
     trust = json.loads(boot.by_name(f"{layer}-plan").get("assumeRolePolicy"))
     subjects = trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
     assert f"repo:{REPO}:pull_request" not in subjects  # any pull request could assume it
-    assert subjects == [f"repo:{REPO}:environment:{layer}-preview", f"repo:{REPO}:ref:refs/heads/main"]
+    # Not the main ref: every layer's workflow runs on main, so that subject would let one layer's drift job
+    # assume another layer's plan role.
+    assert subjects == [f"repo:{REPO}:environment:{layer}-preview", f"repo:{REPO}:environment:{layer}-drift"]
 
 
 def test_the_secrets_provider_names_each_layers_key(boot: Plan) -> None:

@@ -99,6 +99,10 @@ FIS_TEMPLATE_WRITES = {"fis:CreateExperimentTemplate", "fis:UpdateExperimentTemp
 VPC_LAMBDA = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
               "ec2:UnassignPrivateIpAddresses"}
 RUNTIME = {a for access in perms.ACCESS.values() for a in access.runtime}
+# EC2 creates authorized per resource by two statements: the new resource (request tags), the VPC, subnet or
+# group they name (the layer's resource tags).
+EC2_SPLIT_CREATES = {a for access in perms.ACCESS.values() for s in access.services for a in s.create_targets
+                     if s.create_targets[a][1]}
 
 # (tool, issue, kind) -> a check of the finding's detail; each key is explained in docs/delivery.md.
 EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
@@ -106,7 +110,8 @@ EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
     ("parliament", "RESOURCE_STAR", "plan"): _star_actions_are_declared_unscoped,
     ("parliament", "RESOURCE_STAR", "boundary"): _actions_in(RUNTIME),
     ("parliament", "RESOURCE_STAR", "key"): lambda f: all(a.startswith("kms:") for a in f.detail),
-    ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | FIS_TEMPLATE_WRITES),
+    ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | EC2_SPLIT_CREATES
+                                                               | FIS_TEMPLATE_WRITES),
     ("parliament", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "deploy"): lambda f: "arn:aws:s3:::catalog-" in f.detail,
     ("parliament", "MALFORMED", "trust"): lambda f: f.detail == "Statement contains neither Resource nor "
                                                                  "NotResource",

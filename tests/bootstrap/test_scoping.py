@@ -69,3 +69,26 @@ def test_tag_conditions_name_layer_and_environment(layer: str) -> None:
         for kind in ("ResourceTag", "RequestTag"):
             if f"aws:{kind}/Layer" in keys and statement.effect == "Allow":
                 assert keys.get(f"aws:{kind}/Environment") == SUFFIX, statement.sid
+
+
+OWN = {"aws:ResourceTag/Layer": "network", "aws:ResourceTag/Environment": SUFFIX}
+REQUEST_TAGS = {"aws:RequestTag/Layer": "network", "aws:RequestTag/Environment": SUFFIX}
+
+
+@pytest.mark.parametrize(("action", "new", "named"), [
+    ("ec2:AuthorizeSecurityGroupIngress", "security-group-rule/sgr-1", "security-group/sg-1"),
+    ("ec2:CreateSubnet", "subnet/subnet-1", "vpc/vpc-1"),
+    ("ec2:CreateFlowLogs", "vpc-flow-log/fl-1", "vpc/vpc-1"),
+    ("ec2:CreateSecurityGroup", "security-group/sg-2", "vpc/vpc-1"),
+])
+def test_a_create_never_reaches_into_another_teams_resource(action: str, new: str, named: str) -> None:
+    """Each resource of a create call is authorized on its own: the new one with the request's tags, the one it
+    names (a VPC, a security group) only when that one is the network layer's own. Tagging the request is not
+    enough to open another team's security group or build in a foreign VPC."""
+    docs = network_docs("vpc-0123456789abcdef0")
+    arn = f"arn:aws:ec2:us-east-1:{ACCOUNT}:"
+    assert decide(docs, Request(action, arn + new, REQUEST_TAGS)) == "Allow"
+    assert decide(docs, Request(action, arn + named, {**REQUEST_TAGS, **OWN})) == "Allow"
+    foreign = {**REQUEST_TAGS, "aws:ResourceTag/Layer": "data", "aws:ResourceTag/Environment": SUFFIX}
+    assert decide(docs, Request(action, arn + named, foreign)) != "Allow"
+    assert decide(docs, Request(action, arn + named, REQUEST_TAGS)) != "Allow"  # untagged: another product's

@@ -12,23 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from invoke import Program
 
 from shared.deploy import environment
 from shared.deploy.cloud import EdgeCleanupResult
 from shared.deploy.runner import Orchestrator
 from shared.plan.identity import plan_only_identity
 from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, get_layer
-from tasks import ns
 from tests.support.memory import InMemoryBackend
-
-
-def run_invoke(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+from tests.support.tasks import run_invoke
 
 
 @pytest.fixture

@@ -85,15 +85,16 @@ def test_the_reusable_workflow_runs_the_tasks_with_oidc_and_guards() -> None:
         pulumi = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
         assert pulumi and pulumi[0]["with"]["pulumi-version"] == "${{ steps.sdk.outputs.pulumi }}"
         assert 'm.version("pulumi")' in runs  # the CLI follows the SDK that pip installed
-    assert 'invoke preview --layer "$LAYER" --suffix "$SUFFIX"' in text
-    assert 'invoke up --layer "$LAYER" --suffix "$SUFFIX"' in text
-    assert 'invoke drift --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy preview --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy up --layer "$LAYER" --suffix "$SUFFIX"' in text
+    assert 'python -m shared.deploy drift --layer "$LAYER" --suffix "$SUFFIX"' in text
     assert '"$code" -eq 2' in text  # drift: the cloud drifted -> the job fails, with a message
     assert "GITHUB_STEP_SUMMARY" in text
     up = jobs["up"]
     assert up["environment"] == "${{ inputs.layer }}-${{ inputs.env }}"
     assert up["concurrency"] == {"group": "stack-${{ inputs.layer }}-${{ inputs.env }}", "cancel-in-progress": False}
-    assert jobs["preview"]["environment"] == "${{ inputs.layer }}-preview" and "environment" not in jobs["drift"]
+    assert jobs["preview"]["environment"] == "${{ inputs.layer }}-preview"
+    assert jobs["drift"]["environment"] == "${{ inputs.layer }}-drift"
 
 
 def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
@@ -106,11 +107,31 @@ def test_no_package_script_runs_in_a_job_that_holds_cloud_credentials() -> None:
             if (job.get("permissions") or {}).get("id-token") != "write":
                 continue
             for line in runs.splitlines():
-                if "invoke install" in line:
+                # The deploy tool alone (`python -m shared.deploy`), never `invoke`, whose tasks.py loads other
+                # teams' task modules.
+                assert not line.strip().startswith(("invoke ", ".venv/bin/invoke ")), f"{path.name}:{name}: {line}"
+                if "shared.deploy install" in line:
                     assert '--layer "$LAYER"' in line, f"{path.name}:{name}: {line.strip()}"
                 if "npm ci" in line or "npm install" in line:
                     assert "--ignore-scripts" in line, f"{path.name}:{name}: {line.strip()}"
                 assert "npm run" not in line and "npm test" not in line, f"{path.name}:{name}: {line.strip()}"
+
+
+def test_the_api_image_is_built_without_credentials_and_deployed_by_digest() -> None:
+    jobs = load(WORKFLOWS / "layer.yml")["jobs"]
+    image, up = jobs["image"], jobs["up"]
+    assert image["permissions"] == {"contents": "read"} and "inputs.layer == 'app'" in image["if"]
+    build = "\n".join(step.get("run", "") for step in image["steps"])
+    assert "--platform linux/arm64 --provenance=false --sbom=false" in build and "type=oci,dest=api-image.tar" in build
+    assert up["needs"] == "image"
+    up_runs = "\n".join(step.get("run", "") for step in up["steps"])
+    assert "docker buildx" not in up_runs and "docker build" not in up_runs  # nothing is built next to the role
+    assert 'app:imageArchive=$PWD/api-image.tar' in up_runs
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in load(path)["jobs"].items():
+            if (job.get("permissions") or {}).get("id-token") == "write":
+                runs = "\n".join(step.get("run", "") for step in job.get("steps", []))
+                assert "buildx build" not in runs, f"{path.name}:{name} builds with cloud credentials"
 
 
 def test_a_layers_pipeline_runs_its_tests_without_credentials_before_the_preview() -> None:

@@ -6,18 +6,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from invoke import Program
 
 import shared.dev.tasks as dev_tasks
-from tasks import ns
-
-
-def run(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+from tests.support.tasks import run_invoke
 
 
 @pytest.fixture
@@ -34,7 +25,7 @@ def test_a_busy_port_is_one_line_and_starts_nothing(nothing_starts: None,
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert run("dev", "--port", str(port)) == 2
+        assert run_invoke("dev", "--port", str(port)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: port {port} on 127.0.0.1 is in use by another process (stop it, or pick another: "
                    f"invoke dev --port {port + 1})"]
@@ -42,7 +33,7 @@ def test_a_busy_port_is_one_line_and_starts_nothing(nothing_starts: None,
 
 @pytest.mark.parametrize("port", ["0", "70000"])
 def test_an_impossible_port_is_one_line(nothing_starts: None, capsys: pytest.CaptureFixture[str], port: str) -> None:
-    assert run("dev", "--port", port) == 2
+    assert run_invoke("dev", "--port", port) == 2
     assert capsys.readouterr().err.strip() == f"error: --port {port} is not a TCP port (1-65535, e.g. --port 3000)"
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from invoke import Program
 
 from shared.ops.cost import (
     PRICES_PATH,
@@ -30,7 +29,7 @@ from shared.ops.cost_plan import costed
 from shared.plan import Plan, offline_config, plan_chain
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
-from tasks import ns
+from tests.support.tasks import run_invoke
 
 SUFFIX = "qa"
 RESULTS = str(REPO_ROOT / "bench" / "reference-run.json")
@@ -38,11 +37,7 @@ PRICES = load_prices()
 
 
 def run(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", "cost", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_invoke("cost", *argv)
 
 
 def plans_with(overrides: dict[str, dict[str, str]]) -> dict[str, Plan]:

@@ -11,7 +11,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from invoke import Program
 from moto import mock_aws
 
 from shared.deploy.interface import StackOutput, output_value
@@ -22,9 +21,9 @@ from shared.ops.sale_check import Boto3Account, ServiceQuotasReader, go, readine
 from shared.runtime.layers import LAYERS, REPO_ROOT, get_layer
 from shared.runtime.naming import Service, physical_name
 from shared.runtime.sale_windows import parse_utc
-from tasks import ns
 from tests.conftest import deployed_platform
 from tests.support.memory import InMemoryBackend
+from tests.support.tasks import run_invoke
 
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
@@ -180,11 +179,7 @@ def test_a_web_acl_export_is_checked_on_wafv2(aws: boto3.session.Session, stacks
 
 
 def run(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", "sale", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_invoke("sale", *argv)
 
 
 def test_check_plan_runs_offline_on_the_stacks_config(monkeypatch: pytest.MonkeyPatch, stacks: InMemoryBackend,

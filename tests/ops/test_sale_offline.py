@@ -7,21 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from invoke import Program
 
 from shared.ops import sale_tasks as sale_cli
-from tasks import ns
+from tests.support.tasks import run_invoke
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 START, END = "2030-05-02T18:00:00Z", "2030-05-02T20:00:00Z"
 
 
-def run(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def fresh_clone(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
 
 def test_a_dry_run_plans_from_the_layers_defaults_without_a_cli(fresh_clone: None,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("sale", "plan", "--suffix", "qa", "--start", START, "--end", END, "--users", "50000",
+    assert run_invoke("sale", "plan", "--suffix", "qa", "--start", START, "--end", END, "--users", "50000",
                "--sku", "SKU-000001", "--dry-run") == 0
     out = capsys.readouterr().out
     assert "settings: the layers' defaults, offline (no Pulumi CLI on PATH)" in out
@@ -46,7 +39,7 @@ def test_a_dry_run_plans_from_the_layers_defaults_without_a_cli(fresh_clone: Non
 
 
 def test_the_offline_check_answers_without_a_cli(fresh_clone: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("sale", "check", "--suffix", "qa", "--plan") == 2  # NO-GO: no window is declared
+    assert run_invoke("sale", "check", "--suffix", "qa", "--plan") == 2  # NO-GO: no window is declared
     out = capsys.readouterr().out
     assert "settings: the layers' defaults, offline" in out and "NO-GO" in out
 
@@ -71,7 +64,7 @@ def test_bad_arguments_are_one_line_before_any_gate(fresh_clone: None, monkeypat
 
     monkeypatch.setattr(sale_cli, "_backend", unreachable)
     for mode in ([], ["--dry-run"]):
-        assert run("sale", "plan", "--suffix", "qa", *argv, *mode) == 2
+        assert run_invoke("sale", "plan", "--suffix", "qa", *argv, *mode) == 2
         err = capsys.readouterr().err
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
@@ -85,18 +78,18 @@ def test_bad_arguments_are_one_line_before_any_gate(fresh_clone: None, monkeypat
 ])
 def test_mistyped_numbers_in_any_task_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                    needle: str) -> None:
-    assert run(*argv) == 2
+    assert run_invoke(*argv) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err, err
 
 
 def test_capacity_answers_without_a_cli(fresh_clone: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("capacity", "--users", "50000") == 0
+    assert run_invoke("capacity", "--users", "50000") == 0
     assert "What to configure where a mission number is not enough" in capsys.readouterr().out
 
 
 def test_a_window_far_ahead_is_still_planned(fresh_clone: None, capsys: pytest.CaptureFixture[str]) -> None:
     start = NOW + timedelta(days=300)
-    assert run("sale", "plan", "--suffix", "qa", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    assert run_invoke("sale", "plan", "--suffix", "qa", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), "--dry-run") == 0

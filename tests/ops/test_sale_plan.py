@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from invoke import Program
 
 from shared.ops import sale_tasks as sale_cli
 from shared.ops.capacity import Workload, model
@@ -17,9 +16,9 @@ from shared.ops.perf_report import load_service_times
 from shared.ops.sale import SaleRequest, cancel_window, check_skus, plan_sale, stack_settings
 from shared.runtime.layers import REPO_ROOT, get_layer
 from shared.runtime.sale_windows import parse_utc
-from tasks import ns
 from tests.conftest import deployed_platform
 from tests.support.memory import InMemoryBackend
+from tests.support.tasks import run_invoke
 
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
@@ -35,11 +34,7 @@ def stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryBackend]:
 
 
 def run(*argv: str) -> int:
-    try:
-        Program(namespace=ns, version="test").run(["invoke", "sale", *argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_invoke("sale", *argv)
 
 
 def stored(backend: InMemoryBackend, layer: str) -> list[dict[str, object]]:

@@ -33,6 +33,7 @@ const env = {
   CACHE_TABLE: 'catalog-cache-dev',
   AWS_REGION: 'us-east-1',
   POWERTOOLS_SERVICE_NAME: 'catalog-api-dev',
+  API_DOCS: 'true', // GET /api/docs: the contract for humans (never on a deployed API)
   ...process.env,
 };
 
@@ -95,6 +96,7 @@ try {
 
   server = await startServer({ env, port: Number(values.port ?? env.PORT ?? 3000) });
   process.stdout.write(`Catalog API ready at ${server.url}  (try ${server.url}/api/products?limit=5; Ctrl-C to stop)\n`);
+  process.stdout.write(`API docs: ${server.url}/api/docs  (the document: ${server.url}/api/openapi.json)\n`);
   if (devKey) {
     process.stdout.write(`shopper token: ${await devToken({ sub: 'dev-shopper' })}\n`);
     process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);

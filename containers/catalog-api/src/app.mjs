@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
+import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createVerifier } from './auth.mjs';
 import { HttpError } from './errors.mjs';
@@ -11,7 +12,8 @@ import { productRoutes } from './routes/products.mjs';
 import { reservationRoutes } from './routes/reservations.mjs';
 import { sessionRoutes } from './routes/sessions.mjs';
 import { healthRoutes } from './routes/health.mjs';
-import { ClientAbortError } from './routes/route.mjs';
+import { ClientAbortError, route } from './routes/route.mjs';
+import { ROUTES, openApiDocument } from './contract.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -53,6 +55,9 @@ const PERCENT = /%([0-9A-Fa-f]{2})/g;
 export function nonCanonical(rawPath) {
   const path = rawPath.split('?')[0];
   if (path.includes('\\')) return 'a backslash';
+  // RFC 3986 path characters only (pchar and "/"): a raw "#" or space is not part of a path a rule can match.
+  const stray = path.match(/[^A-Za-z0-9\-._~!$&'()*+,;=:@%/]/);
+  if (stray) return `a character outside the path syntax (${JSON.stringify(stray[0])})`;
   if (path.includes('//')) return 'an empty segment (//)';
   if (path.split('/').some((s) => s === '.' || s === '..')) return 'a dot segment (. or ..)';
   for (const [, hex] of path.matchAll(PERCENT)) {
@@ -145,6 +150,7 @@ export function createApp(deps) {
   productRoutes(app, deps);
   reservationRoutes(app, deps);
   sessionRoutes(app, deps);
+  documentRoutes(app, deps);
 
   app.notFound((c) => {
     c.set('route', 'NOT_FOUND');
@@ -184,4 +190,25 @@ export function createApp(deps) {
   });
 
   return app;
+}
+
+// Public and the same for everyone: cacheable by browsers and the edge for 5 minutes (a deploy changes it).
+const DOCUMENT_CACHE = 'public, max-age=300';
+
+function documentRoutes(app, { config }) {
+  let text; // built on first request
+  route(app, ROUTES.openapi, (c) => {
+    text ??= JSON.stringify(openApiDocument());
+    c.header('cache-control', DOCUMENT_CACHE);
+    return c.body(text, 200, { 'Content-Type': 'application/json' });
+  });
+  // A page for humans (Swagger UI, its script and style from a CDN): only where API_DOCS=true (npm run dev sets
+  // it); a deployed API serves the document alone, and its page would load third-party script on the API's origin.
+  if (config?.apiDocs) {
+    const page = swaggerUI({ url: '/api/openapi.json', title: 'Catalog API' });
+    app.get('/api/docs', (c, next) => {
+      c.set('route', 'GET /api/docs');
+      return page(c, next);
+    });
+  }
 }

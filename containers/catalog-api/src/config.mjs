@@ -230,6 +230,8 @@ export function loadConfig(env = process.env) {
     httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 300_000),
     // Retry-After (seconds) of a shed request (503 overloaded).
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
+    // GET /api/docs (Swagger UI) for humans: local development only (npm run dev turns it on).
+    apiDocs: boolean(env, 'API_DOCS', false),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),
     metricsNamespace: optional(env, 'POWERTOOLS_METRICS_NAMESPACE', undefined),
     logLevel,

@@ -21,7 +21,9 @@ export class SessionStore {
       // Epoch seconds: the table's TTL attribute. Rounded up so a session never
       // ends before its advertised lifetime.
       expiresAt: Math.ceil(now / 1000) + this.ttlSeconds,
-      data,
+      // Kept as the JSON text: a client's data is any JSON object, and DynamoDB's native types are narrower (numbers
+      // past 2^53 or below 1e-130, nesting past 32 levels, lone UTF-16 surrogates all fail the write).
+      data: JSON.stringify(data),
     };
     if (userId) session.userId = userId; // only sessions with a user appear in the byUser index
     await this.doc.send(new PutCommand({
@@ -29,7 +31,7 @@ export class SessionStore {
       Item: session,
       ConditionExpression: 'attribute_not_exists(sessionId)',
     }));
-    return session;
+    return { ...session, data };
   }
 
   /** undefined when unknown or expired (TTL deletion is lazy, so check it here). */
@@ -50,7 +52,7 @@ export class SessionStore {
 export function publicSession(item) {
   return {
     userId: item.userId ?? null,
-    data: item.data ?? {},
+    data: typeof item.data === 'string' ? JSON.parse(item.data) : (item.data ?? {}), // a map: written before data was text
     createdAt: new Date(item.createdAt).toISOString(),
     expiresAt: new Date(item.expiresAt * 1000).toISOString(),
   };

@@ -65,6 +65,9 @@ test('the canonical spelling is accepted; a non-canonical one is named', () => {
   assert.match(nonCanonical(SPELLINGS[3]), /\/\//);
   assert.match(nonCanonical(SPELLINGS[6]), /dot segment/);
   assert.match(nonCanonical(SPELLINGS[8]), /backslash/);
+  // A raw "#" (a fragment a client should never send) or space: the WAF's path regex would not match them.
+  assert.match(nonCanonical(`/api/products/${SKU}/reservations#frag`), /outside the path syntax \("#"\)/);
+  assert.match(nonCanonical('/api/products/SKU 1'), /outside the path syntax \(" "\)/);
 });
 
 test('local server: every other spelling of the reservation path is 400 JSON and reserves nothing', async () => {

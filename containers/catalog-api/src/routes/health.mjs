@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ROUTES } from '../contract.mjs';
 import { route } from './route.mjs';
 
 const CHECK_TIMEOUT_MS = 2000; // below the ALB health check timeout budget
@@ -13,11 +14,11 @@ function withTimeout(promise, ms) {
 
 export function healthRoutes(app, { db, doc, config }) {
   // Liveness: no I/O, so a slow database never gets healthy instances replaced.
-  route(app, 'GET', '/health', (c) => c.json({ status: 'ok' }));
+  route(app, ROUTES.health, (c) => c.json({ status: 'ok' }));
 
   // Readiness: every dependency answers. GetItem (data plane) rather than
   // DescribeTable: it also proves the role may read the table.
-  route(app, 'GET', '/health/ready', async (c) => {
+  route(app, ROUTES.ready, async (c) => {
     const checks = {
       writer: () => db.writer.query('SELECT 1'),
       reader: () => db.reader.query('SELECT 1'),

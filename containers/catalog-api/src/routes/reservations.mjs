@@ -1,8 +1,9 @@
 import { cacheKeys } from '../cache.mjs';
 import { HttpError, badRequest, notFound } from '../errors.mjs';
 import { EVENTS, F } from '../observability.mjs';
+import { ROUTES } from '../contract.mjs';
 import * as v from '../validation.mjs';
-import { jsonBody, route } from './route.mjs';
+import { route } from './route.mjs';
 
 // Who may call these is declared on the route (src/routes/route.mjs) and checked against the verified bearer
 // token: reservations need any signed-in user, restock the admin role. No request header grants anything.
@@ -22,9 +23,9 @@ function finishConflict(result, action) {
 }
 
 export function reservationRoutes(app, { store, cache, config, logger }) {
-  route(app, 'POST', '/api/products/:sku/reservations', async (c) => {
-    const sku = v.sku(c.req.param('sku'));
-    const input = v.reservationBody(await jsonBody(c));
+  route(app, ROUTES.reserve, async (c) => {
+    const { sku } = c.get('valid').params;
+    const input = c.get('valid').body;
     const result = await store.reserve({ sku, ...input, ttlSeconds: config.reservationTtlSeconds, owner: ownerOf(c) });
     const m = c.get('metrics');
 
@@ -57,18 +58,14 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
       default:
         throw notFound(`product ${sku}`);
     }
-  }, { auth: 'user' });
+  });
 
   // Cancel (units back to the shards) and confirm (checkout: an order line, never expires). Both are idempotent
   // for the owner: repeating the same action answers 200 with replayed: true and changes nothing.
-  for (const [action, method, path] of [
-    ['cancel', 'DELETE', '/api/products/:sku/reservations/:id'],
-    ['confirm', 'POST', '/api/products/:sku/reservations/:id/confirm'],
-  ]) {
-    route(app, method, path, async (c) => {
-      const sku = v.sku(c.req.param('sku'));
-      const id = v.reservationId(c.req.param('id'));
-      v.emptyBody(await jsonBody(c, { optional: true }));
+  for (const [action, def] of [['cancel', ROUTES.cancelReservation], ['confirm', ROUTES.confirmReservation]]) {
+    route(app, def, async (c) => {
+      const { sku } = c.get('valid').params;
+      const id = c.get('valid').params.id.toLowerCase();
       const result = await store.finish({ action, id, sku, owner: ownerOf(c) });
       const m = c.get('metrics');
       switch (result.outcome) {
@@ -91,12 +88,12 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
         default:
           throw notFound(`reservation ${id} of product ${sku}`);
       }
-    }, { auth: 'user' });
+    });
   }
 
-  route(app, 'PUT', '/api/products/:sku/inventory', async (c) => {
-    const sku = v.sku(c.req.param('sku'));
-    const input = v.restockBody(await jsonBody(c));
+  route(app, ROUTES.restock, async (c) => {
+    const { sku } = c.get('valid').params;
+    const input = v.restockInput(c.get('valid').body);
     // The audit actor is the token's subject, never a header.
     const result = await store.restock({ sku, ...input, actor: c.get('identity').sub, requestId: c.get('requestId') });
     if (!result) throw notFound(`product ${sku}`);
@@ -106,7 +103,7 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
     }
     await cache.invalidate({ keys: [cacheKeys.product(sku)] });
     return c.json(result);
-  }, { auth: 'admin' });
+  }, { rule: v.restockRule });
 }
 
 const INT4_MAX = 2_147_483_647;

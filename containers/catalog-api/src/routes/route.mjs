@@ -2,24 +2,29 @@
 // metric dimension and log field, so it is the path template, never the raw
 // path (one SKU per dimension value would explode CloudWatch cardinality).
 //
-// Every route also declares who may call it and which query parameters it takes; the checks run before the
-// handler, in this order: identity (401/403), query (400), body media type (415). So an unauthenticated or
-// malformed request never reaches code that writes.
+// Every route is a route of the contract (src/contract.mjs): who may call it, its parameters and body. The checks
+// run before the handler, in this order: identity (401/403), query (400), body media type (415), path parameters,
+// body (400). So an unauthenticated or malformed request never reaches code that writes.
 import { forbidden } from '../auth.mjs';
 import * as v from '../validation.mjs';
 
 const READS = new Set(['GET', 'HEAD']);
 
 /**
- * options.auth: 'public' | 'user' (any verified token) | a role name such as 'admin'.
- *   Default: 'public' for GET/HEAD, 'user' for every other method (a new write route is never open by mistake).
- * options.query: the query parameter names the route accepts (default none).
- * Handlers read the caller as c.get('identity'): { sub, role } from the verified token, or null on public routes.
+ * def: a route of the contract (src/contract.mjs): method, path ({name} parameters), x-catalog-auth
+ *   ('public' | 'user' (any verified token) | a role name such as 'admin'), request { params, query, body }.
+ * options.rule: a hand-written cross-field check of the body (see validation.checked).
+ * Handlers read c.get('identity') ({ sub, role } from the verified token, or null on public routes) and
+ * c.get('valid'): { params, query, body } as the schemas returned them.
  */
-export function route(app, method, path, handler, options = {}) {
-  const label = `${method} ${path.replace(/:([a-zA-Z]+)/g, '{$1}')}`;
-  const auth = options.auth ?? (READS.has(method) ? 'public' : 'user');
-  const allowedQuery = options.query ?? [];
+export function route(app, def, handler, options = {}) {
+  const method = def.method.toUpperCase();
+  const path = def.path.replace(/\{([a-zA-Z]+)\}/g, ':$1');
+  const label = `${method} ${def.path}`;
+  const auth = def['x-catalog-auth'] ?? (READS.has(method) ? 'public' : 'user');
+  const { params, query, body } = def.request ?? {};
+  const allowedQuery = query ? Object.keys(query.shape) : [];
+  const bodySchema = body?.content['application/json'].schema;
   app.on(method, path, async (c) => {
     c.set('route', label);
     c.set('identity', null);
@@ -28,8 +33,12 @@ export function route(app, method, path, handler, options = {}) {
       if (auth !== 'user' && identity.role !== auth) throw forbidden(auth);
       c.set('identity', identity);
     }
-    c.set('query', v.strictQuery(c.req.queries(), allowedQuery));
+    const given = v.strictQuery(c.req.queries(), allowedQuery);
+    const valid = { query: query ? v.checked(query, given) : {} };
     if (!READS.has(method)) v.jsonMediaType(c.req.header('content-type'));
+    valid.params = params ? v.checked(params, c.req.param()) : {};
+    if (bodySchema) valid.body = v.checked(bodySchema, await jsonBody(c, { optional: !body.required }), options.rule);
+    c.set('valid', valid);
     return handler(c);
   });
 }
