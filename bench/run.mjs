@@ -2,7 +2,7 @@
 // `invoke bench` runs this: every case next to its baseline, in one run, on
 // loopback; results as JSON in bench/results/<timestamp>.json (path printed on
 // the last stdout line). Progress goes to stderr.
-//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--quick] [--cases hot,db,flash,openloop,cold,deps,faults]
+//   node bench/run.mjs [--duration 6] [--warmup 1] [--chart] [--quick] [--cases hot,db,flash,openloop,cold,deps,faults,waitingroom]
 // flash = closed loop (N clients, each waiting for its answer); openloop = a fixed arrival rate on one SKU.
 // faults (only when asked for): a private PostgreSQL killed (kill -9) and frozen (SIGSTOP) under concurrent
 // reservations: the API's error window, its recovery time after the database returns, and the proof.
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { benchAuth } from './lib/auth.mjs';
 import { dbRead, flashSale, hotRead, sweep } from './lib/cases.mjs';
 import { openLoopSale, openLoopTable } from './lib/flash-openloop.mjs';
+import { waitingRoomCase, waitingRoomTable } from './lib/waitingroom.mjs';
 import { coldStart, dependencySize } from './lib/coldstart.mjs';
 import { GOALS, evaluate } from './lib/goals.mjs';
 import { pgbenchVersion } from './lib/pgbench.mjs';
@@ -20,7 +21,8 @@ import { runDbFaults } from '../containers/catalog-api/scripts/db-faults.mjs';
 
 const ALL_CASES = ['hot', 'db', 'flash', 'openloop', 'cold', 'deps'];
 // Run only when named in --cases: it kills its own database server, and its numbers are about faults, not speed.
-const ON_REQUEST = ['faults'];
+// waitingroom: tens of thousands of shoppers and a minute or more; also only when named.
+const ON_REQUEST = ['faults', 'waitingroom'];
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '6' },
@@ -55,6 +57,11 @@ const { values } = parseArgs({
     // Exploring a setting (e.g. DB_POOL_MAX=20,DB_POOL_MAX_WAITING=100): API env overrides of the open-loop case,
     // kept in results.cases.openLoop.apiOverrides. The goals speak of the default configuration: none.
     'openloop-api-env': { type: 'string', default: '' },
+    // Waiting room: distinct shoppers, their arrival window (s), and the admission rate (/s; default half the
+    // open-loop capacity of this run when it ran, else 250).
+    'waitingroom-shoppers': { type: 'string', default: '20000' },
+    'waitingroom-arrival-s': { type: 'string', default: '10' },
+    'waitingroom-rate': { type: 'string', default: '' },
     'fault-kills': { type: 'string', default: '10' },
     'fault-freezes': { type: 'string', default: '2' },
     // Smoke run: short steps everywhere; numbers not to publish.
@@ -168,7 +175,7 @@ try {
       + `recovery (first 201 after the database answered) max ${faults.maxRecoveryMs} ms, ${faults.proof.reservations} reservations = keys granted: ${faults.proof.keysMatch}, conserved: ${faults.proof.conserved}`);
   }
   // The shared stack (moto, the configured PostgreSQL, seeded products) only for the cases that use it.
-  if (cases.some((c) => ALL_CASES.includes(c))) {
+  if (cases.some((c) => ALL_CASES.includes(c) || c === 'waitingroom')) {
     infra = await startInfra({ products, say });
     // Passed on only when set: unset, the API keeps its own default (true for the local server, false in Lambda).
     // Writes carry a bearer token; an API build that checks them gets the run's public key in AUTH_*.
@@ -200,6 +207,16 @@ try {
         pgClients: 10,
       });
       say(`\n${openLoopTable(results.cases.openLoop)}`);
+    }
+    if (cases.includes('waitingroom')) {
+      const measured = results.cases.openLoop?.variants?.[0]?.capacityRps;
+      const rate = values['waitingroom-rate'] ? int('waitingroom-rate', 1, 100_000) : measured ? Math.max(1, Math.floor(measured / 2)) : 250;
+      const rateSource = values['waitingroom-rate'] ? 'set by --waitingroom-rate' : measured ? `half the open-loop capacity ${measured}/s of this run` : 'default (no open-loop capacity in this run)';
+      results.cases.waitingRoom = await waitingRoomCase({
+        env, auth, db: infra.db, shoppers: int('waitingroom-shoppers', 1, 100_000), arrivalS: int('waitingroom-arrival-s', 1, 600),
+        ratePerSecond: rate, rateSource, say,
+      });
+      say(`\n${waitingRoomTable(results.cases.waitingRoom)}`);
     }
     if (cases.includes('cold')) results.cases.coldStart = await coldStart({ env, runs: int('cold-runs', 1, 50), say });
     if (cases.includes('deps')) results.cases.dependencies = await dependencySize({ say });

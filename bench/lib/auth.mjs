@@ -39,6 +39,16 @@ export async function benchAuth() {
   return {
     env,
     shoppers: SHOPPERS,
+    /** Headers of a token for one named shopper (the waiting room's crowd: one identity each). */
+    async signFor(sub) {
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = await new SignJWT({ role: 'shopper' })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+        .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub)
+        .setIssuedAt(now).setExpirationTime(now + LIFETIME_S)
+        .sign(privateKey);
+      return { authorization: `Bearer ${jwt}` };
+    },
     /** Headers for one request (synchronous: the generator calls it per request); re-signs before expiry. */
     headers(role = 'shopper') {
       const name = role === 'shopper' ? shoppers[turn++ % SHOPPERS] : role;

@@ -239,6 +239,24 @@ export function withinCapacity(s, p99Ms = 200) {
     && s.latencyMs.p99 !== null && s.latencyMs.p99 <= p99Ms;
 }
 
+export const OVERLOAD_GOODPUT_GOAL = 0.9;
+
+/** Sold/s at twice the capacity step as a fraction of the capacity step's sold/s, with its verdict. */
+export function overloadVerdict(capStep, overStep) {
+  const fraction = capStep.takenRps > 0 ? overStep.takenRps / capStep.takenRps : null;
+  return {
+    capacityRps: capStep.offeredRps, capacitySoldRps: capStep.takenRps, offeredRps: overStep.offeredRps, soldRps: overStep.takenRps,
+    fraction: fraction === null ? null : round(fraction, 3), goal: OVERLOAD_GOODPUT_GOAL,
+    met: fraction !== null && fraction >= OVERLOAD_GOODPUT_GOAL && overStep.proof.ok,
+    shed: overStep.status?.['503'] ?? 0, timeouts: overStep.timeouts, p99GrantedMs: overStep.latencyByClassMs?.granted?.p99 ?? null,
+  };
+}
+
+export function overloadLine(o) {
+  return `at 2x capacity (${o.offeredRps}/s offered) sold ${o.soldRps}/s = ${o.fraction === null ? '-' : `${Math.round(o.fraction * 100)} %`} `
+    + `of the capacity step (${o.capacitySoldRps}/s at ${o.capacityRps}/s): ${o.met ? 'met' : 'MISSED'} (goal >= ${o.goal * 100} %)`;
+}
+
 /** Highest offered rate within capacity, or 0. */
 export function capacityOf(steps) {
   return Math.max(0, ...steps.filter((s) => withinCapacity(s)).map((s) => s.offeredRps));
@@ -299,6 +317,21 @@ export async function openLoopSale({
         p.ok = !p.oversell && !p.undersell && p.consistent;
       }
       variant.capacityRps = capacityOf(variant.steps);
+      // Overload must not cost goodput: offered twice the capacity step, the SKU still sells >= 90 % of it.
+      const capStep = variant.steps.find((s) => s.offeredRps === variant.capacityRps);
+      if (capStep) {
+        let over = variant.steps.find((s) => s.offeredRps === 2 * variant.capacityRps);
+        if (!over) {
+          const rate = 2 * variant.capacityRps;
+          const stock = Math.min(1_000_000, Math.ceil(rate * durationS * 1.1) + 100);
+          over = await step({
+            api, auth, db, pids, sku: skuOf(skuN++), shards, rate, durationS, stock, timeoutMs, connections, tag: `ov-${runId}-${vi}`, say,
+          });
+          variant.overloadStep = over;
+        }
+        variant.overload = overloadVerdict(capStep, over);
+        say(`open loop ${label}: ${overloadLine(variant.overload)}`);
+      }
       out.variants.push(variant);
     }
     // The whole case, idle gaps and proofs included: moto's share of the run.
@@ -324,12 +357,15 @@ export function openLoopTable(res) {
   for (const v of res.variants) {
     lines.push(`open loop, 1 SKU, ${v.label} (capacity at p99 <= 200 ms: ${v.capacityRps}/s)`);
     lines.push(`${pad('offered/s', 10)} ${pad('answered/s', 10)} ${pad('sold/s', 7)} ${pad('p50 ms', 8)} ${pad('p95 ms', 8)} ${pad('p99 ms', 8)} ${pad('201', 6)} ${pad('409', 6)} ${pad('429', 5)} ${pad('503', 6)} ${pad('t/o', 6)} ${pad('err', 5)} ${pad('lag p99', 8)} ${pad('moto %', 6)} proof`);
-    for (const s of [...v.steps, ...(v.sellOut ? [{ ...v.sellOut, sell: true }] : [])]) {
+    for (const s of [...v.steps, ...(v.overloadStep ? [v.overloadStep] : []), ...(v.sellOut ? [{ ...v.sellOut, sell: true }] : [])]) {
       const st = s.status;
       lines.push(`${pad(`${s.offeredRps}${s.sell ? '*' : ''}`, 10)} ${pad(s.achievedRps, 10)} ${pad(s.takenRps, 7)} ${pad(s.latencyMs.p50, 8)} ${pad(s.latencyMs.p95, 8)} ${pad(s.latencyMs.p99, 8)} `
         + `${pad(st['201'] ?? 0, 6)} ${pad(st['409'] ?? 0, 6)} ${pad(st['429'] ?? 0, 5)} ${pad(st['503'] ?? 0, 6)} ${pad(s.timeouts, 6)} ${pad(s.errors, 5)} `
         + `${pad(s.generator.scheduleLagMs.p99, 8)} ${pad(s.cpuPercent.moto, 6)} ${s.proof.ok ? 'ok' : 'FAILED'}`);
     }
+  }
+  for (const v of res.variants) {
+    lines.push(`goodput under overload, ${v.label}: ${v.overload ? overloadLine(v.overload) : 'no step within capacity: not measured (MISSED)'}`);
   }
   if (res.cpuPercent) lines.push(`whole case CPU (% of one core): ${JSON.stringify(res.cpuPercent)}`);
   lines.push(`baseline: pgbench reserve_stock() one SKU -c ${res.pgbench.clients}: ${res.pgbench.tps} tps (p99 ${res.pgbench.latencyMs.p99} ms)`);

@@ -42,7 +42,8 @@ def _require_python(module: str, name: str | None = None) -> None:
     help={
         "duration": "seconds per measured load run (default 6)",
         "chart": "also sweep 10-400 connections and render docs/latency-vs-load.png",
-        "cases": "comma-separated subset of hot,db,flash,openloop,cold,deps (default all); faults: on request only",
+        "cases": "comma-separated subset of hot,db,flash,openloop,cold,deps (default all); "
+                 "faults, waitingroom: on request only",
         "quick": "short runs (2 s, 3 cold starts): a smoke test of the harness, not numbers to publish",
         "profile": "write V8 CPU profiles of the API server (hot read, database read, flash sales) and summarise "
                    "where the time goes",

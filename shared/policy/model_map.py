@@ -302,6 +302,12 @@ MODEL_MAP: dict[str, tuple[Field, ...]] = {
         "name": "name", "throttleSettings.burstLimit": "throttle.burstLimit",
         "throttleSettings.rateLimit": "throttle.rateLimit"}, tags="tags"),
     "aws:apigateway/usagePlanKey:UsagePlanKey": on("apigateway", "CreateUsagePlanKey", {"keyType": "keyType"}),
+    "aws:apigateway/documentationPart:DocumentationPart": on("apigateway", "CreateDocumentationPart", {
+        "location.type": "location.type", "location.path": "location.path", "location.method": "location.method",
+        "location.statusCode": "location.statusCode", "location.name": "location.name",
+        "properties": "properties"}),
+    "aws:apigateway/documentationVersion:DocumentationVersion": on("apigateway", "CreateDocumentationVersion", {
+        "version": "documentationVersion", "description": "description"}),
     # --- edge
     "aws:cloudfront/originAccessIdentity:OriginAccessIdentity": on(
         "cloudfront", "CreateCloudFrontOriginAccessIdentity",

@@ -14,6 +14,8 @@ import { sessionRoutes } from './routes/sessions.mjs';
 import { healthRoutes } from './routes/health.mjs';
 import { ClientAbortError, route } from './routes/route.mjs';
 import { ROUTES, openApiDocument } from './contract.mjs';
+import { earlyShed } from './routes/early-shed.mjs';
+import { waitingRoomRoutes } from './routes/waiting-room.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -146,6 +148,8 @@ export function createApp(deps) {
     return limitBody(c, next);
   });
 
+  earlyShed(app, deps);
+  waitingRoomRoutes(app, deps);
   healthRoutes(app, deps);
   productRoutes(app, deps);
   reservationRoutes(app, deps);

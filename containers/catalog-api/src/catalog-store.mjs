@@ -1,7 +1,7 @@
 // Every SQL statement of the API. Reads take the reader pool, writes the writer pool. All parameterized except the
 // bounded reservation transaction (see bounded()), which passes validated integers and pg-escaped strings.
-import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { WriterAdmission } from './admission.mjs';
 
 const PRODUCT_COLUMNS = `p.sku, p.name, p.description, p.category, p.price_cents, p.currency, p.updated_at`;
 const LIST_PRODUCTS = `SELECT ${PRODUCT_COLUMNS} FROM products p
@@ -63,25 +63,21 @@ function statement(named, name, text, values) {
 
 /** The writer pool's queue is too long to wait in: shed (app.mjs answers 503 overloaded, reason queue_full). */
 export class PoolQueueFull extends Error {
-  constructor(waiting, expectedWaitMs) {
-    super(`${waiting} requests already wait for a writer connection (expected wait ${Math.round(expectedWaitMs)} ms)`);
+  constructor(waiting, allowed) {
+    super(`${waiting} requests already wait for a writer connection (${Number.isFinite(allowed) ? Math.floor(allowed) : 'no'} allowed now)`);
     this.code = 'POOL_QUEUE_FULL';
   }
 }
 
-// Weight of the newest connection hold time in the running average (about the last 20 transactions).
-const HOLD_EWMA_WEIGHT = 0.05;
-
 export class CatalogStore {
   constructor({
     reader, writer, preparedStatements = false, lockTimeoutMs = 100, statementTimeoutMs = 2000,
-    poolMaxWaiting = Infinity, queueWaitBudgetMs = Infinity,
+    poolMaxWaiting = Infinity, queueWaitBudgetMs = Infinity, queueTargetMs = 20,
   }) {
     this.reader = reader;
     this.writer = writer;
-    this.poolMaxWaiting = poolMaxWaiting;
-    this.queueWaitBudgetMs = queueWaitBudgetMs;
-    this.holdMs = 1; // running average of how long a transaction holds its writer connection
+    // Admission by the queueing delay of admitted requests and the measured completion rate (src/admission.mjs).
+    this.admission = new WriterAdmission({ pool: writer, targetMs: queueTargetMs, budgetMs: queueWaitBudgetMs, maxWaiting: poolMaxWaiting });
     this.named = preparedStatements;
     // SET LOCAL ends with the transaction, so no session state is left for RDS Proxy to pin on.
     this.boundedBegin = `BEGIN; SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(statementTimeoutMs)}; `;
@@ -102,19 +98,13 @@ export class CatalogStore {
    */
   async bounded(fn, args) {
     const call = `SELECT * FROM ${fn}(${args.map(literal).join(', ')})`;
-    // Admission: with every writer connection busy, the queue drains at pool size / hold time; a request that
-    // would wait longer than DB_QUEUE_WAIT_BUDGET_MS (or find DB_POOL_MAX_WAITING ahead of it) is refused at once,
-    // before it costs the database anything (503 + Retry-After), instead of waiting into a timeout. A time budget
-    // rather than a fixed queue length: the same queue drains twice as fast on a SKU with twice the shards.
-    const w = this.writer;
-    if (w.idleCount === 0 && w.totalCount >= w.options.max) {
-      const expectedWaitMs = ((w.waitingCount + 1) * this.holdMs) / w.options.max;
-      if (w.waitingCount >= this.poolMaxWaiting || expectedWaitMs > this.queueWaitBudgetMs) {
-        throw new PoolQueueFull(w.waitingCount, expectedWaitMs);
-      }
-    }
+    // Admission (src/admission.mjs): refused at once, before it costs the database anything (503 + Retry-After),
+    // when the queue is longer than what the database completes within the budget, or, once a queue stands, than
+    // what keeps every connection busy (DB_QUEUE_TARGET_MS, DB_QUEUE_WAIT_BUDGET_MS, DB_POOL_MAX_WAITING).
+    const admittedAt = this.admission.tryAdmit();
+    if (admittedAt === undefined) throw new PoolQueueFull(this.writer.waitingCount, this.admission.allowedWaiting());
     const client = await this.writer.connect();
-    const heldSince = performance.now();
+    const connectedAt = this.admission.connected(admittedAt);
     let broken;
     try {
       const results = await client.query({ text: `${this.boundedBegin}${call}; COMMIT`, query_timeout: this.boundedClientTimeoutMs });
@@ -133,7 +123,7 @@ export class CatalogStore {
       }
       throw err;
     } finally {
-      this.holdMs += HOLD_EWMA_WEIGHT * (performance.now() - heldSince - this.holdMs);
+      this.admission.finished(connectedAt);
       client.release(broken);
     }
   }

@@ -3,6 +3,7 @@
 // first invocation's log instead of as a confusing error on some later request.
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { loadWaitingRoomConfig } from './waiting-room-config.mjs';
 
 export class ConfigError extends Error {
   constructor(variable, problem) {
@@ -93,11 +94,13 @@ export function loadDbConfig(env = process.env) {
     preparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', !inLambda),
     // Overload sheds fast: a request waits at most this long for a pool connection, then gets 503.
     connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 500, 1, 60_000),
-    // ...and is refused at once (503, reason queue_full) when the writer pool's queue would keep it longer than
-    // DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other half is the transaction and the network), or when
-    // DB_POOL_MAX_WAITING requests already wait (a hard cap on memory and on one slow estimate).
+    // ...and is refused at once (503, reason queue_full) when the writer queue, drained at the rate the database
+    // was measured to complete, would keep it longer than DB_QUEUE_WAIT_BUDGET_MS (half the 200 ms goal: the other
+    // half is the transaction and the network), or when DB_POOL_MAX_WAITING requests already wait (src/admission.mjs).
     queueWaitBudgetMs: integer(env, 'DB_QUEUE_WAIT_BUDGET_MS', 100, 1, 60_000),
     poolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 1000, 0, 100_000),
+    // Once a queue stands (its shortest wait over 100 ms above this), only this much of it is kept: src/admission.mjs.
+    queueTargetMs: integer(env, 'DB_QUEUE_TARGET_MS', 20, 1, 60_000),
     // Reservation, cancel and confirm transactions: SET LOCAL bounds (a lock wait, the whole statement).
     lockTimeoutMs: integer(env, 'DB_LOCK_TIMEOUT_MS', 200, 1, 60_000),
     statementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 1000, 1, 60_000),
@@ -232,6 +235,7 @@ export function loadConfig(env = process.env) {
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 1, 1, 60),
     // GET /api/docs (Swagger UI) for humans: local development only (npm run dev turns it on).
     apiDocs: boolean(env, 'API_DOCS', false),
+    waitingRoom: loadWaitingRoomConfig(env),
     serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'catalog-api'),
     metricsNamespace: optional(env, 'POWERTOOLS_METRICS_NAMESPACE', undefined),
     logLevel,

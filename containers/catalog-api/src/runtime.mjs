@@ -7,6 +7,7 @@ import { createDatabase } from './db.mjs';
 import { createDynamo } from './dynamo.mjs';
 import { F, LogLimiter, Metrics, RequestLog, createLogger } from './observability.mjs';
 import { SessionStore } from './sessions.mjs';
+import { WaitingRoom } from './waiting-room.mjs';
 
 /** options.metricsWrite: where EMF lines go (default stdout, which CloudWatch Logs ingests). */
 export function createRuntime(config, options = {}) {
@@ -21,6 +22,7 @@ export function createRuntime(config, options = {}) {
     ...db, preparedStatements: config.db.preparedStatements,
     lockTimeoutMs: config.db.lockTimeoutMs, statementTimeoutMs: config.db.statementTimeoutMs,
     poolMaxWaiting: config.db.poolMaxWaiting, queueWaitBudgetMs: config.db.queueWaitBudgetMs,
+    queueTargetMs: config.db.queueTargetMs,
   });
   const cache = new ProductCache({
     local: new LocalCache({ ttlMs: config.localCacheTtlMs, maxEntries: config.localCacheMaxEntries }),
@@ -30,12 +32,17 @@ export function createRuntime(config, options = {}) {
   });
   const sessions = new SessionStore({ doc, table: config.sessionsTable, ttlSeconds: config.sessionTtlSeconds });
   const requestLog = new RequestLog({ logger, metrics });
-  const deps = { config, logger, metrics, requestLog, db, doc, store, cache, sessions };
+  const waitingRoom = config.waitingRoom ? new WaitingRoom({ config: config.waitingRoom, doc }) : undefined;
+  const stopController = waitingRoom && config.waitingRoom.controllerIntervalMs > 0
+    ? waitingRoom.startController(config.waitingRoom.controllerIntervalMs, (error) => warnings.warn('waiting room controller failed', { [F.event]: 'waitingroom.controller_failed', error }))
+    : () => {};
+  const deps = { config, logger, metrics, requestLog, db, doc, store, cache, sessions, waitingRoom };
   const app = createApp(deps);
   return {
     ...deps,
     app,
     async close() {
+      stopController();
       await db.close();
       doc.destroy();
     },

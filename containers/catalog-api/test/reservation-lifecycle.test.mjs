@@ -23,7 +23,7 @@ before(async () => {
   alice = await userHeaders('alice');
   bob = await userHeaders('bob');
   ctx = await startApi({
-    servers: { api: { RESERVATION_TTL_SECONDS: '2', DB_QUEUE_WAIT_BUDGET_MS: '60000', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' } },
+    servers: { api: { RESERVATION_TTL_SECONDS: '2', DB_QUEUE_WAIT_BUDGET_MS: '60000', DB_QUEUE_TARGET_MS: '60000', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', LOCAL_CACHE_TTL_MS: '0', CACHE_TTL_SECONDS: '30' } },
     runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) },
     seed: { count: 10, stock: 0 },
   });

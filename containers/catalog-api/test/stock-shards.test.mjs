@@ -21,7 +21,7 @@ before(async () => {
   admin = await adminHeaders();
   ctx = await startApi({
     // Patient bounds: these tests prove the invariants under contention; shedding has its own tests.
-    servers: { api: { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', DB_QUEUE_WAIT_BUDGET_MS: '60000' } },
+    servers: { api: { DB_POOL_MAX: '20', DB_CONNECT_TIMEOUT_MS: '20000', DB_LOCK_TIMEOUT_MS: '5000', DB_STATEMENT_TIMEOUT_MS: '20000', DB_QUEUE_WAIT_BUDGET_MS: '60000', DB_QUEUE_TARGET_MS: '60000' } },
     seed: { count: 12, stock: 0 },
   });
   ({ infra, db, servers: { api } } = ctx);

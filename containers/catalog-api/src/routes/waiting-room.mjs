@@ -1,0 +1,82 @@
+// The waiting room's routes (src/waiting-room.mjs) and the admission check in front of a queued SKU's
+// reservation route. Identity is the verified token's subject, as everywhere else.
+import { HttpError } from '../errors.mjs';
+import { TokenError } from '../waiting-room.mjs';
+import * as v from '../validation.mjs';
+import { route } from './route.mjs';
+
+const notQueued = (sku) => new HttpError(404, 'not_queued', `${sku} is not sold through the waiting room: reserve it directly`);
+const refused = (err) => new HttpError(err.code.startsWith('admission_pass_required') ? 428 : 403, err.code, err.message,
+  { field: err.code.startsWith('queue_ticket') ? 'x-queue-ticket' : 'x-admission-pass' });
+
+function answer(c, room, ticket, status, httpStatus = 200) {
+  if (status.expired) {
+    throw new HttpError(410, 'queue_turn_expired', `your turn for ${ticket.sku} came and its admission pass has run out: the room does not admit a ticket twice`);
+  }
+  const body = { sku: ticket.sku, ticket: room.ticketToken(ticket), ...status };
+  if (!status.admitted) c.header('retry-after', String(status.retryAfterSeconds));
+  // Personal (the pass, the position): never in a shared cache; the shared part is /queue/state.
+  c.header('cache-control', 'private, no-store');
+  return c.json(body, httpStatus);
+}
+
+export function waitingRoomRoutes(app, { waitingRoom: room }) {
+  if (!room) return;
+
+  // Queued SKU: no reservation without a valid pass for this shopper and SKU. Runs before the reservation route;
+  // the token is verified here first (cached per token), so a missing token is still 401.
+  app.post('/api/products/:sku/reservations', async (c, next) => {
+    const sku = c.req.param('sku');
+    if (!room.queued(sku)) return next();
+    c.set('route', 'POST /api/products/{sku}/reservations');
+    const identity = await c.get('verifier').verify(c.req.header('authorization'));
+    try {
+      room.verifyPass(c.req.header('x-admission-pass'), { sku, sub: identity.sub });
+    } catch (err) {
+      if (err instanceof TokenError) {
+        throw refused(err);
+      }
+      throw err;
+    }
+    return next();
+  });
+
+  route(app, 'POST', '/api/products/:sku/queue', async (c) => {
+    const sku = v.sku(c.req.param('sku'));
+    if (!room.queued(sku)) throw notQueued(sku);
+    const sub = c.get('identity').sub;
+    const { created, ticket } = await room.join(sku, sub);
+    return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
+  }, { auth: 'user' });
+
+  // The shopper's standing. With x-queue-ticket (what POST answered) nothing but the shared state is read.
+  route(app, 'GET', '/api/products/:sku/queue', async (c) => {
+    const sku = v.sku(c.req.param('sku'));
+    if (!room.queued(sku)) throw notQueued(sku);
+    const sub = c.get('identity').sub;
+    const given = c.req.header('x-queue-ticket');
+    let ticket;
+    if (given) {
+      try {
+        ticket = room.verifyTicket(given, { sku, sub });
+      } catch (err) {
+        if (err instanceof TokenError) throw refused(err);
+        throw err;
+      }
+    } else {
+      ticket = await room.ticketOf(sku, sub);
+      if (!ticket) throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: join with POST /api/products/${sku}/queue`);
+    }
+    return answer(c, room, ticket, room.status(await room.state(sku), ticket));
+  }, { auth: 'user' });
+
+  // The shared part, the same for every shopper: cacheable at the edge for a second.
+  route(app, 'GET', '/api/products/:sku/queue/state', async (c) => {
+    const sku = v.sku(c.req.param('sku'));
+    if (!room.queued(sku)) throw notQueued(sku);
+    const s = await room.state(sku);
+    c.header('cache-control', 'public, max-age=1');
+    return c.json({ sku, queued: s.queued ?? 0, admittedTotal: s.admittedTotal ?? 0, ratePerSecond: s.ratePerSecond ?? room.ratePerSecond,
+      updatedAt: s.updatedAt ? new Date(s.updatedAt).toISOString() : null });
+  }, { auth: 'public' });
+}

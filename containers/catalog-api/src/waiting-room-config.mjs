@@ -1,0 +1,39 @@
+// The waiting room's settings (src/waiting-room.mjs). No WAITING_ROOM_SKUS: no room, every SKU sells directly.
+import { ConfigError } from './config.mjs';
+
+const SKU = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/; // as the routes validate it
+const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+function int(env, name, fallback, min, max) {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function loadWaitingRoomConfig(env = process.env) {
+  const list = (env.WAITING_ROOM_SKUS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) return undefined;
+  const bad = list.find((s) => !SKU.test(s));
+  if (bad) throw new ConfigError('WAITING_ROOM_SKUS', `holds "${bad}", not a SKU`);
+  const table = env.WAITING_ROOM_TABLE?.trim();
+  if (!table) throw new ConfigError('WAITING_ROOM_TABLE', 'is required when WAITING_ROOM_SKUS is set');
+  if (!TABLE.test(table)) throw new ConfigError('WAITING_ROOM_TABLE', `is not a valid DynamoDB table name: "${table}"`);
+  const secret = env.WAITING_ROOM_SECRET ?? '';
+  // The HMAC key of tickets and passes: guessable means forgeable.
+  if (Buffer.byteLength(secret) < 32) throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set');
+  return Object.freeze({
+    skus: new Set(list),
+    table,
+    secret,
+    // Admissions per second per SKU: from the capacity model (half the measured one-SKU rate leaves headroom).
+    ratePerSecond: int(env, 'WAITING_ROOM_ADMIT_PER_SECOND', 50, 1, 100_000),
+    // Shoppers holding a valid pass at once (admitted within the pass lifetime).
+    maxActive: int(env, 'WAITING_ROOM_MAX_ACTIVE', 1000, 1, 1_000_000),
+    passSeconds: int(env, 'WAITING_ROOM_PASS_SECONDS', 120, 5, 3600),
+    // The controller's step in this process (ms); 0: another process or a scheduled function runs it.
+    controllerIntervalMs: int(env, 'WAITING_ROOM_CONTROLLER_MS', env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 200, 0, 60_000),
+  });
+}

@@ -1,0 +1,33 @@
+// Waiting-room settings: absent means no room; a half-configured room stops start-up naming the variable.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../src/config.mjs';
+import { loadWaitingRoomConfig } from '../src/waiting-room-config.mjs';
+
+const OK = { WAITING_ROOM_SKUS: 'SKU-000001, SKU-000002', WAITING_ROOM_TABLE: 'catalog-waitingroom-dev', WAITING_ROOM_SECRET: 'k'.repeat(32) };
+
+test('no SKUs, no room', () => {
+  assert.equal(loadWaitingRoomConfig({}), undefined);
+  assert.equal(loadWaitingRoomConfig({ WAITING_ROOM_SKUS: ' , ' }), undefined);
+});
+
+test('a room with its defaults', () => {
+  const c = loadWaitingRoomConfig(OK);
+  assert.deepEqual([...c.skus], ['SKU-000001', 'SKU-000002']);
+  assert.deepEqual([c.ratePerSecond, c.maxActive, c.passSeconds, c.controllerIntervalMs], [50, 1000, 120, 200]);
+  assert.equal(loadWaitingRoomConfig({ ...OK, AWS_LAMBDA_FUNCTION_NAME: 'api' }).controllerIntervalMs, 0);
+});
+
+test('each missing or malformed setting is named', () => {
+  const cases = [
+    [{ ...OK, WAITING_ROOM_TABLE: '' }, 'WAITING_ROOM_TABLE'],
+    [{ ...OK, WAITING_ROOM_TABLE: 'a b' }, 'WAITING_ROOM_TABLE'],
+    [{ ...OK, WAITING_ROOM_SECRET: 'short' }, 'WAITING_ROOM_SECRET'],
+    [{ ...OK, WAITING_ROOM_SKUS: 'SKU 1' }, 'WAITING_ROOM_SKUS'],
+    [{ ...OK, WAITING_ROOM_ADMIT_PER_SECOND: '0' }, 'WAITING_ROOM_ADMIT_PER_SECOND'],
+    [{ ...OK, WAITING_ROOM_PASS_SECONDS: 'soon' }, 'WAITING_ROOM_PASS_SECONDS'],
+  ];
+  for (const [env, variable] of cases) {
+    assert.throws(() => loadWaitingRoomConfig(env), (err) => err instanceof ConfigError && err.variable === variable && !err.message.includes('\n'), variable);
+  }
+});
