@@ -9,7 +9,7 @@ from invoke import Collection
 from shared.deploy import bootstrap_tasks
 from shared.deploy import tasks as deploy
 from shared.dev import tasks as dev
-from shared.ops import cost_tasks
+from shared.ops import cost_tasks, rehearsal_tasks
 from shared.ops import perf_tasks as perf
 from shared.ops import sale_tasks as sale
 from shared.plan import docs_tasks as docs
@@ -28,6 +28,8 @@ ns = Collection(
     dev.install, dev.test, dev.dev, dev.mutate,
     # performance
     perf.bench, perf.capacity, perf.loadtest, perf.bench_synth,
+    # the sale rehearsal: distributed Locust (locally, or on Fargate) judged against 200 ms
+    rehearsal_tasks.rehearse,
     # what an environment costs (offline plan, dated price table)
     cost_tasks.cost,
     # sale windows

@@ -586,6 +586,26 @@ SCHEDULER = ServiceAccess(
 )
 
 # --- the table -------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsfaultinjectionservice.html: experiment
+# templates evaluate aws:ResourceTag (and aws:RequestTag on create); their ids are random. Creating or updating one
+# is also authorized on each FIS action it names, which carries no tags: the action ARNs, unconditioned.
+FIS_TEMPLATES = ServiceAccess(
+    "fis", ("arn:aws:fis:{region}:{account}:experiment-template/*",),
+    describe=("fis:ListExperimentTemplates", "fis:ListActions", "fis:GetAction"),
+    inspect=("fis:GetExperimentTemplate", "fis:ListTagsForResource"),
+    manage=("fis:UpdateExperimentTemplate", "fis:DeleteExperimentTemplate", "fis:TagResource",
+            "fis:UntagResource"),
+    create=("fis:CreateExperimentTemplate",),
+    tag_scoped=True,
+    why="template ids are random: the layer's templates by their tags (created with the request tags)",
+)
+FIS_ACTIONS = ServiceAccess(
+    "fis", ("arn:aws:fis:{region}:*:action/*",),
+    manage=("fis:CreateExperimentTemplate", "fis:UpdateExperimentTemplate"),
+    why="AWS's own fault actions, named by a template: they carry no tags; the template itself is tag-scoped",
+)
+
+
 ACCESS: dict[str, LayerAccess] = {
     "network": LayerAccess("network", (), (EC2, EC2_ADOPT_DEFAULT_SG, LOGS, iam_roles()),
                            pass_role=PassRole(("vpc-flow-logs.amazonaws.com",)),
@@ -644,7 +664,13 @@ ACCESS: dict[str, LayerAccess] = {
                         service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com"),
                         runtime=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")),
     "observability": LayerAccess("observability", ("data", "app", "edge"),
-                                 (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES)),
+                                 (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES,
+                                  # the sale rehearsal's experiment templates and their role (faultExperiments)
+                                  FIS_TEMPLATES, FIS_ACTIONS, iam_roles()),
+                                 pass_role=PassRole(("fis.amazonaws.com",)),
+                                 # the experiments' role (projects/observability/faults.py)
+                                 runtime=("lambda:GetFunction", "rds:DescribeDBClusters", "rds:FailoverDBCluster",
+                                          "s3:DeleteObject", "s3:PutObject", "tag:GetResources")),
 }
 
 # Pulumi resource type modules -> IAM service prefixes (aws:<module>/<type>:<Class>), for the plan check.
@@ -652,7 +678,7 @@ TYPE_PREFIXES: dict[str, str] = {
     "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
     "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
     "lambda": "lambda", "lb": "elasticloadbalancing", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms",
-    "sns": "sns", "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler",
+    "sns": "sns", "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler", "fis": "fis",
 }
 # Types whose resource is a CloudFormation stack run with the caller's credentials would need what the stack
 # creates too; none is granted (no CloudFormation, above), so none is listed.

@@ -22,7 +22,7 @@ SERVICES = {
     "ec2": "ec2", "vpc": "ec2", "iam": "iam", "rds": "rds", "dynamodb": "dynamodb", "s3": "s3",
     "secretsmanager": "secretsmanager", "appautoscaling": "application-autoscaling", "apigateway": "apigateway",
     "lambda": "lambda", "lb": "elbv2", "ecr": "ecr", "cloudfront": "cloudfront", "kms": "kms", "sns": "sns",
-    "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler",
+    "cloudwatch": "cloudwatch", "wafv2": "wafv2", "scheduler": "scheduler", "fis": "fis",
 }
 IAM_PREFIXES = {"monitoring": "cloudwatch"}  # CloudWatch signs as `monitoring`; IAM calls it `cloudwatch`
 LOGS_TYPES = ("logGroup", "logMetricFilter", "queryDefinition")  # aws:cloudwatch/<these> are CloudWatch Logs

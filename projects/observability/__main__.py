@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from projects.observability.alarm_specs import Targets, WafTarget, build_specs, build_waf_specs
 from projects.observability.alarms import Alarms, AlarmsArgs
 from projects.observability.dashboard import Dashboard, DashboardArgs, DashboardInputs, WafPanel
+from projects.observability.faults import FaultArgs, FaultExperiments
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
@@ -75,6 +76,18 @@ sale_alarms("sale-alarms", SaleAlarmsArgs(
     name=lambda kind: ctx.name(kind, Service.ALARM)))
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
+
+if settings.fault_experiments:
+    faults = tuple(settings.fault_experiments)
+    needs_cluster = "aurora-failover" in faults
+    needs_function = any(name != "aurora-failover" for name in faults)
+    FaultExperiments("faults", FaultArgs(
+        faults=faults, role_name=ctx.name("fault-injection", Service.IAM_ROLE), account_id=account_id,
+        region=region, stop_alarm_arns=[alarms.composite.arn],
+        cluster_arn=data.cluster_arn if needs_cluster else None,
+        function_arn=app.function_arn if needs_function else None,
+        config_location=settings.fault_config_location, duration_minutes=settings.fault_duration_minutes,
+        invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))
 
 LogInsights("log-insights", LogInsightsArgs(log_group_name=app.log_group_name, contract=contract,
                                             slow_ms=settings.latency_slo_ms, name=ctx.name))

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from shared.runtime.errors import ConfigError
+from shared.runtime.faults import FAULTS
 from shared.runtime.layers import REPO_ROOT
 from shared.runtime.sale_windows import parse_observability_windows
 from shared.runtime.settings import require, setting
@@ -19,6 +20,8 @@ EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
 )
+# An S3 bucket (and optional prefix) as an ARN: where FIS writes a Lambda fault's configuration.
+S3_LOCATION = re.compile(r"arn:aws:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:/[A-Za-z0-9!_.*'()/-]+)?")
 # DynamoDB API operations (the `Operation` dimension of ThrottledRequests / SystemErrors).
 DYNAMODB_OPERATIONS = (
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
@@ -79,6 +82,16 @@ class Settings:
     waf_blocked_per_minute: int = setting(
         "wafBlockedRequestsPerMinute", 6000, "alarm when a web ACL blocks more requests per minute (default: 1% of "
         "the sale's ~600,000 requests/min, shared/ops/capacity.py)")
+    fault_experiments: tuple[str, ...] = setting(
+        "faultExperiments", (), "AWS FIS experiment templates for the sale rehearsal (JSON list or comma-separated: "
+        f"{', '.join(FAULTS)}); none by default")
+    fault_config_location: str = setting(
+        "faultConfigLocation", "", "S3 location the FIS Lambda extension reads (arn:aws:s3:::bucket/prefix): needed "
+        "by the lambda-* faults, whose function must carry AWS's FIS extension layer")
+    fault_duration_minutes: int = setting("faultDurationMinutes", 5, "how long a Lambda fault lasts (minutes)")
+    fault_invocation_percentage: int = setting("faultInvocationPercentage", 10, "share of the API function's "
+                                               "invocations a Lambda fault hits (%)")
+    fault_delay_ms: int = setting("faultDelayMilliseconds", 1000, "start-up delay lambda-latency adds (ms)")
 
     def validate(self) -> None:
         parse_observability_windows(self.sale_windows, NAMESPACE)
@@ -120,3 +133,18 @@ class Settings:
                         f"unknown metric {metric!r} (not in the API's metrics-contract.json)", ", ".join(known))
         require(self.waf_blocked_per_minute >= 1, NAMESPACE, "wafBlockedRequestsPerMinute",
                 f"{self.waf_blocked_per_minute} is below 1", "a positive number of requests per minute")
+        for fault in self.fault_experiments:
+            require(fault in FAULTS, NAMESPACE, "faultExperiments", f"unknown fault {fault!r}", ", ".join(FAULTS))
+        require(len(set(self.fault_experiments)) == len(self.fault_experiments), NAMESPACE, "faultExperiments",
+                "a fault is listed twice", "each fault once")
+        if any(FAULTS[f].lambda_extension for f in self.fault_experiments):
+            require(S3_LOCATION.fullmatch(self.fault_config_location) is not None, NAMESPACE, "faultConfigLocation",
+                    f"{self.fault_config_location!r} is not an S3 location" if self.fault_config_location else
+                    "is required by the lambda-* faults", "arn:aws:s3:::<bucket>/<prefix>, e.g. "
+                    "arn:aws:s3:::acme-fis-config/FisConfigs")
+        require(1 <= self.fault_duration_minutes <= 60, NAMESPACE, "faultDurationMinutes",
+                f"{self.fault_duration_minutes} is out of range", "1-60 minutes")
+        require(1 <= self.fault_invocation_percentage <= 100, NAMESPACE, "faultInvocationPercentage",
+                f"{self.fault_invocation_percentage} is not a percentage", "1-100")
+        require(1 <= self.fault_delay_ms <= 60_000, NAMESPACE, "faultDelayMilliseconds",
+                f"{self.fault_delay_ms} is out of range", "1-60000 milliseconds")

@@ -13,6 +13,7 @@ from shared.runtime.contracts import reads
 @reads(DATA)
 class DataView:
     cluster_id: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]  # the fault experiments' target and their role's resource
     writer_instance_id: pulumi.Output[str]
     max_acu: pulumi.Output[float]
     proxy_name: pulumi.Output[str]
@@ -24,6 +25,7 @@ class DataView:
 @reads(APP)
 class AppView:
     function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]  # the fault experiments' target and their role's resource
     alias_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     metrics_service: pulumi.Output[str]
@@ -44,3 +46,4 @@ class EdgeView:
     origin_response_function_name: pulumi.Output[str]
     web_acl_metric_name: pulumi.Output[str]
     web_acl_rule_metric_names: pulumi.Output[list[str]]
+

@@ -158,13 +158,19 @@ def test_data_statements_on_tag_scoped_services_name_the_data_layer(boot: Plan) 
 
 
 def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list[Any]:
-    """The layer's resources, plus those a declared sale window adds (schedules exist only then)."""
+    """The layer's resources, plus those a declared sale window adds (schedules exist only then) and, for
+    observability, the sale rehearsal's fault experiments (only with faultExperiments set)."""
     from tests.ops.test_sale_schedules import APP_WINDOW, DATA_WINDOW, OBS_WINDOW, windows
 
     resources = list(chain[layer].custom_resources())
     window = {"app": APP_WINDOW, "data": DATA_WINDOW, "observability": OBS_WINDOW}.get(layer)
     if window:
         resources += plan_with(layer, {f"catalog-{layer}:saleWindows": windows(window)}).custom_resources()
+    if layer == "observability":
+        resources += plan_with(layer, {
+            "catalog-observability:faultExperiments": "aurora-failover,lambda-errors,lambda-latency",
+            "catalog-observability:faultConfigLocation": "arn:aws:s3:::acme-fis-config/FisConfigs",
+        }).custom_resources()
     return resources
 
 

@@ -91,6 +91,9 @@ def _actions_in(allowed: set[str]) -> Callable[[Finding], bool]:
 ALB_LISTENERS = {f"elasticloadbalancing:{a}" for a in ("DeleteListener", "ModifyListener", "DeleteRule",
                                                        "ModifyRule", "CreateRule", "SetRulePriorities")}
 KMS_ALIAS = {"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}
+# An experiment template's create/update is authorized on the template (tag-scoped) and on each FIS action it names
+# (untagged AWS actions): one statement per resource type.
+FIS_TEMPLATE_WRITES = {"fis:CreateExperimentTemplate", "fis:UpdateExperimentTemplate"}
 # A function in a VPC manages its network interfaces; EC2 offers these actions no narrower resource in this use
 # (AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*").
 VPC_LAMBDA = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
@@ -107,7 +110,8 @@ EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
     ("parliament", "RESOURCE_STAR", "plan"): _star_actions_are_declared_unscoped,
     ("parliament", "RESOURCE_STAR", "boundary"): _actions_in(RUNTIME),
     ("parliament", "RESOURCE_STAR", "key"): lambda f: all(a.startswith("kms:") for a in f.detail),
-    ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | EC2_SPLIT_CREATES),
+    ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | EC2_SPLIT_CREATES
+                                                               | FIS_TEMPLATE_WRITES),
     ("parliament", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "deploy"): lambda f: "arn:aws:s3:::catalog-" in f.detail,
     ("parliament", "MALFORMED", "trust"): lambda f: f.detail == "Statement contains neither Resource nor "
                                                                  "NotResource",

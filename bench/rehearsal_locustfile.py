@@ -1,0 +1,149 @@
+"""The rehearsal's shopper (`invoke rehearse`): the capacity model's shopper, for Locust in distributed mode.
+
+Each shopper thinks `REHEARSAL_THINK_S` seconds on average between actions (uniform 0.5x-1.5x), picks browse, view
+or reserve by the model's mix (`REHEARSAL_MIX`, e.g. "0.3,0.5,0.2") and carries its own bearer token: an RS256 JWT
+with its own subject, signed with the rehearsal's test key (`REHEARSAL_KEY_FILE`, a PEM the task generated for this
+run, or `REHEARSAL_KEY_PEM` on Fargate; never a production signing key). Every answer's status is counted; workers
+send their counts to the master with their stats, and the master writes the totals to `REHEARSAL_STATUS_FILE` when
+it quits ("-": one line of its output).
+
+409 sold_out is the sale saying "gone", an expected answer; 503 is load shed (Retry-After), counted apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from locust import FastHttpUser, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+CATEGORIES = ("electronics", "books", "home", "toys", "garden", "sports", "fashion", "grocery")
+SALE_SKU = os.environ.get("REHEARSAL_SALE_SKU", "SKU-000001")
+THINK_S = float(os.environ.get("REHEARSAL_THINK_S", "5"))
+BROWSE, VIEW, RESERVE = (float(x) for x in os.environ.get("REHEARSAL_MIX", "0.3,0.5,0.2").split(","))
+ISSUER = os.environ.get("REHEARSAL_ISSUER", "http://localhost/catalog-rehearsal")
+AUDIENCE = os.environ.get("REHEARSAL_AUDIENCE", "catalog-api")
+
+_counts: Counter[str] = Counter()  # "<request name> <status>" -> answers (this process)
+_totals: Counter[str] = Counter()  # master only: every worker's counts
+_key: rsa.RSAPrivateKey | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _token(subject: str) -> str:
+    global _key
+    if _key is None:
+        # On Fargate the key arrives as REHEARSAL_KEY_PEM (ECS injects it from Secrets Manager); locally as a file.
+        pem = os.environ.get("REHEARSAL_KEY_PEM", "").encode()
+        if not pem:
+            with open(os.environ["REHEARSAL_KEY_FILE"], "rb") as f:
+                pem = f.read()
+        loaded = serialization.load_pem_private_key(pem, password=None)
+        assert isinstance(loaded, rsa.RSAPrivateKey)
+        _key = loaded
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "iat": now, "exp": now + 3600}
+    signing_input = f"{_b64(json.dumps({'alg': 'RS256', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}"
+    signature = _key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
+
+
+@events.report_to_master.add_listener
+def _send_counts(client_id: str, data: dict[str, Any]) -> None:
+    data["rehearsal_status"] = dict(_counts)
+    _counts.clear()
+
+
+@events.worker_report.add_listener
+def _receive_counts(client_id: str, data: dict[str, Any]) -> None:
+    _totals.update(data.get("rehearsal_status", {}))
+
+
+@events.quitting.add_listener
+def _write_counts(environment: Any, **_kwargs: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        # What one worker spent driving its users: the task reads it to size workers (users per worker).
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"rehearsal-worker-cpu-seconds {usage.ru_utime + usage.ru_stime:.2f}", file=sys.stderr, flush=True)
+    path = os.environ.get("REHEARSAL_STATUS_FILE")
+    if path and not isinstance(environment.runner, WorkerRunner):
+        totals = _totals if isinstance(environment.runner, MasterRunner) else _counts
+        if path == "-":  # on Fargate: one line in the master's log, which the task reads back
+            print(f"rehearsal-statuses {json.dumps(dict(totals))}", flush=True)
+            return
+        with open(path, "w") as f:
+            json.dump(dict(totals), f)
+
+
+class Shopper(FastHttpUser):
+    def wait_time(self) -> float:
+        return random.uniform(0.5 * THINK_S, 1.5 * THINK_S)  # mean THINK_S, the capacity model's think time
+
+    def on_start(self) -> None:
+        self.auth = {"accept": "application/json", "authorization": f"Bearer {_token(f'shopper-{uuid.uuid4().hex}')}"}
+        self.seen: list[str] = [SALE_SKU]
+
+    def _count(self, name: str, status: int) -> None:
+        _counts[f"{name} {status}"] += 1
+
+    @task
+    def shop(self) -> None:
+        roll = random.random()
+        if roll < BROWSE:
+            self.browse()
+        elif roll < BROWSE + VIEW:
+            self.view()
+        else:
+            self.reserve()
+
+    def browse(self) -> None:
+        path = f"/api/products?category={random.choice(CATEGORIES)}&limit=20"
+        with self.client.get(path, name="browse", headers=self.auth, catch_response=True) as res:
+            self._count("browse", res.status_code)
+            if res.status_code == 200:
+                items = (res.json() or {}).get("items", [])[:20]
+                self.seen = [SALE_SKU, *(item["sku"] for item in items)]
+                res.success()
+            else:
+                res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
+
+    def view(self) -> None:
+        sku = SALE_SKU if random.random() < 0.5 else random.choice(self.seen)
+        with self.client.get(f"/api/products/{sku}", name="view", headers=self.auth, catch_response=True) as res:
+            self._count("view", res.status_code)
+            if res.status_code == 200:
+                res.success()
+            else:
+                res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
+
+    def reserve(self) -> None:
+        body = {"quantity": 1, "idempotencyKey": f"rh-{uuid.uuid4().hex}"}
+        for attempt in (1, 2):
+            with self.client.post(f"/api/products/{SALE_SKU}/reservations", json=body, name="reserve",
+                                  headers=self.auth, catch_response=True) as res:
+                if res.status_code == 0 and attempt == 1:
+                    # No answer (a kept-alive connection closed under us): retry once with the same idempotency
+                    # key, as a shop's client does; the API grants it once whatever happened to the first try.
+                    self._count("reserve-retried", 0)
+                    res.success()
+                    continue
+                self._count("reserve", res.status_code)
+                if res.status_code in (200, 201, 409):
+                    res.success()
+                else:
+                    res.failure(f"status {res.status_code}" + (f" ({res.error!r})" if not res.status_code else ""))
+                return

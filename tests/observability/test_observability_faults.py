@@ -1,0 +1,126 @@
+"""The sale rehearsal's FIS experiment templates: off by default (the default plan has none), and when on, each
+stopped by the layer's composite alarm, run by a role that reaches only the experiment's targets and carries the
+layer's boundary; the observability deploy role may create them (bootstrap permissions); guardrails pass."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from projects.bootstrap import program_actions as table
+from shared.deploy import bootstrap
+from shared.plan import Plan, PlanError
+from shared.policy import POLICIES, Context, Level, evaluate, plan_resources, private_subnets
+from shared.runtime.boundary import boundary_arn
+from shared.runtime.faults import FAULTS
+from tests.bootstrap.conftest import REPO, role_documents
+from tests.bootstrap.iam_eval import allows_action
+from tests.conftest import SUFFIX
+
+LOCATION = "arn:aws:s3:::acme-fis-config/FisConfigs"
+TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
+
+
+def faults_on(plan_with: Any, **extra: str) -> Plan:
+    return plan_with("observability", {"catalog-observability:faultExperiments": json.dumps(list(FAULTS)),
+                                       "catalog-observability:faultConfigLocation": LOCATION,
+                                       **{f"catalog-observability:{k}": v for k, v in extra.items()}})
+
+
+@pytest.fixture(scope="module")
+def boot() -> Plan:
+    return bootstrap.plan(SUFFIX, bootstrap.config_for(REPO))
+
+
+@pytest.fixture(scope="module")
+def with_faults(plan_with: Any) -> Plan:
+    return faults_on(plan_with)
+
+
+def test_off_by_default(chain: dict[str, Plan]) -> None:
+    plan = chain["observability"]
+    assert not plan.of_type(TEMPLATE)
+    assert not plan.of_type("aws:iam/role:Role")
+
+
+def test_one_template_per_fault_stopped_by_the_composite_alarm(with_faults: Plan, chain: dict[str, Plan]) -> None:
+    templates = {t.name: t for t in with_faults.of_type(TEMPLATE)}
+    assert sorted(templates) == sorted(FAULTS)
+    (composite,) = with_faults.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    role = with_faults.one("aws:iam/role:Role")
+    for name, template in templates.items():
+        (stop,) = template.get("stopConditions")
+        assert stop["source"] == "aws:cloudwatch:alarm"
+        assert stop["value"].endswith(f":alarm:{composite.get('alarmName')}")
+        (action,) = template.get("actions")
+        assert action["actionId"] == FAULTS[name].action_id
+        assert action["target"] == {"key": FAULTS[name].target_key, "value": "target"}
+        (target,) = template.get("targets")
+        assert target["resourceType"] == FAULTS[name].target_type and target["selectionMode"] == "ALL"
+        expected = (chain["data"].exports["clusterArn"] if name == "aurora-failover"
+                    else chain["app"].exports["functionArn"])
+        assert target["resourceArns"] == [expected]
+        assert role.get("name") in template.get("roleArn")
+    params = {p["key"]: p["value"] for p in templates["lambda-latency"].get("actions")[0]["parameters"]}
+    assert params == {"duration": "PT5M", "invocationPercentage": "10", "startupDelayMilliseconds": "1000"}
+    assert not templates["aurora-failover"].get("actions")[0].get("parameters")
+
+
+def test_the_role_reaches_only_the_targets_and_carries_the_boundary(with_faults: Plan,
+                                                                    chain: dict[str, Plan]) -> None:
+    role = with_faults.one("aws:iam/role:Role")
+    assert role.get("permissionsBoundary") == boundary_arn("123456789012", "observability", SUFFIX)
+    (trust,) = json.loads(role.get("assumeRolePolicy"))["Statement"]
+    assert trust["Principal"] == {"Service": "fis.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    doc = json.loads(with_faults.one("aws:iam/rolePolicy:RolePolicy").get("policy"))
+    grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in doc["Statement"]}
+    assert grants == {
+        "FailOverTheCluster": (["rds:FailoverDBCluster", "rds:DescribeDBClusters"],
+                               chain["data"].exports["clusterArn"]),
+        "ReadTheFunction": ("lambda:GetFunction", chain["app"].exports["functionArn"]),
+        "WriteFaultConfig": (["s3:PutObject", "s3:DeleteObject"], f"{LOCATION}/*"),
+        "ResolveTargets": ("tag:GetResources", "*"),
+    }
+
+
+def test_aurora_only_reaches_no_function(plan_with: Any) -> None:
+    plan = plan_with("observability", {"catalog-observability:faultExperiments": "aurora-failover"})
+    assert [t.name for t in plan.of_type(TEMPLATE)] == ["aurora-failover"]
+    doc = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").get("policy"))
+    assert [s["Sid"] for s in doc["Statement"]] == ["FailOverTheCluster", "ResolveTargets"]
+
+
+@pytest.mark.parametrize(("overrides", "says"), [
+    ({"faultExperiments": "az-loss"}, "faultExperiments: unknown fault 'az-loss'"),
+    ({"faultExperiments": "lambda-errors"}, "faultConfigLocation: is required by the lambda-* faults"),
+    ({"faultExperiments": "lambda-errors", "faultConfigLocation": "my-bucket"}, "is not an S3 location"),
+    ({"faultExperiments": "aurora-failover,aurora-failover"}, "a fault is listed twice"),
+    ({"faultInvocationPercentage": "0"}, "faultInvocationPercentage"),
+])
+def test_bad_fault_settings_are_refused_in_one_line(plan_with: Any, overrides: dict[str, str], says: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(says)) as caught:
+        plan_with("observability", {f"catalog-observability:{k}": v for k, v in overrides.items()})
+    assert "Traceback" not in str(caught.value)
+
+
+def test_guardrails_pass_with_faults(with_faults: Plan, chain: dict[str, Plan]) -> None:
+    upstream = {layer: plan_resources(chain[layer]) for layer in ("network", "data", "app", "edge")}
+    ctx = Context(suffix=SUFFIX, layer="observability", default_region="us-east-1",
+                  private_subnet_ids=private_subnets(upstream["network"]), upstream=upstream)
+    found = [(p.name, r.name, m) for p, r, m in evaluate(plan_resources(with_faults), ctx, POLICIES)
+             if p.level == Level.MANDATORY]
+    assert found == []
+
+
+def test_the_observability_deploy_role_may_create_them(with_faults: Plan, boot: Plan) -> None:
+    need = table.required_actions({r.type for r in with_faults.custom_resources()},
+                                  {i["token"] for i in with_faults.invokes})
+    docs = role_documents(boot, "observability", "deploy")
+    lacking = [action for action in sorted(need["deploy"]) if not allows_action(docs, action)]
+    assert lacking == []
+    # ...and pass the experiments' role to FIS only
+    assert allows_action(docs, "iam:PassRole")

@@ -1,0 +1,177 @@
+"""The sale rehearsal: its checks, Locust's CSV read back, the report's verdicts, and a short distributed run on
+loopback against the local API (real PostgreSQL, moto, Locust master + 2 workers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from invoke import Program
+
+from shared.ops.capacity import Workload
+from shared.ops.rehearsal import (
+    FAULTS,
+    Outcome,
+    Rehearsal,
+    RequestStats,
+    parse_duration,
+    parse_faults,
+    parse_history,
+    parse_stats,
+    report,
+    statuses_by_type,
+    validate,
+    worker_cpu_seconds,
+)
+from shared.runtime.errors import CatalogError
+from shared.runtime.layers import REPO_ROOT
+from shared.runtime.rehearsal_sizing import fargate_vcpu, workers_for
+from tasks import ns
+
+STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,\
+Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
+GET,browse,120,0,6,9.1,2,300,900,2.0,0.0,6,7,8,9,12,30,90,250,300,300,300
+POST,reserve,40,2,12,15,5,180,300,0.7,0.03,12,13,14,15,20,60,120,150,180,180,180
+,Aggregated,160,2,7,10,2,300,750,2.7,0.03,7,8,9,10,14,40,100,240,300,300,300
+"""
+
+HISTORY = """Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,\
+100%,Total Request Count,Total Failure Count
+1700000000,0,,Aggregated,0.000000,0.000000,0,0,0,0,0,0,0,0,0,0,0,0,0
+1700000001,10,GET,browse,3.0,0.0,5,5,5,5,5,5,5,5,5,5,5,3,0
+1700000001,10,,Aggregated,4.000000,0.500000,6,6,6,6,6,9,9,12,12,12,12,4,0
+"""
+
+
+def rehearsal(**kw: object) -> Rehearsal:
+    base: dict[str, object] = {"suffix": "qa", "users": 2000, "duration_s": 60, "spawn_rate": 200, "local": True}
+    return Rehearsal(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def stats(p99: float) -> dict[str, RequestStats]:
+    return {n: RequestStats(n, 100, 0, 5, 20, p99, 10) for n in ("browse", "view", "reserve")}
+
+
+def test_locust_csv_is_read_per_request_type() -> None:
+    rows = parse_stats(STATS)
+    assert rows["browse"] == RequestStats("browse", 120, 0, 6, 30, 250, 2.0)
+    assert rows["reserve"].failures == 2 and rows["reserve"].p95_ms == 60
+    points = parse_history(HISTORY)
+    assert [(p.t_s, p.users, p.rps, p.p99_ms) for p in points] == [(0, 0, 0, 0), (1, 10, 4.0, 12)]
+
+
+def test_statuses_errors_and_verdicts() -> None:
+    statuses = statuses_by_type({"reserve 201": 500, "reserve 409": 90, "reserve 503": 3, "view 200": 50,
+                                 "view 0": 1, "reserve-retried 0": 2, "bogus": 4})
+    o = Outcome(stats=stats(150), statuses=statuses, stock=500, available_after=0, users=100, workers=2,
+                duration_s=10, worker_cpu_s=(2.0, 3.0))
+    # 409 sold out is an answer, not an error; a retry is reported apart
+    assert (o.sold, o.shed, o.retried, o.errors) == (500, 3, 2, {0: 1, 503: 3})
+    assert o.busiest_worker_share == pytest.approx(0.3)
+    v = o.verdicts
+    assert v["reserve p99 < 200 ms"] and v["stock adds up (sold + left = stock)"]
+    assert not v["no errors other than shed 503s"] and not o.met  # "no answer" is an error
+    text = report(o)
+    assert "units sold: 500 of 500" in text and "rehearsal: MISSED" in text
+    assert "shed (503, Retry-After): 3; reservations retried after no answer (same key): 2" in text
+    assert "the busiest used 30% of a core" in text
+
+
+def test_an_oversold_or_slow_sale_is_missed() -> None:
+    oversold = Outcome(stats=stats(50), statuses={"reserve": {201: 501}}, stock=500, available_after=0, users=1,
+                       workers=1, duration_s=5)
+    assert not oversold.verdicts["no unit sold twice (sold <= stock)"] and not oversold.met
+    slow = Outcome(stats=stats(200), statuses={"reserve": {201: 10}}, stock=500, available_after=490, users=1,
+                   workers=1, duration_s=5)
+    assert slow.verdicts == {**dict.fromkeys((f"{n} p99 < 200 ms" for n in ("browse", "view", "reserve")), False),
+                             "no unit sold twice (sold <= stock)": True, "stock adds up (sold + left = stock)": True,
+                             "no errors other than shed 503s": True}
+    fine = Outcome(stats=stats(199), statuses={"reserve": {201: 10, 503: 4}}, stock=500, available_after=490, users=1,
+                   workers=1, duration_s=5)
+    assert fine.met and "rehearsal: met" in report(fine)
+
+
+def test_sizing() -> None:
+    assert [workers_for(n, 1000) for n in (1, 1000, 1001, 2000)] == [1, 1, 2, 2]
+    assert workers_for(50_000) == 25 and fargate_vcpu(50_000) == 26  # on Fargate: 2,000 per worker, plus a master
+    assert rehearsal().worker_count == 2 and rehearsal(workers=3).worker_count == 3
+    assert rehearsal(local=False).worker_count == 1
+
+
+@pytest.mark.parametrize(("kw", "checks", "says"), [
+    ({"suffix": "QA"}, {}, "uppercase"),
+    ({"users": 0}, {}, "--users 0"),
+    ({"users": 6000}, {}, "measures the machine"),
+    ({"workers": 9}, {}, "local worker processes"),
+    ({"faults": ("aurora-failover",)}, {}, "needs AWS Fault Injection Service"),
+    ({"local": False, "users": 50_000}, {"fargate_vcpu_quota": 6}, "needs 26 Fargate vCPU"),
+    ({"local": False, "faults": ("lambda-errors",)}, {"fis_actions": ["aws:rds:failover-db-cluster"]},
+     "not offered in this region"),
+    ({"local": False, "faults": ("aurora-failover",)}, {}, "no stop-condition alarm"),
+    ({"workload": Workload(think_time_s=0)}, {}, "think time"),
+])
+def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], says: str) -> None:
+    with pytest.raises(CatalogError, match=says):
+        validate(rehearsal(**kw), **checks)  # type: ignore[arg-type]
+
+
+def test_good_input_passes() -> None:
+    validate(rehearsal())
+    validate(rehearsal(local=False, users=50_000, faults=tuple(FAULTS)), fargate_vcpu_quota=4000,
+             stop_condition_alarms=["catalog-api-errors-qa"], fis_actions=[a for a, _ in FAULTS.values()])
+
+
+def test_arguments() -> None:
+    assert [parse_duration(t) for t in ("60", "60s", "10m", "1h")] == [60, 60, 600, 3600]
+    for bad in ("", "x", "1s", "5h", "10d"):
+        with pytest.raises(CatalogError, match="--duration"):
+            parse_duration(bad)
+    assert parse_faults("aurora-failover, lambda-errors") == ("aurora-failover", "lambda-errors")
+    with pytest.raises(CatalogError, match="unknown fault 'az-loss'"):
+        parse_faults("aurora-failover,az-loss")
+    assert worker_cpu_seconds("noise\nrehearsal-worker-cpu-seconds 12.50\n") == 12.5
+    assert worker_cpu_seconds("crashed") is None
+
+
+def run(*argv: str) -> int:
+    try:
+        Program(namespace=ns, version="test").run(["invoke", "rehearse", *argv])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--suffix", "qa", "--local", "--faults", "nope"], "error: --faults: unknown fault 'nope'"),
+    (["--suffix", "qa", "--local", "--users", "9000"], "error: --users 9000"),
+    (["--suffix", "qa", "--local", "--duration", "2s"], "error: --duration '2s' is out of range"),
+    (["--suffix", "qa", "--local", "--faults", "aurora-failover"], "error: --faults needs AWS Fault Injection"),
+])
+def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(*argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(says) and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists(),
+                    reason="the API's dependencies: cd containers/catalog-api && npm ci")
+def test_a_short_distributed_rehearsal_on_loopback(tmp_path: Path) -> None:
+    from shared.ops.rehearsal_local import run_local
+
+    r = rehearsal(suffix="test-rh", users=50, duration_s=10, spawn_rate=25, workers=2, stock=20,
+                  workload=Workload(users=50, think_time_s=0.5, stock=20))
+    validate(r)
+    done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    o = done.outcome
+    assert {"browse", "view", "reserve"} <= set(o.stats), o.stats
+    assert sum(s.count for n, s in o.stats.items() if n != "Aggregated") == o.stats["Aggregated"].count > 100
+    # The shoppers' own status counts (sent by both workers to the master) match Locust's request counts.
+    assert sum(sum(by.values()) for by in o.statuses.values()) == o.stats["Aggregated"].count
+    assert o.errors == {}, o.errors
+    # 50 shoppers reserving every ~2.5 s for 10 s want more than 20 units: the sale sells out, exactly.
+    assert o.sold == 20 and o.available_after == 0 and o.statuses["reserve"].get(409, 0) > 0
+    assert len(o.worker_cpu_s) == 2 and all(c > 0 for c in o.worker_cpu_s)
+    assert done.chart is not None and done.chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "run" / "statuses.json").read_text())
+    assert not any(p.name.endswith(".pem") for p in (tmp_path / "run").iterdir())  # the key never lands there
