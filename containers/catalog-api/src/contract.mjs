@@ -58,7 +58,9 @@ export const ReservationBody = z.strictObject({
 // Order matters for which problem is reported first: reason, shards, then the amount (as the API always did).
 export const RestockBody = z.strictObject({
   reason: z.string({ error: `must be a string of at most ${LIMITS.reasonMax} characters` })
-    .max(LIMITS.reasonMax, { error: `must be a string of at most ${LIMITS.reasonMax} characters` }).nullable().optional()
+    .max(LIMITS.reasonMax, { error: `must be a string of at most ${LIMITS.reasonMax} characters` })
+    // PostgreSQL text cannot hold a NUL character (the audit row would fail with a 500).
+    .regex(/^[^\u0000]*$/, { error: 'must not contain a NUL character (U+0000)' }).nullable().optional()
     .openapi({ description: 'free text for the audit row' }),
   shards: intIn(1, LIMITS.shardsMax).optional().openapi({ description: 'stock shards of the SKU after this call' }),
   available: intIn(0, LIMITS.stockMax).optional().openapi({ description: 'set the total to this' }),

@@ -100,6 +100,9 @@ test('the schemas name the field the API always named, in the same order', () =>
   // restock: the one-of rule before any range, reason before shards before the amount
   assert.equal(fieldOf(RestockBody, { available: 1, add: 1e9 }, v.restockRule)[0], 'available');
   assert.equal(fieldOf(RestockBody, { add: 1e9, shards: 0, reason: 5 }, v.restockRule)[0], 'reason');
+  // Found by the fuzzer: a NUL in the audit reason was a 500 (PostgreSQL text cannot hold it); now a 400 naming it.
+  assert.equal(fieldOf(RestockBody, { available: 1, reason: 'restock\u0000' }, v.restockRule)[0], 'reason');
+  assert.equal(fieldOf(RestockBody, { available: 1, reason: 'restock before the sale' }, v.restockRule), undefined);
   assert.equal(fieldOf(RestockBody, { add: 1e9, shards: 0 }, v.restockRule)[0], 'shards');
   assert.equal(fieldOf(RestockBody, { shards: 2, reason: null }, v.restockRule), undefined);
 });
