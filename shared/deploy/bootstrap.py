@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from shared.plan import Plan, PlanError, Resource
+from shared.plan import Plan, PlanError, plan_from, run_planner
 from shared.runtime.errors import ConfigError
-from shared.runtime.layers import LAYER_NAMES, PROJECTS_DIR, REPO_ROOT, Layer
+from shared.runtime.layers import LAYER_NAMES, PROJECTS_DIR, Layer
 from shared.runtime.naming import validate_suffix
 
 NAME = "bootstrap"
@@ -67,20 +61,10 @@ def plan(suffix: str, config: dict[str, str]) -> Plan:
                "config": {"aws:region": "us-east-1", **{f"{PROJECT}:{k}": v for k, v in config.items()}},
                "secretKeys": [], "upstream": {}}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="catalog-bootstrap-") as tmp:
-        req_path, res_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
-        req_path.write_text(json.dumps(request))
-        proc = subprocess.run([sys.executable, "-m", "shared.plan.runner", str(req_path), str(res_path)],
-                              cwd=program.parent, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or not res_path.exists():
-            raise PlanError(f"the planner crashed on the bootstrap:\n{proc.stderr.strip()[-4000:]}")
-        result: dict[str, Any] = json.loads(res_path.read_text())
+    result = run_planner(request, program.parent, "the bootstrap")
     if result["error"]:
         raise PlanError(f"bootstrap: {result['error']['kind']}: {result['error']['message']}")
-    return Plan(layer=NAME, suffix=suffix, resources=[Resource(**r) for r in result["resources"]],
-                invokes=result["invokes"], exports=result["exports"], secret_exports=set(result["secretExports"]),
-                reads=[], seconds=time.perf_counter() - started, config=request["config"])
+    return plan_from(result, request, started)
 
 
 def summary(result: Plan) -> list[str]:

@@ -8,18 +8,11 @@ planned exports as the stack references' answers, so the same typed views are re
 from __future__ import annotations
 
 import importlib
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-from shared.plan import Plan, PlanError, Resource
-from shared.runtime.layers import PROJECTS_DIR, REPO_ROOT, get_layer
+from shared.plan import Plan, PlanError, plan_from, run_planner
+from shared.runtime.layers import PROJECTS_DIR, get_layer
 from shared.runtime.naming import validate_suffix
 
 NAME = "rehearsal"
@@ -64,18 +57,7 @@ def plan(suffix: str, config: Mapping[str, str], target: Mapping[str, Plan]) -> 
                    "outputs": target[layer].exports, "secrets": sorted(target[layer].secret_exports)}
                    for layer in READS}}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="catalog-rehearsal-") as tmp:
-        req_path, res_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
-        req_path.write_text(json.dumps(request))
-        proc = subprocess.run([sys.executable, "-m", "shared.plan.runner", str(req_path), str(res_path)],
-                              cwd=program.parent, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or not res_path.exists():
-            raise PlanError(f"the planner crashed on the rehearsal:\n{proc.stderr.strip()[-4000:]}")
-        result: dict[str, Any] = json.loads(res_path.read_text())
+    result = run_planner(request, program.parent, "the rehearsal")
     if result["error"]:
         raise PlanError(f"rehearsal: {result['error']['kind']}: {result['error']['message']}")
-    return Plan(layer=NAME, suffix=suffix, resources=[Resource(**r) for r in result["resources"]],
-                invokes=result["invokes"], exports=result["exports"], secret_exports=set(result["secretExports"]),
-                reads=[tuple(r) for r in result["reads"]], seconds=time.perf_counter() - started,  # type: ignore[misc]
-                config=request["config"])
+    return plan_from(result, request, started)

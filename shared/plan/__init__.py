@@ -6,6 +6,16 @@ values the mocks stand in for AWS. See README.md beside this file.
 
 from shared.plan.computed import computed_state
 from shared.plan.offline import offline_config
-from shared.plan.planner import Plan, PlanError, Resource, plan_chain, plan_layer, unwrap
+from shared.plan.planner import (
+    Plan,
+    PlanError,
+    Resource,
+    plan_chain,
+    plan_from,
+    plan_layer,
+    run_planner,
+    unwrap,
+)
 
-__all__ = ["Plan", "PlanError", "Resource", "computed_state", "offline_config", "plan_chain", "plan_layer", "unwrap"]
+__all__ = ["Plan", "PlanError", "Resource", "computed_state", "offline_config", "plan_chain", "plan_from", "plan_layer",
+           "run_planner", "unwrap"]

@@ -156,26 +156,39 @@ def plan_layer(
         },
     }
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="catalog-plan-") as tmp:
-        req_path, res_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
-        req_path.write_text(json.dumps(request))
-        proc_env = {**os.environ, **dict(env or {}), "PYTHONPATH": str(REPO_ROOT)}
-        proc = subprocess.run(
-            [sys.executable, "-m", "shared.plan.runner", str(req_path), str(res_path)],
-            cwd=spec.directory, env=proc_env, capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0 or not res_path.exists():
-            raise PlanError(f"the planner crashed on layer {layer}:\n{proc.stderr.strip()[-4000:]}")
-        result = json.loads(res_path.read_text())
+    result = run_planner(request, spec.directory, f"layer {layer}", env)
     if result["error"]:
         err = result["error"]
         detail = "" if err["kind"].endswith("Error") and "traceback" not in err else f"\n{err.get('traceback', '')}"
         failed = PlanError(f"layer {layer}: {err['kind']}: {err['message']}{detail}")
         failed.resources = [Resource(**r) for r in result["resources"]]
         raise failed
+    return plan_from(result, request, started)
+
+
+def run_planner(request: Mapping[str, Any], cwd: Path, what: str,
+                env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run one Pulumi program under the mocks in its own interpreter (`shared.plan.runner`), from `cwd` (its
+    project folder); the runner's result, or a PlanError naming `what` when the interpreter itself failed."""
+    with tempfile.TemporaryDirectory(prefix="catalog-plan-") as tmp:
+        req_path, res_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
+        req_path.write_text(json.dumps(request))
+        proc_env = {**os.environ, **dict(env or {}), "PYTHONPATH": str(REPO_ROOT)}
+        proc = subprocess.run(
+            [sys.executable, "-m", "shared.plan.runner", str(req_path), str(res_path)],
+            cwd=cwd, env=proc_env, capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0 or not res_path.exists():
+            raise PlanError(f"the planner crashed on {what}:\n{proc.stderr.strip()[-4000:]}")
+        result: dict[str, Any] = json.loads(res_path.read_text())
+    return result
+
+
+def plan_from(result: Mapping[str, Any], request: Mapping[str, Any], started: float) -> Plan:
+    """The Plan of a successful runner result for `request` (planned since `started`)."""
     return Plan(
-        layer=layer,
-        suffix=suffix,
+        layer=request["layer"],
+        suffix=request["suffix"],
         resources=[Resource(**r) for r in result["resources"]],
         invokes=result["invokes"],
         exports=result["exports"],
