@@ -8,22 +8,18 @@ source maps and npm's own bookkeeping are left out: Node never loads them.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import zipfile
 from pathlib import Path
 
 import pulumi
 
 from shared.runtime.errors import CatalogError
+from shared.runtime.zip_package import code_sha256, deterministic_zip
 
 ROTATION_DIR = Path(__file__).resolve().parent / "rotation"
 ROOT_FILES = ("index.mjs", "package.json")
 REQUIRED_MODULES = ("pg", "@aws-sdk/client-secrets-manager")
 _SKIP_SUFFIXES = (".d.ts", ".d.mts", ".d.cts", ".map")
 _SKIP_PARTS = {".bin", "dist-types", ".package-lock.json"}
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def package_files(root: Path = ROTATION_DIR) -> dict[str, Path]:
@@ -45,19 +41,12 @@ def package_files(root: Path = ROTATION_DIR) -> dict[str, Path]:
 
 def zip_bytes(files: dict[str, Path]) -> bytes:
     """The package as a deterministic zip (sorted entries, fixed time and mode)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, path in files.items():
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes())
-    return buffer.getvalue()
+    return deterministic_zip((name, path.read_bytes()) for name, path in files.items())
 
 
 def package_hash(files: dict[str, Path]) -> str:
     """base64 SHA-256 of the deterministic zip (Lambda's CodeSha256 form): redeploys only when the code changes."""
-    return base64.b64encode(hashlib.sha256(zip_bytes(files)).digest()).decode()
+    return code_sha256(zip_bytes(files))
 
 
 def rotation_archive(root: Path = ROTATION_DIR) -> pulumi.AssetArchive:

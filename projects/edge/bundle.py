@@ -13,11 +13,7 @@ The origin-response package has no config, so rotating the JWT key republishes o
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +22,7 @@ import pulumi
 from projects.edge.site_files import SITE_DIR, site_objects
 from shared.runtime.errors import CatalogError
 from shared.runtime.identity import JWT_RULES_FILE, edge_config_document
+from shared.runtime.zip_package import code_sha256, deterministic_zip
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 SRC_DIR = FUNCTIONS_DIR / "src"
@@ -36,7 +33,6 @@ ERROR_PAGES_DIR = "error-pages"
 ERROR_PAGE_FILES = ("403.html", "404.html", "5xx.html")
 # Lambda@Edge viewer-trigger package limit (docs/aws-rules.md); origin triggers allow 50 MB.
 VIEWER_PACKAGE_LIMIT_BYTES = 1_048_576
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest timestamp: same inputs, same bytes
 
 
 @dataclass(frozen=True)
@@ -122,19 +118,12 @@ def origin_response_package(src_dir: Path = SRC_DIR, jose_dir: Path = JOSE_DIR,
 
 def zip_bytes(package: EdgePackage) -> bytes:
     """The package as a deterministic zip (sorted entries, fixed time and mode, deflated)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in package.entries():
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    return buffer.getvalue()
+    return deterministic_zip(package.entries())
 
 
 def package_hash(package: EdgePackage) -> str:
     """base64 SHA-256 of the package's deterministic zip (the form Lambda reports as CodeSha256)."""
-    return base64.b64encode(hashlib.sha256(zip_bytes(package)).digest()).decode()
+    return code_sha256(zip_bytes(package))
 
 
 def checked_archive(package: EdgePackage, limit: int = VIEWER_PACKAGE_LIMIT_BYTES) -> pulumi.AssetArchive:
