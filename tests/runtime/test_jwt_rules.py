@@ -26,6 +26,7 @@ CHANGED = {
     "minRsaBits": 3072,
     "clockSkewSeconds": {"default": 45, "max": 120},
     "requiredClaims": ["exp", "sub", "iat"],
+    "maxLifetimeSeconds": 900,
     "roleClaim": {"default": "group", "maxLength": 16},
 }
 NODE = node_env()
@@ -65,9 +66,9 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = (pair) => pair.publicKey.export({ type: 'spki', format: 'pem' });
 const now = Math.floor(Date.now() / 1000);
-const token = (withIat) => {
+const token = (withIat, lifetime = 600) => {
   const jwt = new SignJWT({ sub: 'user-1' }).setProtectedHeader({ alg: 'ES256' }).setIssuer('https://i/')
-    .setAudience('a').setExpirationTime(now + 600);
+    .setAudience('a').setExpirationTime(now + lifetime);
   return (withIat ? jwt.setIssuedAt(now) : jwt).sign(ec.privateKey);
 };
 """
@@ -100,6 +101,7 @@ console.log(JSON.stringify({
   roleOver: refused({ ...base, AUTH_JWKS_URL: 'https://i/jwks.json', AUTH_ROLE_CLAIM: 'r'.repeat(17) }),
   rsa: refused({ ...base, AUTH_PUBLIC_KEY_PEM: pem(rsa) }),
   withIat: await outcome(await token(true)), withoutIat: await outcome(await token(false)),
+  tooLong: await outcome(await token(true, 1000)),
 }));
 """)
     assert (result["algorithms"], result["skew"], result["role"]) == (["ES256"], 45, "group")
@@ -107,6 +109,7 @@ console.log(JSON.stringify({
     assert "at most 16 characters" in result["roleOver"]
     assert "RSA key under 3072 bits" in result["rsa"]
     assert result["withIat"] == "user-1" and "claim iat invalid or missing" in result["withoutIat"]
+    assert result["tooLong"].endswith("token lifetime over 900 s")
 
 
 @needs_node
@@ -126,6 +129,7 @@ console.log(JSON.stringify({
   rsa: error({ ...base, publicKeyPem: pem(rsa) }),
   withIat: (await verifyJwt(await token(true), config, now)).ok,
   withoutIat: (await verifyJwt(await token(false), config, now)).reason,
+  tooLong: (await verifyJwt(await token(true, 1000), config, now)).reason,
 }));
 """)
     assert (result["algorithms"], result["skew"], result["role"]) == (["ES256"], 45, "group")
@@ -133,6 +137,7 @@ console.log(JSON.stringify({
     assert "max 16 chars" in result["roleOver"]
     assert "RSA key under 3072 bits" in result["rsa"]
     assert result["withIat"] is True and result["withoutIat"] == "invalid_claims"
+    assert result["tooLong"] == "lifetime_too_long"
 
 
 def test_the_python_validation_follows_the_table(repo: Path, tmp_path: Path) -> None:

@@ -44,6 +44,10 @@ function describe(err) {
   return undefined;
 }
 
+// A stolen token is good until exp: the rules cap how long any token may live, from its iat (or from now when it
+// carries none), whatever the issuer set.
+const lifetimeSeconds = (payload, now) => payload.exp - (typeof payload.iat === 'number' ? payload.iat : now);
+
 /** auth: loadAuthConfig() result. Returns { verify(authorizationHeader) -> {sub, role} }. */
 export function createVerifier(auth) {
   // Bounded caching: keys are refetched at most every cacheMaxAge, and an unknown `kid` triggers at most one
@@ -80,6 +84,9 @@ export function createVerifier(auth) {
       // jose judges iat only together with maxTokenAge: a token issued in the future (beyond the clock skew) is
       // refused here, by the same rule and the same AUTH_CLOCK_SKEW_SECONDS value as at the edge.
       if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + auth.clockSkewSeconds) throw unauthorized('token not yet valid');
+      if (lifetimeSeconds(payload, Date.now() / 1000) > JWT_RULES.maxLifetimeSeconds + auth.clockSkewSeconds) {
+        throw unauthorized(`token lifetime over ${JWT_RULES.maxLifetimeSeconds} s`);
+      }
       if (typeof payload.sub !== 'string' || !SUB_PATTERN.test(payload.sub)) throw unauthorized('claim sub invalid or missing');
       const role = payload[auth.roleClaim];
       const identity = Object.freeze({ sub: payload.sub, role: typeof role === 'string' && ROLE_PATTERN.test(role) ? role : null });

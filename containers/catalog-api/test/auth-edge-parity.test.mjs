@@ -1,5 +1,6 @@
 // One rule for a token's time claims at the edge (projects/edge/functions, Lambda@Edge) and in the API: the same
-// default clock skew, and the same verdict on tokens issued in the future (iat), expired or not yet valid (nbf),
+// default clock skew, and the same verdict on tokens issued in the future (iat), expired, not yet valid (nbf) or living
+// longer than the rules' maximum lifetime,
 // each side's own verifier judging the same signed tokens with the same skew setting. No infrastructure.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,8 @@ test('the edge and the API judge iat, exp and nbf alike, with the same skew', { 
     const cases = [
       ['iat now', {}], ['iat 20 s ahead', { iat: 20 }], ['iat 40 s ahead', { iat: 40 }], ['iat a day ahead', { iat: 86_400 }],
       ['iat an hour ago', { iat: -3600 }], ['expired 10 s ago', { exp: -10 }], ['nbf 20 s ahead', { nbf: 20 }],
+      ['lives exactly the maximum', { exp: 86_400 }], ['lives 2 days', { exp: 2 * 86_400 }],
+      ['issued 2 days ago, a minute left', { iat: -2 * 86_400, exp: 60 }],
     ];
     for (const [name, opts] of cases) {
       const jwt = await token({}, opts);
@@ -30,7 +33,8 @@ test('the edge and the API judge iat, exp and nbf alike, with the same skew', { 
       const inApi = await api.verify(`Bearer ${jwt}`).then(() => true, () => false);
       assert.equal(inApi, atEdge, `skew ${skew}, ${name}: API ${inApi}, edge ${atEdge}`);
     }
-    // The rule bites on both sides: a day ahead is refused.
+    // The rules bite on both sides: a day ahead is refused, and so is a token living two days.
+    assert.equal((await verifyJwt(await token({}, { exp: 2 * 86_400 }), parsed.config, Math.floor(Date.now() / 1000))).ok, false);
     assert.equal((await verifyJwt(await token({}, { iat: 86_400 }), parsed.config, Math.floor(Date.now() / 1000))).ok, false);
   }
 });

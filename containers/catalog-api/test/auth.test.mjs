@@ -78,6 +78,7 @@ async function badTokens() {
     ['malformed', 'Bearer not-a-jwt', 'malformed token'],
     ['garbage segments', `Bearer e30.${Buffer.from('{').toString('base64url')}.x`, 'malformed token'],
     ['basic scheme', `Basic ${Buffer.from('admin:admin').toString('base64')}`, 'malformed token'],
+    ['living two days', `Bearer ${await token({ role: 'admin' }, { exp: 2 * 86_400 })}`, 'token lifetime over 86400 s'],
     ['exp in the far past with iat now', `Bearer ${await token({ role: 'admin', exp: now - 3600 }, { exp: null })}`, 'token expired'],
   ];
 }

@@ -110,6 +110,9 @@ export async function verifyJwt(token, config, nowSeconds) {
     // jose judges iat only together with maxTokenAge; a token issued in the future (beyond the
     // skew) is refused here, the same rule the API applies.
     if (payload.iat !== undefined && payload.iat > nowSeconds + config.clockSkewSeconds) return fail('not_yet_valid');
+    // A stolen token is good until exp: no token lives longer than the rules allow, from its iat (or now).
+    const lifetime = payload.exp - (typeof payload.iat === 'number' ? payload.iat : nowSeconds);
+    if (lifetime > JWT_RULES.maxLifetimeSeconds + config.clockSkewSeconds) return fail('lifetime_too_long');
     // sub names the writer: printable ASCII only, bounded (the same rule the API applies).
     if (typeof payload.sub !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(payload.sub)) return fail('invalid_claims');
     return { ok: true, claims: payload };
