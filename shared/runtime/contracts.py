@@ -188,7 +188,7 @@ class Upstream:
             if spec.name not in outputs or outputs[spec.name] is None:
                 continue  # missing: `require` names the command that exports it
             assert spec.shape is not None
-            why = value_problem(spec.shape, outputs[spec.name], account, show=not spec.secret)
+            why = value_problem(spec.shape, outputs[spec.name], account, self.suffix, show=not spec.secret)
             if why:
                 raise ContractError(
                     f"output {spec.name} of layer {self.producer} (stack {self.stack_name}) {why}; layer "

@@ -4,7 +4,10 @@ contract (`OutputSpec(..., shape=...)`) and checked by every consumer's view whe
 Outputs that end up in an IAM policy (a secret's ARN in the migrate role, a table's ARN in the API role, the proxy
 resource id and user name inside an `rds-db:connect` ARN) are where a wrong value does harm: a producer that exports
 `"*"`, an ARN with a wildcard or a policy variable, or an ARN of another account or Region would widen the
-consumer's role. A type check ("it is a string") does not see that; these shapes do.
+consumer's role. A type check ("it is a string") does not see that; these shapes do. An ARN of the right kind
+but of another environment (a qa stack exporting prod's table) widens it too: where the ARN carries the resource's
+name, the name must be this environment's (`catalog-<kind>-<suffix>`, shared/runtime/naming.py), the same pattern
+the layers' permissions boundaries allow.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.runtime import REGION
+from shared.runtime import APP, REGION
 
 PARTITION = "aws"
 # IAM expands "*" and "?" in Resource and "${...}" policy variables: none may reach a policy from an upstream value.
@@ -26,7 +29,7 @@ class Shape(Protocol):
 
     def describe(self) -> str: ...
 
-    def problem(self, value: Any, account: str) -> str | None: ...
+    def problem(self, value: Any, account: str, suffix: str) -> str | None: ...
 
 
 def _shown(value: Any) -> str:
@@ -40,6 +43,8 @@ class ArnShape:
 
     regional=False: a global service (S3 buckets, CloudFront) with an empty Region field; account_scoped=False:
     an ARN without an account (S3 buckets). optional: "" is allowed (an output that is empty when a feature is off).
+    named: the resource part as a regular expression in which NAME stands for this environment's physical name
+    (None: the ARN carries an id AWS chose, not our name: an RDS proxy, a distribution, the RDS-managed secret).
     """
 
     service: str
@@ -48,6 +53,7 @@ class ArnShape:
     regional: bool = True
     account_scoped: bool = True
     optional: bool = False
+    named: str | None = None
 
     def describe(self) -> str:
         region = REGION if self.regional else ""
@@ -55,7 +61,7 @@ class ArnShape:
         resource = f"{self.resource_type}{self.separator}..." if self.resource_type else "<name>"
         return f"arn:{PARTITION}:{self.service}:{region}:{account}:{resource}"
 
-    def problem(self, value: Any, account: str) -> str | None:
+    def problem(self, value: Any, account: str, suffix: str) -> str | None:
         if self.optional and value == "":
             return None
         if not isinstance(value, str) or not value:
@@ -80,7 +86,18 @@ class ArnShape:
                 return f"is not a {self.service} {head} ARN"
         elif not resource:
             return "names no resource"
+        if self.named is None:
+            return None
+        pattern = self.named.replace("ACCOUNT", re.escape(account)).replace("NAME", environment_name(suffix))
+        if re.fullmatch(pattern, resource) is None:
+            return f"names no resource of environment {suffix} ({APP}-<kind>-{suffix})"
         return None
+
+
+def environment_name(suffix: str) -> str:
+    """A physical name of this environment as a regular expression: `catalog-<kind>-<suffix>` (in the patterns,
+    ACCOUNT stands for the account id S3 names carry after the suffix)."""
+    return rf"{APP}-[a-z0-9][a-z0-9-]*-{re.escape(suffix)}"
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class NameShape:
     def describe(self) -> str:
         return f"a value like {self.example}"
 
-    def problem(self, value: Any, account: str) -> str | None:
+    def problem(self, value: Any, account: str, suffix: str) -> str | None:
         if self.optional and value == "":
             return None
         if not isinstance(value, str) or re.fullmatch(self.pattern, value) is None:
@@ -103,33 +120,34 @@ class NameShape:
         return None
 
 
-def value_problem(shape: Shape, value: Any, account: str, *, show: bool = True) -> str | None:
+def value_problem(shape: Shape, value: Any, account: str, suffix: str, *, show: bool = True) -> str | None:
     """Why `value` (or, for a list output, one of its items) does not have `shape`; None when it does. show=False:
     the value is a secret and is not repeated."""
     shown = _shown if show else (lambda _: "[secret]")
     if isinstance(value, list):
         for item in value:
-            why = shape.problem(item, account)
+            why = shape.problem(item, account, suffix)
             if why:
                 return f"has the item {shown(item)}, which {why}"
         return None
-    why = shape.problem(value, account)
+    why = shape.problem(value, account, suffix)
     return f"is {shown(value)}, which {why}" if why else None
 
 
-# The shapes the contracts use, named once.
-SECRET = ArnShape("secretsmanager", "secret", ":")
-OPTIONAL_SECRET = ArnShape("secretsmanager", "secret", ":", optional=True)
-DYNAMODB_TABLE = ArnShape("dynamodb", "table")
+# The shapes the contracts use, named once. The named patterns follow how each service puts a name in its ARNs.
+SECRET = ArnShape("secretsmanager", "secret", ":", named=r"secret:NAME-[A-Za-z0-9]{6}")  # + 6 random characters
+OPTIONAL_SECRET = ArnShape("secretsmanager", "secret", ":", optional=True)  # the RDS-managed secret: RDS names it
+DYNAMODB_TABLE = ArnShape("dynamodb", "table", named="table/NAME")
 DYNAMODB_INDEX_NAME = NameShape(r"[A-Za-z0-9_.-]{3,255}", "byUser")
-RDS_CLUSTER = ArnShape("rds", "cluster", ":")
-RDS_PROXY = ArnShape("rds", "db-proxy", ":")
+RDS_CLUSTER = ArnShape("rds", "cluster", ":", named="cluster:NAME")
+RDS_PROXY = ArnShape("rds", "db-proxy", ":")  # db-proxy:prx-<id>
 RDS_PROXY_RESOURCE_ID = NameShape(r"prx-[a-z0-9]{1,63}", "prx-0123456789abcdef0")
 POSTGRES_ROLE = NameShape(r"[a-z_][a-z0-9_]{0,62}", "catalog_app")
-S3_BUCKET = ArnShape("s3", regional=False, account_scoped=False)
-LAMBDA_FUNCTION = ArnShape("lambda", "function", ":")
-LOAD_BALANCER = ArnShape("elasticloadbalancing", "loadbalancer")
-REGIONAL_WEB_ACL = ArnShape("wafv2", "regional/webacl")
-CLOUDFRONT_WEB_ACL = ArnShape("wafv2", "global/webacl")  # CLOUDFRONT scope: Region us-east-1, "global" resource
-CLOUDFRONT_DISTRIBUTION = ArnShape("cloudfront", "distribution", regional=False)
-SNS_TOPIC = ArnShape("sns")
+S3_BUCKET = ArnShape("s3", regional=False, account_scoped=False, named="NAME-ACCOUNT")
+LAMBDA_FUNCTION = ArnShape("lambda", "function", ":", named=r"function:NAME(:[A-Za-z0-9$_-]{1,128})?")
+LOAD_BALANCER = ArnShape("elasticloadbalancing", "loadbalancer", named=r"loadbalancer/app/NAME/[0-9a-f]{1,32}")
+REGIONAL_WEB_ACL = ArnShape("wafv2", "regional/webacl", named=r"regional/webacl/NAME/[0-9a-f-]{1,64}")
+# CLOUDFRONT scope: Region us-east-1, "global" resource
+CLOUDFRONT_WEB_ACL = ArnShape("wafv2", "global/webacl", named=r"global/webacl/NAME/[0-9a-f-]{1,64}")
+CLOUDFRONT_DISTRIBUTION = ArnShape("cloudfront", "distribution", regional=False)  # distribution/<id>
+SNS_TOPIC = ArnShape("sns", named="NAME")
