@@ -16,7 +16,7 @@ from shared.runtime.errors import CatalogError
 from shared.runtime.zip_package import code_sha256, deterministic_zip
 
 ROTATION_DIR = Path(__file__).resolve().parent / "rotation"
-ROOT_FILES = ("index.mjs", "package.json")
+ROOT_FILES = ("index.mjs", "package.json", "scram.mjs")  # scram.mjs links to the API's copy: zipped from it
 REQUIRED_MODULES = ("pg", "@aws-sdk/client-secrets-manager")
 _SKIP_SUFFIXES = (".d.ts", ".d.mts", ".d.cts", ".map")
 _SKIP_PARTS = {".bin", "dist-types", ".package-lock.json"}

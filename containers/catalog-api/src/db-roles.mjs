@@ -6,12 +6,12 @@
 // Neither gets SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS; an existing role that has one is refused
 // rather than silently "fixed" (only a superuser may change some of them, and Aurora's master is not one).
 // ALTER DEFAULT PRIVILEGES FOR ROLE owner gives the app role its grants on objects later migrations create.
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from './db.mjs';
 import { ConfigError, DEFAULT_APP_ROLE, DEFAULT_OWNER_ROLE } from './config.mjs';
 import { currentSecretString, firstSecretFields } from './db-secrets.mjs';
+import { scramVerifier } from './scram.mjs';
 
 // src/migrate.mjs's key: a bootstrap never runs while another deploy's migrations do (granting on the schema
 // while a migration creates objects in it fails with "tuple concurrently updated"), nor two bootstraps at once.
@@ -112,18 +112,6 @@ async function withClient(config, fn) {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/**
- * The verifier PostgreSQL stores for a SCRAM-SHA-256 password (RFC 5802 / 7677, the format of pg_authid and of
- * libpq's PQencryptPasswordConn): the server accepts it in ALTER ROLE ... PASSWORD and stores it unchanged.
- */
-export function scramVerifier(password, { iterations = 4096, salt = randomBytes(16) } = {}) {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
-  const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
-  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
-  const serverKey = hmac(salted, 'Server Key');
-  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
 async function ensureRole(client, name, password) {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
-import { scramVerifier } from '../src/db-roles.mjs';
+import { scramVerifier } from '../src/scram.mjs';
 import { migrate, runMigrations } from '../src/migrate.mjs';
 import { seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';

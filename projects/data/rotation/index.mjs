@@ -8,12 +8,13 @@
 //   finishSecret: move AWSCURRENT to the token's version (AWSPREVIOUS follows automatically).
 // The same protocol and the same retry rules as AWS's template (SecretsManagerRDSPostgreSQLRotationSingleUser).
 // Passwords are never logged nor part of an error message.
-import { createHash, createHmac, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import {
   DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { scramVerifier } from './scram.mjs';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 // What breaks a connection string or the RDS password rules; the data layer passes the same set (credentials.py).
@@ -43,15 +44,6 @@ export function generatePassword(exclude = DEFAULT_EXCLUDE, length = PASSWORD_LE
   let out = '';
   for (let i = 0; i < length; i += 1) out += alphabet[randomInt(alphabet.length)];
   return out;
-}
-
-/** The SCRAM-SHA-256 verifier PostgreSQL stores for a password (RFC 5802/7677; pg_authid's format). */
-export function scramVerifier(password, { iterations = 4096, salt = randomBytes(16) } = {}) {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
-  const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
-  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
-  const serverKey = hmac(salted, 'Server Key');
-  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
 /** The RDS single-user secret shape: engine postgres, host, username, password; port and dbname defaulted. */

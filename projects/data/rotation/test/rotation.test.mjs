@@ -15,8 +15,9 @@ import pg from 'pg';
 import { startMoto } from '../../../../containers/catalog-api/scripts/local-infra.mjs';
 import { startEmbeddedPostgres } from '../../../../containers/catalog-api/scripts/local-postgres.mjs';
 import {
-  DEFAULT_EXCLUDE, RotationError, generatePassword, handler, parseSecret, rotate, scramVerifier,
+  DEFAULT_EXCLUDE, RotationError, generatePassword, handler, parseSecret, rotate,
 } from '../index.mjs';
+import { scramVerifier } from '../scram.mjs';
 
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 let server; // PostgreSQL with scram-sha-256 for every login; superuser postgres/postgres

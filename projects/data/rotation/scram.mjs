@@ -1,0 +1,1 @@
+../../../containers/catalog-api/src/scram.mjs
