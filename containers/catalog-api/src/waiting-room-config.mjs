@@ -13,6 +13,20 @@ function int(env, name, fallback, min, max) {
   return value;
 }
 
+// An instant with its offset: "2026-12-24T18:00:00Z" or "...+01:00" (a time without one would depend on the
+// machine's zone).
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function instant(env, name) {
+  const raw = env[name]?.trim();
+  if (!raw) return 0;
+  const ms = Date.parse(raw);
+  const [y, m, d] = raw.slice(0, 10).split('-').map(Number);
+  const realDay = new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d; // Date.parse rolls 02-30 over to March
+  if (!INSTANT.test(raw) || !Number.isFinite(ms) || !realDay) throw new ConfigError(name, `must be an ISO-8601 instant with its offset (e.g. 2026-12-24T18:00:00Z), got "${raw}"`);
+  return ms;
+}
+
 export function loadWaitingRoomConfig(env = process.env) {
   const list = (env.WAITING_ROOM_SKUS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (!list.length) return undefined;
@@ -33,6 +47,9 @@ export function loadWaitingRoomConfig(env = process.env) {
     // Shoppers holding a valid pass at once (admitted within the pass lifetime).
     maxActive: int(env, 'WAITING_ROOM_MAX_ACTIVE', 1000, 1, 1_000_000),
     passSeconds: int(env, 'WAITING_ROOM_PASS_SECONDS', 120, 5, 3600),
+    // The sale start (ms since the epoch; 0: open now). Before it the room takes joins and admits nobody; the
+    // tickets joined before it are drawn in random order at the start (src/waiting-room.mjs, "pre-queue").
+    startsAt: instant(env, 'WAITING_ROOM_STARTS_AT'),
     // The controller's step in this process (ms); 0: another process or a scheduled function runs it.
     controllerIntervalMs: int(env, 'WAITING_ROOM_CONTROLLER_MS', env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 200, 0, 60_000),
   });

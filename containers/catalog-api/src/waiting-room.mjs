@@ -27,6 +27,13 @@ const MAX_MILESTONES = 2000;
 const MAX_QUEUE_READ = 100_000;
 const MILESTONE_REFRESH_MS = 2000;
 const TICKET_TTL_SECONDS = 2 * 86400;
+// Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
+// just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
+// at join is the same as shuffling all pre-queue tickets once at the start: their order is a uniformly random
+// permutation, independent of when or how fast each one joined, and every one of them is ahead of every ticket
+// joined after the start (whose key is its join time, at or above start x 1000). 10^12 keys: two of 100,000
+// tickets share a key with probability ~0.5%, and then both are admitted in the same step.
+const PREQUEUE_SPAN = 1e12;
 
 const b64 = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -85,6 +92,7 @@ export class WaitingRoom {
     this.ratePerSecond = config.ratePerSecond;
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
+    this.startsAt = config.startsAt ?? 0;
     this.signer = new Signer(config.secret);
     this.doc = doc;
     this.now = now;
@@ -95,6 +103,11 @@ export class WaitingRoom {
     return this.skus.has(sku);
   }
 
+  /** Whether the sale has started (the room admits); before WAITING_ROOM_STARTS_AT it only takes joins. */
+  open(nowMs = this.now()) {
+    return nowMs >= this.startsAt;
+  }
+
   ticketToken(t) {
     return this.signer.sign({ k: 't', sku: t.sku, sub: t.sub, arr: t.arrival });
   }
@@ -102,10 +115,10 @@ export class WaitingRoom {
   /** One ticket per shopper and SKU: the first join writes it, every later one answers the same ticket. */
   async join(sku, sub) {
     const nowMs = this.now();
-    const arrival = nowMs * 1000 + randomInt(1000);
+    const arrival = this.open(nowMs) ? nowMs * 1000 + randomInt(1000) : this.startsAt * 1000 - 1 - randomInt(PREQUEUE_SPAN);
     const item = {
       pk: `T#${sku}#${sub}`, sku, sub, arrival, qpk: `Q#${sku}#${shardOf(sub)}`, joinedAt: nowMs,
-      expiresAt: Math.floor(nowMs / 1000) + TICKET_TTL_SECONDS,
+      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + TICKET_TTL_SECONDS,
     };
     try {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -143,6 +156,16 @@ export class WaitingRoom {
 
   /** Where a ticket stands: admitted (with a pass) or its position and the estimated wait. */
   status(state, ticket) {
+    const nowMs = this.now();
+    if (!this.open(nowMs)) {
+      // No position before the start: the places are drawn then, so any number now would be made up.
+      const opensIn = Math.ceil((this.startsAt - nowMs) / 1000);
+      return {
+        admitted: false, opensAt: new Date(this.startsAt).toISOString(), position: null, estimatedWaitSeconds: null,
+        retryAfterSeconds: Math.min(30, Math.max(1, opensIn)),
+        message: `the queue opens at ${new Date(this.startsAt).toISOString()}; places in line are drawn at random then`,
+      };
+    }
     if (ticket.arrival <= state.watermark) {
       // The pass runs from the shopper's admission, whenever it is polled: a shopper admitted long ago does not
       // get a new pass (the cap on active shoppers counts each admission for one pass lifetime).
@@ -237,12 +260,15 @@ export class WaitingRoom {
   async advance(sku) {
     const nowMs = this.now();
     const state = await this.state(sku, { fresh: true });
+    const open = this.open(nowMs);
     const windowStart = nowMs - this.passSeconds * 1000;
     const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
     const active = admissions.reduce((n, [, k]) => n + k, 0);
-    const elapsedMs = state.updatedAt ? Math.min(nowMs - state.updatedAt, 5000) : 1000;
-    const credit = (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000;
-    const budget = Math.max(0, Math.min(Math.floor(credit), this.maxActive - active));
+    // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
+    const since = Math.max(state.updatedAt ?? 0, this.startsAt);
+    const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
+    const credit = open ? (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000 : 0;
+    const budget = open ? Math.max(0, Math.min(Math.floor(credit), this.maxActive - active)) : 0;
     const full = !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
     const arrivals = await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);

@@ -81,6 +81,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     const s = await room.state(sku);
     c.header('cache-control', 'public, max-age=1');
     return c.json({ sku, queued: s.queued ?? 0, admittedTotal: s.admittedTotal ?? 0, ratePerSecond: s.ratePerSecond ?? room.ratePerSecond,
+      opensAt: room.startsAt ? new Date(room.startsAt).toISOString() : null,
       updatedAt: s.updatedAt ? new Date(s.updatedAt).toISOString() : null });
   });
 }
