@@ -3,7 +3,12 @@
 //
 // Where the state lives (DynamoDB, one table):
 //   ticket    pk "T#<sku>#<sub>"   { arrival, qpk: "Q#<sku>#<shard>" }   one per shopper and SKU (conditional put)
-//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt }
+//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt, returned }
+// A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
+// index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
+// `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
+// admission, or whose reservation succeeded: a pass buys one reservation); the API adds to it (UpdateItem, never the
+// whole item), the controller counts it out of the active shoppers and drops entries past the pass lifetime.
 // The queue order is the tickets' arrival timestamps (ms x 1000 + a random tiebreak: unique in practice), read
 // through the GSI "queue" (hash qpk, range arrival): tickets are spread over QUEUE_SHARDS partitions by the
 // shopper, so a spike of joins never writes one hot partition, and there is no counter item that every join
@@ -17,7 +22,7 @@
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const QUEUE_SHARDS = 16;
 export const QUEUE_INDEX = 'queue';
@@ -154,6 +159,106 @@ export class WaitingRoom {
     return state;
   }
 
+  /** The admission a ticket belongs to: [when, how many, watermark after], or undefined. */
+  admissionOf(state, arrival) {
+    return (state.admissions ?? []).find(([, , wm]) => wm >= arrival);
+  }
+
+  /**
+   * The shopper leaves the queue. Waiting: the ticket leaves the queue index (nobody will admit it). Admitted with
+   * a pass still running: the pass is revoked (refused at the reservation) and its slot in the active cap given
+   * back. Either way the ticket stays, marked `left`: joining again answers it. Repeating is a replay.
+   * Returns { outcome: 'left' | 'replayed' | 'not_in_queue', admitted, slotReturned }.
+   */
+  async leave(sku, sub) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const ticket = (await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }))).Item;
+      if (!ticket) return { outcome: 'not_in_queue' };
+      if (ticket.left) return { outcome: 'replayed', admitted: Boolean(ticket.leftAdmitted), slotReturned: Boolean(ticket.slotReturned) };
+      const nowMs = this.now();
+      const state = await this.state(sku, { fresh: true });
+      const admitted = ticket.arrival <= state.watermark;
+      const when = admitted ? this.admissionOf(state, ticket.arrival)?.[0] : undefined;
+      // The slot counts as active until its admission leaves the window; a used pass gave its slot back already.
+      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey && state.returned !== undefined;
+      const items = [{
+        Update: {
+          TableName: this.table, Key: { pk: ticket.pk },
+          UpdateExpression: 'SET #left = :now, leftAdmitted = :adm, slotReturned = :ret REMOVE qpk',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr',
+          ExpressionAttributeNames: { '#left': 'left' },
+          ExpressionAttributeValues: { ':now': nowMs, ':adm': admitted, ':ret': giveBack, ':arr': ticket.arrival },
+        },
+      }];
+      if (giveBack) items.push(this.returnSlot(sku, when));
+      // Still waiting: only if the controller has not admitted it meanwhile (else its slot would be lost).
+      else if (!admitted) items.push({ ConditionCheck: { TableName: this.table, Key: { pk: `W#${sku}` }, ConditionExpression: 'attribute_not_exists(pk) OR watermark < :arr', ExpressionAttributeValues: { ':arr': ticket.arrival } } });
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return { outcome: 'left', admitted, slotReturned: giveBack };
+      } catch (err) {
+        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission): read again
+      }
+    }
+    throw Object.assign(new Error('leaving the queue raced three times'), { code: '40001' });
+  }
+
+  /** The transaction item that gives one slot of admission `when` back to the cap. */
+  returnSlot(sku, when) {
+    return {
+      Update: {
+        TableName: this.table, Key: { pk: `W#${sku}` },
+        UpdateExpression: 'SET returned.#w = if_not_exists(returned.#w, :zero) + :one',
+        ConditionExpression: 'attribute_exists(returned)',
+        ExpressionAttributeNames: { '#w': String(when) }, ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+      },
+    };
+  }
+
+  /**
+   * The reservation gate's second half (after verifyPass): the pass must belong to the shopper's ticket as it is now
+   * (not left, not used for another reservation). idempotencyKey: the reservation's, so a retried reservation of the
+   * one the pass bought is let through (and replayed by the database). Throws TokenError.
+   */
+  async checkPass(pass, { sku, sub, idempotencyKey }) {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }));
+    if (!Item || Item.arrival !== pass.arr || Item.left) {
+      throw new TokenError('admission_pass_revoked', 'x-admission-pass: revoked (the shopper left the queue)');
+    }
+    if (Item.usedKey !== undefined && Item.usedKey !== idempotencyKey) {
+      throw new TokenError('admission_pass_used', 'x-admission-pass: already bought a reservation (one per admission); retry that one with its idempotencyKey');
+    }
+    return Item;
+  }
+
+  /**
+   * A reservation with this pass succeeded: the pass is spent (later reservations with other keys are refused) and
+   * its slot goes back to the cap at once, so the next shopper is admitted without waiting for the pass to run out.
+   */
+  async consumePass(pass, { sku, sub, idempotencyKey }) {
+    const nowMs = this.now();
+    const state = await this.state(sku);
+    const when = this.admissionOf(state, pass.arr)?.[0];
+    const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && state.returned !== undefined;
+    const items = [{
+      Update: {
+        TableName: this.table, Key: { pk: `T#${sku}#${sub}` },
+        UpdateExpression: 'SET usedKey = :k, usedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(usedKey) AND attribute_not_exists(#left)',
+        ExpressionAttributeNames: { '#left': 'left' },
+        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': nowMs, ':arr': pass.arr },
+      },
+    }];
+    if (giveBack) items.push(this.returnSlot(sku, when));
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (err) {
+      if (err.name === 'TransactionCanceledException') return false; // spent already (a concurrent reservation), or left
+      throw err;
+    }
+  }
+
   /** Where a ticket stands: admitted (with a pass) or its position and the estimated wait. */
   status(state, ticket) {
     const nowMs = this.now();
@@ -169,7 +274,7 @@ export class WaitingRoom {
     if (ticket.arrival <= state.watermark) {
       // The pass runs from the shopper's admission, whenever it is polled: a shopper admitted long ago does not
       // get a new pass (the cap on active shoppers counts each admission for one pass lifetime).
-      const admittedAt = (state.admissions ?? []).find(([, , wm]) => wm >= ticket.arrival)?.[0];
+      const admittedAt = this.admissionOf(state, ticket.arrival)?.[0];
       const exp = admittedAt === undefined ? 0 : Math.floor(admittedAt / 1000) + this.passSeconds;
       if (exp * 1000 <= this.now()) return { admitted: true, expired: true };
       return { admitted: true, pass: this.signer.sign({ k: 'p', sku: ticket.sku, sub: ticket.sub, arr: ticket.arrival, exp }), passExpiresAt: new Date(exp * 1000).toISOString() };
@@ -263,7 +368,9 @@ export class WaitingRoom {
     const open = this.open(nowMs);
     const windowStart = nowMs - this.passSeconds * 1000;
     const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
-    const active = admissions.reduce((n, [, k]) => n + k, 0);
+    // Passes given back early (left, or spent on a reservation) no longer count as active.
+    const returned = state.returned ?? {};
+    const active = admissions.reduce((n, [t, k]) => n + Math.max(0, k - (returned[t] ?? 0)), 0);
     // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
     const since = Math.max(state.updatedAt ?? 0, this.startsAt);
     const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
@@ -299,15 +406,36 @@ export class WaitingRoom {
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };
+    // An UpdateItem of the controller's own attributes (not a Put of the whole item): `returned`, which the API adds
+    // to, is never overwritten; its entries past the pass lifetime are removed.
+    const names = {};
+    const values = { ':v': state.version ?? 0 };
+    const sets = Object.keys(next).filter((k) => k !== 'pk').map((k, i) => {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = next[k];
+      return `#a${i} = :a${i}`;
+    });
+    let expression;
+    const stale = Object.keys(returned).filter((t) => Number(t) <= windowStart);
+    if (state.returned === undefined) {
+      values[':empty'] = {};
+      expression = `SET ${sets.join(', ')}, returned = if_not_exists(returned, :empty)`;
+    } else if (stale.length) {
+      stale.forEach((t, i) => { names[`#r${i}`] = t; });
+      expression = `SET ${sets.join(', ')} REMOVE ${stale.map((_, i) => `returned.#r${i}`).join(', ')}`;
+    } else {
+      expression = `SET ${sets.join(', ')}`;
+    }
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table, Item: next,
-        ConditionExpression: 'attribute_not_exists(pk) OR version = :v', ExpressionAttributeValues: { ':v': state.version ?? 0 },
+      await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key: { pk: next.pk }, UpdateExpression: expression,
+        ConditionExpression: 'attribute_not_exists(pk) OR version = :v', ExpressionAttributeNames: names, ExpressionAttributeValues: values,
       }));
     } catch (err) {
       if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued, raced: true };
       throw err;
     }
+    next.returned = Object.fromEntries(Object.entries(returned).filter(([t]) => Number(t) > windowStart));
     this.stateCache.set(sku, { at: nowMs, state: next });
     return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark };
   }

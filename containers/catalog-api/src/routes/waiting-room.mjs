@@ -12,6 +12,17 @@ const request = { params: z.object({ sku: z.string().regex(v.SKU_PATTERN, { erro
 const notQueued = (sku) => new HttpError(404, 'not_queued', `${sku} is not sold through the waiting room: reserve it directly`);
 const refused = (err) => new HttpError(err.code.startsWith('admission_pass_required') ? 428 : 403, err.code, err.message,
   { field: err.code.startsWith('queue_ticket') ? 'x-queue-ticket' : 'x-admission-pass' });
+const leftQueue = (sku) => new HttpError(410, 'queue_left', `you left the queue for ${sku}: leaving is final (one ticket per shopper and SKU)`);
+
+/** The idempotencyKey of a reservation body, read before the route (Hono keeps the text for the route's own read). */
+async function idempotencyKeyOf(c) {
+  try {
+    const key = JSON.parse(await c.req.text())?.idempotencyKey;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined; // the route refuses the body itself
+  }
+}
 
 function answer(c, room, ticket, status, httpStatus = 200) {
   if (status.expired) {
@@ -34,15 +45,21 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     if (!room.queued(sku)) return next();
     c.set('route', 'POST /api/products/{sku}/reservations');
     const identity = await c.get('verifier').verify(c.req.header('authorization'));
+    const who = { sku, sub: identity.sub };
+    let pass;
     try {
-      room.verifyPass(c.req.header('x-admission-pass'), { sku, sub: identity.sub });
+      pass = room.verifyPass(c.req.header('x-admission-pass'), who);
+      who.idempotencyKey = await idempotencyKeyOf(c);
+      await room.checkPass(pass, who); // revoked (left) or spent on another reservation
     } catch (err) {
       if (err instanceof TokenError) {
         throw refused(err);
       }
       throw err;
     }
-    return next();
+    await next();
+    // One reservation per admission: the pass is spent and its slot returned to the cap at once.
+    if (c.res.status === 201 && who.idempotencyKey) await room.consumePass(pass, who);
   });
 
   route(app, { method: 'post', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
@@ -50,6 +67,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
     const { created, ticket } = await room.join(sku, sub);
+    if (ticket.left) throw leftQueue(sku);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
   });
 
@@ -70,8 +88,19 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     } else {
       ticket = await room.ticketOf(sku, sub);
       if (!ticket) throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: join with POST /api/products/${sku}/queue`);
+      if (ticket.left) throw leftQueue(sku);
     }
     return answer(c, room, ticket, room.status(await room.state(sku), ticket));
+  });
+
+  // The shopper leaves: a waiting ticket leaves the queue; an admitted one's pass is revoked and its slot returned.
+  route(app, { method: 'delete', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    const { sku } = c.get('valid').params;
+    if (!room.queued(sku)) throw notQueued(sku);
+    const result = await room.leave(sku, c.get('identity').sub);
+    if (result.outcome === 'not_in_queue') throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: nothing to leave`);
+    c.header('cache-control', 'private, no-store');
+    return c.json({ sku, left: true, admitted: result.admitted, slotReturned: result.slotReturned, replayed: result.outcome === 'replayed' });
   });
 
   // The shared part, the same for every shopper: cacheable at the edge for a second.

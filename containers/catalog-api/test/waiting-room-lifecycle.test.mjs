@@ -1,0 +1,124 @@
+// The waiting room's lifecycle against real PostgreSQL and a real moto server: leaving (a waiting ticket leaves
+// the queue, an admitted shopper's pass is revoked and its slot returned), one reservation per admission.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
+import { call, startApi } from './helpers.mjs';
+import { userHeaders } from './identity.mjs';
+
+const SKU = 'SKU-000001';
+const SECRET = 'test-waiting-room-secret-0123456789abcdef';
+let ctx;
+let api;
+let room;
+let clock;
+const shoppers = {};
+
+before(async () => {
+  const table = `catalog-waitingroom-lc${process.pid}`;
+  ctx = await startApi({
+    servers: {
+      api: {
+        WAITING_ROOM_SKUS: `${SKU},SKU-000002`, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: SECRET,
+        WAITING_ROOM_ADMIT_PER_SECOND: '2', WAITING_ROOM_MAX_ACTIVE: '2', WAITING_ROOM_PASS_SECONDS: '60', WAITING_ROOM_CONTROLLER_MS: '0',
+      },
+    },
+    seed: { count: 2, stock: 100 },
+  });
+  api = ctx.servers.api;
+  await createWaitingRoomTable({ endpoint: ctx.env.DYNAMODB_ENDPOINT, name: table });
+  room = api.runtime.waitingRoom;
+  clock = Date.now();
+  room.now = () => clock;
+  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody']) shoppers[name] = await userHeaders(`lc-${name}`);
+});
+
+after(() => ctx?.stop());
+
+const join = (who, sku = SKU) => call(api.url, `/api/products/${sku}/queue`, { method: 'POST', headers: shoppers[who], json: {} });
+const poll = (who, sku = SKU, extra = {}) => call(api.url, `/api/products/${sku}/queue`, { headers: { ...shoppers[who], ...extra } });
+const leave = (who, sku = SKU) => call(api.url, `/api/products/${sku}/queue`, { method: 'DELETE', headers: shoppers[who] });
+const reserve = (who, pass, key, sku = SKU) => call(api.url, `/api/products/${sku}/reservations`, {
+  method: 'POST', headers: { ...shoppers[who], ...(pass ? { 'x-admission-pass': pass } : {}) }, json: { quantity: 1, idempotencyKey: key },
+});
+const reservations = async () => (await ctx.db.query('SELECT count(*)::int AS n FROM reservations WHERE sku = $1', [SKU])).rows[0].n;
+const step = async (ms = 1000) => { clock += ms; return room.advance(SKU); };
+
+test('leaving: a revoked pass is refused, its slot returned; a waiting ticket leaves the queue; both final and idempotent', async () => {
+  await room.advance(SKU);
+  for (const who of ['s1', 's2', 's3', 's4']) {
+    clock += 1;
+    assert.equal((await join(who)).status, 201);
+  }
+  assert.equal((await step()).admitted, 2, 's1 and s2 at 2/s');
+  assert.equal((await step()).admitted, 0, 'the cap (2) is full');
+  const pass1 = (await poll('s1')).body.pass;
+  assert.ok(pass1);
+
+  const left = await leave('s1');
+  assert.equal(left.status, 200, JSON.stringify(left.body));
+  assert.deepEqual([left.body.left, left.body.admitted, left.body.slotReturned, left.body.replayed], [true, true, true, false]);
+  const again = await leave('s1');
+  assert.equal(again.status, 200);
+  assert.deepEqual([again.body.admitted, again.body.slotReturned, again.body.replayed], [true, true, true], 'repeating is a replay');
+
+  const refused = await reserve('s1', pass1, 'lc-revoked-0001');
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error, 'admission_pass_revoked');
+  assert.equal(refused.body.field, 'x-admission-pass');
+  assert.equal(await reservations(), 0, 'a revoked pass reserved');
+
+  assert.equal((await step()).admitted, 1, 'the returned slot admits the next shopper (s3)');
+  assert.equal((await poll('s3')).body.admitted, true);
+  assert.equal((await step()).admitted, 0, 'and only one: the slot was returned once');
+
+  const waiting = await leave('s4');
+  assert.deepEqual([waiting.body.admitted, waiting.body.slotReturned], [false, false]);
+  // Final: joining again answers the same (left) ticket, polling says so; the pre-queue draw cannot be re-rolled.
+  for (const r of [await join('s1'), await join('s4'), await poll('s4')]) {
+    assert.equal(r.status, 410);
+    assert.equal(r.body.error, 'queue_left');
+  }
+  const none = await leave('nobody');
+  assert.equal(none.status, 404);
+  assert.equal(none.body.error, 'not_in_queue');
+  const direct = await call(api.url, '/api/products/SKU-000009/queue', { method: 'DELETE', headers: shoppers.s1 });
+  assert.equal(direct.body.error, 'not_queued');
+});
+
+test('a pass buys one reservation: its slot returns at once, a retry of it is replayed, another key is refused', async () => {
+  const pass2 = (await poll('s2')).body.pass;
+  const first = await reserve('s2', pass2, 'lc-s2-first');
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const retry = await reserve('s2', pass2, 'lc-s2-first');
+  assert.equal(retry.status, 200, 'a retry of the reservation the pass bought is replayed');
+  assert.equal(retry.body.replayed, true);
+  const second = await reserve('s2', pass2, 'lc-s2-second');
+  assert.equal(second.status, 403);
+  assert.equal(second.body.error, 'admission_pass_used');
+  assert.equal(await reservations(), 1);
+  clock += 1;
+  assert.equal((await join('s5')).status, 201);
+  assert.equal((await step()).admitted, 1, "s2's slot is free again: s5 (s4 left, and is skipped)");
+  assert.equal((await poll('s5')).body.admitted, true);
+  assert.equal((await poll('s4', SKU)).status, 410);
+});
+
+test('a leave racing the controller never frees a slot twice, and the ticket never reserves', async () => {
+  // s6 joins; its leave and the step that would admit it run at once. Either it left first (never admitted), or it
+  // was admitted first (its slot returned), or the step read it before the leave and wrote after it: then the slot
+  // stays counted until the pass lifetime ends (the cap errs on the safe side) and the pass is refused anyway.
+  clock += 60_001; // every earlier pass has run out: an empty cap
+  await room.advance(SKU);
+  clock += 1;
+  assert.equal((await join('s6')).status, 201);
+  const ticket = (await join('s6')).body.ticket;
+  clock += 1000;
+  const [r] = await Promise.all([leave('s6'), room.advance(SKU)]);
+  assert.equal(r.status, 200);
+  const state = await room.state(SKU, { fresh: true });
+  const active = state.admissions.filter(([t]) => t > clock - 60_000).reduce((n, [t, k]) => n + k - (state.returned[t] ?? 0), 0);
+  assert.ok(active === 0 || active === 1, `active ${active}`);
+  const pass = (await poll('s6', SKU, { 'x-queue-ticket': ticket })).body.pass;
+  if (pass) assert.equal((await reserve('s6', pass, 'lc-s6-0001')).body.error, 'admission_pass_revoked');
+});
