@@ -4,6 +4,9 @@
 // Where the state lives (DynamoDB, one table):
 //   ticket    pk "T#<sku>#<sub>"   { arrival, qpk: "Q#<sku>#<shard>" }   one per shopper and SKU (conditional put)
 //   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt, returned }
+//   sold out  pk "X#<sku>"         { soldOutAt }   written by the API when the SKU sells out (a reservation's
+//             409 with nothing left, a restock to 0), deleted when units come back (restock, a cancel); the controller
+//             reads it each step (no PostgreSQL) and closes the room: nobody admitted, polls answer 410 sold_out.
 // A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
 // index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
 // `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
@@ -22,7 +25,7 @@
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const QUEUE_SHARDS = 16;
 export const QUEUE_INDEX = 'queue';
@@ -102,6 +105,22 @@ export class WaitingRoom {
     this.doc = doc;
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
+    this.soldOutNoted = new Map(); // sku -> { at, soldOut }: the mark is written once per second per process at most
+  }
+
+  /**
+   * The SKU sold out (true) or has units again (false): the mark the controller reads. Many shoppers meet the
+   * sell-out at once; each process writes the same mark at most once a second.
+   */
+  async noteSoldOut(sku, soldOut) {
+    if (!this.queued(sku)) return;
+    const t = this.now();
+    const noted = this.soldOutNoted.get(sku);
+    if (noted && noted.soldOut === soldOut && t - noted.at < STATE_CACHE_MS) return;
+    const Key = { pk: `X#${sku}` };
+    if (soldOut) await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...Key, soldOutAt: t } }));
+    else await this.doc.send(new DeleteCommand({ TableName: this.table, Key }));
+    this.soldOutNoted.set(sku, { at: t, soldOut });
   }
 
   queued(sku) {
@@ -262,6 +281,7 @@ export class WaitingRoom {
   /** Where a ticket stands: admitted (with a pass) or its position and the estimated wait. */
   status(state, ticket) {
     const nowMs = this.now();
+    if (state.soldOut) return { soldOut: true };
     if (!this.open(nowMs)) {
       // No position before the start: the places are drawn then, so any number now would be made up.
       const opensIn = Math.ceil((this.startsAt - nowMs) / 1000);
@@ -364,8 +384,13 @@ export class WaitingRoom {
    */
   async advance(sku) {
     const nowMs = this.now();
-    const state = await this.state(sku, { fresh: true });
-    const open = this.open(nowMs);
+    const [state, mark] = await Promise.all([
+      this.state(sku, { fresh: true }),
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `X#${sku}` }, ConsistentRead: true })),
+    ]);
+    // Sold out: the room is closed (nobody admitted, the queue not read, Queued 0) until the mark goes.
+    const soldOut = Boolean(mark.Item);
+    const open = this.open(nowMs) && !soldOut;
     const windowStart = nowMs - this.passSeconds * 1000;
     const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
     // Passes given back early (left, or spent on a reservation) no longer count as active.
@@ -376,8 +401,8 @@ export class WaitingRoom {
     const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
     const credit = open ? (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000 : 0;
     const budget = open ? Math.max(0, Math.min(Math.floor(credit), this.maxActive - active)) : 0;
-    const full = !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
-    const arrivals = await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
+    const full = soldOut || !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
+    const arrivals = soldOut ? [] : await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);
     const admittedTotal = (state.admittedTotal ?? 0) + admit.length;
     let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0, joinRate = 0 } = state;
@@ -402,6 +427,7 @@ export class WaitingRoom {
       // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
       credit: queued ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
       ratePerSecond: this.ratePerSecond,
+      soldOut,
       admittedTotal,
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,

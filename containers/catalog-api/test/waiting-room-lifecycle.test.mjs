@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
 import { call, startApi } from './helpers.mjs';
-import { userHeaders } from './identity.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
 
 const SKU = 'SKU-000001';
 const SECRET = 'test-waiting-room-secret-0123456789abcdef';
@@ -30,7 +30,7 @@ before(async () => {
   room = api.runtime.waitingRoom;
   clock = Date.now();
   room.now = () => clock;
-  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody']) shoppers[name] = await userHeaders(`lc-${name}`);
+  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody', 'x1', 'x2', 'x3', 'x4']) shoppers[name] = await userHeaders(`lc-${name}`);
 });
 
 after(() => ctx?.stop());
@@ -121,4 +121,45 @@ test('a leave racing the controller never frees a slot twice, and the ticket nev
   assert.ok(active === 0 || active === 1, `active ${active}`);
   const pass = (await poll('s6', SKU, { 'x-queue-ticket': ticket })).body.pass;
   if (pass) assert.equal((await reserve('s6', pass, 'lc-s6-0001')).body.error, 'admission_pass_revoked');
+});
+
+test('sold out closes the room: no admission, Queued 0, waiting shoppers told 410 sold_out; a restock reopens it', async () => {
+  const OTHER = 'SKU-000002';
+  const admin = await adminHeaders();
+  const restock = (available) => call(api.url, `/api/products/${OTHER}/inventory`, { method: 'PUT', headers: admin, json: { available } });
+  assert.equal((await restock(1)).status, 200);
+  clock += 60_001;
+  await room.advance(OTHER);
+  for (const who of ['x1', 'x2', 'x3']) {
+    clock += 1;
+    assert.equal((await join(who, OTHER)).status, 201);
+  }
+  clock += 1000;
+  assert.equal((await room.advance(OTHER)).admitted, 2, 'x1 and x2');
+  const passes = [(await poll('x1', OTHER)).body.pass, (await poll('x2', OTHER)).body.pass];
+  assert.equal((await reserve('x1', passes[0], 'so-x1-0001', OTHER)).status, 201);
+  const none = await reserve('x2', passes[1], 'so-x2-0001', OTHER);
+  assert.equal(none.status, 409);
+  assert.equal(none.body.available, 0);
+  clock += 1000;
+  const closed = await room.advance(OTHER);
+  assert.deepEqual([closed.admitted, closed.queued], [0, 0], 'sold out: nobody admitted, nobody counted as queued');
+  clock += 1000; // the polls' state cache (1 s) has passed
+  const waiting = await poll('x3', OTHER);
+  assert.equal(waiting.status, 410, JSON.stringify(waiting.body));
+  assert.equal(waiting.body.error, 'sold_out');
+  assert.equal((await join('x4', OTHER)).body.error, 'sold_out', 'no ticket for a closed room');
+  assert.equal((await call(api.url, `/api/products/${OTHER}/queue/state`)).body.soldOut, true);
+
+  assert.equal((await restock(5)).status, 200);
+  clock += 1000;
+  assert.equal((await room.advance(OTHER)).admitted, 1, 'reopened: x3 keeps its place and is admitted');
+  clock += 1000;
+  assert.equal((await poll('x3', OTHER)).body.admitted, true);
+  // A restock to 0 closes it as well.
+  assert.equal((await restock(0)).status, 200);
+  clock += 1000;
+  await room.advance(OTHER);
+  clock += 1000;
+  assert.equal((await poll('x3', OTHER)).body.error, 'sold_out');
 });

@@ -24,7 +24,10 @@ async function idempotencyKeyOf(c) {
   }
 }
 
+const soldOut = (sku) => new HttpError(410, 'sold_out', `${sku} is sold out: the queue is closed (a restock reopens it, and a ticket keeps its place)`, { sku });
+
 function answer(c, room, ticket, status, httpStatus = 200) {
+  if (status.soldOut) throw soldOut(ticket.sku);
   if (status.expired) {
     throw new HttpError(410, 'queue_turn_expired', `your turn for ${ticket.sku} came and its admission pass has run out: the room does not admit a ticket twice`);
   }
@@ -66,6 +69,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
+    if ((await room.state(sku)).soldOut) throw soldOut(sku); // no ticket for a closed room
     const { created, ticket } = await room.join(sku, sub);
     if (ticket.left) throw leftQueue(sku);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
@@ -110,7 +114,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     const s = await room.state(sku);
     c.header('cache-control', 'public, max-age=1');
     return c.json({ sku, queued: s.queued ?? 0, admittedTotal: s.admittedTotal ?? 0, ratePerSecond: s.ratePerSecond ?? room.ratePerSecond,
-      opensAt: room.startsAt ? new Date(room.startsAt).toISOString() : null,
+      soldOut: Boolean(s.soldOut), opensAt: room.startsAt ? new Date(room.startsAt).toISOString() : null,
       updatedAt: s.updatedAt ? new Date(s.updatedAt).toISOString() : null });
   });
 }
