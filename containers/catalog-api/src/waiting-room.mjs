@@ -463,17 +463,21 @@ export class WaitingRoom {
     }
     next.returned = Object.fromEntries(Object.entries(returned).filter(([t]) => Number(t) > windowStart));
     this.stateCache.set(sku, { at: nowMs, state: next });
-    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark };
+    // Seconds each admitted ticket waited: from its arrival, or from the start for a pre-queue ticket (its key is a
+    // draw, not a time).
+    const waitSeconds = admit.map((a) => Math.max(0, nowMs - Math.max(Math.floor(a / 1000), this.startsAt)) / 1000);
+    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark, waitSeconds, soldOut };
   }
 
-  /** Run the controller for every queued SKU every intervalMs (the local server; on AWS a scheduled function). */
-  startController(intervalMs, onError = () => {}) {
+  /** Run `step` (every queued SKU once) every intervalMs, never two at once (the local server; on AWS a
+   *  scheduled function: src/waiting-room-controller.mjs). */
+  startController(intervalMs, step, onError = () => {}) {
     let running = false;
     const timer = setInterval(async () => {
       if (running) return;
       running = true;
       try {
-        for (const sku of this.skus) await this.advance(sku);
+        await step();
       } catch (err) {
         onError(err);
       } finally {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
 import { call, startApi } from './helpers.mjs';
+import { controllerStep, sample } from '../src/waiting-room-controller.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
 
 const SKU = 'SKU-000001';
@@ -13,6 +14,7 @@ let api;
 let room;
 let clock;
 const shoppers = {};
+const emf = []; // every EMF record the API wrote
 
 before(async () => {
   const table = `catalog-waitingroom-lc${process.pid}`;
@@ -24,13 +26,14 @@ before(async () => {
       },
     },
     seed: { count: 2, stock: 100 },
+    runtimeOptions: { metricsWrite: (text) => { for (const line of text.split('\n').filter(Boolean)) emf.push(JSON.parse(line)); } },
   });
   api = ctx.servers.api;
   await createWaitingRoomTable({ endpoint: ctx.env.DYNAMODB_ENDPOINT, name: table });
   room = api.runtime.waitingRoom;
   clock = Date.now();
   room.now = () => clock;
-  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody', 'x1', 'x2', 'x3', 'x4']) shoppers[name] = await userHeaders(`lc-${name}`);
+  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody', 'x1', 'x2', 'x3', 'x4', 'm1', 'm2', 'm3']) shoppers[name] = await userHeaders(`lc-${name}`);
 });
 
 after(() => ctx?.stop());
@@ -162,4 +165,40 @@ test('sold out closes the room: no admission, Queued 0, waiting shoppers told 41
   await room.advance(OTHER);
   clock += 1000;
   assert.equal((await poll('x3', OTHER)).body.error, 'sold_out');
+});
+
+test('metrics: each step reports Queued, Admitted and one WaitSeconds per admitted ticket by SKU; refused passes are counted', async () => {
+  clock += 61_000; // every pass has run out
+  await room.advance(SKU);
+  for (const who of ['m1', 'm2', 'm3']) {
+    clock += 1;
+    assert.equal((await join(who)).status, 201);
+  }
+  clock += 1500;
+  const before = emf.length;
+  const results = await controllerStep(room, api.runtime.metrics);
+  assert.equal(results[SKU].admitted, 2);
+  const record = emf.slice(before).find((r) => r.sku === SKU);
+  assert.ok(record, 'no record for the SKU');
+  assert.deepEqual(record._aws.CloudWatchMetrics.map((d) => d.Dimensions), [[['service'], ['service', 'sku']]]);
+  assert.deepEqual(record._aws.CloudWatchMetrics[0].Metrics.map((m) => [m.Name, m.Unit]),
+    [['WaitingRoomQueued', 'Count'], ['WaitingRoomAdmitted', 'Count'], ['WaitingRoomWaitSeconds', 'Seconds']]);
+  assert.equal(record.service, 'catalog-api-test');
+  assert.equal(record.WaitingRoomQueued, 1);
+  assert.equal(record.WaitingRoomAdmitted, 2);
+  assert.equal(record.WaitingRoomWaitSeconds.length, 2);
+  for (const w of record.WaitingRoomWaitSeconds) assert.ok(w >= 1.5 && w <= 1.51, `waited ${w} s`);
+  const other = emf.slice(before).find((r) => r.sku === 'SKU-000002');
+  assert.equal(other.WaitingRoomQueued, 0, 'the sold-out SKU reads 0');
+  assert.equal(other.WaitingRoomWaitSeconds, undefined);
+  // The revoked and the spent pass of the earlier tests.
+  const refused = emf.filter((r) => r.WaitingRoomPassRefused).reduce((n, r) => n + r.WaitingRoomPassRefused, 0);
+  assert.ok(refused >= 2, `WaitingRoomPassRefused ${refused}`);
+  const directive = emf.find((r) => r.WaitingRoomPassRefused)._aws.CloudWatchMetrics.find((d) => d.Metrics.some((m) => m.Name === 'WaitingRoomPassRefused'));
+  assert.deepEqual(directive.Dimensions, [['service']]);
+  // EMF caps a metric at 100 values per record: a larger admission is sampled evenly.
+  const many = Array.from({ length: 250 }, (_, i) => i);
+  assert.equal(sample(many).length, 100);
+  assert.deepEqual(sample(many).slice(0, 3), [0, 2, 5]);
+  assert.deepEqual(sample([1, 2]), [1, 2]);
 });

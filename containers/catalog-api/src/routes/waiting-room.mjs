@@ -56,6 +56,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
       await room.checkPass(pass, who); // revoked (left) or spent on another reservation
     } catch (err) {
       if (err instanceof TokenError) {
+        c.get('metrics')?.add('WaitingRoomPassRefused');
         throw refused(err);
       }
       throw err;
