@@ -27,7 +27,11 @@ function instant(env, name) {
   return ms;
 }
 
-export function loadWaitingRoomConfig(env = process.env) {
+/**
+ * The room's settings. options.signing: false for the controller (src/waiting-room-controller.mjs), which admits
+ * but never signs nor verifies anything, so it never holds the HMAC key.
+ */
+export function loadWaitingRoomConfig(env = process.env, { signing = true } = {}) {
   const list = (env.WAITING_ROOM_SKUS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (!list.length) return undefined;
   const bad = list.find((s) => !SKU.test(s));
@@ -35,9 +39,9 @@ export function loadWaitingRoomConfig(env = process.env) {
   const table = env.WAITING_ROOM_TABLE?.trim();
   if (!table) throw new ConfigError('WAITING_ROOM_TABLE', 'is required when WAITING_ROOM_SKUS is set');
   if (!TABLE.test(table)) throw new ConfigError('WAITING_ROOM_TABLE', `is not a valid DynamoDB table name: "${table}"`);
-  const secret = env.WAITING_ROOM_SECRET ?? '';
+  const secret = signing ? env.WAITING_ROOM_SECRET ?? '' : undefined;
   // The HMAC key of tickets and passes: guessable means forgeable.
-  if (Buffer.byteLength(secret) < 32) throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set');
+  if (signing && Buffer.byteLength(secret) < 32) throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set');
   return Object.freeze({
     skus: new Set(list),
     table,

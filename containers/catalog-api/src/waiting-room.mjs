@@ -101,7 +101,8 @@ export class WaitingRoom {
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
     this.startsAt = config.startsAt ?? 0;
-    this.signer = new Signer(config.secret);
+    // The controller has no key (it never signs): only the API's room signs and verifies.
+    this.signer = config.secret === undefined ? undefined : new Signer(config.secret);
     this.doc = doc;
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
