@@ -3,6 +3,7 @@ import { ConfigError } from './config.mjs';
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/; // as the routes validate it
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 function int(env, name, fallback, min, max) {
   const raw = env[name]?.trim();
@@ -39,13 +40,24 @@ export function loadWaitingRoomConfig(env = process.env, { signing = true } = {}
   const table = env.WAITING_ROOM_TABLE?.trim();
   if (!table) throw new ConfigError('WAITING_ROOM_TABLE', 'is required when WAITING_ROOM_SKUS is set');
   if (!TABLE.test(table)) throw new ConfigError('WAITING_ROOM_TABLE', `is not a valid DynamoDB table name: "${table}"`);
-  const secret = signing ? env.WAITING_ROOM_SECRET ?? '' : undefined;
-  // The HMAC key of tickets and passes: guessable means forgeable.
-  if (signing && Buffer.byteLength(secret) < 32) throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set');
+  // The HMAC key of tickets and passes (guessable means forgeable): WAITING_ROOM_SECRET locally, or on AWS the ARN of
+  // the Secrets Manager secret that holds it (src/waiting-room-secret.mjs reads it at cold start).
+  const secretArn = signing ? env.WAITING_ROOM_SECRET_ARN?.trim() || undefined : undefined;
+  const secret = signing && !secretArn ? env.WAITING_ROOM_SECRET ?? '' : undefined;
+  if (secretArn) {
+    if (env.WAITING_ROOM_SECRET) throw new ConfigError('WAITING_ROOM_SECRET', 'and WAITING_ROOM_SECRET_ARN are both set: give exactly one');
+    if (!SECRET_ARN.test(secretArn)) throw new ConfigError('WAITING_ROOM_SECRET_ARN', `is not a Secrets Manager secret ARN: "${secretArn}"`);
+  } else if (signing && Buffer.byteLength(secret) < 32) {
+    throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set (or give WAITING_ROOM_SECRET_ARN)');
+  }
+  const dynamoEndpoint = env.DYNAMODB_ENDPOINT?.trim();
   return Object.freeze({
     skus: new Set(list),
     table,
     secret,
+    secretArn,
+    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || (dynamoEndpoint ? 'us-east-1' : undefined),
+    secretsEndpoint: env.SECRETS_MANAGER_ENDPOINT?.trim() || undefined,
     // Admissions per second per SKU: from the capacity model (half the measured one-SKU rate leaves headroom).
     ratePerSecond: int(env, 'WAITING_ROOM_ADMIT_PER_SECOND', 50, 1, 100_000),
     // Shoppers holding a valid pass at once (admitted within the pass lifetime).

@@ -24,6 +24,7 @@
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -59,14 +60,18 @@ export class TokenError extends Error {
   }
 }
 
+/** Signs with `secret`; verifies with it or any of `older` (keys before a rotation). */
 export class Signer {
-  constructor(secret) {
-    if (typeof secret !== 'string' || Buffer.byteLength(secret) < 32) throw new Error('waiting room secret: at least 32 bytes');
+  constructor(secret, older = []) {
+    for (const s of [secret, ...older]) {
+      if (typeof s !== 'string' || Buffer.byteLength(s) < 32) throw new Error('waiting room secret: at least 32 bytes');
+    }
     this.key = Buffer.from(secret);
+    this.keys = [this.key, ...older.map((s) => Buffer.from(s))];
   }
 
-  mac(body) {
-    return createHmac('sha256', this.key).update(`v1.${body}`).digest();
+  mac(body, key = this.key) {
+    return createHmac('sha256', key).update(`v1.${body}`).digest();
   }
 
   sign(payload) {
@@ -80,8 +85,11 @@ export class Signer {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== 'v1') throw new TokenError('invalid', 'not a token of this waiting room');
     const given = Buffer.from(parts[2], 'base64url');
-    const want = this.mac(parts[1]);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new TokenError('invalid', 'signature does not match');
+    const matches = (key) => {
+      const want = this.mac(parts[1], key);
+      return given.length === want.length && timingSafeEqual(given, want);
+    };
+    if (!this.keys.some(matches)) throw new TokenError('invalid', 'signature does not match');
     try {
       return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
     } catch {
@@ -103,6 +111,7 @@ export class WaitingRoom {
     this.startsAt = config.startsAt ?? 0;
     // The controller has no key (it never signs): only the API's room signs and verifies.
     this.signer = config.secret === undefined ? undefined : new Signer(config.secret);
+    this.secretSource = config.secretArn ? config : undefined; // the key is in Secrets Manager: ready() reads it
     this.doc = doc;
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
@@ -126,6 +135,30 @@ export class WaitingRoom {
 
   queued(sku) {
     return this.skus.has(sku);
+  }
+
+  /**
+   * Resolves once the signing key is known (at once with WAITING_ROOM_SECRET; with WAITING_ROOM_SECRET_ARN after the
+   * first read, a ConfigError when the value is unusable). Later calls re-read the secret in the background every
+   * REFRESH_MS (a failed re-read keeps the keys in hand).
+   */
+  ready() {
+    if (!this.secretSource) return Promise.resolve();
+    const t = Date.now();
+    if (this.signer && this.keysAt !== undefined && t - this.keysAt > REFRESH_MS && !this.refreshing) {
+      this.refreshing = loadSigningKeys(this.secretSource)
+        .then(({ current, previous }) => { this.signer = new Signer(current, previous ? [previous] : []); this.keysAt = Date.now(); })
+        .catch(() => { this.keysAt = Date.now(); })
+        .finally(() => { this.refreshing = undefined; });
+    }
+    this.loading ??= loadSigningKeys(this.secretSource).then(({ current, previous }) => {
+      this.signer = new Signer(current, previous ? [previous] : []);
+      this.keysAt = Date.now();
+    }).catch((err) => {
+      this.loading = undefined; // the next request tries again
+      throw err;
+    });
+    return this.loading;
   }
 
   /** Whether the sale has started (the room admits); before WAITING_ROOM_STARTS_AT it only takes joins. */

@@ -14,7 +14,8 @@ let env;
 const contextFor = (ms) => { const deadline = Date.now() + ms; return { getRemainingTimeInMillis: () => deadline - Date.now() }; };
 
 before(async () => {
-  moto = await startMoto();
+  // One request at a time: conditional writes atomic as in DynamoDB (moto's threaded server does not guarantee it).
+  moto = await startMoto({ serialized: true });
   const table = `catalog-waitingroom-ctl${process.pid}`;
   await createWaitingRoomTable({ endpoint: moto.endpoint, name: table });
   // No DB_* and no WAITING_ROOM_SECRET: the controller needs neither.
@@ -59,7 +60,7 @@ test('two invocations at once admit each ticket once, at the rate, and both repo
   try {
     const [sa, sb] = await Promise.all([runController(a, contextFor(9_000)), runController(b, contextFor(9_000))]);
     const state = await joiner.room.state('SKU-A', { fresh: true });
-    assert.ok(sa.steps >= 3 && sb.steps >= 3, `steps ${sa.steps}, ${sb.steps}`);
+    assert.ok(sa.steps >= 2 && sb.steps >= 2, `steps ${sa.steps}, ${sb.steps}`);
     assert.ok(sa.raced + sb.raced >= 1, 'the two invocations never raced: the test did not exercise the version check');
     // Each admission is counted by exactly one invocation: the loser of a race admits nothing.
     assert.equal(sa.admitted + sb.admitted, state.admittedTotal);

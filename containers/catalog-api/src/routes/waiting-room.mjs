@@ -47,6 +47,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     const sku = c.req.param('sku');
     if (!room.queued(sku)) return next();
     c.set('route', 'POST /api/products/{sku}/reservations');
+    await room.ready();
     const identity = await c.get('verifier').verify(c.req.header('authorization'));
     const who = { sku, sub: identity.sub };
     let pass;
@@ -67,6 +68,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
   });
 
   route(app, { method: 'post', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
@@ -78,6 +80,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
 
   // The shopper's standing. With x-queue-ticket (what POST answered) nothing but the shared state is read.
   route(app, { method: 'get', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
@@ -100,6 +103,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
 
   // The shopper leaves: a waiting ticket leaves the queue; an admitted one's pass is revoked and its slot returned.
   route(app, { method: 'delete', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+    await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const result = await room.leave(sku, c.get('identity').sub);
