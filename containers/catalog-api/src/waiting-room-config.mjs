@@ -63,6 +63,9 @@ export function loadWaitingRoomConfig(env = process.env, { signing = true } = {}
     // Shoppers holding a valid pass at once (admitted within the pass lifetime).
     maxActive: int(env, 'WAITING_ROOM_MAX_ACTIVE', 1000, 1, 1_000_000),
     passSeconds: int(env, 'WAITING_ROOM_PASS_SECONDS', 120, 5, 3600),
+    // A reservation of a queued SKU answered slower than this is congestion (as a shed is): the controller lowers
+    // the admission rate. 0: sheds only. Default: the 200 ms latency goal.
+    slowMs: int(env, 'WAITING_ROOM_SLOW_MS', 200, 0, 60_000),
     // The sale start (ms since the epoch; 0: open now). Before it the room takes joins and admits nobody; the
     // tickets joined before it are drawn in random order at the start (src/waiting-room.mjs, "pre-queue").
     startsAt: instant(env, 'WAITING_ROOM_STARTS_AT'),

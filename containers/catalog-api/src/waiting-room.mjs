@@ -7,6 +7,9 @@
 //   sold out  pk "X#<sku>"         { soldOutAt }   written by the API when the SKU sells out (a reservation's
 //             409 with nothing left, a restock to 0), deleted when units come back (restock, a cancel); the controller
 //             reads it each step (no PostgreSQL) and closes the room: nobody admitted, polls answer 410 sold_out.
+//   load      pk "S#<sku>#<n>"     { congested }   n = 0..15: the API adds the SKU's reservation sheds (503) and
+//             answers slower than WAITING_ROOM_SLOW_MS here (one UpdateItem ADD on a random shard per flush: no hot
+//             key); the controller sums the 16 each step and adjusts the admission rate (AIMD, see advance()).
 // A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
 // index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
 // `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
@@ -26,7 +29,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const QUEUE_SHARDS = 16;
 export const QUEUE_INDEX = 'queue';
@@ -35,6 +38,15 @@ const STATE_CACHE_MS = 1000;
 const MAX_MILESTONES = 2000;
 const MAX_QUEUE_READ = 100_000;
 const MILESTONE_REFRESH_MS = 2000;
+// Live signals (requirement: the rate adjusts to the API's sheds and latency). AIMD, as TCP's congestion control:
+// on congestion the rate is halved (at most once a second: one episode is one decrease), otherwise it grows by
+// 5 % of the configured rate per second back to the configured rate (from the floor, full speed in ~20 s).
+export const LOAD_SHARDS = 16;
+const DECREASE_FACTOR = 0.5;
+const DECREASE_EVERY_MS = 1000;
+const INCREASE_PER_SECOND = 0.05;
+const MIN_RATE = 1;
+const LOAD_FLUSH_MS = 200;
 const TICKET_TTL_SECONDS = 2 * 86400;
 // Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
 // just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
@@ -108,6 +120,8 @@ export class WaitingRoom {
     this.ratePerSecond = config.ratePerSecond;
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
+    this.slowMs = config.slowMs ?? 200;
+    this.pendingLoad = new Map(); // sku -> { count, at }: congestion seen here, not yet added to the table
     this.startsAt = config.startsAt ?? 0;
     // The controller has no key (it never signs): only the API's room signs and verifies.
     this.signer = config.secret === undefined ? undefined : new Signer(config.secret);
@@ -210,6 +224,36 @@ export class WaitingRoom {
     const state = Item ?? { pk: `W#${sku}`, watermark: 0, milestones: [], step: 1, queued: 0, admissions: [], admittedTotal: 0, version: 0, updatedAt: 0 };
     this.stateCache.set(sku, { at: t, state });
     return state;
+  }
+
+  /**
+   * A reservation-path answer of a queued SKU: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * Counted in memory and added to a random load shard at most every LOAD_FLUSH_MS per SKU per process (a shed must
+   * stay cheap: the write is not awaited, and a failed one is dropped).
+   */
+  noteLoad(sku, { status, durationMs }) {
+    if (!this.queued(sku)) return;
+    const congested = status === 503 || (this.slowMs > 0 && durationMs > this.slowMs);
+    if (!congested) return;
+    const t = this.now();
+    const pending = this.pendingLoad.get(sku) ?? { count: 0, at: 0 };
+    pending.count += 1;
+    this.pendingLoad.set(sku, pending);
+    if (t - pending.at < LOAD_FLUSH_MS) return undefined;
+    const count = pending.count;
+    pending.count = 0;
+    pending.at = t;
+    return this.doc.send(new UpdateCommand({
+      TableName: this.table, Key: { pk: `S#${sku}#${randomInt(LOAD_SHARDS)}` },
+      UpdateExpression: 'ADD congested :n', ExpressionAttributeValues: { ':n': count },
+    })).catch(() => {});
+  }
+
+  /** The SKU's congestion count so far (every load shard). */
+  async load(sku) {
+    const Keys = Array.from({ length: LOAD_SHARDS }, (_, n) => ({ pk: `S#${sku}#${n}` }));
+    const { Responses } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys, ProjectionExpression: 'congested' } } }));
+    return (Responses?.[this.table] ?? []).reduce((n, it) => n + (it.congested ?? 0), 0);
   }
 
   /** The admission a ticket belongs to: [when, how many, watermark after], or undefined. */
@@ -418,10 +462,25 @@ export class WaitingRoom {
    */
   async advance(sku) {
     const nowMs = this.now();
-    const [state, mark] = await Promise.all([
+    const [state, mark, load] = await Promise.all([
       this.state(sku, { fresh: true }),
       this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `X#${sku}` }, ConsistentRead: true })),
+      this.load(sku),
     ]);
+    // AIMD on the live signal: new congestion since the last step halves the rate (once per DECREASE_EVERY_MS),
+    // none lets it grow back additively to the configured rate.
+    const congestion = Math.max(0, load - (state.loadSeen ?? load));
+    let rate = state.ratePerSecond ?? this.ratePerSecond;
+    let { lastDecreaseAt = 0 } = state;
+    const stepSeconds = state.updatedAt ? Math.min(nowMs - state.updatedAt, 5000) / 1000 : 0;
+    if (congestion > 0) {
+      if (nowMs - lastDecreaseAt >= DECREASE_EVERY_MS) {
+        rate = Math.max(MIN_RATE, rate * DECREASE_FACTOR);
+        lastDecreaseAt = nowMs;
+      }
+    } else {
+      rate = Math.min(this.ratePerSecond, rate + this.ratePerSecond * INCREASE_PER_SECOND * stepSeconds);
+    }
     // Sold out: the room is closed (nobody admitted, the queue not read, Queued 0) until the mark goes.
     const soldOut = Boolean(mark.Item);
     const open = this.open(nowMs) && !soldOut;
@@ -433,7 +492,7 @@ export class WaitingRoom {
     // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
     const since = Math.max(state.updatedAt ?? 0, this.startsAt);
     const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
-    const credit = open ? (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000 : 0;
+    const credit = open ? (state.credit ?? 0) + (rate * elapsedMs) / 1000 : 0;
     const budget = open ? Math.max(0, Math.min(Math.floor(credit), this.maxActive - active)) : 0;
     const full = soldOut || !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
     const arrivals = soldOut ? [] : await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
@@ -459,8 +518,8 @@ export class WaitingRoom {
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
       milestones, step, milestoneBase, milestonesAt, joinRate, queued, admissions,
       // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
-      credit: queued ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
-      ratePerSecond: this.ratePerSecond,
+      credit: queued ? Math.min(rate, credit - admit.length) : 0,
+      ratePerSecond: rate, loadSeen: load, lastDecreaseAt,
       soldOut,
       admittedTotal,
       version: (state.version ?? 0) + 1,
@@ -500,7 +559,7 @@ export class WaitingRoom {
     // Seconds each admitted ticket waited: from its arrival, or from the start for a pre-queue ticket (its key is a
     // draw, not a time).
     const waitSeconds = admit.map((a) => Math.max(0, nowMs - Math.max(Math.floor(a / 1000), this.startsAt)) / 1000);
-    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark, waitSeconds, soldOut };
+    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark, waitSeconds, soldOut, ratePerSecond: rate };
   }
 
   /** Run `step` (every queued SKU once) every intervalMs, never two at once (the local server; on AWS a

@@ -89,3 +89,39 @@ test('the exported handler runs against the table from its environment', async (
     process.env = saved;
   }
 });
+
+test('AIMD: sheds and slow answers halve the admission rate (once a second), calm lets it grow back to the configured rate', async () => {
+  const c = createController({ ...env, WAITING_ROOM_SKUS: 'SKU-C' }, { metricsWrite: () => {} });
+  const { room } = c;
+  let clock = Date.now();
+  room.now = () => clock;
+  const rateAfterStep = async (ms = 1000) => { clock += ms; return (await room.advance('SKU-C')).ratePerSecond; };
+  try {
+    for (let i = 0; i < 60; i += 1) await room.join('SKU-C', `aimd-${i}`);
+    assert.equal(await rateAfterStep(), RATE, 'no signal yet: the configured rate');
+    // Healthy answers write nothing; two sheds within the flush interval are one write of 2.
+    assert.equal(room.noteLoad('SKU-C', { status: 201, durationMs: 20 }), undefined);
+    await room.noteLoad('SKU-C', { status: 503, durationMs: 2 });
+    assert.equal(room.noteLoad('SKU-C', { status: 503, durationMs: 2 }), undefined, 'coalesced');
+    clock += 250;
+    await room.noteLoad('SKU-C', { status: 201, durationMs: 900 }); // slow (> 200 ms) counts as well: flushes 2
+    assert.equal(await room.load('SKU-C'), 3);
+    assert.equal(await rateAfterStep(), RATE / 2, 'congestion halves the rate');
+    await room.noteLoad('SKU-C', { status: 503, durationMs: 2 });
+    assert.equal(await rateAfterStep(400), RATE / 2, 'at most one decrease a second');
+    await room.noteLoad('SKU-C', { status: 503, durationMs: 2 });
+    assert.equal(await rateAfterStep(), RATE / 4);
+    // The lowered rate is what admits: one second at 5/s admits 5.
+    const { admitted } = await (async () => { clock += 1000; return room.advance('SKU-C'); })();
+    assert.equal(admitted, Math.floor(RATE / 4 + RATE * 0.05), `admitted ${admitted}`);
+    // Calm: +5 % of the configured rate per second, up to it and no further.
+    let rate = RATE / 4 + RATE * 0.05;
+    for (let s = 0; s < 20; s += 1) {
+      rate = Math.min(RATE, rate + RATE * 0.05);
+      assert.ok(Math.abs((await rateAfterStep()) - rate) < 1e-9, `second ${s}`);
+    }
+    assert.equal(rate, RATE);
+  } finally {
+    c.close();
+  }
+});
