@@ -1,6 +1,7 @@
 // The waiting room's lifecycle against real PostgreSQL and a real moto server: leaving (a waiting ticket leaves
 // the queue, an admitted shopper's pass is revoked and its slot returned), one reservation per admission.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
 import { call, startApi } from './helpers.mjs';
@@ -23,6 +24,9 @@ before(async () => {
       api: {
         WAITING_ROOM_SKUS: `${SKU},SKU-000002`, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: SECRET,
         WAITING_ROOM_ADMIT_PER_SECOND: '2', WAITING_ROOM_MAX_ACTIVE: '2', WAITING_ROOM_PASS_SECONDS: '60', WAITING_ROOM_CONTROLLER_MS: '0',
+        // Sheds only: a first reservation slowed by a cold pool must not halve the rate these tests count on (AIMD is
+        // tested in waiting-room-controller.test.mjs).
+        WAITING_ROOM_SLOW_MS: '0',
       },
     },
     seed: { count: 2, stock: 100 },
@@ -33,7 +37,7 @@ before(async () => {
   room = api.runtime.waitingRoom;
   clock = Date.now();
   room.now = () => clock;
-  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody', 'x1', 'x2', 'x3', 'x4', 'm1', 'm2', 'm3']) shoppers[name] = await userHeaders(`lc-${name}`);
+  for (const name of ['s1', 's2', 's3', 's4', 's5', 's6', 'nobody', 'x1', 'x2', 'x3', 'x4', 'm1', 'm2', 'm3', 'b1', 'b2']) shoppers[name] = await userHeaders(`lc-${name}`);
 });
 
 after(() => ctx?.stop());
@@ -201,4 +205,45 @@ test('metrics: each step reports Queued, Admitted and one WaitSeconds per admitt
   assert.equal(sample(many).length, 100);
   assert.deepEqual(sample(many).slice(0, 3), [0, 2, 5]);
   assert.deepEqual(sample([1, 2]), [1, 2]);
+});
+
+test('browsers get a page that polls as told; API clients keep JSON; a poll faster than told gets the same answer', async () => {
+  for (const who of ['b1', 'b2']) {
+    clock += 1;
+    assert.equal((await join(who)).status, 201);
+  }
+  const ticket = (await join('b2')).body.ticket;
+  const json = await poll('b2', SKU, { 'x-queue-ticket': ticket });
+  assert.equal(json.status, 200);
+  assert.match(json.headers.get('content-type'), /^application\/json/);
+  assert.equal(typeof json.body.position, 'number');
+  assert.equal(json.headers.get('retry-after'), String(json.body.retryAfterSeconds));
+  // Decided: polling again before Retry-After is answered, with the same state (one cached read per second per
+  // process, nothing written), not refused: a refusal would cost as much as the answer.
+  const early = await poll('b2', SKU, { 'x-queue-ticket': ticket });
+  assert.equal(early.status, 200);
+  assert.deepEqual(early.body, json.body);
+  assert.equal(early.headers.get('retry-after'), json.headers.get('retry-after'));
+  assert.match((await poll('b2', SKU, { accept: 'application/json' })).headers.get('content-type'), /^application\/json/);
+
+  const page = await poll('b2', SKU, { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'x-queue-ticket': ticket });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.match(page.headers.get('cache-control'), /private, no-store/);
+  assert.match(page.body, new RegExp(`You are number ${json.body.position} in line`));
+  assert.match(page.body, new RegExp(`about ${json.body.estimatedWaitSeconds} s`));
+  assert.match(page.body, new RegExp(`data-retry-after="${json.body.retryAfterSeconds}"`));
+  assert.ok(page.body.includes(`data-ticket="${ticket}"`));
+  // The one inline script is the one the CSP allows (by hash), and it polls the JSON when Retry-After says.
+  const script = /<script>([\s\S]*)<\/script>/.exec(page.body)[1];
+  const hash = createHash('sha256').update(script).digest('base64');
+  assert.ok(page.headers.get('content-security-policy').includes(`script-src 'sha256-${hash}'`));
+  assert.match(script, /retry-after/);
+  assert.match(script, /accept: 'application\/json'/);
+
+  clock += 1000;
+  await room.advance(SKU);
+  clock += 1000;
+  const admitted = await poll('b1', SKU, { accept: 'text/html' });
+  assert.match(admitted.body, /It is your turn/);
 });

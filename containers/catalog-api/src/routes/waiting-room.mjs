@@ -5,6 +5,7 @@ import { TokenError } from '../waiting-room.mjs';
 import * as v from '../validation.mjs';
 import { z } from '@hono/zod-openapi';
 import { route } from './route.mjs';
+import { PAGE_CSP, queuePage, wantsHtml } from './waiting-room-page.mjs';
 
 // The SKU checked as every contract route checks it (400 validation_error naming `sku`).
 const request = { params: z.object({ sku: z.string().regex(v.SKU_PATTERN, { error: 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' }) }) };
@@ -35,6 +36,12 @@ function answer(c, room, ticket, status, httpStatus = 200) {
   if (!status.admitted) c.header('retry-after', String(status.retryAfterSeconds));
   // Personal (the pass, the position): never in a shared cache; the shared part is /queue/state.
   c.header('cache-control', 'private, no-store');
+  c.header('vary', 'Accept');
+  if (c.req.method === 'GET' && wantsHtml(c.req.header('accept'))) {
+    c.header('content-security-policy', PAGE_CSP);
+    c.header('x-content-type-options', 'nosniff');
+    return c.html(queuePage(body), httpStatus);
+  }
   return c.json(body, httpStatus);
 }
 
