@@ -2,13 +2,10 @@
 // reservation route. Identity is the verified token's subject, as everywhere else.
 import { HttpError } from '../errors.mjs';
 import { TokenError } from '../waiting-room.mjs';
-import * as v from '../validation.mjs';
-import { z } from '@hono/zod-openapi';
+import { ROUTES } from '../contract.mjs';
 import { route } from './route.mjs';
 import { PAGE_CSP, queuePage, wantsHtml } from './waiting-room-page.mjs';
 
-// The SKU checked as every contract route checks it (400 validation_error naming `sku`).
-const request = { params: z.object({ sku: z.string().regex(v.SKU_PATTERN, { error: 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' }) }) };
 
 const notQueued = (sku) => new HttpError(404, 'not_queued', `${sku} is not sold through the waiting room: reserve it directly`);
 const refused = (err) => new HttpError(err.code.startsWith('admission_pass_required') ? 428 : 403, err.code, err.message,
@@ -45,12 +42,13 @@ function answer(c, room, ticket, status, httpStatus = 200) {
   return c.json(body, httpStatus);
 }
 
-export function waitingRoomRoutes(app, { waitingRoom: room }) {
-  if (!room) return;
+export function waitingRoomRoutes(app, { waitingRoom }) {
+  // The routes are the contract's whether or not a room is configured: without one every SKU is not_queued.
+  const room = waitingRoom ?? { queued: () => false, ready: async () => {} };
 
   // Queued SKU: no reservation without a valid pass for this shopper and SKU. Runs before the reservation route;
   // the token is verified here first (cached per token), so a missing token is still 401.
-  app.post('/api/products/:sku/reservations', async (c, next) => {
+  if (waitingRoom) app.post('/api/products/:sku/reservations', async (c, next) => {
     const sku = c.req.param('sku');
     if (!room.queued(sku)) return next();
     c.set('route', 'POST /api/products/{sku}/reservations');
@@ -74,7 +72,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     if (c.res.status === 201 && who.idempotencyKey) await room.consumePass(pass, who);
   });
 
-  route(app, { method: 'post', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+  route(app, ROUTES.joinQueue, async (c) => {
     await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
@@ -86,7 +84,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
   });
 
   // The shopper's standing. With x-queue-ticket (what POST answered) nothing but the shared state is read.
-  route(app, { method: 'get', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+  route(app, ROUTES.queueStanding, async (c) => {
     await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
@@ -109,7 +107,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
   });
 
   // The shopper leaves: a waiting ticket leaves the queue; an admitted one's pass is revoked and its slot returned.
-  route(app, { method: 'delete', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+  route(app, ROUTES.leaveQueue, async (c) => {
     await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
@@ -120,7 +118,7 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
   });
 
   // The shared part, the same for every shopper: cacheable at the edge for a second.
-  route(app, { method: 'get', path: '/api/products/{sku}/queue/state', 'x-catalog-auth': 'public', request }, async (c) => {
+  route(app, ROUTES.queueState, async (c) => {
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const s = await room.state(sku);
