@@ -26,8 +26,11 @@
 // Tickets and passes are HMAC-SHA256 tokens (the same primitive a CloudFront Function can check):
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
+import { Signer, TokenError } from './waiting-room-tokens.mjs';
+
+export { Signer, TokenError };
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -56,58 +59,12 @@ const TICKET_TTL_SECONDS = 2 * 86400;
 // tickets share a key with probability ~0.5%, and then both are admitted in the same step.
 const PREQUEUE_SPAN = 1e12;
 
-const b64 = (buf) => Buffer.from(buf).toString('base64url');
 
 /** Which of the 16 partitions a shopper's ticket goes to (stable per shopper: joining twice lands on the same). */
 export function shardOf(sub) {
   let h = 2166136261;
   for (let i = 0; i < sub.length; i += 1) h = Math.imul(h ^ sub.charCodeAt(i), 16777619);
   return (h >>> 0) % QUEUE_SHARDS;
-}
-
-export class TokenError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Signs with `secret`; verifies with it or any of `older` (keys before a rotation). */
-export class Signer {
-  constructor(secret, older = []) {
-    for (const s of [secret, ...older]) {
-      if (typeof s !== 'string' || Buffer.byteLength(s) < 32) throw new Error('waiting room secret: at least 32 bytes');
-    }
-    this.key = Buffer.from(secret);
-    this.keys = [this.key, ...older.map((s) => Buffer.from(s))];
-  }
-
-  mac(body, key = this.key) {
-    return createHmac('sha256', key).update(`v1.${body}`).digest();
-  }
-
-  sign(payload) {
-    const body = b64(JSON.stringify(payload));
-    return `v1.${body}.${b64(this.mac(body))}`;
-  }
-
-  /** The payload of a token this key signed, or TokenError('invalid'). */
-  open(token) {
-    if (typeof token !== 'string' || token.length > 1024) throw new TokenError('invalid', 'not a token of this waiting room');
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== 'v1') throw new TokenError('invalid', 'not a token of this waiting room');
-    const given = Buffer.from(parts[2], 'base64url');
-    const matches = (key) => {
-      const want = this.mac(parts[1], key);
-      return given.length === want.length && timingSafeEqual(given, want);
-    };
-    if (!this.keys.some(matches)) throw new TokenError('invalid', 'signature does not match');
-    try {
-      return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    } catch {
-      throw new TokenError('invalid', 'unreadable payload');
-    }
-  }
 }
 
 /**
