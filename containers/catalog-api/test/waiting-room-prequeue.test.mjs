@@ -28,6 +28,8 @@ before(async () => {
       api: {
         WAITING_ROOM_SKUS: SKU, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_STARTS_AT: new Date(startsAt).toISOString(),
         WAITING_ROOM_ADMIT_PER_SECOND: String(RATE), WAITING_ROOM_MAX_ACTIVE: '1000', WAITING_ROOM_PASS_SECONDS: '600', WAITING_ROOM_CONTROLLER_MS: '0',
+        // Every reservation (a database round trip and more) is "slow" here: the last test sees the live signal.
+        WAITING_ROOM_SLOW_MS: '1',
       },
     },
     seed: { count: 1, stock: 100 },
@@ -116,4 +118,21 @@ test('at the start: the pre-queue is served first, in a random order, then the l
   const r = await poll(0);
   assert.equal(r.body.admitted, true);
   assert.ok(r.body.pass);
+});
+
+test('the live signal: a queued SKU\'s reservation slower than WAITING_ROOM_SLOW_MS is counted for the controller', async () => {
+  const before = await room.load(SKU);
+  const { pass } = (await poll(1)).body;
+  assert.ok(pass, 'shopper 1 was admitted');
+  const r = await call(api.url, `/api/products/${SKU}/reservations`, {
+    method: 'POST', headers: { ...headers[1], 'x-admission-pass': pass }, json: { quantity: 1, idempotencyKey: 'pq-signal-0001' },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  // The count is written after the answer (not awaited on the request path): give it a moment.
+  let after = before;
+  for (let i = 0; i < 50 && after === before; i += 1) {
+    await new Promise((done) => setTimeout(done, 20));
+    after = await room.load(SKU);
+  }
+  assert.equal(after, before + 1);
 });
