@@ -35,11 +35,25 @@ function canConnect(port) {
 // The line of moto's stderr that says why it stopped (Python's last line is the exception), for a one-line error.
 const lastLine = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'no output';
 
-/** Start `python -m moto.server` on a free loopback port; resolves once it accepts connections. */
-export async function startMoto({ timeoutMs = 30_000 } = {}) {
+// `python -m moto.server` with requests handled one at a time. moto's server is threaded and its DynamoDB has no
+// lock, so two conditional writes that arrive together can both pass their condition: DynamoDB itself never allows
+// that. A test of concurrent conditional writes (the waiting-room controller) needs the DynamoDB guarantee.
+const SERIAL_MOTO = [
+  'import sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app',
+  'run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)',
+].join('\n');
+
+/**
+ * Start `python -m moto.server` on a free loopback port; resolves once it accepts connections.
+ * serialized: one request at a time (atomic conditional writes, as DynamoDB's; slower under concurrency).
+ */
+export async function startMoto({ timeoutMs = 30_000, serialized = false } = {}) {
   const port = await freePort();
   const python = motoPython();
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = serialized ? ['-c', SERIAL_MOTO, '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const child = spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let exited = null;

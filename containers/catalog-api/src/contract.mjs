@@ -104,6 +104,30 @@ const Restocked = z.object({
 const Session = z.object({ session: z.object({ userId: z.string().nullable(), data: z.record(z.string(), z.unknown()), createdAt: Timestamp, expiresAt: Timestamp }) })
   .openapi('SessionResult');
 
+// The waiting room (src/waiting-room.mjs): a shopper's standing, leaving, the shared state.
+const QueueStanding = z.object({
+  sku: z.string(),
+  ticket: z.string().openapi({ description: 'signed queue ticket: send it back as x-queue-ticket when polling' }),
+  admitted: z.boolean(),
+  position: z.int().nullable().optional().openapi({ description: 'place in line (1 = next); null before the sale start (places are drawn then)' }),
+  estimatedWaitSeconds: z.int().nullable().optional().openapi({ description: 'position / admission rate; null before the start' }),
+  retryAfterSeconds: z.int().optional().openapi({ description: 'poll again after this many seconds (also the Retry-After header)' }),
+  opensAt: Timestamp.optional().openapi({ description: 'before the sale start: when the queue opens' }),
+  message: z.string().optional(),
+  pass: z.string().optional().openapi({ description: 'admitted: the admission pass to send as x-admission-pass when reserving' }),
+  passExpiresAt: Timestamp.optional(),
+}).openapi('QueueStanding');
+const QueueLeft = z.object({
+  sku: z.string(), left: z.literal(true), admitted: z.boolean().openapi({ description: 'the ticket had been admitted (its pass is now revoked)' }),
+  slotReturned: z.boolean().openapi({ description: 'its slot went back to the cap on active shoppers' }),
+  replayed: z.boolean().openapi({ description: 'true when the shopper had left already' }),
+}).openapi('QueueLeft');
+const QueueState = z.object({
+  sku: z.string(), queued: z.int(), admittedTotal: z.int(),
+  ratePerSecond: z.number().openapi({ description: 'admissions per second now (lowered from the configured rate while the API sheds)' }),
+  soldOut: z.boolean(), opensAt: Timestamp.nullable(), updatedAt: Timestamp.nullable(),
+}).openapi('QueueState');
+
 /** Every answer that is not a 2xx: the code, a message naming the field first, and the request id. */
 export const ErrorBody = z.object({
   error: z.string().openapi({ description: 'machine-readable code: validation_error, not_found, unauthorized, invalid_token, forbidden, ...' }),
@@ -119,6 +143,10 @@ const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retr
 const REPLAYED = { 'idempotent-replayed': { description: '"true" when this answer replays an earlier one', schema: { type: 'string' } } };
 const CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 challenge (realm "catalog"; error="invalid_token" for a bad token)', schema: { type: 'string' } } };
 
+const QUEUE_RETRY = { 'Retry-After': { description: 'seconds until the next poll is worth making', schema: { type: 'integer' } } };
+const NOT_QUEUED = err('not_queued: this SKU is not sold through the waiting room (reserve it directly)');
+const QUEUE_GONE = 'sold_out (the room is closed: a restock reopens it), queue_left (the shopper left: final), or '
+  + 'queue_turn_expired (admitted, and the pass lifetime is over: nobody is admitted twice)';
 const E400 = err('validation_error naming the field (unknown or repeated query parameter, bad path parameter, bad body), or non_canonical_path');
 const E404 = err('not_found: no such product or reservation, or no route for this path');
 const E503 = err('service_unavailable (a dependency or the token signing keys are not reachable) or overloaded (a bound refused; nothing was written), with Retry-After', RETRY_AFTER);
@@ -208,7 +236,15 @@ export const ROUTES = {
   reserve: op({
     method: 'post', path: '/api/products/{sku}/reservations', operationId: 'reserve', tags: ['reservations'], auth: 'user',
     summary: 'hold units for the token subject (expires unless confirmed)',
-    request: { params: SkuParams, body: { required: true, content: json(ReservationBody) } },
+    request: {
+      params: SkuParams,
+      headers: z.object({
+        'x-admission-pass': z.string().optional().openapi({ description: 'required for a SKU behind the waiting room: the pass its '
+          + 'queue answered once admitted (bound to the token subject and the SKU, valid until passExpiresAt; one reservation '
+          + 'per admission: a retry of it with the same idempotencyKey is let through)' }),
+      }),
+      body: { required: true, content: json(ReservationBody) },
+    },
     responses: {
       201: { description: 'reserved', content: json(ReservationResult), links: {
         cancel: { operationId: 'cancelReservation', parameters: { sku: '$request.path.sku', id: '$response.body#/reservation/id' } },
@@ -216,8 +252,12 @@ export const ROUTES = {
       } },
       200: { description: 'replayed: the same subject sent this idempotencyKey before for the same SKU and quantity', content: json(ReservationResult), headers: REPLAYED },
       404: E404,
+      403: err('a SKU behind the waiting room refused the x-admission-pass: admission_pass_invalid (forged, altered, or a '
+        + 'queue ticket), admission_pass_other_shopper, admission_pass_other_sku, admission_pass_expired, '
+        + 'admission_pass_revoked (the shopper left the queue), admission_pass_used (it already bought a reservation)'),
       409: err('sold_out: not enough stock (available is the SKU\'s total)'),
       422: err('idempotency_key_reused: the key was used for another SKU or quantity, or by another subject'),
+      428: err('admission_pass_required: the SKU is sold through the waiting room; join its queue and send the pass'),
     },
   }),
   cancelReservation: op({
@@ -237,6 +277,53 @@ export const ROUTES = {
       403: err('forbidden: not the reservation\'s owner'), 404: E404,
       409: err('reservation_expired or reservation_cancelled, with state'),
     },
+  }),
+  joinQueue: op({
+    method: 'post', path: '/api/products/{sku}/queue', operationId: 'joinQueue', tags: ['waiting room'], auth: 'user',
+    summary: 'join the waiting room of a SKU (one ticket per token subject and SKU)',
+    request: { params: SkuParams, body: { required: false, content: json(EmptyBody) } },
+    responses: {
+      201: { description: 'joined: the ticket and the standing', content: json(QueueStanding), headers: QUEUE_RETRY },
+      200: { description: 'joined before: the same ticket and the standing now', content: json(QueueStanding), headers: QUEUE_RETRY },
+      404: NOT_QUEUED,
+      410: err(QUEUE_GONE),
+    },
+  }),
+  queueStanding: op({
+    method: 'get', path: '/api/products/{sku}/queue', operationId: 'queueStanding', tags: ['waiting room'], auth: 'user',
+    summary: 'the shopper\'s standing: position and estimated wait, or the admission pass (an HTML page for a browser)',
+    request: {
+      params: SkuParams,
+      headers: z.object({
+        'x-queue-ticket': z.string().optional().openapi({ description: 'the ticket the join answered: the standing is then '
+          + 'computed from the shared room state alone' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'the standing (Cache-Control: private, no-store); a request preferring text/html gets a page that polls '
+          + 'this JSON as Retry-After says. Polling earlier than told answers the same state.',
+        content: { ...json(QueueStanding), 'text/html': { schema: z.string() } },
+        headers: QUEUE_RETRY,
+      },
+      403: err('queue_ticket_invalid, queue_ticket_other_shopper or queue_ticket_other_sku (x-queue-ticket)'),
+      404: err('not_queued (the SKU is not behind the waiting room) or not_in_queue (no ticket: join first)'),
+      410: err(QUEUE_GONE),
+    },
+  }),
+  leaveQueue: op({
+    method: 'delete', path: '/api/products/{sku}/queue', operationId: 'leaveQueue', tags: ['waiting room'], auth: 'user',
+    summary: 'leave the queue (final): a waiting ticket leaves the line; an admitted shopper\'s pass is revoked and its slot returned',
+    request: { params: SkuParams, body: { required: false, content: json(EmptyBody) } },
+    responses: {
+      200: { description: 'left (replayed: true when the shopper had left already)', content: json(QueueLeft) },
+      404: err('not_queued (the SKU is not behind the waiting room) or not_in_queue (no ticket)'),
+    },
+  }),
+  queueState: op({
+    method: 'get', path: '/api/products/{sku}/queue/state', operationId: 'queueState', tags: ['waiting room'], auth: 'public',
+    summary: 'the waiting room\'s shared state (Cache-Control: public, max-age=1)', request: { params: SkuParams },
+    responses: { 200: { description: 'the room now', content: json(QueueState) }, 404: NOT_QUEUED },
   }),
   restock: op({
     method: 'put', path: '/api/products/{sku}/inventory', operationId: 'restock', tags: ['products'], auth: 'admin',

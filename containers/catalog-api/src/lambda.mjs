@@ -33,7 +33,15 @@ export const handler = async (event, context) => {
     // Anything else (a warmer, a mistyped task) must fail loudly, not as a 404 on path "undefined".
     throw new Error('unsupported event: expected an ALB or API Gateway proxy event, or {"catalogTask": "migrate" | "seed" | "release-expired"}');
   }
-  getRuntime();
+  const rt = getRuntime();
+  if (rt.waitingRoom) {
+    try {
+      await rt.waitingRoom.ready(); // the HMAC key from Secrets Manager, at cold start
+    } catch (err) {
+      process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: err.message, event: 'startup.failed' })}\n`);
+      throw err;
+    }
+  }
   const result = await httpHandler(event, context);
   // The ALB documents statusDescription ("200 OK") as part of the response;
   // hono's adapter leaves it out.

@@ -8,6 +8,7 @@ import { createDynamo } from './dynamo.mjs';
 import { F, LogLimiter, Metrics, RequestLog, createLogger } from './observability.mjs';
 import { SessionStore } from './sessions.mjs';
 import { WaitingRoom } from './waiting-room.mjs';
+import { controllerStep } from './waiting-room-controller.mjs';
 
 /** options.metricsWrite: where EMF lines go (default stdout, which CloudWatch Logs ingests). */
 export function createRuntime(config, options = {}) {
@@ -34,7 +35,7 @@ export function createRuntime(config, options = {}) {
   const requestLog = new RequestLog({ logger, metrics });
   const waitingRoom = config.waitingRoom ? new WaitingRoom({ config: config.waitingRoom, doc }) : undefined;
   const stopController = waitingRoom && config.waitingRoom.controllerIntervalMs > 0
-    ? waitingRoom.startController(config.waitingRoom.controllerIntervalMs, (error) => warnings.warn('waiting room controller failed', { [F.event]: 'waitingroom.controller_failed', error }))
+    ? waitingRoom.startController(config.waitingRoom.controllerIntervalMs, () => controllerStep(waitingRoom, metrics), (error) => warnings.warn('waiting room controller failed', { [F.event]: 'waitingroom.controller_failed', error }))
     : () => {};
   const deps = { config, logger, metrics, requestLog, db, doc, store, cache, sessions, waitingRoom };
   const app = createApp(deps);

@@ -10,9 +10,15 @@ import { createRuntime } from './runtime.mjs';
 const LISTEN_BACKLOG = 4096;
 
 /** runtimeOptions: passed to createRuntime (tests send EMF lines to a sink). */
-export function startServer({ env = process.env, port, hostname, runtimeOptions } = {}) {
+export async function startServer({ env = process.env, port, hostname, runtimeOptions } = {}) {
   const config = loadConfig(env);
   const runtime = createRuntime(config, runtimeOptions);
+  try {
+    await runtime.waitingRoom?.ready(); // the HMAC key (WAITING_ROOM_SECRET_ARN: from Secrets Manager) before serving
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
   const listenPort = port ?? Number(env.PORT ?? 3000);
   const host = hostname ?? env.HOST ?? '127.0.0.1';
   return new Promise((resolve) => {

@@ -25,6 +25,9 @@ export async function runTask(event, getRuntime) {
       const rt = await getRuntime();
       const released = await rt.store.releaseExpired(event.limit ?? 1000);
       rt.metrics.emit({ ReservationsExpired: released }, { route: 'TASK release-expired' });
+      // Units came back (to some SKU): a closed waiting room reopens; one that is still sold out closes again at
+      // the next 409 with nothing left.
+      if (released > 0 && rt.waitingRoom) for (const sku of rt.waitingRoom.skus) await rt.waitingRoom.noteSoldOut(sku, false);
       return { task: 'release-expired', ok: true, released };
     }
     default:

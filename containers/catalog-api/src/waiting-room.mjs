@@ -3,7 +3,18 @@
 //
 // Where the state lives (DynamoDB, one table):
 //   ticket    pk "T#<sku>#<sub>"   { arrival, qpk: "Q#<sku>#<shard>" }   one per shopper and SKU (conditional put)
-//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt }
+//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt, returned }
+//   sold out  pk "X#<sku>"         { soldOutAt }   written by the API when the SKU sells out (a reservation's
+//             409 with nothing left, a restock to 0), deleted when units come back (restock, a cancel); the controller
+//             reads it each step (no PostgreSQL) and closes the room: nobody admitted, polls answer 410 sold_out.
+//   load      pk "S#<sku>#<n>"     { congested }   n = 0..15: the API adds the SKU's reservation sheds (503) and
+//             answers slower than WAITING_ROOM_SLOW_MS here (one UpdateItem ADD on a random shard per flush: no hot
+//             key); the controller sums the 16 each step and adjusts the admission rate (AIMD, see advance()).
+// A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
+// index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
+// `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
+// admission, or whose reservation succeeded: a pass buys one reservation); the API adds to it (UpdateItem, never the
+// whole item), the controller counts it out of the active shoppers and drops entries past the pass lifetime.
 // The queue order is the tickets' arrival timestamps (ms x 1000 + a random tiebreak: unique in practice), read
 // through the GSI "queue" (hash qpk, range arrival): tickets are spread over QUEUE_SHARDS partitions by the
 // shopper, so a spike of joins never writes one hot partition, and there is no counter item that every join
@@ -15,9 +26,13 @@
 // Tickets and passes are HMAC-SHA256 tokens (the same primitive a CloudFront Function can check):
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
+import { Signer, TokenError } from './waiting-room-tokens.mjs';
+
+export { Signer, TokenError };
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 export const QUEUE_SHARDS = 16;
 export const QUEUE_INDEX = 'queue';
@@ -26,53 +41,30 @@ const STATE_CACHE_MS = 1000;
 const MAX_MILESTONES = 2000;
 const MAX_QUEUE_READ = 100_000;
 const MILESTONE_REFRESH_MS = 2000;
+// Live signals (requirement: the rate adjusts to the API's sheds and latency). AIMD, as TCP's congestion control:
+// on congestion the rate is halved (at most once a second: one episode is one decrease), otherwise it grows by
+// 5 % of the configured rate per second back to the configured rate (from the floor, full speed in ~20 s).
+export const LOAD_SHARDS = 16;
+const DECREASE_FACTOR = 0.5;
+const DECREASE_EVERY_MS = 1000;
+const INCREASE_PER_SECOND = 0.05;
+const MIN_RATE = 1;
+const LOAD_FLUSH_MS = 200;
 const TICKET_TTL_SECONDS = 2 * 86400;
+// Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
+// just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
+// at join is the same as shuffling all pre-queue tickets once at the start: their order is a uniformly random
+// permutation, independent of when or how fast each one joined, and every one of them is ahead of every ticket
+// joined after the start (whose key is its join time, at or above start x 1000). 10^12 keys: two of 100,000
+// tickets share a key with probability ~0.5%, and then both are admitted in the same step.
+const PREQUEUE_SPAN = 1e12;
 
-const b64 = (buf) => Buffer.from(buf).toString('base64url');
 
 /** Which of the 16 partitions a shopper's ticket goes to (stable per shopper: joining twice lands on the same). */
 export function shardOf(sub) {
   let h = 2166136261;
   for (let i = 0; i < sub.length; i += 1) h = Math.imul(h ^ sub.charCodeAt(i), 16777619);
   return (h >>> 0) % QUEUE_SHARDS;
-}
-
-export class TokenError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
-export class Signer {
-  constructor(secret) {
-    if (typeof secret !== 'string' || Buffer.byteLength(secret) < 32) throw new Error('waiting room secret: at least 32 bytes');
-    this.key = Buffer.from(secret);
-  }
-
-  mac(body) {
-    return createHmac('sha256', this.key).update(`v1.${body}`).digest();
-  }
-
-  sign(payload) {
-    const body = b64(JSON.stringify(payload));
-    return `v1.${body}.${b64(this.mac(body))}`;
-  }
-
-  /** The payload of a token this key signed, or TokenError('invalid'). */
-  open(token) {
-    if (typeof token !== 'string' || token.length > 1024) throw new TokenError('invalid', 'not a token of this waiting room');
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== 'v1') throw new TokenError('invalid', 'not a token of this waiting room');
-    const given = Buffer.from(parts[2], 'base64url');
-    const want = this.mac(parts[1]);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new TokenError('invalid', 'signature does not match');
-    try {
-      return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    } catch {
-      throw new TokenError('invalid', 'unreadable payload');
-    }
-  }
 }
 
 /**
@@ -85,14 +77,64 @@ export class WaitingRoom {
     this.ratePerSecond = config.ratePerSecond;
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
-    this.signer = new Signer(config.secret);
+    this.slowMs = config.slowMs ?? 200;
+    this.pendingLoad = new Map(); // sku -> { count, at }: congestion seen here, not yet added to the table
+    this.startsAt = config.startsAt ?? 0;
+    // The controller has no key (it never signs): only the API's room signs and verifies.
+    this.signer = config.secret === undefined ? undefined : new Signer(config.secret);
+    this.secretSource = config.secretArn ? config : undefined; // the key is in Secrets Manager: ready() reads it
     this.doc = doc;
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
+    this.soldOutNoted = new Map(); // sku -> { at, soldOut }: the mark is written once per second per process at most
+  }
+
+  /**
+   * The SKU sold out (true) or has units again (false): the mark the controller reads. Many shoppers meet the
+   * sell-out at once; each process writes the same mark at most once a second.
+   */
+  async noteSoldOut(sku, soldOut) {
+    if (!this.queued(sku)) return;
+    const t = this.now();
+    const noted = this.soldOutNoted.get(sku);
+    if (noted && noted.soldOut === soldOut && t - noted.at < STATE_CACHE_MS) return;
+    const Key = { pk: `X#${sku}` };
+    if (soldOut) await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...Key, soldOutAt: t } }));
+    else await this.doc.send(new DeleteCommand({ TableName: this.table, Key }));
+    this.soldOutNoted.set(sku, { at: t, soldOut });
   }
 
   queued(sku) {
     return this.skus.has(sku);
+  }
+
+  /**
+   * Resolves once the signing key is known (at once with WAITING_ROOM_SECRET; with WAITING_ROOM_SECRET_ARN after the
+   * first read, a ConfigError when the value is unusable). Later calls re-read the secret in the background every
+   * REFRESH_MS (a failed re-read keeps the keys in hand).
+   */
+  ready() {
+    if (!this.secretSource) return Promise.resolve();
+    const t = Date.now();
+    if (this.signer && this.keysAt !== undefined && t - this.keysAt > REFRESH_MS && !this.refreshing) {
+      this.refreshing = loadSigningKeys(this.secretSource)
+        .then(({ current, previous }) => { this.signer = new Signer(current, previous ? [previous] : []); this.keysAt = Date.now(); })
+        .catch(() => { this.keysAt = Date.now(); })
+        .finally(() => { this.refreshing = undefined; });
+    }
+    this.loading ??= loadSigningKeys(this.secretSource).then(({ current, previous }) => {
+      this.signer = new Signer(current, previous ? [previous] : []);
+      this.keysAt = Date.now();
+    }).catch((err) => {
+      this.loading = undefined; // the next request tries again
+      throw err;
+    });
+    return this.loading;
+  }
+
+  /** Whether the sale has started (the room admits); before WAITING_ROOM_STARTS_AT it only takes joins. */
+  open(nowMs = this.now()) {
+    return nowMs >= this.startsAt;
   }
 
   ticketToken(t) {
@@ -102,10 +144,10 @@ export class WaitingRoom {
   /** One ticket per shopper and SKU: the first join writes it, every later one answers the same ticket. */
   async join(sku, sub) {
     const nowMs = this.now();
-    const arrival = nowMs * 1000 + randomInt(1000);
+    const arrival = this.open(nowMs) ? nowMs * 1000 + randomInt(1000) : this.startsAt * 1000 - 1 - randomInt(PREQUEUE_SPAN);
     const item = {
       pk: `T#${sku}#${sub}`, sku, sub, arrival, qpk: `Q#${sku}#${shardOf(sub)}`, joinedAt: nowMs,
-      expiresAt: Math.floor(nowMs / 1000) + TICKET_TTL_SECONDS,
+      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + TICKET_TTL_SECONDS,
     };
     try {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -141,12 +183,153 @@ export class WaitingRoom {
     return state;
   }
 
+  /**
+   * A reservation-path answer of a queued SKU: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * Counted in memory and added to a random load shard at most every LOAD_FLUSH_MS per SKU per process (a shed must
+   * stay cheap: the write is not awaited, and a failed one is dropped).
+   */
+  noteLoad(sku, { status, durationMs }) {
+    if (!this.queued(sku)) return;
+    const congested = status === 503 || (this.slowMs > 0 && durationMs > this.slowMs);
+    if (!congested) return;
+    const t = this.now();
+    const pending = this.pendingLoad.get(sku) ?? { count: 0, at: 0 };
+    pending.count += 1;
+    this.pendingLoad.set(sku, pending);
+    if (t - pending.at < LOAD_FLUSH_MS) return undefined;
+    const count = pending.count;
+    pending.count = 0;
+    pending.at = t;
+    return this.doc.send(new UpdateCommand({
+      TableName: this.table, Key: { pk: `S#${sku}#${randomInt(LOAD_SHARDS)}` },
+      UpdateExpression: 'ADD congested :n', ExpressionAttributeValues: { ':n': count },
+    })).catch(() => {});
+  }
+
+  /** The SKU's congestion count so far (every load shard). */
+  async load(sku) {
+    const Keys = Array.from({ length: LOAD_SHARDS }, (_, n) => ({ pk: `S#${sku}#${n}` }));
+    const { Responses } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys, ProjectionExpression: 'congested' } } }));
+    return (Responses?.[this.table] ?? []).reduce((n, it) => n + (it.congested ?? 0), 0);
+  }
+
+  /** The admission a ticket belongs to: [when, how many, watermark after], or undefined. */
+  admissionOf(state, arrival) {
+    return (state.admissions ?? []).find(([, , wm]) => wm >= arrival);
+  }
+
+  /**
+   * The shopper leaves the queue. Waiting: the ticket leaves the queue index (nobody will admit it). Admitted with
+   * a pass still running: the pass is revoked (refused at the reservation) and its slot in the active cap given
+   * back. Either way the ticket stays, marked `left`: joining again answers it. Repeating is a replay.
+   * Returns { outcome: 'left' | 'replayed' | 'not_in_queue', admitted, slotReturned }.
+   */
+  async leave(sku, sub) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const ticket = (await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }))).Item;
+      if (!ticket) return { outcome: 'not_in_queue' };
+      if (ticket.left) return { outcome: 'replayed', admitted: Boolean(ticket.leftAdmitted), slotReturned: Boolean(ticket.slotReturned) };
+      const nowMs = this.now();
+      const state = await this.state(sku, { fresh: true });
+      const admitted = ticket.arrival <= state.watermark;
+      const when = admitted ? this.admissionOf(state, ticket.arrival)?.[0] : undefined;
+      // The slot counts as active until its admission leaves the window; a used pass gave its slot back already.
+      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey && state.returned !== undefined;
+      const items = [{
+        Update: {
+          TableName: this.table, Key: { pk: ticket.pk },
+          UpdateExpression: 'SET #left = :now, leftAdmitted = :adm, slotReturned = :ret REMOVE qpk',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr',
+          ExpressionAttributeNames: { '#left': 'left' },
+          ExpressionAttributeValues: { ':now': nowMs, ':adm': admitted, ':ret': giveBack, ':arr': ticket.arrival },
+        },
+      }];
+      if (giveBack) items.push(this.returnSlot(sku, when));
+      // Still waiting: only if the controller has not admitted it meanwhile (else its slot would be lost).
+      else if (!admitted) items.push({ ConditionCheck: { TableName: this.table, Key: { pk: `W#${sku}` }, ConditionExpression: 'attribute_not_exists(pk) OR watermark < :arr', ExpressionAttributeValues: { ':arr': ticket.arrival } } });
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return { outcome: 'left', admitted, slotReturned: giveBack };
+      } catch (err) {
+        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission): read again
+      }
+    }
+    throw Object.assign(new Error('leaving the queue raced three times'), { code: '40001' });
+  }
+
+  /** The transaction item that gives one slot of admission `when` back to the cap. */
+  returnSlot(sku, when) {
+    return {
+      Update: {
+        TableName: this.table, Key: { pk: `W#${sku}` },
+        UpdateExpression: 'SET returned.#w = if_not_exists(returned.#w, :zero) + :one',
+        ConditionExpression: 'attribute_exists(returned)',
+        ExpressionAttributeNames: { '#w': String(when) }, ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+      },
+    };
+  }
+
+  /**
+   * The reservation gate's second half (after verifyPass): the pass must belong to the shopper's ticket as it is now
+   * (not left, not used for another reservation). idempotencyKey: the reservation's, so a retried reservation of the
+   * one the pass bought is let through (and replayed by the database). Throws TokenError.
+   */
+  async checkPass(pass, { sku, sub, idempotencyKey }) {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }));
+    if (!Item || Item.arrival !== pass.arr || Item.left) {
+      throw new TokenError('admission_pass_revoked', 'x-admission-pass: revoked (the shopper left the queue)');
+    }
+    if (Item.usedKey !== undefined && Item.usedKey !== idempotencyKey) {
+      throw new TokenError('admission_pass_used', 'x-admission-pass: already bought a reservation (one per admission); retry that one with its idempotencyKey');
+    }
+    return Item;
+  }
+
+  /**
+   * A reservation with this pass succeeded: the pass is spent (later reservations with other keys are refused) and
+   * its slot goes back to the cap at once, so the next shopper is admitted without waiting for the pass to run out.
+   */
+  async consumePass(pass, { sku, sub, idempotencyKey }) {
+    const nowMs = this.now();
+    const state = await this.state(sku);
+    const when = this.admissionOf(state, pass.arr)?.[0];
+    const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && state.returned !== undefined;
+    const items = [{
+      Update: {
+        TableName: this.table, Key: { pk: `T#${sku}#${sub}` },
+        UpdateExpression: 'SET usedKey = :k, usedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(usedKey) AND attribute_not_exists(#left)',
+        ExpressionAttributeNames: { '#left': 'left' },
+        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': nowMs, ':arr': pass.arr },
+      },
+    }];
+    if (giveBack) items.push(this.returnSlot(sku, when));
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (err) {
+      if (err.name === 'TransactionCanceledException') return false; // spent already (a concurrent reservation), or left
+      throw err;
+    }
+  }
+
   /** Where a ticket stands: admitted (with a pass) or its position and the estimated wait. */
   status(state, ticket) {
+    const nowMs = this.now();
+    if (state.soldOut) return { soldOut: true };
+    if (!this.open(nowMs)) {
+      // No position before the start: the places are drawn then, so any number now would be made up.
+      const opensIn = Math.ceil((this.startsAt - nowMs) / 1000);
+      return {
+        admitted: false, opensAt: new Date(this.startsAt).toISOString(), position: null, estimatedWaitSeconds: null,
+        retryAfterSeconds: Math.min(30, Math.max(1, opensIn)),
+        message: `the queue opens at ${new Date(this.startsAt).toISOString()}; places in line are drawn at random then`,
+      };
+    }
     if (ticket.arrival <= state.watermark) {
       // The pass runs from the shopper's admission, whenever it is polled: a shopper admitted long ago does not
       // get a new pass (the cap on active shoppers counts each admission for one pass lifetime).
-      const admittedAt = (state.admissions ?? []).find(([, , wm]) => wm >= ticket.arrival)?.[0];
+      const admittedAt = this.admissionOf(state, ticket.arrival)?.[0];
       const exp = admittedAt === undefined ? 0 : Math.floor(admittedAt / 1000) + this.passSeconds;
       if (exp * 1000 <= this.now()) return { admitted: true, expired: true };
       return { admitted: true, pass: this.signer.sign({ k: 'p', sku: ticket.sku, sub: ticket.sub, arr: ticket.arrival, exp }), passExpiresAt: new Date(exp * 1000).toISOString() };
@@ -236,15 +419,40 @@ export class WaitingRoom {
    */
   async advance(sku) {
     const nowMs = this.now();
-    const state = await this.state(sku, { fresh: true });
+    const [state, mark, load] = await Promise.all([
+      this.state(sku, { fresh: true }),
+      this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `X#${sku}` }, ConsistentRead: true })),
+      this.load(sku),
+    ]);
+    // AIMD on the live signal: new congestion since the last step halves the rate (once per DECREASE_EVERY_MS),
+    // none lets it grow back additively to the configured rate.
+    const congestion = Math.max(0, load - (state.loadSeen ?? load));
+    let rate = state.ratePerSecond ?? this.ratePerSecond;
+    let { lastDecreaseAt = 0 } = state;
+    const stepSeconds = state.updatedAt ? Math.min(nowMs - state.updatedAt, 5000) / 1000 : 0;
+    if (congestion > 0) {
+      if (nowMs - lastDecreaseAt >= DECREASE_EVERY_MS) {
+        rate = Math.max(MIN_RATE, rate * DECREASE_FACTOR);
+        lastDecreaseAt = nowMs;
+      }
+    } else {
+      rate = Math.min(this.ratePerSecond, rate + this.ratePerSecond * INCREASE_PER_SECOND * stepSeconds);
+    }
+    // Sold out: the room is closed (nobody admitted, the queue not read, Queued 0) until the mark goes.
+    const soldOut = Boolean(mark.Item);
+    const open = this.open(nowMs) && !soldOut;
     const windowStart = nowMs - this.passSeconds * 1000;
     const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
-    const active = admissions.reduce((n, [, k]) => n + k, 0);
-    const elapsedMs = state.updatedAt ? Math.min(nowMs - state.updatedAt, 5000) : 1000;
-    const credit = (state.credit ?? 0) + (this.ratePerSecond * elapsedMs) / 1000;
-    const budget = Math.max(0, Math.min(Math.floor(credit), this.maxActive - active));
-    const full = !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
-    const arrivals = await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
+    // Passes given back early (left, or spent on a reservation) no longer count as active.
+    const returned = state.returned ?? {};
+    const active = admissions.reduce((n, [t, k]) => n + Math.max(0, k - (returned[t] ?? 0)), 0);
+    // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
+    const since = Math.max(state.updatedAt ?? 0, this.startsAt);
+    const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
+    const credit = open ? (state.credit ?? 0) + (rate * elapsedMs) / 1000 : 0;
+    const budget = open ? Math.max(0, Math.min(Math.floor(credit), this.maxActive - active)) : 0;
+    const full = soldOut || !state.milestonesAt || nowMs - state.milestonesAt >= MILESTONE_REFRESH_MS || (state.queued ?? 0) === 0;
+    const arrivals = soldOut ? [] : await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);
     const admittedTotal = (state.admittedTotal ?? 0) + admit.length;
     let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0, joinRate = 0 } = state;
@@ -267,33 +475,59 @@ export class WaitingRoom {
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
       milestones, step, milestoneBase, milestonesAt, joinRate, queued, admissions,
       // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
-      credit: queued ? Math.min(this.ratePerSecond, credit - admit.length) : 0,
-      ratePerSecond: this.ratePerSecond,
+      credit: queued ? Math.min(rate, credit - admit.length) : 0,
+      ratePerSecond: rate, loadSeen: load, lastDecreaseAt,
+      soldOut,
       admittedTotal,
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };
+    // An UpdateItem of the controller's own attributes (not a Put of the whole item): `returned`, which the API adds
+    // to, is never overwritten; its entries past the pass lifetime are removed.
+    const names = {};
+    const values = { ':v': state.version ?? 0 };
+    const sets = Object.keys(next).filter((k) => k !== 'pk').map((k, i) => {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = next[k];
+      return `#a${i} = :a${i}`;
+    });
+    let expression;
+    const stale = Object.keys(returned).filter((t) => Number(t) <= windowStart);
+    if (state.returned === undefined) {
+      values[':empty'] = {};
+      expression = `SET ${sets.join(', ')}, returned = if_not_exists(returned, :empty)`;
+    } else if (stale.length) {
+      stale.forEach((t, i) => { names[`#r${i}`] = t; });
+      expression = `SET ${sets.join(', ')} REMOVE ${stale.map((_, i) => `returned.#r${i}`).join(', ')}`;
+    } else {
+      expression = `SET ${sets.join(', ')}`;
+    }
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table, Item: next,
-        ConditionExpression: 'attribute_not_exists(pk) OR version = :v', ExpressionAttributeValues: { ':v': state.version ?? 0 },
+      await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key: { pk: next.pk }, UpdateExpression: expression,
+        ConditionExpression: 'attribute_not_exists(pk) OR version = :v', ExpressionAttributeNames: names, ExpressionAttributeValues: values,
       }));
     } catch (err) {
       if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued, raced: true };
       throw err;
     }
+    next.returned = Object.fromEntries(Object.entries(returned).filter(([t]) => Number(t) > windowStart));
     this.stateCache.set(sku, { at: nowMs, state: next });
-    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark };
+    // Seconds each admitted ticket waited: from its arrival, or from the start for a pre-queue ticket (its key is a
+    // draw, not a time).
+    const waitSeconds = admit.map((a) => Math.max(0, nowMs - Math.max(Math.floor(a / 1000), this.startsAt)) / 1000);
+    return { admitted: admit.length, queued, active: active + admit.length, watermark: next.watermark, waitSeconds, soldOut, ratePerSecond: rate };
   }
 
-  /** Run the controller for every queued SKU every intervalMs (the local server; on AWS a scheduled function). */
-  startController(intervalMs, onError = () => {}) {
+  /** Run `step` (every queued SKU once) every intervalMs, never two at once (the local server; on AWS a
+   *  scheduled function: src/waiting-room-controller.mjs). */
+  startController(intervalMs, step, onError = () => {}) {
     let running = false;
     const timer = setInterval(async () => {
       if (running) return;
       running = true;
       try {
-        for (const sku of this.skus) await this.advance(sku);
+        await step();
       } catch (err) {
         onError(err);
       } finally {

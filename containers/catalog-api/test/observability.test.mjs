@@ -92,7 +92,7 @@ function assertEnvelope(doc, values, dimensions, timestamp) {
 
 test('every contract metric goes out with its namespace, unit and dimension sets from metrics-contract.json', () => {
   const metrics = new Metrics({ service: 'svc' });
-  const dimensions = { [contractFile.routeDimension]: 'GET /api/products/{sku}' };
+  const dimensions = { [contractFile.routeDimension]: 'GET /api/products/{sku}', [contractFile.skuDimension]: 'SKU-000001' };
   const names = Object.keys(contractFile.metrics);
   assert.ok(names.length >= 10);
   for (const [i, name] of names.entries()) {

@@ -293,3 +293,42 @@ test('everything at once on one SKU: reservations, cancels, confirms, expiry swe
   assert.equal(Number(s.confirmed), confirmedUnits);
   assert.equal(Number(s.available) + Number(s.confirmed), 550);
 });
+
+test('a restock settles holds past their expiry: no later sweep puts units on sale beyond what the admin set', async () => {
+  const sku = 'SKU-000012';
+  const sellable = async () => Number((await summary(sku)).available);
+  const holdExpiring = (quantity) => api.runtime.store.reserve({ sku, quantity, idempotencyKey: key('exp'), ttlSeconds: 1, owner: 'shopper-1' });
+  assert.equal((await restock(sku, { available: 10, shards: 2 })).status, 200);
+  for (const q of [2, 1]) assert.equal((await holdExpiring(q)).outcome, 'created');
+  await new Promise((r) => setTimeout(r, 1200)); // both past their expiry, not swept
+  assert.equal((await call(api.url, `/api/products/${sku}/inventory`)).body.available, 10, 'the admin sees them as available');
+
+  const set = await restock(sku, { available: 5 });
+  assert.equal(set.status, 200);
+  assert.deepEqual([set.body.previousAvailable, set.body.available], [10, 5]);
+  assert.equal(await api.runtime.store.releaseExpired(1000), 0, 'nothing left for the sweep');
+  assert.equal(await sellable(), 5, 'the sweep put units back beyond the restock');
+  assert.equal((await call(api.url, `/api/products/${sku}/inventory`)).body.available, 5);
+  const audit = (await db.query('SELECT previous_available, new_available FROM inventory_audit WHERE sku = $1 ORDER BY id DESC LIMIT 1', [sku])).rows[0];
+  assert.deepEqual([Number(audit.previous_available), Number(audit.new_available)], [10, 5]);
+
+  // add: to the total the admin saw (the expired hold's units included), once.
+  assert.equal((await holdExpiring(2)).outcome, 'created');
+  await new Promise((r) => setTimeout(r, 1200));
+  const added = await restock(sku, { add: 4 });
+  assert.deepEqual([added.body.previousAvailable, added.body.available], [5, 9]);
+  assert.equal(await api.runtime.store.releaseExpired(1000), 0);
+  assert.equal(await sellable(), 9);
+
+  // A set racing sweeps (the shard locks order them): whoever goes first, the total ends at exactly what was set.
+  for (let round = 0; round < 5; round += 1) {
+    for (const q of [1, 2, 3]) assert.equal((await holdExpiring(q)).outcome, 'created');
+    await new Promise((r) => setTimeout(r, 1100));
+    const [r] = await Promise.all([restock(sku, { available: 7 }), api.runtime.store.releaseExpired(1000), api.runtime.store.releaseExpired(1000)]);
+    assert.equal(r.status, 200);
+    assert.equal(await api.runtime.store.releaseExpired(1000), 0);
+    assert.equal(await sellable(), 7, `round ${round}`);
+    const s = await summary(sku);
+    assert.deepEqual([Number(s.held), Number(s.negative_shards)], [0, 0]);
+  }
+});

@@ -16,6 +16,8 @@ test('a room with its defaults', () => {
   assert.deepEqual([...c.skus], ['SKU-000001', 'SKU-000002']);
   assert.deepEqual([c.ratePerSecond, c.maxActive, c.passSeconds, c.controllerIntervalMs], [50, 1000, 120, 200]);
   assert.equal(loadWaitingRoomConfig({ ...OK, AWS_LAMBDA_FUNCTION_NAME: 'api' }).controllerIntervalMs, 0);
+  assert.equal(c.startsAt, 0, 'no start: open now');
+  assert.equal(loadWaitingRoomConfig({ ...OK, WAITING_ROOM_STARTS_AT: '2026-12-24T18:00:00+01:00' }).startsAt, Date.UTC(2026, 11, 24, 17));
 });
 
 test('each missing or malformed setting is named', () => {
@@ -26,6 +28,9 @@ test('each missing or malformed setting is named', () => {
     [{ ...OK, WAITING_ROOM_SKUS: 'SKU 1' }, 'WAITING_ROOM_SKUS'],
     [{ ...OK, WAITING_ROOM_ADMIT_PER_SECOND: '0' }, 'WAITING_ROOM_ADMIT_PER_SECOND'],
     [{ ...OK, WAITING_ROOM_PASS_SECONDS: 'soon' }, 'WAITING_ROOM_PASS_SECONDS'],
+    [{ ...OK, WAITING_ROOM_STARTS_AT: '2026-12-24T18:00:00' }, 'WAITING_ROOM_STARTS_AT'], // no offset
+    [{ ...OK, WAITING_ROOM_STARTS_AT: 'tomorrow' }, 'WAITING_ROOM_STARTS_AT'],
+    [{ ...OK, WAITING_ROOM_STARTS_AT: '2026-02-30T18:00:00Z' }, 'WAITING_ROOM_STARTS_AT'],
   ];
   for (const [env, variable] of cases) {
     assert.throws(() => loadWaitingRoomConfig(env), (err) => err instanceof ConfigError && err.variable === variable && !err.message.includes('\n'), variable);

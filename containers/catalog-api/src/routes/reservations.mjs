@@ -22,7 +22,7 @@ function finishConflict(result, action) {
     { state: result.state, reservation: result.reservation });
 }
 
-export function reservationRoutes(app, { store, cache, config, logger }) {
+export function reservationRoutes(app, { store, cache, config, logger, waitingRoom }) {
   route(app, ROUTES.reserve, async (c) => {
     const { sku } = c.get('valid').params;
     const input = c.get('valid').body;
@@ -54,6 +54,8 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
         logger.info('reservation refused: sold out', {
           [F.event]: EVENTS.soldOut, [F.requestId]: c.get('requestId'), sku, requested: input.quantity, available: result.available,
         });
+        // Nothing left of a SKU behind the waiting room: the room closes (src/waiting-room.mjs, "sold out").
+        if (result.available === 0) await waitingRoom?.noteSoldOut(sku, true);
         throw new HttpError(409, 'sold_out', `not enough stock for ${sku}`, { sku, requested: input.quantity, available: result.available });
       default:
         throw notFound(`product ${sku}`);
@@ -71,6 +73,7 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
       switch (result.outcome) {
         case 'cancelled':
           m.add('ReservationsCancelled');
+          await waitingRoom?.noteSoldOut(sku, false); // units came back: a closed room reopens
           await cache.invalidateCoalesced(cacheKeys.product(sku));
           return c.json({ reservation: result.reservation, replayed: false });
         case 'confirmed':
@@ -102,6 +105,7 @@ export function reservationRoutes(app, { store, cache, config, logger }) {
         `the total (now ${result.previousAvailable}) would exceed ${INT4_MAX} units`);
     }
     await cache.invalidate({ keys: [cacheKeys.product(sku)] });
+    await waitingRoom?.noteSoldOut(sku, result.available === 0);
     return c.json(result);
   }, { rule: v.restockRule });
 }

@@ -2,18 +2,30 @@
 // reservation route. Identity is the verified token's subject, as everywhere else.
 import { HttpError } from '../errors.mjs';
 import { TokenError } from '../waiting-room.mjs';
-import * as v from '../validation.mjs';
-import { z } from '@hono/zod-openapi';
+import { ROUTES } from '../contract.mjs';
 import { route } from './route.mjs';
+import { PAGE_CSP, queuePage, wantsHtml } from './waiting-room-page.mjs';
 
-// The SKU checked as every contract route checks it (400 validation_error naming `sku`).
-const request = { params: z.object({ sku: z.string().regex(v.SKU_PATTERN, { error: 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' }) }) };
 
 const notQueued = (sku) => new HttpError(404, 'not_queued', `${sku} is not sold through the waiting room: reserve it directly`);
 const refused = (err) => new HttpError(err.code.startsWith('admission_pass_required') ? 428 : 403, err.code, err.message,
   { field: err.code.startsWith('queue_ticket') ? 'x-queue-ticket' : 'x-admission-pass' });
+const leftQueue = (sku) => new HttpError(410, 'queue_left', `you left the queue for ${sku}: leaving is final (one ticket per shopper and SKU)`);
+
+/** The idempotencyKey of a reservation body, read before the route (Hono keeps the text for the route's own read). */
+async function idempotencyKeyOf(c) {
+  try {
+    const key = JSON.parse(await c.req.text())?.idempotencyKey;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined; // the route refuses the body itself
+  }
+}
+
+const soldOut = (sku) => new HttpError(410, 'sold_out', `${sku} is sold out: the queue is closed (a restock reopens it, and a ticket keeps its place)`, { sku });
 
 function answer(c, room, ticket, status, httpStatus = 200) {
+  if (status.soldOut) throw soldOut(ticket.sku);
   if (status.expired) {
     throw new HttpError(410, 'queue_turn_expired', `your turn for ${ticket.sku} came and its admission pass has run out: the room does not admit a ticket twice`);
   }
@@ -21,40 +33,59 @@ function answer(c, room, ticket, status, httpStatus = 200) {
   if (!status.admitted) c.header('retry-after', String(status.retryAfterSeconds));
   // Personal (the pass, the position): never in a shared cache; the shared part is /queue/state.
   c.header('cache-control', 'private, no-store');
+  c.header('vary', 'Accept');
+  if (c.req.method === 'GET' && wantsHtml(c.req.header('accept'))) {
+    c.header('content-security-policy', PAGE_CSP);
+    c.header('x-content-type-options', 'nosniff');
+    return c.html(queuePage(body), httpStatus);
+  }
   return c.json(body, httpStatus);
 }
 
-export function waitingRoomRoutes(app, { waitingRoom: room }) {
-  if (!room) return;
+export function waitingRoomRoutes(app, { waitingRoom }) {
+  // The routes are the contract's whether or not a room is configured: without one every SKU is not_queued.
+  const room = waitingRoom ?? { queued: () => false, ready: async () => {} };
 
   // Queued SKU: no reservation without a valid pass for this shopper and SKU. Runs before the reservation route;
   // the token is verified here first (cached per token), so a missing token is still 401.
-  app.post('/api/products/:sku/reservations', async (c, next) => {
+  if (waitingRoom) app.post('/api/products/:sku/reservations', async (c, next) => {
     const sku = c.req.param('sku');
     if (!room.queued(sku)) return next();
     c.set('route', 'POST /api/products/{sku}/reservations');
+    await room.ready();
     const identity = await c.get('verifier').verify(c.req.header('authorization'));
+    const who = { sku, sub: identity.sub };
+    let pass;
     try {
-      room.verifyPass(c.req.header('x-admission-pass'), { sku, sub: identity.sub });
+      pass = room.verifyPass(c.req.header('x-admission-pass'), who);
+      who.idempotencyKey = await idempotencyKeyOf(c);
+      await room.checkPass(pass, who); // revoked (left) or spent on another reservation
     } catch (err) {
       if (err instanceof TokenError) {
+        c.get('metrics')?.add('WaitingRoomPassRefused');
         throw refused(err);
       }
       throw err;
     }
-    return next();
+    await next();
+    // One reservation per admission: the pass is spent and its slot returned to the cap at once.
+    if (c.res.status === 201 && who.idempotencyKey) await room.consumePass(pass, who);
   });
 
-  route(app, { method: 'post', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+  route(app, ROUTES.joinQueue, async (c) => {
+    await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
+    if ((await room.state(sku)).soldOut) throw soldOut(sku); // no ticket for a closed room
     const { created, ticket } = await room.join(sku, sub);
+    if (ticket.left) throw leftQueue(sku);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
   });
 
   // The shopper's standing. With x-queue-ticket (what POST answered) nothing but the shared state is read.
-  route(app, { method: 'get', path: '/api/products/{sku}/queue', 'x-catalog-auth': 'user', request }, async (c) => {
+  route(app, ROUTES.queueStanding, async (c) => {
+    await room.ready();
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
@@ -70,17 +101,30 @@ export function waitingRoomRoutes(app, { waitingRoom: room }) {
     } else {
       ticket = await room.ticketOf(sku, sub);
       if (!ticket) throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: join with POST /api/products/${sku}/queue`);
+      if (ticket.left) throw leftQueue(sku);
     }
     return answer(c, room, ticket, room.status(await room.state(sku), ticket));
   });
 
+  // The shopper leaves: a waiting ticket leaves the queue; an admitted one's pass is revoked and its slot returned.
+  route(app, ROUTES.leaveQueue, async (c) => {
+    await room.ready();
+    const { sku } = c.get('valid').params;
+    if (!room.queued(sku)) throw notQueued(sku);
+    const result = await room.leave(sku, c.get('identity').sub);
+    if (result.outcome === 'not_in_queue') throw new HttpError(404, 'not_in_queue', `no ticket for ${sku}: nothing to leave`);
+    c.header('cache-control', 'private, no-store');
+    return c.json({ sku, left: true, admitted: result.admitted, slotReturned: result.slotReturned, replayed: result.outcome === 'replayed' });
+  });
+
   // The shared part, the same for every shopper: cacheable at the edge for a second.
-  route(app, { method: 'get', path: '/api/products/{sku}/queue/state', 'x-catalog-auth': 'public', request }, async (c) => {
+  route(app, ROUTES.queueState, async (c) => {
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const s = await room.state(sku);
     c.header('cache-control', 'public, max-age=1');
     return c.json({ sku, queued: s.queued ?? 0, admittedTotal: s.admittedTotal ?? 0, ratePerSecond: s.ratePerSecond ?? room.ratePerSecond,
+      soldOut: Boolean(s.soldOut), opensAt: room.startsAt ? new Date(room.startsAt).toISOString() : null,
       updatedAt: s.updatedAt ? new Date(s.updatedAt).toISOString() : null });
   });
 }
