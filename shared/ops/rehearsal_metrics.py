@@ -31,6 +31,7 @@ class Target:
     function_name: str
     metrics_service: str
     cluster_id: str
+    instance_ids: tuple[str, ...]  # the cluster's instances in Pulumi's state: writer first, then readers
     max_acu: float
     proxy_name: str
     proxy_max_connections: int
@@ -44,9 +45,13 @@ class Target:
                                    f"update it: invoke up --layer {layer} --suffix <suffix>")
             return outputs[name]
 
+        instances = data.get("managedInstanceIds") or [need(data, "data", "writerInstanceId")]
+        if isinstance(instances, str):
+            instances = json.loads(instances)
         return cls(function_name=str(need(app, "app", "functionName")),
                    metrics_service=str(need(app, "app", "metricsService")),
-                   cluster_id=str(need(data, "data", "clusterId")), max_acu=float(need(data, "data", "maxAcu")),
+                   cluster_id=str(need(data, "data", "clusterId")), instance_ids=tuple(str(i) for i in instances),
+                   max_acu=float(need(data, "data", "maxAcu")),
                    proxy_name=str(need(data, "data", "proxyName")),
                    proxy_max_connections=int(need(data, "data", "proxyMaxConnections")), lambda_quota=lambda_quota)
 
@@ -75,16 +80,18 @@ def _api_counts() -> tuple[str, str, list[str]]:
 
 
 def queries(t: Target) -> list[tuple[dict[str, Any], str, str, str]]:
-    """(GetMetricData query, label, statistic, rule kind) per figure."""
+    """(GetMetricData query, figure label, statistic, rule kind): queries with one label make one figure."""
     namespace, service_dim, counts = _api_counts()
     proxy = {"ProxyName": t.proxy_name, "TargetGroup": "default", "TargetRole": "READ_WRITE"}
+    # maxAcu bounds each instance; the cluster-level figure is the instances' average, which would hide a busy writer.
+    acu = f"Aurora {t.cluster_id} capacity (ACU), busiest of {len(t.instance_ids)} instance(s)"
     out = [
         (_query("concurrency", "AWS/Lambda", "ConcurrentExecutions", {"FunctionName": t.function_name}, "Maximum"),
          f"Lambda {t.function_name} concurrent executions", "Maximum", "under_quota"),
         (_query("throttles", "AWS/Lambda", "Throttles", {"FunctionName": t.function_name}, "Sum"),
          f"Lambda {t.function_name} throttles", "Sum", "zero"),
-        (_query("acu", "AWS/RDS", "ServerlessDatabaseCapacity", {"DBClusterIdentifier": t.cluster_id}, "Maximum"),
-         f"Aurora {t.cluster_id} capacity (ACU)", "Maximum", "under_acu"),
+        *((_query(f"acu{i}", "AWS/RDS", "ServerlessDatabaseCapacity", {"DBInstanceIdentifier": instance},
+                  "Maximum"), acu, "Maximum", "under_acu") for i, instance in enumerate(t.instance_ids)),
         # The pool limit holds per target: the writer's (READ_WRITE) connections, not the sum over targets.
         (_query("proxy", "AWS/RDS", "DatabaseConnections", proxy, "Maximum"),
          f"RDS Proxy {t.proxy_name} connections to the writer", "Maximum", "under_pool"),
@@ -119,8 +126,10 @@ def collect(cloudwatch: Any, t: Target, start: datetime, end: datetime) -> list[
             break
         kwargs["NextToken"] = page["NextToken"]
     figures = []
-    for query, label, stat, kind in plan:
-        found = values.get(query["Id"]) or []
+    for label in dict.fromkeys(label for _q, label, _s, _k in plan):  # in plan order, one figure per label
+        group = [(q, stat, kind) for q, lab, stat, kind in plan if lab == label]
+        found = [v for q, _stat, _kind in group for v in values.get(q["Id"], [])]
+        stat, kind = group[0][1], group[0][2]
         value = (max(found) if stat == "Maximum" else sum(found)) if found else None
         rule, met = _judge(kind, value, t)
         figures.append(Figure(label, stat, value, rule, met))

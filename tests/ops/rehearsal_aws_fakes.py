@@ -104,13 +104,16 @@ def prepare(url: str, fault_steps: int) -> Account:
     return account
 
 
-def put_metrics(account: Account, at: float, function: str, cluster: str, proxy: str, service: str) -> None:
+def put_metrics(account: Account, at: float, function: str, instances: list[str], proxy: str, service: str) -> None:
     """What CloudWatch would hold for the run: concurrency, throttles, ACU, proxy connections, shed."""
     cw = account.client("cloudwatch")
     when = [at + 30 * i for i in range(3)]
     series = [("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": function}, (40, 180, 150)),
               ("AWS/Lambda", "Throttles", {"FunctionName": function}, (0, 0, 0)),
-              ("AWS/RDS", "ServerlessDatabaseCapacity", {"DBClusterIdentifier": cluster}, (2, 9.5, 8)),
+              # per instance: the writer busy, a reader not; the cluster-level average (5.25) would hide the writer
+              ("AWS/RDS", "ServerlessDatabaseCapacity", {"DBInstanceIdentifier": instances[0]}, (2, 9.5, 8)),
+              ("AWS/RDS", "ServerlessDatabaseCapacity", {"DBInstanceIdentifier": instances[1]}, (0.5, 1, 1)),
+              ("AWS/RDS", "ServerlessDatabaseCapacity", {"DBClusterIdentifier": "catalog-db-qa"}, (1.25, 5.25, 4.5)),
               ("AWS/RDS", "DatabaseConnections",
                {"ProxyName": proxy, "TargetGroup": "default", "TargetRole": "READ_WRITE"}, (30, 100, 60)),
               ("CatalogApi", "RequestsShed", {"service": service}, (0, 12, 3))]

@@ -57,7 +57,7 @@ def deps(stacks: InMemoryBackend, account: Account, clock: Clock, lines: list[st
 
 def metrics_for(stacks: InMemoryBackend, account: Account, at: float) -> None:
     app, data = stacks.stacks[("app", SUFFIX)].outputs, stacks.stacks[("data", SUFFIX)].outputs
-    put_metrics(account, at, app["functionName"].value, data["clusterId"].value, data["proxyName"].value,
+    put_metrics(account, at, app["functionName"].value, data["managedInstanceIds"].value, data["proxyName"].value,
                 app["metricsService"].value)
 
 
@@ -108,12 +108,13 @@ def test_a_full_run_previews_deploys_runs_a_fault_collects_and_destroys(moto_url
     # CloudWatch, judged: throttles 0, concurrency under the quota, ACU under the max, proxy pool not exceeded.
     figures = {f.what.split(" ")[0] + " " + f.what.split(" ")[-1]: f for f in run.figures}
     assert {k: (f.value, f.met) for k, f in figures.items()} == {
-        "Lambda executions": (180.0, True), "Lambda throttles": (0.0, True), "Aurora (ACU)": (9.5, True),
+        "Lambda executions": (180.0, True), "Lambda throttles": (0.0, True), "Aurora instance(s)": (9.5, True),
         "RDS writer": (100.0, False), "API RequestsShed": (15.0, None), "API ReservationsShed": (None, None)}
     text = aws_report(run)
     for expected in ("reserve       1,200", "MISSED RDS Proxy data-proxyName-qa connections to the writer: maximum 100 "
                      "(must be < 100)", "met    Lambda app-functionName-qa throttles: sum 0 (must be = 0)",
                      "API ReservationsShed: no data points", "API RequestsShed: sum 15",
+                     "met    Aurora catalog-db-qa capacity (ACU), busiest of 2 instance(s): maximum 9.5 (must be < 16)",
                      "aurora-failover          20       30  completed: Experiment completed",
                      "rehearsal on AWS: MISSED"):
         assert expected in text, text
