@@ -25,8 +25,10 @@ RESULTS = REPO_ROOT / "bench" / "results"
         "users": "concurrent shoppers (default 2000)",
         "duration": "how long, e.g. 60s, 10m (default 60s)",
         "spawn_rate": "shoppers started per second (default: users / 10)",
-        "workers": "Locust worker processes (default: sized from the users)",
-        "stock": "units of the sale SKU, restocked before the run (default 500)",
+        "workers": "--local: Locust worker processes (default: sized from the users; on AWS the stack sizes them, "
+                   "2,000 shoppers a worker)",
+        "stock": "units of the sale SKU (default 500): --local restocks it before the run; on AWS stock it first "
+                 "(runbook step 5) and pass the same number",
         "think_time": "mean seconds between a shopper's actions (default: the capacity model's 5)",
         "faults": "AWS FIS faults and when, comma-separated: aurora-failover@2m,lambda-errors@5m (of "
                   "aurora-failover, lambda-errors, lambda-latency; no @time: half-way)",
