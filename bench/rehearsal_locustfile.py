@@ -5,7 +5,13 @@ or reserve by the model's mix (`REHEARSAL_MIX`, e.g. "0.3,0.5,0.2") and carries 
 with its own subject, signed with the rehearsal's test key (`REHEARSAL_KEY_FILE`, a PEM the task generated for this
 run, or `REHEARSAL_KEY_PEM` on Fargate; never a production signing key). Every answer's status is counted; workers
 send their counts to the master with their stats, and the master writes the totals to `REHEARSAL_STATUS_FILE` when
-it quits ("-": one line of its output).
+it quits.
+
+`REHEARSAL_STATUS_FILE=-` (on Fargate, where the task reads the master's CloudWatch Logs stream back): the master
+writes everything to its output instead of files, one tagged line each: `rehearsal-history` rows every second
+(Locust's stats-history CSV columns, current percentiles, as `--csv-full-history` writes them),
+`rehearsal-workers N` when the connected worker count changes, and when it quits `rehearsal-stats <i> <row>` (the
+`_stats.csv` rows, numbered) and `rehearsal-statuses {...}`.
 
 409 sold_out is the sale saying "gone", an expected answer; 503 is load shed (Retry-After), counted apart.
 """
@@ -13,6 +19,8 @@ it quits ("-": one line of its output).
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
 import random
@@ -23,10 +31,12 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import gevent
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from locust import FastHttpUser, events, task
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, get_readable_percentiles, sort_stats
 
 CATEGORIES = ("electronics", "books", "home", "toys", "garden", "sports", "fashion", "grocery")
 SALE_SKU = os.environ.get("REHEARSAL_SALE_SKU", "SKU-000001")
@@ -73,6 +83,48 @@ def _receive_counts(client_id: str, data: dict[str, Any]) -> None:
     _totals.update(data.get("rehearsal_status", {}))
 
 
+TO_LOG = os.environ.get("REHEARSAL_STATUS_FILE") == "-"
+HISTORY_COLUMNS = ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s",
+                   *get_readable_percentiles(PERCENTILES_TO_REPORT), "Total Request Count", "Total Failure Count"]
+
+
+def _csv_line(values: list[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
+
+
+def _history_rows(environment: Any, now: float) -> list[str]:
+    """One row per request name and the aggregate, with the last seconds' percentiles (what the chart plots)."""
+    stats, users = environment.stats, environment.runner.user_count
+    return [_csv_line([int(now), users, entry.method or "", entry.name, f"{entry.current_rps:2f}",
+                       f"{entry.current_fail_per_sec:2f}",
+                       *(int(entry.get_current_response_time_percentile(p) or 0) for p in PERCENTILES_TO_REPORT),
+                       entry.num_requests, entry.num_failures])
+            for entry in [*sort_stats(stats.entries), stats.total]]
+
+
+def _stream_to_log(environment: Any) -> None:
+    """The master's side of `REHEARSAL_STATUS_FILE=-`: history rows each second, the worker count when it moves."""
+    print(f"rehearsal-history-header {_csv_line(HISTORY_COLUMNS)}", flush=True)
+    workers = -1
+    while True:
+        runner = environment.runner
+        if runner.worker_count != workers:
+            workers = runner.worker_count
+            print(f"rehearsal-workers {workers}", flush=True)
+        if runner.state in (STATE_SPAWNING, STATE_RUNNING):
+            for row in _history_rows(environment, time.time()):
+                print(f"rehearsal-history {row}", flush=True)
+        gevent.sleep(1)
+
+
+@events.init.add_listener
+def _start_streaming(environment: Any, **_kwargs: Any) -> None:
+    if TO_LOG and isinstance(environment.runner, MasterRunner):
+        gevent.spawn(_stream_to_log, environment)
+
+
 @events.quitting.add_listener
 def _write_counts(environment: Any, **_kwargs: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
@@ -82,7 +134,11 @@ def _write_counts(environment: Any, **_kwargs: Any) -> None:
     path = os.environ.get("REHEARSAL_STATUS_FILE")
     if path and not isinstance(environment.runner, WorkerRunner):
         totals = _totals if isinstance(environment.runner, MasterRunner) else _counts
-        if path == "-":  # on Fargate: one line in the master's log, which the task reads back
+        if path == "-":  # on Fargate: lines in the master's log, which the task reads back
+            table = io.StringIO()
+            StatsCSV(environment, PERCENTILES_TO_REPORT).requests_csv(csv.writer(table, lineterminator="\n"))
+            for i, row in enumerate(table.getvalue().splitlines()):
+                print(f"rehearsal-stats {i} {row}", flush=True)
             print(f"rehearsal-statuses {json.dumps(dict(totals))}", flush=True)
             return
         with open(path, "w") as f:

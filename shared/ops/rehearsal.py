@@ -31,6 +31,17 @@ FAULTS = {name: (f.action_id, f.what) for name, f in FAULT_CATALOGUE.items()}
 
 
 @dataclass(frozen=True)
+class ScheduledFault:
+    """`--faults aurora-failover@2m`: which FIS experiment, and when (seconds after the load starts)."""
+
+    name: str
+    at_s: int
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.at_s}s"
+
+
+@dataclass(frozen=True)
 class Rehearsal:
     """What `invoke rehearse` was asked to run."""
 
@@ -39,7 +50,7 @@ class Rehearsal:
     duration_s: int
     spawn_rate: float
     local: bool
-    faults: tuple[str, ...] = ()
+    faults: tuple[ScheduledFault, ...] = ()
     workers: int = 0  # 0: sized from the users
     stock: int = 500
     workload: Workload = field(default_factory=Workload)
@@ -49,24 +60,45 @@ class Rehearsal:
         return self.workers or workers_for(self.users, USERS_PER_WORKER_LOCAL if self.local else None)
 
 
-def parse_faults(text: str) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
+def parse_faults(text: str, duration_s: int) -> tuple[ScheduledFault, ...]:
+    """'aurora-failover@2m,lambda-errors@5m' -> faults in start order; no `@time`: half-way through the run."""
+    faults: list[ScheduledFault] = []
+    for item in (n.strip() for n in text.split(",") if n.strip()):
+        name, at, when = item.partition("@")
+        name = name.strip()
         if name not in FAULTS:
             raise CatalogError(f"--faults: unknown fault {name!r}", f"choose from {', '.join(FAULTS)}")
-    return names
+        at_s = duration_s // 2
+        if at:
+            try:
+                at_s = _seconds(when)
+                if at_s < 0:
+                    raise ValueError(when)
+            except ValueError:
+                raise CatalogError(f"--faults {item!r}: {when!r} is not a time",
+                                   "seconds or minutes after the start, e.g. aurora-failover@2m or @90s") from None
+        faults.append(ScheduledFault(name, at_s))
+    return tuple(sorted(faults, key=lambda f: f.at_s))
+
+
+def _seconds(text: str) -> int:
+    """'60', '60s', '10m', '1h' -> seconds (ValueError when it is none of those)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    text = text.strip()
+    if text and text[-1] in units:
+        return int(text[:-1]) * units[text[-1]]
+    return int(text)
 
 
 def parse_duration(text: str) -> int:
     """'60', '60s', '10m', '1h' -> seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    text = text.strip()
     try:
-        seconds = int(text[:-1]) * units[text[-1]] if text and text[-1] in units else int(text)
-    except (ValueError, KeyError):
-        raise CatalogError(f"--duration {text!r} is not a duration", "e.g. 60s, 10m, 1h") from None
+        seconds = _seconds(text)
+    except ValueError:
+        raise CatalogError(f"--duration {text.strip()!r} is not a duration", "e.g. 60s, 10m, 1h") from None
     if not 5 <= seconds <= MAX_DURATION_S:
-        raise CatalogError(f"--duration {text!r} is out of range", f"between 5 s and {MAX_DURATION_S // 3600} h")
+        raise CatalogError(f"--duration {text.strip()!r} is out of range",
+                           f"between 5 s and {MAX_DURATION_S // 3600} h")
     return seconds
 
 
@@ -92,13 +124,17 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
             raise CatalogError("--faults needs AWS Fault Injection Service",
                                "drop --local, or use `invoke bench --cases faults` for the local fault cases")
         return
+    for fault in r.faults:
+        if fault.at_s >= r.duration_s:
+            raise CatalogError(f"--faults {fault}: starts at or after the run's end ({r.duration_s} s)",
+                               "pick a time within --duration, e.g. @2m in a 10m run")
     if fargate_vcpu_quota is not None and fargate_vcpu(r.users) > fargate_vcpu_quota:
         raise CatalogError(f"--users {r.users} needs {fargate_vcpu(r.users):g} Fargate vCPU, the account's quota is "
                            f"{fargate_vcpu_quota:g}", "raise 'Fargate On-Demand vCPU resource count' or lower --users")
     if fis_actions is not None:
-        for name in r.faults:
-            if FAULTS[name][0] not in fis_actions:
-                raise CatalogError(f"--faults {name}: {FAULTS[name][0]} is not offered in this region",
+        for fault in r.faults:
+            if FAULTS[fault.name][0] not in fis_actions:
+                raise CatalogError(f"--faults {fault.name}: {FAULTS[fault.name][0]} is not offered in this region",
                                    "drop that fault or rehearse in a region that has it")
     if r.faults and not stop_condition_alarms:
         raise CatalogError("--faults: the observability layer has no stop-condition alarm",

@@ -8,7 +8,9 @@ from pathlib import Path
 from shared.ops.rehearsal import LATENCY_BUDGET_MS, HistoryPoint
 
 
-def render(points: Sequence[HistoryPoint], path: Path, title: str) -> Path:
+def render(points: Sequence[HistoryPoint], path: Path, title: str,
+           faults: Sequence[tuple[str, float, float | None]] = ()) -> Path:
+    """`faults`: (name, start s, end s or None) injected during the run, shaded on both panels."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
@@ -28,6 +30,11 @@ def render(points: Sequence[HistoryPoint], path: Path, title: str) -> Path:
     users = thr.twinx()
     users.plot(t, [p.users for p in points], color="grey", linestyle=":", label="users")
     users.set_ylabel("users")
+    end = t[-1] if t else 0.0
+    for name, start, stop in faults:
+        for ax in (lat, thr):
+            ax.axvspan(start, stop if stop is not None else end, color="orange", alpha=0.2)
+        lat.annotate(name, (start, LATENCY_BUDGET_MS), fontsize=8, rotation=90, va="bottom")
     thr.set_ylabel("per second")
     thr.set_xlabel("seconds into the run")
     thr.legend(loc="upper left")

@@ -12,13 +12,16 @@ import time
 from collections.abc import Mapping
 
 from shared.plan import Plan, PlanError, plan_from, run_planner
-from shared.runtime.layers import PROJECTS_DIR, get_layer
+from shared.runtime.layers import PROJECTS_DIR, Layer, get_layer
 from shared.runtime.naming import validate_suffix
 
 NAME = "rehearsal"
 PROJECT = f"catalog-{NAME}"
 READS = ("network", "app", "edge", "observability")  # the layers projects/rehearsal/upstream.py reads
 ORG = "organization"
+# A Layer-shaped handle so the deploy tool's stack backend drives the project like a layer (stack
+# `catalog-rehearsal/<suffix>`, in the same state backend as the target's stacks).
+TARGET = Layer(NAME, "operations", "Locust master and workers on ECS Fargate for a sale rehearsal")
 
 
 def config_for(users: int, image: str, signing_key_secret_arn: str, duration_seconds: int = 600,

@@ -1,11 +1,14 @@
-"""`invoke rehearse`: arguments and printing only (logic in rehearsal.py, rehearsal_local.py)."""
+"""`invoke rehearse`: arguments and printing only (logic in rehearsal.py, rehearsal_local.py, rehearsal_aws.py)."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
-from invoke import Context
+from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
 from shared.ops.capacity import Workload
@@ -22,11 +25,22 @@ RESULTS = REPO_ROOT / "bench" / "results"
         "users": "concurrent shoppers (default 2000)",
         "duration": "how long, e.g. 60s, 10m (default 60s)",
         "spawn_rate": "shoppers started per second (default: users / 10)",
-        "workers": "Locust worker processes (default: sized from the users)",
-        "stock": "units of the sale SKU, restocked before the run (default 500)",
+        "workers": "--local: Locust worker processes (default: sized from the users; on AWS the stack sizes them, "
+                   "2,000 shoppers a worker)",
+        "stock": "units of the sale SKU (default 500): --local restocks it before the run; on AWS stock it first "
+                 "(runbook step 5) and pass the same number",
         "think_time": "mean seconds between a shopper's actions (default: the capacity model's 5)",
-        "faults": "comma-separated AWS FIS faults: aurora-failover, lambda-errors, lambda-latency",
+        "faults": "AWS FIS faults and when, comma-separated: aurora-failover@2m,lambda-errors@5m (of "
+                  "aurora-failover, lambda-errors, lambda-latency; no @time: half-way)",
         "local": "run against the local API on this machine (master and workers as processes on loopback)",
+        "image": "AWS: the Locust image in this account's ECR (bench/rehearsal.Dockerfile); default: the "
+                 "rehearsal stack's saved catalog-rehearsal:image",
+        "signing_key_secret_arn": "AWS: Secrets Manager secret holding the rehearsal's test signing key (PEM); "
+                                  "default: the stack's saved catalog-rehearsal:signingKeySecretArn",
+        "sale_sku": "AWS: the SKU the shoppers reserve (default SKU-000001)",
+        "yes": "AWS: deploy after the preview without asking",
+        "keep": "AWS: keep the rehearsal stack after the run (destroy it later with --teardown)",
+        "teardown": "AWS: stop what a run left and destroy the rehearsal stack, then stop",
         "backend": "AWS: state backend of the target's stacks (file://<dir> or s3://<bucket>[/prefix])",
         "secrets_provider": "AWS: passphrase or awskms://alias/<key> of the target's stacks",
     }
@@ -34,18 +48,20 @@ RESULTS = REPO_ROOT / "bench" / "results"
 @refuse_clearly
 def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", spawn_rate: float = 0.0,
              workers: int = 0, stock: int = 500, think_time: float = 0.0, faults: str = "", local: bool = False,
-             backend: str = "", secrets_provider: str = "") -> None:
+             image: str = "", signing_key_secret_arn: str = "", sale_sku: str = "", yes: bool = False,
+             keep: bool = False, teardown: bool = False, backend: str = "", secrets_provider: str = "") -> None:
     """Rehearse the sale: the capacity model's shoppers through distributed Locust, judged against 200 ms."""
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
-    r = Rehearsal(suffix=suffix, users=users, duration_s=parse_duration(duration),
-                  spawn_rate=spawn_rate or max(1.0, users / 10), local=local, faults=parse_faults(faults),
-                  workers=workers, stock=stock, workload=model)
+    seconds = parse_duration(duration)
+    r = Rehearsal(suffix=suffix, users=users, duration_s=seconds, spawn_rate=spawn_rate or max(1.0, users / 10),
+                  local=local, faults=parse_faults(faults, seconds), workers=workers, stock=stock, workload=model)
     validate(r)
+    if teardown:
+        _aws_teardown(suffix, backend, secrets_provider)
+        return
     if not local:
-        _aws_preflight(r, backend, secrets_provider)
-        raise CatalogError("the target and the account can take this rehearsal; starting the Fargate stack from "
-                           "this task is not built yet", "plan it offline (shared/ops/rehearsal_stack.py) or run "
-                           "--local")
+        _aws(r, image, signing_key_secret_arn, sale_sku, yes, keep, backend, secrets_provider)
+        return
     for module in ("locust", "matplotlib"):
         if importlib.util.find_spec(module) is None:
             raise CatalogError(f"{module} is not installed", "pip install -e '.[bench]'")
@@ -69,12 +85,73 @@ def _lambda_need(r: Rehearsal) -> int:
     return model(r.workload, StackConfig(), DEFAULT_SERVICE_TIMES).lambda_concurrency_with_headroom
 
 
-def _aws_preflight(r: Rehearsal, backend: str, secrets_provider: str) -> None:
-    import boto3
-
+def _aws_session(backend: str, secrets_provider: str) -> Any:
     from shared.deploy import open_session
+
+    return open_session(backend or None, secrets_provider or None, needs_aws=True,
+                        say=lambda line: print(line, flush=True))
+
+
+def _aws_preflight(r: Rehearsal, stacks: Any, session: Any) -> int:
+    """The target and the account can take the run (one refusal otherwise); the account's Lambda quota."""
     from shared.ops.rehearsal_preflight import Boto3Account, preflight
 
-    stacks = open_session(backend or None, secrets_provider or None, needs_aws=True,
-                          say=lambda line: print(line, flush=True)).backend
-    preflight(r, stacks, Boto3Account(boto3.session.Session(region_name="us-east-1")), _lambda_need(r))
+    account = Boto3Account(session)
+    preflight(r, stacks, account, _lambda_need(r))
+    return account.lambda_concurrency_quota()
+
+
+def _confirm(yes: bool) -> Callable[[str], bool]:
+    if yes:
+        return lambda _question: True
+    if not sys.stdin.isatty():
+        raise CatalogError("the AWS rehearsal deploys a stack and asks first, and there is no terminal to ask",
+                           "add --yes")
+    return lambda question: input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _aws(r: Rehearsal, image: str, secret_arn: str, sale_sku: str, yes: bool, keep: bool, backend: str,
+         secrets_provider: str) -> None:
+    import boto3
+
+    from shared.deploy import OperationFailed
+    from shared.ops import rehearsal_stack
+    from shared.ops.rehearsal_aws import AwsDeps, aws_report, run_aws
+
+    confirm = _confirm(yes)
+    orchestrator = _aws_session(backend, secrets_provider)
+    stacks = orchestrator.backend
+    session = boto3.session.Session(region_name="us-east-1")
+    quota = _aws_preflight(r, stacks, session)
+    saved: dict[str, Any] = {}
+    if stacks.resource_count(rehearsal_stack.TARGET, r.suffix) is not None:
+        saved = {k.split(":", 1)[1]: v.value for k, v in stacks.get_config(rehearsal_stack.TARGET, r.suffix).items()
+                 if k.startswith(f"{rehearsal_stack.PROJECT}:")}
+    config = rehearsal_stack.config_for(
+        r.users, image or saved.get("image", ""), secret_arn or saved.get("signingKeySecretArn", ""),
+        duration_seconds=r.duration_s, spawn_rate=r.spawn_rate, think_time_seconds=r.workload.think_time_s,
+        sale_sku=sale_sku or saved.get("saleSku", ""))
+    deps = AwsDeps(stacks=stacks, policy_packs=orchestrator.guardrails, client=session.client, lambda_quota=quota,
+                   confirm=confirm, say=lambda line: print(line, flush=True), sleep=time.sleep)
+    out_dir = RESULTS / f"rehearsal-{r.suffix}-aws-{time.strftime('%Y%m%dT%H%M%S')}"
+    try:
+        run = run_aws(r, config, deps, out_dir, keep=keep)
+    except OperationFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise Exit(code=1) from None
+    if run is None:
+        return
+    print()
+    print(aws_report(run))
+    print(f"\nLocust CSV, master log, CloudWatch figures: {run.out_dir.relative_to(REPO_ROOT)}")
+    if run.chart:
+        print(f"chart: {run.chart.relative_to(REPO_ROOT)}")
+
+
+def _aws_teardown(suffix: str, backend: str, secrets_provider: str) -> None:
+    import boto3
+
+    from shared.ops.rehearsal_aws import teardown
+
+    stacks = _aws_session(backend, secrets_provider).backend
+    teardown(stacks, boto3.session.Session(region_name="us-east-1").client, suffix, lambda line: print(line))

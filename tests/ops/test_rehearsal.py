@@ -15,6 +15,7 @@ from shared.ops.rehearsal import (
     Outcome,
     Rehearsal,
     RequestStats,
+    ScheduledFault,
     parse_duration,
     parse_faults,
     parse_history,
@@ -104,11 +105,13 @@ def test_sizing() -> None:
     ({"users": 0}, {}, "--users 0"),
     ({"users": 6000}, {}, "measures the machine"),
     ({"workers": 9}, {}, "local worker processes"),
-    ({"faults": ("aurora-failover",)}, {}, "needs AWS Fault Injection Service"),
+    ({"faults": (ScheduledFault("aurora-failover", 30),)}, {}, "needs AWS Fault Injection Service"),
     ({"local": False, "users": 50_000}, {"fargate_vcpu_quota": 6}, "needs 26 Fargate vCPU"),
-    ({"local": False, "faults": ("lambda-errors",)}, {"fis_actions": ["aws:rds:failover-db-cluster"]},
-     "not offered in this region"),
-    ({"local": False, "faults": ("aurora-failover",)}, {}, "no stop-condition alarm"),
+    ({"local": False, "faults": (ScheduledFault("lambda-errors", 30),)},
+     {"fis_actions": ["aws:rds:failover-db-cluster"]}, "not offered in this region"),
+    ({"local": False, "faults": (ScheduledFault("aurora-failover", 30),)}, {}, "no stop-condition alarm"),
+    ({"local": False, "faults": (ScheduledFault("aurora-failover", 60),)}, {"stop_condition_alarms": ["a"]},
+     r"aurora-failover@60s: starts at or after the run's end \(60 s\)"),
     ({"workload": Workload(think_time_s=0)}, {}, "think time"),
 ])
 def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], says: str) -> None:
@@ -118,7 +121,8 @@ def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], 
 
 def test_good_input_passes() -> None:
     validate(rehearsal())
-    validate(rehearsal(local=False, users=50_000, faults=tuple(FAULTS)), fargate_vcpu_quota=4000,
+    validate(rehearsal(local=False, users=50_000, faults=tuple(ScheduledFault(f, 10) for f in FAULTS)),
+             fargate_vcpu_quota=4000,
              stop_condition_alarms=["catalog-api-errors-qa"], fis_actions=[a for a, _ in FAULTS.values()])
 
 
@@ -127,9 +131,14 @@ def test_arguments() -> None:
     for bad in ("", "x", "1s", "5h", "10d"):
         with pytest.raises(CatalogError, match="--duration"):
             parse_duration(bad)
-    assert parse_faults("aurora-failover, lambda-errors") == ("aurora-failover", "lambda-errors")
+    assert parse_faults("lambda-errors@5m, aurora-failover@90s,lambda-latency", 600) == (
+        ScheduledFault("aurora-failover", 90), ScheduledFault("lambda-errors", 300),
+        ScheduledFault("lambda-latency", 300))  # in start order; no @time: half-way
     with pytest.raises(CatalogError, match="unknown fault 'az-loss'"):
-        parse_faults("aurora-failover,az-loss")
+        parse_faults("aurora-failover,az-loss@1m", 600)
+    for bad in ("aurora-failover@", "aurora-failover@2x", "aurora-failover@-1m", "aurora-failover@1m@2m"):
+        with pytest.raises(CatalogError, match=r"is not a time.*e\.g\. aurora-failover@2m"):
+            parse_faults(bad, 600)
     assert worker_cpu_seconds("noise\nrehearsal-worker-cpu-seconds 12.50\n") == 12.5
     assert worker_cpu_seconds("crashed") is None
 
@@ -147,6 +156,12 @@ def run(*argv: str) -> int:
     (["--suffix", "qa", "--local", "--users", "9000"], "error: --users 9000"),
     (["--suffix", "qa", "--local", "--duration", "2s"], "error: --duration '2s' is out of range"),
     (["--suffix", "qa", "--local", "--faults", "aurora-failover"], "error: --faults needs AWS Fault Injection"),
+    (["--suffix", "qa", "--duration", "10m", "--faults", "aurora-failover@11m"],
+     "error: --faults aurora-failover@660s: starts at or after the run's end (600 s)"),
+    (["--suffix", "qa", "--faults", "aurora-failover@soon"], "error: --faults 'aurora-failover@soon': 'soon' is not"),
+    # No terminal to ask after the preview (as under pytest, or in CI): refused before any session or stack.
+    (["--suffix", "qa", "--users", "50000"], "error: the AWS rehearsal deploys a stack and asks first, and there is "
+                                             "no terminal to ask (add --yes)"),
 ])
 def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(*argv) == 2

@@ -10,7 +10,7 @@ import pytest
 
 from shared.deploy.interface import StackOutput
 from shared.ops.capacity import Workload
-from shared.ops.rehearsal import FAULTS, Rehearsal
+from shared.ops.rehearsal import FAULTS, Rehearsal, ScheduledFault
 from shared.ops.rehearsal_preflight import preflight
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import LAYERS
@@ -43,7 +43,8 @@ class Account:
 
 
 def rehearsal(users: int = 50_000, faults: tuple[str, ...] = ("aurora-failover",)) -> Rehearsal:
-    return Rehearsal(suffix=SUFFIX, users=users, duration_s=600, spawn_rate=500, local=False, faults=faults,
+    return Rehearsal(suffix=SUFFIX, users=users, duration_s=600, spawn_rate=500, local=False,
+                     faults=tuple(ScheduledFault(name, 120) for name in faults),
                      workload=Workload(users=users))
 
 
@@ -78,3 +79,38 @@ def test_missing_stacks_are_named() -> None:
         preflight(rehearsal(), stacks, Account(), lambda_need=25)
     with pytest.raises(CatalogError, match="no deployed stack for network, data, app, edge, observability"):
         preflight(dataclasses.replace(rehearsal(), suffix="other"), stacks, Account(), 25)
+
+
+def test_the_account_is_read_with_the_right_requests() -> None:
+    """Boto3Account's four calls, each answered by botocore's Stubber on a real client (which checks the request
+    against AWS's model): moto implements none of them (Lambda GetAccountSettings, Service Quotas for Fargate,
+    composite alarms, FIS ListActions)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from shared.ops.rehearsal_preflight import Boto3Account
+
+    session = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    clients = {name: session.client(name) for name in ("service-quotas", "lambda", "fis", "cloudwatch")}
+    stubs = {name: Stubber(client) for name, client in clients.items()}
+    stubs["service-quotas"].add_response("get_service_quota", {"Quota": {"Value": 4000.0}},
+                                         {"ServiceCode": "fargate", "QuotaCode": "L-3032A538"})
+    stubs["lambda"].add_response("get_account_settings", {"AccountLimit": {"ConcurrentExecutions": 3000}}, {})
+    stubs["fis"].add_response("list_actions", {"actions": [{"id": "aws:rds:failover-db-cluster"}], "nextToken": "n"},
+                              {})
+    stubs["fis"].add_response("list_actions", {"actions": [{"id": "aws:lambda:invocation-error"}]}, {"nextToken": "n"})
+    stubs["cloudwatch"].add_response("describe_alarms", {"CompositeAlarms": [{"AlarmName": COMPOSITE}]},
+                                     {"AlarmNames": [COMPOSITE], "AlarmTypes": ["CompositeAlarm"]})
+
+    class Session:
+        def client(self, name: str) -> object:
+            return clients[name]
+
+    for stub in stubs.values():
+        stub.activate()
+    account = Boto3Account(Session())
+    assert account.fargate_vcpu_quota() == 4000.0 and account.lambda_concurrency_quota() == 3000
+    assert account.fis_action_ids() == ["aws:rds:failover-db-cluster", "aws:lambda:invocation-error"]
+    assert account.composite_alarm_exists(COMPOSITE)
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()

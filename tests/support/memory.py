@@ -54,6 +54,8 @@ class InMemoryBackend:
         # layer -> a mandatory violation the policy pack reports (as Pulumi's engine would, failing the update)
         self.violations: dict[str, str] = {}
         self.policy_packs: list[tuple[str, str, tuple[str, ...]]] = []  # (operation, layer, packs) as received
+        # What `up` exports for a project that is not one of the layers (no declared contract), e.g. the rehearsal.
+        self.exports: dict[str, dict[str, StackOutput]] = {}
 
     def _apply_policies(self, layer: Layer, policy_packs: Sequence[str]) -> None:
         operation = self.calls[-1][0]
@@ -69,7 +71,8 @@ class InMemoryBackend:
         """Put a stack in the state a successful `up` leaves."""
         stack = self.stacks.setdefault((layer.name, suffix), MemoryStack())
         stack.resources = self.resources_per_stack if resources is None else resources
-        stack.outputs = contract_exports(layer, suffix)
+        stack.outputs = (contract_exports(layer, suffix) if layer.name in LAYER_NAMES
+                         else dict(self.exports.get(layer.name, {})))
         stack.config.setdefault("aws:region", ConfigEntry("us-east-1"))
         return stack
 
