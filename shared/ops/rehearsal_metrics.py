@@ -22,6 +22,9 @@ PERIOD_S = 60
 # The API's counts worth a row: load shed, and the waiting room's when the contract has them.
 API_COUNTS = ("RequestsShed", "ReservationsShed")
 WAITING_ROOM_PREFIX = "WaitingRoom"
+# Not every API metric adds up: the queue length is a gauge (its peak), a wait a distribution (its p90, the worst
+# minute's). The rest are counts.
+API_STATS = {"WaitingRoomQueued": "Maximum", "WaitingRoomWaitSeconds": "p90"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Target:
 @dataclass(frozen=True)
 class Figure:
     what: str
-    stat: str  # Maximum or Sum over the run
+    stat: str  # Sum over the run; Maximum or a percentile: the highest period
     value: float | None  # None: CloudWatch had no data point
     rule: str  # "= 0", "< 1000", "" (shown, not judged)
     met: bool | None  # None: not judged
@@ -97,8 +100,9 @@ def queries(t: Target) -> list[tuple[dict[str, Any], str, str, str]]:
          f"RDS Proxy {t.proxy_name} connections to the writer", "Maximum", "under_pool"),
     ]
     for i, metric in enumerate(counts):
-        out.append((_query(f"api{i}", namespace, metric, {service_dim: t.metrics_service}, "Sum"),
-                    f"API {metric}", "Sum", "shown"))
+        stat = API_STATS.get(metric, "Sum")
+        out.append((_query(f"api{i}", namespace, metric, {service_dim: t.metrics_service}, stat),
+                    f"API {metric}", stat, "shown"))
     return out
 
 
@@ -130,7 +134,7 @@ def collect(cloudwatch: Any, t: Target, start: datetime, end: datetime) -> list[
         group = [(q, stat, kind) for q, lab, stat, kind in plan if lab == label]
         found = [v for q, _stat, _kind in group for v in values.get(q["Id"], [])]
         stat, kind = group[0][1], group[0][2]
-        value = (max(found) if stat == "Maximum" else sum(found)) if found else None
+        value = (sum(found) if stat == "Sum" else max(found)) if found else None
         rule, met = _judge(kind, value, t)
         figures.append(Figure(label, stat, value, rule, met))
     return figures

@@ -109,7 +109,12 @@ def test_a_full_run_previews_deploys_runs_a_fault_collects_and_destroys(moto_url
     figures = {f.what.split(" ")[0] + " " + f.what.split(" ")[-1]: f for f in run.figures}
     assert {k: (f.value, f.met) for k, f in figures.items()} == {
         "Lambda executions": (180.0, True), "Lambda throttles": (0.0, True), "Aurora instance(s)": (9.5, True),
-        "RDS writer": (100.0, False), "API RequestsShed": (15.0, None), "API ReservationsShed": (None, None)}
+        "RDS writer": (100.0, False), "API RequestsShed": (15.0, None), "API ReservationsShed": (None, None),
+        "API WaitingRoomQueued": (None, None), "API WaitingRoomAdmitted": (None, None),
+        "API WaitingRoomWaitSeconds": (None, None), "API WaitingRoomPassRefused": (None, None)}
+    stats = {f.what: f.stat for f in run.figures if "WaitingRoom" in f.what}
+    assert stats == {"API WaitingRoomQueued": "Maximum", "API WaitingRoomAdmitted": "Sum",
+                     "API WaitingRoomWaitSeconds": "p90", "API WaitingRoomPassRefused": "Sum"}
     text = aws_report(run)
     for expected in ("reserve       1,200", "MISSED RDS Proxy data-proxyName-qa connections to the writer: maximum 100 "
                      "(must be < 100)", "met    Lambda app-functionName-qa throttles: sum 0 (must be = 0)",
