@@ -92,7 +92,7 @@ export async function dbRead({ env, pgbenchMode, products, connections, pool, du
 }
 
 const reserveSql = (sku, tag) => `\\set k random(1, 1000000000000)
-SELECT * FROM reserve_stock('${sku}', 1, '${tag}-' || :client_id::text || '-' || :k::text, 600);
+SELECT * FROM reserve_stock('${sku}', 1, '${tag}-' || :client_id::text || '-' || :k::text, 600, 'pgbench-' || :client_id::text);
 `;
 
 async function stockProof(db, sku) {

@@ -341,7 +341,7 @@ export async function openLoopSale({
   }
   // The baseline, after the API has stopped: the single-row statement on one SKU that never sells out.
   await db.writer.query('UPDATE inventory SET available = 1000000 WHERE sku = $1', [PGBENCH_SKU]);
-  const script = `\\set k random(1, 1000000000000)\nSELECT * FROM reserve_stock('${PGBENCH_SKU}', 1, 'olpg-' || :client_id::text || '-' || :k::text, 600);\n`;
+  const script = `\\set k random(1, 1000000000000)\nSELECT * FROM reserve_stock('${PGBENCH_SKU}', 1, 'olpg-' || :client_id::text || '-' || :k::text, 600, 'pgbench-' || :client_id::text);\n`;
   // A changed reserve_stock() signature (another API build) must not lose the API's numbers above.
   out.pgbench = await pgbench({ db: env.DB_NAME, mode: pgbenchMode, script, clients: pgClients, seconds: durationS })
     .catch((err) => ({ error: err.message.slice(0, 500), clients: pgClients, tps: null, latencyMs: {} }));

@@ -10,7 +10,7 @@ import { clientOptions, dbEnv, ensurePostgres } from '../../containers/catalog-a
 import { loadDbConfig } from '../../containers/catalog-api/src/config.mjs';
 import { createDatabase } from '../../containers/catalog-api/src/db.mjs';
 import { runMigrations } from '../../containers/catalog-api/src/migrate.mjs';
-import { seedProducts } from '../../containers/catalog-api/src/seed-data.mjs';
+import { seedAsOwner } from '../../containers/catalog-api/src/seed-data.mjs';
 
 export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
@@ -69,9 +69,10 @@ export async function startInfra({ products, stock = 100, say }) {
   await dropDatabase(DB_NAME, admin); // a leftover of an interrupted run
   await ensureDatabase(DB_NAME, admin);
   await runMigrations(env);
-  // The bench's own queries (seed, ANALYZE, stock resets and proofs) stay the master's, as before.
+  // The seed as the owner role, like every seed; the bench's own queries (ANALYZE, stock resets and proofs) stay
+  // the master's, as before.
+  await seedAsOwner(env, { count: products, stock });
   const db = createDatabase({ ...loadDbConfig(env), user: master, password: masterPassword });
-  await seedProducts(db.writer, { count: products, stock });
   await db.writer.query('ANALYZE');
   say?.(`infra: moto ${moto.endpoint}, database ${DB_NAME} with ${products} products`);
   return {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startKillablePostgres } from './killable-postgres.mjs';
 import { ensureDatabase } from './local-infra.mjs';
 import { freePort } from './local-postgres.mjs';
@@ -42,9 +42,7 @@ export async function runDbFaults({ crashes = 10, freezes = 2, clients = 12, sto
     const admin = { host: server.host, port: server.port, user: server.user };
     await ensureDatabase(env.DB_NAME, admin);
     await runMigrations(env);
-    const seeder = new pg.Pool({ ...admin, database: env.DB_NAME });
-    await seedProducts(seeder, { count: 1, stock, shards: 16 });
-    await seeder.end();
+    await seedAsOwner(env, { count: 1, stock, shards: 16 });
     api = await startApi({ ...env, ...API_BOUNDS });
     say(`faults: PostgreSQL on ${server.host}:${server.port} (data ${server.dataDir}), API pid ${api.child.pid} on ${api.url}`);
 

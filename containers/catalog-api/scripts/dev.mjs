@@ -3,7 +3,7 @@
 // DynamoDB tables, database catalog_dev on the local PostgreSQL (an embedded,
 // throwaway one when nothing answers at DB_WRITER_HOST/DB_PORT or PGHOST/PGPORT,
 // default 127.0.0.1:5432), the owner and app roles and migrations (the migrate
-// task, as DB_MASTER_USER), seed data, then the API as the app role. Ctrl-C stops
+// task, as DB_MASTER_USER), seed data (as the owner role), then the API as the app role. Ctrl-C stops
 // everything it started.
 // Without AUTH_* settings it makes a throw-away RSA key, points the API at it and prints a shopper and an admin
 // token (valid 12 hours): a dev convenience; the API itself has no "auth disabled" mode.
@@ -14,9 +14,8 @@ import { SignJWT } from 'jose';
 import { createTables, ensureDatabase, startMoto } from './local-infra.mjs';
 import { LocalPostgresError, dbEnv, ensurePostgres } from './local-postgres.mjs';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
-import { createDatabase } from '../src/db.mjs';
 import { runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, count: { type: 'string' } } });
@@ -87,12 +86,8 @@ try {
   say(`migrate: ${JSON.stringify(await runMigrations(env))}`);
 
   const count = Number(values.count ?? env.SEED_COUNT ?? 200);
-  const db = createDatabase(dbConfig);
-  try {
-    say(`seed: ${JSON.stringify(await seedProducts(db.writer, { count }))}`);
-  } finally {
-    await db.close();
-  }
+  // As the owner role (the app role may not seed), like the migrations above.
+  say(`seed: ${JSON.stringify(await seedAsOwner(env, { count }))}`);
 
   server = await startServer({ env, port: Number(values.port ?? env.PORT ?? 3000) });
   process.stdout.write(`Catalog API ready at ${server.url}  (try ${server.url}/api/products?limit=5; Ctrl-C to stop)\n`);

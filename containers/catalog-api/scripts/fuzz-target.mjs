@@ -11,10 +11,8 @@ import pg from 'pg';
 import { SignJWT } from 'jose';
 import { createTables, dropDatabase, ensureDatabase, freePort, startMoto } from './local-infra.mjs';
 import { clientOptions, dbEnv, ensurePostgres } from './local-postgres.mjs';
-import { loadDbConfig } from '../src/config.mjs';
-import { createDatabase } from '../src/db.mjs';
 import { runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 
 const say = (msg) => process.stderr.write(`[fuzz-target] ${msg}\n`);
@@ -81,12 +79,7 @@ try {
   const master = { host: env.DB_WRITER_HOST, port: Number(env.DB_PORT), user: env.DB_MASTER_USER, password: env.DB_MASTER_PASSWORD };
   await ensureDatabase(env.DB_NAME, master);
   await runMigrations(env);
-  const db = createDatabase(loadDbConfig(env));
-  try {
-    await seedProducts(db.writer, { count: Number(env.FUZZ_SEED_COUNT ?? 20), stock: 1000, shards: 4 });
-  } finally {
-    await db.close();
-  }
+  await seedAsOwner(env, { count: Number(env.FUZZ_SEED_COUNT ?? 20), stock: 1000, shards: 4 });
   admin = new pg.Client({ ...clientOptions({ ...master }), database: env.DB_NAME });
   await admin.connect();
   server = await startServer({ env, port: await freePort() });

@@ -1,8 +1,9 @@
 // Least-privilege database roles. Run with the master credentials only (the migrate task), idempotently:
 //   owner role: LOGIN, owns schema public and every object in it; migrations run as this role;
-//   app role:   LOGIN, what the API connects as: USAGE on the schema, SELECT on tables, EXECUTE on functions; it
-//               writes only through the owner's SECURITY DEFINER functions (migrations/013): no INSERT, UPDATE,
-//               DELETE or TRUNCATE on any table, no sequences, no DDL, owns nothing.
+//   app role:   LOGIN, what the API connects as: USAGE on the schema, SELECT on tables, EXECUTE on functions but
+//               the owner-only ones (the seed); it writes only through the owner's SECURITY DEFINER functions
+//               (migrations/013): no INSERT, UPDATE, DELETE or TRUNCATE on any table, no sequences, no DDL, owns
+//               nothing.
 // Neither gets SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS; an existing role that has one is refused
 // rather than silently "fixed" (only a superuser may change some of them, and Aurora's master is not one).
 // ALTER DEFAULT PRIVILEGES FOR ROLE owner gives the app role its grants on objects later migrations create.
@@ -16,6 +17,11 @@ import { scramVerifier } from './scram.mjs';
 // src/migrate.mjs's key: a bootstrap never runs while another deploy's migrations do (granting on the schema
 // while a migration creates objects in it fails with "tuple concurrently updated"), nor two bootstraps at once.
 export const MIGRATION_LOCK_KEY = 7_301_024_001;
+// Functions of the owner that the app role may not EXECUTE (everything else in public it may): the demo seed runs
+// as the owner (src/seed-data.mjs seedAsOwner), never through the API's connection. A migration that adds one
+// revokes it from the app role itself (default privileges grant it) and lists it here, so the bootstrap keeps it so.
+// Written as regprocedure prints them.
+export const OWNER_ONLY_FUNCTIONS = Object.freeze(['seed_products(integer,integer,integer,text[])']);
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const ELEVATED = ['rolsuper', 'rolcreatedb', 'rolcreaterole', 'rolreplication', 'rolbypassrls'];
 
@@ -67,33 +73,64 @@ export async function loadRoleCredentials(env, dbConfig) {
   return creds;
 }
 
-async function readSecrets(env, arns, dbConfig) {
+function secretsClient(env, variable) {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
-  if (!region) throw new ConfigError('AWS_REGION', 'is required to read the DB_*_SECRET_ARN secrets');
+  if (!region) throw new ConfigError('AWS_REGION', `is required to read the ${variable} secret`);
   const endpoint = env.SECRETS_MANAGER_ENDPOINT?.trim() || undefined;
-  const client = new SecretsManagerClient({ region, endpoint });
+  return new SecretsManagerClient({ region, endpoint });
+}
+
+/** One role secret's {"username","password"}. first: see currentSecretString (only the migrate task gives it). */
+async function readRoleSecret(client, variable, arn, first) {
+  const { secretString: SecretString } = await currentSecretString(client, arn, { variable, first });
+  let parsed;
+  try {
+    parsed = JSON.parse(SecretString ?? '');
+  } catch {
+    throw new ConfigError(variable, 'secret is not a JSON object {"username","password"}');
+  }
+  if (typeof parsed?.username !== 'string' || !parsed.username || typeof parsed.password !== 'string' || !parsed.password) {
+    throw new ConfigError(variable, 'secret must hold non-empty "username" and "password" strings');
+  }
+  return { user: parsed.username, password: parsed.password };
+}
+
+async function readSecrets(env, arns, dbConfig) {
+  const client = secretsClient(env, 'DB_*_SECRET_ARN');
   try {
     const out = {};
     for (const [role, arn] of Object.entries(arns)) {
-      const variable = `DB_${role.toUpperCase()}_SECRET_ARN`;
       // The owner and app secrets get their first value here (src/db-secrets.mjs); the master is RDS's.
       const first = role === 'master' ? undefined : () => firstSecretFields(env, dbConfig, role);
-      const { secretString: SecretString } = await currentSecretString(client, arn, { variable, first });
-      let parsed;
-      try {
-        parsed = JSON.parse(SecretString ?? '');
-      } catch {
-        throw new ConfigError(variable, 'secret is not a JSON object {"username","password"}');
-      }
-      if (typeof parsed?.username !== 'string' || !parsed.username || typeof parsed.password !== 'string' || !parsed.password) {
-        throw new ConfigError(variable, 'secret must hold non-empty "username" and "password" strings');
-      }
-      out[role] = { user: parsed.username, password: parsed.password };
+      out[role] = await readRoleSecret(client, `DB_${role.toUpperCase()}_SECRET_ARN`, arn, first);
     }
     return out;
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The owner role's credentials alone, for the seed (src/seed-data.mjs seedAsOwner): on AWS from DB_OWNER_SECRET_ARN
+ * (the migrate function's; the secret must already hold a value: the migrate task writes the first one), locally
+ * DB_OWNER_USER (default catalog_owner) / DB_OWNER_PASSWORD. Never the master's: seeding needs no role changes.
+ */
+export async function loadOwnerCredentials(env, dbConfig) {
+  const arn = env.DB_OWNER_SECRET_ARN?.trim();
+  let owner;
+  if (!arn) {
+    owner = { user: env.DB_OWNER_USER?.trim() || DEFAULT_OWNER_ROLE, password: env.DB_OWNER_PASSWORD || undefined };
+  } else {
+    const client = secretsClient(env, 'DB_OWNER_SECRET_ARN');
+    try {
+      owner = await readRoleSecret(client, 'DB_OWNER_SECRET_ARN', arn);
+    } finally {
+      client.destroy();
+    }
+  }
+  roleName('DB_OWNER_USER', owner.user);
+  if (owner.user === dbConfig.user) throw new ConfigError('DB_OWNER_USER', `is the app role "${dbConfig.user}": the seed runs as the owner role`);
+  return owner;
 }
 
 /**
@@ -165,6 +202,11 @@ export async function bootstrapRoles(dbConfig, env, { master, owner, app }) {
       await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${A}`);
       await client.query('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC');
       await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${A}`);
+      // ...but not the owner's own tasks: the line above runs on every deploy and would hand them back.
+      for (const fn of OWNER_ONLY_FUNCTIONS) {
+        const { rows: [f] } = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`public.${fn}`]);
+        if (f.present) await client.query(`REVOKE EXECUTE ON FUNCTION public.${fn} FROM ${A}`);
+      }
       // The migration bookkeeping is the owner's alone (src/migrate.mjs revokes it again when it creates it).
       await client.query(`DO $$ BEGIN
         IF to_regclass('public.schema_migrations') IS NOT NULL THEN EXECUTE 'REVOKE ALL ON TABLE public.schema_migrations FROM ${A.replace(/'/g, "''")}'; END IF;

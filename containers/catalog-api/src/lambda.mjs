@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import { handle } from 'hono/aws-lambda';
 import { loadConfig } from './config.mjs';
 import { createRuntime } from './runtime.mjs';
-import { runTask } from './tasks.mjs';
+import { runOwnerTask, runTask } from './tasks.mjs';
 
 let runtime; // one per execution environment
 let httpHandler;
@@ -51,5 +51,8 @@ export const handler = async (event, context) => {
   return result;
 };
 
-/** Same as invoking handler with {"catalogTask":"migrate"}; kept for a dedicated function if one is ever wanted. */
-export const migrateHandler = async () => runTask({ catalogTask: 'migrate' }, async () => getRuntime());
+/**
+ * The migrate function's handler (the App layer's catalog-api-migrate-<suffix>): {"catalogTask":"migrate"} (or no
+ * catalogTask) applies the migrations, {"catalogTask":"seed",...} writes the demo catalog as the owner role.
+ */
+export const migrateHandler = async (event) => runOwnerTask(event, process.env);

@@ -1,8 +1,8 @@
-// npm run seed -- --count N [--stock S] [--shards K]: deterministic demo products.
+// npm run seed -- --count N [--stock S] [--shards K]: deterministic demo products, written as the owner role
+// (DB_OWNER_USER / DB_OWNER_PASSWORD, or DB_OWNER_SECRET_ARN), never the app role.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadDbConfig } from './config.mjs';
-import { createDatabase } from './db.mjs';
-import { seedProducts } from './seed-data.mjs';
+import { ConfigError } from './config.mjs';
+import { seedAsOwner } from './seed-data.mjs';
 
 function intOption(name, raw, fallback) {
   if (raw === undefined) return fallback;
@@ -10,19 +10,15 @@ function intOption(name, raw, fallback) {
   return Number(raw);
 }
 
-let db;
 try {
   const { values } = parseArgs({ options: { count: { type: 'string' }, stock: { type: 'string' }, shards: { type: 'string' } } });
   const count = intOption('count', values.count, 100);
   const stock = intOption('stock', values.stock, 100);
   const shards = intOption('shards', values.shards, undefined);
-  db = createDatabase(loadDbConfig());
-  const summary = await seedProducts(db.writer, { count, stock, shards });
+  const summary = await seedAsOwner(process.env, { count, stock, shards });
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   // Listing pages cached in DynamoDB pick new products up within CACHE_TTL_SECONDS.
 } catch (err) {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `seed failed: ${err.message}`}\n`);
   process.exitCode = err instanceof ConfigError ? 2 : 1;
-} finally {
-  await db?.close();
 }

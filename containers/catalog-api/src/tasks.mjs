@@ -1,24 +1,39 @@
-// Non-HTTP invocations of the same Lambda function, selected by
-// event.catalogTask. The App layer invokes {"catalogTask":"migrate"} on deploy.
-import { cacheKeys } from './cache.mjs';
+// Non-HTTP invocations of the same Lambda function, selected by event.catalogTask. The App layer invokes
+// {"catalogTask":"migrate"} on deploy, on the migrate function (src/lambda.mjs migrateHandler), which alone holds
+// the master and owner credentials; the demo seed runs there too, as the owner role.
 import { runMigrations } from './migrate.mjs';
-import { seedProducts } from './seed-data.mjs';
+import { seedAsOwner } from './seed-data.mjs';
 
 export const TASKS = ['migrate', 'seed', 'release-expired'];
+/** What the migrate function runs: the tasks that need the owner's (or master's) credentials. */
+export const OWNER_TASKS = ['migrate', 'seed'];
 
-/** getRuntime: lazily built runtime (only tasks that need the full config use it). */
+/** The migrate function's tasks (an event without catalogTask is the migrate). env: its environment. */
+export async function runOwnerTask(event, env = process.env) {
+  const task = event?.catalogTask ?? 'migrate';
+  switch (task) {
+    case 'migrate':
+      // Database settings only: roles as master, then migrations as the owner role.
+      return runMigrations(env);
+    case 'seed':
+      // Demo products as the owner role (the app role may not run seed_products()). This function has no cache
+      // table: cached listing pages pick the new products up within CACHE_TTL_SECONDS.
+      return seedAsOwner(env, { count: event.count ?? 100, stock: event.stock ?? 100, shards: event.shards });
+    default:
+      throw new Error(`unknown catalogTask "${task}" for the migrate function: expected one of ${OWNER_TASKS.join(', ')}`);
+  }
+}
+
+/** The API function's tasks. getRuntime: lazily built runtime (only tasks that need the full config use it). */
 export async function runTask(event, getRuntime) {
   switch (event.catalogTask) {
     case 'migrate':
-      // Database settings only: migrations must run even before the tables'
-      // names or other API settings are wired. Roles as master, then migrations as the owner role.
+      // Locally the same process holds every credential; on AWS the API function has no master or owner secret
+      // and the App layer invokes the migrate function instead.
       return runMigrations(process.env);
-    case 'seed': {
-      const rt = await getRuntime();
-      const result = await seedProducts(rt.db.writer, { count: event.count ?? 100, stock: event.stock ?? 100, shards: event.shards });
-      await rt.cache.invalidate({ tags: [cacheKeys.listTag] });
-      return result;
-    }
+    case 'seed':
+      // The API's role may not seed (a stolen API connection must not create products): the owner does.
+      throw new Error('catalogTask "seed" runs as the owner role: invoke the migrate function (handler src/lambda.migrateHandler) with this payload');
     case 'release-expired': {
       // For a schedule (EventBridge): reservations also release lazily on the
       // next reservation of their SKU, this sweep returns stock of idle SKUs.

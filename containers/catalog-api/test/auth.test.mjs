@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { alb, apigw, context, unwrap } from './events.mjs';
 import { call, captureJsonStdout, setupInfra, writeState } from './helpers.mjs';
@@ -29,7 +29,7 @@ before(async () => {
   Object.assign(process.env, infra.env, { AWS_LAMBDA_FUNCTION_NAME: 'catalog-api-qa' });
   stdout = captureJsonStdout();
   api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-  await seedProducts(api.runtime.db.writer, { count: 5, stock: 10 });
+  await seedAsOwner(infra.env, { count: 5, stock: 10 });
   db = new pg.Client(infra.pgOptions);
   await db.connect();
   lambda = await import('../src/lambda.mjs');

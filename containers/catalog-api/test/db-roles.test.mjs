@@ -6,14 +6,16 @@ import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { ConfigError, loadDbConfig } from '../src/config.mjs';
+import { ConfigError, loadConfig, loadDbConfig } from '../src/config.mjs';
+import { OWNER_ONLY_FUNCTIONS } from '../src/db-roles.mjs';
 import { scramVerifier } from '../src/scram.mjs';
 import { migrate, runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner, seedProducts } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { dropDatabase, ensureDatabase } from '../scripts/local-infra.mjs';
 import { call, dropRoles, setupInfra } from './helpers.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
+import { LIMITS, KEY_PATTERN } from '../src/validation.mjs';
 
 let infra;
 let admin; // postgres superuser, for inspection only
@@ -76,7 +78,7 @@ test('the owner role owns schema public and every object in it; neither role has
 test('as the app role, the API reads, reserves and (with an admin token) restocks', async () => {
   const api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   try {
-    await seedProducts(api.runtime.db.writer, { count: 3, stock: 5 });
+    await seedAsOwner(infra.env, { count: 3, stock: 5 });
     assert.equal((await call(api.url, '/api/products?limit=3')).body.items.length, 3);
     const reserved = await call(api.url, '/api/products/SKU-000001/reservations', { method: 'POST', headers: await userHeaders(), json: { quantity: 2, idempotencyKey: 'roles-0001' } });
     assert.equal(reserved.status, 201, JSON.stringify(reserved.body));
@@ -131,7 +133,12 @@ const FORBIDDEN_WRITES = [
 
 test('as the app role: reserve, cancel, confirm, restock and read work through the owner\'s functions; every direct write is refused', async (t) => {
   const one = async (sql, params) => (await app.query(sql, params)).rows[0];
-  await one('SELECT seed_products(3, 10, 2, ARRAY[$1]) AS n', ['books']);
+  const owner = await connect(infra.env.DB_OWNER_USER);
+  try {
+    await seedProducts(owner, { count: 3, stock: 10, shards: 2 });
+  } finally {
+    await owner.end();
+  }
   const restocked = await one(`SELECT * FROM restock_stock('SKU-000003', 'set', 20, 4, 'roles-admin', 'probe', 'req-w1')`);
   assert.deepEqual([restocked.outcome, restocked.available], ['ok', 20]);
   const a = await one(`SELECT * FROM reserve_stock('SKU-000003', 2, 'roles-w-0001', 600, 'shopper-1')`);
@@ -167,6 +174,52 @@ test('as the app role: reserve, cancel, confirm, restock and read work through t
   const { rows: grants } = await admin.query(`SELECT table_name, privilege_type FROM information_schema.role_table_grants
     WHERE grantee = $1 AND table_schema = 'public' ORDER BY 1, 2`, [infra.env.DB_USER]);
   assert.deepEqual(grants.filter((g) => g.privilege_type !== 'SELECT'), []);
+});
+
+test('the app role may not seed (permission denied, nothing written); the owner may, and a redeploy keeps it so', async () => {
+  const count = async () => (await admin.query('SELECT count(*)::int AS n FROM products')).rows[0].n;
+  const before = await count();
+  await assert.rejects(app.query('SELECT seed_products(50, 10, 2, ARRAY[$1]) AS n', ['books']), /permission denied for function seed_products/);
+  await assert.rejects(seedProducts(app, { count: 50, stock: 10 }), /permission denied/);
+  assert.equal(await count(), before);
+  assert.equal((await seedAsOwner(infra.env, { count: before + 2, stock: 1 })).inserted, 2);
+  // The bootstrap grants EXECUTE on every function on each deploy: the owner-only ones stay the owner's.
+  await runMigrations(infra.env);
+  const privileges = async () => (await admin.query(`SELECT p.oid::regprocedure::text AS fn, has_function_privilege($1, p.oid, 'EXECUTE') AS app
+      FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1`, [infra.env.DB_USER])).rows;
+  const granted = await privileges();
+  assert.deepEqual(granted.filter((f) => !f.app).map((f) => f.fn), [...OWNER_ONLY_FUNCTIONS]);
+  await assert.rejects(app.query('SELECT seed_products(1, 1, 1, ARRAY[$1])', ['books']), /permission denied/);
+  // The seed's own owner role, and a misconfiguration named: the app role is never the seeder.
+  await assert.rejects(seedAsOwner({ ...infra.env, DB_OWNER_USER: infra.env.DB_USER }, { count: 1 }), (err) => err instanceof ConfigError && err.variable === 'DB_OWNER_USER');
+});
+
+test('reserve_stock() refuses what no route sends: more than the per-request cap, a hold past the TTL bound, no owner, a bad key', async () => {
+  const reserve = (args) => app.query('SELECT * FROM reserve_stock($1, $2, $3, $4, $5)', args);
+  const held = async () => (await admin.query(`SELECT count(*)::int AS n FROM reservations`)).rows[0].n;
+  const heldBefore = await held();
+  // The route's bounds are the function's: the cap (src/validation.mjs) and the longest RESERVATION_TTL_SECONDS
+  // the config accepts (src/config.mjs).
+  const maxTtl = 86400;
+  assert.equal(loadConfig({ ...infra.env, RESERVATION_TTL_SECONDS: String(maxTtl) }).reservationTtlSeconds, maxTtl);
+  assert.throws(() => loadConfig({ ...infra.env, RESERVATION_TTL_SECONDS: String(maxTtl + 1) }), ConfigError);
+  assert.ok(KEY_PATTERN.test('bounds-0001') && !KEY_PATTERN.test('short'));
+  const refused = [
+    ['SKU-000003', LIMITS.reservationMax + 1, 'bounds-0001', 600, 'shopper-1'],
+    ['SKU-000003', 0, 'bounds-0002', 600, 'shopper-1'],
+    ['SKU-000003', 1, 'bounds-0003', maxTtl + 1, 'shopper-1'],
+    ['SKU-000003', 1, 'bounds-0004', 0, 'shopper-1'],
+    ['SKU-000003', 1, 'bounds-0005', 600, null],
+    ['SKU-000003', 1, 'bounds-0006', 600, ''],
+    ['SKU-000003', 1, 'short', 600, 'shopper-1'],
+    ['SKU-000003', 1, 'bounds 0008', 600, 'shopper-1'],
+  ];
+  for (const args of refused) await assert.rejects(reserve(args), (err) => err.code === '22023', JSON.stringify(args));
+  assert.equal(await held(), heldBefore);
+  // The bounds themselves pass (as the app role: the function keeps its owner's rights and search_path).
+  const made = (await reserve(['SKU-000003', LIMITS.reservationMax, 'bounds-0009', maxTtl, 'shopper-1'])).rows[0];
+  assert.equal(made.outcome, 'created', JSON.stringify(made));
+  assert.equal((await app.query(`SELECT outcome FROM finish_reservation('cancel', $1, 'SKU-000003', 'shopper-1')`, [made.id])).rows[0].outcome, 'cancelled');
 });
 
 test('the app role cannot DROP, ALTER, TRUNCATE, DELETE, CREATE anything, touch the migration table or read another schema', async () => {
@@ -328,6 +381,15 @@ test('AWS path: master, owner and app credentials come from Secrets Manager (mot
     await assert.rejects(runMigrations({ ...env, DB_OWNER_USER: 'someone_else' }), named('DB_OWNER_USER'));
     const bad = await secret('broken', { username: owner });
     await assert.rejects(runMigrations({ ...env, DB_OWNER_SECRET_ARN: bad }), named('DB_OWNER_SECRET_ARN'));
+
+    // The seed (the migrate function's {"catalogTask":"seed"}) reads the owner secret alone: the master and app
+    // secrets may name nothing.
+    const seedEnv = { ...env, DB_MASTER_SECRET_ARN: `${arns.DB_MASTER_SECRET_ARN}-gone`, DB_APP_SECRET_ARN: `${arns.DB_APP_SECRET_ARN}-gone` };
+    assert.equal((await seedAsOwner(seedEnv, { count: 2, stock: 1 })).inserted, 2);
+    await assert.rejects(seedAsOwner({ ...seedEnv, DB_OWNER_SECRET_ARN: bad }, { count: 2 }), named('DB_OWNER_SECRET_ARN'));
+    // An owner secret without a value yet: the migrate task writes the first one; the seed never does.
+    const empty = (await sm.send(new CreateSecretCommand({ Name: `catalog/empty-${suffix}` }))).ARN;
+    await assert.rejects(seedAsOwner({ ...seedEnv, DB_OWNER_SECRET_ARN: empty }, { count: 2 }), named('DB_OWNER_SECRET_ARN'));
   } finally {
     process.env = saved;
     sm.destroy();

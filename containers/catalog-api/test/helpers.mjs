@@ -9,7 +9,7 @@ import pg from 'pg';
 import { createTables, dropDatabase, ensureDatabase, startMoto } from '../scripts/local-infra.mjs';
 import { clientOptions, configuredPostgres, dbEnv, ensurePostgres } from '../scripts/local-postgres.mjs';
 import { runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { authEnv } from './identity.mjs';
 
@@ -102,7 +102,7 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
 /**
  * The shared before() of the API test files: infrastructure, stdout capture,
  * local servers (`servers`: name -> env overrides; the first is the main one),
- * optional seed through the first server's writer pool, and a pg client on the
+ * optional seed (as the owner role, like every seed), and a pg client on the
  * test database. stop() undoes all of it, also after a setup that failed half-way.
  */
 export async function startApi({
@@ -120,7 +120,7 @@ export async function startApi({
       undo.push(() => started[name].close());
     }
     const main = Object.values(started)[0];
-    if (seed) await seedProducts(main.runtime.db.writer, seed);
+    if (seed) await seedAsOwner(infra.env, seed);
     const db = new pg.Client(infra.pgOptions);
     await db.connect();
     undo.push(() => db.end());

@@ -1,6 +1,6 @@
 // The Lambda entry point with events in the documented AWS shapes: ALB with and
 // without multi-value headers, API Gateway REST proxy (v1), and the task
-// payloads the App layer sends (migrate on deploy).
+// payloads the App layer sends (migrate on deploy; the seed on the migrate function).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { listMigrations } from '../src/migrate.mjs';
@@ -37,8 +37,11 @@ test('migrate payload on the main handler: applies once, then nothing', async ()
   assert.deepEqual(second.applied, []);
   assert.equal(second.alreadyApplied.length, first.applied.length);
   assert.deepEqual((await lambda.migrateHandler({}, context)).applied, []);
-  const seeded = await lambda.handler({ catalogTask: 'seed', count: 12, stock: 4 }, context);
+  // The seed runs on the migrate function, as the owner role; the API's handler refuses it (its role may not seed).
+  await assert.rejects(lambda.handler({ catalogTask: 'seed', count: 12, stock: 4 }, context), /runs as the owner role: invoke the migrate function/);
+  const seeded = await lambda.migrateHandler({ catalogTask: 'seed', count: 12, stock: 4 }, context);
   assert.equal(seeded.inserted, 12);
+  await assert.rejects(lambda.migrateHandler({ catalogTask: 'release-expired' }, context), /unknown catalogTask "release-expired" for the migrate function/);
   assert.equal((await lambda.handler({ catalogTask: 'release-expired' }, context)).released, 0);
   await assert.rejects(lambda.handler({ catalogTask: 'drop-everything' }, context), /unknown catalogTask "drop-everything"/);
   await assert.rejects(lambda.handler({ source: 'aws.events' }, context), /unsupported event/);

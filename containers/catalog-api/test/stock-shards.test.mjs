@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { listMigrations, runMigrations } from '../src/migrate.mjs';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { dropDatabase, ensureDatabase } from '../scripts/local-infra.mjs';
 import { call, startApi } from './helpers.mjs';
@@ -104,20 +104,15 @@ test('a SKU stocked with >= 1,000 units gets 16 shards by default; seed, restock
   try {
     const env = { ...infra.env, DB_NAME: name };
     await runMigrations(env);
-    const seeded = await startServer({ env, port: 0, runtimeOptions: { metricsWrite: () => {} } });
-    try {
-      await seedProducts(seeded.runtime.db.writer, { count: 2, stock: 1000 });
-      await seedProducts(seeded.runtime.db.writer, { count: 3, stock: 10, shards: 4 }); // SKU 1-2 untouched
-      const other = adminClient(name);
-      await other.connect();
-      const { rows } = await other.query('SELECT sku, count(*)::int AS shards, sum(available)::int AS total FROM inventory GROUP BY sku ORDER BY sku');
-      await other.end();
-      assert.deepEqual(rows, [
-        { sku: 'SKU-000001', shards: 16, total: 1000 }, { sku: 'SKU-000002', shards: 16, total: 1000 }, { sku: 'SKU-000003', shards: 4, total: 10 },
-      ]);
-    } finally {
-      await seeded.close();
-    }
+    await seedAsOwner(env, { count: 2, stock: 1000 });
+    await seedAsOwner(env, { count: 3, stock: 10, shards: 4 }); // SKU 1-2 untouched
+    const other = adminClient(name);
+    await other.connect();
+    const { rows } = await other.query('SELECT sku, count(*)::int AS shards, sum(available)::int AS total FROM inventory GROUP BY sku ORDER BY sku');
+    await other.end();
+    assert.deepEqual(rows, [
+      { sku: 'SKU-000001', shards: 16, total: 1000 }, { sku: 'SKU-000002', shards: 16, total: 1000 }, { sku: 'SKU-000003', shards: 4, total: 10 },
+    ]);
   } finally {
     await dropDatabase(name, infra.admin);
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { seedProducts } from '../src/seed-data.mjs';
+import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 import { alb, apigw, context, unwrap } from './events.mjs';
 import { call, captureJsonStdout, setupInfra, sleep, writeState } from './helpers.mjs';
@@ -26,7 +26,7 @@ before(async () => {
   Object.assign(process.env, infra.env, { AWS_LAMBDA_FUNCTION_NAME: 'catalog-api-qa' });
   stdout = captureJsonStdout();
   api = await startServer({ env: infra.env, port: 0, runtimeOptions: { metricsWrite: (line) => emf.push(JSON.parse(line)) } });
-  await seedProducts(api.runtime.db.writer, { count: 3, stock: 10 });
+  await seedAsOwner(infra.env, { count: 3, stock: 10 });
   db = new pg.Client(infra.pgOptions);
   await db.connect();
   lambda = await import('../src/lambda.mjs');
