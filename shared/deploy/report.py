@@ -93,6 +93,11 @@ class ChangeList:
         return out
 
 
+def counted_changes(changes: Mapping[str, int]) -> int:
+    """Resources an engine summary says would change (create, update, replace, delete, import)."""
+    return sum(changes.get(op, 0) for op in GROUP_ORDER)
+
+
 def format_duration(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"

@@ -47,6 +47,7 @@ from shared.deploy.report import (
     NO_CHANGES,
     ChangeList,
     StepResult,
+    counted_changes,
     format_changes,
     format_event,
     has_changes,
@@ -195,12 +196,19 @@ class Orchestrator:
                 undo()
                 raise
             self.say(f"preview {label}: {format_changes(previewed.changes)}")
-            if not changes.count:
+            # The engine's own counts too: a change the events did not name must still be asked for, never skipped.
+            count_of_changes = changes.count or counted_changes(previewed.changes)
+            if not count_of_changes:
                 self.say(f"{label}: no changes; nothing to deploy")
                 return StepResult(layer.name, NO_CHANGES, dict(previewed.changes), self.clock() - started)
             for line in changes.lines():
                 self.say(line)
-            if not self.confirm(f"Deploy {these(changes.count, 'change')} to {label}?"):
+            try:
+                approved = self.confirm(f"Deploy {these(count_of_changes, 'change')} to {label}?")
+            except BaseException:
+                undo()
+                raise
+            if not approved:
                 undo()
                 self.say(f"{label}: not deployed; nothing changed")
                 return StepResult(layer.name, DECLINED, {}, ok=False, detail="declined at the question")
@@ -359,8 +367,10 @@ class Orchestrator:
             label = stack_label(stacks[0][0], suffix)
             question = f"Destroy {these(deleted, 'resource')} of {label}?" if deleted else \
                 f"Remove the empty stack {label}?"
-        else:
+        elif deleted:
             question = f"Destroy {these(deleted, 'resource')} of the {len(stacks)} stacks of suffix {suffix}?"
+        else:
+            question = f"Remove the {len(stacks)} empty stacks of suffix {suffix}?"
         return self.confirm(question)
 
     def down(self, layer: Layer, suffix: str, *, force: bool = False, keep_stack: bool = False,

@@ -361,3 +361,35 @@ def test_the_pipelines_up_runs_without_a_terminal(stacks: InMemoryBackend, capsy
     except SystemExit as exc:
         assert not exc.code, capsys.readouterr()
     assert stacks.ops("up") == [("up", "network")] and "[y/N]" not in capsys.readouterr().out
+
+
+def test_a_change_the_events_do_not_name_is_still_asked_for() -> None:
+    """The engine's summary counts a change its events did not describe: asked for, never skipped as nothing."""
+
+    class Quiet(InMemoryBackend):
+        def preview(self, layer, suffix, on_event, *, policy_packs, plan=None):  # type: ignore[no-untyped-def]
+            return super().preview(layer, suffix, lambda _event: None, policy_packs=policy_packs, plan=plan)
+
+    stacks, questions = Quiet(), []
+    orchestrator = Orchestrator(
+        stacks,
+        say=lambda _line: None,
+        env={},
+        account=Account(),
+        edge=Edge(),
+        remove_readers=lambda cluster, managed: [],
+        confirm=lambda q: questions.append(q) or False,
+    )
+    assert orchestrator.up(NETWORK, S).result == "declined"
+    assert questions == ["Deploy these 5 changes to catalog-network/qa?"] and stacks.ops("up") == []
+
+
+def test_down_all_of_empty_stacks_asks_to_remove_them(
+    stacks: InMemoryBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("network", "data"):
+        stacks.deployed(get_layer(name), S, resources=0)
+    at_terminal(monkeypatch, "y\n")
+    assert run_invoke("down-all", "--suffix", S) == 0
+    assert "Remove the 2 empty stacks of suffix qa? [y/N]" in capsys.readouterr().out
+    assert stacks.stacks == {} and stacks.ops("preview_destroy") == []
