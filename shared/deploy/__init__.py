@@ -7,14 +7,16 @@
 - `environment`: state backend and secrets provider; `pulumi_cli`: find or install the CLI; `doctor`: checks.
 - `session.open_session`: everything a task needs, checked in order before any stack is touched.
 
-What other products may use (their only way in): the stack backend seam, a session over it, and the engine
-progress lines the deploy tasks print (so a product driving its own stack, e.g. the rehearsal's, prints the same).
+What other products may use (their only way in): the stack backend seam, a session over it, the engine progress
+lines the deploy tasks print, and the question before a change with the list of changes it follows (so a product
+driving its own stack, e.g. the rehearsal's, prints and asks the same way).
 """
 
+from shared.deploy.confirm import Confirmation
 from shared.deploy.interface import ConfigEntry, OperationFailed, ResourceEvent, StackBackend, output_value
 from shared.deploy.pulumi_cli import cli_path
-from shared.deploy.report import format_changes, format_event
+from shared.deploy.report import ChangeList, format_changes, format_event
 from shared.deploy.session import open_session
 
-__all__ = ["ConfigEntry", "OperationFailed", "ResourceEvent", "StackBackend", "cli_path", "format_changes",
-           "format_event", "open_session", "output_value"]
+__all__ = ["ChangeList", "ConfigEntry", "Confirmation", "OperationFailed", "ResourceEvent", "StackBackend",
+           "cli_path", "format_changes", "format_event", "open_session", "output_value"]

@@ -28,6 +28,8 @@ from shared.deploy.interface import (
 from shared.runtime import REGION
 from shared.runtime.layers import Layer
 
+ROOT_TYPE = "pulumi:pulumi:Stack"
+
 
 def _name_of(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else ""
@@ -44,6 +46,13 @@ def convert_event(event: auto.EngineEvent) -> ResourceEvent | None:
         op, changed = _op(meta.op), ", ".join(meta.diffs or [])
         if op == "refresh":  # say what the refresh found, as the engine's summary counts it
             op = "delete" if meta.old is not None and meta.new is None else ("update" if changed else "same")
+        elif op == "same" and meta.type == ROOT_TYPE and meta.old is not None and meta.new is not None:
+            # New or changed stack outputs with no resource change: the engine's summary does not count them, but
+            # an update that exports them must not be skipped as "no changes" (downstream layers read them).
+            old, new = meta.old.outputs or {}, meta.new.outputs or {}
+            keys = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+            if keys:
+                op, changed = "update", "outputs " + ", ".join(keys)
         return ResourceEvent(op, meta.type, _name_of(meta.urn), message=changed)
     if event.res_op_failed_event is not None:
         meta = event.res_op_failed_event.metadata
@@ -183,12 +192,16 @@ class AutomationBackend:
         else:
             stack.set_config(key, auto.ConfigValue(value=value, secret=False))
 
+    @_cli_errors("removing config")
+    def remove_config(self, layer: Layer, suffix: str, key: str) -> None:
+        self._stack(layer, suffix).remove_config(key)
+
     @_cli_errors("reading outputs")
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:
         return {k: StackOutput(v.value, v.secret) for k, v in self._stack(layer, suffix).outputs().items()}
 
     def _run(self, operation: str, layer: Layer, suffix: str, on_event: EventSink,
-             policy_packs: Sequence[str] = ()) -> OpResult:
+             policy_packs: Sequence[str] = (), plan: str | None = None) -> OpResult:
         stack = self._stack(layer, suffix)
         errors: list[str] = []
 
@@ -202,10 +215,14 @@ class AutomationBackend:
 
         common: dict[str, Any] = {"on_event": forward, "color": "never"}
         try:
+            # plan: `pulumi preview --save-plan` / `pulumi up --plan` (update plans, a preview feature of the CLI)
             if operation == "up":
-                return _changes(stack.up(**common, policy_packs=list(policy_packs)).summary.resource_changes)
+                done = stack.up(**common, policy_packs=list(policy_packs), plan=plan)
+                return _changes(done.summary.resource_changes)
             if operation == "preview":
-                return _changes(stack.preview(**common, policy_packs=list(policy_packs)).change_summary)
+                return _changes(stack.preview(**common, policy_packs=list(policy_packs), plan=plan).change_summary)
+            if operation == "preview_destroy":
+                return _changes(stack.preview_destroy(**common).change_summary)
             if operation == "refresh":
                 return _changes(stack.refresh(**common).summary.resource_changes)
             if operation == "drift":
@@ -213,14 +230,23 @@ class AutomationBackend:
             if operation == "destroy":
                 return _changes(stack.destroy(**common).summary.resource_changes)
         except auto.CommandError as exc:
-            raise OperationFailed(layer.name, suffix, operation, _failure_text(exc, errors)) from None
+            message = _failure_text(exc, errors)
+            if plan and "violates plan" in message:
+                message += (" (the update would have done more than the preview you approved showed; it stopped "
+                            "there: run it again to preview the changes anew)")
+            raise OperationFailed(layer.name, suffix, operation, message) from None
         raise ValueError(operation)
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
-        return self._run("up", layer, suffix, on_event, policy_packs)
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+           plan: str | None = None) -> OpResult:
+        return self._run("up", layer, suffix, on_event, policy_packs, plan)
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
-        return self._run("preview", layer, suffix, on_event, policy_packs)
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+                plan: str | None = None) -> OpResult:
+        return self._run("preview", layer, suffix, on_event, policy_packs, plan)
+
+    def preview_destroy(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+        return self._run("preview_destroy", layer, suffix, on_event)
 
     def refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
         return self._run("refresh", layer, suffix, on_event)

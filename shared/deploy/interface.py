@@ -75,19 +75,28 @@ class StackBackend(Protocol):
     def set_config(self, layer: Layer, suffix: str, key: str, value: str, secret: bool = False) -> None:
         """Set one config value (full key). The stack must exist."""
 
+    def remove_config(self, layer: Layer, suffix: str, key: str) -> None:
+        """Remove one config value (full key) when present. The stack must exist."""
+
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:
         """The stack's outputs; empty when it has none. The stack must exist."""
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
-        """Deploy with the given policy packs applied: a mandatory violation fails the update."""
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+           plan: str | None = None) -> OpResult:
+        """Deploy with the given policy packs applied: a mandatory violation fails the update. `plan`: the file a
+        preview saved; the update then fails rather than do anything that preview did not show."""
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
-        """What `up` would change, with the same policy packs applied."""
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+                plan: str | None = None) -> OpResult:
+        """What `up` would change, with the same policy packs applied; `plan`: where to save the update plan."""
 
     def refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult: ...
 
     def preview_refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
         """Refresh without writing state: what differs between the state and the cloud."""
+
+    def preview_destroy(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+        """What `destroy` would delete (one `delete` event per resource), nothing deleted."""
 
     def destroy(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult: ...
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from shared.deploy.interface import ResourceEvent
 
@@ -11,6 +11,8 @@ from shared.deploy.interface import ResourceEvent
 QUIET_OPS = {"same", "read"}
 SYMBOLS = (("create", "+"), ("update", "~"), ("replace", "+-"), ("create-replacement", "+-"),
            ("delete", "-"), ("refresh", "r"), ("import", "="))
+DECLINED = "declined"  # a step's result when the operator answered no (or nothing) at the question: nothing changed
+NO_CHANGES = "no changes"  # the preview found nothing to change: no update ran
 CHANGE_OPS = {"create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import",
               "discard", "remove-pending-replace"}
 
@@ -47,6 +49,53 @@ def format_changes(changes: Mapping[str, int]) -> str:
 
 def has_changes(changes: Mapping[str, int]) -> bool:
     return any(count for op, count in changes.items() if op in CHANGE_OPS)
+
+
+# How a preview's steps are grouped for the question: a replacement's three steps are one replaced resource.
+GROUPS = {"create": "create", "update": "update", "replace": "replace", "create-replacement": "replace",
+          "delete-replaced": "replace", "delete": "delete", "import": "import", "discard": "discard"}
+GROUP_ORDER = ("create", "update", "replace", "delete", "import")
+GROUP_SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
+
+
+@dataclass
+class ChangeList:
+    """A preview's changed resources, by operation: fed the engine's events, it prints diagnostics at once (a
+    warning or error must not wait for the question) and keeps the rest for `lines()`."""
+
+    say: Callable[[str], None]
+    changed: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)  # group -> (type, name) -> diffs
+
+    def __call__(self, event: ResourceEvent) -> None:
+        group = GROUPS.get(event.op)
+        if event.failed or group is None:
+            line = format_event(event)
+            if line:
+                self.say(line)
+            return
+        self.changed.setdefault(group, {})[(event.type, event.name)] = event.message
+
+    @property
+    def count(self) -> int:
+        return sum(len(resources) for resources in self.changed.values())
+
+    def lines(self) -> list[str]:
+        """`  create (2)` then one `    + catalog-vpc-qa  (aws:ec2/vpc:Vpc)` per resource, sorted by type and name."""
+        out = []
+        for group in (*GROUP_ORDER, *sorted(set(self.changed) - set(GROUP_ORDER))):
+            resources = self.changed.get(group)
+            if not resources:
+                continue
+            out.append(f"  {group} ({len(resources)})")
+            for (type_, name), diffs in sorted(resources.items()):
+                what = f"  changed: {diffs}" if diffs else ""
+                out.append(f"    {GROUP_SYMBOLS.get(group, ' ')} {name}  ({type_}){what}")
+        return out
+
+
+def counted_changes(changes: Mapping[str, int]) -> int:
+    """Resources an engine summary says would change (create, update, replace, delete, import)."""
+    return sum(changes.get(op, 0) for op in GROUP_ORDER)
 
 
 def format_duration(seconds: float) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from shared.deploy.cloud import (
     ReaderRemover,
     aws_reader_remover,
 )
+from shared.deploy.confirm import Confirmation
 from shared.deploy.guards import (
     STACK_SECRETS,
     check_against_stack,
@@ -40,7 +42,16 @@ from shared.deploy.interface import (
     output_value,
     stack_label,
 )
-from shared.deploy.report import StepResult, format_event, has_changes
+from shared.deploy.report import (
+    DECLINED,
+    NO_CHANGES,
+    ChangeList,
+    StepResult,
+    counted_changes,
+    format_changes,
+    format_event,
+    has_changes,
+)
 from shared.policy import require_pack
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import Layer, forward_order, get_layer, reverse_order
@@ -49,6 +60,11 @@ from shared.runtime.settings import describe
 Overrides = Mapping[str, Mapping[str, str]]
 REBOOT_ACK = "CATALOG_MAX_CONNECTIONS_REBOOT"  # the operator will reboot the instances after the up
 EDGE_FUNCTIONS = "edge functions"
+
+
+def these(count: int, noun: str) -> str:
+    """`these 5 changes`, `this 1 change`: the questions' wording."""
+    return f"this 1 {noun}" if count == 1 else f"these {count} {noun}s"
 
 
 class Orchestrator:
@@ -63,6 +79,7 @@ class Orchestrator:
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         guardrails: Callable[[], list[str]] = require_pack,
+        confirm: Callable[[str], bool] | None = None,
     ) -> None:
         self.backend = backend
         self.say = say
@@ -72,6 +89,8 @@ class Orchestrator:
         self.env = os.environ if env is None else env
         self.clock = clock
         self.guardrails = guardrails
+        # The question before a change; the default asks at the terminal and refuses without one (no silent yes).
+        self.confirm = confirm or Confirmation()
 
     def _event(self, event: ResourceEvent) -> None:
         line = format_event(event)
@@ -129,33 +148,85 @@ class Orchestrator:
             "let this stack manage that account-wide setting once: --config app:manageApiGatewayAccount=true "
             "(one stack per account and region), or set the role in the API Gateway console's settings")
 
+    def _configure(self, layer: Layer, suffix: str, pairs: Mapping[str, str], count: int | None) -> Callable[[], None]:
+        """Create the stack when absent and save the --config values; returns what puts both back as they were
+        (a declined or failed preview leaves no trace)."""
+        before = self.backend.get_config(layer, suffix) if count is not None else {}
+        self.backend.ensure_stack(layer, suffix)
+        for key, value in pairs.items():
+            self.backend.set_config(layer, suffix, f"{layer.project}:{key}", value,
+                                    secret=is_secret_setting(layer, key))
+
+        def undo() -> None:
+            if count is None:
+                self.backend.remove_stack(layer, suffix)
+                return
+            for key in pairs:
+                full = f"{layer.project}:{key}"
+                old = before.get(full)
+                if old is None:
+                    self.backend.remove_config(layer, suffix, full)
+                else:
+                    self.backend.set_config(layer, suffix, full, old.value, secret=old.secret)
+
+        return undo
+
     def up(self, layer: Layer, suffix: str, overrides: Overrides | None = None, *,
            preview: bool = False) -> StepResult:
+        """Preview (saving Pulumi's update plan), list the changes, ask, then update within that plan."""
         pairs = dict((overrides or {}).get(layer.name, {}))
         # The guardrails pack first: no preview or update runs without it, and nothing is touched before.
         policy_packs = self.guardrails()
         check_upstream(self.backend, layer, suffix)
         count = self._check_before_up(layer, suffix, pairs)
-        if layer.name == "edge" and not preview and not count:
-            # Functions kept by an earlier destroy (retain_on_delete) would collide with the new ones.
-            self.edge.before_up(suffix)
-        self.backend.ensure_stack(layer, suffix)
-        for key, value in pairs.items():
-            self.backend.set_config(layer, suffix, f"{layer.project}:{key}", value,
-                                    secret=is_secret_setting(layer, key))
-        verb = "preview" if preview else "up"
-        self.say(f"{verb} {stack_label(layer, suffix)}  (state: {self.backend.url})")
+        label = stack_label(layer, suffix)
+        undo = self._configure(layer, suffix, pairs, count)
         started = self.clock()
-        run = self.backend.preview if preview else self.backend.up
-        result = run(layer, suffix, self._event, policy_packs=policy_packs)
-        return StepResult(layer.name, "previewed" if preview else "deployed", dict(result.changes),
-                          self.clock() - started)
+        self.say(f"preview {label}  (state: {self.backend.url})")
+        if preview:
+            result = self.backend.preview(layer, suffix, self._event, policy_packs=policy_packs)
+            return StepResult(layer.name, "previewed", dict(result.changes), self.clock() - started)
+        # The plan may hold the stack's config (secrets encrypted by its provider): a private directory, removed.
+        with tempfile.TemporaryDirectory(prefix="catalog-plan-") as scratch:
+            plan = os.path.join(scratch, "plan.json")
+            changes = ChangeList(self.say)
+            try:
+                previewed = self.backend.preview(layer, suffix, changes, policy_packs=policy_packs, plan=plan)
+            except BaseException:
+                undo()
+                raise
+            self.say(f"preview {label}: {format_changes(previewed.changes)}")
+            # The engine's own counts too: a change the events did not name must still be asked for, never skipped.
+            count_of_changes = changes.count or counted_changes(previewed.changes)
+            if not count_of_changes:
+                self.say(f"{label}: no changes; nothing to deploy")
+                return StepResult(layer.name, NO_CHANGES, dict(previewed.changes), self.clock() - started)
+            for line in changes.lines():
+                self.say(line)
+            try:
+                approved = self.confirm(f"Deploy {these(count_of_changes, 'change')} to {label}?")
+            except BaseException:
+                undo()
+                raise
+            if not approved:
+                undo()
+                self.say(f"{label}: not deployed; nothing changed")
+                return StepResult(layer.name, DECLINED, {}, ok=False, detail="declined at the question")
+            if layer.name == "edge" and not count:
+                # Functions kept by an earlier destroy (retain_on_delete) would collide with the new ones.
+                self.edge.before_up(suffix)
+            self.say(f"up {label}  (state: {self.backend.url})")
+            started = self.clock()
+            result = self.backend.up(layer, suffix, self._event, policy_packs=policy_packs, plan=plan)
+        return StepResult(layer.name, "deployed", dict(result.changes), self.clock() - started)
 
     def preview(self, layer: Layer, suffix: str, overrides: Overrides | None = None) -> StepResult:
         return self.up(layer, suffix, overrides, preview=True)
 
     def up_all(self, suffix: str, overrides: Overrides | None = None) -> list[StepResult]:
-        """network -> observability. Checks every layer's program, config and secrets before the first deploy."""
+        """network -> observability. Checks every layer's program, config and secrets before the first deploy;
+        then each layer is previewed and asked for just before its update (a layer's preview reads the outputs
+        of the layers before it, which a first deploy has not made yet). A no stops the run there."""
         layers = forward_order()
         self.guardrails()
         for layer in layers:
@@ -168,6 +239,9 @@ class Orchestrator:
             started = self.clock()
             try:
                 results.append(step(layer))
+                if not results[-1].ok:  # declined: the layers after it read it, or it reads them
+                    results += [StepResult(rest.name, "not run", {}) for rest in layers[index + 1:]]
+                    break
             except (OperationFailed, CatalogError) as exc:
                 message = exc.message if isinstance(exc, OperationFailed) else str(exc)
                 self.say(f"error: {layer.name}: {message}")
@@ -271,8 +345,37 @@ class Orchestrator:
                          "their replicas (pending ones are reported, never an error)")
         return lines
 
+    def _approve_down(self, stacks: list[tuple[Layer, int]], suffix: str, keep_stack: bool,
+                      clean_edge: bool) -> bool:
+        """List what the destroy of these stacks deletes (Pulumi's destroy preview, and the clean-ups around it)
+        and ask once; True without a question when nothing would change."""
+        deleted = 0
+        for layer, count in stacks:
+            if count:
+                label = stack_label(layer, suffix)
+                listed = ChangeList(self.say)
+                found = self.backend.preview_destroy(layer, suffix, listed)
+                self.say(f"destroy preview {label}: {format_changes(found.changes)}")
+                for line in listed.lines():
+                    self.say(line)
+                deleted += listed.count or count
+            for line in self._plan_down(layer, suffix, count, keep_stack, clean_edge and layer.name == "edge"):
+                self.say(line)
+        if not deleted and keep_stack:
+            return True
+        if len(stacks) == 1:
+            label = stack_label(stacks[0][0], suffix)
+            question = f"Destroy {these(deleted, 'resource')} of {label}?" if deleted else \
+                f"Remove the empty stack {label}?"
+        elif deleted:
+            question = f"Destroy {these(deleted, 'resource')} of the {len(stacks)} stacks of suffix {suffix}?"
+        else:
+            question = f"Remove the {len(stacks)} empty stacks of suffix {suffix}?"
+        return self.confirm(question)
+
     def down(self, layer: Layer, suffix: str, *, force: bool = False, keep_stack: bool = False,
-             dry_run: bool = False, clean_edge: bool = True) -> StepResult:
+             dry_run: bool = False, clean_edge: bool = True, approved: bool = False) -> StepResult:
+        """`approved`: the caller has listed and asked already (down-all asks once for every layer)."""
         count = self.backend.resource_count(layer, suffix)
         if count is None:
             if dry_run:
@@ -287,6 +390,9 @@ class Orchestrator:
             for line in self._plan_down(layer, suffix, count, keep_stack, clean_edge):
                 self.say(line)
             return StepResult(layer.name, "dry run", {"delete": count} if count else {})
+        if not approved and not self._approve_down([(layer, count)], suffix, keep_stack, clean_edge):
+            self.say(f"{stack_label(layer, suffix)}: not destroyed; nothing changed")
+            return StepResult(layer.name, DECLINED, {}, ok=False, detail="declined at the question")
         started = self.clock()
         changes: dict[str, int] = {}
         if count:
@@ -326,9 +432,16 @@ class Orchestrator:
     def down_all(self, suffix: str, *, keep_stacks: bool = False, dry_run: bool = False,
                  edge_wait_minutes: float = 0.0) -> list[StepResult]:
         """observability -> network, then the Lambda@Edge functions (retried for `edge_wait_minutes` while AWS
-        still holds their replicas). Re-running finishes a failed run."""
+        still holds their replicas). Re-running finishes a failed run. Lists what every stack's destroy deletes and
+        asks once, before the first."""
+        if not dry_run:
+            stacks = [(layer, count) for layer in reverse_order()
+                      if (count := self.backend.resource_count(layer, suffix)) is not None]
+            if stacks and not self._approve_down(stacks, suffix, keep_stacks, True):
+                self.say(f"suffix {suffix}: nothing destroyed; nothing changed")
+                return [StepResult(layer.name, DECLINED, {}, ok=False) for layer, _ in stacks]
         results = self._sequence(reverse_order(), lambda layer: self.down(
-            layer, suffix, force=True, keep_stack=keep_stacks, dry_run=dry_run, clean_edge=False))
+            layer, suffix, force=True, keep_stack=keep_stacks, dry_run=dry_run, clean_edge=False, approved=True))
         if dry_run:
             self.say(f"{EDGE_FUNCTIONS}: delete the retained Lambda@Edge functions of {suffix} once their "
                      "replicas are gone (pending ones are reported)")

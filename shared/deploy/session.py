@@ -17,8 +17,10 @@ def open_session(
     needs_aws: bool,
     say: Callable[[str], None] = print,
     install_cli: bool = True,
+    confirm: Callable[[str], bool] | None = None,
 ) -> Orchestrator:
-    """`install_cli=False`: a task that can do without stacks (a dry run) never downloads the CLI."""
+    """`install_cli=False`: a task that can do without stacks (a dry run) never downloads the CLI. `confirm`: the
+    question before a change (default: asked at the terminal, refused without one)."""
     from shared.deploy.doctor import aws_identity
     from shared.deploy.pulumi_cli import cli_path, locate_pulumi_cli
 
@@ -32,4 +34,4 @@ def open_session(
 
     from shared.deploy.automation import AutomationBackend
 
-    return Orchestrator(AutomationBackend(environment, command), say=say)
+    return Orchestrator(AutomationBackend(environment, command), say=say, confirm=confirm)

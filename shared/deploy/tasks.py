@@ -1,8 +1,12 @@
 """Deploy tasks over the Pulumi Automation API: up, preview, down, outputs, refresh, drift, up-all, down-all,
 secrets, doctor, cleanup-edge. Arguments and printing only; the logic is in the rest of `shared/deploy/`.
 
-Exit codes: 0 done; 1 an operation failed (the summary says what is left; re-run to resume); 2 bad input or a
-refused guard (nothing changed), and for `drift`, the cloud differs from the state.
+`up`, `up-all`, `down`, `down-all` show what would change and ask (`--yes`: no question; no terminal and no
+`--yes`: refused before anything is touched; see confirm.py).
+
+Exit codes: 0 done (or nothing to change); 1 an operation failed (the summary says what is left; re-run to
+resume), or the question was answered no (nothing changed by that step); 2 bad input or a refused guard (nothing
+changed), and for `drift`, the cloud differs from the state.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import Any, TypeVar
 from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
+from shared.deploy.confirm import Confirmation
 from shared.deploy.guards import validate_request
 from shared.deploy.interface import OperationFailed, StackOutput
-from shared.deploy.report import StepResult, render_summary
+from shared.deploy.report import DECLINED, StepResult, render_summary
 from shared.runtime.errors import CatalogError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +36,10 @@ COMMON_HELP = {
 }
 LAYER_HELP = {"layer": "network, data, app, edge or observability", **COMMON_HELP}
 CONFIG_HELP = {"config": "override a setting, repeatable: --config data:minAcu=1 (saved in the stack config)"}
+YES_HELP = {"yes": "deploy after the preview without asking (automation; the pipelines pass it). Without it, "
+                   "the changes are listed and the deploy waits for y at a terminal"}
+DESTROY_YES_HELP = {"yes": "destroy without asking (automation). Without it, what goes is listed and the destroy "
+                           "waits for y at a terminal"}
 
 
 def _say(line: str) -> None:
@@ -51,10 +60,18 @@ def reports_failures(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _session(backend: str, secrets_provider: str, *, needs_aws: bool = True) -> Any:
+def _session(backend: str, secrets_provider: str, *, needs_aws: bool = True,
+             confirm: Confirmation | None = None) -> Any:
     from shared.deploy.session import open_session
 
-    return open_session(backend or None, secrets_provider or None, needs_aws=needs_aws, say=_say)
+    return open_session(backend or None, secrets_provider or None, needs_aws=needs_aws, say=_say, confirm=confirm)
+
+
+def _confirmation(yes: bool) -> Confirmation:
+    """Refused here, before the session opens anything, when the question could not be asked."""
+    confirm = Confirmation(yes)
+    confirm.require_terminal()
+    return confirm
 
 
 def _not_negative(flag: str, minutes: float) -> None:
@@ -63,6 +80,8 @@ def _not_negative(flag: str, minutes: float) -> None:
 
 
 def _finish(results: list[StepResult], failure_hint: str = "") -> None:
+    if len(results) == 1 and results[0].result == DECLINED:
+        raise Exit(code=1)  # the one line is said: nothing changed, no table to add
     _say("")
     _say(render_summary(results))
     if not all(r.ok for r in results):
@@ -71,14 +90,15 @@ def _finish(results: list[StepResult], failure_hint: str = "") -> None:
         raise Exit(code=1)
 
 
-@documented_task(help={**LAYER_HELP, **CONFIG_HELP}, iterable=["config"])
+@documented_task(help={**LAYER_HELP, **CONFIG_HELP, **YES_HELP}, iterable=["config"])
 @refuse_clearly
 @reports_failures
-def up(c: Context, layer: str = "", suffix: str = "", config: list[str] | None = None, backend: str = "",
-       secrets_provider: str = "") -> None:
-    """Deploy one layer (its upstream stacks must exist and export what it reads)."""
+def up(c: Context, layer: str = "", suffix: str = "", config: list[str] | None = None, yes: bool = False,
+       backend: str = "", secrets_provider: str = "") -> None:
+    """Deploy one layer: preview, list the changes, ask, update within the preview's plan (upstream stacks must
+    exist and export what it reads)."""
     req = validate_request(suffix, layer, config, layer_required=True)
-    orchestrator = _session(backend, secrets_provider)
+    orchestrator = _session(backend, secrets_provider, confirm=_confirmation(yes))
     _finish([orchestrator.up(req.layer, req.suffix, req.overrides)])
 
 
@@ -95,14 +115,16 @@ def preview(c: Context, layer: str = "", suffix: str = "", config: list[str] | N
 
 @documented_task(help={**LAYER_HELP, "force": "destroy even while a downstream stack still holds resources",
             "keep_stack": "keep the empty stack (and its config) after the destroy",
-            "dry_run": "print the actions without doing them"})
+            "dry_run": "print the actions without doing them", **DESTROY_YES_HELP})
 @refuse_clearly
 @reports_failures
 def down(c: Context, layer: str = "", suffix: str = "", force: bool = False, keep_stack: bool = False,
-         dry_run: bool = False, backend: str = "", secrets_provider: str = "") -> None:
-    """Destroy one layer (refused while a layer that reads it is deployed, unless --force)."""
+         dry_run: bool = False, yes: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+    """Destroy one layer after listing what goes and asking (refused while a layer that reads it is deployed,
+    unless --force)."""
     req = validate_request(suffix, layer, layer_required=True)
-    orchestrator = _session(backend, secrets_provider, needs_aws=not dry_run)
+    confirm = None if dry_run else _confirmation(yes)
+    orchestrator = _session(backend, secrets_provider, needs_aws=not dry_run, confirm=confirm)
     _finish([orchestrator.down(req.layer, req.suffix, force=force, keep_stack=keep_stack, dry_run=dry_run)])
 
 
@@ -152,14 +174,15 @@ def drift(c: Context, layer: str = "", suffix: str = "", backend: str = "", secr
         raise Exit(code=2)
 
 
-@documented_task(help={**COMMON_HELP, **CONFIG_HELP}, iterable=["config"])
+@documented_task(help={**COMMON_HELP, **CONFIG_HELP, **YES_HELP}, iterable=["config"])
 @refuse_clearly
 @reports_failures
-def up_all(c: Context, suffix: str = "", config: list[str] | None = None, backend: str = "",
+def up_all(c: Context, suffix: str = "", config: list[str] | None = None, yes: bool = False, backend: str = "",
            secrets_provider: str = "") -> None:
-    """Deploy every layer in order: network, data, app, edge, observability."""
+    """Deploy every layer in order: network, data, app, edge, observability; each previewed and asked for just
+    before its update."""
     req = validate_request(suffix, None, config)
-    results = _session(backend, secrets_provider).up_all(req.suffix, req.overrides)
+    results = _session(backend, secrets_provider, confirm=_confirmation(yes)).up_all(req.suffix, req.overrides)
     _finish(results, f"fix the cause and run `invoke up-all --suffix {req.suffix}` again: deployed layers "
                      "are updated in place")
 
@@ -167,15 +190,17 @@ def up_all(c: Context, suffix: str = "", config: list[str] | None = None, backen
 @documented_task(help={**COMMON_HELP, "keep_stacks": "keep the empty stacks (and their config)",
             "dry_run": "print the plan of actions without doing them",
             "edge_wait_minutes": "retry deleting the Lambda@Edge functions this long while AWS still has their "
-                                 "replicas (default: one try; pending ones are reported)"})
+                                 "replicas (default: one try; pending ones are reported)", **DESTROY_YES_HELP})
 @refuse_clearly
 @reports_failures
 def down_all(c: Context, suffix: str = "", keep_stacks: bool = False, dry_run: bool = False,
-             edge_wait_minutes: float = 0.0, backend: str = "", secrets_provider: str = "") -> None:
-    """Destroy every layer in reverse order, with the Aurora readers and Lambda@Edge clean-ups; resumable."""
+             edge_wait_minutes: float = 0.0, yes: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+    """Destroy every layer in reverse order, with the Aurora readers and Lambda@Edge clean-ups, after listing what
+    goes and asking once; resumable."""
     req = validate_request(suffix)
     _not_negative("--edge-wait-minutes", edge_wait_minutes)
-    results = _session(backend, secrets_provider, needs_aws=not dry_run).down_all(
+    confirm = None if dry_run else _confirmation(yes)
+    results = _session(backend, secrets_provider, needs_aws=not dry_run, confirm=confirm).down_all(
         req.suffix, keep_stacks=keep_stacks, dry_run=dry_run, edge_wait_minutes=edge_wait_minutes)
     _finish(results, f"fix the cause and run `invoke down-all --suffix {req.suffix}` again: it resumes")
 

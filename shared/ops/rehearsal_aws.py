@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.deploy import ResourceEvent, StackBackend, format_changes, format_event, output_value
+from shared.deploy import ChangeList, ResourceEvent, StackBackend, format_changes, format_event, output_value
 from shared.ops import rehearsal_stack
 from shared.ops.rehearsal import Outcome, Rehearsal, parse_stats, report, statuses_by_type
 from shared.ops.rehearsal_experiments import Experiments, FaultRecord, fault_rows, template_ids
@@ -104,27 +105,33 @@ def run_aws(r: Rehearsal, config: Mapping[str, str], deps: AwsDeps, out_dir: Pat
     for key, value in config.items():
         stacks.set_config(target, r.suffix, f"{rehearsal_stack.PROJECT}:{key}", value)
     say(f"preview {label}  (state: {stacks.url})")
-    previewed = stacks.preview(target, r.suffix, event, policy_packs=packs)
-    say(f"preview {label}: {format_changes(previewed.changes)}")
-    if not deps.confirm(f"deploy {label} and run {r.users:,} shoppers for {r.duration_s} s?"):
-        say("rehearse: nothing deployed")
-        return None
-    fleet: Fleet | None = None
-    experiments: Experiments | None = None
-    finished = False
-    try:
-        say(f"up {label}  (state: {stacks.url})")
-        deployed = stacks.up(target, r.suffix, event, policy_packs=packs)
-        say(f"up {label}: {format_changes(deployed.changes)}")
-        outs = FleetOutputs.from_outputs(_outputs(stacks, target, r.suffix))
-        fleet = Fleet(deps.client("ecs"), outs, say, deps.sleep)
-        experiments = Experiments(deps.client("fis"), templates, r.faults, say)
-        result = _run(r, deps, fleet, experiments, metrics_target, out_dir)
-        finished = True
-        return result
-    finally:
-        reason = "the rehearsal ended" if finished else "the rehearsal failed or was interrupted"
-        _clean_up(r, deps, fleet, experiments, reason, keep)
+    changes = ChangeList(say)  # the same list of changes `invoke up` shows before its question
+    # The up may do only what this preview showed (Pulumi's update plan, kept in a private directory).
+    with tempfile.TemporaryDirectory(prefix="catalog-plan-") as scratch:
+        plan = str(Path(scratch) / "plan.json")
+        previewed = stacks.preview(target, r.suffix, changes, policy_packs=packs, plan=plan)
+        say(f"preview {label}: {format_changes(previewed.changes)}")
+        for line in changes.lines():
+            say(line)
+        if not deps.confirm(f"deploy {label} and run {r.users:,} shoppers for {r.duration_s} s?"):
+            say("rehearse: nothing deployed")
+            return None
+        fleet: Fleet | None = None
+        experiments: Experiments | None = None
+        finished = False
+        try:
+            say(f"up {label}  (state: {stacks.url})")
+            deployed = stacks.up(target, r.suffix, event, policy_packs=packs, plan=plan)
+            say(f"up {label}: {format_changes(deployed.changes)}")
+            outs = FleetOutputs.from_outputs(_outputs(stacks, target, r.suffix))
+            fleet = Fleet(deps.client("ecs"), outs, say, deps.sleep)
+            experiments = Experiments(deps.client("fis"), templates, r.faults, say)
+            result = _run(r, deps, fleet, experiments, metrics_target, out_dir)
+            finished = True
+            return result
+        finally:
+            reason = "the rehearsal ended" if finished else "the rehearsal failed or was interrupted"
+            _clean_up(r, deps, fleet, experiments, reason, keep)
 
 
 def _clean_up(r: Rehearsal, deps: AwsDeps, fleet: Fleet | None, experiments: Experiments | None, reason: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from invoke import Context, Exit
@@ -101,24 +100,17 @@ def _aws_preflight(r: Rehearsal, stacks: Any, session: Any) -> int:
     return account.lambda_concurrency_quota()
 
 
-def _confirm(yes: bool) -> Callable[[str], bool]:
-    if yes:
-        return lambda _question: True
-    if not sys.stdin.isatty():
-        raise CatalogError("the AWS rehearsal deploys a stack and asks first, and there is no terminal to ask",
-                           "add --yes")
-    return lambda question: input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
 def _aws(r: Rehearsal, image: str, secret_arn: str, sale_sku: str, yes: bool, keep: bool, backend: str,
          secrets_provider: str) -> None:
     import boto3
 
-    from shared.deploy import OperationFailed
+    from shared.deploy import Confirmation, OperationFailed
     from shared.ops import rehearsal_stack
     from shared.ops.rehearsal_aws import AwsDeps, aws_report, run_aws
 
-    confirm = _confirm(yes)
+    # The deploy tasks' question (and refusal without a terminal), asked after the preview; refused here first.
+    confirm = Confirmation(yes)
+    confirm.require_terminal()
     orchestrator = _aws_session(backend, secrets_provider)
     stacks = orchestrator.backend
     session = boto3.session.Session(region_name="us-east-1")

@@ -70,8 +70,9 @@ def test_every_preview_and_up_of_every_layer_carries_the_pack() -> None:
     world.orch.up_all(S)
     world.orch.preview(get_layer("data"), S)
     received = world.backend.policy_packs
-    assert [(op, layer) for op, layer, _ in received] == [*(("up", name) for name in LAYER_NAMES),
-                                                          ("preview", "data")]
+    # Each layer's up follows its own preview (the one the question showed), both with the pack.
+    assert [(op, layer) for op, layer, _ in received] == [*((op, name) for name in LAYER_NAMES
+                                                            for op in ("preview", "up")), ("preview", "data")]
     assert all(packs == (str(PACK_DIR),) for _, _, packs in received)
 
 
@@ -83,7 +84,9 @@ def test_a_mandatory_violation_stops_the_update_and_every_layer_after_it() -> No
         "data"].detail
     assert [results[name].result for name in ("app", "edge", "observability")] == ["not run"] * 3
     ups = [layer for op, layer, _ in world.backend.calls if op == "up"]
-    assert ups == ["network", "data"]  # app, edge, observability never started
+    # The violation shows in data's preview: its update never starts, nor do app's, edge's, observability's.
+    assert ups == ["network"]
+    assert [q for q in world.questions if "catalog-data" in q] == []  # never asked to deploy what the pack refused
 
 
 def test_a_deploy_without_the_pack_is_refused_before_anything_is_touched(tmp_path: Path) -> None:

@@ -73,9 +73,17 @@ class World:
         self.readers = ReadersStandIn(self.backend)
         ticks = itertools.count(0, 2)
         self.account = AccountStandIn()
+        # The operator at the question: answers `answer` and is recorded (the terminal side is tests/deploy/
+        # test_confirmation.py's).
+        self.questions: list[str] = []
+        self.answer = True
         self.orch = Orchestrator(self.backend, say=self.lines.append, remove_readers=self.readers,
                                  edge=self.edge, account=self.account, env=env or {},
-                                 clock=lambda: float(next(ticks)))
+                                 clock=lambda: float(next(ticks)), confirm=self.confirm)
+
+    def confirm(self, question: str) -> bool:
+        self.questions.append(question)
+        return self.answer
 
     def deploy_all(self) -> None:
         for name in LAYER_NAMES:
@@ -180,9 +188,13 @@ def test_up_all_failure_stops_and_rerun_resumes(world: World) -> None:
         ("network", "deployed"), ("data", "deployed"), ("app", "failed"), ("edge", "not run"),
         ("observability", "not run")]
     assert results[2].detail.endswith("ALB quota exceeded") and not results[2].ok
+    world.questions.clear()
     results = world.orch.up_all(S)
-    assert all(r.result == "deployed" for r in results)
+    # The re-run previews every layer: the deployed ones have nothing to change (no question, no update).
+    assert [r.result for r in results] == ["no changes", "no changes", "deployed", "deployed", "deployed"]
     assert results[0].changes == {"same": 5}  # network untouched the second time
+    assert world.questions == [f"Deploy these 5 changes to catalog-{name}/qa?" for name in ("app", "edge",
+                                                                                           "observability")]
 
 
 def test_up_edge_clears_retained_functions_only_when_its_stack_is_empty(world: World) -> None:
@@ -266,7 +278,7 @@ def test_down_of_edge_cleans_up_functions_and_reports_pending(world: World) -> N
     result = world.orch.down(EDGE, S)
     assert result.ok and world.edge.calls == [("after_destroy", S)]
     assert "invoke cleanup-edge --suffix qa" in result.detail
-    assert world.backend.ops() == [("destroy", "edge"), ("remove", "edge")]
+    assert world.backend.ops() == [("preview_destroy", "edge"), ("destroy", "edge"), ("remove", "edge")]
 
 
 def test_down_keep_stack_and_missing_stack(world: World) -> None:
@@ -386,15 +398,17 @@ def test_up_app_refuses_without_the_api_gateway_logging_role(world: World) -> No
 
 def test_saved_manage_api_gateway_account_counts_on_the_next_up(world: World) -> None:
     """The second `up` reads the flag from the stack's saved config (a ConfigEntry), not from --config."""
-    world.deploy_all()
+    for name in ("network", "data"):
+        world.backend.deployed(get_layer(name), S)
     world.orch.ensure_secrets(S)
     set_identity(world)
     world.account.role = None
     app = get_layer("app")
-    world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}})
+    assert world.orch.up(app, S, {"app": {"manageApiGatewayAccount": "true"}}).result == "deployed"
     assert world.backend.get_config(app, S)["catalog-app:manageApiGatewayAccount"] == ConfigEntry("true")
-    world.orch.up(app, S)
-    assert [op for op in world.backend.ops("up")][-2:] == [("up", "app"), ("up", "app")]
+    # Not refused: it previews (and finds nothing to change, so no update runs).
+    assert world.orch.up(app, S).result == "no changes"
+    assert world.backend.ops("preview") == [("preview", "app")] * 2 and world.backend.ops("up") == [("up", "app")]
 
 
 def test_changing_max_connections_on_a_deployed_data_stack_is_refused_without_the_reboot_ack() -> None:

@@ -47,7 +47,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     (["up", "--layer", "data", "--suffix", "qa", "--config", "data:minAcu=zero"], "minAcu = 'zero' is malformed"),
     (["up-all", "--suffix", "qa", "--config", "data:nope=1"], "unknown config key catalog-data:nope"),
     (["preview", "--layer", "data", "--suffix", "qa", "--config", "app:imageUri=x"], "does not apply to --layer"),
-    (["up", "--layer", "data", "--suffix", "qa", "--backend", "https://api.pulumi.com"],
+    (["up", "--layer", "data", "--suffix", "qa", "--yes", "--backend", "https://api.pulumi.com"],
      "is not a file:// or s3:// backend"),
     (["drift", "--suffix", "qa", "--layer", "cdn"], "unknown layer 'cdn'"),
     (["cleanup-edge", "--suffix", "qa", "--wait-minutes", "-1"], "is negative"),
@@ -65,7 +65,7 @@ def test_missing_passphrase_without_terminal(guarded: Path, monkeypatch: pytest.
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     monkeypatch.setattr(environment, "stdin_is_terminal", lambda: False)
-    assert run_invoke("up", "--layer", "network", "--suffix", "qa") == 2
+    assert run_invoke("up", "--layer", "network", "--suffix", "qa", "--yes") == 2
     assert "PULUMI_CONFIG_PASSPHRASE is not set and there is no terminal" in one_error_line(capsys)
 
 
@@ -97,7 +97,7 @@ def test_missing_aws_credentials_stop_before_any_stack(guarded: Path, monkeypatc
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    assert run_invoke("down-all", "--suffix", "qa") == 2
+    assert run_invoke("down-all", "--suffix", "qa", "--yes") == 2
     assert "no usable AWS credentials" in one_error_line(capsys)
     assert not guarded.exists()
 
@@ -131,9 +131,12 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
     import shared.deploy.tasks as deploy
 
     backend = InMemoryBackend()
-    orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={},
-                                account=AccountWithRole())
-    opened: Callable[..., Orchestrator] = lambda *a, **k: orchestrator  # noqa: E731
+
+    def opened(*args: object, confirm: Callable[[str], bool] | None = None, **kwargs: object) -> Orchestrator:
+        # As open_session does: the task's confirmation (from --yes) is the orchestrator's question.
+        return Orchestrator(backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={},
+                            account=AccountWithRole(), confirm=confirm)
+
     monkeypatch.setattr(deploy, "_session", opened)
     return backend
 
@@ -149,7 +152,7 @@ def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture
 
     # The app layer refuses to deploy without the identity it verifies tokens with: give it one.
     identity = [arg for key, value in plan_only_identity().items() for arg in ("--config", f"app:{key}={value}")]
-    assert run_invoke("up-all", "--suffix", "qa", "--config", "data:maxAcu=32", *identity) == 0
+    assert run_invoke("up-all", "--suffix", "qa", "--yes", "--config", "data:maxAcu=32", *identity) == 0
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()[-5:]] == list(LAYER_NAMES)
     assert memory.stacks[("data", "qa")].config["catalog-data:maxAcu"].value == "32"
@@ -163,7 +166,7 @@ def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture
     assert run_invoke("drift", "--suffix", "qa", "--layer", "network") == 2
     capsys.readouterr()
 
-    assert run_invoke("down", "--layer", "data", "--suffix", "qa") == 2
+    assert run_invoke("down", "--layer", "data", "--suffix", "qa", "--yes") == 2
     assert "catalog-observability/qa still holds" in one_error_line(capsys)
 
     assert run_invoke("down-all", "--suffix", "qa", "--dry-run") == 0
@@ -171,16 +174,16 @@ def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture
     capsys.readouterr()
 
     memory.fail_on[("destroy", "app")] = "ENI still in use"
-    assert run_invoke("down-all", "--suffix", "qa") == 1
+    assert run_invoke("down-all", "--suffix", "qa", "--yes") == 1
     captured = capsys.readouterr()
     assert "failed" in captured.out and "run `invoke down-all --suffix qa` again" in captured.err
-    assert run_invoke("down-all", "--suffix", "qa") == 0
+    assert run_invoke("down-all", "--suffix", "qa", "--yes") == 0
     assert memory.stacks == {}
 
 
 def test_single_operation_failure_exits_1(memory: InMemoryBackend, capsys: pytest.CaptureFixture[str]) -> None:
     memory.fail_on[("up", "network")] = "VpcLimitExceeded"
-    assert run_invoke("up", "--layer", "network", "--suffix", "qa") == 1
+    assert run_invoke("up", "--layer", "network", "--suffix", "qa", "--yes") == 1
     assert "VpcLimitExceeded" in one_error_line(capsys)
     assert memory.resource_count(get_layer("network"), "qa") == 0
 

@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from shared.deploy.cloud import AwsEdgeCleaner, aws_reader_remover
+from shared.deploy.confirm import Confirmation
 from shared.deploy.interface import StackOutput
 from shared.deploy.rds_readers import remove_autoscaled_readers
 from shared.deploy.runner import Orchestrator
@@ -91,7 +92,7 @@ def test_down_of_the_data_layer_removes_them_through_the_real_adapter(rds: Any) 
     stack.outputs["managedInstanceIds"] = StackOutput(MANAGED)
     lines: list[str] = []
     orchestrator = Orchestrator(backend, say=lines.append, remove_readers=aws_reader_remover(lines.append),
-                                env={})
+                                env={}, confirm=Confirmation(yes=True))
     result = orchestrator.down(get_layer("data"), "qa")
     assert result.result == "destroyed, stack removed"
     assert members(rds) == sorted(MANAGED)

@@ -86,7 +86,9 @@ def test_the_reusable_workflow_runs_the_tasks_with_oidc_and_guards() -> None:
         assert pulumi and pulumi[0]["with"]["pulumi-version"] == "${{ steps.sdk.outputs.pulumi }}"
         assert 'm.version("pulumi")' in runs  # the CLI follows the SDK that pip installed
     assert 'python -m shared.deploy preview --layer "$LAYER" --suffix "$SUFFIX"' in text
-    assert 'python -m shared.deploy up --layer "$LAYER" --suffix "$SUFFIX"' in text
+    # The deploy job has no terminal: it answers the question with --yes (the environment's reviewers approve).
+    up_runs = [step["run"] for step in jobs["up"]["steps"] if "python -m shared.deploy up" in step.get("run", "")]
+    assert len(up_runs) == 1 and 'python -m shared.deploy up --yes --layer "$LAYER" --suffix "$SUFFIX"' in up_runs[0]
     assert 'python -m shared.deploy drift --layer "$LAYER" --suffix "$SUFFIX"' in text
     assert '"$code" -eq 2' in text  # drift: the cloud drifted -> the job fails, with a message
     assert "GITHUB_STEP_SUMMARY" in text

@@ -160,8 +160,8 @@ def run(*argv: str) -> int:
      "error: --faults aurora-failover@660s: starts at or after the run's end (600 s)"),
     (["--suffix", "qa", "--faults", "aurora-failover@soon"], "error: --faults 'aurora-failover@soon': 'soon' is not"),
     # No terminal to ask after the preview (as under pytest, or in CI): refused before any session or stack.
-    (["--suffix", "qa", "--users", "50000"], "error: the AWS rehearsal deploys a stack and asks first, and there is "
-                                             "no terminal to ask (add --yes)"),
+    (["--suffix", "qa", "--users", "50000"], "error: no terminal to ask before the change (stdin is not a TTY): "
+                                             "add --yes to deploy without a question (CI does)"),
 ])
 def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(*argv) == 2

@@ -2,13 +2,16 @@
 
 `up` gives a stack `resources_per_stack` resources and exports the layer's whole contract (dummy values, secrets
 marked), so downstream guards see what a real deploy would export. Tests script failures with `fail_on` and read
-the sequence of operations in `calls`.
+the sequence of operations in `calls`. A preview given a `plan` path saves what it would create there, and an `up`
+given that plan refuses to create more (as Pulumi's update plans do).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shared.declarations import outputs_of
 from shared.deploy.interface import (
@@ -56,6 +59,7 @@ class InMemoryBackend:
         self.policy_packs: list[tuple[str, str, tuple[str, ...]]] = []  # (operation, layer, packs) as received
         # What `up` exports for a project that is not one of the layers (no declared contract), e.g. the rehearsal.
         self.exports: dict[str, dict[str, StackOutput]] = {}
+        self.plans: list[str] = []  # the update plan files previews saved (each `up` with a plan reads one)
 
     def _apply_policies(self, layer: Layer, policy_packs: Sequence[str]) -> None:
         operation = self.calls[-1][0]
@@ -108,6 +112,10 @@ class InMemoryBackend:
         self.calls.append(("set_config", layer.name, suffix))
         self._get(layer, suffix).config[key] = ConfigEntry(value, secret)
 
+    def remove_config(self, layer: Layer, suffix: str, key: str) -> None:
+        self.calls.append(("remove_config", layer.name, suffix))
+        self._get(layer, suffix).config.pop(key, None)
+
     def outputs(self, layer: Layer, suffix: str) -> dict[str, StackOutput]:
         return dict(self._get(layer, suffix).outputs)
 
@@ -115,22 +123,40 @@ class InMemoryBackend:
         for i in range(count):
             on_event(ResourceEvent(op, "aws:test/resource:Resource", f"{layer.name}-resource-{i}"))
 
-    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+    def up(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+           plan: str | None = None) -> OpResult:
         self._call("up", layer, suffix)
         self._apply_policies(layer, policy_packs)
         stack = self._get(layer, suffix)
         created = self.resources_per_stack - stack.resources
+        if plan is not None:
+            # As the engine does with `--plan`: an operation the saved preview did not hold fails the update, first.
+            planned = json.loads(Path(plan).read_text())["create"]
+            if created > planned:
+                raise OperationFailed(layer.name, suffix, "up", f"resource {layer.name}-resource-{planned} "
+                                      "violates plan: the plan does not include this operation")
         self._emit(on_event, "create", layer, created)
         same = stack.resources
         self.deployed(layer, suffix)
         return OpResult({"create": created, "same": same} if created else {"same": same})
 
-    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str]) -> OpResult:
+    def preview(self, layer: Layer, suffix: str, on_event: EventSink, *, policy_packs: Sequence[str],
+                plan: str | None = None) -> OpResult:
         self._call("preview", layer, suffix)
         self._apply_policies(layer, policy_packs)
-        created = self.resources_per_stack - self._get(layer, suffix).resources
+        stack = self._get(layer, suffix)
+        created = self.resources_per_stack - stack.resources
+        if plan is not None:
+            Path(plan).write_text(json.dumps({"create": created}))
+            self.plans.append(plan)
         self._emit(on_event, "create", layer, created)
-        return OpResult({"create": created})
+        return OpResult({"create": created, "same": stack.resources} if created else {"same": stack.resources})
+
+    def preview_destroy(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
+        self._call("preview_destroy", layer, suffix)
+        resources = self._get(layer, suffix).resources
+        self._emit(on_event, "delete", layer, resources)
+        return OpResult({"delete": resources})
 
     def refresh(self, layer: Layer, suffix: str, on_event: EventSink) -> OpResult:
         self._call("refresh", layer, suffix)
