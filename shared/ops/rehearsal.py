@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shared.ops.capacity import Workload
+from shared.ops.rehearsal_faults import ScheduledFault, check_fault_names, check_schedule
+from shared.ops.rehearsal_faults import parse_faults as parse_fault_list
 from shared.runtime.errors import CatalogError
 from shared.runtime.faults import FAULTS as FAULT_CATALOGUE
 from shared.runtime.naming import validate_suffix
@@ -39,7 +41,7 @@ class Rehearsal:
     duration_s: int
     spawn_rate: float
     local: bool
-    faults: tuple[str, ...] = ()
+    faults: tuple[ScheduledFault, ...] = ()  # local ones with --local, AWS FIS ones without (rehearsal_faults.py)
     workers: int = 0  # 0: sized from the users
     stock: int = 500
     workload: Workload = field(default_factory=Workload)
@@ -49,12 +51,9 @@ class Rehearsal:
         return self.workers or workers_for(self.users, USERS_PER_WORKER_LOCAL if self.local else None)
 
 
-def parse_faults(text: str) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in FAULTS:
-            raise CatalogError(f"--faults: unknown fault {name!r}", f"choose from {', '.join(FAULTS)}")
-    return names
+def parse_faults(text: str, local: bool = False) -> tuple[ScheduledFault, ...]:
+    """`--faults`: local names with --local, AWS FIS names without; the other list's names are refused."""
+    return parse_fault_list(text, local)
 
 
 def parse_duration(text: str) -> int:
@@ -88,15 +87,17 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
         if not 1 <= r.worker_count <= MAX_LOCAL_WORKERS:
             raise CatalogError(f"--workers {r.worker_count}: 1-{MAX_LOCAL_WORKERS} local worker processes",
                                "lower --workers")
-        if r.faults:
-            raise CatalogError("--faults needs AWS Fault Injection Service",
-                               "drop --local, or use `invoke bench --cases faults` for the local fault cases")
+        check_fault_names([f.name for f in r.faults], local=True)
+        if any(f.at_s is None for f in r.faults):
+            raise CatalogError("--faults: a local fault needs a time", "e.g. writer-crash@20s")
+        check_schedule(r.faults, r.duration_s)
         return
     if fargate_vcpu_quota is not None and fargate_vcpu(r.users) > fargate_vcpu_quota:
         raise CatalogError(f"--users {r.users} needs {fargate_vcpu(r.users):g} Fargate vCPU, the account's quota is "
                            f"{fargate_vcpu_quota:g}", "raise 'Fargate On-Demand vCPU resource count' or lower --users")
+    check_fault_names([f.name for f in r.faults], local=False)
     if fis_actions is not None:
-        for name in r.faults:
+        for name in (f.name for f in r.faults):
             if FAULTS[name][0] not in fis_actions:
                 raise CatalogError(f"--faults {name}: {FAULTS[name][0]} is not offered in this region",
                                    "drop that fault or rehearse in a region that has it")
@@ -148,6 +149,8 @@ class HistoryPoint:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    requests_total: int = 0  # Locust's running totals: exact per-second counts (rehearsal_faults.py)
+    failures_total: int = 0
 
 
 def parse_history(text: str) -> list[HistoryPoint]:
@@ -162,7 +165,9 @@ def parse_history(text: str) -> list[HistoryPoint]:
         points.append(HistoryPoint(t_s=ts - start, users=int(_number(row.get("User Count"))),
                                    rps=_number(row.get("Requests/s")), failures_per_s=_number(row.get("Failures/s")),
                                    p50_ms=_number(row.get("50%")), p95_ms=_number(row.get("95%")),
-                                   p99_ms=_number(row.get("99%"))))
+                                   p99_ms=_number(row.get("99%")),
+                                   requests_total=int(_number(row.get("Total Request Count"))),
+                                   failures_total=int(_number(row.get("Total Failure Count")))))
     return points
 
 

@@ -10,7 +10,9 @@ from invoke import Context
 from shared.console import documented_task, refuse_clearly
 from shared.ops.capacity import Workload
 from shared.ops.rehearsal import Rehearsal, parse_duration, parse_faults, validate
+from shared.ops.rehearsal_faults import LOCAL_FAULTS
 from shared.runtime.errors import CatalogError
+from shared.runtime.faults import FAULTS as AWS_FAULTS
 from shared.runtime.layers import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -25,7 +27,8 @@ RESULTS = REPO_ROOT / "bench" / "results"
         "workers": "Locust worker processes (default: sized from the users)",
         "stock": "units of the sale SKU, restocked before the run (default 500)",
         "think_time": "mean seconds between a shopper's actions (default: the capacity model's 5)",
-        "faults": "comma-separated AWS FIS faults: aurora-failover, lambda-errors, lambda-latency",
+        "faults": f"comma-separated name[@when][+hold]; on AWS (FIS): {', '.join(AWS_FAULTS)}; with --local: "
+                  f"{', '.join(LOCAL_FAULTS)}, e.g. writer-crash@20s",
         "local": "run against the local API on this machine (master and workers as processes on loopback)",
         "backend": "AWS: state backend of the target's stacks (file://<dir> or s3://<bucket>[/prefix])",
         "secrets_provider": "AWS: passphrase or awskms://alias/<key> of the target's stacks",
@@ -38,7 +41,7 @@ def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", 
     """Rehearse the sale: the capacity model's shoppers through distributed Locust, judged against 200 ms."""
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
     r = Rehearsal(suffix=suffix, users=users, duration_s=parse_duration(duration),
-                  spawn_rate=spawn_rate or max(1.0, users / 10), local=local, faults=parse_faults(faults),
+                  spawn_rate=spawn_rate or max(1.0, users / 10), local=local, faults=parse_faults(faults, local),
                   workers=workers, stock=stock, workload=model)
     validate(r)
     if not local:
@@ -52,11 +55,15 @@ def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", 
     if not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists():
         raise CatalogError("the API's dependencies are not installed", "cd containers/catalog-api && npm ci")
     from shared.ops.rehearsal import report
+    from shared.ops.rehearsal_faults import fault_table
     from shared.ops.rehearsal_local import run_local
 
     run = run_local(r, RESULTS / f"rehearsal-{suffix}-{time.strftime('%Y%m%dT%H%M%S')}")
     print()
     print(report(run.outcome))
+    if r.faults:
+        print()
+        print(fault_table(run.faults))
     print(f"\nLocust CSV: {run.out_dir.relative_to(REPO_ROOT)}")
     if run.chart:
         print(f"chart: {run.chart.relative_to(REPO_ROOT)}")

@@ -24,6 +24,7 @@ from shared.ops.rehearsal import (
     validate,
     worker_cpu_seconds,
 )
+from shared.ops.rehearsal_faults import ScheduledFault
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 from shared.runtime.rehearsal_sizing import fargate_vcpu, workers_for
@@ -59,6 +60,7 @@ def test_locust_csv_is_read_per_request_type() -> None:
     assert rows["reserve"].failures == 2 and rows["reserve"].p95_ms == 60
     points = parse_history(HISTORY)
     assert [(p.t_s, p.users, p.rps, p.p99_ms) for p in points] == [(0, 0, 0, 0), (1, 10, 4.0, 12)]
+    assert [(p.requests_total, p.failures_total) for p in points] == [(0, 0), (4, 0)]
 
 
 def test_statuses_errors_and_verdicts() -> None:
@@ -104,11 +106,16 @@ def test_sizing() -> None:
     ({"users": 0}, {}, "--users 0"),
     ({"users": 6000}, {}, "measures the machine"),
     ({"workers": 9}, {}, "local worker processes"),
-    ({"faults": ("aurora-failover",)}, {}, "needs AWS Fault Injection Service"),
+    ({"faults": (ScheduledFault("aurora-failover"),)}, {}, "aurora-failover cannot run locally"),
+    ({"faults": (ScheduledFault("writer-crash"),)}, {}, "a local fault needs a time"),
+    ({"faults": (ScheduledFault("writer-stall", 58),)}, {}, "ends after the run"),
+    ({"faults": (ScheduledFault("cache-loss", 20), ScheduledFault("writer-crash", 25))}, {},
+     "writer-crash@25s starts while cache-loss still holds"),
+    ({"local": False, "faults": (ScheduledFault("writer-crash", 20),)}, {}, "writer-crash cannot run on AWS"),
     ({"local": False, "users": 50_000}, {"fargate_vcpu_quota": 6}, "needs 26 Fargate vCPU"),
-    ({"local": False, "faults": ("lambda-errors",)}, {"fis_actions": ["aws:rds:failover-db-cluster"]},
+    ({"local": False, "faults": (ScheduledFault("lambda-errors"),)}, {"fis_actions": ["aws:rds:failover-db-cluster"]},
      "not offered in this region"),
-    ({"local": False, "faults": ("aurora-failover",)}, {}, "no stop-condition alarm"),
+    ({"local": False, "faults": (ScheduledFault("aurora-failover"),)}, {}, "no stop-condition alarm"),
     ({"workload": Workload(think_time_s=0)}, {}, "think time"),
 ])
 def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], says: str) -> None:
@@ -118,7 +125,9 @@ def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], 
 
 def test_good_input_passes() -> None:
     validate(rehearsal())
-    validate(rehearsal(local=False, users=50_000, faults=tuple(FAULTS)), fargate_vcpu_quota=4000,
+    validate(rehearsal(faults=parse_faults("writer-crash@20s,writer-stall@40s,cache-loss@45s+10s", local=True)))
+    validate(rehearsal(local=False, users=50_000, faults=tuple(ScheduledFault(f) for f in FAULTS)),
+             fargate_vcpu_quota=4000,
              stop_condition_alarms=["catalog-api-errors-qa"], fis_actions=[a for a, _ in FAULTS.values()])
 
 
@@ -127,9 +136,18 @@ def test_arguments() -> None:
     for bad in ("", "x", "1s", "5h", "10d"):
         with pytest.raises(CatalogError, match="--duration"):
             parse_duration(bad)
-    assert parse_faults("aurora-failover, lambda-errors") == ("aurora-failover", "lambda-errors")
-    with pytest.raises(CatalogError, match="unknown fault 'az-loss'"):
-        parse_faults("aurora-failover,az-loss")
+    assert parse_faults("aurora-failover, lambda-errors") == (ScheduledFault("aurora-failover"),
+                                                              ScheduledFault("lambda-errors"))
+    assert parse_faults("writer-crash@20s, writer-stall@1m+2.5s", local=True) == (
+        ScheduledFault("writer-crash", 20.0), ScheduledFault("writer-stall", 60.0, 2.5))
+    for text, local, says in (("aurora-failover,nope", False, "unknown fault 'nope'"),
+                              ("writer-crash@20s", False, "writer-crash cannot run on AWS"),
+                              ("aurora-failover", True, "aurora-failover cannot run locally"),
+                              ("writer-crash", True, "a local fault needs a time"),
+                              ("writer-crash@soon", True, "time 'soon' is not a time"),
+                              ("aurora-failover+5s", False, r"\+hold is for local faults")):
+        with pytest.raises(CatalogError, match=says):
+            parse_faults(text, local=local)
     assert worker_cpu_seconds("noise\nrehearsal-worker-cpu-seconds 12.50\n") == 12.5
     assert worker_cpu_seconds("crashed") is None
 
@@ -146,7 +164,9 @@ def run(*argv: str) -> int:
     (["--suffix", "qa", "--local", "--faults", "nope"], "error: --faults: unknown fault 'nope'"),
     (["--suffix", "qa", "--local", "--users", "9000"], "error: --users 9000"),
     (["--suffix", "qa", "--local", "--duration", "2s"], "error: --duration '2s' is out of range"),
-    (["--suffix", "qa", "--local", "--faults", "aurora-failover"], "error: --faults needs AWS Fault Injection"),
+    (["--suffix", "qa", "--local", "--faults", "aurora-failover"],
+     "error: --faults aurora-failover cannot run locally"),
+    (["--suffix", "qa", "--faults", "cache-loss@5s"], "error: --faults cache-loss cannot run on AWS"),
 ])
 def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(*argv) == 2

@@ -11,6 +11,7 @@ import pytest
 from shared.deploy.interface import StackOutput
 from shared.ops.capacity import Workload
 from shared.ops.rehearsal import FAULTS, Rehearsal
+from shared.ops.rehearsal_faults import ScheduledFault
 from shared.ops.rehearsal_preflight import preflight
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import LAYERS
@@ -43,7 +44,8 @@ class Account:
 
 
 def rehearsal(users: int = 50_000, faults: tuple[str, ...] = ("aurora-failover",)) -> Rehearsal:
-    return Rehearsal(suffix=SUFFIX, users=users, duration_s=600, spawn_rate=500, local=False, faults=faults,
+    return Rehearsal(suffix=SUFFIX, users=users, duration_s=600, spawn_rate=500, local=False,
+                     faults=tuple(ScheduledFault(f) for f in faults),
                      workload=Workload(users=users))
 
 
