@@ -663,13 +663,18 @@ ACCESS: dict[str, LayerAccess] = {
                         pass_role=PassRole(("lambda.amazonaws.com", "edgelambda.amazonaws.com")),
                         service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com"),
                         runtime=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")),
-    "observability": LayerAccess("observability", ("data", "app", "edge"),
+    "observability": LayerAccess("observability", ("network", "data", "app", "edge"),
                                  (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES,
                                   # the sale rehearsal's experiment templates and their role (faultExperiments)
                                   FIS_TEMPLATES, FIS_ACTIONS, iam_roles()),
                                  pass_role=PassRole(("fis.amazonaws.com",)),
                                  # the experiments' role (projects/observability/faults.py)
-                                 runtime=("lambda:GetFunction", "rds:DescribeDBClusters", "rds:FailoverDBCluster",
+                                 # (and the network faults' ACL swap: aws:network:disrupt-connectivity)
+                                 runtime=("ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateTags",
+                                          "ec2:DeleteNetworkAcl", "ec2:DescribeManagedPrefixLists",
+                                          "ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                                          "ec2:GetManagedPrefixListEntries", "ec2:ReplaceNetworkAclAssociation",
+                                          "lambda:GetFunction", "rds:DescribeDBClusters", "rds:FailoverDBCluster",
                                           "s3:DeleteObject", "s3:PutObject", "tag:GetResources")),
 }
 

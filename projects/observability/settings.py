@@ -87,8 +87,11 @@ class Settings:
         f"{', '.join(FAULTS)}); none by default")
     fault_config_location: str = setting(
         "faultConfigLocation", "", "S3 location the FIS Lambda extension reads (arn:aws:s3:::bucket/prefix): needed "
-        "by the lambda-* faults, whose function must carry AWS's FIS extension layer")
-    fault_duration_minutes: int = setting("faultDurationMinutes", 5, "how long a Lambda fault lasts (minutes)")
+        "by the lambda-* faults, whose function must carry AWS's FIS extension (app layer: faultInjection)")
+    fault_duration_minutes: int = setting("faultDurationMinutes", 5, "how long a Lambda or network fault lasts "
+                                          "(minutes)")
+    fault_az_index: int = setting("faultAzIndex", 0, "which of the network layer's three AZs az-disrupt cuts off "
+                                  "(0-2, in the network layer's azs order)")
     fault_invocation_percentage: int = setting("faultInvocationPercentage", 10, "share of the API function's "
                                                "invocations a Lambda fault hits (%)")
     fault_delay_ms: int = setting("faultDelayMilliseconds", 1000, "start-up delay lambda-latency adds (ms)")
@@ -144,6 +147,8 @@ class Settings:
                     "arn:aws:s3:::acme-fis-config/FisConfigs")
         require(1 <= self.fault_duration_minutes <= 60, NAMESPACE, "faultDurationMinutes",
                 f"{self.fault_duration_minutes} is out of range", "1-60 minutes")
+        require(0 <= self.fault_az_index <= 2, NAMESPACE, "faultAzIndex", f"{self.fault_az_index} is not an AZ index",
+                "0, 1 or 2 (the network layer's azs order)")
         require(1 <= self.fault_invocation_percentage <= 100, NAMESPACE, "faultInvocationPercentage",
                 f"{self.fault_invocation_percentage} is not a percentage", "1-100")
         require(1 <= self.fault_delay_ms <= 60_000, NAMESPACE, "faultDelayMilliseconds",

@@ -7,7 +7,15 @@ import pulumi
 from projects.app.outputs import OUTPUTS as APP
 from projects.data.outputs import OUTPUTS as DATA
 from projects.edge.outputs import OUTPUTS as EDGE
+from projects.network.outputs import OUTPUTS as NETWORK
 from shared.runtime.contracts import reads
+
+
+@reads(NETWORK)
+class NetworkView:
+    # the network fault experiments' targets (dynamodb-disrupt, az-disrupt) and their role's scope
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
 
 
 @reads(DATA)
