@@ -1,5 +1,5 @@
 """Faults in a rehearsal: their cost read from Locust's history (crafted histories), and a short real local run on
-loopback with one writer crash on the run's private PostgreSQL."""
+loopback: a writer crash on the run's private PostgreSQL, then its moto server frozen."""
 
 from __future__ import annotations
 
@@ -101,28 +101,30 @@ def _postmaster_started() -> str | None:
 
 @pytest.mark.skipif(not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists(),
                     reason="the API's dependencies: cd containers/catalog-api && npm ci")
-def test_a_writer_crash_on_loopback_shows_its_window_and_recovery(tmp_path: Path) -> None:
+def test_a_writer_crash_and_a_cache_loss_on_loopback_show_their_windows(tmp_path: Path) -> None:
     from shared.ops.rehearsal_local import run_local
 
     shared_before = _postmaster_started()
     r = Rehearsal(suffix="test-rhf", users=200, duration_s=30, spawn_rate=50, local=True, workers=1, stock=100_000,
-                  faults=parse_faults("writer-crash@12s+5s", local=True),
+                  faults=parse_faults("writer-crash@10s+5s,cache-loss@19s+4s", local=True),
                   workload=Workload(users=200, think_time_s=1.0, stock=100_000))
     validate(r)
     done = run_local(r, tmp_path / "run", say=lambda _line: None)
-    [w] = done.faults
-    text = (tmp_path / "run" / "locust_stats_history.csv").read_text()
-    # Where the fault sits in the history: 12 s after Locust started, the history's first row a second or two later.
-    assert w.name == "writer-crash" and 8 <= w.started_s <= 13, w
-    assert 5 <= w.ended_s - w.started_s <= 8, w  # down 5 s, then the restart
+    crash, cache = done.faults
+    # Where the faults sit in the history: s after Locust started, the history's first row a second or two later.
+    assert crash.name == "writer-crash" and 6 <= crash.started_s <= 11, crash
+    assert 5 <= crash.ended_s - crash.started_s <= 8, crash  # down 5 s, then the restart
     # Reservations need the writer: they failed while it was gone, and only then.
-    assert w.errors > 0 and 3 <= w.error_window_s <= w.ended_s - w.started_s + 4, w
-    assert w.errors <= done.outcome.stats["Aggregated"].failures
-    assert w.recovery_s is not None and w.recovery_s <= 5 and w.met, w
-    # The history the run left: clean before the fault, so every failure it counts is the fault's.
-    points = parse_history(text)
-    before = [p for p in points if p.t_s <= w.started_s]
+    assert crash.errors > 0 and 3 <= crash.error_window_s <= crash.ended_s - crash.started_s + 4, crash
+    assert crash.recovery_s is not None and crash.recovery_s <= 5 and crash.met, crash
+    assert cache.name == "cache-loss" and 15 <= cache.started_s <= 20 and 4 <= cache.ended_s - cache.started_s <= 6
+    assert cache.recovery_s is not None and cache.met, cache
+    # The cache tier really stopped answering (the API logged its calls failing), the database stayed up.
+    assert '"event":"cache.error"' in (tmp_path / "run" / "api.log").read_text()
+    # The history the run left: clean before the first fault, so every failure it counts is a fault's.
+    points = parse_history((tmp_path / "run" / "locust_stats_history.csv").read_text())
+    before = [p for p in points if p.t_s <= crash.started_s]
     assert before and before[-1].failures_total == 0 and before[-1].requests_total > 0
-    assert points[-1].failures_total == w.errors
+    assert points[-1].failures_total == crash.errors + cache.errors <= done.outcome.stats["Aggregated"].failures
     if shared_before is not None:
         assert _postmaster_started() == shared_before  # the shared server was never signalled
