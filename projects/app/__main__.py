@@ -228,6 +228,7 @@ ctx.export({
     "originProtocol": "https" if settings.certificate_arn else "http",
     "vpcOriginId": vpc_origin.origin.id if vpc_origin is not None else "",
     "ecrRepositoryUrl": image.repository.repository_url,
+    "faultConfigLocation": settings.fault_config_location if settings.fault_injection else "",
     "authIssuer": settings.auth_issuer,
     "authAudience": settings.auth_audience,
     "authPublicKeyPem": settings.identity_env().get("AUTH_PUBLIC_KEY_PEM", ""),

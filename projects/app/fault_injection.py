@@ -4,7 +4,8 @@ The API is a container image, which cannot take Lambda layers: the image build c
 extension layer into /opt (containers/catalog-api/Dockerfile, `FIS_EXTENSION=on`), and the function gets the
 two variables the extension reads: `AWS_LAMBDA_EXEC_WRAPPER` (the extension's wrapper script, which starts the
 runtime) and `AWS_FIS_CONFIGURATION_LOCATION` (where FIS writes a running experiment's fault configuration; the
-observability layer's `faultConfigLocation` names the same place). The execution role may read that prefix only.
+layer exports it as `faultConfigLocation`, under which the observability layer's experiments role writes). The
+execution role may read that prefix only.
 Off by default: then nothing here reaches the plan.
 """
 

@@ -237,7 +237,7 @@ class Settings:
         "rehearsal's lambda-* faults); off by default, for test environments")
     fault_config_location: str = setting(
         "faultConfigLocation", "", "with faultInjection: the S3 location FIS writes fault configurations to "
-        "(arn:aws:s3:::bucket/prefix, the observability layer's faultConfigLocation)")
+        "(arn:aws:s3:::bucket/prefix); exported for the observability layer's Lambda experiments")
     fault_extension_layer_arn: str = setting(
         "faultExtensionLayerArn", "", "with faultInjection: the FIS extension's arm64 layer version ARN (SSM "
         "/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x), copied into the image")

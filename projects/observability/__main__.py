@@ -89,7 +89,7 @@ if settings.fault_experiments:
         region=region, stop_alarm_arns=[alarms.composite.arn],
         cluster_arn=data.cluster_arn if needs_cluster else None,
         function_arn=app.function_arn if needs_function else None,
-        config_location=settings.fault_config_location,
+        config_location=app.fault_config_location,
         network=Network(network.vpc_id, network.private_subnet_ids, settings.fault_az_index) if needs_network else None,
         duration_minutes=settings.fault_duration_minutes,
         invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))

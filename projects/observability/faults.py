@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from shared.runtime.errors import ConfigError
 from shared.runtime.faults import FAULTS, Fault
 
 STOP_SOURCE = "aws:cloudwatch:alarm"
@@ -40,7 +41,7 @@ class FaultArgs:
     stop_alarm_arns: list[pulumi.Input[str]]
     cluster_arn: pulumi.Input[str] | None  # the data layer's Aurora cluster (aurora-failover)
     function_arn: pulumi.Input[str] | None  # the app layer's API function, unqualified (lambda-*)
-    config_location: str  # arn:aws:s3:::bucket/prefix the FIS Lambda extension reads ("" without lambda faults)
+    config_location: pulumi.Input[str]  # the app layer's faultConfigLocation: where the FIS Lambda extension reads
     network: Network | None  # the network faults' VPC and subnets (dynamodb-disrupt, az-disrupt)
     duration_minutes: int
     invocation_percentage: int
@@ -101,6 +102,12 @@ def network_statements(faults: tuple[str, ...], region: str, account_id: str, vp
 def role_policy(faults: tuple[str, ...], cluster_arn: str | None, function_arn: str | None,
                 config_location: str, network: list[dict[str, Any]] | None = None) -> str:
     """What the experiments do, on their targets only (the FIS actions reference's permissions per action)."""
+    lambda_faults = [f for f in faults if FAULTS[f].lambda_extension]
+    if lambda_faults and not config_location:
+        # Without the extension in the function an experiment would run and inject nothing.
+        raise ConfigError(f"faultExperiments {', '.join(lambda_faults)} need the FIS Lambda extension in the API, "
+                          "and the app layer's faultConfigLocation output is empty",
+                          "deploy the app layer with faultInjection=true (projects/app/README.md) first")
     statements: list[dict[str, Any]] = []
     if "aurora-failover" in faults:
         statements.append({"Sid": "FailOverTheCluster", "Effect": "Allow",
@@ -153,9 +160,10 @@ class FaultExperiments(pulumi.ComponentResource):
                           for f in network_faults for s in subnet_targets(FAULTS[f], ids, net.az_index)})
             return network_statements(args.faults, args.region, args.account_id, vpc_id, cut)
 
-        targets = pulumi.Output.all(args.cluster_arn, args.function_arn, net.vpc_id if net else "", subnets)
+        targets = pulumi.Output.all(args.cluster_arn, args.function_arn, net.vpc_id if net else "", subnets,
+                                    args.config_location)
         aws.iam.RolePolicy("fault-injection", role=self.role.id, opts=child, policy=targets.apply(
-            lambda t: role_policy(args.faults, t[0], t[1], args.config_location, network_policy(t[2], t[3]))))
+            lambda t: role_policy(args.faults, t[0], t[1], t[4], network_policy(t[2], t[3]))))
         self.templates: dict[str, aws.fis.ExperimentTemplate] = {}
         for fault_name in args.faults:
             fault = FAULTS[fault_name]

@@ -45,6 +45,7 @@ class AppView:
     api_stage_name: pulumi.Output[str]
     api_web_acl_metric_name: pulumi.Output[str]
     api_web_acl_rule_metric_names: pulumi.Output[list[str]]
+    fault_config_location: pulumi.Output[str]  # where the Lambda experiments write ("": the extension is off)
 
 
 @reads(EDGE)

@@ -4,9 +4,9 @@ shared/ops/rehearsal_faults.py).
 
 FIS action ids, target types and parameters are AWS's (the FIS actions reference; botocore's fis model has the API,
 not the action catalogue). The Lambda actions work through AWS's FIS Lambda extension: the function must carry the
-extension and read its configuration from an S3 location FIS writes to (`faultConfigLocation`). The network actions
-(`aws:network:disrupt-connectivity`) swap the target subnets' network ACL for one FIS creates (tagged
-`managedByFIS=true`) that denies the traffic of the action's `scope`, and put the original back at the end.
+extension and read its configuration from an S3 location FIS writes to (the app layer's `faultConfigLocation`).
+The network actions (`aws:network:disrupt-connectivity`) swap the target subnets' network ACL for one FIS creates
+(tagged `managedByFIS=true`) that denies the traffic of the action's `scope`, and put the original back at the end.
 """
 
 from __future__ import annotations

@@ -86,12 +86,15 @@ def test_off_by_default(chain: dict[str, Plan]) -> None:
     assert "FIS_LAYER_ARN" not in app.one(COMMAND).get("environment")
     doc = json.loads(app.one(ROLE_POLICY, "api-role-policy").get("policy"))
     assert not [s for s in doc["Statement"] if s["Sid"].startswith("FisConfig")]
+    assert app.exports["faultConfigLocation"] == ""  # the observability layer's Lambda experiments refuse then
 
 
 def test_the_function_reads_only_its_fault_configuration(on: Plan) -> None:
     env = on.by_name("api").get("environment", "variables")
     assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/aws-fis/bootstrap"
     assert env["AWS_FIS_CONFIGURATION_LOCATION"] == f"{LOCATION}/"
+    # ...and the observability layer's experiments role writes under what the layer exports (one setting).
+    assert on.exports["faultConfigLocation"] == LOCATION
     # The migrate task runs the same image but is no experiment's target: no wrapper there.
     assert "AWS_LAMBDA_EXEC_WRAPPER" not in on.by_name("migrate").get("environment", "variables")
     doc = json.loads(on.one(ROLE_POLICY, "api-role-policy").get("policy"))

@@ -244,7 +244,7 @@ def test_upstream_reads_are_exactly_the_declared_ones(obs: Plan) -> None:
         ("app", o) for o in ("functionName", "functionArn", "aliasName", "logGroupName", "metricsService",
                              "provisionedConcurrencyMin", "provisionedConcurrencyMax", "albArnSuffix",
                              "targetGroupArnSuffixes", "apiName", "apiStageName",
-                             "apiWebAclMetricName", "apiWebAclRuleMetricNames")
+                             "apiWebAclMetricName", "apiWebAclRuleMetricNames", "faultConfigLocation")
     } | {("edge", o) for o in ("distributionId", "viewerRequestFunctionName", "originResponseFunctionName",
                                "webAclMetricName", "webAclRuleMetricNames")}
 

@@ -19,18 +19,18 @@ from shared.runtime.boundary import boundary_arn
 from shared.runtime.faults import FAULTS
 from tests.bootstrap.conftest import REPO, role_documents
 from tests.bootstrap.iam_eval import allows_action
-from tests.conftest import SUFFIX
+from tests.conftest import FAULT_CONFIG_LOCATION, SUFFIX
 
-LOCATION = "arn:aws:s3:::acme-fis-config/FisConfigs"
+LOCATION = FAULT_CONFIG_LOCATION
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 FIS = botocore.session.get_session().get_service_model("fis")
 ACLS = "arn:aws:ec2:us-east-1:123456789012:network-acl/*"
 
 
-def faults_on(plan_with: Any, **extra: str) -> Plan:
-    return plan_with("observability", {"catalog-observability:faultExperiments": json.dumps(list(FAULTS)),
-                                       "catalog-observability:faultConfigLocation": LOCATION,
-                                       **{f"catalog-observability:{k}": v for k, v in extra.items()}})
+def faults_on(plan_faults: Any, **extra: str) -> Plan:
+    """Every fault, over a chain whose app layer has the FIS extension on (its faultConfigLocation output)."""
+    return plan_faults({"catalog-observability:faultExperiments": json.dumps(list(FAULTS)),
+                        **{f"catalog-observability:{k}": v for k, v in extra.items()}})
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,8 @@ def boot() -> Plan:
 
 
 @pytest.fixture(scope="module")
-def with_faults(plan_with: Any) -> Plan:
-    return faults_on(plan_with)
+def with_faults(plan_faults: Any) -> Plan:
+    return faults_on(plan_faults)
 
 
 def test_off_by_default(chain: dict[str, Plan]) -> None:
@@ -156,8 +156,9 @@ def test_az_loss_alone_needs_no_prefix_list_and_no_function(plan_with: Any, chai
 @pytest.mark.parametrize(("overrides", "says"), [
     ({"faultExperiments": "az-loss"}, "faultExperiments: unknown fault 'az-loss'"),
     ({"faultExperiments": "az-disrupt", "faultAzIndex": "3"}, "faultAzIndex: 3 is not an AZ index"),
-    ({"faultExperiments": "lambda-errors"}, "faultConfigLocation: is required by the lambda-* faults"),
-    ({"faultExperiments": "lambda-errors", "faultConfigLocation": "my-bucket"}, "is not an S3 location"),
+    # The chain's app layer has faultInjection off: its faultConfigLocation output is empty.
+    ({"faultExperiments": "lambda-errors,lambda-latency"},
+     "faultExperiments lambda-errors, lambda-latency need the FIS Lambda extension in the API"),
     ({"faultExperiments": "aurora-failover,aurora-failover"}, "a fault is listed twice"),
     ({"faultInvocationPercentage": "0"}, "faultInvocationPercentage"),
 ])
