@@ -22,6 +22,9 @@ Locust writes its history once a second, so windows are read to the second.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -146,6 +149,16 @@ def check_schedule(faults: Sequence[ScheduledFault], duration_s: int) -> None:
 
 
 # ---- what each fault cost, from the history ----------------------------------------------------------------------
+
+
+def history_origin(text: str) -> float | None:
+    """The wall-clock second (epoch) of the history's first aggregated row: the run's start in `parse_history`'s
+    terms, to turn a fault's wall-clock start and end (a local schedule's, a FIS experiment's) into an Injection."""
+    for row in csv.DictReader(io.StringIO(text)):
+        if row.get("Name") == "Aggregated":
+            with contextlib.suppress(TypeError, ValueError):
+                return float(row["Timestamp"])
+    return None
 
 
 def _per_second(history: Sequence[HistoryPoint]) -> list[tuple[float, float, float]]:

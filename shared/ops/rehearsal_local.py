@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,8 +36,8 @@ from shared.ops.rehearsal import (
     statuses_by_type,
     worker_cpu_seconds,
 )
-from shared.ops.rehearsal_faults import FaultWindow, Injection, fault_windows
-from shared.ops.rehearsal_local_faults import FaultTargets, Schedule, history_origin, start_targets
+from shared.ops.rehearsal_faults import FaultWindow, Injection, fault_windows, history_origin
+from shared.ops.rehearsal_local_faults import FaultTargets, Schedule, free_port, start_targets
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 
@@ -56,12 +55,6 @@ class LocalRun:
     out_dir: Path
     chart: Path | None
     faults: tuple[FaultWindow, ...] = ()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _test_key(directory: Path) -> tuple[Path, str]:
@@ -183,7 +176,7 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
         else:
             _fresh_database(env, say)  # a faulted run's private server starts empty
         say(f"rehearse: starting the local API (log {out_dir / 'api.log'})")
-        api, url = _start_api(env, _free_port(), out_dir / "api.log")
+        api, url = _start_api(env, free_port(), out_dir / "api.log")
         admin = _admin_token(key_file)
         _call(f"{url}/api/products/{SALE_SKU}/inventory", admin, "PUT",
               {"available": r.stock, "reason": "rehearsal restock"})
@@ -196,7 +189,7 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                        "REHEARSAL_THINK_S": str(w.think_time_s), "REHEARSAL_MIX": f"{w.browse},{w.view},{w.reserve}",
                        "REHEARSAL_ISSUER": ISSUER, "REHEARSAL_AUDIENCE": AUDIENCE,
                        "REHEARSAL_STATUS_FILE": str(status_file)}
-        master_port = _free_port()
+        master_port = free_port()
         locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
         master = subprocess.Popen(
             [*locust, "--master", "--headless", "--master-bind-host", "127.0.0.1", "--master-bind-port",

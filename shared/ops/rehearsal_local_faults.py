@@ -11,8 +11,6 @@ starts and records each fault's wall-clock start and end.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import shutil
@@ -34,7 +32,8 @@ FAULT_POSTGRES = REPO_ROOT / "containers" / "catalog-api" / "scripts" / "fault-p
 SHARED_POSTGRES_PORT = 5432
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on loopback (for the run's servers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -112,7 +111,7 @@ def start_targets(env: dict[str, str], log_dir: Path) -> FaultTargets:
         raise CatalogError("node is not on PATH", "invoke install (Node.js 24)")
     postgres = subprocess.Popen([node, str(FAULT_POSTGRES)], env=env, text=True, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=(log_dir / "fault-postgres.log").open("w"))
-    moto_port = _free_port()
+    moto_port = free_port()
     moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=(log_dir / "moto.log").open("w"))
     assert postgres.stdout is not None
@@ -171,12 +170,3 @@ class Schedule:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-
-
-def history_origin(text: str) -> float | None:
-    """The wall-clock second of the history's first aggregated row: the run's start in `parse_history`'s terms."""
-    for row in csv.DictReader(io.StringIO(text)):
-        if row.get("Name") == "Aggregated":
-            with contextlib.suppress(TypeError, ValueError):
-                return float(row["Timestamp"])
-    return None

@@ -4,6 +4,9 @@ loopback against the local API (real PostgreSQL, moto, Locust master + 2 workers
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -174,15 +177,28 @@ def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest
     assert err.startswith(says) and "\n" not in err and "Traceback" not in err
 
 
+def _drop_database(name: str) -> None:
+    psql = shutil.which("psql")
+    if psql is not None:
+        subprocess.run([psql, "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-c",
+                        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True, check=False)
+
+
 @pytest.mark.skipif(not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists(),
                     reason="the API's dependencies: cd containers/catalog-api && npm ci")
 def test_a_short_distributed_rehearsal_on_loopback(tmp_path: Path) -> None:
     from shared.ops.rehearsal_local import run_local
 
-    r = rehearsal(suffix="test-rh", users=50, duration_s=10, spawn_rate=25, workers=2, stock=20,
+    # Its own database and tables on the shared PostgreSQL: another checkout running this test at the same time
+    # (same machine, same server) would otherwise drop and restock the same database under it.
+    suffix = f"test-rh-{os.getpid()}"
+    r = rehearsal(suffix=suffix, users=50, duration_s=10, spawn_rate=25, workers=2, stock=20,
                   workload=Workload(users=50, think_time_s=0.5, stock=20))
     validate(r)
-    done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    try:
+        done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    finally:
+        _drop_database(f"catalog_{suffix.replace('-', '_')}_rehearsal")
     o = done.outcome
     assert {"browse", "view", "reserve"} <= set(o.stats), o.stats
     assert sum(s.count for n, s in o.stats.items() if n != "Aggregated") == o.stats["Aggregated"].count > 100

@@ -12,8 +12,14 @@ import pytest
 
 from shared.ops.capacity import Workload
 from shared.ops.rehearsal import HistoryPoint, Rehearsal, parse_faults, parse_history, validate
-from shared.ops.rehearsal_faults import RECOVERY_GOAL_S, FaultWindow, Injection, fault_table, fault_windows
-from shared.ops.rehearsal_local_faults import history_origin
+from shared.ops.rehearsal_faults import (
+    RECOVERY_GOAL_S,
+    FaultWindow,
+    Injection,
+    fault_table,
+    fault_windows,
+    history_origin,
+)
 from shared.runtime.layers import REPO_ROOT
 
 
