@@ -34,9 +34,13 @@ from typing import Any
 import gevent
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, events, runners, task
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, get_readable_percentiles, sort_stats
+
+# Workers send their stats to the master every second (Locust's default: 3 s), so the master's history, which the
+# fault table reads (shared/ops/rehearsal_faults.py), places failures to the second.
+runners.WORKER_REPORT_INTERVAL = 1.0
 
 CATEGORIES = ("electronics", "books", "home", "toys", "garden", "sports", "fashion", "grocery")
 SALE_SKU = os.environ.get("REHEARSAL_SALE_SKU", "SKU-000001")

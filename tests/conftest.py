@@ -48,6 +48,28 @@ def plan_with(chain: dict[str, Plan]) -> Callable[..., Plan]:
     return run
 
 
+FAULT_CONFIG_LOCATION = "arn:aws:s3:::acme-fis-config/FisConfigs"
+
+
+def plan_with_fault_injection(chain: dict[str, Plan], overrides: dict[str, Any] | None = None) -> Plan:
+    """The observability layer planned over `chain` whose app layer has the FIS Lambda extension on
+    (faultInjection): its faultConfigLocation export set as the app program exports it
+    (tests/app/test_app_fault_injection.py plans that program with it on)."""
+    import dataclasses
+
+    app = chain["app"]
+    upstream = {**chain, "app": dataclasses.replace(app, exports={**app.exports,
+                                                                  "faultConfigLocation": FAULT_CONFIG_LOCATION})}
+    return plan_layer("observability", SUFFIX, {**BASE_CONFIG, **(overrides or {})}, upstream,
+                      secret_keys=SECRET_KEYS, env={"CATALOG_DB_PASSWORD": ""})
+
+
+@pytest.fixture(scope="session")
+def plan_faults(chain: dict[str, Plan]) -> Callable[..., Plan]:
+    """`plan_with_fault_injection` over the session's chain."""
+    return lambda overrides=None: plan_with_fault_injection(chain, overrides)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"catalog layers: {', '.join(layer.name for layer in LAYERS)}; plan suffix {SUFFIX!r}"
 

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from projects.app.alb import ApiLoadBalancer, ApiLoadBalancerArgs
 from projects.app.apigw import STAGE, RestApiFront, RestApiFrontArgs
+from projects.app.fault_injection import config_read_statements, fault_env
 from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
 from projects.app.outputs import OUTPUTS
@@ -84,6 +85,8 @@ image = ApiImage("image", ApiImageArgs(
     account_id=account_id,
     prebuilt_uri=settings.image_uri,
     archive=Path(settings.image_archive) if settings.image_archive else None,
+    fis_extension=((settings.fault_extension_layer_arn, settings.fault_extension_sha256)
+                   if settings.fault_injection else None),
 ))
 environment: dict[str, pulumi.Input[str]] = {
     "DB_WRITER_HOST": data.proxy_endpoint,
@@ -106,6 +109,8 @@ environment: dict[str, pulumi.Input[str]] = {
     "NODE_OPTIONS": "--enable-source-maps",
     # Bearer-token verification (config.mjs loadAuthConfig); the edge bakes the same values (app exports).
     **settings.identity_env(),
+    # The FIS Lambda extension built into the image (faultInjection, off by default).
+    **(fault_env(settings.fault_config_location) if settings.fault_injection else {}),
 }
 api_function = ApiFunction("function", ApiFunctionArgs(
     function_name=function_name,
@@ -122,6 +127,7 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     table_arns=[data.sessions_table_arn, data.cache_table_arn],
     index_arn_lists=[index_arns(data.sessions_table_arn, data.sessions_table_index_names),
                      index_arns(data.cache_table_arn, data.cache_table_index_names)],
+    extra_statements=config_read_statements(settings.fault_config_location) if settings.fault_injection else [],
     pc_min=settings.provisioned_concurrency_min,
     pc_max=settings.provisioned_concurrency_max,
     pc_target=settings.provisioned_concurrency_target,
@@ -222,6 +228,7 @@ ctx.export({
     "originProtocol": "https" if settings.certificate_arn else "http",
     "vpcOriginId": vpc_origin.origin.id if vpc_origin is not None else "",
     "ecrRepositoryUrl": image.repository.repository_url,
+    "faultConfigLocation": settings.fault_config_location if settings.fault_injection else "",
     "authIssuer": settings.auth_issuer,
     "authAudience": settings.auth_audience,
     "authPublicKeyPem": settings.identity_env().get("AUTH_PUBLIC_KEY_PEM", ""),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -49,6 +50,7 @@ class ApiFunctionArgs:
     migrate_environment: Mapping[str, pulumi.Input[str]]
     migrate_security_group_ids: list[pulumi.Input[str]]
     migrate_secret_arns: list[pulumi.Input[str]]  # master, owner, app
+    extra_statements: list[dict[str, Any]] = field(default_factory=list)  # e.g. the FIS extension's reads
 
 
 class ApiFunction(pulumi.ComponentResource):
@@ -72,7 +74,8 @@ class ApiFunction(pulumi.ComponentResource):
         self.role_policy = aws.iam.RolePolicy(
             "api-role-policy",
             role=self.role.id,
-            policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists),
+            policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists,
+                                   args.extra_statements),
             opts=child,
         )
         self.function = aws.lambda_.Function(

@@ -30,14 +30,48 @@ ALWAYS_HASHED = frozenset({"Dockerfile", ".dockerignore"})
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 KEEP_IMAGES = 10
 
+# With faultInjection: one layer version of AWS's FIS Lambda extension, downloaded, checked against the pinned
+# SHA-256 (and the one Lambda reports), unpacked with its file modes (the wrapper must stay executable) into a
+# private folder that the Dockerfile's FIS_EXTENSION=on stage copies to /opt. Refuses entries outside the folder.
+FIS_UNPACK = r"""
+import base64, hashlib, os, sys, urllib.request, zipfile
+url, pinned, reported, dest = sys.argv[1:5]
+with urllib.request.urlopen(url, timeout=60) as res:
+    data = res.read()
+got = base64.b64encode(hashlib.sha256(data).digest()).decode()
+if got != pinned or reported != pinned:
+    sys.exit(f"FIS extension layer: SHA-256 {got} (Lambda reports {reported}), pinned {pinned}: not unpacked")
+path = os.path.join(dest, "layer.zip")
+with open(path, "wb") as f:
+    f.write(data)
+with zipfile.ZipFile(path) as z:
+    for info in z.infolist():
+        target = os.path.realpath(os.path.join(dest, "opt", info.filename))
+        if not target.startswith(os.path.realpath(os.path.join(dest, "opt")) + os.sep):
+            sys.exit(f"FIS extension layer: entry {info.filename!r} leaves /opt")
+        z.extract(info, os.path.join(dest, "opt"))
+        if not info.is_dir():
+            os.chmod(target, (info.external_attr >> 16) & 0o755 or 0o644)
+os.remove(path)
+"""
+
 # stdout must end with the digest: everything else the script prints goes to stderr.
 BUILD_SCRIPT = r"""set -euo pipefail
 exec 3>&1 1>&2
 registry="${REPOSITORY_URL%%/*}"
+extension=()
+if [ -n "${FIS_LAYER_ARN:-}" ]; then
+  fis_dir="$(mktemp -d)"
+  trap 'rm -rf "$fis_dir"' EXIT
+  read -r fis_url fis_sha < <(aws lambda get-layer-version-by-arn --region "$ECR_REGION" --arn "$FIS_LAYER_ARN" \
+    --query '[Content.Location, Content.CodeSha256]' --output text)
+  python3 -c "$FIS_UNPACK" "$fis_url" "$FIS_LAYER_SHA256" "$fis_sha" "$fis_dir"
+  extension=(--build-arg FIS_EXTENSION=on --build-context "fis-extension=$fis_dir/opt")
+fi
 aws ecr get-login-password --region "$ECR_REGION" | docker login --username AWS --password-stdin "$registry"
 # One linux/arm64 manifest, no attestation index: Lambda refuses multi-platform indexes and needs the
 # image's architecture to equal the function's.
-docker buildx build --platform linux/arm64 --provenance=false --sbom=false \
+docker buildx build --platform linux/arm64 --provenance=false --sbom=false "${extension[@]}" \
   --tag "$REPOSITORY_URL:$IMAGE_TAG" --push "$CONTEXT_DIR"
 digest="$(docker buildx imagetools inspect "$REPOSITORY_URL:$IMAGE_TAG" --format '{{json .Manifest.Digest}}')"
 echo "${digest//\"/}" >&3
@@ -117,6 +151,7 @@ class ApiImageArgs:
     prebuilt_uri: str | None
     source_dir: Path = SOURCE_DIR
     archive: Path | None = None  # an OCI archive built elsewhere: pushed, not built
+    fis_extension: tuple[str, str] | None = None  # (layer version ARN, its CodeSha256): built into the image
 
 
 class ApiImage(pulumi.ComponentResource):
@@ -179,6 +214,12 @@ class ApiImage(pulumi.ComponentResource):
             }, child)
         else:
             sources = source_hash(args.source_dir)
+            extension: dict[str, pulumi.Input[str]] = {}
+            if args.fis_extension is not None:
+                # Another extension version is another image: its pin joins the tag and the trigger.
+                layer, sha = args.fis_extension
+                extension = {"FIS_LAYER_ARN": layer, "FIS_LAYER_SHA256": sha, "FIS_UNPACK": FIS_UNPACK}
+                sources = hashlib.sha256(f"{sources} {layer} {sha}".encode()).hexdigest()
             # A new source hash replaces the command: it builds and pushes again.
             self.image_uri = self._pushed("api-image-build", BUILD_SCRIPT, sources, {
                 "IMAGE_TAG": f"src-{sources[:16]}",
@@ -186,6 +227,7 @@ class ApiImage(pulumi.ComponentResource):
                 # holds no path of one deployer's checkout, and another checkout does not trigger a rebuild.
                 "CONTEXT_DIR": os.path.relpath(args.source_dir, PROJECT_DIR),
                 "SOURCE_HASH": sources,
+                **extension,
             }, child)
         self.register_outputs({"imageUri": self.image_uri, "repositoryUrl": self.repository.repository_url})
 

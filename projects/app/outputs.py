@@ -44,4 +44,7 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("apiWebAclMetricName", str, 'its CloudWatch metric name (AWS/WAFV2 WebACL dimension)'),
     OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
     OutputSpec("apiWafLogGroupName", str, 'its log group (aws-waf-logs-...)'),
+    OutputSpec("faultConfigLocation", str, 'where the FIS Lambda extension in the API reads fault configurations '
+               '(arn:aws:s3:::bucket/prefix; "" without faultInjection): the observability layer\'s Lambda '
+               'experiments write there'),
 ))

@@ -88,8 +88,10 @@ def function_policy(
     dbuser: pulumi.Input[str],
     table_arns: list[pulumi.Input[str]],
     index_arn_lists: list[pulumi.Input[list[str]]],
+    extra: list[dict[str, Any]] | None = None,
 ) -> pulumi.Output[str]:
-    """The execution role's inline policy: its log group, VPC attachment, the proxy user, two tables, X-Ray."""
+    """The execution role's inline policy: its log group, VPC attachment, the proxy user, two tables, X-Ray (and
+    `extra`: the FIS extension's reads of its configuration, with faultInjection)."""
 
     def render(args: list[Any]) -> str:
         log_arn, user_arn, tables, *lists = args
@@ -106,6 +108,7 @@ def function_policy(
         if indexes:  # an empty Resource list is an invalid policy
             statements.insert(4, {"Sid": "TableIndexes", "Effect": "Allow", "Action": list(INDEX_ACTIONS),
                                   "Resource": indexes})
+        statements += extra or []
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
     return pulumi.Output.all(log_group_arn, dbuser, pulumi.Output.all(*table_arns), *index_arn_lists).apply(render)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from projects.app.fault_injection import CODE_SHA256, LAYER_VERSION_ARN, S3_LOCATION
 from projects.app.image_archive import oci_archive_problem
 from shared.runtime import REGION, mission
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
@@ -168,6 +169,30 @@ class Settings:
             env["AUTH_JWKS_URL"] = str(self.auth_jwks_url)
         return env
 
+    def _validate_fault_injection(self) -> None:
+        ns = NAMESPACE
+        given = [k for k, v in (("faultConfigLocation", self.fault_config_location),
+                                ("faultExtensionLayerArn", self.fault_extension_layer_arn),
+                                ("faultExtensionSha256", self.fault_extension_sha256)) if v]
+        if not self.fault_injection:
+            require(not given, ns, given[0] if given else "faultInjection", "is set but faultInjection is off",
+                    "set faultInjection=true too, or drop it")
+            return
+        require(S3_LOCATION.fullmatch(self.fault_config_location) is not None, ns, "faultConfigLocation",
+                f"{self.fault_config_location!r} is not an S3 location" if self.fault_config_location
+                else "is required by faultInjection", "arn:aws:s3:::<bucket>/<prefix>, e.g. "
+                "arn:aws:s3:::acme-fis-config/FisConfigs")
+        require(LAYER_VERSION_ARN.fullmatch(self.fault_extension_layer_arn) is not None, ns,
+                "faultExtensionLayerArn", f"{self.fault_extension_layer_arn!r} is not a us-east-1 layer version ARN"
+                if self.fault_extension_layer_arn else "is required by faultInjection",
+                "aws ssm get-parameter --name /aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x")
+        require("x86" not in self.fault_extension_layer_arn.lower(), ns, "faultExtensionLayerArn",
+                "names the x86_64 extension; the API runs on arm64", "use the AWS-FIS-extension-arm64 parameter's ARN")
+        require(CODE_SHA256.fullmatch(self.fault_extension_sha256) is not None, ns, "faultExtensionSha256",
+                f"{self.fault_extension_sha256!r} is not a base64 SHA-256" if self.fault_extension_sha256
+                else "is required by faultInjection",
+                "aws lambda get-layer-version-by-arn --arn <faultExtensionLayerArn> --query Content.CodeSha256")
+
     def _validate_identity(self) -> None:
         ns = NAMESPACE
         # No "auth off" mode: the API refuses to start without them, so the deploy stops first, naming the key.
@@ -207,9 +232,23 @@ class Settings:
     api_waf_evaluation_window_seconds: int = setting(
         "apiWafEvaluationWindowSeconds", 60, "that rule's look-back window (60, 120, 300, 600 s)")
 
+    fault_injection: bool = setting(
+        "faultInjection", False, "build the API image with AWS's FIS Lambda extension and enable it (the sale "
+        "rehearsal's lambda-* faults); off by default, for test environments")
+    fault_config_location: str = setting(
+        "faultConfigLocation", "", "with faultInjection: the S3 location FIS writes fault configurations to "
+        "(arn:aws:s3:::bucket/prefix); exported for the observability layer's Lambda experiments")
+    fault_extension_layer_arn: str = setting(
+        "faultExtensionLayerArn", "", "with faultInjection: the FIS extension's arm64 layer version ARN (SSM "
+        "/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x), copied into the image")
+    fault_extension_sha256: str = setting(
+        "faultExtensionSha256", "", "with faultInjection: that layer version's CodeSha256 (base64): the build "
+        "refuses any other content")
+
     def validate(self) -> None:
         ns = NAMESPACE
         self._validate_identity()
+        self._validate_fault_injection()
         parse_app_windows(self.sale_windows, ns)
         if self.image_archive is not None:
             require(self.image_uri is None, ns, "imageArchive", "imageArchive and imageUri are both set",

@@ -599,6 +599,14 @@ FIS_TEMPLATES = ServiceAccess(
     tag_scoped=True,
     why="template ids are random: the layer's templates by their tags (created with the request tags)",
 )
+# The app's image build downloads AWS's FIS Lambda extension layer (faultInjection). The layer lives in an AWS
+# account whose id AWS publishes only through SSM (the ARN the setting pins), hence any account; only reading
+# a layer version's content, in the Region.
+FIS_EXTENSION_LAYER = ServiceAccess(
+    "lambda", ("arn:aws:lambda:{region}:*:layer:*:*",),
+    inspect=("lambda:GetLayerVersion",),
+    why="the FIS extension layer's owner account is AWS's (published through SSM): read one version's content",
+)
 FIS_ACTIONS = ServiceAccess(
     "fis", ("arn:aws:fis:{region}:*:action/*",),
     manage=("fis:CreateExperimentTemplate", "fis:UpdateExperimentTemplate"),
@@ -628,7 +636,7 @@ ACCESS: dict[str, LayerAccess] = {
                         runtime=tuple(sorted({"secretsmanager:GetSecretValue", "rds:ModifyDBCluster",
                                               *ROTATION_RUNTIME}))),
     "app": LayerAccess("app", ("network", "data"),
-                       (LAMBDA, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
+                       (LAMBDA, FIS_EXTENSION_LAYER, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
                         wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
                         CLOUDFRONT_VPC_ORIGINS, iam_roles(), IAM_ATTACH_APIGW,
                         ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
@@ -652,7 +660,9 @@ ACCESS: dict[str, LayerAccess] = {
                                 # the migrate task writes the first owner/app passwords into their secrets
                                 "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
                                 "secretsmanager:PutSecretValue", "xray:PutTelemetryRecords",
-                                "xray:PutTraceSegments")),
+                                "xray:PutTraceSegments",
+                                # the FIS Lambda extension reads its configuration (faultInjection)
+                                "s3:GetObject", "s3:ListBucket")),
     "edge": LayerAccess("edge", ("data", "app"),
                         (CLOUDFRONT_DISTRIBUTIONS, CLOUDFRONT_TAG_ON_CREATE, CLOUDFRONT_POLICIES, LAMBDA,
                          LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
@@ -663,13 +673,18 @@ ACCESS: dict[str, LayerAccess] = {
                         pass_role=PassRole(("lambda.amazonaws.com", "edgelambda.amazonaws.com")),
                         service_linked_roles=("replicator.lambda.amazonaws.com", "logger.cloudfront.amazonaws.com"),
                         runtime=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")),
-    "observability": LayerAccess("observability", ("data", "app", "edge"),
+    "observability": LayerAccess("observability", ("network", "data", "app", "edge"),
                                  (CLOUDWATCH, LOGS, LOGS_QUERIES, SNS, KMS_KEYS, KMS_ALIASES,
                                   # the sale rehearsal's experiment templates and their role (faultExperiments)
                                   FIS_TEMPLATES, FIS_ACTIONS, iam_roles()),
                                  pass_role=PassRole(("fis.amazonaws.com",)),
                                  # the experiments' role (projects/observability/faults.py)
-                                 runtime=("lambda:GetFunction", "rds:DescribeDBClusters", "rds:FailoverDBCluster",
+                                 # (and the network faults' ACL swap: aws:network:disrupt-connectivity)
+                                 runtime=("ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:CreateTags",
+                                          "ec2:DeleteNetworkAcl", "ec2:DescribeManagedPrefixLists",
+                                          "ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                                          "ec2:GetManagedPrefixListEntries", "ec2:ReplaceNetworkAclAssociation",
+                                          "lambda:GetFunction", "rds:DescribeDBClusters", "rds:FailoverDBCluster",
                                           "s3:DeleteObject", "s3:PutObject", "tag:GetResources")),
 }
 

@@ -12,16 +12,17 @@ import pulumi_aws as aws
 from projects.observability.alarm_specs import Targets, WafTarget, build_specs, build_waf_specs
 from projects.observability.alarms import Alarms, AlarmsArgs
 from projects.observability.dashboard import Dashboard, DashboardArgs, DashboardInputs, WafPanel
-from projects.observability.faults import FaultArgs, FaultExperiments
+from projects.observability.faults import FaultArgs, FaultExperiments, Network
 from projects.observability.logs import LogInsights, LogInsightsArgs
 from projects.observability.metrics import load_contract
 from projects.observability.outputs import OUTPUTS
 from projects.observability.sale_window import SaleAlarmsArgs, sale_alarms, sale_rows
 from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
-from projects.observability.upstream import AppView, DataView, EdgeView
+from projects.observability.upstream import AppView, DataView, EdgeView, NetworkView
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError, ContractError
+from shared.runtime.faults import FAULTS
 from shared.runtime.naming import Service
 from shared.runtime.program import start_layer
 from shared.runtime.sale_windows import parse_observability_windows
@@ -37,6 +38,7 @@ if region != REGION:
     raise ConfigError(f"aws:region is {region}; the observability layer runs in {REGION}", f"set aws:region={REGION}")
 account_id = aws.get_caller_identity().account_id
 
+network = ctx.read(NetworkView)
 data = ctx.read(DataView)
 app = ctx.read(AppView)
 edge = ctx.read(EdgeView)
@@ -80,13 +82,16 @@ alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
 if settings.fault_experiments:
     faults = tuple(settings.fault_experiments)
     needs_cluster = "aurora-failover" in faults
-    needs_function = any(name != "aurora-failover" for name in faults)
+    needs_function = any(FAULTS[name].lambda_extension for name in faults)
+    needs_network = any(FAULTS[name].network for name in faults)
     FaultExperiments("faults", FaultArgs(
         faults=faults, role_name=ctx.name("fault-injection", Service.IAM_ROLE), account_id=account_id,
         region=region, stop_alarm_arns=[alarms.composite.arn],
         cluster_arn=data.cluster_arn if needs_cluster else None,
         function_arn=app.function_arn if needs_function else None,
-        config_location=settings.fault_config_location, duration_minutes=settings.fault_duration_minutes,
+        config_location=app.fault_config_location,
+        network=Network(network.vpc_id, network.private_subnet_ids, settings.fault_az_index) if needs_network else None,
+        duration_minutes=settings.fault_duration_minutes,
         invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))
 
 LogInsights("log-insights", LogInsightsArgs(log_group_name=app.log_group_name, contract=contract,

@@ -20,8 +20,6 @@ EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
 )
-# An S3 bucket (and optional prefix) as an ARN: where FIS writes a Lambda fault's configuration.
-S3_LOCATION = re.compile(r"arn:aws:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:/[A-Za-z0-9!_.*'()/-]+)?")
 # DynamoDB API operations (the `Operation` dimension of ThrottledRequests / SystemErrors).
 DYNAMODB_OPERATIONS = (
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
@@ -85,10 +83,10 @@ class Settings:
     fault_experiments: tuple[str, ...] = setting(
         "faultExperiments", (), "AWS FIS experiment templates for the sale rehearsal (JSON list or comma-separated: "
         f"{', '.join(FAULTS)}); none by default")
-    fault_config_location: str = setting(
-        "faultConfigLocation", "", "S3 location the FIS Lambda extension reads (arn:aws:s3:::bucket/prefix): needed "
-        "by the lambda-* faults, whose function must carry AWS's FIS extension layer")
-    fault_duration_minutes: int = setting("faultDurationMinutes", 5, "how long a Lambda fault lasts (minutes)")
+    fault_duration_minutes: int = setting("faultDurationMinutes", 5, "how long a Lambda or network fault lasts "
+                                          "(minutes)")
+    fault_az_index: int = setting("faultAzIndex", 0, "which of the network layer's three AZs az-disrupt cuts off "
+                                  "(0-2, in the network layer's azs order)")
     fault_invocation_percentage: int = setting("faultInvocationPercentage", 10, "share of the API function's "
                                                "invocations a Lambda fault hits (%)")
     fault_delay_ms: int = setting("faultDelayMilliseconds", 1000, "start-up delay lambda-latency adds (ms)")
@@ -137,13 +135,10 @@ class Settings:
             require(fault in FAULTS, NAMESPACE, "faultExperiments", f"unknown fault {fault!r}", ", ".join(FAULTS))
         require(len(set(self.fault_experiments)) == len(self.fault_experiments), NAMESPACE, "faultExperiments",
                 "a fault is listed twice", "each fault once")
-        if any(FAULTS[f].lambda_extension for f in self.fault_experiments):
-            require(S3_LOCATION.fullmatch(self.fault_config_location) is not None, NAMESPACE, "faultConfigLocation",
-                    f"{self.fault_config_location!r} is not an S3 location" if self.fault_config_location else
-                    "is required by the lambda-* faults", "arn:aws:s3:::<bucket>/<prefix>, e.g. "
-                    "arn:aws:s3:::acme-fis-config/FisConfigs")
         require(1 <= self.fault_duration_minutes <= 60, NAMESPACE, "faultDurationMinutes",
                 f"{self.fault_duration_minutes} is out of range", "1-60 minutes")
+        require(0 <= self.fault_az_index <= 2, NAMESPACE, "faultAzIndex", f"{self.fault_az_index} is not an AZ index",
+                "0, 1 or 2 (the network layer's azs order)")
         require(1 <= self.fault_invocation_percentage <= 100, NAMESPACE, "faultInvocationPercentage",
                 f"{self.fault_invocation_percentage} is not a percentage", "1-100")
         require(1 <= self.fault_delay_ms <= 60_000, NAMESPACE, "faultDelayMilliseconds",

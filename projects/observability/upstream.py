@@ -7,7 +7,15 @@ import pulumi
 from projects.app.outputs import OUTPUTS as APP
 from projects.data.outputs import OUTPUTS as DATA
 from projects.edge.outputs import OUTPUTS as EDGE
+from projects.network.outputs import OUTPUTS as NETWORK
 from shared.runtime.contracts import reads
+
+
+@reads(NETWORK)
+class NetworkView:
+    # the network fault experiments' targets (dynamodb-disrupt, az-disrupt) and their role's scope
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
 
 
 @reads(DATA)
@@ -37,6 +45,7 @@ class AppView:
     api_stage_name: pulumi.Output[str]
     api_web_acl_metric_name: pulumi.Output[str]
     api_web_acl_rule_metric_names: pulumi.Output[list[str]]
+    fault_config_location: pulumi.Output[str]  # where the Lambda experiments write ("": the extension is off)
 
 
 @reads(EDGE)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shared.ops.capacity import Workload
+from shared.ops.rehearsal_faults import ScheduledFault, check_fault_names, check_schedule
+from shared.ops.rehearsal_faults import parse_faults as parse_fault_list
 from shared.runtime.errors import CatalogError
 from shared.runtime.faults import FAULTS as FAULT_CATALOGUE
 from shared.runtime.naming import validate_suffix
@@ -31,17 +33,6 @@ FAULTS = {name: (f.action_id, f.what) for name, f in FAULT_CATALOGUE.items()}
 
 
 @dataclass(frozen=True)
-class ScheduledFault:
-    """`--faults aurora-failover@2m`: which FIS experiment, and when (seconds after the load starts)."""
-
-    name: str
-    at_s: int
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.at_s}s"
-
-
-@dataclass(frozen=True)
 class Rehearsal:
     """What `invoke rehearse` was asked to run."""
 
@@ -50,7 +41,7 @@ class Rehearsal:
     duration_s: int
     spawn_rate: float
     local: bool
-    faults: tuple[ScheduledFault, ...] = ()
+    faults: tuple[ScheduledFault, ...] = ()  # local ones with --local, AWS FIS ones without (rehearsal_faults.py)
     workers: int = 0  # 0: sized from the users
     stock: int = 500
     workload: Workload = field(default_factory=Workload)
@@ -60,40 +51,21 @@ class Rehearsal:
         return self.workers or workers_for(self.users, USERS_PER_WORKER_LOCAL if self.local else None)
 
 
-def parse_faults(text: str, duration_s: int) -> tuple[ScheduledFault, ...]:
-    """'aurora-failover@2m,lambda-errors@5m' -> faults in start order; no `@time`: half-way through the run."""
-    faults: list[ScheduledFault] = []
-    for item in (n.strip() for n in text.split(",") if n.strip()):
-        name, at, when = item.partition("@")
-        name = name.strip()
-        if name not in FAULTS:
-            raise CatalogError(f"--faults: unknown fault {name!r}", f"choose from {', '.join(FAULTS)}")
-        at_s = duration_s // 2
-        if at:
-            try:
-                at_s = _seconds(when)
-                if at_s < 0:
-                    raise ValueError(when)
-            except ValueError:
-                raise CatalogError(f"--faults {item!r}: {when!r} is not a time",
-                                   "seconds or minutes after the start, e.g. aurora-failover@2m or @90s") from None
-        faults.append(ScheduledFault(name, at_s))
-    return tuple(sorted(faults, key=lambda f: f.at_s))
-
-
-def _seconds(text: str) -> int:
-    """'60', '60s', '10m', '1h' -> seconds (ValueError when it is none of those)."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    text = text.strip()
-    if text and text[-1] in units:
-        return int(text[:-1]) * units[text[-1]]
-    return int(text)
+def parse_faults(text: str, local: bool, duration_s: int) -> tuple[ScheduledFault, ...]:
+    """`--faults`: local names with --local, AWS FIS names without (the other list's names are refused); in start
+    order. An AWS fault without `@time` starts half-way through the run."""
+    faults = parse_fault_list(text, local)
+    if not local:
+        faults = tuple(f if f.at_s is not None else replace(f, at_s=float(duration_s // 2)) for f in faults)
+    return tuple(sorted(faults, key=lambda f: f.at_s or 0.0))
 
 
 def parse_duration(text: str) -> int:
     """'60', '60s', '10m', '1h' -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    stripped = text.strip()
     try:
-        seconds = _seconds(text)
+        seconds = int(stripped[:-1]) * units[stripped[-1]] if stripped and stripped[-1] in units else int(stripped)
     except ValueError:
         raise CatalogError(f"--duration {text.strip()!r} is not a duration", "e.g. 60s, 10m, 1h") from None
     if not 5 <= seconds <= MAX_DURATION_S:
@@ -120,17 +92,19 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
         if not 1 <= r.worker_count <= MAX_LOCAL_WORKERS:
             raise CatalogError(f"--workers {r.worker_count}: 1-{MAX_LOCAL_WORKERS} local worker processes",
                                "lower --workers")
-        if r.faults:
-            raise CatalogError("--faults needs AWS Fault Injection Service",
-                               "drop --local, or use `invoke bench --cases faults` for the local fault cases")
+        check_fault_names([f.name for f in r.faults], local=True)
+        if any(f.at_s is None for f in r.faults):
+            raise CatalogError("--faults: a local fault needs a time", "e.g. writer-crash@20s")
+        check_schedule(r.faults, r.duration_s)
         return
     for fault in r.faults:
-        if fault.at_s >= r.duration_s:
+        if fault.at_s is not None and fault.at_s >= r.duration_s:
             raise CatalogError(f"--faults {fault}: starts at or after the run's end ({r.duration_s} s)",
                                "pick a time within --duration, e.g. @2m in a 10m run")
     if fargate_vcpu_quota is not None and fargate_vcpu(r.users) > fargate_vcpu_quota:
         raise CatalogError(f"--users {r.users} needs {fargate_vcpu(r.users):g} Fargate vCPU, the account's quota is "
                            f"{fargate_vcpu_quota:g}", "raise 'Fargate On-Demand vCPU resource count' or lower --users")
+    check_fault_names([f.name for f in r.faults], local=False)
     if fis_actions is not None:
         for fault in r.faults:
             if FAULTS[fault.name][0] not in fis_actions:
@@ -184,6 +158,8 @@ class HistoryPoint:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    requests_total: int = 0  # Locust's running totals: exact per-second counts (rehearsal_faults.py)
+    failures_total: int = 0
 
 
 def parse_history(text: str) -> list[HistoryPoint]:
@@ -198,7 +174,9 @@ def parse_history(text: str) -> list[HistoryPoint]:
         points.append(HistoryPoint(t_s=ts - start, users=int(_number(row.get("User Count"))),
                                    rps=_number(row.get("Requests/s")), failures_per_s=_number(row.get("Failures/s")),
                                    p50_ms=_number(row.get("50%")), p95_ms=_number(row.get("95%")),
-                                   p99_ms=_number(row.get("99%"))))
+                                   p99_ms=_number(row.get("99%")),
+                                   requests_total=int(_number(row.get("Total Request Count"))),
+                                   failures_total=int(_number(row.get("Total Failure Count")))))
     return points
 
 

@@ -4,6 +4,11 @@ The local API (scripts/dev.mjs: PostgreSQL, moto, migrations, seed) in its own d
 throw-away RSA key made for this run; the sale SKU restocked to `--stock` with an admin token signed by that key;
 Locust as one master and N worker processes on loopback driving the capacity model's shopper; then the report and a
 chart from Locust's CSV. Everything it starts is stopped, the key file removed, whatever happens.
+
+With `--faults` (local names, shared/ops/rehearsal_faults.py) the API runs on a private PostgreSQL
+(scripts/fault-postgres.mjs over scripts/killable-postgres.mjs: its own data directory and port; the shared server
+on 5432 is never signalled) and a moto server this module starts, so a fault can kill -9 or SIGSTOP the one and
+SIGSTOP the other on schedule; each fault's start and end are recorded and read against Locust's history.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +36,8 @@ from shared.ops.rehearsal import (
     statuses_by_type,
     worker_cpu_seconds,
 )
+from shared.ops.rehearsal_faults import FaultWindow, Injection, fault_windows, history_origin
+from shared.ops.rehearsal_local_faults import FaultTargets, Schedule, free_port, start_targets
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 
@@ -48,12 +54,7 @@ class LocalRun:
     outcome: Outcome
     out_dir: Path
     chart: Path | None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    faults: tuple[FaultWindow, ...] = ()
 
 
 def _test_key(directory: Path) -> tuple[Path, str]:
@@ -157,6 +158,8 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
     secrets_dir = Path(tempfile.mkdtemp(prefix="rehearsal-"))
     api: subprocess.Popen[str] | None = None
     locusts: list[subprocess.Popen[str]] = []
+    targets: FaultTargets | None = None
+    schedule: Schedule | None = None
     try:
         key_file, public_pem = _test_key(secrets_dir)
         names = f"rehearsal-{r.suffix}"
@@ -165,9 +168,15 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                "AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE, "AUTH_PUBLIC_KEY_PEM": public_pem,
                "LOG_LEVEL": "WARN"}
         env.pop("AUTH_JWKS_URL", None)
-        _fresh_database(env, say)
+        if r.faults:
+            targets = start_targets(env, out_dir)
+            env.update(targets.env)
+            say(f"rehearse: faults target a private PostgreSQL on 127.0.0.1:{targets.db_port} and a moto server on "
+                f"127.0.0.1:{targets.moto_port}")
+        else:
+            _fresh_database(env, say)  # a faulted run's private server starts empty
         say(f"rehearse: starting the local API (log {out_dir / 'api.log'})")
-        api, url = _start_api(env, _free_port(), out_dir / "api.log")
+        api, url = _start_api(env, free_port(), out_dir / "api.log")
         admin = _admin_token(key_file)
         _call(f"{url}/api/products/{SALE_SKU}/inventory", admin, "PUT",
               {"available": r.stock, "reason": "rehearsal restock"})
@@ -180,7 +189,7 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                        "REHEARSAL_THINK_S": str(w.think_time_s), "REHEARSAL_MIX": f"{w.browse},{w.view},{w.reserve}",
                        "REHEARSAL_ISSUER": ISSUER, "REHEARSAL_AUDIENCE": AUDIENCE,
                        "REHEARSAL_STATUS_FILE": str(status_file)}
-        master_port = _free_port()
+        master_port = free_port()
         locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--loglevel", "WARNING"]
         master = subprocess.Popen(
             [*locust, "--master", "--headless", "--master-bind-host", "127.0.0.1", "--master-bind-port",
@@ -189,7 +198,11 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
              f"{r.duration_s}s", "--stop-timeout", "5", "--csv", str(prefix), "--csv-full-history",
              "--only-summary"], env=shopper_env, text=True, stdout=(out_dir / "master.log").open("w"),
             stderr=subprocess.STDOUT, start_new_session=True)
+        started = time.time()
         locusts.append(master)
+        if targets is not None:
+            schedule = Schedule(targets, r.faults, say)
+            schedule.start(started)
         for i in range(r.worker_count):
             locusts.append(subprocess.Popen(
                 [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)],
@@ -203,6 +216,11 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
             raise CatalogError("the Locust master did not finish in time", f"see {out_dir / 'master.log'}") from None
         if code not in (0, 1):  # 1: some requests failed, which the report shows
             raise CatalogError(f"the Locust master exited {code}", f"see {out_dir / 'master.log'}")
+        if schedule is not None:
+            schedule.finish()
+            if schedule.failed:
+                raise CatalogError(f"a fault could not be played: {schedule.failed[0]}",
+                                   f"see {out_dir / 'fault-postgres.log'}")
         for proc in locusts[1:]:  # workers quit with their master; their last line is the CPU they used
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(15)
@@ -216,14 +234,24 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                           workers=r.worker_count, duration_s=r.duration_s,
                           worker_cpu_s=tuple(c for c in cpu if c is not None))
         chart = None
-        history = parse_history(Path(f"{prefix}_stats_history.csv").read_text())
+        history_text = Path(f"{prefix}_stats_history.csv").read_text()
+        history = parse_history(history_text)
+        windows: tuple[FaultWindow, ...] = ()
+        origin = history_origin(history_text)
+        if schedule is not None and origin is not None:
+            windows = tuple(fault_windows(history, [Injection(name, start - origin, end - origin)
+                                                    for name, start, end in schedule.played]))
         if history:
             from shared.ops.rehearsal_chart import render
 
             chart = render(history, out_dir / "rehearsal.png", title=f"rehearsal {r.suffix}: {r.users:,} users")
-        return LocalRun(outcome=outcome, out_dir=out_dir, chart=chart)
+        return LocalRun(outcome=outcome, out_dir=out_dir, chart=chart, faults=windows)
     finally:
+        if schedule is not None:
+            schedule.finish()
         for proc in locusts:
             _stop(proc, 10)
         _stop(api)
+        if targets is not None:
+            targets.stop()
         shutil.rmtree(secrets_dir, ignore_errors=True)

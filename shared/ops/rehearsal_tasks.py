@@ -12,7 +12,9 @@ from invoke import Context, Exit
 from shared.console import documented_task, refuse_clearly
 from shared.ops.capacity import Workload
 from shared.ops.rehearsal import Rehearsal, parse_duration, parse_faults, validate
+from shared.ops.rehearsal_faults import LOCAL_FAULTS
 from shared.runtime.errors import CatalogError
+from shared.runtime.faults import FAULTS as AWS_FAULTS
 from shared.runtime.layers import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -29,8 +31,8 @@ RESULTS = REPO_ROOT / "bench" / "results"
         "stock": "units of the sale SKU (default 500): --local restocks it before the run; on AWS stock it first "
                  "(runbook step 5) and pass the same number",
         "think_time": "mean seconds between a shopper's actions (default: the capacity model's 5)",
-        "faults": "AWS FIS faults and when, comma-separated: aurora-failover@2m,lambda-errors@5m (of "
-                  "aurora-failover, lambda-errors, lambda-latency; no @time: half-way)",
+        "faults": f"comma-separated name[@when][+hold]; on AWS (FIS): {', '.join(AWS_FAULTS)} (no @when: half-way); "
+                  f"with --local: {', '.join(LOCAL_FAULTS)}, e.g. writer-crash@20s",
         "local": "run against the local API on this machine (master and workers as processes on loopback)",
         "image": "AWS: the Locust image in this account's ECR (bench/rehearsal.Dockerfile); default: the "
                  "rehearsal stack's saved catalog-rehearsal:image",
@@ -53,7 +55,8 @@ def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", 
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
     seconds = parse_duration(duration)
     r = Rehearsal(suffix=suffix, users=users, duration_s=seconds, spawn_rate=spawn_rate or max(1.0, users / 10),
-                  local=local, faults=parse_faults(faults, seconds), workers=workers, stock=stock, workload=model)
+                  local=local, faults=parse_faults(faults, local, seconds), workers=workers, stock=stock,
+                  workload=model)
     validate(r)
     if teardown:
         _aws_teardown(suffix, backend, secrets_provider)
@@ -67,11 +70,15 @@ def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", 
     if not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists():
         raise CatalogError("the API's dependencies are not installed", "cd containers/catalog-api && npm ci")
     from shared.ops.rehearsal import report
+    from shared.ops.rehearsal_faults import fault_table
     from shared.ops.rehearsal_local import run_local
 
     run = run_local(r, RESULTS / f"rehearsal-{suffix}-{time.strftime('%Y%m%dT%H%M%S')}")
     print()
     print(report(run.outcome))
+    if r.faults:
+        print()
+        print(fault_table(run.faults))
     print(f"\nLocust CSV: {run.out_dir.relative_to(REPO_ROOT)}")
     if run.chart:
         print(f"chart: {run.chart.relative_to(REPO_ROOT)}")

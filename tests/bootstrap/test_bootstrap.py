@@ -160,6 +160,7 @@ def test_data_statements_on_tag_scoped_services_name_the_data_layer(boot: Plan) 
 def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list[Any]:
     """The layer's resources, plus those a declared sale window adds (schedules exist only then) and, for
     observability, the sale rehearsal's fault experiments (only with faultExperiments set)."""
+    from tests.conftest import plan_with_fault_injection
     from tests.ops.test_sale_schedules import APP_WINDOW, DATA_WINDOW, OBS_WINDOW, windows
 
     resources = list(chain[layer].custom_resources())
@@ -167,9 +168,8 @@ def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list
     if window:
         resources += plan_with(layer, {f"catalog-{layer}:saleWindows": windows(window)}).custom_resources()
     if layer == "observability":
-        resources += plan_with(layer, {
+        resources += plan_with_fault_injection(chain, {
             "catalog-observability:faultExperiments": "aurora-failover,lambda-errors,lambda-latency",
-            "catalog-observability:faultConfigLocation": "arn:aws:s3:::acme-fis-config/FisConfigs",
         }).custom_resources()
     return resources
 

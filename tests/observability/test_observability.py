@@ -237,14 +237,14 @@ def test_taggable_resources_carry_the_layer_tags(obs: Plan) -> None:
 
 def test_upstream_reads_are_exactly_the_declared_ones(obs: Plan) -> None:
     reads = {(p, o) for c, p, o in obs.reads if c == "observability"}
-    assert reads == {
+    assert reads == {("network", "vpcId"), ("network", "privateSubnetIds")} | {
         ("data", o) for o in ("clusterId", "clusterArn", "writerInstanceId", "maxAcu", "proxyName",
                               "proxyMaxConnections", "sessionsTableName", "cacheTableName")
     } | {
         ("app", o) for o in ("functionName", "functionArn", "aliasName", "logGroupName", "metricsService",
                              "provisionedConcurrencyMin", "provisionedConcurrencyMax", "albArnSuffix",
                              "targetGroupArnSuffixes", "apiName", "apiStageName",
-                             "apiWebAclMetricName", "apiWebAclRuleMetricNames")
+                             "apiWebAclMetricName", "apiWebAclRuleMetricNames", "faultConfigLocation")
     } | {("edge", o) for o in ("distributionId", "viewerRequestFunctionName", "originResponseFunctionName",
                                "webAclMetricName", "webAclRuleMetricNames")}
 

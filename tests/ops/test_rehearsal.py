@@ -4,6 +4,9 @@ loopback against the local API (real PostgreSQL, moto, Locust master + 2 workers
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,6 @@ from shared.ops.rehearsal import (
     Outcome,
     Rehearsal,
     RequestStats,
-    ScheduledFault,
     parse_duration,
     parse_faults,
     parse_history,
@@ -25,6 +27,7 @@ from shared.ops.rehearsal import (
     validate,
     worker_cpu_seconds,
 )
+from shared.ops.rehearsal_faults import ScheduledFault
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import REPO_ROOT
 from shared.runtime.rehearsal_sizing import fargate_vcpu, workers_for
@@ -60,6 +63,7 @@ def test_locust_csv_is_read_per_request_type() -> None:
     assert rows["reserve"].failures == 2 and rows["reserve"].p95_ms == 60
     points = parse_history(HISTORY)
     assert [(p.t_s, p.users, p.rps, p.p99_ms) for p in points] == [(0, 0, 0, 0), (1, 10, 4.0, 12)]
+    assert [(p.requests_total, p.failures_total) for p in points] == [(0, 0), (4, 0)]
 
 
 def test_statuses_errors_and_verdicts() -> None:
@@ -105,7 +109,12 @@ def test_sizing() -> None:
     ({"users": 0}, {}, "--users 0"),
     ({"users": 6000}, {}, "measures the machine"),
     ({"workers": 9}, {}, "local worker processes"),
-    ({"faults": (ScheduledFault("aurora-failover", 30),)}, {}, "needs AWS Fault Injection Service"),
+    ({"faults": (ScheduledFault("aurora-failover"),)}, {}, "aurora-failover cannot run locally"),
+    ({"faults": (ScheduledFault("writer-crash"),)}, {}, "a local fault needs a time"),
+    ({"faults": (ScheduledFault("writer-stall", 58),)}, {}, "ends after the run"),
+    ({"faults": (ScheduledFault("cache-loss", 20), ScheduledFault("writer-crash", 25))}, {},
+     "writer-crash@25s starts while cache-loss still holds"),
+    ({"local": False, "faults": (ScheduledFault("writer-crash", 20),)}, {}, "writer-crash cannot run on AWS"),
     ({"local": False, "users": 50_000}, {"fargate_vcpu_quota": 6}, "needs 26 Fargate vCPU"),
     ({"local": False, "faults": (ScheduledFault("lambda-errors", 30),)},
      {"fis_actions": ["aws:rds:failover-db-cluster"]}, "not offered in this region"),
@@ -121,6 +130,7 @@ def test_bad_input_is_refused(kw: dict[str, object], checks: dict[str, object], 
 
 def test_good_input_passes() -> None:
     validate(rehearsal())
+    validate(rehearsal(faults=parse_faults("writer-crash@20s,writer-stall@40s,cache-loss@45s+10s", True, 60)))
     validate(rehearsal(local=False, users=50_000, faults=tuple(ScheduledFault(f, 10) for f in FAULTS)),
              fargate_vcpu_quota=4000,
              stop_condition_alarms=["catalog-api-errors-qa"], fis_actions=[a for a, _ in FAULTS.values()])
@@ -131,14 +141,24 @@ def test_arguments() -> None:
     for bad in ("", "x", "1s", "5h", "10d"):
         with pytest.raises(CatalogError, match="--duration"):
             parse_duration(bad)
-    assert parse_faults("lambda-errors@5m, aurora-failover@90s,lambda-latency", 600) == (
+    assert parse_faults("lambda-errors@5m, aurora-failover@90s,lambda-latency", False, 600) == (
         ScheduledFault("aurora-failover", 90), ScheduledFault("lambda-errors", 300),
         ScheduledFault("lambda-latency", 300))  # in start order; no @time: half-way
-    with pytest.raises(CatalogError, match="unknown fault 'az-loss'"):
-        parse_faults("aurora-failover,az-loss@1m", 600)
-    for bad in ("aurora-failover@", "aurora-failover@2x", "aurora-failover@-1m", "aurora-failover@1m@2m"):
-        with pytest.raises(CatalogError, match=r"is not a time.*e\.g\. aurora-failover@2m"):
-            parse_faults(bad, 600)
+    assert parse_faults("writer-crash@20s, writer-stall@1m+2.5s", True, 600) == (
+        ScheduledFault("writer-crash", 20.0), ScheduledFault("writer-stall", 60.0, 2.5))
+    for text, local, says in (("aurora-failover,nope", False, "unknown fault 'nope'"),
+                              ("aurora-failover,az-loss@1m", False, "unknown fault 'az-loss'"),
+                              ("writer-crash@20s", False, "writer-crash cannot run on AWS"),
+                              ("aurora-failover", True, "aurora-failover cannot run locally"),
+                              ("writer-crash", True, "a local fault needs a time"),
+                              ("writer-crash@soon", True, "time 'soon' is not a time"),
+                              ("aurora-failover@", False, "nothing after @"),
+                              ("aurora-failover@2x", False, "'2x' is not a time"),
+                              ("aurora-failover@-1m", False, "'-1m' is negative"),
+                              ("aurora-failover@1m@2m", False, "'1m@2m' is not a time"),
+                              ("aurora-failover+5s", False, r"\+hold is for local faults")):
+        with pytest.raises(CatalogError, match=says):
+            parse_faults(text, local, 600)
     assert worker_cpu_seconds("noise\nrehearsal-worker-cpu-seconds 12.50\n") == 12.5
     assert worker_cpu_seconds("crashed") is None
 
@@ -155,10 +175,12 @@ def run(*argv: str) -> int:
     (["--suffix", "qa", "--local", "--faults", "nope"], "error: --faults: unknown fault 'nope'"),
     (["--suffix", "qa", "--local", "--users", "9000"], "error: --users 9000"),
     (["--suffix", "qa", "--local", "--duration", "2s"], "error: --duration '2s' is out of range"),
-    (["--suffix", "qa", "--local", "--faults", "aurora-failover"], "error: --faults needs AWS Fault Injection"),
+    (["--suffix", "qa", "--local", "--faults", "aurora-failover"],
+     "error: --faults aurora-failover cannot run locally"),
+    (["--suffix", "qa", "--faults", "cache-loss@5s"], "error: --faults cache-loss cannot run on AWS"),
     (["--suffix", "qa", "--duration", "10m", "--faults", "aurora-failover@11m"],
      "error: --faults aurora-failover@660s: starts at or after the run's end (600 s)"),
-    (["--suffix", "qa", "--faults", "aurora-failover@soon"], "error: --faults 'aurora-failover@soon': 'soon' is not"),
+    (["--suffix", "qa", "--faults", "aurora-failover@soon"], "error: --faults: time 'soon' is not a time"),
     # No terminal to ask after the preview (as under pytest, or in CI): refused before any session or stack.
     (["--suffix", "qa", "--users", "50000"], "error: no terminal to ask before the change (stdin is not a TTY): "
                                              "add --yes to deploy without a question (CI does)"),
@@ -169,15 +191,28 @@ def test_the_task_refuses_in_one_line(argv: list[str], says: str, capsys: pytest
     assert err.startswith(says) and "\n" not in err and "Traceback" not in err
 
 
+def _drop_database(name: str) -> None:
+    psql = shutil.which("psql")
+    if psql is not None:
+        subprocess.run([psql, "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-c",
+                        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True, check=False)
+
+
 @pytest.mark.skipif(not (REPO_ROOT / "containers" / "catalog-api" / "node_modules").exists(),
                     reason="the API's dependencies: cd containers/catalog-api && npm ci")
 def test_a_short_distributed_rehearsal_on_loopback(tmp_path: Path) -> None:
     from shared.ops.rehearsal_local import run_local
 
-    r = rehearsal(suffix="test-rh", users=50, duration_s=10, spawn_rate=25, workers=2, stock=20,
+    # Its own database and tables on the shared PostgreSQL: another checkout running this test at the same time
+    # (same machine, same server) would otherwise drop and restock the same database under it.
+    suffix = f"test-rh-{os.getpid()}"
+    r = rehearsal(suffix=suffix, users=50, duration_s=10, spawn_rate=25, workers=2, stock=20,
                   workload=Workload(users=50, think_time_s=0.5, stock=20))
     validate(r)
-    done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    try:
+        done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    finally:
+        _drop_database(f"catalog_{suffix.replace('-', '_')}_rehearsal")
     o = done.outcome
     assert {"browse", "view", "reserve"} <= set(o.stats), o.stats
     assert sum(s.count for n, s in o.stats.items() if n != "Aggregated") == o.stats["Aggregated"].count > 100

@@ -10,7 +10,8 @@ import pytest
 
 from shared.deploy.interface import StackOutput
 from shared.ops.capacity import Workload
-from shared.ops.rehearsal import FAULTS, Rehearsal, ScheduledFault
+from shared.ops.rehearsal import FAULTS, Rehearsal
+from shared.ops.rehearsal_faults import ScheduledFault
 from shared.ops.rehearsal_preflight import preflight
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import LAYERS
@@ -44,7 +45,7 @@ class Account:
 
 def rehearsal(users: int = 50_000, faults: tuple[str, ...] = ("aurora-failover",)) -> Rehearsal:
     return Rehearsal(suffix=SUFFIX, users=users, duration_s=600, spawn_rate=500, local=False,
-                     faults=tuple(ScheduledFault(name, 120) for name in faults),
+                     faults=tuple(ScheduledFault(name, 120.0) for name in faults),
                      workload=Workload(users=users))
 
 
