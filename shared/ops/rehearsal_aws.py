@@ -22,8 +22,9 @@ from typing import Any
 
 from shared.deploy import ChangeList, ResourceEvent, StackBackend, format_changes, format_event, output_value
 from shared.ops import rehearsal_stack
-from shared.ops.rehearsal import Outcome, Rehearsal, parse_stats, report, statuses_by_type
+from shared.ops.rehearsal import Outcome, Rehearsal, parse_history, parse_stats, report, statuses_by_type
 from shared.ops.rehearsal_experiments import Experiments, FaultRecord, fault_rows, template_ids
+from shared.ops.rehearsal_faults import FaultWindow, Injection, fault_table, fault_windows
 from shared.ops.rehearsal_fleet import STARTED_BY, Fleet, FleetOutputs
 from shared.ops.rehearsal_log import MasterLog, StreamReader, stream_name, worker_cpu
 from shared.ops.rehearsal_metrics import Figure, Target, collect, figure_rows, met
@@ -69,12 +70,25 @@ class AwsRun:
     history_csv: str = field(repr=False, default="")
 
     @property
+    def windows(self) -> list[FaultWindow]:
+        """What each FIS fault cost, read from Locust's history as a local run's faults are (rehearsal_faults.py);
+        a fault still running at the end (then stopped) counts until the history's last second."""
+        history = parse_history(self.history_csv) if self.faults and self.history_csv else []
+        if not history:
+            return []
+        last = history[-1].t_s
+        return fault_windows(history, [Injection(f.name, f.started_s, f.ended_s if f.ended_s is not None else last)
+                                       for f in self.faults])
+
+    @property
     def met(self) -> bool:
-        return self.outcome.met and met(self.figures)
+        return self.outcome.met and met(self.figures) and all(w.met for w in self.windows)
 
 
 def aws_report(run: AwsRun) -> str:
-    lines = [report(run.outcome), *figure_rows(run.figures), *fault_rows(run.faults), "",
+    windows = run.windows
+    lines = [report(run.outcome), *figure_rows(run.figures), *fault_rows(run.faults),
+             *(["", fault_table(windows)] if windows else []), "",
              f"rehearsal on AWS: {'met' if run.met else 'MISSED'}"]
     return "\n".join(lines)
 

@@ -123,6 +123,10 @@ def test_a_full_run_previews_deploys_runs_a_fault_collects_and_destroys(moto_url
                      "aurora-failover          20       30  completed: Experiment completed",
                      "rehearsal on AWS: MISSED"):
         assert expected in text, text
+    # The fault's cost, read from the history as a local run's faults are: the same table in both reports.
+    (window,) = run.windows
+    assert (window.name, window.started_s, window.ended_s) == ("aurora-failover", fault.started_s, fault.ended_s)
+    assert "error window s" in text and "recovery: " in text, text
     # The run's folder: the CSVs as Locust writes them, the log, the figures, the chart.
     files = {p.name for p in (tmp_path / "run").iterdir()}
     assert files == {"locust_stats.csv", "locust_stats_history.csv", "master.log", "aws.json", "rehearsal.png"}
