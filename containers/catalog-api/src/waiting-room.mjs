@@ -89,6 +89,7 @@ export class WaitingRoom {
     this.doc = doc;
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
+    this.stateReads = new Map(); // sku -> the cached read in flight
   }
 
   queued(sku) {
@@ -127,6 +128,19 @@ export class WaitingRoom {
     const cached = this.stateCache.get(sku);
     const t = this.now();
     if (!fresh && cached && t - cached.at < STATE_CACHE_MS) return cached.state;
+    // One read in flight per SKU for the polls: the polls that arrive while it is on its way share it (hundreds a
+    // second on one local server would otherwise each read the state item once the cache ran out).
+    if (!fresh) {
+      const pending = this.stateReads.get(sku);
+      if (pending) return pending;
+      const read = this.readState(sku, false, cached, t).finally(() => this.stateReads.delete(sku));
+      this.stateReads.set(sku, read);
+      return read;
+    }
+    return this.readState(sku, true, cached, t);
+  }
+
+  async readState(sku, fresh, cached, t) {
     let Item;
     try {
       ({ Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `W#${sku}` }, ConsistentRead: fresh })));

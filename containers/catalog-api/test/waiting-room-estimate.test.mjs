@@ -1,5 +1,6 @@
 // The waiting room's position and wait estimate for tickets the controller has not read yet, and with the
-// admission rate it actually achieved: the room against a real moto server, its clock set by the test.
+// admission rate it actually achieved, and the polls' shared state read: the room against a real moto server, its
+// clock set by the test.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startMoto } from '../scripts/local-infra.mjs';
@@ -96,4 +97,19 @@ test('the achieved admission rate is measured between full reads while shoppers 
   await room.advance(sku); // full read: 10 s since the last
   const state = await room.state(sku, { fresh: true });
   assert.ok(state.admitRate > 4 && state.admitRate < 6.5, `achieved ${state.admitRate}/s, configured 10/s`);
+});
+
+test('polls that arrive while the state is being read share that one read', async () => {
+  const sku = 'SKU-EST-4';
+  const { room, clock } = await newRoom(sku, 10);
+  await room.advance(sku);
+  clock.t += 5000; // the cached state has run out
+  let reads = 0;
+  const send = doc.send.bind(doc);
+  room.doc = { send: (cmd) => { if (cmd.constructor.name === 'GetCommand') reads += 1; return send(cmd); } };
+  const states = await Promise.all(Array.from({ length: 50 }, () => room.state(sku)));
+  assert.equal(reads, 1);
+  assert.ok(states.every((st) => st === states[0]));
+  await room.state(sku, { fresh: true }); // the controller always reads for itself
+  assert.equal(reads, 2);
 });
