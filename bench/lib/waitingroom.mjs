@@ -34,8 +34,10 @@ import { startApi, startDynalite } from './stack.mjs';
 
 const ROOM_SKU = 'SKU-000190';
 const DIRECT_SKU = 'SKU-000191';
+const WARM_QUEUE_SKU = 'SKU-000192'; // behind the room too: joins that warm the queue processes up
 const PROBE_FIRST_SKU = 180; // SKU-000180..189: one per probe step
-const PROBE_RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000];
+const PROBE_RATES = [100, 250, 500, 1000, 1500, 2000, 2500, 3000];
+const PROBE_WARM_SKU = 'SKU-000179';
 const PROBE_STEP_S = 3;
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONTROLLER_MS = 200;
@@ -88,6 +90,12 @@ async function restock(url, auth, sku, available) {
 
 /** One-SKU capacity of one API process: the open-loop ladder, short steps, stopping at the first step over it. */
 async function probeCapacity({ url, auth, runId, say }) {
+  // A cold process (JIT, first connections) misses its first second: 2 s at 100/s first, not counted.
+  await restock(url, auth, PROBE_WARM_SKU, 1000);
+  await openLoop({
+    url, rate: 100, durationS: 2, timeoutMs: 5000, connections: 256, path: () => `/api/products/${PROBE_WARM_SKU}/reservations`,
+    headers: () => ({ 'content-type': 'application/json', ...auth.headers('shopper') }), body: (i) => `{"quantity":1,"idempotencyKey":"ww-${runId}-${i}"}`,
+  });
   const steps = [];
   for (const [k, rate] of PROBE_RATES.entries()) {
     const sku = `SKU-${String(PROBE_FIRST_SKU + k).padStart(6, '0')}`;
@@ -106,6 +114,17 @@ async function probeCapacity({ url, auth, runId, say }) {
   return { capacityRps: Math.max(0, ...steps.filter((s) => s.within).map((s) => s.offeredRps)), stepS: PROBE_STEP_S, steps };
 }
 
+/** Fresh processes (JIT, first connections) are slow for a second: 2 s of joins and of reservations first. */
+async function warmUp({ reserveUrl, queueUrls, auth, runId }) {
+  await restock(reserveUrl, auth, PROBE_WARM_SKU, 1000);
+  const common = { rate: 100, durationS: 2, timeoutMs: 5000, connections: 64 };
+  const headers = () => ({ 'content-type': 'application/json', ...auth.headers('shopper') });
+  await Promise.all([
+    openLoop({ ...common, url: reserveUrl, headers, path: () => `/api/products/${PROBE_WARM_SKU}/reservations`, body: (i) => `{"quantity":1,"idempotencyKey":"wu-${runId}-${i}"}` }),
+    ...queueUrls.map((url) => openLoop({ ...common, url, headers, path: () => `/api/products/${WARM_QUEUE_SKU}/queue`, body: () => '{}' })),
+  ]);
+}
+
 /** The crowd in `threads` worker threads; resolves to their merged results. */
 async function crowd({ mode, urls, reserveUrls, sku, keyPrefix, shoppers, t0, boundMs, threads, connections }) {
   const parts = Array.from({ length: threads }, () => []);
@@ -122,6 +141,7 @@ async function crowd({ mode, urls, reserveUrls, sku, keyPrefix, shoppers, t0, bo
   return {
     records: results.flatMap((r) => r.records), join: cat('join'), status: cat('status'), reserve: cat('reserve'),
     statuses, samples: results.flatMap((r) => r.samples).slice(0, 5), polls: results.reduce((n, r) => n + r.polls, 0),
+    clientLoopLagMs: { p99: round(Math.max(...results.map((r) => r.clientLoopLagMs.p99))), max: round(Math.max(...results.map((r) => r.clientLoopLagMs.max))) },
   };
 }
 
@@ -143,8 +163,9 @@ function roomMetrics(run, { n, rows, ratePerSecond }) {
     sold: granted, durationS: round(durationS, 2), soldRps: durationS ? round(granted / durationS) : 0,
     peakSoldRps10s: round(peakRate(done)), ratePerSecond,
     latencyMs: { join: summary(run.join), status: summary(run.status), reserve: summary(run.reserve) },
-    polls: run.polls, statuses: run.statuses, samples: run.samples,
-    timeouts: countWhere(run.statuses, / timeout$/), socketErrors: countWhere(run.statuses, / error$/),
+    polls: run.polls, statuses: run.statuses, samples: run.samples, clientLoopLagMs: run.clientLoopLagMs,
+    // Timeouts: answered after the client's 10 s, or never (see waitingroom-shoppers.mjs: the shopper waits on).
+    timeouts: countWhere(run.statuses, / (timeout|late)$/), socketErrors: countWhere(run.statuses, / error$/),
     serverErrors: countWhere(run.statuses, / 5\d\d$/),
     inversionsOver1s: inversionsOver1s(recs), gaveUp: recs.filter((s) => s.gaveUp).length,
     joinRetries: recs.reduce((k, s) => k + (s.joinRetries ?? 0), 0), reserveRetries: recs.reduce((k, s) => k + (s.reserveRetries ?? 0), 0),
@@ -163,8 +184,8 @@ function directMetrics(run, { n, rows, t0 }) {
   const durationS = done.length ? (Math.max(...done) - t0) / 1000 : null;
   return {
     sold: granted, durationS: round(durationS, 2), soldRps: durationS ? round(granted / durationS) : 0, peakSoldRps10s: round(peakRate(done)),
-    latencyMs: { reserve: summary(run.reserve) }, statuses: run.statuses, requests: run.reserve.length,
-    timeouts: countWhere(run.statuses, / timeout$/), serverErrors: countWhere(run.statuses, / 5(?!03)\d\d$/),
+    latencyMs: { reserve: summary(run.reserve) }, statuses: run.statuses, requests: run.reserve.length, clientLoopLagMs: run.clientLoopLagMs,
+    timeouts: countWhere(run.statuses, / (timeout|late)$/), serverErrors: countWhere(run.statuses, / 5(?!03)\d\d$/),
     shed: run.statuses['reserve 503'] ?? 0, gaveUp: run.records.filter((s) => s.gaveUp).length,
     inversionsOver1s: inversionsOver1s(run.records),
     proof: { reservations: rows.n, units: rows.units, granted, oversell: rows.units > granted || rows.n !== granted, undersell: granted < n },
@@ -189,8 +210,9 @@ export async function waitingRoomCase({
   for (let i = 0; i < n; i += 1) tokens.push((await auth.signFor(`wr-${runId}-${i}`)).authorization);
   say(`waiting room: ${n} shopper tokens signed in ${round((now() - t) / 1000)} s; dynalite ${dynalite.endpoint}`);
   const roomEnv = (controllerMs) => ({
-    DYNAMODB_ENDPOINT: dynalite.endpoint, WAITING_ROOM_SKUS: ROOM_SKU, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: secret,
-    WAITING_ROOM_ADMIT_PER_SECOND: String(rate), WAITING_ROOM_MAX_ACTIVE: String(rate * 120), WAITING_ROOM_CONTROLLER_MS: String(controllerMs),
+    DYNAMODB_ENDPOINT: dynalite.endpoint, WAITING_ROOM_SKUS: `${ROOM_SKU},${WARM_QUEUE_SKU}`, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: secret,
+    // Before the probe fixed the rate: 1 (that process is restarted with the rate, and runs no controller).
+    WAITING_ROOM_ADMIT_PER_SECOND: String(rate ?? 1), WAITING_ROOM_MAX_ACTIVE: String((rate ?? 1) * 120), WAITING_ROOM_CONTROLLER_MS: String(controllerMs),
     // Every shopper's token stays verified (the default 10,000 entries would re-verify half the crowd's polls).
     AUTH_VERIFY_CACHE_ENTRIES: String(n + 1000),
   });
@@ -222,10 +244,12 @@ export async function waitingRoomCase({
     const urls = apis.map((a) => a.url);
     const [reserveUrl, ...queueUrls] = urls;
     for (const sku of [ROOM_SKU, DIRECT_SKU]) await restock(urls[0], auth, sku, n * 2);
+    await warmUp({ reserveUrl, queueUrls, auth, runId });
     // Arrivals: uniform over the window, the same for both runs.
     const arrivals = Array.from({ length: n }, () => Math.random() * arrivalS * 1000).sort((a, b) => a - b);
     const shoppers = arrivals.map((arrival, i) => ({ i, arrival, authorization: tokens[i] }));
-    const boundMs = Math.max(60_000, (n / rate) * 1000 * 2);
+    // Bounded: a shopper still waiting this long after the start leaves (and counts as unsold).
+    const boundMs = Math.max(60_000, (n / rate) * 1000 * 1.5);
     const pids = { ...Object.fromEntries(apis.map((a, k) => [`api${k}`, a.pid])), controller: controller.pid, dynalite: dynalite.pid };
 
     say(`waiting room: ${n} shoppers within ${arrivalS} s, admission ${rate}/s (${rateSource}); API processes: ${apiProcesses} for joins and polls, `
@@ -272,7 +296,8 @@ export function waitingRoomTable(out) {
       + `reserve ${l(r.latencyMs.reserve)}; ${r.polls} polls = ${r.originRequestsPerWaitingShopperMinute} origin requests per waiting shopper per minute; `
       + `wait p50/p99 ${r.actualWaitS.p50}/${r.actualWaitS.p99} s, estimate within 20 %: ${Math.round(r.estimateWithin20pct * 100)} % (mean error ${r.estimateBiasS} s); `
       + `inversions > 1 s: ${r.inversionsOver1s}; gave up ${r.gaveUp}; retries: ${r.joinRetries} joins, ${r.reserveRetries} reservations; `
-      + `API CPU ${r.apiCpuMsPerJoinOrPoll} ms per join or poll, CPU % ${JSON.stringify(r.cpuPercent)}; statuses ${JSON.stringify(r.statuses)}`,
+      + `API CPU ${r.apiCpuMsPerJoinOrPoll} ms per join or poll, CPU % ${JSON.stringify(r.cpuPercent)}, client loop lag p99 ${r.clientLoopLagMs.p99} ms; `
+      + `statuses ${JSON.stringify(r.statuses)}`,
   ];
   if (d) {
     lines.push(`  without:       sold ${d.sold} at ${d.soldRps}/s over ${d.durationS} s; ${d.requests} requests (${d.shed} x 503) for ${out.shoppers} shoppers; reserve ${l(d.latencyMs.reserve)}; `
