@@ -81,14 +81,14 @@ async function roomShopper(s, rec, pool, reservePool) {
     answer = polled.json;
   }
   rec.admittedAt = now();
-  // One reservation (one idempotency key); a 503 is tried again after Retry-After while the pass lives.
+  // One reservation (one idempotency key); a 503 is tried again after Retry-After while the bound allows.
   for (;;) {
     const r = await exchange('reserve', reservePool, {
       method: 'POST', path: `/api/products/${sku}/reservations`, headers: { ...headers, 'x-admission-pass': answer.pass },
       body: `{"quantity":1,"idempotencyKey":"${keyPrefix}${s.i}"}`,
     });
     if (r.status === 201 || r.status === 200) { rec.doneAt = now(); return; }
-    if (r.status !== 503 || now() - t0 > boundMs) return;
+    if (r.status !== 503 || now() - t0 > boundMs) { rec.gaveUp = r.status === 503; return; }
     rec.reserveRetries = (rec.reserveRetries ?? 0) + 1;
     await sleep(Number(r.headers['retry-after'] ?? 1) * 1000);
   }
