@@ -19,7 +19,8 @@
 //   { shoppers, arrivalS, ratePerSecond, rateSource, capacityProbe?, setup, room: Run, direct: Run,
 //     verdicts: [{ id, measured, met, detail }] (bench/lib/goals.mjs waitingRoomVerdicts) }
 //   Run: { soldRps, peakSoldRps10s, sold, durationS, latencyMs: { join, status, reserve } (p50/p95/p99/max),
-//          polls, timeouts, serverErrors, statuses, inversionsOver1s, estimateWithin20pct, estimateErrorS,
+//          polls, timeouts (answered after 10 s or never), serverErrors (room: every 5xx; direct: all but 503), shed
+//          (503), otherServerErrors, statuses, inversionsOver1s, estimateWithin20pct, estimateErrorS,
 //          originRequestsPerWaitingShopperMinute, joinRetries, reserveRetries, cpuPercent: { api0.., controller,
 //          dynalite }, apiCpuMsPerJoinOrPoll, proof: { reservations, granted, oversell, undersell } }
 import { randomBytes } from 'node:crypto';
@@ -166,7 +167,8 @@ function roomMetrics(run, { n, rows, ratePerSecond }) {
     polls: run.polls, statuses: run.statuses, samples: run.samples, clientLoopLagMs: run.clientLoopLagMs,
     // Timeouts: answered after the client's 10 s, or never (see waitingroom-shoppers.mjs: the shopper waits on).
     timeouts: countWhere(run.statuses, / (timeout|late)$/), socketErrors: countWhere(run.statuses, / error$/),
-    serverErrors: countWhere(run.statuses, / 5\d\d$/),
+    serverErrors: countWhere(run.statuses, / 5\d\d$/), shed: countWhere(run.statuses, / 503$/),
+    otherServerErrors: countWhere(run.statuses, / 5(?!03)\d\d$/),
     inversionsOver1s: inversionsOver1s(recs), gaveUp: recs.filter((s) => s.gaveUp).length,
     joinRetries: recs.reduce((k, s) => k + (s.joinRetries ?? 0), 0), reserveRetries: recs.reduce((k, s) => k + (s.reserveRetries ?? 0), 0),
     estimateWithin20pct: round(within / Math.max(1, waits.length), 3),
@@ -186,6 +188,7 @@ function directMetrics(run, { n, rows, t0 }) {
     sold: granted, durationS: round(durationS, 2), soldRps: durationS ? round(granted / durationS) : 0, peakSoldRps10s: round(peakRate(done)),
     latencyMs: { reserve: summary(run.reserve) }, statuses: run.statuses, requests: run.reserve.length, clientLoopLagMs: run.clientLoopLagMs,
     timeouts: countWhere(run.statuses, / (timeout|late)$/), serverErrors: countWhere(run.statuses, / 5(?!03)\d\d$/),
+    otherServerErrors: countWhere(run.statuses, / 5(?!03)\d\d$/),
     shed: run.statuses['reserve 503'] ?? 0, gaveUp: run.records.filter((s) => s.gaveUp).length,
     inversionsOver1s: inversionsOver1s(run.records),
     proof: { reservations: rows.n, units: rows.units, granted, oversell: rows.units > granted || rows.n !== granted, undersell: granted < n },

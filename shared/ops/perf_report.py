@@ -131,7 +131,8 @@ def waiting_room_rows(results: Mapping[str, Any]) -> list[list[str]]:
         return "-" if not isinstance(lat, Mapping) else f"{_n(lat.get('p50'), '.1f')} / {_n(lat.get('p99'), '.1f')} ms"
 
     def statuses(run: Mapping[str, Any]) -> str:
-        return f"{_n(run.get('timeouts'))} / {_n(run.get('serverErrors'))} / {_n(run.get('shed', 0))}"
+        other = run.get("otherServerErrors", run.get("serverErrors"))
+        return f"{_n(run.get('timeouts'))} / {_n(run.get('shed', 0))} / {_n(other)}"
 
     def sold(run: Mapping[str, Any]) -> str:
         return f"{_n(run.get('soldRps'), ',.1f')}/s (busiest 10 s {_n(run.get('peakSoldRps10s'), ',.1f')}/s)"
@@ -205,7 +206,7 @@ def bench_report(results: Mapping[str, Any]) -> str:
                 f"{setup.get('emulator', '?')}, {setup.get('queueProcesses', '?')} API processes for joins and polls, "
                 "one for reservations, one controller.",
                 "", markdown_table(["run", "sold/s", "join p50 / p99", "status p50 / p99", "reserve p50 / p99",
-                                    "timeouts / 5xx / 503", "inversions > 1 s", "estimate within 20 %",
+                                    "timeouts / 503 / other 5xx", "inversions > 1 s", "estimate within 20 %",
                                     "origin requests per waiting shopper per minute"], waiting_room_rows(results))]
     cpu = cpu_per_request(results)
     if cpu:

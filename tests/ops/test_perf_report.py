@@ -17,7 +17,9 @@ def _doc() -> dict[str, Any]:
         "peakSoldRps10s": 255.0,
         "latencyMs": {"join": _lat(3.0, 40.0), "status": _lat(1.0, 9.0), "reserve": _lat(8.0, 120.0)},
         "timeouts": 0,
-        "serverErrors": 2,
+        "serverErrors": 30,
+        "shed": 28,
+        "otherServerErrors": 2,
         "inversionsOver1s": 12,
         "estimateWithin20pct": 0.93,
         "originRequestsPerWaitingShopperMinute": 6.5,
@@ -58,12 +60,12 @@ def test_waiting_room_rows_compare_the_room_with_shedding() -> None:
         "3.0 / 40.0 ms",
         "1.0 / 9.0 ms",
         "8.0 / 120.0 ms",
-        "0 / 2 / 0",
+        "0 / 28 / 2",
         "12",
         "93%",
         "6.5",
     ]
-    assert rows[1][0].startswith("without") and rows[1][5] == "0 / 0 / 43,000" and rows[1][6] == "12,000"
+    assert rows[1][0].startswith("without") and rows[1][5] == "0 / 43,000 / 0" and rows[1][6] == "12,000"
 
 
 def test_bench_report_prints_the_waiting_room_and_its_verdicts() -> None:
