@@ -58,10 +58,13 @@ const { values } = parseArgs({
     // kept in results.cases.openLoop.apiOverrides. The goals speak of the default configuration: none.
     'openloop-api-env': { type: 'string', default: '' },
     // Waiting room: distinct shoppers, their arrival window (s), and the admission rate (/s; default half the
-    // open-loop capacity of this run when it ran, else 250).
+    // open-loop capacity of this run when it ran, else half the capacity a short probe in the case measures).
     'waitingroom-shoppers': { type: 'string', default: '20000' },
     'waitingroom-arrival-s': { type: 'string', default: '10' },
     'waitingroom-rate': { type: 'string', default: '' },
+    // API processes serving the crowd (plus one that runs only the controller) and client worker threads.
+    'waitingroom-api-processes': { type: 'string', default: '2' },
+    'waitingroom-client-threads': { type: 'string', default: '2' },
     'fault-kills': { type: 'string', default: '10' },
     'fault-freezes': { type: 'string', default: '2' },
     // Smoke run: short steps everywhere; numbers not to publish.
@@ -210,11 +213,13 @@ try {
     }
     if (cases.includes('waitingroom')) {
       const measured = results.cases.openLoop?.variants?.[0]?.capacityRps;
-      const rate = values['waitingroom-rate'] ? int('waitingroom-rate', 1, 100_000) : measured ? Math.max(1, Math.floor(measured / 2)) : 250;
-      const rateSource = values['waitingroom-rate'] ? 'set by --waitingroom-rate' : measured ? `half the open-loop capacity ${measured}/s of this run` : 'default (no open-loop capacity in this run)';
+      // No rate given and no open-loop case in this run: the case probes the one-SKU capacity itself (rate null).
+      const rate = values['waitingroom-rate'] ? int('waitingroom-rate', 1, 100_000) : measured ? Math.max(1, Math.floor(measured / 2)) : null;
+      const rateSource = values['waitingroom-rate'] ? 'set by --waitingroom-rate' : measured ? `half the open-loop capacity ${measured}/s of this run` : null;
       results.cases.waitingRoom = await waitingRoomCase({
         env, auth, db: infra.db, shoppers: int('waitingroom-shoppers', 1, 100_000), arrivalS: int('waitingroom-arrival-s', 1, 600),
         ratePerSecond: rate, rateSource, say,
+        apiProcesses: int('waitingroom-api-processes', 1, 16), clientThreads: int('waitingroom-client-threads', 1, 16),
       });
       say(`\n${waitingRoomTable(results.cases.waitingRoom)}`);
     }

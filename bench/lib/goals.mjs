@@ -16,6 +16,13 @@ export const GOALS = [
   { id: 'openLoopStock', text: 'open loop: zero oversell and zero undersell (201s = stock taken = rows, no negative row, 409 only at stock 0)', target: 0 },
   { id: 'coldStart', text: 'handler init: process start to first answered ALB event <= 300 ms (median)', target: 300 },
   { id: 'dbFaults', text: 'database killed / frozen under load (--cases faults): the API stays up, 503 with Retry-After while it is gone, first 201 <= 1 s after it answers again, every granted key one reservation, units conserved', target: 1000 },
+  // The waiting room's crowd (--cases waitingroom; bench/lib/waitingroom.mjs): 20,000 shoppers within 10 s.
+  { id: 'waitingRoomReserveP99', text: 'waiting room crowd: admitted shoppers\' reservation p99 <= 200 ms', target: 200 },
+  { id: 'waitingRoomJoinStatusP99', text: 'waiting room crowd: join and status p99 <= 50 ms', target: 50 },
+  { id: 'waitingRoomSoldRate', text: 'waiting room crowd: units sold per second within 5 % of the admission rate, never above it by more than 5 % (busiest 10 s)', target: 0.05 },
+  { id: 'waitingRoomInversions', text: 'waiting room crowd: arrival-order inversions beyond 1 s <= 1 % of shoppers', target: 0.01 },
+  { id: 'waitingRoomEstimate', text: 'waiting room crowd: estimated wait within 20 % of the actual for 90 % of shoppers', target: 0.9 },
+  { id: 'waitingRoomClean', text: 'waiting room crowd: 0 timeouts, 0 5xx, 0 oversell, 0 undersell', target: 0 },
 ];
 
 const verdict = (id, measured, met, detail) => ({ id, measured, met, detail });
@@ -24,7 +31,7 @@ const pct = (v) => `${Math.round((v ?? 0) * 100)} %`;
 
 export function evaluate(results) {
   const out = [];
-  const { hotRead, dbRead, flashSale, coldStart, openLoop, dbFaults } = results.cases;
+  const { hotRead, dbRead, flashSale, coldStart, openLoop, dbFaults, waitingRoom } = results.cases;
   if (hotRead) {
     const ratios = hotRead.levels.map((l) => l.ratio);
     out.push(verdict('hotReadRatio', Math.min(...ratios), ratios.every((r) => r >= 0.40),
@@ -51,7 +58,31 @@ export function evaluate(results) {
     out.push(verdict('dbFaults', f.maxRecoveryMs, met, `${f.kills} kills + ${f.freezes} freezes: process ${f.processAlive ? 'up' : 'gone'}, `
       + `error window max ${f.errorWindowMs} ms, slowest 503 ${f.slowest503Ms} ms, recovery max ${f.maxRecoveryMs} ms, ${f.proof.reservations} reservations, conserved ${f.proof.conserved}`));
   }
+  if (waitingRoom?.room) out.push(...waitingRoomVerdicts(waitingRoom));
   return out;
+}
+
+/** The waiting room's crowd: results.cases.waitingRoom (bench/lib/waitingroom.mjs). */
+export function waitingRoomVerdicts(wr) {
+  const r = wr.room;
+  const ratio = r.soldRps / wr.ratePerSecond;
+  const peak = r.peakSoldRps10s === null || r.peakSoldRps10s === undefined ? ratio : r.peakSoldRps10s / wr.ratePerSecond;
+  const reserveP99 = r.latencyMs.reserve.p99;
+  const joinP99 = r.latencyMs.join.p99;
+  const statusP99 = r.latencyMs.status.p99;
+  const at = `${wr.shoppers.toLocaleString('en-US')} shoppers within ${wr.arrivalS} s, admission ${wr.ratePerSecond}/s`;
+  return [
+    verdict('waitingRoomReserveP99', reserveP99, reserveP99 !== null && reserveP99 <= 200, `${reserveP99} ms (${r.latencyMs.reserve.count} reservations; ${at})`),
+    verdict('waitingRoomJoinStatusP99', Math.max(joinP99 ?? Infinity, statusP99 ?? 0), (joinP99 ?? Infinity) <= 50 && (statusP99 ?? 0) <= 50,
+      `join ${joinP99} ms, status ${statusP99} ms`),
+    verdict('waitingRoomSoldRate', ratio, Math.abs(ratio - 1) <= 0.05 && peak <= 1.05,
+      `${r.soldRps}/s = ${ratio.toFixed(3)} of the rate overall, ${peak.toFixed(3)} in the busiest 10 s`),
+    verdict('waitingRoomInversions', r.inversionsOver1s, r.inversionsOver1s <= 0.01 * wr.shoppers, `${r.inversionsOver1s} of ${wr.shoppers} shoppers`),
+    verdict('waitingRoomEstimate', r.estimateWithin20pct, r.estimateWithin20pct >= 0.9, `${pct(r.estimateWithin20pct)} of admitted shoppers`),
+    verdict('waitingRoomClean', r.timeouts + r.serverErrors + (r.socketErrors ?? 0),
+      r.timeouts === 0 && r.serverErrors === 0 && !r.socketErrors && !r.proof.oversell && !r.proof.undersell,
+      `${r.timeouts} timeouts, ${r.serverErrors} 5xx, ${r.socketErrors ?? 0} socket errors, oversell ${r.proof.oversell ? 'yes' : 'no'}, undersell ${r.proof.undersell ? `yes (${r.proof.granted} of ${wr.shoppers} reserved)` : 'no'}`),
+  ];
 }
 
 /** Open-loop verdicts: the first variant is the API's default (shards on when supported). */

@@ -14,6 +14,7 @@ import { seedAsOwner } from '../../containers/catalog-api/src/seed-data.mjs';
 
 export const API_DIR = fileURLToPath(new URL('../../containers/catalog-api/', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('../bare-server.mjs', import.meta.url));
+const DYNALITE = fileURLToPath(new URL('../node_modules/dynalite/cli.js', import.meta.url));
 // BENCH_DB_NAME: two checkouts benchmarking against one PostgreSQL must not drop each other's database.
 export const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/.test(process.env.BENCH_DB_NAME ?? '') ? process.env.BENCH_DB_NAME : 'catalog_bench';
 
@@ -131,6 +132,32 @@ export async function startApi(env, overrides = {}, { cpuProfDir } = {}) {
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/health`, child, stderr);
   return { url, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/**
+ * dynalite (a DynamoDB emulator in Node, in memory) on a free loopback port: the waiting room's crowd case only.
+ * moto answers a GSI Query by scanning the whole table (16 queue partitions = 16 scans per controller step:
+ * 2.6 s at 20,000 tickets) and serves ~400 puts/s; dynalite keeps its indexes sorted (20,000 tickets read in
+ * ~0.1 s) and serves ~1,000-1,300 puts/s on the same machine. Tables are ACTIVE at once (no CREATING delay).
+ */
+export async function startDynalite({ timeoutMs = 20_000, cpuProfDir } = {}) {
+  const port = await freePort();
+  const { child, stderr } = spawnNode([DYNALITE, '--host', '127.0.0.1', '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'], {
+    env: { PATH: process.env.PATH }, cpuProfDir,
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`dynalite exited ${child.exitCode}:\n${stderr()}`);
+    try {
+      // Any HTTP answer (400 for a request without a target) means it listens.
+      await (await fetch(endpoint, { method: 'POST' })).arrayBuffer();
+      break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`dynalite not listening within ${timeoutMs} ms:\n${stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { endpoint, pid: child.pid, stop: () => stopChild(child) };
 }
 
 /** The baseline: node:http answering `body` from memory for every GET. */

@@ -119,6 +119,34 @@ def open_loop_rows(results: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def waiting_room_rows(results: Mapping[str, Any]) -> list[list[str]]:
+    """The waiting room's crowd (cases.waitingRoom): the run through the room, then the same arrivals without it."""
+    wr = _get(results, "cases", "waitingRoom")
+    if not isinstance(wr, Mapping) or not isinstance(wr.get("room"), Mapping):
+        return []
+    r, d = wr["room"], wr.get("direct") or {}
+    lat_r, lat_d = r.get("latencyMs", {}), d.get("latencyMs", {})
+
+    def p50_99(lat: Any) -> str:
+        return "-" if not isinstance(lat, Mapping) else f"{_n(lat.get('p50'), '.1f')} / {_n(lat.get('p99'), '.1f')} ms"
+
+    def statuses(run: Mapping[str, Any]) -> str:
+        other = run.get("otherServerErrors", run.get("serverErrors"))
+        return f"{_n(run.get('timeouts'))} / {_n(run.get('shed', 0))} / {_n(other)}"
+
+    def sold(run: Mapping[str, Any]) -> str:
+        return f"{_n(run.get('soldRps'), ',.1f')}/s (busiest 10 s {_n(run.get('peakSoldRps10s'), ',.1f')}/s)"
+
+    rows = [["with the room", sold(r),
+             p50_99(lat_r.get("join")), p50_99(lat_r.get("status")), p50_99(lat_r.get("reserve")),
+             statuses(r), _n(r.get("inversionsOver1s")), _pct(r.get("estimateWithin20pct")),
+             _n(r.get("originRequestsPerWaitingShopperMinute"), ".1f")]]
+    if d:
+        rows.append(["without (503 + Retry-After)", sold(d), "-", "-", p50_99(lat_d.get("reserve")), statuses(d),
+                     _n(d.get("inversionsOver1s")), "-", "-"])
+    return rows
+
+
 def cpu_per_request(results: Mapping[str, Any]) -> dict[str, float]:
     """Server CPU microseconds per request = CPU share / throughput, where the run recorded both."""
     out: dict[str, float] = {}
@@ -170,6 +198,16 @@ def bench_report(results: Mapping[str, Any]) -> str:
                 markdown_table(["variant", "offered/s", "answered/s", "sold/s", "p50 / p95 / p99",
                                 "201 / 409 / 429 / 503 / timeouts / errors", "generator lag p99",
                                 "CPU API / moto / postgres", "stock proof"], open_loop_rows(results))]
+    wr = _get(results, "cases", "waitingRoom")
+    if waiting_room_rows(results):
+        setup = wr.get("setup") or {}
+        out += ["", f"Waiting room: {_n(wr.get('shoppers'))} shoppers arriving within {wr.get('arrivalS')} s for one "
+                f"SKU, admission {_n(wr.get('ratePerSecond'))}/s ({wr.get('rateSource')}); table on "
+                f"{setup.get('emulator', '?')}, {setup.get('queueProcesses', '?')} API processes for joins and polls, "
+                "one for reservations, one controller.",
+                "", markdown_table(["run", "sold/s", "join p50 / p99", "status p50 / p99", "reserve p50 / p99",
+                                    "timeouts / 503 / other 5xx", "inversions > 1 s", "estimate within 20 %",
+                                    "origin requests per waiting shopper per minute"], waiting_room_rows(results))]
     cpu = cpu_per_request(results)
     if cpu:
         out += ["", "CPU per request (server process, from /proc at the highest level): " + ", ".join(

@@ -80,8 +80,11 @@ export async function startMoto({ timeoutMs = 30_000, serialized = false } = {})
   };
 }
 
-/** Create the sessions and cache tables exactly as the contract describes them. */
-export async function createTables({ endpoint, region = 'us-east-1', names }) {
+/**
+ * Create the sessions and cache tables exactly as the contract describes them. ttl false: an emulator without
+ * UpdateTimeToLive (dynalite, the benchmark's crowd case); nothing there lives long enough to expire.
+ */
+export async function createTables({ endpoint, region = 'us-east-1', names, ttl = true }) {
   const contract = JSON.parse(readFileSync(TABLES_CONTRACT, 'utf8'));
   const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
@@ -110,6 +113,7 @@ export async function createTables({ endpoint, region = 'us-east-1', names }) {
         if (err.name !== 'ResourceInUseException') throw err; // dev restarts reuse the table
       }
       await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+      if (!ttl) continue;
       await client.send(new UpdateTimeToLiveCommand({
         TableName: tableName,
         TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true },

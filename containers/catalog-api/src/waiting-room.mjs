@@ -87,6 +87,7 @@ export class WaitingRoom {
     this.now = now;
     this.stateCache = new Map(); // sku -> { at, state }
     this.soldOutNoted = new Map(); // sku -> { at, soldOut }: the mark is written once per second per process at most
+    this.stateReads = new Map(); // sku -> the cached read in flight
   }
 
   /**
@@ -169,6 +170,19 @@ export class WaitingRoom {
     const cached = this.stateCache.get(sku);
     const t = this.now();
     if (!fresh && cached && t - cached.at < STATE_CACHE_MS) return cached.state;
+    // One read in flight per SKU for the polls: the polls that arrive while it is on its way share it (hundreds a
+    // second on one local server would otherwise each read the state item once the cache ran out).
+    if (!fresh) {
+      const pending = this.stateReads.get(sku);
+      if (pending) return pending;
+      const read = this.readState(sku, false, cached, t).finally(() => this.stateReads.delete(sku));
+      this.stateReads.set(sku, read);
+      return read;
+    }
+    return this.readState(sku, true, cached, t);
+  }
+
+  async readState(sku, fresh, cached, t) {
     let Item;
     try {
       ({ Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `W#${sku}` }, ConsistentRead: fresh })));
@@ -352,7 +366,9 @@ export class WaitingRoom {
       : 0;
     const ahead = lo >= m.length ? Math.round(unseen) : lo * step - moved;
     const position = Math.max(1, ahead + 1);
-    const rate = state.ratePerSecond ?? this.ratePerSecond;
+    // The rate the controller actually achieved while shoppers waited (a late or starved controller admits less
+    // than configured), else the configured one.
+    const rate = state.admitRate > 0 ? state.admitRate : (state.ratePerSecond ?? this.ratePerSecond);
     const estimatedWaitSeconds = Math.ceil(position / rate);
     // Poll about twice before the estimated turn, never more than once a second nor less than twice a minute.
     const retryAfterSeconds = Math.min(30, Math.max(1, Math.floor(estimatedWaitSeconds / 2)));
@@ -455,15 +471,21 @@ export class WaitingRoom {
     const arrivals = soldOut ? [] : await this.waiting(sku, state.watermark, full ? budget + MAX_QUEUE_READ : budget);
     const admit = arrivals.slice(0, budget);
     const admittedTotal = (state.admittedTotal ?? 0) + admit.length;
-    let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0, joinRate = 0 } = state;
+    let { milestones = [], step = 1, milestoneBase = 0, milestonesAt = 0, joinRate = 0, admitRate = 0 } = state;
     let queued = Math.max(0, (state.queued ?? 0) - admit.length);
     if (full) {
       const rest = arrivals.slice(admit.length);
       step = Math.max(1, Math.ceil(rest.length / MAX_MILESTONES));
       milestones = [];
       for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
-      // Joins per second since the last full read: how far behind the known queue an unseen ticket stands.
+      // Joins per second since the last full read: how far behind the known queue an unseen ticket stands. The
+      // first read has no previous one: the tickets it sees over the time since the first of them arrived.
       if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / ((nowMs - state.milestonesAt) / 1000));
+      else if (arrivals.length) joinRate = arrivals.length / Math.max(0.5, (nowMs - arrivals[0] / 1000) / 1000);
+      // Admissions per second since the last full read, when shoppers waited all along (else the queue, not the
+      // rate, bounded them): what estimates divide by.
+      admitRate = state.milestonesAt && (state.queued ?? 0) > 0 && rest.length > 0
+        ? (admittedTotal - (state.milestoneBase ?? 0)) / ((nowMs - state.milestonesAt) / 1000) : 0;
       queued = rest.length;
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
@@ -473,7 +495,7 @@ export class WaitingRoom {
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
-      milestones, step, milestoneBase, milestonesAt, joinRate, queued, admissions,
+      milestones, step, milestoneBase, milestonesAt, joinRate, admitRate, queued, admissions,
       // Unused credit carries over only while shoppers wait, and at most a second's worth (no saved-up burst).
       credit: queued ? Math.min(rate, credit - admit.length) : 0,
       ratePerSecond: rate, loadSeen: load, lastDecreaseAt,
