@@ -40,6 +40,7 @@ class ApiFunctionArgs:
     dbuser_arn: pulumi.Input[str]
     table_arns: list[pulumi.Input[str]]
     index_arn_lists: list[pulumi.Input[list[str]]]
+    key_secret_arn: pulumi.Input[str]  # the waiting room's HMAC key (read only)
     pc_min: int
     pc_max: int
     pc_target: float
@@ -72,7 +73,8 @@ class ApiFunction(pulumi.ComponentResource):
         self.role_policy = aws.iam.RolePolicy(
             "api-role-policy",
             role=self.role.id,
-            policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists),
+            policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists,
+                                   args.key_secret_arn),
             opts=child,
         )
         self.function = aws.lambda_.Function(

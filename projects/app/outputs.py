@@ -44,4 +44,7 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("apiWebAclMetricName", str, 'its CloudWatch metric name (AWS/WAFV2 WebACL dimension)'),
     OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
     OutputSpec("apiWafLogGroupName", str, 'its log group (aws-waf-logs-...)'),
+    OutputSpec("waitingRoomSkus", list[str], 'SKUs sold through the waiting room (empty: no room, schedule disabled)'),
+    OutputSpec("waitingRoomFunctionName", str, 'the waiting room controller function'),
+    OutputSpec("waitingRoomScheduleName", str, "the controller's EventBridge Scheduler schedule (default group)"),
 ))

@@ -88,11 +88,13 @@ def function_policy(
     dbuser: pulumi.Input[str],
     table_arns: list[pulumi.Input[str]],
     index_arn_lists: list[pulumi.Input[list[str]]],
+    key_secret_arn: pulumi.Input[str] = "",
 ) -> pulumi.Output[str]:
-    """The execution role's inline policy: its log group, VPC attachment, the proxy user, two tables, X-Ray."""
+    """The execution role's inline policy: its log group, VPC attachment, the proxy user, its tables, X-Ray, and
+    reading the waiting room's HMAC key (GetSecretValue of AWSCURRENT and AWSPREVIOUS, nothing else)."""
 
     def render(args: list[Any]) -> str:
-        log_arn, user_arn, tables, *lists = args
+        log_arn, user_arn, key_arn, tables, *lists = args
         indexes = [arn for lst in lists for arn in (lst or [])]
         statements: list[dict[str, Any]] = [
             {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
@@ -106,6 +108,10 @@ def function_policy(
         if indexes:  # an empty Resource list is an invalid policy
             statements.insert(4, {"Sid": "TableIndexes", "Effect": "Allow", "Action": list(INDEX_ACTIONS),
                                   "Resource": indexes})
+        if key_arn:
+            statements.append({"Sid": "WaitingRoomKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                               "Resource": [key_arn]})
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    return pulumi.Output.all(log_group_arn, dbuser, pulumi.Output.all(*table_arns), *index_arn_lists).apply(render)
+    return pulumi.Output.all(log_group_arn, dbuser, key_secret_arn, pulumi.Output.all(*table_arns),
+                             *index_arn_lists).apply(render)

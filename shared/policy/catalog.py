@@ -31,9 +31,12 @@ POLICIES: tuple[Policy, ...] = (
     Policy("lambda-api-shape", M,
            f"Every Lambda function outside the edge layer is {mission.API_ARCHITECTURE} (Graviton2), "
            f"{mission.API_MEMORY_MB} MB, in a VPC with a security group, and a container image; the data "
-           "layer's rotation function is a Node.js 24 zip instead.",
+           "layer's rotation function is a Node.js 24 zip instead; the waiting room controller (the API's image "
+           "with its command) is 512 MB, 60 s, reserved concurrency 2, outside the VPC.",
            "The mission's constraints for the API function; Image functions take no runtime/handler/layers. The "
-           "secrets' rotation function is not the API and its layer builds no image.",
+           "secrets' rotation function is not the API and its layer builds no image. The controller is a "
+           "DynamoDB loop running most of every minute: 3 GB would bill six times the GB-seconds for nothing, "
+           "and without a database it needs no network interfaces.",
            resource_check=compute.check_api_function, types=_types(compute.FUNCTION)),
     Policy("lambda-edge-shape", M,
            "Lambda@Edge functions (the edge layer's) are x86_64, published, zip, in us-east-1, without VPC, "
