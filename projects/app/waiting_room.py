@@ -7,7 +7,7 @@ VPC (DynamoDB over Lambda's own network, so no network interfaces and no ec2 rig
 
 - Function: the API's image with ImageConfig command `src/waiting-room-controller.handler`, arm64, 512 MB, 60 s,
   reserved concurrency 2 (shared/runtime/waiting_room.py says why), its own log group and role.
-- Role: Get/Put/Query/UpdateItem/DeleteItem on the waiting-room table, Query on its `queue` index, its log group,
+- Role: GetItem, BatchGetItem and UpdateItem on the waiting-room table, Query on its `queue` index, its log group,
   X-Ray; the layer's permissions boundary is set on it like on every role (shared/runtime/boundary.py).
 - Schedule: `rate(1 minute)`, its own role that may only invoke this function, assumable by EventBridge Scheduler
   for this account's default schedule group only (aws:SourceAccount + aws:SourceArn: the confused deputy).
@@ -31,10 +31,10 @@ from projects.app.policies import LOG_ACTIONS, XRAY_ACTIONS, assume_role_policy
 from shared.runtime import REGION, mission
 from shared.runtime import waiting_room as room
 
-# What the controller calls on the table (advance(): read the state, query arrivals, write the state and
-# milestones, drop stale items), and on the index (arrivals in order).
-CONTROLLER_TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-                            "dynamodb:UpdateItem")
+# What the controller calls (containers/catalog-api README "What the infrastructure must provide"): on the table,
+# read the room state and the 16 load items (GetItem, BatchGetItem) and write the state under its version check
+# (UpdateItem); on the index, the arrivals in order (Query). Nothing else: it writes no ticket and deletes nothing.
+CONTROLLER_TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
 CONTROLLER_INDEX_ACTIONS = ("dynamodb:Query",)
 SCHEDULE_GROUP = "default"
 

@@ -200,11 +200,13 @@ def test_role_policy_names_exact_actions_and_resources(app: Plan, data: Plan) ->
         "ProxyIamAuth": ({"rds-db:connect"}, [
             f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{data.export_value('proxyResourceId')}/"
             f"{data.export_value('databaseUser')}"]),
-        "Tables": (set(TABLE_ACTIONS), [sessions, cache, room]),
+        "Tables": (set(TABLE_ACTIONS), [sessions, cache]),
         "TableIndexes": (set(INDEX_ACTIONS), [f"{sessions}/index/{n}" for n in
                                               data.export_value("sessionsTableIndexNames")]
-                         + [f"{cache}/index/{n}" for n in data.export_value("cacheTableIndexNames")]
-                         + [f"{room}/index/queue"]),
+                         + [f"{cache}/index/{n}" for n in data.export_value("cacheTableIndexNames")]),
+        # The waiting room: single items only (no Query, no Batch, no index: the queue is the controller's).
+        "WaitingRoomTable": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                              "dynamodb:ConditionCheckItem"}, [room]),
         "XRay": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"),
         # The waiting room's HMAC key: read, nothing else (its rotation belongs to the data layer).
         "WaitingRoomKey": ({"secretsmanager:GetSecretValue"}, [data.export_value("waitingRoomKeySecretArn")]),

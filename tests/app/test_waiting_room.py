@@ -90,8 +90,8 @@ def test_the_controller_role_reaches_its_table_and_index_only(app: Plan, data: P
     table = data.export_value("waitingRoomTableArn")
     found = statements(app, "waiting-room-role-policy")
     assert found["WaitingRoomTable"]["Resource"] == [table]
-    assert set(found["WaitingRoomTable"]["Action"]) == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert set(found["WaitingRoomTable"]["Action"]) == {"dynamodb:GetItem", "dynamodb:BatchGetItem",
+                                                         "dynamodb:UpdateItem"}
     assert found["WaitingRoomQueue"] == {"Sid": "WaitingRoomQueue", "Effect": "Allow",
                                          "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/queue"]}
     log_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/catalog-waiting-room-{SUFFIX}"
