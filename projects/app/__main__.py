@@ -260,6 +260,7 @@ ctx.export({
     "apiWebAclRuleMetricNames": front.waf.acl.rule_metric_names,
     "apiWafLogGroupName": front.waf.acl.log_group.name,
     "waitingRoomSkus": list(settings.waiting_room_sku_list),
+    "waitingRoomStartsAt": settings.waiting_room_starts_at or "",
     "waitingRoomFunctionName": waiting_room.function.name,
     "waitingRoomScheduleName": waiting_room.schedule.name,
 })

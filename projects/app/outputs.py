@@ -45,6 +45,8 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("apiWebAclRuleMetricNames", list[str], "its rules' metric names (AWS/WAFV2 Rule dimension)"),
     OutputSpec("apiWafLogGroupName", str, 'its log group (aws-waf-logs-...)'),
     OutputSpec("waitingRoomSkus", list[str], 'SKUs sold through the waiting room (empty: no room, schedule disabled)'),
+    OutputSpec("waitingRoomStartsAt", str, 'ISO 8601 UTC instant admission starts ("": at once); before it, a '
+               'pre-queue'),
     OutputSpec("waitingRoomFunctionName", str, 'the waiting room controller function'),
     OutputSpec("waitingRoomScheduleName", str, "the controller's EventBridge Scheduler schedule (default group)"),
 ))

@@ -37,6 +37,8 @@ class AppView:
     api_stage_name: pulumi.Output[str]
     api_web_acl_metric_name: pulumi.Output[str]
     api_web_acl_rule_metric_names: pulumi.Output[list[str]]
+    waiting_room_function_name: pulumi.Output[str]
+    waiting_room_starts_at: pulumi.Output[str]  # "" when the room admits from the start of the sale
 
 
 @reads(EDGE)
