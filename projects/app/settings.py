@@ -183,7 +183,7 @@ class Settings:
                "WAITING_ROOM_ADMIT_PER_SECOND": str(self.waiting_room_admit_per_second),
                "WAITING_ROOM_MAX_ACTIVE": str(self.waiting_room_max_active),
                "WAITING_ROOM_PASS_SECONDS": str(self.waiting_room_pass_seconds)}
-        if self.waiting_room_starts_at is not None:
+        if self.waiting_room_starts_at:
             env["WAITING_ROOM_STARTS_AT"] = self.waiting_room_starts_at.strip()
         return env
 

@@ -51,7 +51,7 @@ def check_settings(namespace: str, skus: str, admit: int, max_active: int, pass_
     for key, value, (lo, hi) in ((ADMIT_KEY, admit, ADMIT_RANGE), (MAX_ACTIVE_KEY, max_active, MAX_ACTIVE_RANGE),
                                  (PASS_KEY, pass_seconds, PASS_RANGE)):
         require(lo <= value <= hi, namespace, key, f"{value} is outside what the API accepts", f"{lo}-{hi}")
-    if starts_at is not None:
+    if starts_at:  # "" (what `invoke sale cancel` leaves) and unset both mean: admit at once
         try:
             parse_utc(starts_at)
         except ValueError as exc:
