@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 
 from shared.ops.capacity import Capacity
 from shared.runtime import waiting_room as room
@@ -72,6 +73,6 @@ def cleared() -> dict[str, str]:
     return {room.SKUS_KEY: "", room.STARTS_AT_KEY: ""}
 
 
-def belongs_to(current: Mapping[str, str], start: object) -> bool:
+def belongs_to(current: Mapping[str, str], start: datetime) -> bool:
     """The stored room is the one planned for the sale starting at `start`."""
-    return bool(current.get(room.SKUS_KEY)) and current.get(room.STARTS_AT_KEY) == iso(start)  # type: ignore[arg-type]
+    return bool(current.get(room.SKUS_KEY)) and current.get(room.STARTS_AT_KEY) == iso(start)
