@@ -55,31 +55,66 @@ class WaitingRoomArgs:
 
 
 def controller_policy(log_group_arn: str, table_arn: str, index_names: list[str]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
-         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
-        {"Sid": "WaitingRoomTable", "Effect": "Allow", "Action": list(CONTROLLER_TABLE_ACTIONS),
-         "Resource": [table_arn]},
-        {"Sid": "WaitingRoomQueue", "Effect": "Allow", "Action": list(CONTROLLER_INDEX_ACTIONS),
-         "Resource": [f"{table_arn}/index/{n}" for n in index_names]},
-        # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
-        {"Sid": "XRay", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"},
-    ]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OwnLogGroup",
+                    "Effect": "Allow",
+                    "Action": list(LOG_ACTIONS),
+                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
+                },
+                {
+                    "Sid": "WaitingRoomTable",
+                    "Effect": "Allow",
+                    "Action": list(CONTROLLER_TABLE_ACTIONS),
+                    "Resource": [table_arn],
+                },
+                {
+                    "Sid": "WaitingRoomQueue",
+                    "Effect": "Allow",
+                    "Action": list(CONTROLLER_INDEX_ACTIONS),
+                    "Resource": [f"{table_arn}/index/{n}" for n in index_names],
+                },
+                # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+                {"Sid": "XRay", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"},
+            ],
+        }
+    )
 
 
 def schedule_trust(account_id: str) -> dict[str, Any]:
     """EventBridge Scheduler may assume it for this account's default schedule group only: the Scheduler user
     guide's confused-deputy conditions, where aws:SourceArn is the schedule *group* ARN, not the schedule's."""
     group_arn = f"arn:aws:scheduler:{REGION}:{account_id}:schedule-group/{SCHEDULE_GROUP}"
-    return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": group_arn}}}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": group_arn}},
+            }
+        ],
+    }
 
 
 def invoke_policy(function_arn: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "InvokeController", "Effect": "Allow", "Action": "lambda:InvokeFunction",
-        "Resource": [function_arn, f"{function_arn}:*"]}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "InvokeController",
+                    "Effect": "Allow",
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": [function_arn, f"{function_arn}:*"],
+                }
+            ],
+        }
+    )
 
 
 class WaitingRoomController(pulumi.ComponentResource):
@@ -87,17 +122,26 @@ class WaitingRoomController(pulumi.ComponentResource):
         super().__init__("catalog:app:WaitingRoomController", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
-            "waiting-room-logs", name=f"/aws/lambda/{args.function_name}",
-            retention_in_days=args.log_retention_days, opts=child)
+            "waiting-room-logs",
+            name=f"/aws/lambda/{args.function_name}",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
         self.role = aws.iam.Role(
-            "waiting-room-role", name=args.role_name,
+            "waiting-room-role",
+            name=args.role_name,
             description="the waiting room controller: its table and index, its log group",
-            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")), opts=child)
+            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
+            opts=child,
+        )
         self.role_policy = aws.iam.RolePolicy(
-            "waiting-room-role-policy", role=self.role.id,
+            "waiting-room-role-policy",
+            role=self.role.id,
             policy=pulumi.Output.all(self.log_group.arn, args.table_arn, args.index_names).apply(
-                lambda a: controller_policy(a[0], a[1], list(a[2] or []))),
-            opts=child)
+                lambda a: controller_policy(a[0], a[1], list(a[2] or []))
+            ),
+            opts=child,
+        )
         self.function = aws.lambda_.Function(
             "waiting-room-controller",
             name=args.function_name,
@@ -115,12 +159,18 @@ class WaitingRoomController(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
         )
         self.schedule_role = aws.iam.Role(
-            "waiting-room-schedule-role", name=args.schedule_role_name,
+            "waiting-room-schedule-role",
+            name=args.schedule_role_name,
             description="EventBridge Scheduler: invoke the waiting room controller, nothing else",
-            assume_role_policy=json.dumps(schedule_trust(args.account_id)), opts=child)
+            assume_role_policy=json.dumps(schedule_trust(args.account_id)),
+            opts=child,
+        )
         schedule_policy = aws.iam.RolePolicy(
-            "waiting-room-schedule-invoke", role=self.schedule_role.id,
-            policy=self.function.arn.apply(invoke_policy), opts=child)
+            "waiting-room-schedule-invoke",
+            role=self.schedule_role.id,
+            policy=self.function.arn.apply(invoke_policy),
+            opts=child,
+        )
         self.schedule = aws.scheduler.Schedule(
             "waiting-room-schedule",
             name=args.schedule_name,
@@ -130,10 +180,13 @@ class WaitingRoomController(pulumi.ComponentResource):
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
             state="ENABLED" if args.enabled else "DISABLED",
             target=aws.scheduler.ScheduleTargetArgs(
-                arn=self.function.arn, role_arn=self.schedule_role.arn,
+                arn=self.function.arn,
+                role_arn=self.schedule_role.arn,
                 # A missed minute is replaced by the next one: no retries piling runs onto the reserved two.
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                    maximum_retry_attempts=0, maximum_event_age_in_seconds=60)),
+                    maximum_retry_attempts=0, maximum_event_age_in_seconds=60
+                ),
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[schedule_policy]),
         )
         self.register_outputs({"functionName": self.function.name, "scheduleName": self.schedule.name})

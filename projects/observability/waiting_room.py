@@ -20,8 +20,12 @@ from projects.observability.metrics import Metric, MetricContract
 from projects.observability.widgets import Expression, Line, MetricWidget, Row, Search
 from shared.runtime.sale_windows import parse_utc
 
-QUEUED, ADMITTED, WAIT, REFUSED = ("WaitingRoomQueued", "WaitingRoomAdmitted", "WaitingRoomWaitSeconds",
-                                   "WaitingRoomPassRefused")
+QUEUED, ADMITTED, WAIT, REFUSED = (
+    "WaitingRoomQueued",
+    "WaitingRoomAdmitted",
+    "WaitingRoomWaitSeconds",
+    "WaitingRoomPassRefused",
+)
 METRICS = (QUEUED, ADMITTED, WAIT, REFUSED)
 NOT_DRAINING = "IF(m0 > 0 AND FILL(m1, 0) == 0, EPOCH(m0), 0)"
 STUCK_MINUTES = 3
@@ -45,19 +49,39 @@ def waiting_room_row(contract: MetricContract, service: str, controller_function
     ns, svc = contract.namespace, {contract.service_dimension: service}
     sku_dim = "sku"
     fn = {"FunctionName": controller_function}
-    return Row("Waiting room", "Queued SKUs only (catalog-app:waitingRoomSkus). Admission runs once a minute in the "
-               f"controller `{controller_function}`; alarm: queue stops draining ({STUCK_MINUTES} min).", (
-        MetricWidget("Queue length (shoppers waiting)", (
-            Line(Metric(ns, QUEUED, svc, "Maximum", label="largest SKU queue")),
-            Search(Metric(ns, QUEUED, svc, "Maximum"), (contract.service_dimension, sku_dim), "q1"))),
-        MetricWidget("Admitted per second", (
-            Line(Metric(ns, ADMITTED, svc), id="a", visible=False),
-            Expression("a / PERIOD(a)", "admitted/s", "e1"))),
-        MetricWidget("Wait before admission (s): p50 / p90", tuple(
-            Line(Metric(ns, WAIT, svc, p, label=p)) for p in ("p50", "p90")), y_label="s"),
-        MetricWidget("Passes refused at the reservation (per minute)", (
-            Line(Metric(ns, REFUSED, svc, label="refused")),)),
-        MetricWidget("Controller runs and errors (per minute)", (
-            Line(Metric("AWS/Lambda", "Invocations", fn, label="invocations")),
-            Line(Metric("AWS/Lambda", "Errors", fn, label="errors")))),
-    ))
+    return Row(
+        "Waiting room",
+        "Queued SKUs only (catalog-app:waitingRoomSkus). Admission runs once a minute in the "
+        f"controller `{controller_function}`; alarm: queue stops draining ({STUCK_MINUTES} min).",
+        (
+            MetricWidget(
+                "Queue length (shoppers waiting)",
+                (
+                    Line(Metric(ns, QUEUED, svc, "Maximum", label="largest SKU queue")),
+                    Search(Metric(ns, QUEUED, svc, "Maximum"), (contract.service_dimension, sku_dim), "q1"),
+                ),
+            ),
+            MetricWidget(
+                "Admitted per second",
+                (
+                    Line(Metric(ns, ADMITTED, svc), id="a", visible=False),
+                    Expression("a / PERIOD(a)", "admitted/s", "e1"),
+                ),
+            ),
+            MetricWidget(
+                "Wait before admission (s): p50 / p90",
+                tuple(Line(Metric(ns, WAIT, svc, p, label=p)) for p in ("p50", "p90")),
+                y_label="s",
+            ),
+            MetricWidget(
+                "Passes refused at the reservation (per minute)", (Line(Metric(ns, REFUSED, svc, label="refused")),)
+            ),
+            MetricWidget(
+                "Controller runs and errors (per minute)",
+                (
+                    Line(Metric("AWS/Lambda", "Invocations", fn, label="invocations")),
+                    Line(Metric("AWS/Lambda", "Errors", fn, label="errors")),
+                ),
+            ),
+        ),
+    )

@@ -37,8 +37,10 @@ def check_room(skus_in_room: tuple[str, ...], sale_skus: tuple[str, ...]) -> Non
         raise CatalogError("--waiting-room lists a SKU twice", "each SKU once: --waiting-room SKU-000123,SKU-000456")
     outside = [s for s in skus_in_room if s not in sale_skus]
     if outside:
-        raise CatalogError(f"--waiting-room {outside[0]} is not a --sku of this sale",
-                           f"add --sku {outside[0]} (its stock shards are planned with it) or leave it out of the room")
+        raise CatalogError(
+            f"--waiting-room {outside[0]} is not a --sku of this sale",
+            f"add --sku {outside[0]} (its stock shards are planned with it) or leave it out of the room",
+        )
 
 
 def admit_per_second(c: Capacity, skus_in_room: int) -> int:
@@ -54,13 +56,19 @@ def room_config(c: Capacity, skus_in_room: tuple[str, ...], start_iso: str) -> d
         return {}
     rate = admit_per_second(c, len(skus_in_room))
     max_active = max(room.MAX_ACTIVE_RANGE[0], min(room.MAX_ACTIVE_RANGE[1], rate * ACTIVE_SECONDS))
-    return {room.SKUS_KEY: ",".join(skus_in_room), room.ADMIT_KEY: str(rate), room.MAX_ACTIVE_KEY: str(max_active),
-            room.STARTS_AT_KEY: start_iso}
+    return {
+        room.SKUS_KEY: ",".join(skus_in_room),
+        room.ADMIT_KEY: str(rate),
+        room.MAX_ACTIVE_KEY: str(max_active),
+        room.STARTS_AT_KEY: start_iso,
+    }
 
 
 def describe(config: Mapping[str, str]) -> str:
-    return (f"{config[room.SKUS_KEY]}: {config[room.ADMIT_KEY]}/s per SKU, at most {config[room.MAX_ACTIVE_KEY]} "
-            f"holding a pass")
+    return (
+        f"{config[room.SKUS_KEY]}: {config[room.ADMIT_KEY]}/s per SKU, at most {config[room.MAX_ACTIVE_KEY]} "
+        f"holding a pass"
+    )
 
 
 def steady(current: Mapping[str, str]) -> str:

@@ -66,9 +66,15 @@ def check_schedule_role_scope(resources: list[Res], ctx: Context) -> Iterable[Fi
                     continue
                 extra = [a for a in as_list(st.get("Action")) if str(a).lower() != action.lower()]
                 if extra:
-                    yield policy, f"the role of schedule {schedule.name} allows {', '.join(map(str, extra))}: its " \
-                                  f"target needs {action} only"
+                    yield (
+                        policy,
+                        f"the role of schedule {schedule.name} allows {', '.join(map(str, extra))}: its "
+                        f"target needs {action} only",
+                    )
                 resources_ = [str(r) for r in as_list(st.get("Resource"))]
                 if "*" in resources_ or (allowed is not None and not set(resources_) <= allowed):
-                    yield policy, f"the role of schedule {schedule.name} reaches {', '.join(resources_)}: only its " \
-                                  f"target {target}"
+                    yield (
+                        policy,
+                        f"the role of schedule {schedule.name} reaches {', '.join(resources_)}: only its "
+                        f"target {target}",
+                    )

@@ -40,16 +40,25 @@ def parse_skus(raw: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in raw.split(",") if s.strip())
 
 
-def check_settings(namespace: str, skus: str, admit: int, max_active: int, pass_seconds: int,
-                   starts_at: str | None) -> None:
+def check_settings(
+    namespace: str, skus: str, admit: int, max_active: int, pass_seconds: int, starts_at: str | None
+) -> None:
     """The app layer's waiting-room keys, each refused in one line naming the key (settings.validate())."""
     listed = parse_skus(skus)
     bad = [s for s in listed if not SKU.match(s)]
-    require(not bad, namespace, SKUS_KEY, f"{bad[0] if bad else ''!r} is not a SKU",
-            "comma-separated SKUs: 1-64 letters, digits, - or _, starting with a letter or digit")
+    require(
+        not bad,
+        namespace,
+        SKUS_KEY,
+        f"{bad[0] if bad else ''!r} is not a SKU",
+        "comma-separated SKUs: 1-64 letters, digits, - or _, starting with a letter or digit",
+    )
     require(len(set(listed)) == len(listed), namespace, SKUS_KEY, "a SKU is listed twice", "each SKU once")
-    for key, value, (lo, hi) in ((ADMIT_KEY, admit, ADMIT_RANGE), (MAX_ACTIVE_KEY, max_active, MAX_ACTIVE_RANGE),
-                                 (PASS_KEY, pass_seconds, PASS_RANGE)):
+    for key, value, (lo, hi) in (
+        (ADMIT_KEY, admit, ADMIT_RANGE),
+        (MAX_ACTIVE_KEY, max_active, MAX_ACTIVE_RANGE),
+        (PASS_KEY, pass_seconds, PASS_RANGE),
+    ):
         require(lo <= value <= hi, namespace, key, f"{value} is outside what the API accepts", f"{lo}-{hi}")
     if starts_at:  # "" (what `invoke sale cancel` leaves) and unset both mean: admit at once
         try:

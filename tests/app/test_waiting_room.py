@@ -20,9 +20,13 @@ from tests.conftest import SUFFIX
 ACCOUNT = "123456789012"
 FUNCTION = "aws:lambda/function:Function"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
-ON = {"catalog-app:waitingRoomSkus": "SKU-000123, SKU-000456", "catalog-app:waitingRoomAdmitPerSecond": "40",
-      "catalog-app:waitingRoomMaxActive": "800", "catalog-app:waitingRoomPassSeconds": "90",
-      "catalog-app:waitingRoomStartsAt": "2030-05-01T18:00:00Z"}
+ON = {
+    "catalog-app:waitingRoomSkus": "SKU-000123, SKU-000456",
+    "catalog-app:waitingRoomAdmitPerSecond": "40",
+    "catalog-app:waitingRoomMaxActive": "800",
+    "catalog-app:waitingRoomPassSeconds": "90",
+    "catalog-app:waitingRoomStartsAt": "2030-05-01T18:00:00Z",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +62,13 @@ def test_without_skus_the_api_has_no_room_and_the_schedule_is_disabled(app: Plan
 def test_with_skus_the_api_and_the_controller_get_the_same_room(on: Plan) -> None:
     api = on.by_name("api").get("environment", "variables")
     controller = on.by_name("waiting-room-controller").get("environment", "variables")
-    expected = {"WAITING_ROOM_SKUS": "SKU-000123,SKU-000456", "WAITING_ROOM_ADMIT_PER_SECOND": "40",
-                "WAITING_ROOM_MAX_ACTIVE": "800", "WAITING_ROOM_PASS_SECONDS": "90",
-                "WAITING_ROOM_STARTS_AT": "2030-05-01T18:00:00Z"}
+    expected = {
+        "WAITING_ROOM_SKUS": "SKU-000123,SKU-000456",
+        "WAITING_ROOM_ADMIT_PER_SECOND": "40",
+        "WAITING_ROOM_MAX_ACTIVE": "800",
+        "WAITING_ROOM_PASS_SECONDS": "90",
+        "WAITING_ROOM_STARTS_AT": "2030-05-01T18:00:00Z",
+    }
     for env in (api, controller):
         assert {k: env[k] for k in expected} == expected
         assert env["WAITING_ROOM_TABLE"] == api["WAITING_ROOM_TABLE"]
@@ -90,10 +98,17 @@ def test_the_controller_role_reaches_its_table_and_index_only(app: Plan, data: P
     table = data.export_value("waitingRoomTableArn")
     found = statements(app, "waiting-room-role-policy")
     assert found["WaitingRoomTable"]["Resource"] == [table]
-    assert set(found["WaitingRoomTable"]["Action"]) == {"dynamodb:GetItem", "dynamodb:BatchGetItem",
-                                                         "dynamodb:UpdateItem"}
-    assert found["WaitingRoomQueue"] == {"Sid": "WaitingRoomQueue", "Effect": "Allow",
-                                         "Action": ["dynamodb:Query"], "Resource": [f"{table}/index/queue"]}
+    assert set(found["WaitingRoomTable"]["Action"]) == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:UpdateItem",
+    }
+    assert found["WaitingRoomQueue"] == {
+        "Sid": "WaitingRoomQueue",
+        "Effect": "Allow",
+        "Action": ["dynamodb:Query"],
+        "Resource": [f"{table}/index/queue"],
+    }
     log_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/catalog-waiting-room-{SUFFIX}"
     assert found["OwnLogGroup"]["Resource"] == [log_arn, f"{log_arn}:*"]
     assert set(found) == {"OwnLogGroup", "WaitingRoomTable", "WaitingRoomQueue", "XRay"}
@@ -114,14 +129,27 @@ def test_the_schedule_runs_it_every_minute_with_a_role_that_may_only_invoke_it(a
     assert schedule.get("target", "retryPolicy") == {"maximumRetryAttempts": 0, "maximumEventAgeInSeconds": 60}
     assert app.export_value("waitingRoomScheduleName") == schedule.get("name")
     trust = json.loads(app.by_name("waiting-room-schedule-role").get("assumeRolePolicy"))
-    assert trust["Statement"] == [{
-        "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {
-            "aws:SourceAccount": ACCOUNT,
-            "aws:SourceArn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/default"}}}]
-    assert statements(app, "waiting-room-schedule-invoke") == {"InvokeController": {
-        "Sid": "InvokeController", "Effect": "Allow", "Action": "lambda:InvokeFunction",
-        "Resource": [fn_arn, f"{fn_arn}:*"]}}
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": ACCOUNT,
+                    "aws:SourceArn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/default",
+                }
+            },
+        }
+    ]
+    assert statements(app, "waiting-room-schedule-invoke") == {
+        "InvokeController": {
+            "Sid": "InvokeController",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [fn_arn, f"{fn_arn}:*"],
+        }
+    }
 
 
 def test_settings_within_botocore_and_the_api_ranges() -> None:
@@ -140,14 +168,17 @@ def settings(**raw: str) -> Settings:
     return load_settings(Settings, NAMESPACE, {**plan_only_identity(), **raw}, {"originVerifySecret": "<secret>"})
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"waitingRoomSkus": "SKU-1,bad sku"}, r"catalog-app:waitingRoomSkus: 'bad sku' is not a SKU"),
-    ({"waitingRoomSkus": "SKU-1,SKU-1"}, r"catalog-app:waitingRoomSkus: a SKU is listed twice"),
-    ({"waitingRoomAdmitPerSecond": "0"}, r"catalog-app:waitingRoomAdmitPerSecond: 0 is outside .*1-100000"),
-    ({"waitingRoomMaxActive": "0"}, r"catalog-app:waitingRoomMaxActive: 0 is outside"),
-    ({"waitingRoomPassSeconds": "4"}, r"catalog-app:waitingRoomPassSeconds: 4 is outside .*5-3600"),
-    ({"waitingRoomStartsAt": "tomorrow"}, r"catalog-app:waitingRoomStartsAt: 'tomorrow' is not an ISO 8601"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"waitingRoomSkus": "SKU-1,bad sku"}, r"catalog-app:waitingRoomSkus: 'bad sku' is not a SKU"),
+        ({"waitingRoomSkus": "SKU-1,SKU-1"}, r"catalog-app:waitingRoomSkus: a SKU is listed twice"),
+        ({"waitingRoomAdmitPerSecond": "0"}, r"catalog-app:waitingRoomAdmitPerSecond: 0 is outside .*1-100000"),
+        ({"waitingRoomMaxActive": "0"}, r"catalog-app:waitingRoomMaxActive: 0 is outside"),
+        ({"waitingRoomPassSeconds": "4"}, r"catalog-app:waitingRoomPassSeconds: 4 is outside .*5-3600"),
+        ({"waitingRoomStartsAt": "tomorrow"}, r"catalog-app:waitingRoomStartsAt: 'tomorrow' is not an ISO 8601"),
+    ],
+)
 def test_bad_waiting_room_settings_are_refused_in_one_line(raw: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         settings(**raw)

@@ -27,10 +27,17 @@ def obs(chain: dict[str, Plan]) -> Plan:
 @pytest.fixture(scope="module")
 def started(chain: dict[str, Plan], plan_with: Any) -> Plan:
     """The room on two SKUs with a start instant (the app's config as `invoke sale plan --waiting-room` writes it)."""
-    app = plan_with("app", {"catalog-app:waitingRoomSkus": "SKU-000123,SKU-000456",
-                            "catalog-app:waitingRoomStartsAt": START})
-    return plan_layer("observability", SUFFIX, BASE_CONFIG, {**chain, "app": app}, secret_keys=SECRET_KEYS,
-                      env={"CATALOG_DB_PASSWORD": ""})
+    app = plan_with(
+        "app", {"catalog-app:waitingRoomSkus": "SKU-000123,SKU-000456", "catalog-app:waitingRoomStartsAt": START}
+    )
+    return plan_layer(
+        "observability",
+        SUFFIX,
+        BASE_CONFIG,
+        {**chain, "app": app},
+        secret_keys=SECRET_KEYS,
+        env={"CATALOG_DB_PASSWORD": ""},
+    )
 
 
 def test_the_contract_has_the_rooms_metrics_as_the_api_writes_them() -> None:
@@ -49,8 +56,13 @@ def test_not_draining_is_queued_without_admissions_for_three_minutes(obs: Plan, 
     assert alarm.get("threshold") == 0  # no start instant: any stuck minute breaches
     queries = {q["id"]: q for q in alarm.get("metricQueries")}
     service = chain["app"].export_value("metricsService")
-    assert queries["m0"]["metric"] == {"namespace": "CatalogApi", "metricName": "WaitingRoomQueued",
-                                       "dimensions": {"service": service}, "period": 60, "stat": "Maximum"}
+    assert queries["m0"]["metric"] == {
+        "namespace": "CatalogApi",
+        "metricName": "WaitingRoomQueued",
+        "dimensions": {"service": service},
+        "period": 60,
+        "stat": "Maximum",
+    }
     assert queries["m1"]["metric"]["metricName"] == "WaitingRoomAdmitted" and queries["m1"]["metric"]["stat"] == "Sum"
     assert queries["e1"]["expression"] == "IF(m0 > 0 AND FILL(m1, 0) == 0, EPOCH(m0), 0)"
     assert queries["e1"]["returnData"] is True
@@ -84,7 +96,7 @@ def test_the_dashboard_row_graphs_length_rate_wait_and_refusals(obs: Plan, chain
     titles = {w["properties"]["title"]: w["properties"] for w in body["widgets"] if w["type"] == "metric"}
     queue = titles["Queue length (shoppers waiting)"]["metrics"]
     assert queue[0][:2] == ["CatalogApi", "WaitingRoomQueued"] and queue[0][-1]["stat"] == "Maximum"
-    assert "SEARCH('{CatalogApi,service,sku} MetricName=\"WaitingRoomQueued\"" in queue[1][0]["expression"]
+    assert 'SEARCH(\'{CatalogApi,service,sku} MetricName="WaitingRoomQueued"' in queue[1][0]["expression"]
     rate = titles["Admitted per second"]["metrics"]
     assert rate[-1][0]["expression"] == "a / PERIOD(a)"
     wait = titles["Wait before admission (s): p50 / p90"]["metrics"]
@@ -93,4 +105,5 @@ def test_the_dashboard_row_graphs_length_rate_wait_and_refusals(obs: Plan, chain
     runs = titles["Controller runs and errors (per minute)"]["metrics"]
     assert {tuple(line[:4]) for line in runs} == {
         ("AWS/Lambda", m, "FunctionName", chain["app"].export_value("waitingRoomFunctionName"))
-        for m in ("Invocations", "Errors")}
+        for m in ("Invocations", "Errors")
+    }

@@ -34,8 +34,21 @@ def stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryBackend]:
 
 
 def plan(*extra: str) -> int:
-    return run_invoke("sale", "plan", "--suffix", SUFFIX, "--start", START, "--end", END, "--results", RESULTS,
-                      "--users", "50000", *extra)
+    return run_invoke(
+        "sale",
+        "plan",
+        "--suffix",
+        SUFFIX,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--results",
+        RESULTS,
+        "--users",
+        "50000",
+        *extra,
+    )
 
 
 def app_config(backend: InMemoryBackend) -> dict[str, str]:
@@ -49,16 +62,21 @@ def one_error(capsys: pytest.CaptureFixture[str]) -> str:
     return err[0]
 
 
-def test_plan_stores_the_room_with_half_the_models_one_sku_rate(stacks: InMemoryBackend,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_stores_the_room_with_half_the_models_one_sku_rate(
+    stacks: InMemoryBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert plan("--sku", "SKU-000123", "--sku", "SKU-000456", "--waiting-room", "SKU-000123") == 0
     out = capsys.readouterr().out
     times, _ = load_service_times(RESULTS)
     c = model(Workload(users=50_000), stack_settings(stacks, SUFFIX), times)
     rate = math.floor(min(c.sku_selling_rps, c.proxy_writes_capacity) / 2)
     assert admit_per_second(c, 1) == rate
-    assert app_config(stacks) == {"waitingRoomSkus": "SKU-000123", "waitingRoomAdmitPerSecond": str(rate),
-                                  "waitingRoomMaxActive": str(rate * 20), "waitingRoomStartsAt": START}
+    assert app_config(stacks) == {
+        "waitingRoomSkus": "SKU-000123",
+        "waitingRoomAdmitPerSecond": str(rate),
+        "waitingRoomMaxActive": str(rate * 20),
+        "waitingRoomStartsAt": START,
+    }
     assert "waiting room (catalog-app:waitingRoom*)" in out and f"SKU-000123: {rate}/s per SKU" in out
     assert "catalog-app:waitingRoomSkus" in out.splitlines()[-1]  # named where it was stored
 
@@ -72,8 +90,9 @@ def test_several_skus_share_the_writer(stacks: InMemoryBackend) -> None:
     assert admit_per_second(c, 2) * 2 <= c.proxy_writes_capacity / 2 + 1
 
 
-def test_dry_run_shows_the_room_offline_and_stores_nothing(monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_shows_the_room_offline_and_stores_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from shared.runtime.errors import CatalogError
 
     def unreachable(*a: object, **k: object) -> None:
@@ -85,14 +104,20 @@ def test_dry_run_shows_the_room_offline_and_stores_nothing(monkeypatch: pytest.M
     assert "offline" in out and "waiting room (catalog-app:waitingRoom*)" in out and "dry run: nothing stored" in out
 
 
-@pytest.mark.parametrize(("extra", "needle"), [
-    (("--sku", "SKU-000123", "--waiting-room", "SKU-000456"), "--waiting-room SKU-000456 is not a --sku of this sale"),
-    (("--sku", "SKU-000123", "--waiting-room", "SKU-000123,SKU-000123"), "--waiting-room lists a SKU twice"),
-    (("--waiting-room", "bad sku"), "--waiting-room bad sku is not a --sku of this sale"),
-])
-def test_a_bad_room_is_refused_in_one_line_and_nothing_stored(extra: tuple[str, ...], needle: str,
-                                                              stacks: InMemoryBackend,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (
+            ("--sku", "SKU-000123", "--waiting-room", "SKU-000456"),
+            "--waiting-room SKU-000456 is not a --sku of this sale",
+        ),
+        (("--sku", "SKU-000123", "--waiting-room", "SKU-000123,SKU-000123"), "--waiting-room lists a SKU twice"),
+        (("--waiting-room", "bad sku"), "--waiting-room bad sku is not a --sku of this sale"),
+    ],
+)
+def test_a_bad_room_is_refused_in_one_line_and_nothing_stored(
+    extra: tuple[str, ...], needle: str, stacks: InMemoryBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert plan(*extra) == 2
     assert needle in one_error(capsys)
     assert not stacks.ops("set_config")
@@ -131,10 +156,19 @@ def test_check_has_a_row_for_the_rooms_schedule() -> None:
     from shared.runtime.sale_windows import SaleWindow, parse_utc
 
     window = SaleWindow(parse_utc(START), parse_utc(END), 15, {"pcMin": 10, "pcMax": 15})
-    outputs = {"app": {"functionName": "catalog-api-qa", "waitingRoomSkus": ["SKU-000123"],
-                       "waitingRoomScheduleName": f"catalog-waiting-room-{SUFFIX}"}}
-    expected = Expected(suffix=SUFFIX, windows={"app": (window,), "data": (), "observability": ()},
-                        outputs=outputs, api_throttle_rate=100.0)
+    outputs = {
+        "app": {
+            "functionName": "catalog-api-qa",
+            "waitingRoomSkus": ["SKU-000123"],
+            "waitingRoomScheduleName": f"catalog-waiting-room-{SUFFIX}",
+        }
+    }
+    expected = Expected(
+        suffix=SUFFIX,
+        windows={"app": (window,), "data": (), "observability": ()},
+        outputs=outputs,
+        api_throttle_rate=100.0,
+    )
     account = Account()
     from datetime import UTC, datetime
 
@@ -144,6 +178,10 @@ def test_check_has_a_row_for_the_rooms_schedule() -> None:
     account.state = "ENABLED"
     row = next(r for r in readiness(expected, account, now=now) if r.check.startswith("waiting room"))
     assert row.ok and "SKU-000123" in row.detail
-    no_room = Expected(suffix=SUFFIX, windows=expected.windows, api_throttle_rate=100.0,
-                       outputs={"app": {"functionName": "catalog-api-qa", "waitingRoomSkus": []}})
+    no_room = Expected(
+        suffix=SUFFIX,
+        windows=expected.windows,
+        api_throttle_rate=100.0,
+        outputs={"app": {"functionName": "catalog-api-qa", "waitingRoomSkus": []}},
+    )
     assert not [r for r in readiness(no_room, account, now=now) if r.check.startswith("waiting room")]

@@ -22,21 +22,40 @@ ROLE_NAME = f"catalog-waiting-room-schedule-{S}"
 
 
 def R(type_: str, logical: str, **inputs: Any) -> Res:
-    return Res(type=type_, name=logical, inputs=inputs, region="us-east-1", idents=identities(type_, logical, inputs),
-               layer="app")
+    return Res(
+        type=type_,
+        name=logical,
+        inputs=inputs,
+        region="us-east-1",
+        idents=identities(type_, logical, inputs),
+        layer="app",
+    )
 
 
 def stack(statement: dict[str, Any], trust_condition: dict[str, Any] | None = None) -> list[Res]:
     trust = {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
     if trust_condition is not None:
         trust["Condition"] = trust_condition
-    role = R("aws:iam/role:Role", "schedule-role", name=ROLE_NAME,
-             assumeRolePolicy=json.dumps({"Version": "2012-10-17", "Statement": [trust]}))
-    policy = R("aws:iam/rolePolicy:RolePolicy", "schedule-invoke", role=ROLE_NAME,
-               policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
-    schedule = R("aws:scheduler/schedule:Schedule", "schedule", name=f"catalog-waiting-room-{S}",
-                 scheduleExpression="rate(1 minute)", flexibleTimeWindow={"mode": "OFF"},
-                 target={"arn": FN, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"})
+    role = R(
+        "aws:iam/role:Role",
+        "schedule-role",
+        name=ROLE_NAME,
+        assumeRolePolicy=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )
+    policy = R(
+        "aws:iam/rolePolicy:RolePolicy",
+        "schedule-invoke",
+        role=ROLE_NAME,
+        policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    schedule = R(
+        "aws:scheduler/schedule:Schedule",
+        "schedule",
+        name=f"catalog-waiting-room-{S}",
+        scheduleExpression="rate(1 minute)",
+        flexibleTimeWindow={"mode": "OFF"},
+        target={"arn": FN, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"},
+    )
     return [role, policy, schedule]
 
 
@@ -53,11 +72,17 @@ def test_the_invoke_only_role_passes() -> None:
     assert messages("trust-source-account", stack(GOOD, TRUST)) == []
 
 
-@pytest.mark.parametrize(("statement", "needle"), [
-    ({**GOOD, "Action": ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"]}, "allows lambda:UpdateFunctionCode"),
-    ({**GOOD, "Resource": "*"}, "reaches *"),
-    ({**GOOD, "Resource": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:catalog-api-{S}"]}, "only its target"),
-])
+@pytest.mark.parametrize(
+    ("statement", "needle"),
+    [
+        (
+            {**GOOD, "Action": ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"]},
+            "allows lambda:UpdateFunctionCode",
+        ),
+        ({**GOOD, "Resource": "*"}, "reaches *"),
+        ({**GOOD, "Resource": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:catalog-api-{S}"]}, "only its target"),
+    ],
+)
 def test_a_role_that_can_do_more_than_its_target_is_refused(statement: dict[str, Any], needle: str) -> None:
     found = messages("schedule-role-scope", stack(statement, TRUST))
     assert found and needle in found[0]
