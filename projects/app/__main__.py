@@ -21,6 +21,7 @@ from projects.app.sale_schedule import SaleScheduleArgs, sale_schedule
 from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
 from projects.app.vpc_origin import ApiVpcOrigin, ApiVpcOriginArgs
+from projects.app.waiting_room import WaitingRoomArgs, WaitingRoomController
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError
 from shared.runtime.naming import Service, check_name
@@ -111,6 +112,9 @@ environment: dict[str, pulumi.Input[str]] = {
     **settings.identity_env(),
     # The FIS Lambda extension built into the image (faultInjection, off by default).
     **(fault_env(settings.fault_config_location) if settings.fault_injection else {}),
+    **settings.waiting_room_env(data.waiting_room_table_name),
+    "WAITING_ROOM_SECRET_ARN": data.waiting_room_key_secret_arn,
+    "WAITING_ROOM_CONTROLLER_MS": "0",  # the controller is its own scheduled function
 }
 api_function = ApiFunction("function", ApiFunctionArgs(
     function_name=function_name,
@@ -128,6 +132,8 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     index_arn_lists=[index_arns(data.sessions_table_arn, data.sessions_table_index_names),
                      index_arns(data.cache_table_arn, data.cache_table_index_names)],
     extra_statements=config_read_statements(settings.fault_config_location) if settings.fault_injection else [],
+    room_table_arn=data.waiting_room_table_arn,
+    key_secret_arn=data.waiting_room_key_secret_arn,
     pc_min=settings.provisioned_concurrency_min,
     pc_max=settings.provisioned_concurrency_max,
     pc_target=settings.provisioned_concurrency_target,
@@ -152,6 +158,26 @@ api_function = ApiFunction("function", ApiFunctionArgs(
     migrate_secret_arns=[data.master_secret_arn, data.owner_secret_arn, data.app_secret_arn],
 ))
 fn = api_function.function
+waiting_room = WaitingRoomController("waiting-room", WaitingRoomArgs(
+    function_name=ctx.name("waiting-room", Service.LAMBDA),
+    role_name=ctx.name("waiting-room", Service.IAM_ROLE),
+    # Scheduler names: 1-64 of [0-9A-Za-z_.-]; the Lambda rule (64, [A-Za-z0-9_-]) is a strict subset.
+    schedule_name=ctx.name("waiting-room", Service.LAMBDA),
+    schedule_role_name=ctx.name("waiting-room-schedule", Service.IAM_ROLE),
+    image_uri=image.image_uri,
+    account_id=account_id,
+    log_retention_days=settings.log_retention_days,
+    table_arn=data.waiting_room_table_arn,
+    index_names=data.waiting_room_table_index_names,
+    environment={
+        **settings.waiting_room_env(data.waiting_room_table_name),
+        "POWERTOOLS_SERVICE_NAME": function_name,  # its metrics under the API's service dimension
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(),
+        "LOG_LEVEL": settings.log_level,
+        "NODE_OPTIONS": "--enable-source-maps",
+    },
+    enabled=settings.waiting_room_enabled,
+))
 sale_schedule("sale-schedule", SaleScheduleArgs(
     windows=parse_app_windows(settings.sale_windows, NAMESPACE), target=api_function.scaling_target,
     steady_min=settings.provisioned_concurrency_min, steady_max=settings.provisioned_concurrency_max,
@@ -240,4 +266,8 @@ ctx.export({
     "apiWebAclMetricName": front.waf.acl.metric_name,
     "apiWebAclRuleMetricNames": front.waf.acl.rule_metric_names,
     "apiWafLogGroupName": front.waf.acl.log_group.name,
+    "waitingRoomSkus": list(settings.waiting_room_sku_list),
+    "waitingRoomStartsAt": settings.waiting_room_starts_at or "",
+    "waitingRoomFunctionName": waiting_room.function.name,
+    "waitingRoomScheduleName": waiting_room.schedule.name,
 })

@@ -41,6 +41,8 @@ class ApiFunctionArgs:
     dbuser_arn: pulumi.Input[str]
     table_arns: list[pulumi.Input[str]]
     index_arn_lists: list[pulumi.Input[list[str]]]
+    room_table_arn: pulumi.Input[str]  # the waiting room's table (single items only)
+    key_secret_arn: pulumi.Input[str]  # the waiting room's HMAC key (read only)
     pc_min: int
     pc_max: int
     pc_target: float
@@ -75,7 +77,7 @@ class ApiFunction(pulumi.ComponentResource):
             "api-role-policy",
             role=self.role.id,
             policy=function_policy(self.log_group.arn, args.dbuser_arn, args.table_arns, args.index_arn_lists,
-                                   args.extra_statements),
+                                   args.room_table_arn, args.key_secret_arn, args.extra_statements),
             opts=child,
         )
         self.function = aws.lambda_.Function(

@@ -21,6 +21,11 @@ TABLE_ACTIONS = (
 )
 # Indexes are only ever queried.
 INDEX_ACTIONS = ("dynamodb:Query",)
+# The waiting room table, from the API (containers/catalog-api README "What the infrastructure must provide"):
+# tickets and passes are single-item reads and writes, leaving and spending a pass a TransactWriteItems (authorized
+# per item: ConditionCheckItem among them); no Query, no Batch, no index: reading the queue is the controller's.
+ROOM_TABLE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                      "dynamodb:UpdateItem")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # What Lambda needs to attach the function to the VPC (the managed AWSLambdaVPCAccessExecutionRole minus its
 # logs:* on "*", which would undo "exactly its log group"). The Describe calls have no resource-level
@@ -88,13 +93,16 @@ def function_policy(
     dbuser: pulumi.Input[str],
     table_arns: list[pulumi.Input[str]],
     index_arn_lists: list[pulumi.Input[list[str]]],
+    room_table_arn: pulumi.Input[str] = "",
+    key_secret_arn: pulumi.Input[str] = "",
     extra: list[dict[str, Any]] | None = None,
 ) -> pulumi.Output[str]:
-    """The execution role's inline policy: its log group, VPC attachment, the proxy user, two tables, X-Ray (and
-    `extra`: the FIS extension's reads of its configuration, with faultInjection)."""
+    """The execution role's inline policy: its log group, VPC attachment, the proxy user, its tables, X-Ray, the
+    waiting room: its table (single items) and reading its HMAC key (GetSecretValue, nothing else), and `extra`:
+    the FIS extension's reads of its configuration, with faultInjection."""
 
     def render(args: list[Any]) -> str:
-        log_arn, user_arn, tables, *lists = args
+        log_arn, user_arn, room_arn, key_arn, tables, *lists = args
         indexes = [arn for lst in lists for arn in (lst or [])]
         statements: list[dict[str, Any]] = [
             {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
@@ -108,7 +116,14 @@ def function_policy(
         if indexes:  # an empty Resource list is an invalid policy
             statements.insert(4, {"Sid": "TableIndexes", "Effect": "Allow", "Action": list(INDEX_ACTIONS),
                                   "Resource": indexes})
+        if room_arn:
+            statements.append({"Sid": "WaitingRoomTable", "Effect": "Allow", "Action": list(ROOM_TABLE_ACTIONS),
+                               "Resource": [room_arn]})
+        if key_arn:
+            statements.append({"Sid": "WaitingRoomKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                               "Resource": [key_arn]})
         statements += extra or []
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    return pulumi.Output.all(log_group_arn, dbuser, pulumi.Output.all(*table_arns), *index_arn_lists).apply(render)
+    return pulumi.Output.all(log_group_arn, dbuser, room_table_arn, key_secret_arn, pulumi.Output.all(*table_arns),
+                             *index_arn_lists).apply(render)

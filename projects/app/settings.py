@@ -10,6 +10,7 @@ from typing import Any
 from projects.app.fault_injection import CODE_SHA256, LAYER_VERSION_ARN, S3_LOCATION
 from projects.app.image_archive import oci_archive_problem
 from shared.runtime import REGION, mission
+from shared.runtime import waiting_room as room
 from shared.runtime.aws_rules import LOG_RETENTION_DAYS
 from shared.runtime.errors import ConfigError
 from shared.runtime.identity import (
@@ -153,6 +154,39 @@ class Settings:
     reservation_ttl_seconds: int = setting(
         "reservationTtlSeconds", 600, "API: unpaid reservation hold time (s, 1-86400)"
     )
+    # --- the waiting room (README "Waiting room"); `invoke sale plan --waiting-room` writes these ---
+    waiting_room_skus: str = setting(
+        room.SKUS_KEY, "", "comma-separated SKUs sold through the waiting room; empty: no room (the controller's "
+        "schedule is disabled)")
+    waiting_room_admit_per_second: int = setting(
+        room.ADMIT_KEY, room.DEFAULT_ADMIT_PER_SECOND,
+        f"shoppers admitted per second per SKU ({room.ADMIT_RANGE[0]}-{room.ADMIT_RANGE[1]})")
+    waiting_room_max_active: int = setting(
+        room.MAX_ACTIVE_KEY, room.DEFAULT_MAX_ACTIVE,
+        f"shoppers holding a valid pass at once per SKU ({room.MAX_ACTIVE_RANGE[0]}-{room.MAX_ACTIVE_RANGE[1]})")
+    waiting_room_pass_seconds: int = setting(
+        room.PASS_KEY, room.DEFAULT_PASS_SECONDS,
+        f"lifetime of an admission pass (s, {room.PASS_RANGE[0]}-{room.PASS_RANGE[1]})")
+    waiting_room_starts_at: str | None = setting(
+        room.STARTS_AT_KEY, None, "ISO 8601 UTC instant admission starts; before it shoppers join a pre-queue")
+
+    @property
+    def waiting_room_sku_list(self) -> tuple[str, ...]:
+        return room.parse_skus(self.waiting_room_skus)
+
+    @property
+    def waiting_room_enabled(self) -> bool:
+        return bool(self.waiting_room_sku_list)
+
+    def waiting_room_env(self, table_name: Any) -> dict[str, Any]:
+        """WAITING_ROOM_* of the API and the controller (waiting-room-config.mjs); the API adds its key's ARN."""
+        env = {"WAITING_ROOM_SKUS": ",".join(self.waiting_room_sku_list), "WAITING_ROOM_TABLE": table_name,
+               "WAITING_ROOM_ADMIT_PER_SECOND": str(self.waiting_room_admit_per_second),
+               "WAITING_ROOM_MAX_ACTIVE": str(self.waiting_room_max_active),
+               "WAITING_ROOM_PASS_SECONDS": str(self.waiting_room_pass_seconds)}
+        if self.waiting_room_starts_at:
+            env["WAITING_ROOM_STARTS_AT"] = self.waiting_room_starts_at.strip()
+        return env
 
     @property
     def internet_facing(self) -> bool:
@@ -339,3 +373,5 @@ class Settings:
                     f"{self.origin_domain!r} is not a lowercase DNS name", "e.g. api-origin.example.com")
         check_rate(ns, "apiWafRateLimit", self.api_waf_rate_limit, self.api_waf_evaluation_window_seconds,
                    "apiWafEvaluationWindowSeconds")
+        room.check_settings(ns, self.waiting_room_skus, self.waiting_room_admit_per_second,
+                            self.waiting_room_max_active, self.waiting_room_pass_seconds, self.waiting_room_starts_at)

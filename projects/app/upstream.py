@@ -38,4 +38,8 @@ class DataView:
     cache_table_name: pulumi.Output[str]
     cache_table_arn: pulumi.Output[str]
     cache_table_index_names: pulumi.Output[list[str]]
+    waiting_room_table_name: pulumi.Output[str]
+    waiting_room_table_arn: pulumi.Output[str]
+    waiting_room_table_index_names: pulumi.Output[list[str]]
+    waiting_room_key_secret_arn: pulumi.Output[str]
     logs_bucket_name: pulumi.Output[str]

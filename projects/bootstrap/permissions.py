@@ -571,11 +571,12 @@ EC2_ADOPT_DEFAULT_SG = ServiceAccess(
     why="the default security group has no Layer tag until the network layer adopts it, in its own VPC only",
 )
 
-# --- EventBridge Scheduler (data: a sale window's ACU changes) ----------------------------------------------------
+# --- EventBridge Scheduler (data: a sale window's ACU changes; app: the waiting room controller's schedule) --------
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html: only
 # schedule groups take tags (aws:ResourceTag/aws:RequestTag there); schedules do not, so they are scoped by name.
 # CreateSchedule needs iam:PassRole with iam:PassedToService scheduler.amazonaws.com (the page's API table).
-# The data layer declares schedules only while a sale window is set: tests/bootstrap/test_bootstrap.py plans with one.
+# The data layer declares schedules only while a sale window is set: tests/bootstrap/test_bootstrap.py plans with one;
+# the app layer declares the waiting room schedule always (disabled without SKUs).
 SCHEDULER = ServiceAccess(
     "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{NAMED}",),
     describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),
@@ -638,25 +639,28 @@ ACCESS: dict[str, LayerAccess] = {
     "app": LayerAccess("app", ("network", "data"),
                        (LAMBDA, FIS_EXTENSION_LAYER, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
                         wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
-                        CLOUDFRONT_VPC_ORIGINS, iam_roles(), IAM_ATTACH_APIGW,
+                        CLOUDFRONT_VPC_ORIGINS, iam_roles(), IAM_ATTACH_APIGW, SCHEDULER,
                         ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces",
                                                                "ec2:DescribeAccountAttributes",
                                                                "ec2:DescribeInternetGateways"),
                                       why="a VPC Lambda and the ALB validate subnets and groups")),
-                       # apigateway: the optional account-level CloudWatch role (projects/app/apigw.py).
-                       pass_role=PassRole(("lambda.amazonaws.com", "apigateway.amazonaws.com")),
+                       # apigateway: the optional account-level CloudWatch role (projects/app/apigw.py); scheduler:
+                       # the waiting room schedule's role (projects/app/waiting_room.py).
+                       pass_role=PassRole(("lambda.amazonaws.com", "apigateway.amazonaws.com",
+                                           "scheduler.amazonaws.com")),
                        service_linked_roles=("elasticloadbalancing.amazonaws.com",
                                              "lambda.application-autoscaling.amazonaws.com",
                                              "vpcorigin.cloudfront.amazonaws.com"),
-                       # the API and migrate functions, and AWS's API Gateway logging policy (APIGW_PUSH_POLICY)
+                       # the API, migrate and waiting room functions, the waiting room schedule's role (invokes its
+                       # function), and AWS's API Gateway logging policy (APIGW_PUSH_POLICY)
                        runtime=("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                                 "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
                                 "dynamodb:UpdateItem", "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
                                 "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
                                 "ec2:UnassignPrivateIpAddresses", "logs:CreateLogGroup", "logs:CreateLogStream",
                                 "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents",
-                                "logs:GetLogEvents", "logs:FilterLogEvents", "rds-db:connect",
+                                "logs:GetLogEvents", "logs:FilterLogEvents", "lambda:InvokeFunction", "rds-db:connect",
                                 # the migrate task writes the first owner/app passwords into their secrets
                                 "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
                                 "secretsmanager:PutSecretValue", "xray:PutTelemetryRecords",
@@ -967,6 +971,8 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
                            f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
         "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
+        "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
+                   f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
         # Log groups carry the name inside a path (/aws/lambda/<name>, aws-waf-logs-<name>...); Lambda@Edge
         # replicas log in the Region that served the request.
         "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",

@@ -72,6 +72,7 @@ scaling = ReaderScaling("reader-scaling", ReaderScalingArgs(
 credentials = DatabaseCredentials("credentials", CredentialsArgs(
     name=ctx.name,
     users={"app": settings.app_username, "owner": settings.owner_username},
+    hmac_keys={"waiting-room": "the waiting room's queue tickets and admission passes"},
     rotation_days=settings.rotation_days,
     log_retention_days=settings.log_retention_days,
     account_id=account_id,
@@ -104,7 +105,7 @@ sale_schedule("sale-schedule", SaleScheduleArgs(
     role_name=ctx.name("sale-scheduler", Service.IAM_ROLE)))
 buckets = Buckets("buckets", BucketsArgs(name=ctx.name, account_id=account_id))
 
-sessions, cache = tables.tables["sessions"], tables.tables["cache"]
+sessions, cache, room = (tables.tables[t] for t in ("sessions", "cache", "waitingRoom"))
 ctx.export({
     "clusterId": aurora.cluster.id,
     "clusterArn": aurora.cluster.arn,
@@ -138,6 +139,10 @@ ctx.export({
     "cacheTableName": cache.name,
     "cacheTableArn": cache.arn,
     "cacheTableIndexNames": tables.index_names["cache"],
+    "waitingRoomTableName": room.name,
+    "waitingRoomTableArn": room.arn,
+    "waitingRoomTableIndexNames": tables.index_names["waitingRoom"],
+    "waitingRoomKeySecretArn": credentials.keys["waiting-room"].arn,
     "logsBucketName": buckets.logs.bucket,
     "logsBucketArn": buckets.logs.arn,
     "logsBucketDomainName": buckets.logs.bucket_domain_name,

@@ -16,6 +16,12 @@ CloudFormation stack running with the deploy role's rights and creating a role w
 boundary, so no deploy role may use CloudFormation (projects/bootstrap/permissions.py). Declared here, the function's
 role gets the boundary like every role of the layer, and its policy names exactly the two secrets.
 
+Signing keys (`hmac_keys`: the waiting room's ticket and pass key): also created WITHOUT a value, and rotated by the
+same function with its HMAC-key strategy (`rotation/hmac-key.mjs`: a random 48-byte key, nothing to update
+elsewhere). Their rotation starts at once (`rotate_immediately=True`): that first rotation of the empty secret is what
+writes the first key, inside the account, once (Secrets Manager does not rotate again until `rotationDays` later);
+the API accepts AWSCURRENT and AWSPREVIOUS, so a ticket signed before a rotation keeps verifying.
+
 Order: data deploy (empty secrets, rotation scheduled with rotate_immediately=False) -> app deploy runs the migrate
 task (first value, roles) -> first scheduled rotation `rotationDays` later, which rotates from that AWSCURRENT value.
 """
@@ -43,8 +49,8 @@ TIMEOUT_S = 30  # four short steps, each a Secrets Manager call or two and one d
 # Lambda's Node.js 20+ runtimes load Amazon's CA certificates (RDS's among them) only when told: the function
 # verifies the cluster's certificate with them.
 AMAZON_CA_BUNDLE = "/var/runtime/ca-cert.pem"
-# What the function calls on its two secrets (rotation/index.mjs), nothing else: no GetRandomPassword (the
-# password is generated with node:crypto), no DeleteSecret, no RotateSecret.
+# What the function calls on the secrets it rotates (rotation/index.mjs, hmac-key.mjs), nothing else: no
+# GetRandomPassword (passwords and keys are generated with node:crypto), no DeleteSecret, no RotateSecret.
 SECRET_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
                   "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -59,6 +65,7 @@ XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 class CredentialsArgs:
     name: Callable[[str, Service], str]
     users: dict[str, str]  # role kind (app, owner) -> database user name
+    hmac_keys: dict[str, str]  # key kind (waiting-room) -> what signs with it
     rotation_days: int
     log_retention_days: int
     account_id: str
@@ -72,7 +79,7 @@ def trust_policy() -> dict[str, Any]:
 
 
 def rotation_policy(log_group_arn: str, secret_arns: list[str]) -> str:
-    """The rotation function's role: exactly its two secrets, its log group, its VPC attachment, its traces."""
+    """The rotation function's role: exactly the secrets it rotates, its log group, its VPC attachment, its traces."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "RotateOwnSecrets", "Effect": "Allow", "Action": list(SECRET_ACTIONS), "Resource": secret_arns},
         {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": list(LOG_ACTIONS),
@@ -98,17 +105,29 @@ class DatabaseCredentials(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.keys: dict[str, aws.secretsmanager.Secret] = {}
+        for kind, purpose in args.hmac_keys.items():
+            self.keys[kind] = aws.secretsmanager.Secret(
+                f"{kind}-key",
+                name=args.name(f"{kind}-key", Service.SECRET),
+                description=f"HMAC key of {purpose}: first value made by its first rotation, rotated every "
+                            f"{args.rotation_days} days",
+                recovery_window_in_days=0,
+                opts=child,
+            )
+        rotated = [*self.secrets.values(), *self.keys.values()]
+
         function_name = args.name("db-rotation", Service.LAMBDA)
         self.log_group = aws.cloudwatch.LogGroup(
             "db-rotation-logs", name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days, opts=child)
         self.role = aws.iam.Role(
             "db-rotation-role", name=args.name("db-rotation", Service.IAM_ROLE),
-            description="Secrets Manager rotation of the owner and app database secrets",
+            description="Secrets Manager rotation of the data layer's database secrets and signing keys",
             assume_role_policy=json.dumps(trust_policy()), opts=child)
         self.role_policy = aws.iam.RolePolicy(
             "db-rotation-policy", role=self.role.id,
-            policy=pulumi.Output.all(self.log_group.arn, *[s.arn for s in self.secrets.values()]).apply(
+            policy=pulumi.Output.all(self.log_group.arn, *[s.arn for s in rotated]).apply(
                 lambda a: rotation_policy(a[0], list(a[1:]))),
             opts=child)
         # arm64 and 3 GB like every function outside the edge (the mission's Lambda rules; it runs a few seconds a
@@ -133,6 +152,8 @@ class DatabaseCredentials(pulumi.ComponentResource):
                 "SECRETS_MANAGER_ENDPOINT": f"https://secretsmanager.{REGION}.amazonaws.com",
                 "EXCLUDE_CHARACTERS": EXCLUDE_CHARACTERS,
                 "NODE_EXTRA_CA_CERTS": AMAZON_CA_BUNDLE,
+                # The secrets its HMAC-key strategy rotates (every other one is a database login).
+                "HMAC_KEY_SECRET_ARNS": pulumi.Output.all(*[k.arn for k in self.keys.values()]).apply(",".join),
             }),
             # The role must create ENIs and write logs before the first start, and outlive the function on destroy.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
@@ -157,4 +178,15 @@ class DatabaseCredentials(pulumi.ComponentResource):
                 rotate_immediately=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
             )
-        self.register_outputs({kind: s.arn for kind, s in self.secrets.items()})
+        for kind, key in self.keys.items():
+            aws.secretsmanager.SecretRotation(
+                f"{kind}-key-rotation",
+                secret_id=key.id,
+                rotation_lambda_arn=self.function.arn,
+                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                    automatically_after_days=args.rotation_days),
+                # Now: this first rotation of the empty secret writes its first key (module docstring).
+                rotate_immediately=True,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
+            )
+        self.register_outputs({kind: s.arn for kind, s in {**self.secrets, **self.keys}.items()})

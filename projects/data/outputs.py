@@ -42,6 +42,12 @@ OUTPUTS = LayerOutputs("data", (
     OutputSpec("cacheTableName", str, 'DynamoDB cache table'),
     OutputSpec("cacheTableArn", str, 'DynamoDB cache table ARN', shape=shapes.DYNAMODB_TABLE),
     OutputSpec("cacheTableIndexNames", list[str], 'GSI names of the cache table', shape=shapes.DYNAMODB_INDEX_NAME),
+    OutputSpec("waitingRoomTableName", str, "DynamoDB table of the waiting room's tickets and room state"),
+    OutputSpec("waitingRoomTableArn", str, 'waiting room table ARN', shape=shapes.DYNAMODB_TABLE),
+    OutputSpec("waitingRoomTableIndexNames", list[str], 'GSI names of the waiting room table (queue)',
+               shape=shapes.DYNAMODB_INDEX_NAME),
+    OutputSpec("waitingRoomKeySecretArn", str, "Secrets Manager secret of the waiting room's HMAC key (made and "
+               "rotated inside the account; AWSCURRENT and AWSPREVIOUS verify)", shape=shapes.SECRET),
     OutputSpec("logsBucketName", str, 'bucket for ALB and CloudFront logs'),
     OutputSpec("logsBucketArn", str, 'logs bucket ARN', shape=shapes.S3_BUCKET),
     OutputSpec("logsBucketDomainName", str, 'logs bucket domain name (CloudFront standard logging)'),

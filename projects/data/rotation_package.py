@@ -1,9 +1,10 @@
 """The rotation function's zip, built at plan time from `rotation/` (no Node.js build step), like the edge bundle.
 
-Layout: `index.mjs` and `package.json` at the root (the handler is `index.handler`; `"type": "module"` makes the
-`.mjs` an ES module either way), and the production dependencies as `npm ci --omit=dev` left them under
-`node_modules/` (pg and the Secrets Manager client, pinned in package.json/package-lock.json). Type declarations,
-source maps and npm's own bookkeeping are left out: Node never loads them.
+Layout: `index.mjs`, `hmac-key.mjs` (the HMAC-key strategy it imports) and `package.json` at the root (the
+handler is `index.handler`; `"type": "module"` makes the `.mjs` an ES module either way), and the production
+dependencies as `npm ci --omit=dev` left them under `node_modules/` (pg and the Secrets Manager client, pinned in
+package.json/package-lock.json). Type declarations, source maps and npm's own bookkeeping are left out: Node never
+loads them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from shared.runtime.errors import CatalogError
 from shared.runtime.zip_package import code_sha256, deterministic_zip
 
 ROTATION_DIR = Path(__file__).resolve().parent / "rotation"
-ROOT_FILES = ("index.mjs", "package.json", "scram.mjs")  # scram.mjs links to the API's copy: zipped from it
+ROOT_FILES = ("index.mjs", "hmac-key.mjs", "package.json", "scram.mjs")  # scram.mjs links to the API's copy
 REQUIRED_MODULES = ("pg", "@aws-sdk/client-secrets-manager")
 _SKIP_SUFFIXES = (".d.ts", ".d.mts", ".d.cts", ".map")
 _SKIP_PARTS = {".bin", "dist-types", ".package-lock.json"}

@@ -15,7 +15,9 @@ from shared.runtime.errors import ContractError
 from shared.runtime.naming import Service
 
 SCHEMA_PATH = Path(__file__).with_name("dynamodb-tables.json")
-TABLES = ("sessions", "cache")
+TABLES = ("sessions", "cache", "waitingRoom")
+# Contract key -> the `<kind>` of the physical name and the resource name (names are lowercase with hyphens).
+KINDS = {"sessions": "sessions", "cache": "cache", "waitingRoom": "waiting-room"}
 KEY_TYPES = ("S", "N", "B")
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
 
@@ -74,8 +76,8 @@ class Tables(pulumi.ComponentResource):
             indexes = spec.get("indexes", [])
             self.index_names[kind] = [i["name"] for i in indexes]
             self.tables[kind] = aws.dynamodb.Table(
-                kind,
-                name=args.name(kind, Service.DYNAMODB_TABLE),
+                KINDS[kind],
+                name=args.name(KINDS[kind], Service.DYNAMODB_TABLE),
                 billing_mode="PAY_PER_REQUEST",  # on demand: no capacities on the table or its indexes
                 hash_key=spec["hashKey"]["name"],
                 attributes=[aws.dynamodb.TableAttributeArgs(**a) for a in key_attributes(spec)],

@@ -77,6 +77,7 @@ cdn = EdgeDistribution("cdn", EdgeDistributionArgs(
     settings=settings,
     cache_policy_name=ctx.name("api-microcache", Service.CLOUDFRONT_POLICY),
     origin_request_policy_name=ctx.name("api-origin", Service.CLOUDFRONT_POLICY),
+    queue_state_cache_policy_name=ctx.name("queue-state", Service.CLOUDFRONT_POLICY),
     bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
     oai_path=site.oai.cloudfront_access_identity_path if site.oai is not None else None,
     oac_id=site.oac.id if site.oac is not None else None,

@@ -20,6 +20,7 @@ from projects.observability.sale_window import SaleAlarmsArgs, sale_alarms, sale
 from projects.observability.settings import NAMESPACE, Settings
 from projects.observability.topic import AlarmTopic, AlarmTopicArgs
 from projects.observability.upstream import AppView, DataView, EdgeView, NetworkView
+from projects.observability.waiting_room import start_epoch
 from shared.runtime import REGION
 from shared.runtime.errors import ConfigError, ContractError
 from shared.runtime.faults import FAULTS
@@ -68,7 +69,9 @@ specs = build_specs(Targets(
     alb_arn_suffix=app.alb_arn_suffix, target_groups=target_groups, api_name=app.api_name,
     api_stage=app.api_stage_name, distribution_id=edge.distribution_id, cluster_id=data.cluster_id,
     writer_instance_id=data.writer_instance_id, max_acu=data.max_acu, proxy_name=data.proxy_name,
-    proxy_max_connections=data.proxy_max_connections, tables=tables), settings, contract)
+    proxy_max_connections=data.proxy_max_connections, tables=tables,
+    waiting_room_function=app.waiting_room_function_name,
+    waiting_room_start=app.waiting_room_starts_at.apply(start_epoch)), settings, contract)
 # AWS WAF: the distribution's ACL (CLOUDFRONT scope: no Region dimension) and the API Gateway stage's.
 specs += build_waf_specs((WafTarget("edge", edge.web_acl_metric_name, None),
                           WafTarget("api", app.api_web_acl_metric_name, region)), settings, contract)
@@ -116,6 +119,7 @@ inputs = pulumi.Output.all(
     cache_table=data.cache_table_name, **{f"tg_{k}": target_groups[k] for k in TARGET_GROUP_KEYS},
     edge_acl=edge.web_acl_metric_name, edge_acl_rules=edge.web_acl_rule_metric_names,
     api_acl=app.api_web_acl_metric_name, api_acl_rules=app.api_web_acl_rule_metric_names,
+    waiting_room_function=app.waiting_room_function_name,
 ).apply(dashboard_inputs)
 dashboard = Dashboard("dashboard", DashboardArgs(
     dashboard_name=ctx.name("flash-sale", Service.DASHBOARD),

@@ -13,6 +13,7 @@ from typing import Any
 
 from projects.observability.metrics import Metric, MetricContract, check_metric, proxy_writer_pool
 from projects.observability.settings import Settings
+from projects.observability.waiting_room import NOT_DRAINING, STUCK_MINUTES, in_contract, not_draining_inputs
 
 GT, GTE, LT = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
 # treat_missing_data, chosen per alarm: no traffic is not an error (notBreaching); a gap in a metric AWS always
@@ -38,6 +39,8 @@ class Targets:
     proxy_name: Any
     proxy_max_connections: Any
     tables: Mapping[str, Any]  # sessions/cache -> table name
+    waiting_room_function: Any = None  # the controller function (None: no waiting room alarms)
+    waiting_room_start: Any = 0  # epoch seconds of waitingRoomStartsAt (0: none)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,20 @@ def build_specs(t: Targets, s: Settings, contract: MetricContract) -> list[Alarm
                         for op in s.dynamodb_operations)
             b.add(f"ddb-{key}-{kind}", f"DynamoDB {key} table: {what}.", 0, GT, NOT_BREACHING,
                   expression=_sum_of(ops), inputs=ops)
+
+    # --- the waiting room (projects/observability/waiting_room.py says why these two) ---
+    if t.waiting_room_function is not None and in_contract(contract):
+        # Customer-facing: shoppers in the queue of a SKU on sale are stuck and nobody can buy it.
+        b.add("waiting-room-not-draining", f"For {STUCK_MINUTES} minutes shoppers have waited in the waiting room "
+              "(WaitingRoomQueued > 0) and nobody was admitted (WaitingRoomAdmitted = 0), after the room's start. "
+              "Check the controller function (its errors alarm, its log group), that its schedule is ENABLED, and "
+              "whether every pass is held (waitingRoomMaxActive reached by shoppers who do not buy).",
+              Threshold(1.0, t.waiting_room_start), GT, NOT_BREACHING, customer=True, expression=NOT_DRAINING,
+              inputs=not_draining_inputs(contract, t.metrics_service), periods=STUCK_MINUTES,
+              datapoints=STUCK_MINUTES)
+        b.add("waiting-room-controller-errors", "The waiting room controller failed (every step of a run failed: "
+              "DynamoDB throttling or an error in its log group). While it fails nobody is admitted.", 0, GT,
+              NOT_BREACHING, metric=Metric("AWS/Lambda", "Errors", {"FunctionName": t.waiting_room_function}))
     return b.specs
 
 

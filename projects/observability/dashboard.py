@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from projects.observability.logs import signals
 from projects.observability.metrics import LOG_METRICS, Metric, MetricContract, proxy_writer_pool
 from projects.observability.settings import Settings
+from projects.observability.waiting_room import in_contract, waiting_room_row
 from projects.observability.widgets import (
     Annotation,
     Expression,
@@ -63,6 +64,7 @@ class DashboardInputs:
     proxy_max_connections: float
     tables: Mapping[str, str]
     wafs: tuple[WafPanel, ...] = ()
+    waiting_room_function: str = ""  # the controller ("": no waiting room row)
 
 
 def dashboard_url(name: str) -> str:
@@ -240,8 +242,10 @@ def build_body(i: DashboardInputs, s: Settings, c: MetricContract, extra_rows: t
     """The dashboard body (a dict; json.dumps it), every metric checked against the contract and AWS table.
 
     `extra_rows` (the declared sale windows) come first: what the on-call should know before the graphs."""
-    return layout([*extra_rows, *_slo_and_api(i, s, c), *_lambda_alb_api(i, s), *_edge_and_data(i, s), *_waf(i, s)],
-                  c)
+    room = ([waiting_room_row(c, i.metrics_service, i.waiting_room_function)]
+            if i.waiting_room_function and in_contract(c) else [])
+    return layout([*extra_rows, *_slo_and_api(i, s, c), *room, *_lambda_alb_api(i, s), *_edge_and_data(i, s),
+                   *_waf(i, s)], c)
 
 
 @dataclass

@@ -46,6 +46,8 @@ class AppView:
     api_web_acl_metric_name: pulumi.Output[str]
     api_web_acl_rule_metric_names: pulumi.Output[list[str]]
     fault_config_location: pulumi.Output[str]  # where the Lambda experiments write ("": the extension is off)
+    waiting_room_function_name: pulumi.Output[str]
+    waiting_room_starts_at: pulumi.Output[str]  # "" when the room admits from the start of the sale
 
 
 @reads(EDGE)

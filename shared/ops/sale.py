@@ -9,6 +9,8 @@ What each number comes from (shared/ops/capacity.py, `model()`):
 - readers: the model's readers needed (at least the steady 2); Aurora min ACU: the sale's writer ACU rounded up to
   0.5 (Serverless v2 scales fastest from a higher base), max ACU at least that;
 - DynamoDB warm throughput: only when the model's rates exceed what a new on-demand table serves at once;
+- the waiting room (`--waiting-room`, shared/ops/sale_room.py): the SKUs behind it, half the modelled one-SKU
+  selling rate as its admission rate, 20 s of admissions as its cap, the sale's start as its start;
 - stock shards per sale SKU: the capacity model's count (reservation rate / 70 % of one row's measured rate), 1-64,
   each SKU sized as if it took every reservation (the model's one flash SKU): shards are cheap, a hot row is not.
 
@@ -31,6 +33,7 @@ from typing import Any
 
 from shared.declarations import settings_class
 from shared.deploy import ConfigEntry, StackBackend
+from shared.ops import sale_room
 from shared.ops.capacity import (
     MAX_USERS,
     AwsAssumptions,
@@ -80,6 +83,7 @@ class SaleRequest:
     users: int
     skus: tuple[str, ...] = ()
     lead_minutes: int | None = None  # None: from the plan (15, or 30 when readers are added)
+    waiting_room: tuple[str, ...] = ()  # SKUs (among `skus`) shoppers queue for
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class SalePlan:
     changes: tuple[Change, ...]
     capacity: Capacity
     notes: tuple[str, ...] = field(default_factory=tuple)
+    room: Mapping[str, str] = field(default_factory=dict)  # catalog-app:waitingRoom* (empty: no room planned)
 
     @property
     def scale_out_at(self) -> datetime:
@@ -164,6 +169,7 @@ def check_request(request: SaleRequest, now: datetime | None = None) -> None:
         raise _refuse(f"--lead-minutes {lead} is outside {MIN_LEAD_MINUTES}-{MAX_LEAD_MINUTES}",
                       "15 covers provisioned concurrency and ACU; 30 when readers are added")
     check_skus(request.skus)
+    sale_room.check_room(request.waiting_room, request.skus)
 
 
 def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, lambda_quota: int,
@@ -248,10 +254,18 @@ def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, 
     for sku, n in sku_shards.items():
         changes.append(Change("api", f"{sku} stock shards (PUT /api/products/{sku}/inventory)", "-", str(n),
                               f"before {out}"))
+    room = sale_room.room_config(c, request.waiting_room, iso(start))
+    if room:
+        changes.append(Change("app", "waiting room (catalog-app:waitingRoom*): SKUs, admissions/s, passes held",
+                              "no room", sale_room.describe(room),
+                              f"joins from the next `invoke up --layer app` (pre-queue), admits from {iso(start)}"))
+        notes.append(f"waiting room: {room['waitingRoomAdmitPerSecond']}/s = half the model's one-SKU selling rate "
+                     f"({min(c.sku_selling_rps, c.proxy_writes_capacity / len(request.waiting_room)):.0f}/s with "
+                     f"{shards} shard(s) of {c.hot_row_tps:.0f}/s measured)")
     notes.append(f"model: {c.throughput_rps:,.0f} rps, {c.reserve_rps:,.0f} reservations/s, "
                  f"{c.lambda_concurrency} concurrent executions ({c.lambda_concurrency_with_headroom} at the target), "
                  f"writer ~{c.writer_acu:.1f} ACU, {c.readers_needed} readers")
-    return SalePlan(request, lead, windows, tuple(changes), c, tuple(notes))
+    return SalePlan(request, lead, windows, tuple(changes), c, tuple(notes), room)
 
 
 def changes_table(plan: SalePlan) -> str:
@@ -333,16 +347,22 @@ def _require_stacks(backend: StackBackend, suffix: str) -> None:
                           f"{suffix}")
 
 
-def _check_all(backend: StackBackend, suffix: str, values: Mapping[str, str]) -> None:
-    """Every layer's whole settings with its new value, as `invoke up` would load them."""
+def _check_all(backend: StackBackend, suffix: str, values: Mapping[str, str],
+               room: Mapping[str, str] | None = None) -> None:
+    """Every layer's whole settings with its new values (the app's room keys too), as `invoke up` would load them."""
     for layer, value in values.items():
         base = plain_config(backend, layer, suffix)
-        check_overrides(settings_class(layer), _namespace(layer), {SALE_WINDOWS_KEY: value}, base=base)
+        extra = dict(room or {}) if layer == "app" else {}
+        check_overrides(settings_class(layer), _namespace(layer), {SALE_WINDOWS_KEY: value, **extra}, base=base)
 
 
-def write_windows(backend: StackBackend, suffix: str, values: Mapping[str, str]) -> None:
+def write_windows(backend: StackBackend, suffix: str, values: Mapping[str, str],
+                  room: Mapping[str, str] | None = None) -> None:
+    """Each layer's `saleWindows`, and the app's `waitingRoom*` keys when a room was planned (or cancelled)."""
     for layer, value in values.items():
         backend.set_config(get_layer(layer), suffix, f"{_namespace(layer)}:{SALE_WINDOWS_KEY}", value)
+    for key, value in (room or {}).items():
+        backend.set_config(get_layer("app"), suffix, f"{_namespace('app')}:{key}", value)
 
 
 def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
@@ -358,14 +378,15 @@ def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str
         except ConfigError as exc:
             raise _refuse(f"the sale {iso(plan.request.start)}-{iso(plan.request.end)} cannot be added: "
                           f"{exc.problem}", "cancel the other window or choose other times") from None
-    _check_all(backend, suffix, values)
+    _check_all(backend, suffix, values, plan.room)
     return values
 
 
 def apply_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
-    """Add the plan's window to each owning layer's `saleWindows` (all or nothing); returns the new values."""
+    """Add the plan's window to each owning layer's `saleWindows` and its room to the app's config (all or
+    nothing); returns the new `saleWindows` values."""
     values = prepare_plan(backend, suffix, plan)
-    write_windows(backend, suffix, values)
+    write_windows(backend, suffix, values, plan.room)
     return values
 
 
@@ -388,18 +409,21 @@ def cancel_window(backend: StackBackend, suffix: str, start: datetime, now: date
     if not values:
         raise _refuse(f"no sale window starts at {iso(start)} in stacks {suffix}",
                       "`invoke sale check --suffix S` lists the declared windows")
-    _check_all(backend, suffix, values)
-    write_windows(backend, suffix, values)
+    # The room planned with this sale goes with it (a room planned for another sale stays).
+    room = sale_room.cleared() if sale_room.belongs_to(plain_config(backend, "app", suffix), start) else {}
+    _check_all(backend, suffix, values, room)
+    write_windows(backend, suffix, values, room)
     return sorted(values)
 
 
 def request_from_text(start: str, end: str, users: int, skus: list[str] | tuple[str, ...],
-                      lead_minutes: int = 0) -> SaleRequest:
+                      lead_minutes: int = 0, waiting_room: str = "") -> SaleRequest:
     try:
         begin, finish = parse_utc(start), parse_utc(end)
     except ValueError as exc:
         raise _refuse(f"sale time {exc}", "ISO 8601 UTC, e.g. --start 2030-05-01T18:00:00Z") from None
-    return replace(SaleRequest(begin, finish, users, tuple(skus)), lead_minutes=lead_minutes or None)
+    return replace(SaleRequest(begin, finish, users, tuple(skus)), lead_minutes=lead_minutes or None,
+                   waiting_room=sale_room.parse_room(waiting_room))
 
 
 def windows_text(windows: Mapping[str, tuple[SaleWindow, ...]]) -> str:

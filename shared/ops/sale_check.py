@@ -254,6 +254,14 @@ def readiness(expected: Expected, account: AccountReader, now: datetime | None =
                         f"{iso(w.end)}" if not bad else f"{', '.join(bad)} missing or disabled",
                         "" if not bad else f"invoke up --layer data --suffix {suffix}"))
 
+    room = list(app_out.get("waitingRoomSkus") or [])
+    if room:  # the controller's schedule must run during the sale (it is disabled without SKUs)
+        name = str(app_out.get("waitingRoomScheduleName") or _name("waiting-room", suffix, Service.LAMBDA))
+        state = next((s.get("State") for s in account.schedules(name) if s.get("Name") == name), None)
+        rows.append(Row("waiting room controller schedule", state == "ENABLED",
+                        f"{', '.join(room)} behind the room; {name} {state or 'missing'}",
+                        "" if state == "ENABLED" else f"invoke up --layer app --suffix {suffix}"))
+
     alarm_names = list(expected.outputs.get("observability", {}).get("alarmNames") or [])
     sale_alarms = [_name(f"sale-{w.key}-pc-below-plan", suffix, Service.ALARM) for w in upcoming.get("observability",
                                                                                                       ())]

@@ -93,8 +93,9 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
         print("dry run: nothing stored" + (" (overlaps with declared windows are checked against the stacks "
                                            "when they are reachable)" if offline else ""))
         return
-    write_windows(stacks, suffix, values)
-    print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}; each team's next "
+    write_windows(stacks, suffix, values, plan.room)
+    room = f" and {', '.join(f'catalog-app:{k}' for k in plan.room)}" if plan.room else ""
+    print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}{room}; each team's next "
           f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check` after)")
 
 
@@ -143,6 +144,8 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
         "end": "plan: when the sale ends (the restore), ISO 8601 UTC",
         "users": "plan: concurrent shoppers the sale must serve (the capacity model's input; default 50000)",
         "sku": "plan: a sale SKU (SKU- and 6 digits), repeatable: its stock shard count is planned",
+        "waiting_room": "plan: sale SKUs shoppers queue for, comma-separated (each also a --sku), e.g. "
+                        "SKU-000123,SKU-000456: admission rate and cap from the capacity model",
         "lead_minutes": "plan: minutes before the start the scale-out fires (default 15; 30 when readers are added)",
         "lambda_quota": "plan: the account's Lambda concurrent executions quota (default: catalog-observability:"
                         "accountConcurrencyLimit of the stack, else 1000)",
@@ -158,8 +161,8 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
 )
 @refuse_clearly
 def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "", end: str = "", users: int = 50_000,
-         sku: list[str] | None = None, lead_minutes: int = 0, lambda_quota: int = 0, api: str = "",
-         results: str = "", dry_run: bool = False, plan: bool = False, backend: str = "",
+         sku: list[str] | None = None, waiting_room: str = "", lead_minutes: int = 0, lambda_quota: int = 0,
+         api: str = "", results: str = "", dry_run: bool = False, plan: bool = False, backend: str = "",
          secrets_provider: str = "") -> None:
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
     if action not in ACTIONS:
@@ -173,7 +176,7 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
     if lambda_quota < 0:
         raise CatalogError(f"--lambda-quota {lambda_quota} is negative", "the account's quota, e.g. 3000 (0: read it)")
     if action == "plan":
-        request = request_from_text(start, end, users, list(sku or []), lead_minutes)
+        request = request_from_text(start, end, users, list(sku or []), lead_minutes, waiting_room)
         check_request(request, now=_now())
         stacks = _settings_source(backend, secrets_provider, suffix, offline_ok=dry_run)
         _plan(request, stacks, suffix, lambda_quota, api, results, dry_run)

@@ -11,6 +11,7 @@ from shared.policy import iam_rules as iam
 from shared.policy import identity_rules as ident
 from shared.policy import naming_rules as naming
 from shared.policy import network_rules as net
+from shared.policy import schedule_rules as schedules
 from shared.policy import storage_rules as storage
 from shared.policy.model import Level, Policy
 from shared.runtime import mission
@@ -31,9 +32,12 @@ POLICIES: tuple[Policy, ...] = (
     Policy("lambda-api-shape", M,
            f"Every Lambda function outside the edge layer is {mission.API_ARCHITECTURE} (Graviton2), "
            f"{mission.API_MEMORY_MB} MB, in a VPC with a security group, and a container image; the data "
-           "layer's rotation function is a Node.js 24 zip instead.",
+           "layer's rotation function is a Node.js 24 zip instead; the waiting room controller (the API's image "
+           "with its command) is 512 MB, 60 s, reserved concurrency 2, outside the VPC.",
            "The mission's constraints for the API function; Image functions take no runtime/handler/layers. The "
-           "secrets' rotation function is not the API and its layer builds no image.",
+           "secrets' rotation function is not the API and its layer builds no image. The controller is a "
+           "DynamoDB loop running most of every minute: 3 GB would bill six times the GB-seconds for nothing, "
+           "and without a database it needs no network interfaces.",
            resource_check=compute.check_api_function, types=_types(compute.FUNCTION)),
     Policy("lambda-edge-shape", M,
            "Lambda@Edge functions (the edge layer's) are x86_64, published, zip, in us-east-1, without VPC, "
@@ -192,14 +196,21 @@ POLICIES: tuple[Policy, ...] = (
            "Every VPC in the stack has an aws.ec2.DefaultSecurityGroup.",
            "Left alone, the default group allows all traffic between its members and all egress.",
            stack_check=ident.check_default_sg_taken_over),
+    Policy("schedule-role-scope", M,
+           "An EventBridge Scheduler schedule's role allows only its target's action (lambda:InvokeFunction, or "
+           "the universal target's API action) and, for a Lambda target, only on that function.",
+           "The role is a deputy: whoever can edit the schedule can make it do whatever the role may.",
+           stack_check=schedules.check_schedule_role_scope),
     Policy("trust-source-account", M,
-           "Roles trusted by RDS, RDS monitoring or VPC Flow Logs carry aws:SourceAccount/aws:SourceArn.",
+           "Roles trusted by RDS, RDS monitoring, VPC Flow Logs or EventBridge Scheduler carry "
+           "aws:SourceAccount/aws:SourceArn.",
            "Confused-deputy prevention where AWS documents support for it (not Lambda or API Gateway roles).",
            resource_check=ident.check_trust_source, types=_types("aws:iam/role:Role")),
     Policy("xray-tracing", A, "X-Ray tracing on the API function and the API Gateway stage.",
            "Traces explain latency regressions.", resource_check=compute.check_tracing,
            types=_types(compute.FUNCTION, "aws:apigateway/stage:Stage")),
-    Policy("dynamodb-recovery-ttl", A, "DynamoDB tables have point-in-time recovery and a TTL attribute.",
+    Policy("dynamodb-recovery-ttl", A, "DynamoDB tables have point-in-time recovery, a TTL attribute and "
+           "server-side encryption under a KMS key.",
            "Recovery from bad writes; sessions and cache entries expire.",
            resource_check=storage.check_dynamodb_recovery, types=_types("aws:dynamodb/table:Table")),
     Policy("kms-key-hygiene", A, "Customer managed keys rotate; deletion window 7 days.",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, is_num, known, parse_json, refers
 from shared.runtime import mission
+from shared.runtime import waiting_room as room
 
 FUNCTION = "aws:lambda/function:Function"
 API_MEMORY_MB = mission.API_MEMORY_MB
@@ -44,10 +45,36 @@ def _check_zip_function(res: Res, kind: str) -> Iterable[str]:
         yield f"imageUri is set: {kind} is a zip, not an image"
 
 
+def is_waiting_room_controller(res: Res) -> bool:
+    """The API's image run with the controller's command (projects/app/waiting_room.py)."""
+    commands = res.get("imageConfig", "commands")
+    return commands is not UNKNOWN and as_list(commands) == [room.CONTROLLER_HANDLER]
+
+
+def check_waiting_room_controller(res: Res) -> Iterable[str]:
+    """The controller: the API's arm64 image, a DynamoDB loop outside the VPC (it reaches no database), its own
+    smaller size, a 60 s timeout and a small reserved concurrency, so a stuck schedule cannot crowd the API."""
+    arch = res.inputs.get("architectures")
+    if arch is not UNKNOWN and as_list(arch) != ["arm64"]:
+        yield f"architectures is {arch or 'unset (x86_64)'}: the controller runs the API's arm64 image"
+    if res.inputs.get("packageType") != "Image" or not res.inputs.get("imageUri"):
+        yield "the controller is the API's container image with another command (packageType Image, imageUri)"
+    for key, want in (("memorySize", room.CONTROLLER_MEMORY_MB), ("timeout", room.CONTROLLER_TIMEOUT_S),
+                      ("reservedConcurrentExecutions", room.CONTROLLER_RESERVED_CONCURRENCY)):
+        value = res.inputs.get(key)
+        if value is not UNKNOWN and value != want:
+            yield f"{key} is {value}: the waiting room controller takes {want} (shared/runtime/waiting_room.py)"
+    if as_list(res.get("vpcConfig", "subnetIds")):
+        yield "the controller reaches DynamoDB only: no vpcConfig (no network interfaces, no ec2 rights)"
+
+
 def check_api_function(res: Res, ctx: Context) -> Iterable[str]:
     """Every function outside the edge layer is arm64, 3072 MB and in a VPC; the API is a container image, the
-    declared zip kinds (`ZIP_FUNCTION_LAYERS`) a Node.js 24 zip."""
+    declared zip kinds (`ZIP_FUNCTION_LAYERS`) a Node.js 24 zip, the waiting room controller its own shape."""
     if is_edge(res, ctx):
+        return
+    if is_waiting_room_controller(res):
+        yield from check_waiting_room_controller(res)
         return
     zip_kind = ZIP_FUNCTION_LAYERS.get(str(res.layer or ctx.layer))
     arch = res.inputs.get("architectures")

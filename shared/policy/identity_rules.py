@@ -14,7 +14,7 @@ from shared.policy.model import UNKNOWN, Context, Finding, Res, as_list, known, 
 # VPC Flow Logs: https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html). Lambda execution roles
 # and API Gateway's CloudWatch role are not listed: AWS documents no such condition for them.
 SOURCE_CONDITION_SERVICES = frozenset({"rds.amazonaws.com", "monitoring.rds.amazonaws.com",
-                                       "vpc-flow-logs.amazonaws.com"})
+                                       "vpc-flow-logs.amazonaws.com", "scheduler.amazonaws.com"})
 SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn")
 
 

@@ -49,6 +49,8 @@ NAMED: dict[str, tuple[str, str | None, Service | None]] = {
     "aws:cloudwatch/eventRule:EventRule": ("name", "namePrefix", None),
     "aws:ssm/parameter:Parameter": ("name", None, None),
     "aws:cloudwatch/queryDefinition:QueryDefinition": ("name", None, None),
+    # EventBridge Scheduler: 1-64 of [0-9A-Za-z_.-] (botocore scheduler CreateScheduleInput.Name).
+    "aws:scheduler/schedule:Schedule": ("name", "namePrefix", None),
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ("name", None, None),
 }
 
@@ -75,7 +77,7 @@ STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 LOCAL_LIMITS = {
     "aws:cloudfront/originAccessControl:OriginAccessControl": 64, "aws:cloudfront/function:Function": 64,
     "aws:sqs/queue:Queue": 80, "aws:cloudwatch/eventRule:EventRule": 64, "aws:ssm/parameter:Parameter": 2048,
-    "aws:cloudwatch/queryDefinition:QueryDefinition": 255,
+    "aws:cloudwatch/queryDefinition:QueryDefinition": 255, "aws:scheduler/schedule:Schedule": 64,
     # CloudFormation stack names are at most 128 characters; the repository prefixes `serverlessrepo-`.
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": 128 - len("serverlessrepo-"),
 }

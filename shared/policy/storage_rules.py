@@ -36,9 +36,12 @@ def check_dynamodb(res: Res, ctx: Context) -> Iterable[str]:
 
 
 def check_dynamodb_recovery(res: Res, ctx: Context) -> Iterable[str]:
-    """Advisory: point-in-time recovery and a TTL attribute (sessions and cache entries expire)."""
+    """Advisory: point-in-time recovery, a TTL attribute (sessions, cache entries and queue tickets expire) and
+    encryption under a KMS key (the AWS managed aws/dynamodb key: its use shows in CloudTrail)."""
     if res.get("pointInTimeRecovery", "enabled") is not True:
         yield "pointInTimeRecovery is not enabled"
+    if res.get("serverSideEncryption", "enabled") is not True:
+        yield "serverSideEncryption is not enabled: the table is encrypted with an AWS owned key, not a KMS key"
     if res.get("ttl", "enabled") is not True or not res.get("ttl", "attributeName"):
         yield "no TTL attribute: expired sessions and cache entries would stay forever"
 

@@ -193,6 +193,7 @@ def test_role_policy_names_exact_actions_and_resources(app: Plan, data: Plan) ->
     assert all(s["Effect"] == "Allow" for s in by_sid.values())
     log_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{FN_NAME}"
     sessions, cache = data.export_value("sessionsTableArn"), data.export_value("cacheTableArn")
+    room = data.export_value("waitingRoomTableArn")
     expected = {
         "OwnLogGroup": (set(LOG_ACTIONS), [log_arn, f"{log_arn}:*"]),
         "VpcNetworkInterfaces": (set(ENI_ACTIONS), "*"),
@@ -203,7 +204,12 @@ def test_role_policy_names_exact_actions_and_resources(app: Plan, data: Plan) ->
         "TableIndexes": (set(INDEX_ACTIONS), [f"{sessions}/index/{n}" for n in
                                               data.export_value("sessionsTableIndexNames")]
                          + [f"{cache}/index/{n}" for n in data.export_value("cacheTableIndexNames")]),
+        # The waiting room: single items only (no Query, no Batch, no index: the queue is the controller's).
+        "WaitingRoomTable": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                              "dynamodb:ConditionCheckItem"}, [room]),
         "XRay": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"),
+        # The waiting room's HMAC key: read, nothing else (its rotation belongs to the data layer).
+        "WaitingRoomKey": ({"secretsmanager:GetSecretValue"}, [data.export_value("waitingRoomKeySecretArn")]),
     }
     assert {sid: (set(s["Action"]), s["Resource"]) for sid, s in by_sid.items()} == expected
     assert set(XRAY_ACTIONS) == expected["XRay"][0]

@@ -82,11 +82,12 @@ def test_the_api_connects_as_the_app_role_never_the_master(chain: dict[str, Plan
     api = {s["Sid"]: s for s in statements(app.by_name("api-role-policy"))}
     assert api["ProxyIamAuth"]["Resource"] == [
         f"arn:aws:rds-db:us-east-1:{ACCOUNT_ID}:dbuser:{data.export_value('proxyResourceId')}/catalog_app"]
-    # The API's role reads no secret at all.
-    assert not any(a.startswith("secretsmanager:") for s in api.values() for a in s["Action"])
+    # No database secret: the one secret the API reads is the waiting room's HMAC key, and only that.
+    secret_reads = [(a, s["Resource"]) for s in api.values() for a in s["Action"] if a.startswith("secretsmanager:")]
+    assert secret_reads == [("secretsmanager:GetSecretValue", [data.export_value("waitingRoomKeySecretArn")])]
     env = app.by_name("api").get("environment", "variables")
     assert env["DB_USER"] == "catalog_app" and env["DB_IAM_AUTH"] == "true"
-    assert not any(k.endswith("SECRET_ARN") for k in env)
+    assert [k for k in env if k.endswith("SECRET_ARN")] == ["WAITING_ROOM_SECRET_ARN"]
 
 
 def test_the_migrate_function_alone_reads_exactly_the_three_role_secrets(chain: dict[str, Plan]) -> None:
@@ -127,7 +128,8 @@ def test_master_is_rds_managed_and_role_secrets_rotate(chain: dict[str, Plan]) -
     cluster = data.one("aws:rds/cluster:Cluster")
     assert cluster.get("manageMasterUserPassword") is True and cluster.get("masterPassword") is None
     rotations = {r.name: r for r in data.of_type("aws:secretsmanager/secretRotation:SecretRotation")}
-    assert set(rotations) == {"db-app-rotation", "db-owner-rotation"}
+    assert set(rotations) == {"db-app-rotation", "db-owner-rotation", "waiting-room-key-rotation"}
+    rotations.pop("waiting-room-key-rotation")  # no database login: its first rotation writes its first key
     rotation = data.one("aws:lambda/function:Function", "db-rotation")  # the layer's own, no CloudFormation
     assert rotation.get("vpcConfig", "securityGroupIds") == [chain["network"].export_value("dbAdminSecurityGroupId")]
     for r in rotations.values():

@@ -84,9 +84,10 @@ def test_names_are_valid_for_their_service_and_carry_the_whole_suffix(data: Plan
             check_name(name, service)
             assert SUFFIX in name, (resource.name, name)
             seen += 1
-    # cluster, 3 instances, proxy + endpoint, 2 groups, 2 secrets (app, owner), 2 roles (proxy, rotation),
-    # 2 tables, 2 buckets, 2 log groups (postgresql, rotation), policy, rotation function
-    assert seen == 20
+    # cluster, 3 instances, proxy + endpoint, 2 groups, 3 secrets (app, owner, waiting-room key), 2 roles (proxy,
+    # rotation), 3 tables (sessions, cache, waiting room), 2 buckets, 2 log groups (postgresql, rotation), policy,
+    # rotation function
+    assert seen == 22
 
 
 def test_every_taggable_resource_is_tagged(data: Plan) -> None:

@@ -47,7 +47,8 @@ def test_the_function_is_a_node24_zip_arm64_3gb_in_the_private_subnets_with_the_
     assert fn.get("code", "$archive").startswith("sha256:")  # the zip's content, the same on every plan
     env = fn.get("environment", "variables")
     assert env == {"SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
-                   "EXCLUDE_CHARACTERS": "/@\"' \\`", "NODE_EXTRA_CA_CERTS": "/var/runtime/ca-cert.pem"}
+                   "EXCLUDE_CHARACTERS": "/@\"' \\`", "NODE_EXTRA_CA_CERTS": "/var/runtime/ca-cert.pem",
+                   "HMAC_KEY_SECRET_ARNS": data.export_value("waitingRoomKeySecretArn")}
     log = data.one("aws:cloudwatch/logGroup:LogGroup", "db-rotation-logs")
     assert log.get("name") == fn.get("loggingConfig", "logGroup") == f"/aws/lambda/{fn.get('name')}"
     assert log.get("retentionInDays") == 30
@@ -70,13 +71,14 @@ def test_the_role_is_trusted_by_lambda_only_and_carries_the_data_boundary(data: 
     assert role.get("permissionsBoundary") == f"arn:aws:iam::{ACCOUNT}:policy/catalog-data-boundary-{SUFFIX}"
 
 
-def test_the_policy_names_exactly_the_two_secrets_and_its_own_log_group(data: Plan) -> None:
+def test_the_policy_names_exactly_the_three_secrets_and_its_own_log_group(data: Plan) -> None:
     found = policy_statements(data, "db-rotation-policy")
     secrets = found["RotateOwnSecrets"]
     assert secrets["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
                                  "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
     assert sorted(secrets["Resource"]) == sorted([data.export_value("appSecretArn"),
-                                                  data.export_value("ownerSecretArn")])
+                                                  data.export_value("ownerSecretArn"),
+                                                  data.export_value("waitingRoomKeySecretArn")])
     log_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/catalog-db-rotation-{SUFFIX}"
     assert found["OwnLogGroup"]["Resource"] == [log_arn, f"{log_arn}:*"]
     assert found["OwnLogGroup"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -98,9 +100,11 @@ def test_only_secrets_manager_of_this_account_may_invoke_it(data: Plan) -> None:
     assert permission.get("function") == data.one(FUNCTION, "db-rotation").get("name")
 
 
-def test_each_secret_rotates_on_schedule_not_at_once(data: Plan, plan_with: Any) -> None:
+def test_each_database_secret_rotates_on_schedule_not_at_once(data: Plan, plan_with: Any) -> None:
     rotations = {r.name: r for r in data.of_type(ROTATION)}
-    assert set(rotations) == {"db-app-rotation", "db-owner-rotation"}
+    assert set(rotations) == {"db-app-rotation", "db-owner-rotation", "waiting-room-key-rotation"}
+    # The key's rotation starts at once: that first rotation writes its first value (test_waiting_room.py).
+    rotations.pop("waiting-room-key-rotation")
     assert rotations["db-app-rotation"].get("secretId") == data.export_value("appSecretArn")
     assert rotations["db-owner-rotation"].get("secretId") == data.export_value("ownerSecretArn")
     for r in rotations.values():
@@ -118,7 +122,7 @@ def test_no_layer_declares_a_cloudformation_stack(chain: dict[str, Plan]) -> Non
 
 def test_the_package_holds_the_handler_and_its_production_dependencies_only() -> None:
     files = package_files()
-    assert {"index.mjs", "package.json"} <= set(files)
+    assert {"index.mjs", "hmac-key.mjs", "package.json"} <= set(files)
     for module in ("pg", "@aws-sdk/client-secrets-manager", "pg-protocol"):
         assert f"node_modules/{module}/package.json" in files, module
     assert not [n for n in files if n.endswith((".d.ts", ".map")) or "/.bin/" in n or "dist-types" in n]

@@ -109,7 +109,9 @@ def test_alarm_evaluation_fits_cloudwatch_limits(obs: Plan) -> None:
     for a in obs.of_type(ALARM):
         assert 1 <= a.get("datapointsToAlarm") <= a.get("evaluationPeriods"), a.name
         assert a.get("evaluationPeriods") * 60 <= 86_400, a.name
-        assert (a.get("datapointsToAlarm"), a.get("evaluationPeriods")) == (3, 5), a.name
+        # The settings' 3 of 5, but "queue stops draining": 3 consecutive minutes (3 of 3), as its rule says.
+        expected = (3, 3) if a.name == "waiting-room-not-draining" else (3, 5)
+        assert (a.get("datapointsToAlarm"), a.get("evaluationPeriods")) == expected, a.name
 
 
 def test_every_alarmed_metric_is_in_the_api_contract_or_the_aws_table(obs: Plan) -> None:
@@ -140,7 +142,8 @@ def test_composite_degraded_alarm_ors_exactly_the_customer_facing_alarms(obs: Pl
     assert all(p.startswith('ALARM("') and p.endswith('")') for p in parts)
     assert referenced == {name_of(k) for k in (
         "api-latency-p99", "api-error-rate", "alb-live-no-healthy", "alb-5xx-rate", "alb-latency-p99",
-        "lambda-error-rate", "lambda-throttles", "apigw-5xx-rate", "apigw-latency-p99", "cloudfront-5xx-rate")}
+        "lambda-error-rate", "lambda-throttles", "apigw-5xx-rate", "apigw-latency-p99", "cloudfront-5xx-rate",
+        "waiting-room-not-draining")}
     assert referenced <= set(alarms(obs))
     assert len(rule) <= 10_240  # AlarmRule limit
 
@@ -156,7 +159,8 @@ def test_thresholds_follow_config_and_upstream(plan_with, up: dict[str, Any]) ->
     assert planned[name_of("aurora-writer-acu")].get("threshold") == pytest.approx(0.75 * up["maxAcu"])
     assert planned[name_of("alb-latency-p99")].get("threshold") == pytest.approx(0.3)
     assert planned[name_of("api-latency-p99")].get("threshold") == 300
-    assert all((a.get("evaluationPeriods"), a.get("datapointsToAlarm")) == (3, 2) for a in planned.values())
+    assert all((a.get("evaluationPeriods"), a.get("datapointsToAlarm")) == (3, 2) for n, a in planned.items()
+               if n != name_of("waiting-room-not-draining"))
     slow = next(f for f in plan.of_type(FILTER) if f.get("metricTransformation", "name") == "SlowRequests")
     assert "$.durationMs > 300" in slow.get("pattern")
 
@@ -244,7 +248,8 @@ def test_upstream_reads_are_exactly_the_declared_ones(obs: Plan) -> None:
         ("app", o) for o in ("functionName", "functionArn", "aliasName", "logGroupName", "metricsService",
                              "provisionedConcurrencyMin", "provisionedConcurrencyMax", "albArnSuffix",
                              "targetGroupArnSuffixes", "apiName", "apiStageName",
-                             "apiWebAclMetricName", "apiWebAclRuleMetricNames", "faultConfigLocation")
+                             "apiWebAclMetricName", "apiWebAclRuleMetricNames", "faultConfigLocation",
+                             "waitingRoomFunctionName", "waitingRoomStartsAt")
     } | {("edge", o) for o in ("distributionId", "viewerRequestFunctionName", "originResponseFunctionName",
                                "webAclMetricName", "webAclRuleMetricNames")}
 

@@ -92,7 +92,7 @@ def test_dimension_values_come_from_upstream_exports(body: dict[str, Any], up: d
 
 def test_rows_come_in_the_mission_order_and_fit_the_grid(body: dict[str, Any]) -> None:
     headers = [w["properties"]["markdown"].split("\n")[0] for w in body["widgets"] if w["type"] == "text"]
-    order = ["SLO", "API", "Lambda", "Application Load Balancer", "API Gateway", "CloudFront", "Aurora",
+    order = ["SLO", "API", "Waiting room", "Lambda", "Application Load Balancer", "API Gateway", "CloudFront", "Aurora",
              "DynamoDB", "AWS WAF"]
     assert [max((o for o in order if h.startswith(f"## {o}")), key=len) for h in headers] == order
     cells = set()

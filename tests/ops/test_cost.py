@@ -107,7 +107,8 @@ def test_the_idle_day_counts_what_the_plan_holds(default_plans: dict[str, Plan])
     assert (api.name, steady, api.memory_gb, api.arm) == (f"catalog-api-{SUFFIX}", 2, 3.0, True)
     assert facts.web_acls == 2 and facts.waf_rules == sum(len(a.get("rules")) for p in default_plans.values()
                                                           for a in p.of_type("aws:wafv2/webAcl:WebAcl"))
-    assert facts.secrets == 3  # two role secrets + the one RDS keeps the master password in
+    # two role secrets, the waiting room's HMAC key and the one RDS keeps the master password in
+    assert facts.secrets == 4
     assert facts.edge_viewer_request and facts.edge_origin_response and facts.origin_shield
     idle = idle_day(facts, PRICES)
     assert line(idle, "VPC", "NAT gateways").cost == pytest.approx(3 * 24 * PRICES["natGatewayHour"].price)

@@ -139,7 +139,11 @@ def test_without_a_window_a_layer_plans_exactly_as_before(layer: str, plan_with:
     assert {(r.type, r.name): r.inputs for r in again.resources} == {
         (r.type, r.name): r.inputs for r in chain[layer].resources}
     assert len(again.resources) == len(chain[layer].resources)
-    assert not again.of_type(ACTION) and not again.of_type(SCHEDULE)
+    # No sale schedule; the app's one schedule is the waiting room controller's, always declared (disabled
+    # without SKUs, projects/app/waiting_room.py).
+    schedules = [(r.name, r.get("state")) for r in again.of_type(SCHEDULE)]
+    assert not again.of_type(ACTION)
+    assert schedules == ([("waiting-room-schedule", "DISABLED")] if layer == "app" else [])
 
 
 @pytest.mark.parametrize("layer", ["app", "data", "observability"])

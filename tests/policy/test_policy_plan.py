@@ -77,6 +77,11 @@ def is_api(r: Res) -> bool:
     return r.layer != "edge"
 
 
+def is_api_function(r: Res) -> bool:
+    """The API itself (not the waiting room controller, the API's image with another command and shape)."""
+    return not r.inputs.get("imageConfig")
+
+
 def elb_permission(r: Res) -> bool:
     return r.inputs.get("principal") == "elasticloadbalancing.amazonaws.com"
 
@@ -156,9 +161,14 @@ def strip_eni_permissions(stacks: dict[str, list[Res]], layer: str) -> None:
 
 
 MUTATIONS: list[tuple[str, str, Callable[..., None], str, str]] = [
-    ("app", "lambda-api-shape", set_input("aws:lambda/function:Function", ("memorySize",), 1024.0), "3072"),
-    ("app", "lambda-api-shape", set_input("aws:lambda/function:Function", ("architectures",), ["x86_64"]),
-     "Graviton2"),
+    ("app", "lambda-api-shape", set_input("aws:lambda/function:Function", ("memorySize",), 1024.0, is_api_function),
+     "3072"),
+    ("app", "lambda-api-shape", set_input("aws:lambda/function:Function", ("architectures",), ["x86_64"],
+                                          is_api_function), "Graviton2"),
+    ("app", "lambda-api-shape", set_input("aws:lambda/function:Function", ("memorySize",), 3072.0,
+                                          lambda r: bool(r.get("imageConfig", "commands"))
+                                          and "waiting-room" in str(r.get("imageConfig", "commands"))),
+     "the waiting room controller takes 512"),
     ("app", "private-subnets-only", public_subnet_for("aws:lambda/function:Function", ("vpcConfig", "subnetIds")),
      "not private"),
     ("app", "lambda-vpc-role", strip_eni_permissions, "ec2:CreateNetworkInterface"),

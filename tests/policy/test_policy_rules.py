@@ -262,6 +262,20 @@ def vpc_with_default_sg(held: bool) -> list[Res]:
     return [vpc, sg] if held else [vpc]
 
 
+def schedule_set(action: str) -> list[Res]:
+    """A schedule invoking a function through a role whose inline policy allows `action` on that function."""
+    fn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{n('waiting-room')}"
+    role = R("aws:iam/role:Role", "sched", name=n("sched"), assumeRolePolicy=doc(
+        {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}))
+    policy = R("aws:iam/rolePolicy:RolePolicy", "sched-invoke", role=n("sched"),
+               policy=doc({"Effect": "Allow", "Action": action, "Resource": [fn]}))
+    schedule = R("aws:scheduler/schedule:Schedule", "s", name=n("waiting-room"), scheduleExpression="rate(1 minute)",
+                 flexibleTimeWindow={"mode": "OFF"},
+                 target={"arn": fn, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{n('sched')}"})
+    return [role, policy, schedule]
+
+
 LAMBDA = "aws:lambda/function:Function"
 CASES: dict[str, list[Case]] = {
     "named-resources-suffix": [
@@ -561,9 +575,11 @@ CASES: dict[str, list[Case]] = {
     ],
     "dynamodb-recovery-ttl": [
         (app(R("aws:dynamodb/table:Table", "t", name=n("t"), pointInTimeRecovery={"enabled": True},
-               ttl={"enabled": True, "attributeName": "expiresAt"})), None),
-        (app(R("aws:dynamodb/table:Table", "t", name=n("t"), ttl={"enabled": True, "attributeName": "x"})),
-         "pointInTimeRecovery"),
+               serverSideEncryption={"enabled": True}, ttl={"enabled": True, "attributeName": "expiresAt"})), None),
+        (app(R("aws:dynamodb/table:Table", "t", name=n("t"), serverSideEncryption={"enabled": True},
+               ttl={"enabled": True, "attributeName": "x"})), "pointInTimeRecovery"),
+        (app(R("aws:dynamodb/table:Table", "t", name=n("t"), pointInTimeRecovery={"enabled": True},
+               ttl={"enabled": True, "attributeName": "x"})), "serverSideEncryption"),
     ],
     "kms-key-hygiene": [
         (layer("observability", lambda: topic_set()[:1]), None),
@@ -668,6 +684,10 @@ CASES: dict[str, list[Case]] = {
         (layer("network", lambda: [R("aws:iam/role:Role", "fl", name=n("fl"), assumeRolePolicy=doc(
             {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
              "Action": "sts:AssumeRole"}))]), "confused deputy"),
+    ],
+    "schedule-role-scope": [
+        (app(*schedule_set("lambda:InvokeFunction")), None),
+        (app(*schedule_set("lambda:*")), "allows lambda:*"),
     ],
     "tags-baseline": [
         (app(api_function()), None),

@@ -39,6 +39,8 @@ def contract_exports(layer: Layer, suffix: str) -> dict[str, StackOutput]:
     if layer.name == "data":
         out["clusterId"] = StackOutput(f"catalog-db-{suffix}")
         out["managedInstanceIds"] = StackOutput([f"catalog-db-writer-{suffix}", f"catalog-db-reader-1-{suffix}"])
+    if layer.name == "app":
+        out["waitingRoomSkus"] = StackOutput([])  # no SKU behind the waiting room until a sale plans one
     if layer.name == "edge":
         out["viewerRequestFunctionName"] = StackOutput(f"catalog-edge-auth-{suffix}")
         out["originResponseFunctionName"] = StackOutput(f"catalog-edge-headers-{suffix}")

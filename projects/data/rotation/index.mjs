@@ -1,5 +1,5 @@
-// Secrets Manager rotation function, single-user PostgreSQL strategy: the owner and app role secrets of the data
-// layer. Secrets Manager invokes it four times per rotation, each with the secret's ARN (SecretId), the new
+// Secrets Manager rotation function of the data layer. Single-user PostgreSQL strategy (this file): the owner and
+// app role secrets; HMAC-key strategy (hmac-key.mjs): the secrets named in HMAC_KEY_SECRET_ARNS. Secrets Manager invokes it four times per rotation, each with the secret's ARN (SecretId), the new
 // version's id (ClientRequestToken) and the Step; every step may be retried, so each one is idempotent:
 //   createSecret: AWSCURRENT's fields with a new password, stored as the token's version under AWSPENDING;
 //   setSecret:    log in (AWSPENDING first: already set means done; else AWSCURRENT, else AWSPREVIOUS) and
@@ -14,6 +14,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { createKey, hmacSecretArns, testKey } from './hmac-key.mjs';
 import { scramVerifier } from './scram.mjs';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
@@ -182,7 +183,8 @@ async function finishSecret(sm, arn, token, versions) {
   log(`finishSecret: ${arn} version ${token} is AWSCURRENT`);
 }
 
-/** One step of a rotation. sm: a Secrets Manager client; env: EXCLUDE_CHARACTERS. */
+/** One step of a rotation. sm: a Secrets Manager client; env: EXCLUDE_CHARACTERS, HMAC_KEY_SECRET_ARNS (the
+ * secrets rotated by the HMAC-key strategy, hmac-key.mjs). */
 export async function rotate(event, { sm, env = process.env } = {}) {
   const { SecretId: arn, ClientRequestToken: token, Step: step } = event ?? {};
   for (const [key, value] of [['SecretId', arn], ['ClientRequestToken', token], ['Step', step]]) {
@@ -198,6 +200,12 @@ export async function rotate(event, { sm, env = process.env } = {}) {
     return;
   }
   if (!versions[token].includes('AWSPENDING')) throw new RotationError(`secret ${arn} version ${token} is not AWSPENDING`);
+  if (hmacSecretArns(env).has(arn)) {
+    if (step === 'createSecret') return createKey(sm, arn, token);
+    if (step === 'setSecret') return log(`setSecret: ${arn} is a key only Secrets Manager holds: nothing to set`);
+    if (step === 'testSecret') return testKey(sm, arn, token, RotationError);
+    return finishSecret(sm, arn, token, versions);
+  }
   if (step === 'createSecret') return createSecret(sm, arn, token, env);
   if (step === 'setSecret') return setSecret(sm, arn, token);
   if (step === 'testSecret') return testSecret(sm, arn, token);
