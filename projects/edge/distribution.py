@@ -10,6 +10,14 @@
   policy's minimum TTL is 0. Writes pass the viewer-request JWT check first. The origin request policy sends
   the session cookie and the ALB's target-group stickiness cookies (AWSALBTG, AWSALBTGCORS: the weighted
   live/canary forward pins a shopper to the side it first got), never other cookies.
+- The waiting room (the API's `/api/products/{sku}/queue...` routes): `/api/products/*/queue/state`, the room's
+  shared state (the same for every shopper), is cached for 1 s with its own policy keyed on the path alone (no
+  query string, no header, no cookie: nothing can split or bust it), so a crowd polling it costs the origin one
+  request per SKU per second per edge. `/api/products/*/queue` (join, the shopper's own standing and pass) is never
+  cached: managed CachingDisabled, whatever the API's headers say, with the managed AllViewerExceptHostHeader
+  origin request policy (with caching disabled it is how Authorization reaches the origin). Both keep /api/*'s
+  viewer-request (JWT on writes, internal headers stripped) and origin-response functions. The edge checks no
+  queue ticket or admission pass: the API checks the pass on every path (README "Waiting room at the edge").
 - Error bodies: the origin-response function (on every behavior) renders the site's pages for site paths and
   leaves `/api/*` JSON untouched. Custom error responses are per distribution, not per behavior (a page would
   replace API JSON too), so they only set how long CloudFront caches an error (`ErrorCachingMinTTL`).
@@ -33,6 +41,15 @@ API_PATH = "/api/*"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 CACHED_METHODS = ["GET", "HEAD"]
 MANAGED_CACHING_OPTIMIZED = "Managed-CachingOptimized"
+MANAGED_CACHING_DISABLED = "Managed-CachingDisabled"
+# Forwards every viewer header but Host (so the ALB sees its own name); with caching disabled this includes
+# Authorization, which no origin request policy may name itself.
+MANAGED_ALL_VIEWER_EXCEPT_HOST = "Managed-AllViewerExceptHostHeader"
+# The waiting room's routes (containers/catalog-api/src/routes/waiting-room.mjs). CloudFront's `*` matches any
+# characters, `/` included; the more specific pattern is listed first (behaviors are matched in order).
+QUEUE_STATE_PATH = "/api/products/*/queue/state"
+QUEUE_PATH = "/api/products/*/queue"
+QUEUE_STATE_TTL_S = 1  # the API answers `Cache-Control: public, max-age=1`; never held longer than that here
 # The API's session cookie (containers/catalog-api/src/sessions.mjs SESSION_COOKIE).
 SESSION_COOKIE = "catalog_session"
 # The ALB's cookies for target group stickiness inside a weighted forward (AWSALBTGCORS is the SameSite=None copy
@@ -40,11 +57,13 @@ SESSION_COOKIE = "catalog_session"
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html (target group stickiness)
 STICKINESS_COOKIES = ["AWSALBTG", "AWSALBTGCORS"]
 API_COOKIES = [SESSION_COOKIE, *STICKINESS_COOKIES]
-# What the API reads from the request headers besides Authorization: the JSON content type. Authorization
-# reaches the API through the cache policy (CloudFront refuses it in an origin request policy:
+# What the API reads from the request headers besides Authorization: the JSON content type, and the waiting
+# room's admission pass on a queued SKU's reservation (the API's document declares it; a test holds this list to
+# every header parameter of the routes /api/* serves). Authorization reaches the API through the cache policy
+# (CloudFront refuses it in an origin request policy:
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html); the
 # API verifies the token itself, so no identity header is derived at the edge any more.
-API_HEADERS = ["content-type"]
+API_HEADERS = ["content-type", "x-admission-pass"]
 CACHE_KEY_HEADERS = ["Authorization"]
 # Short: a 404 for a product about to go on sale, or a 5xx during a spike, must not outlive the fix.
 ERROR_CACHING_TTL = {403: 10, 404: 10, 500: 5, 502: 5, 503: 5, 504: 5}
@@ -58,6 +77,7 @@ class EdgeDistributionArgs:
     settings: Settings
     cache_policy_name: str
     origin_request_policy_name: str
+    queue_state_cache_policy_name: str
     bucket_regional_domain_name: pulumi.Input[str]
     oai_path: pulumi.Input[str] | None  # set with originAccess=oai
     oac_id: pulumi.Input[str] | None  # set with originAccess=oac
@@ -123,11 +143,50 @@ class EdgeDistribution(pulumi.ComponentResource):
                 header_behavior="whitelist",
                 headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=API_HEADERS)),
             opts=child)
+        self.queue_state_cache_policy = aws.cloudfront.CachePolicy(
+            "queue-state", name=args.queue_state_cache_policy_name,
+            comment=f"waiting room shared state: {QUEUE_STATE_TTL_S} s, keyed on the path (the SKU) alone",
+            min_ttl=0, default_ttl=QUEUE_STATE_TTL_S, max_ttl=QUEUE_STATE_TTL_S,
+            parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront
+            .CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
+                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
+                    cookie_behavior="none"),
+                headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+                    header_behavior="none"),
+                query_strings_config=aws.cloudfront
+                .CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
+                    query_string_behavior="none"),
+                enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True),
+            opts=child)
         caching_optimized = aws.cloudfront.get_cache_policy(name=MANAGED_CACHING_OPTIMIZED)
+        caching_disabled = aws.cloudfront.get_cache_policy(name=MANAGED_CACHING_DISABLED)
+        all_viewer = aws.cloudfront.get_origin_request_policy(name=MANAGED_ALL_VIEWER_EXCEPT_HOST)
 
         def origin_response() -> aws.cloudfront.DistributionDefaultCacheBehaviorLambdaFunctionAssociationArgs:
             return aws.cloudfront.DistributionDefaultCacheBehaviorLambdaFunctionAssociationArgs(
                 event_type="origin-response", lambda_arn=args.origin_response_arn, include_body=False)
+
+        def api_behavior(path: str, methods: list[str], cache_policy_id: pulumi.Input[str],
+                         origin_request_policy_id: pulumi.Input[str] | None,
+                         ) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
+            """An API behavior: the ALB origin, HTTPS, and /api/*'s two functions (one viewer-request per
+            behavior: the JWT check on writes and the internal-header strip)."""
+            return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=path,
+                target_origin_id=API_ORIGIN,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=methods,
+                cached_methods=list(CACHED_METHODS),
+                compress=True,
+                cache_policy_id=cache_policy_id,
+                origin_request_policy_id=origin_request_policy_id,
+                lambda_function_associations=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
+                        event_type="viewer-request", lambda_arn=args.viewer_request_arn, include_body=False),
+                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
+                        event_type="origin-response", lambda_arn=args.origin_response_arn, include_body=False),
+                ],
+            )
 
         self.distribution = aws.cloudfront.Distribution(
             "cdn",
@@ -149,22 +208,12 @@ class EdgeDistribution(pulumi.ComponentResource):
                 cache_policy_id=caching_optimized.id,
                 lambda_function_associations=[origin_response()],
             ),
-            ordered_cache_behaviors=[aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                path_pattern=API_PATH,
-                target_origin_id=API_ORIGIN,
-                viewer_protocol_policy="redirect-to-https",
-                allowed_methods=list(ALL_METHODS),
-                cached_methods=list(CACHED_METHODS),
-                compress=True,
-                cache_policy_id=self.api_cache_policy.id,
-                origin_request_policy_id=self.api_origin_request_policy.id,
-                lambda_function_associations=[
-                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
-                        event_type="viewer-request", lambda_arn=args.viewer_request_arn, include_body=False),
-                    aws.cloudfront.DistributionOrderedCacheBehaviorLambdaFunctionAssociationArgs(
-                        event_type="origin-response", lambda_arn=args.origin_response_arn, include_body=False),
-                ],
-            )],
+            ordered_cache_behaviors=[
+                api_behavior(QUEUE_STATE_PATH, list(CACHED_METHODS), self.queue_state_cache_policy.id, None),
+                api_behavior(QUEUE_PATH, list(ALL_METHODS), caching_disabled.id, all_viewer.id),
+                api_behavior(API_PATH, list(ALL_METHODS), self.api_cache_policy.id,
+                             self.api_origin_request_policy.id),
+            ],
             custom_error_responses=error_responses(),
             logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
                 bucket=args.logs_bucket_domain_name, prefix="cloudfront/", include_cookies=False),

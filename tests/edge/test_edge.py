@@ -92,9 +92,10 @@ def statements(policy: Resource) -> list[dict[str, Any]]:
 
 
 def behaviors(dist: Resource) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The default behavior and /api/*'s (the waiting room's two come first: tests/edge/test_edge_waiting_room.py)."""
     ordered = dist.get("orderedCacheBehaviors")
-    assert [b["pathPattern"] for b in ordered] == ["/api/*"]
-    return dist.get("defaultCacheBehavior"), ordered[0]
+    assert [b["pathPattern"] for b in ordered] == ["/api/products/*/queue/state", "/api/products/*/queue", "/api/*"]
+    return dist.get("defaultCacheBehavior"), ordered[-1]
 
 
 def origins(dist: Resource) -> dict[str, dict[str, Any]]:
@@ -287,7 +288,7 @@ def test_api_behavior_micro_caches_reads_and_forwards_what_the_api_needs(edge: P
     assert api["targetOriginId"] == "api-alb" and api["viewerProtocolPolicy"] == "redirect-to-https"
     assert sorted(api["allowedMethods"]) == ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
     assert api["cachedMethods"] == ["GET", "HEAD"]
-    cache = edge.one(CACHE_POLICY)
+    cache = edge.one(CACHE_POLICY, "api-microcache")
     assert api["cachePolicyId"] == computed_id(cache)
     assert (cache.get("minTtl"), cache.get("defaultTtl"), cache.get("maxTtl")) == (0, 2, 2)
     key = cache.get("parametersInCacheKeyAndForwardedToOrigin")
@@ -303,7 +304,8 @@ def test_api_behavior_micro_caches_reads_and_forwards_what_the_api_needs(edge: P
     assert orp.get("cookiesConfig") == {"cookieBehavior": "whitelist",
                                         "cookies": {"items": ["catalog_session", "AWSALBTG", "AWSALBTGCORS"]}}
     # The API verifies tokens itself: no identity headers derived at the edge are forwarded any more.
-    assert orp.get("headersConfig") == {"headerBehavior": "whitelist", "headers": {"items": ["content-type"]}}
+    assert orp.get("headersConfig") == {"headerBehavior": "whitelist",
+                                        "headers": {"items": ["content-type", "x-admission-pass"]}}
     for name in (cache.get("name"), orp.get("name")):
         check_name(name, Service.CLOUDFRONT_POLICY)
 
@@ -381,7 +383,7 @@ def test_optional_settings_all_apply(custom: Plan) -> None:
     assert custom.of_type("aws:wafv2/webAcl:WebAcl") == [] and custom.export_value("webAclName") == "catalog-edge"
     assert dist.get("priceClass") == "PriceClass_100"
     assert "originShield" not in origins(dist)["api-alb"]
-    cache = custom.one(CACHE_POLICY)
+    cache = custom.one(CACHE_POLICY, "api-microcache")
     assert (cache.get("minTtl"), cache.get("defaultTtl"), cache.get("maxTtl")) == (0, 5, 5)
 
 

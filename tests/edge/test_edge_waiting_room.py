@@ -3,12 +3,15 @@ keyed on the path alone, the shopper's own queue routes never cached, both with 
 
 from __future__ import annotations
 
+import fnmatch
+import json
 from typing import Any
 
 import pytest
 
 from shared.plan.mocks import MANAGED_CACHE_POLICIES, MANAGED_ORIGIN_REQUEST_POLICIES
 from shared.plan.planner import Plan, Resource
+from shared.runtime.layers import REPO_ROOT
 from tests.conftest import SUFFIX
 
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
@@ -63,3 +66,29 @@ def test_the_queue_behaviors_come_before_api_and_keep_its_functions(edge: Plan) 
         assert b["lambdaFunctionAssociations"] == api["lambdaFunctionAssociations"], path
         assert (b["targetOriginId"], b["viewerProtocolPolicy"]) == (api["targetOriginId"], "redirect-to-https")
         assert [a["eventType"] for a in b["lambdaFunctionAssociations"]].count("viewer-request") == 1
+
+
+def test_every_header_an_api_route_reads_reaches_it_through_its_behavior(edge: Plan) -> None:
+    """From the API's own document: each header parameter of each route gets to the API through the behavior
+    CloudFront picks for that route (the first pattern that matches, in order): the all-viewer policy, or an origin
+    request policy naming it. A pass stripped at the edge would refuse every queued reservation with 428."""
+    document = json.loads((REPO_ROOT / "containers" / "catalog-api" / "openapi.json").read_text())
+    ordered = edge.one(DISTRIBUTION).get("orderedCacheBehaviors")
+    policies = {computed_id(p): p for p in edge.of_type("aws:cloudfront/originRequestPolicy:OriginRequestPolicy")}
+    all_viewer = MANAGED_ORIGIN_REQUEST_POLICIES["Managed-AllViewerExceptHostHeader"]
+    checked = []
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue  # /health: the load balancer's, not served through CloudFront's API behaviors
+        viewer_path = path.replace("{sku}", "SKU-1").replace("{id}", "r-1")
+        chosen = next(b for b in ordered if fnmatch.fnmatchcase(viewer_path, b["pathPattern"]))
+        for method, op in operations.items():
+            for header in (p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header"):
+                policy_id = chosen.get("originRequestPolicyId")
+                forwarded = policy_id == all_viewer or (
+                    policy_id in policies and header in [h.lower() for h in (
+                        policies[policy_id].get("headersConfig").get("headers") or {}).get("items", [])])
+                assert forwarded, f"{method.upper()} {path}: {header} is stripped by behavior {chosen['pathPattern']}"
+                checked.append((method, path, header))
+    assert ("post", "/api/products/{sku}/reservations", "x-admission-pass") in checked
+    assert ("get", "/api/products/{sku}/queue", "x-queue-ticket") in checked
