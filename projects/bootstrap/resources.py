@@ -9,10 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from projects.bootstrap.access import OIDC_AUDIENCE, OIDC_URL, SESSION_SECONDS
 from projects.bootstrap.permissions import (
-    OIDC_AUDIENCE,
-    OIDC_URL,
-    SESSION_SECONDS,
     Facts,
     boundary_document,
     deploy_subjects,

@@ -13,7 +13,7 @@
 
 Why our own function and not AWS's hosted template (Serverless Application Repository): that one is deployed as a
 CloudFormation stack running with the deploy role's rights and creating a role without the layer's permissions
-boundary, so no deploy role may use CloudFormation (projects/bootstrap/permissions.py). Declared here, the function's
+boundary, so no deploy role may use CloudFormation (projects/bootstrap/access.py). Declared here, the function's
 role gets the boundary like every role of the layer, and its policy names exactly the two secrets.
 
 Signing keys (`hmac_keys`: the waiting room's ticket and pass key): also created WITHOUT a value, and rotated by the

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from invoke import Program
 
+from projects.bootstrap import access as table
 from projects.bootstrap import permissions as perms
 from shared.declarations import upstream_of
 from shared.deploy import bootstrap as project
@@ -177,10 +178,10 @@ def with_sale_window(plan_with: Any, chain: dict[str, Plan], layer: str) -> list
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_the_table_covers_the_services_of_the_layers_plan(chain: dict[str, Plan], plan_with: Any,
                                                           layer: str) -> None:
-    declared = {p for r in with_sale_window(plan_with, chain, layer) for p in perms.iam_prefixes(r.type)}
-    access = perms.ACCESS[layer]
-    assert declared <= access.prefixes, f"{layer}: no grants for {sorted(declared - access.prefixes)}"
-    writes = {a.split(":")[0] for s in access.services for a in (*s.manage, *s.create, *s.unscoped)}
+    declared = {p for r in with_sale_window(plan_with, chain, layer) for p in table.iam_prefixes(r.type)}
+    grants = perms.ACCESS[layer]
+    assert declared <= grants.prefixes, f"{layer}: no grants for {sorted(declared - grants.prefixes)}"
+    writes = {a.split(":")[0] for s in grants.services for a in (*s.manage, *s.create, *s.unscoped)}
     assert writes <= declared, f"{layer} may write services its program never declares: {sorted(writes - declared)}"
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from projects.bootstrap import permissions as perms
+from projects.bootstrap import access
 from shared.declarations import upstream_of
 from shared.plan.planner import Plan
 from shared.runtime.layers import LAYER_NAMES
@@ -32,7 +32,7 @@ def role(layer: str, kind: str) -> str:
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_a_plan_role_reads_no_secret_value(boot: Plan, layer: str) -> None:
     docs = role_documents(boot, layer, "plan")
-    for action in perms.SECRET_READS:
+    for action in access.SECRET_READS:
         if action == "kms:Decrypt":
             continue  # only the stack keys: below
         assert not allows_action(docs, action), action  # on any resource, under any condition

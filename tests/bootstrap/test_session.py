@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from projects.bootstrap.permissions import SESSION_SECONDS
+from projects.bootstrap.access import SESSION_SECONDS
 from shared.plan.planner import Plan
 from shared.runtime.layers import REPO_ROOT
 

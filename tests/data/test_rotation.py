@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from projects.bootstrap import access
 from projects.bootstrap import permissions as perms
 from projects.data import credentials
 from projects.data.rotation_package import ROTATION_DIR, package_files, zip_bytes
@@ -57,10 +58,10 @@ def test_the_function_is_a_node24_zip_arm64_3gb_in_the_private_subnets_with_the_
 def test_the_function_name_is_the_one_the_deploy_role_may_rotate_with(data: Plan) -> None:
     """RotateSecret is allowed only with secretsmanager:RotationLambdaARN = the bootstrap's rotation function."""
     facts = perms.placeholder_facts(SUFFIX)
-    expected = perms._format(perms.ROTATION_FUNCTION_ARN, facts)
+    expected = perms._format(access.ROTATION_FUNCTION_ARN, facts)
     rotations = data.of_type(ROTATION)
     assert {r.get("rotationLambdaArn") for r in rotations} == {expected}
-    assert perms.ROTATION_FUNCTION.resources == (perms.ROTATION_FUNCTION_ARN,)
+    assert access.ROTATION_FUNCTION.resources == (access.ROTATION_FUNCTION_ARN,)
 
 
 def test_the_role_is_trusted_by_lambda_only_and_carries_the_data_boundary(data: Plan) -> None:
