@@ -6,6 +6,7 @@ Exit codes: 0 done (or GO); 2 bad input, a refused window (nothing stored), or N
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from shared.runtime.naming import validate_suffix
 from shared.runtime.sale_windows import iso, parse_utc
 
 ACTIONS = ("plan", "cancel", "check")
+HELP_WORDS = ("-h", "--help", "help")
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
 
 
@@ -165,6 +167,10 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
          api: str = "", results: str = "", dry_run: bool = False, plan: bool = False, backend: str = "",
          secrets_provider: str = "") -> None:
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
+    if action in HELP_WORDS:
+        # Invoke reads `sale --help` as the action's value (a positional takes the next word): answer it as help.
+        print(f"Usage: invoke sale {'|'.join(ACTIONS)} [--options]\n\n{inspect.getdoc(sale.body)}")
+        return
     if action not in ACTIONS:
         raise CatalogError(f"unknown sale action {action!r}", f"one of {', '.join(ACTIONS)}: invoke sale plan ...")
     # Every argument is checked before any tool, passphrase or stack is reached.

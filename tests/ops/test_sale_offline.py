@@ -93,3 +93,11 @@ def test_a_window_far_ahead_is_still_planned(fresh_clone: None, capsys: pytest.C
     start = NOW + timedelta(days=300)
     assert run_invoke("sale", "plan", "--suffix", "qa", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), "--dry-run") == 0
+
+
+@pytest.mark.parametrize("word", ["--help", "-h", "help"])
+def test_sale_help_is_help_not_an_unknown_action(word: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_invoke("sale", word) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("Usage: invoke sale plan|cancel|check") and "--waiting-room" in out.out, out.out
+    assert "error" not in out.err
