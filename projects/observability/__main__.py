@@ -82,12 +82,13 @@ sale_alarms("sale-alarms", SaleAlarmsArgs(
 alarms = Alarms("alarms", AlarmsArgs(specs=specs, topic_arn=topic.topic.arn,
                                      name=lambda kind: ctx.name(kind, Service.ALARM)))
 
+template_ids: pulumi.Input[dict[str, str]] = {}
 if settings.fault_experiments:
     faults = tuple(settings.fault_experiments)
     needs_cluster = "aurora-failover" in faults
     needs_function = any(FAULTS[name].lambda_extension for name in faults)
     needs_network = any(FAULTS[name].network for name in faults)
-    FaultExperiments("faults", FaultArgs(
+    experiments = FaultExperiments("faults", FaultArgs(
         faults=faults, role_name=ctx.name("fault-injection", Service.IAM_ROLE), account_id=account_id,
         region=region, stop_alarm_arns=[alarms.composite.arn],
         cluster_arn=data.cluster_arn if needs_cluster else None,
@@ -96,6 +97,7 @@ if settings.fault_experiments:
         network=Network(network.vpc_id, network.private_subnet_ids, settings.fault_az_index) if needs_network else None,
         duration_minutes=settings.fault_duration_minutes,
         invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))
+    template_ids = pulumi.Output.all(**{name: t.id for name, t in experiments.templates.items()})
 
 LogInsights("log-insights", LogInsightsArgs(log_group_name=app.log_group_name, contract=contract,
                                             slow_ms=settings.latency_slo_ms, name=ctx.name))
@@ -131,4 +133,5 @@ ctx.export({
     "dashboardName": dashboard.dashboard.dashboard_name,
     "dashboardUrl": dashboard.url,
     "alarmNames": alarms.names,
+    "faultExperimentTemplateIds": template_ids,
 })

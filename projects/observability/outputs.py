@@ -8,4 +8,7 @@ OUTPUTS = LayerOutputs("observability", (
     OutputSpec("dashboardName", str, 'CloudWatch dashboard name'),
     OutputSpec("dashboardUrl", str, 'console URL of the dashboard'),
     OutputSpec("alarmNames", list[str], 'names of every alarm, composite last'),
+    OutputSpec("faultExperimentTemplateIds", dict[str, str],
+               'FIS experiment template id per fault (empty without faultExperiments): what `invoke rehearse '
+               '--faults` starts'),
 ))

@@ -47,6 +47,15 @@ def test_off_by_default(chain: dict[str, Plan]) -> None:
     plan = chain["observability"]
     assert not plan.of_type(TEMPLATE)
     assert not plan.of_type("aws:iam/role:Role")
+    assert plan.export_value("faultExperimentTemplateIds") == {}
+
+
+def test_the_template_ids_are_exported_per_fault_for_the_rehearsal(with_faults: Plan) -> None:
+    from shared.plan.computed import computed_state
+
+    ids = with_faults.export_value("faultExperimentTemplateIds")
+    expected = {t.name: computed_state(t.type, t.name, t.inputs)[1]["id"] for t in with_faults.of_type(TEMPLATE)}
+    assert ids == expected and sorted(ids) == sorted(FAULTS)
 
 
 def test_one_template_per_fault_stopped_by_the_composite_alarm(with_faults: Plan, chain: dict[str, Plan]) -> None:
