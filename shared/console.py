@@ -19,6 +19,7 @@ from shared.runtime.errors import CatalogError
 from shared.runtime.layers import get_layer
 
 F = TypeVar("F", bound=Callable[..., Any])
+HELP_WORDS = ("-h", "--help")
 
 
 def documented_task(help: Mapping[str, str] | None = None, **task_options: Any) -> Callable[[F], Any]:
@@ -39,7 +40,17 @@ def documented_task(help: Mapping[str, str] | None = None, **task_options: Any) 
             lines = "\n".join(f"  --{name.replace('_', '-')}: {texts[name]}" for name in params)
             doc = f"{doc}\n\nParameters:\n{lines}"
         func.__doc__ = doc
-        return task(help={name: texts[name] for name in params}, **task_options)(func)
+
+        @wraps(func)
+        def answering_help(*args: Any, **kwargs: Any) -> Any:
+            # Invoke gives a required or positional argument the next word, so `invoke rehearse --help` arrives
+            # as suffix="--help": answer it as `invoke --help rehearse` would, not as bad input.
+            if any(isinstance(v, str) and v in HELP_WORDS for v in (*args[1:], *kwargs.values())):
+                print(f"Usage: invoke {func.__name__.replace('_', '-')} [--options]\n\n{doc}")
+                return None
+            return func(*args, **kwargs)
+
+        return task(help={name: texts[name] for name in params}, **task_options)(answering_help)
 
     return wrap
 

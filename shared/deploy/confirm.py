@@ -12,17 +12,22 @@ import sys
 
 from shared.runtime.errors import CatalogError
 
-NO_TERMINAL = (
-    "no terminal to ask before the change (stdin is not a TTY): add --yes to deploy without a question (CI does)"
-)
+
+def no_terminal(verb: str) -> str:
+    return (f"no terminal to ask before the change (stdin is not a TTY): add --yes to {verb} without a question "
+            "(CI does)")
+
+
+NO_TERMINAL = no_terminal("deploy")
 YES = ("y", "yes")
 
 
 class Confirmation:
     """`confirm(question) -> bool`: True only for "y"/"yes" typed at a terminal, or always with `yes`."""
 
-    def __init__(self, yes: bool = False) -> None:
+    def __init__(self, yes: bool = False, verb: str = "deploy") -> None:
         self.yes = yes
+        self.verb = verb  # what --yes lets happen without the question: deploy, destroy
 
     def require_terminal(self) -> None:
         """Refuse up front (CatalogError, one line) when the question could not be asked."""
@@ -30,7 +35,7 @@ class Confirmation:
             return
         stdin = sys.stdin
         if stdin is None or stdin.closed or not stdin.isatty():
-            raise CatalogError(NO_TERMINAL)
+            raise CatalogError(no_terminal(self.verb))
 
     def __call__(self, question: str) -> bool:
         if self.yes:

@@ -67,9 +67,9 @@ def _session(backend: str, secrets_provider: str, *, needs_aws: bool = True,
     return open_session(backend or None, secrets_provider or None, needs_aws=needs_aws, say=_say, confirm=confirm)
 
 
-def _confirmation(yes: bool) -> Confirmation:
+def _confirmation(yes: bool, verb: str = "deploy") -> Confirmation:
     """Refused here, before the session opens anything, when the question could not be asked."""
-    confirm = Confirmation(yes)
+    confirm = Confirmation(yes, verb)
     confirm.require_terminal()
     return confirm
 
@@ -123,7 +123,7 @@ def down(c: Context, layer: str = "", suffix: str = "", force: bool = False, kee
     """Destroy one layer after listing what goes and asking (refused while a layer that reads it is deployed,
     unless --force)."""
     req = validate_request(suffix, layer, layer_required=True)
-    confirm = None if dry_run else _confirmation(yes)
+    confirm = None if dry_run else _confirmation(yes, "destroy")
     orchestrator = _session(backend, secrets_provider, needs_aws=not dry_run, confirm=confirm)
     _finish([orchestrator.down(req.layer, req.suffix, force=force, keep_stack=keep_stack, dry_run=dry_run)])
 
@@ -199,7 +199,7 @@ def down_all(c: Context, suffix: str = "", keep_stacks: bool = False, dry_run: b
     goes and asking once; resumable."""
     req = validate_request(suffix)
     _not_negative("--edge-wait-minutes", edge_wait_minutes)
-    confirm = None if dry_run else _confirmation(yes)
+    confirm = None if dry_run else _confirmation(yes, "destroy")
     results = _session(backend, secrets_provider, needs_aws=not dry_run, confirm=confirm).down_all(
         req.suffix, keep_stacks=keep_stacks, dry_run=dry_run, edge_wait_minutes=edge_wait_minutes)
     _finish(results, f"fix the cause and run `invoke down-all --suffix {req.suffix}` again: it resumes")

@@ -144,7 +144,7 @@ def check_schedule(faults: Sequence[ScheduledFault], duration_s: int) -> None:
     for i, f in enumerate(ordered):
         start = f.at_s or 0.0
         if f.name in LOCAL_FAULTS and start + f.hold() >= duration_s:
-            raise CatalogError(f"--faults {f.name}@{start:g}s ends after the run ({duration_s} s)",
+            raise CatalogError(f"--faults {f.name}@{start:g}s ends at or after the run's end ({duration_s} s)",
                                "start it earlier or raise --duration")
         if i and f.name in LOCAL_FAULTS:
             before = ordered[i - 1]

@@ -38,7 +38,6 @@ from shared.runtime.naming import validate_suffix
 from shared.runtime.sale_windows import iso, parse_utc
 
 ACTIONS = ("plan", "cancel", "check")
-HELP_WORDS = ("-h", "--help", "help")
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
 
 
@@ -167,8 +166,7 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
          api: str = "", results: str = "", dry_run: bool = False, plan: bool = False, backend: str = "",
          secrets_provider: str = "") -> None:
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
-    if action in HELP_WORDS:
-        # Invoke reads `sale --help` as the action's value (a positional takes the next word): answer it as help.
+    if action == "help":
         print(f"Usage: invoke sale {'|'.join(ACTIONS)} [--options]\n\n{inspect.getdoc(sale.body)}")
         return
     if action not in ACTIONS:

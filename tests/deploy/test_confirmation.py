@@ -17,7 +17,7 @@ import pytest
 
 from shared.deploy.automation import ROOT_TYPE, convert_event
 from shared.deploy.cloud import EdgeCleanupResult
-from shared.deploy.confirm import NO_TERMINAL
+from shared.deploy.confirm import no_terminal
 from shared.deploy.interface import ConfigEntry, OperationFailed, ResourceEvent
 from shared.deploy.report import ChangeList
 from shared.deploy.runner import Orchestrator
@@ -178,8 +178,9 @@ def test_no_terminal_without_yes_is_refused_before_anything(
     before, calls = snapshot(stacks), list(stacks.calls)
     assert run_invoke(*argv) == 2  # pytest's stdin is no terminal
     captured = capsys.readouterr()
-    assert captured.err.strip() == f"error: {NO_TERMINAL}" and captured.out == ""
-    assert "add --yes to deploy without a question (CI does)" in captured.err
+    verb = "destroy" if operation.startswith("down") else "deploy"
+    assert captured.err.strip() == f"error: {no_terminal(verb)}" and captured.out == ""
+    assert f"add --yes to {verb} without a question (CI does)" in captured.err
     assert stacks.calls == calls and snapshot(stacks) == before  # not even a preview
 
 

@@ -111,7 +111,7 @@ def test_sizing() -> None:
     ({"workers": 9}, {}, "local worker processes"),
     ({"faults": (ScheduledFault("aurora-failover"),)}, {}, "aurora-failover cannot run locally"),
     ({"faults": (ScheduledFault("writer-crash"),)}, {}, "a local fault needs a time"),
-    ({"faults": (ScheduledFault("writer-stall", 58),)}, {}, "ends after the run"),
+    ({"faults": (ScheduledFault("writer-stall", 58),)}, {}, "ends at or after the run.s end"),
     ({"faults": (ScheduledFault("cache-loss", 20), ScheduledFault("writer-crash", 25))}, {},
      "writer-crash@25s starts while cache-loss still holds"),
     ({"local": False, "faults": (ScheduledFault("writer-crash", 20),)}, {}, "writer-crash cannot run on AWS"),

@@ -95,9 +95,17 @@ def test_a_window_far_ahead_is_still_planned(fresh_clone: None, capsys: pytest.C
                "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), "--dry-run") == 0
 
 
-@pytest.mark.parametrize("word", ["--help", "-h", "help"])
-def test_sale_help_is_help_not_an_unknown_action(word: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_invoke("sale", word) == 0
+@pytest.mark.parametrize(("argv", "usage"), [
+    (("sale", "--help"), "Usage: invoke sale"), (("sale", "-h"), "Usage: invoke sale"),
+    (("sale", "help"), "Usage: invoke sale plan|cancel|check"),
+    # Tasks whose first argument is required or positional: Invoke hands it the next word, `--help` included.
+    (("rehearse", "--help"), "Usage: invoke rehearse"), (("synth", "--help"), "Usage: invoke synth"),
+    (("loadtest", "--help"), "Usage: invoke loadtest"), (("check", "-h"), "Usage: invoke check"),
+])
+def test_task_help_is_help_not_bad_input(argv: tuple[str, ...], usage: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_invoke(*argv) == 0
     out = capsys.readouterr()
-    assert out.out.startswith("Usage: invoke sale plan|cancel|check") and "--waiting-room" in out.out, out.out
+    assert out.out.startswith(usage) and "Parameters:" in out.out, out.out
     assert "error" not in out.err
+    if argv[0] == "sale":
+        assert "--waiting-room" in out.out
