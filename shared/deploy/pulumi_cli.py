@@ -150,7 +150,7 @@ def locate_pulumi_cli(
     except Exception as exc:
         raise PulumiCliMissing(
             f"the Pulumi CLI is not on PATH and could not be installed ({_one_line(exc)})",
-            f"install it from {INSTALL_URL} and put `pulumi` on PATH",
+            f"install it from {INSTALL_URL} and put `pulumi` on PATH; `invoke doctor` checks every prerequisite",
         ) from None
     finally:
         socket.setdefaulttimeout(previous)
