@@ -28,6 +28,7 @@ from shared.ops.sale import (
     plan_sale,
     prepare_plan,
     request_from_text,
+    room_to_store,
     stack_settings,
     stored_windows,
     write_windows,
@@ -95,8 +96,9 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
         print("dry run: nothing stored" + (" (overlaps with declared windows are checked against the stacks "
                                            "when they are reachable)" if offline else ""))
         return
-    write_windows(stacks, suffix, values, plan.room)
-    room = f" and {', '.join(f'catalog-app:{k}' for k in plan.room)}" if plan.room else ""
+    keys = room_to_store(stacks, suffix, plan, _now())
+    write_windows(stacks, suffix, values, keys)
+    room = f" and {', '.join(f'catalog-app:{k}' for k in keys)}" if keys else ""
     print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}{room}; each team's next "
           f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check` after)")
 
