@@ -367,7 +367,7 @@ def write_windows(backend: StackBackend, suffix: str, values: Mapping[str, str],
         backend.set_config(get_layer("app"), suffix, f"{_namespace('app')}:{key}", value)
 
 
-def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
+def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan, now: datetime | None = None) -> dict[str, str]:
     """Each owning layer's `saleWindows` with the plan's window added, every layer's settings checked with it
     (an overlap is refused here); nothing is written."""
     validate_suffix(suffix)
@@ -380,7 +380,7 @@ def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str
         except ConfigError as exc:
             raise _refuse(f"the sale {iso(plan.request.start)}-{iso(plan.request.end)} cannot be added: "
                           f"{exc.problem}", "cancel the other window or choose other times") from None
-    _check_all(backend, suffix, values, room_to_store(backend, suffix, plan))
+    _check_all(backend, suffix, values, room_to_store(backend, suffix, plan, now))
     return values
 
 
@@ -391,11 +391,11 @@ def room_to_store(backend: StackBackend, suffix: str, plan: SalePlan, now: datet
                               stored_windows(backend, suffix, "app"), now or datetime.now(UTC))
 
 
-def apply_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
+def apply_plan(backend: StackBackend, suffix: str, plan: SalePlan, now: datetime | None = None) -> dict[str, str]:
     """Add the plan's window to each owning layer's `saleWindows` and its room (or the end of an old one) to the
     app's config (all or nothing); returns the new `saleWindows` values."""
-    values = prepare_plan(backend, suffix, plan)
-    write_windows(backend, suffix, values, room_to_store(backend, suffix, plan))
+    values = prepare_plan(backend, suffix, plan, now)
+    write_windows(backend, suffix, values, room_to_store(backend, suffix, plan, now))
     return values
 
 

@@ -86,7 +86,7 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now())
     offline = isinstance(stacks, NoStacks)
     # An overlap or a bad layer setting is refused before the table (against the stacks' windows).
-    values = {} if offline else prepare_plan(stacks, suffix, plan)
+    values = {} if offline else prepare_plan(stacks, suffix, plan, _now())
     print(f"sale {iso(request.start)} -> {iso(request.end)}, {request.users:,} users, lead time "
           f"{plan.lead_minutes} min (scale-out at {iso(plan.scale_out_at)}), stacks {suffix}:")
     print(changes_table(plan))
