@@ -36,9 +36,11 @@ class RoomUse:
     admission_write_units: float = 3.0  # a transactional update (2 units) and its index entry
 
     def lines(self) -> list[str]:
-        return [f"waiting room: a controller step reads {self.step_read_units:g} and writes {self.step_write_units:g} "
-                f"DynamoDB units per SKU; a shopper's join writes {self.join_write_units:g}, an admission reads "
-                f"{self.admission_read_units:g} and writes {self.admission_write_units:g}"]
+        return [
+            f"waiting room: a controller step reads {self.step_read_units:g} and writes {self.step_write_units:g} "
+            f"DynamoDB units per SKU; a shopper's join writes {self.join_write_units:g}, an admission reads "
+            f"{self.admission_read_units:g} and writes {self.admission_write_units:g}"
+        ]
 
 
 def polls_per_shopper(wait_s: float) -> int:
@@ -72,15 +74,30 @@ class RoomNumbers:
         return min(self.hours * 3600, self.users / self.skus / self.admit_per_s / 2)
 
 
-def room_numbers(room_keys: Mapping[str, str], users: int, hours: float, environments: int, poll_ms: float,
-                 api_memory_gb: float, api_duration_key: str) -> RoomNumbers | None:
+def room_numbers(
+    room_keys: Mapping[str, str],
+    users: int,
+    hours: float,
+    environments: int,
+    poll_ms: float,
+    api_memory_gb: float,
+    api_duration_key: str,
+) -> RoomNumbers | None:
     """The priced room from the plan's `waitingRoom*` keys; None without a room."""
     skus = room.parse_skus(room_keys.get(room.SKUS_KEY, ""))
     if not skus:
         return None
-    return RoomNumbers(len(skus), int(room_keys[room.ADMIT_KEY]),
-                       int(room_keys.get(room.PASS_KEY) or room.DEFAULT_PASS_SECONDS), users, hours, environments,
-                       poll_ms, api_memory_gb, api_duration_key)
+    return RoomNumbers(
+        len(skus),
+        int(room_keys[room.ADMIT_KEY]),
+        int(room_keys.get(room.PASS_KEY) or room.DEFAULT_PASS_SECONDS),
+        users,
+        hours,
+        environments,
+        poll_ms,
+        api_memory_gb,
+        api_duration_key,
+    )
 
 
 def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -> list[Line]:
@@ -92,27 +109,75 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
     admitted = min(n.users, n.admit_per_s * n.skus * window_s)
     state_reads = min(polls, n.environments * n.skus * window_s)
     lines = [
-        _line(prices, "schedulerInvocations", "Waiting room", f"controller schedule, once a minute for "
-              f"{n.schedule_s / 3600:.2f} h (StartDate to EndDate)", runs / 1e6, "1M invocations"),
+        _line(
+            prices,
+            "schedulerInvocations",
+            "Waiting room",
+            f"controller schedule, once a minute for {n.schedule_s / 3600:.2f} h (StartDate to EndDate)",
+            runs / 1e6,
+            "1M invocations",
+        ),
         _line(prices, "lambdaRequests", "Waiting room", "controller invocations", runs / 1e6, "1M requests"),
-        _line(prices, "lambdaArmGbSecond", "Waiting room", f"controller duration ({room.CONTROLLER_RUN_S} s of each "
-              f"minute x {room.CONTROLLER_MEMORY_MB} MB)", runs * room.CONTROLLER_RUN_S * gb, "GB-s"),
-        _line(prices, "dynamodbReadUnits", "Waiting room", f"controller reads ({CONTROLLER_STEPS_PER_S:g} steps/s x "
-              f"{n.skus} SKU(s)) and the state per API environment ({n.environments}, once a second per SKU) and "
-              "admissions", (runs * 60 * CONTROLLER_STEPS_PER_S * n.skus * use.step_read_units
-                             + state_reads * EVENTUALLY_CONSISTENT_RRU
-                             + admitted * use.admission_read_units) / 1e6, "1M read units"),
-        _line(prices, "dynamodbWriteUnits", "Waiting room", f"tickets ({n.users:,} shoppers), admissions "
-              f"({admitted:,.0f}) and the controller's state", (n.users * use.join_write_units
-                                                                 + admitted * use.admission_write_units
-                                                                 + runs * 60 * CONTROLLER_STEPS_PER_S * n.skus
-                                                                 * use.step_write_units) / 1e6, "1M write units"),
-        _line(prices, "cloudfrontHttpsRequests", "Waiting room", f"queue polls ({polls / n.users:.0f} a shopper, "
-              f"mean wait {n.mean_wait_s:,.0f} s) and as many cached state reads", 2 * polls / 10_000,
-              "10,000 requests"),
-        _line(prices, "lambdaRequests", "Waiting room", "queue polls at the API, state fetches from the edge caches",
-              (polls + REGIONAL_EDGE_CACHES * n.skus * window_s) / 1e6, "1M requests"),
-        _line(prices, n.api_duration_key, "Waiting room", f"queue polls' duration ({n.poll_ms:.1f} ms each)",
-              polls * n.poll_ms / 1000 * n.api_memory_gb, "GB-s"),
+        _line(
+            prices,
+            "lambdaArmGbSecond",
+            "Waiting room",
+            f"controller duration ({room.CONTROLLER_RUN_S} s of each minute x {room.CONTROLLER_MEMORY_MB} MB)",
+            runs * room.CONTROLLER_RUN_S * gb,
+            "GB-s",
+        ),
+        _line(
+            prices,
+            "dynamodbReadUnits",
+            "Waiting room",
+            f"controller reads ({CONTROLLER_STEPS_PER_S:g} steps/s x "
+            f"{n.skus} SKU(s)) and the state per API environment ({n.environments}, once a second per SKU) and "
+            "admissions",
+            (
+                runs * 60 * CONTROLLER_STEPS_PER_S * n.skus * use.step_read_units
+                + state_reads * EVENTUALLY_CONSISTENT_RRU
+                + admitted * use.admission_read_units
+            )
+            / 1e6,
+            "1M read units",
+        ),
+        _line(
+            prices,
+            "dynamodbWriteUnits",
+            "Waiting room",
+            f"tickets ({n.users:,} shoppers), admissions ({admitted:,.0f}) and the controller's state",
+            (
+                n.users * use.join_write_units
+                + admitted * use.admission_write_units
+                + runs * 60 * CONTROLLER_STEPS_PER_S * n.skus * use.step_write_units
+            )
+            / 1e6,
+            "1M write units",
+        ),
+        _line(
+            prices,
+            "cloudfrontHttpsRequests",
+            "Waiting room",
+            f"queue polls ({polls / n.users:.0f} a shopper, "
+            f"mean wait {n.mean_wait_s:,.0f} s) and as many cached state reads",
+            2 * polls / 10_000,
+            "10,000 requests",
+        ),
+        _line(
+            prices,
+            "lambdaRequests",
+            "Waiting room",
+            "queue polls at the API, state fetches from the edge caches",
+            (polls + REGIONAL_EDGE_CACHES * n.skus * window_s) / 1e6,
+            "1M requests",
+        ),
+        _line(
+            prices,
+            n.api_duration_key,
+            "Waiting room",
+            f"queue polls' duration ({n.poll_ms:.1f} ms each)",
+            polls * n.poll_ms / 1000 * n.api_memory_gb,
+            "GB-s",
+        ),
     ]
     return [line for line in lines if line.quantity > 0]

@@ -77,12 +77,16 @@ def assess(c: Capacity, skus_in_room: int, admit: int) -> tuple[str, ...]:
     """The numbers that say whether the room is warranted, and a warning when it only slows the SKU down.
     Arrivals: the model's reservations/s for one SKU (each sale SKU is sized as if it took them all)."""
     arrivals, selling = c.reserve_rps, min(c.sku_selling_rps, c.proxy_writes_capacity / max(1, skus_in_room))
-    lines = [f"waiting room: {arrivals:,.0f} reservations/s arrive per SKU (capacity model, steady state), its "
-             f"rows sell {selling:,.0f}/s, the room admits {admit:,}/s"]
+    lines = [
+        f"waiting room: {arrivals:,.0f} reservations/s arrive per SKU (capacity model, steady state), its "
+        f"rows sell {selling:,.0f}/s, the room admits {admit:,}/s"
+    ]
     if selling >= arrivals and admit < arrivals:
-        lines.append(f"the room slows this SKU: its rows sell all {arrivals:,.0f}/s that arrive, the room admits "
-                     f"{admit:,}/s; keep it only for a burst at the doors opening above the steady-state model "
-                     "(else leave --waiting-room out)")
+        lines.append(
+            f"the room slows this SKU: its rows sell all {arrivals:,.0f}/s that arrive, the room admits "
+            f"{admit:,}/s; keep it only for a burst at the doors opening above the steady-state model "
+            "(else leave --waiting-room out)"
+        )
     elif admit >= arrivals:
         lines.append(f"the room is not needed: it admits {admit:,}/s, at least the {arrivals:,.0f}/s that arrive")
     return tuple(lines)
@@ -118,8 +122,9 @@ def over(current: Mapping[str, str], app_windows: tuple[SaleWindow, ...], now: d
     return False
 
 
-def to_store(current: Mapping[str, str], planned: Mapping[str, str], app_windows: tuple[SaleWindow, ...],
-             now: datetime) -> dict[str, str]:
+def to_store(
+    current: Mapping[str, str], planned: Mapping[str, str], app_windows: tuple[SaleWindow, ...], now: datetime
+) -> dict[str, str]:
     """The `waitingRoom*` keys a new plan writes: its room (or cleared keys) over a room whose sale is over; nothing
     over another sale's room still ahead or under way (refused when the plan brings a room of its own)."""
     if over(current, app_windows, now):
@@ -129,9 +134,10 @@ def to_store(current: Mapping[str, str], planned: Mapping[str, str], app_windows
             f"the waiting room for {current.get(room.SKUS_KEY)} (from {current.get(room.STARTS_AT_KEY) or 'now'} to "
             f"{current.get(room.ENDS_AT_KEY) or 'no end'}) is still ahead or under way; one room at a time",
             "plan this sale's room after that one ends, or remove it first (`invoke sale cancel` for its sale, or "
-            "set catalog-app:waitingRoomSkus to \"\" and `invoke up --layer app`)",
+            'set catalog-app:waitingRoomSkus to "" and `invoke up --layer app`)',
         )
     return {}
+
 
 def belongs_to(current: Mapping[str, str], start: datetime) -> bool:
     """The stored room is the one planned for the sale starting at `start`."""

@@ -110,5 +110,10 @@ def check_settings(
         except ValueError as exc:
             require(False, namespace, ENDS_AT_KEY, str(exc), "an ISO 8601 UTC instant, e.g. 2030-05-01T20:00:00Z")
         if starts_at:
-            require(end > parse_utc(starts_at), namespace, ENDS_AT_KEY, f"{ends_at} is not after {STARTS_AT_KEY} "
-                    f"{starts_at}", "the sale window's end (invoke sale plan --waiting-room stores both)")
+            require(
+                end > parse_utc(starts_at),
+                namespace,
+                ENDS_AT_KEY,
+                f"{ends_at} is not after {STARTS_AT_KEY} {starts_at}",
+                "the sale window's end (invoke sale plan --waiting-room stores both)",
+            )

@@ -29,8 +29,11 @@ ON = {
     "catalog-app:waitingRoomEndsAt": "2030-05-01T20:00:00Z",
 }
 # A sale long over: its room deploys as no room.
-ENDED = {**ON, "catalog-app:waitingRoomStartsAt": "2020-05-01T18:00:00Z",
-         "catalog-app:waitingRoomEndsAt": "2020-05-01T20:00:00Z"}
+ENDED = {
+    **ON,
+    "catalog-app:waitingRoomStartsAt": "2020-05-01T18:00:00Z",
+    "catalog-app:waitingRoomEndsAt": "2020-05-01T20:00:00Z",
+}
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +192,8 @@ def test_the_controller_window_leaves_out_a_start_date_scheduler_would_refuse() 
         return room.controller_window(skus, start, end, 120, now)
 
     assert window(datetime(2030, 5, 1, 17, 0, tzinfo=UTC)) == room.ControllerWindow(
-        True, "2030-05-01T17:55:00Z", "2030-05-01T20:02:00Z")
+        True, "2030-05-01T17:55:00Z", "2030-05-01T20:02:00Z"
+    )
     # Within a minute of the StartDate, or past it (Scheduler refuses one more than 5 minutes old): runs at once.
     assert window(datetime(2030, 5, 1, 17, 54, 30, tzinfo=UTC)).start_date is None
     assert window(datetime(2030, 5, 1, 19, 0, tzinfo=UTC)) == room.ControllerWindow(True, None, "2030-05-01T20:02:00Z")
@@ -208,8 +212,9 @@ def test_the_schedule_dates_are_what_scheduler_takes() -> None:
     members = botocore.session.get_session().get_service_model("scheduler").shape_for("CreateScheduleInput").members
     assert members["StartDate"].type_name == members["EndDate"].type_name == "timestamp"
     # pulumi_aws takes an RFC 3339 UTC string (its example: 2030-01-01T01:00:00Z); botocore reads it as that instant.
-    w = room.controller_window(("SKU-1",), "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z", 120,
-                               datetime(2030, 1, 1, tzinfo=UTC))
+    w = room.controller_window(
+        ("SKU-1",), "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z", 120, datetime(2030, 1, 1, tzinfo=UTC)
+    )
     assert w.start_date is not None and w.end_date is not None
     assert parse_timestamp(w.start_date) == datetime(2030, 5, 1, 17, 55, tzinfo=UTC)
     assert parse_timestamp(w.end_date) == datetime(2030, 5, 1, 20, 2, tzinfo=UTC)
@@ -241,8 +246,10 @@ def settings(**raw: str) -> Settings:
         ({"waitingRoomPassSeconds": "4"}, r"catalog-app:waitingRoomPassSeconds: 4 is outside .*5-3600"),
         ({"waitingRoomStartsAt": "tomorrow"}, r"catalog-app:waitingRoomStartsAt: 'tomorrow' is not an ISO 8601"),
         ({"waitingRoomEndsAt": "later"}, r"catalog-app:waitingRoomEndsAt: 'later' is not an ISO 8601"),
-        ({"waitingRoomStartsAt": "2030-05-01T18:00:00Z", "waitingRoomEndsAt": "2030-05-01T18:00:00Z"},
-         r"catalog-app:waitingRoomEndsAt: 2030-05-01T18:00:00Z is not after waitingRoomStartsAt"),
+        (
+            {"waitingRoomStartsAt": "2030-05-01T18:00:00Z", "waitingRoomEndsAt": "2030-05-01T18:00:00Z"},
+            r"catalog-app:waitingRoomEndsAt: 2030-05-01T18:00:00Z is not after waitingRoomStartsAt",
+        ),
     ],
 )
 def test_bad_waiting_room_settings_are_refused_in_one_line(raw: dict[str, str], message: str) -> None:

@@ -23,8 +23,13 @@ from tests.support.tasks import run_invoke
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
 RESULTS = str(REPO_ROOT / "bench" / "reference-run.json")
-ROOM_KEYS = ("waitingRoomSkus", "waitingRoomAdmitPerSecond", "waitingRoomMaxActive", "waitingRoomStartsAt",
-             "waitingRoomEndsAt")
+ROOM_KEYS = (
+    "waitingRoomSkus",
+    "waitingRoomAdmitPerSecond",
+    "waitingRoomMaxActive",
+    "waitingRoomStartsAt",
+    "waitingRoomEndsAt",
+)
 
 
 @pytest.fixture
@@ -136,8 +141,21 @@ LATER_START, LATER_END = "2030-06-01T18:00:00Z", "2030-06-01T20:00:00Z"
 
 
 def plan_later(*extra: str) -> int:
-    return run_invoke("sale", "plan", "--suffix", SUFFIX, "--start", LATER_START, "--end", LATER_END, "--results",
-                      RESULTS, "--users", "50000", *extra)
+    return run_invoke(
+        "sale",
+        "plan",
+        "--suffix",
+        SUFFIX,
+        "--start",
+        LATER_START,
+        "--end",
+        LATER_END,
+        "--results",
+        RESULTS,
+        "--users",
+        "50000",
+        *extra,
+    )
 
 
 def at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
@@ -164,7 +182,10 @@ def test_a_later_sale_with_a_room_replaces_the_ended_one(
     assert plan_later("--sku", "SKU-000456", "--waiting-room", "SKU-000456") == 0
     room = app_config(stacks)
     assert (room["waitingRoomSkus"], room["waitingRoomStartsAt"], room["waitingRoomEndsAt"]) == (
-        "SKU-000456", LATER_START, LATER_END)
+        "SKU-000456",
+        LATER_START,
+        LATER_END,
+    )
 
 
 def test_a_room_still_ahead_is_neither_replaced_nor_cleared(
