@@ -89,6 +89,8 @@ image = ApiImage("image", ApiImageArgs(
     fis_extension=((settings.fault_extension_layer_arn, settings.fault_extension_sha256)
                    if settings.fault_injection else None),
 ))
+# The room as of this deploy: a room past its end (+ one pass lifetime) deploys as no room, schedule disabled.
+room_window = settings.waiting_room_window()
 environment: dict[str, pulumi.Input[str]] = {
     "DB_WRITER_HOST": data.proxy_endpoint,
     "DB_READER_HOST": data.proxy_read_only_endpoint,
@@ -112,7 +114,7 @@ environment: dict[str, pulumi.Input[str]] = {
     **settings.identity_env(),
     # The FIS Lambda extension built into the image (faultInjection, off by default).
     **(fault_env(settings.fault_config_location) if settings.fault_injection else {}),
-    **settings.waiting_room_env(data.waiting_room_table_name),
+    **settings.waiting_room_env(data.waiting_room_table_name, room_window),
     "WAITING_ROOM_SECRET_ARN": data.waiting_room_key_secret_arn,
     "WAITING_ROOM_CONTROLLER_MS": "0",  # the controller is its own scheduled function
 }
@@ -170,13 +172,13 @@ waiting_room = WaitingRoomController("waiting-room", WaitingRoomArgs(
     table_arn=data.waiting_room_table_arn,
     index_names=data.waiting_room_table_index_names,
     environment={
-        **settings.waiting_room_env(data.waiting_room_table_name),
+        **settings.waiting_room_env(data.waiting_room_table_name, room_window),
         "POWERTOOLS_SERVICE_NAME": function_name,  # its metrics under the API's service dimension
         "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(),
         "LOG_LEVEL": settings.log_level,
         "NODE_OPTIONS": "--enable-source-maps",
     },
-    enabled=settings.waiting_room_enabled,
+    window=room_window,
 ))
 sale_schedule("sale-schedule", SaleScheduleArgs(
     windows=parse_app_windows(settings.sale_windows, NAMESPACE), target=api_function.scaling_target,
@@ -266,8 +268,9 @@ ctx.export({
     "apiWebAclMetricName": front.waf.acl.metric_name,
     "apiWebAclRuleMetricNames": front.waf.acl.rule_metric_names,
     "apiWafLogGroupName": front.waf.acl.log_group.name,
-    "waitingRoomSkus": list(settings.waiting_room_sku_list),
+    "waitingRoomSkus": list(settings.waiting_room_sku_list) if room_window.enabled else [],
     "waitingRoomStartsAt": settings.waiting_room_starts_at or "",
+    "waitingRoomEndsAt": settings.waiting_room_ends_at or "",
     "waitingRoomFunctionName": waiting_room.function.name,
     "waitingRoomScheduleName": waiting_room.schedule.name,
 })

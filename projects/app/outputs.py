@@ -47,9 +47,12 @@ OUTPUTS = LayerOutputs("app", (
     OutputSpec("faultConfigLocation", str, 'where the FIS Lambda extension in the API reads fault configurations '
                '(arn:aws:s3:::bucket/prefix; "" without faultInjection): the observability layer\'s Lambda '
                'experiments write there'),
-    OutputSpec("waitingRoomSkus", list[str], 'SKUs sold through the waiting room (empty: no room, schedule disabled)'),
+    OutputSpec("waitingRoomSkus", list[str], 'SKUs sold through the waiting room (empty: no room, or its end has '
+               'passed; schedule disabled)'),
     OutputSpec("waitingRoomStartsAt", str, 'ISO 8601 UTC instant admission starts ("": at once); before it, a '
                'pre-queue'),
+    OutputSpec("waitingRoomEndsAt", str, 'ISO 8601 UTC instant the room ends ("": no end); after it the SKUs sell '
+               'without a pass'),
     OutputSpec("waitingRoomFunctionName", str, 'the waiting room controller function'),
     OutputSpec("waitingRoomScheduleName", str, "the controller's EventBridge Scheduler schedule (default group)"),
 ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,23 +170,31 @@ class Settings:
         f"lifetime of an admission pass (s, {room.PASS_RANGE[0]}-{room.PASS_RANGE[1]})")
     waiting_room_starts_at: str | None = setting(
         room.STARTS_AT_KEY, None, "ISO 8601 UTC instant admission starts; before it shoppers join a pre-queue")
+    waiting_room_ends_at: str | None = setting(
+        room.ENDS_AT_KEY, None, "ISO 8601 UTC instant the room ends (the sale window's end): after it the SKUs sell "
+        "without a pass and the controller's schedule stops one pass lifetime later; unset: no end")
 
     @property
     def waiting_room_sku_list(self) -> tuple[str, ...]:
         return room.parse_skus(self.waiting_room_skus)
 
-    @property
-    def waiting_room_enabled(self) -> bool:
-        return bool(self.waiting_room_sku_list)
+    def waiting_room_window(self, now: datetime | None = None) -> room.ControllerWindow:
+        """The controller schedule's state and dates; a room past its end deploys as no room."""
+        return room.controller_window(self.waiting_room_sku_list, self.waiting_room_starts_at,
+                                      self.waiting_room_ends_at, self.waiting_room_pass_seconds, now)
 
-    def waiting_room_env(self, table_name: Any) -> dict[str, Any]:
+    def waiting_room_env(self, table_name: Any, window: room.ControllerWindow) -> dict[str, Any]:
         """WAITING_ROOM_* of the API and the controller (waiting-room-config.mjs); the API adds its key's ARN."""
-        env = {"WAITING_ROOM_SKUS": ",".join(self.waiting_room_sku_list), "WAITING_ROOM_TABLE": table_name,
+        live = window.enabled
+        env = {"WAITING_ROOM_SKUS": ",".join(self.waiting_room_sku_list) if live else "",
+               "WAITING_ROOM_TABLE": table_name,
                "WAITING_ROOM_ADMIT_PER_SECOND": str(self.waiting_room_admit_per_second),
                "WAITING_ROOM_MAX_ACTIVE": str(self.waiting_room_max_active),
                "WAITING_ROOM_PASS_SECONDS": str(self.waiting_room_pass_seconds)}
-        if self.waiting_room_starts_at:
-            env["WAITING_ROOM_STARTS_AT"] = self.waiting_room_starts_at.strip()
+        for name, value in (("WAITING_ROOM_STARTS_AT", self.waiting_room_starts_at),
+                            ("WAITING_ROOM_ENDS_AT", self.waiting_room_ends_at)):
+            if live and value:
+                env[name] = value.strip()
         return env
 
     @property
@@ -374,4 +383,5 @@ class Settings:
         check_rate(ns, "apiWafRateLimit", self.api_waf_rate_limit, self.api_waf_evaluation_window_seconds,
                    "apiWafEvaluationWindowSeconds")
         room.check_settings(ns, self.waiting_room_skus, self.waiting_room_admit_per_second,
-                            self.waiting_room_max_active, self.waiting_room_pass_seconds, self.waiting_room_starts_at)
+                            self.waiting_room_max_active, self.waiting_room_pass_seconds, self.waiting_room_starts_at,
+                            self.waiting_room_ends_at)

@@ -12,6 +12,11 @@ VPC (DynamoDB over Lambda's own network, so no network interfaces and no ec2 rig
 - Schedule: `rate(1 minute)`, its own role that may only invoke this function, assumable by EventBridge Scheduler
   for this account's default schedule group only (aws:SourceAccount + aws:SourceArn: the confused deputy).
 
+The schedule's StartDate is the room's start less 5 minutes (left out once that is near or past: Scheduler
+refuses a StartDate more than 5 minutes old) and its EndDate the room's end (`waitingRoomEndsAt`) plus one pass
+lifetime: it runs for the sale only, with no deploy on the day. A deploy after that end disables it and gives the
+API no room (shared/runtime/waiting_room.py `controller_window`).
+
 Always declared, the schedule DISABLED while `waitingRoomSkus` is empty: a sale then turns it on with an update of
 one schedule instead of creating a function, two roles and a schedule on the day, and every deploy exercises the
 pipeline's rights on all of them (the program-derived IAM map test sees them in every plan).
@@ -51,7 +56,7 @@ class WaitingRoomArgs:
     table_arn: pulumi.Input[str]
     index_names: pulumi.Input[list[str]]
     environment: Mapping[str, pulumi.Input[str]]
-    enabled: bool  # waitingRoomSkus names at least one SKU
+    window: room.ControllerWindow  # enabled while a SKU is listed and the room has not closed; its dates
 
 
 def controller_policy(log_group_arn: str, table_arn: str, index_names: list[str]) -> str:
@@ -178,7 +183,11 @@ class WaitingRoomController(pulumi.ComponentResource):
             description="advances the waiting room once a minute (each run loops about 55 s)",
             schedule_expression=room.CONTROLLER_SCHEDULE,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            state="ENABLED" if args.enabled else "DISABLED",
+            state="ENABLED" if args.window.enabled else "DISABLED",
+            # The room's own span: from a few minutes before the start to its end + one pass lifetime, so the
+            # controller stops with the sale even if nobody deploys again (Scheduler takes UTC ISO 8601).
+            start_date=args.window.start_date,
+            end_date=args.window.end_date,
             target=aws.scheduler.ScheduleTargetArgs(
                 arn=self.function.arn,
                 role_arn=self.schedule_role.arn,

@@ -270,6 +270,14 @@ class Capacity:
     actions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def reservations_line(c: Capacity) -> str:
+    """Arrivals vs what the sale SKU's rows sell, always printed (the README's rule for the waiting room quotes it)."""
+    verdict = ("the rows sell them all" if c.reserve_rps <= c.sku_selling_rps else
+               "more arrive than the rows sell: `invoke sale plan --waiting-room SKU` admits them in arrival order")
+    return (f"Reservations: {c.reserve_rps:,.0f}/s arrive for one SKU whose {c.shards} stock row(s) sell "
+            f"{c.sku_selling_rps:,.0f}/s: {verdict}")
+
+
 def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions | None = None) -> Capacity:
     w.validate()
     aws = aws or AwsAssumptions()
@@ -332,19 +340,23 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
     # sell_out x (1 - rate/arrivals), the average half of it.
     queue_wait_ms = sell_out_s * 1000 * max(0.0, 1 - sku_rate / reserve_rps) if reserve_rps else 0.0
     writer_connections = reserve_rps * (txn_ms + queue_wait_ms / 2) / 1000
-    if reserve_rps > sku_rate:
+    planned_max = MAX_SHARDS * SHARD_UTILIZATION * t.hot_row_tps  # what 64 rows sell with each lock at 70 %
+    if reserve_rps > planned_max:
+        actions.append(f"Reservations: {reserve_rps:.0f}/s arrive for one SKU; even {MAX_SHARDS} stock rows sell "
+                       f"{planned_max:.0f}/s at {SHARD_UTILIZATION:.0%} of each row's lock "
+                       f"({MAX_SHARDS * t.hot_row_tps:.0f}/s at 100 %): admit buyers through the waiting room, "
+                       "`invoke sale plan --waiting-room SKU`")
+    elif reserve_rps > sku_rate:
         actions.append(
             f"Reservations: {reserve_rps:.0f}/s arrive for one SKU whose {shards} stock row(s) sell "
             f"{sku_rate:.0f}/s: the {w.stock} units sell out in {sell_out_s:.1f} s; meanwhile requests queue on "
             f"the locks up to {queue_wait_ms:.0f} ms (the API sheds them with 503 past its lock timeout). Restock "
-            f"the sale SKU with shards={shards_needed} (the API's restock `shards`, 1-{MAX_SHARDS}) before the sale")
+            f"the sale SKU with shards={shards_needed} (the API's restock `shards`, 1-{MAX_SHARDS}) before the sale, "
+            "or admit buyers through the waiting room, `invoke sale plan --waiting-room SKU`")
     elif writer_connections > stack.proxy_max_connections:
         actions.append(f"RDS Proxy: ~{writer_connections:.0f} writer connections busy > proxyMaxConnections "
                        f"{stack.proxy_max_connections}: `invoke up --layer data --config "
                        f"data:proxyMaxConnections={math.ceil(writer_connections)}` (with maxConnections to match)")
-    if reserve_rps / (SHARD_UTILIZATION * t.hot_row_tps) > MAX_SHARDS:
-        actions.append(f"Reservations: even {MAX_SHARDS} stock rows sell {MAX_SHARDS * t.hot_row_tps:.0f}/s < "
-                       f"{reserve_rps:.0f}/s: admit buyers through a queue")
     if reserve_rps > writes_capacity:
         actions.append(f"RDS Proxy: {reserve_rps:,.0f} writes/s exceed the {writes_capacity:,.0f}/s that "
                        f"{stack.proxy_max_connections} connections carry: admit buyers through a queue, or "

@@ -597,6 +597,14 @@ def parse_users(text: str) -> int:
     return users
 
 
+def parse_room_skus(text: str) -> int:
+    """--waiting-room: how many sale SKUs shoppers queue for, 0-64."""
+    raw = str(text).strip()
+    if not raw.isdigit() or int(raw) > 64:
+        raise CatalogError(f"--waiting-room {text!r} is not a SKU count", "0 (no room) to 64, e.g. --waiting-room 1")
+    return int(raw)
+
+
 def parse_hours(text: str) -> float:
     try:
         hours = float(str(text).strip())

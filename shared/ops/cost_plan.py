@@ -15,6 +15,7 @@ from shared.ops.cost import (
     Line,
     PriceTable,
     SaleNumbers,
+    _gb_s,
     idle_day,
     load_prices,
     plan_facts,
@@ -23,6 +24,7 @@ from shared.ops.cost import (
     sale_window,
     summary_table,
 )
+from shared.ops.cost_room import RoomUse, room_lines, room_numbers
 from shared.runtime.errors import CatalogError
 
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
@@ -69,8 +71,10 @@ def _sale_refusal(exc: CatalogError, users: int, hours: float) -> CatalogError:
 
 
 def costed(suffix: str, users: int, hours: float, overrides: Mapping[str, dict[str, str]], results: str = "",
-           prices: PriceTable | None = None, assumptions: Assumptions | None = None) -> Costed:
-    """Check everything, then plan offline and price it (used by the task and by the generated README table)."""
+           prices: PriceTable | None = None, assumptions: Assumptions | None = None, waiting_room: int = 1) -> Costed:
+    """Check everything, then plan offline and price it (used by the task and by the generated README table).
+    `waiting_room`: how many sale SKUs shoppers queue for (0: no room), priced as `sale plan --waiting-room` sets
+    it up."""
     from shared.ops.capacity import stack_config
     from shared.ops.perf_report import load_service_times
     from shared.ops.sale import SaleRequest, plan_sale
@@ -87,8 +91,9 @@ def costed(suffix: str, users: int, hours: float, overrides: Mapping[str, dict[s
     times, notes = load_service_times(results)
     start = _NOW + timedelta(days=1)
     try:
-        sale = plan_sale(SaleRequest(start, start + timedelta(hours=hours), users), stack, times,
-                         lambda_quota=quota, now=_NOW)
+        skus = tuple(f"SKU-{i:06d}" for i in range(1, waiting_room + 1))
+        request = SaleRequest(start, start + timedelta(hours=hours), users, skus, waiting_room=skus)
+        sale = plan_sale(request, stack, times, lambda_quota=quota, now=_NOW)
     except CatalogError as exc:
         raise _sale_refusal(exc, users, hours) from None
     plans = plan_chain(suffix, config, secret_keys=secret_keys)
@@ -96,10 +101,16 @@ def costed(suffix: str, users: int, hours: float, overrides: Mapping[str, dict[s
     idle = idle_day(facts, prices, a)
     numbers = sale_numbers(sale, hours)
     window = sale_window(facts, numbers, prices, a)
+    room = room_numbers(sale.room, users, hours, numbers.pc_min, numbers.get_ms,
+                        facts.api.memory_gb if facts.api else 0.0, _gb_s(facts.api, prices, "on_pc") if facts.api
+                        else "lambdaArmProvisionedDurationGbSecond")
+    window += room_lines(room, prices) if room else []
     given = [f"{layer}:{key}={value}" for layer, keys in overrides.items() for key, value in keys.items()]
     source = "settings: offline plan defaults" + (f" with --config {', '.join(given)}" if given else "")
     source += f"; service times: {times.source}"
-    text = report(suffix, source, facts, idle, numbers, window, prices, a, (*notes, *stack.notes))
+    room_notes = ([*RoomUse().lines(), *(n for n in sale.notes if n.startswith(("waiting room", "the room")))]
+                  if room else ["no waiting room priced (--waiting-room 0)"])
+    text = report(suffix, source, facts, idle, numbers, window, prices, a, (*notes, *stack.notes, *room_notes))
     return Costed(source, idle, numbers, window, text)
 
 

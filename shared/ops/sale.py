@@ -10,7 +10,8 @@ What each number comes from (shared/ops/capacity.py, `model()`):
   0.5 (Serverless v2 scales fastest from a higher base), max ACU at least that;
 - DynamoDB warm throughput: only when the model's rates exceed what a new on-demand table serves at once;
 - the waiting room (`--waiting-room`, shared/ops/sale_room.py): the SKUs behind it, half the modelled one-SKU
-  selling rate as its admission rate, 20 s of admissions as its cap, the sale's start as its start;
+  selling rate as its admission rate, 20 s of admissions as its cap, the sale's start and end as its own (it ends
+  with the window); a plan without it clears a room whose sale is over;
 - stock shards per sale SKU: the capacity model's count (reservation rate / 70 % of one row's measured rate), 1-64,
   each SKU sized as if it took every reservation (the model's one flash SKU): shards are cheap, a hot row is not.
 
@@ -60,6 +61,7 @@ from shared.runtime.sale_windows import (
     windows_json,
 )
 from shared.runtime.settings import check_overrides, describe, parse_value
+from shared.runtime.waiting_room import ADMIT_KEY
 
 SALE_LAYERS = ("app", "data", "observability")  # the layers that own a sale's resources
 SKU = re.compile(r"^SKU-\d{6}$")
@@ -210,9 +212,6 @@ def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, 
             "reads": max(aws.dynamodb_new_table_reads, math.ceil(c.dynamodb_reads_rps * WARM_MARGIN)),
             "writes": max(aws.dynamodb_new_table_writes, math.ceil(c.dynamodb_writes_rps * WARM_MARGIN))}
     shards = c.shards_needed  # the capacity model's count: each row's lock planned at 70 %, as `invoke capacity` says
-    if c.reserve_rps > MAX_SHARDS * c.hot_row_tps:
-        notes.append(f"even {MAX_SHARDS} shards sell {MAX_SHARDS * c.hot_row_tps:.0f}/s < {c.reserve_rps:.0f}/s: "
-                     "admit buyers through a queue")
 
     adds_readers = readers_min > stack.reader_min_count
     lead = request.lead_minutes or (READERS_LEAD_MINUTES if adds_readers else DEFAULT_LEAD_MINUTES)
@@ -254,14 +253,17 @@ def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, 
     for sku, n in sku_shards.items():
         changes.append(Change("api", f"{sku} stock shards (PUT /api/products/{sku}/inventory)", "-", str(n),
                               f"before {out}"))
-    room = sale_room.room_config(c, request.waiting_room, iso(start))
+    room = sale_room.room_config(c, request.waiting_room, iso(start), back)
     if room:
         changes.append(Change("app", "waiting room (catalog-app:waitingRoom*): SKUs, admissions/s, passes held",
                               "no room", sale_room.describe(room),
-                              f"joins from the next `invoke up --layer app` (pre-queue), admits from {iso(start)}"))
-        notes.append(f"waiting room: {room['waitingRoomAdmitPerSecond']}/s = half the model's one-SKU selling rate "
+                              f"joins from the next `invoke up --layer app` (pre-queue), admits {iso(start)} -> "
+                              f"{back}, then the SKUs sell without a pass"))
+        admit = int(room[ADMIT_KEY])
+        notes.append(f"waiting room: {admit}/s = half the model's one-SKU selling rate "
                      f"({min(c.sku_selling_rps, c.proxy_writes_capacity / len(request.waiting_room)):.0f}/s with "
                      f"{shards} shard(s) of {c.hot_row_tps:.0f}/s measured)")
+        notes.extend(sale_room.assess(c, len(request.waiting_room), admit))
     notes.append(f"model: {c.throughput_rps:,.0f} rps, {c.reserve_rps:,.0f} reservations/s, "
                  f"{c.lambda_concurrency} concurrent executions ({c.lambda_concurrency_with_headroom} at the target), "
                  f"writer ~{c.writer_acu:.1f} ACU, {c.readers_needed} readers")
@@ -365,7 +367,7 @@ def write_windows(backend: StackBackend, suffix: str, values: Mapping[str, str],
         backend.set_config(get_layer("app"), suffix, f"{_namespace('app')}:{key}", value)
 
 
-def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
+def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan, now: datetime | None = None) -> dict[str, str]:
     """Each owning layer's `saleWindows` with the plan's window added, every layer's settings checked with it
     (an overlap is refused here); nothing is written."""
     validate_suffix(suffix)
@@ -378,15 +380,22 @@ def prepare_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str
         except ConfigError as exc:
             raise _refuse(f"the sale {iso(plan.request.start)}-{iso(plan.request.end)} cannot be added: "
                           f"{exc.problem}", "cancel the other window or choose other times") from None
-    _check_all(backend, suffix, values, plan.room)
+    _check_all(backend, suffix, values, room_to_store(backend, suffix, plan, now))
     return values
 
 
-def apply_plan(backend: StackBackend, suffix: str, plan: SalePlan) -> dict[str, str]:
-    """Add the plan's window to each owning layer's `saleWindows` and its room to the app's config (all or
-    nothing); returns the new `saleWindows` values."""
-    values = prepare_plan(backend, suffix, plan)
-    write_windows(backend, suffix, values, plan.room)
+def room_to_store(backend: StackBackend, suffix: str, plan: SalePlan, now: datetime | None = None) -> dict[str, str]:
+    """The app's `waitingRoom*` keys this plan writes: its room, or cleared keys, over a room whose sale is over;
+    refused over another sale's room still ahead (shared/ops/sale_room.py `to_store`)."""
+    return sale_room.to_store(plain_config(backend, "app", suffix), plan.room,
+                              stored_windows(backend, suffix, "app"), now or datetime.now(UTC))
+
+
+def apply_plan(backend: StackBackend, suffix: str, plan: SalePlan, now: datetime | None = None) -> dict[str, str]:
+    """Add the plan's window to each owning layer's `saleWindows` and its room (or the end of an old one) to the
+    app's config (all or nothing); returns the new `saleWindows` values."""
+    values = prepare_plan(backend, suffix, plan, now)
+    write_windows(backend, suffix, values, room_to_store(backend, suffix, plan, now))
     return values
 
 

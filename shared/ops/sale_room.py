@@ -8,8 +8,16 @@ from the bench's pgbench on ONE SKU, capped by what the proxy's connections carr
 with several SKUs behind the room each gets at most half of its share of those connections. Half leaves room for
 what the model does not see (retries, other SKUs' reservations, a slower day); the API lowers it further on live
 congestion (its AIMD). Max active: 20 s of admissions (the API's defaults' ratio, 1000 at 50/s): shoppers admitted
-but not yet buying never hold more than that. The room opens for joins at the next `invoke up --layer app` (a
-pre-queue, admitted in random order at the start) and admits from the sale's start.
+but not yet buying never hold more than that.
+
+Lifecycle: the room opens for joins at the next `invoke up --layer app` (a pre-queue, admitted in random order at
+the start), admits from the sale's start (`waitingRoomStartsAt`) and ends with the window (`waitingRoomEndsAt`):
+from then the API sells its SKUs without a pass, and the controller's schedule stops one pass lifetime later. One
+room at a time: a later plan replaces a room whose sale is over (a plan without --waiting-room clears it) and
+refuses to replace one still ahead or under way.
+
+Warranted or not: the room is for arrivals the rows cannot sell. `assess` compares the model's reservation
+arrivals with the selling rate and the admission rate and says when the room would only slow a SKU down.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from datetime import datetime
 from shared.ops.capacity import Capacity
 from shared.runtime import waiting_room as room
 from shared.runtime.errors import CatalogError
-from shared.runtime.sale_windows import iso
+from shared.runtime.sale_windows import SaleWindow, iso, parse_utc
 
 HEADROOM = 0.5  # admit at half the modelled selling rate
 ACTIVE_SECONDS = 20  # max active = this many seconds of admissions
@@ -50,7 +58,7 @@ def admit_per_second(c: Capacity, skus_in_room: int) -> int:
     return max(lo, min(hi, math.floor(per_sku * HEADROOM)))
 
 
-def room_config(c: Capacity, skus_in_room: tuple[str, ...], start_iso: str) -> dict[str, str]:
+def room_config(c: Capacity, skus_in_room: tuple[str, ...], start_iso: str, end_iso: str) -> dict[str, str]:
     """The app stack's `waitingRoom*` keys for this sale (empty when no SKU is behind the room)."""
     if not skus_in_room:
         return {}
@@ -61,13 +69,33 @@ def room_config(c: Capacity, skus_in_room: tuple[str, ...], start_iso: str) -> d
         room.ADMIT_KEY: str(rate),
         room.MAX_ACTIVE_KEY: str(max_active),
         room.STARTS_AT_KEY: start_iso,
+        room.ENDS_AT_KEY: end_iso,
     }
+
+
+def assess(c: Capacity, skus_in_room: int, admit: int) -> tuple[str, ...]:
+    """The numbers that say whether the room is warranted, and a warning when it only slows the SKU down.
+    Arrivals: the model's reservations/s for one SKU (each sale SKU is sized as if it took them all)."""
+    arrivals, selling = c.reserve_rps, min(c.sku_selling_rps, c.proxy_writes_capacity / max(1, skus_in_room))
+    lines = [
+        f"waiting room: {arrivals:,.0f} reservations/s arrive per SKU (capacity model, steady state), its "
+        f"rows sell {selling:,.0f}/s, the room admits {admit:,}/s"
+    ]
+    if selling >= arrivals and admit < arrivals:
+        lines.append(
+            f"the room slows this SKU: its rows sell all {arrivals:,.0f}/s that arrive, the room admits "
+            f"{admit:,}/s; keep it only for a burst at the doors opening above the steady-state model "
+            "(else leave --waiting-room out)"
+        )
+    elif admit >= arrivals:
+        lines.append(f"the room is not needed: it admits {admit:,}/s, at least the {arrivals:,.0f}/s that arrive")
+    return tuple(lines)
 
 
 def describe(config: Mapping[str, str]) -> str:
     return (
         f"{config[room.SKUS_KEY]}: {config[room.ADMIT_KEY]}/s per SKU, at most {config[room.MAX_ACTIVE_KEY]} "
-        f"holding a pass"
+        f"holding a pass, until {config[room.ENDS_AT_KEY]}"
     )
 
 
@@ -77,8 +105,38 @@ def steady(current: Mapping[str, str]) -> str:
 
 
 def cleared() -> dict[str, str]:
-    """What `invoke sale cancel` stores for a cancelled sale's room: no SKU, no start."""
-    return {room.SKUS_KEY: "", room.STARTS_AT_KEY: ""}
+    """What a cancel (or a plan after the room's sale) stores: no SKU, no start, no end."""
+    return {room.SKUS_KEY: "", room.STARTS_AT_KEY: "", room.ENDS_AT_KEY: ""}
+
+
+def over(current: Mapping[str, str], app_windows: tuple[SaleWindow, ...], now: datetime) -> bool:
+    """The stored room's sale is over: its end has passed, or (a room stored without an end) no declared window
+    that has not ended starts at its start. A room set by hand (no start, no end) is never over."""
+    if not current.get(room.SKUS_KEY):
+        return True
+    ends_at, starts_at = current.get(room.ENDS_AT_KEY), current.get(room.STARTS_AT_KEY)
+    if ends_at:
+        return parse_utc(ends_at) <= now
+    if starts_at:
+        return not any(w.start == parse_utc(starts_at) and not w.ended(now) for w in app_windows)
+    return False
+
+
+def to_store(
+    current: Mapping[str, str], planned: Mapping[str, str], app_windows: tuple[SaleWindow, ...], now: datetime
+) -> dict[str, str]:
+    """The `waitingRoom*` keys a new plan writes: its room (or cleared keys) over a room whose sale is over; nothing
+    over another sale's room still ahead or under way (refused when the plan brings a room of its own)."""
+    if over(current, app_windows, now):
+        return dict(planned) or (cleared() if current.get(room.SKUS_KEY) else {})
+    if planned:
+        raise CatalogError(
+            f"the waiting room for {current.get(room.SKUS_KEY)} (from {current.get(room.STARTS_AT_KEY) or 'now'} to "
+            f"{current.get(room.ENDS_AT_KEY) or 'no end'}) is still ahead or under way; one room at a time",
+            "plan this sale's room after that one ends, or remove it first (`invoke sale cancel` for its sale, or "
+            'set catalog-app:waitingRoomSkus to "" and `invoke up --layer app`)',
+        )
+    return {}
 
 
 def belongs_to(current: Mapping[str, str], start: datetime) -> bool:

@@ -28,6 +28,7 @@ from shared.ops.sale import (
     plan_sale,
     prepare_plan,
     request_from_text,
+    room_to_store,
     stack_settings,
     stored_windows,
     write_windows,
@@ -84,7 +85,7 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now())
     offline = isinstance(stacks, NoStacks)
     # An overlap or a bad layer setting is refused before the table (against the stacks' windows).
-    values = {} if offline else prepare_plan(stacks, suffix, plan)
+    values = {} if offline else prepare_plan(stacks, suffix, plan, _now())
     print(f"sale {iso(request.start)} -> {iso(request.end)}, {request.users:,} users, lead time "
           f"{plan.lead_minutes} min (scale-out at {iso(plan.scale_out_at)}), stacks {suffix}:")
     print(changes_table(plan))
@@ -94,8 +95,9 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
         print("dry run: nothing stored" + (" (overlaps with declared windows are checked against the stacks "
                                            "when they are reachable)" if offline else ""))
         return
-    write_windows(stacks, suffix, values, plan.room)
-    room = f" and {', '.join(f'catalog-app:{k}' for k in plan.room)}" if plan.room else ""
+    keys = room_to_store(stacks, suffix, plan, _now())
+    write_windows(stacks, suffix, values, keys)
+    room = f" and {', '.join(f'catalog-app:{k}' for k in keys)}" if keys else ""
     print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}{room}; each team's next "
           f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check` after)")
 

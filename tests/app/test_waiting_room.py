@@ -26,6 +26,13 @@ ON = {
     "catalog-app:waitingRoomMaxActive": "800",
     "catalog-app:waitingRoomPassSeconds": "90",
     "catalog-app:waitingRoomStartsAt": "2030-05-01T18:00:00Z",
+    "catalog-app:waitingRoomEndsAt": "2030-05-01T20:00:00Z",
+}
+# A sale long over: its room deploys as no room.
+ENDED = {
+    **ON,
+    "catalog-app:waitingRoomStartsAt": "2020-05-01T18:00:00Z",
+    "catalog-app:waitingRoomEndsAt": "2020-05-01T20:00:00Z",
 }
 
 
@@ -55,7 +62,9 @@ def test_without_skus_the_api_has_no_room_and_the_schedule_is_disabled(app: Plan
     assert env["WAITING_ROOM_SECRET_ARN"] == data.export_value("waitingRoomKeySecretArn")
     assert env["WAITING_ROOM_CONTROLLER_MS"] == "0"
     assert "WAITING_ROOM_STARTS_AT" not in env and "WAITING_ROOM_SECRET" not in env
+    assert "WAITING_ROOM_ENDS_AT" not in env
     assert app.one(SCHEDULE).get("state") == "DISABLED"
+    assert app.one(SCHEDULE).get("startDate") is None and app.one(SCHEDULE).get("endDate") is None
     assert app.export_value("waitingRoomSkus") == []
 
 
@@ -68,6 +77,7 @@ def test_with_skus_the_api_and_the_controller_get_the_same_room(on: Plan) -> Non
         "WAITING_ROOM_MAX_ACTIVE": "800",
         "WAITING_ROOM_PASS_SECONDS": "90",
         "WAITING_ROOM_STARTS_AT": "2030-05-01T18:00:00Z",
+        "WAITING_ROOM_ENDS_AT": "2030-05-01T20:00:00Z",
     }
     for env in (api, controller):
         assert {k: env[k] for k in expected} == expected
@@ -152,6 +162,64 @@ def test_the_schedule_runs_it_every_minute_with_a_role_that_may_only_invoke_it(a
     }
 
 
+def test_the_schedule_runs_from_before_the_start_until_the_last_pass_has_expired(on: Plan) -> None:
+    schedule = on.one(SCHEDULE)
+    assert schedule.get("state") == "ENABLED"
+    assert schedule.get("startDate") == "2030-05-01T17:55:00Z"  # the start less CONTROLLER_LEAD (5 min)
+    assert schedule.get("endDate") == "2030-05-01T20:01:30Z"  # the end plus one pass lifetime (90 s)
+    assert on.export_value("waitingRoomEndsAt") == "2030-05-01T20:00:00Z"
+
+
+def test_a_room_past_its_end_deploys_as_no_room(plan_with: Any) -> None:
+    ended = plan_with("app", ENDED)
+    for name in ("api", "waiting-room-controller"):
+        env = ended.by_name(name).get("environment", "variables")
+        assert env["WAITING_ROOM_SKUS"] == ""  # every SKU sells directly
+        assert "WAITING_ROOM_STARTS_AT" not in env and "WAITING_ROOM_ENDS_AT" not in env
+    schedule = ended.one(SCHEDULE)
+    assert schedule.get("state") == "DISABLED"
+    assert schedule.get("startDate") is None and schedule.get("endDate") is None
+    assert ended.export_value("waitingRoomSkus") == []
+
+
+def test_the_controller_window_leaves_out_a_start_date_scheduler_would_refuse() -> None:
+    from datetime import UTC, datetime
+
+    start, end = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
+    skus = ("SKU-1",)
+
+    def window(now: datetime) -> room.ControllerWindow:
+        return room.controller_window(skus, start, end, 120, now)
+
+    assert window(datetime(2030, 5, 1, 17, 0, tzinfo=UTC)) == room.ControllerWindow(
+        True, "2030-05-01T17:55:00Z", "2030-05-01T20:02:00Z"
+    )
+    # Within a minute of the StartDate, or past it (Scheduler refuses one more than 5 minutes old): runs at once.
+    assert window(datetime(2030, 5, 1, 17, 54, 30, tzinfo=UTC)).start_date is None
+    assert window(datetime(2030, 5, 1, 19, 0, tzinfo=UTC)) == room.ControllerWindow(True, None, "2030-05-01T20:02:00Z")
+    assert window(datetime(2030, 5, 1, 20, 2, tzinfo=UTC)) == room.ControllerWindow(False, None, None)
+    assert room.controller_window((), start, end, 120) == room.ControllerWindow(False, None, None)
+    # No end (a room set by hand): enabled, no EndDate.
+    assert room.controller_window(skus, None, None, 120).end_date is None
+
+
+def test_the_schedule_dates_are_what_scheduler_takes() -> None:
+    from datetime import UTC, datetime
+
+    import botocore.session
+    from botocore.utils import parse_timestamp
+
+    members = botocore.session.get_session().get_service_model("scheduler").shape_for("CreateScheduleInput").members
+    assert members["StartDate"].type_name == members["EndDate"].type_name == "timestamp"
+    # pulumi_aws takes an RFC 3339 UTC string (its example: 2030-01-01T01:00:00Z); botocore reads it as that instant.
+    w = room.controller_window(
+        ("SKU-1",), "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z", 120, datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    assert w.start_date is not None and w.end_date is not None
+    assert parse_timestamp(w.start_date) == datetime(2030, 5, 1, 17, 55, tzinfo=UTC)
+    assert parse_timestamp(w.end_date) == datetime(2030, 5, 1, 20, 2, tzinfo=UTC)
+
+
 def test_settings_within_botocore_and_the_api_ranges() -> None:
     import botocore.session
 
@@ -177,6 +245,11 @@ def settings(**raw: str) -> Settings:
         ({"waitingRoomMaxActive": "0"}, r"catalog-app:waitingRoomMaxActive: 0 is outside"),
         ({"waitingRoomPassSeconds": "4"}, r"catalog-app:waitingRoomPassSeconds: 4 is outside .*5-3600"),
         ({"waitingRoomStartsAt": "tomorrow"}, r"catalog-app:waitingRoomStartsAt: 'tomorrow' is not an ISO 8601"),
+        ({"waitingRoomEndsAt": "later"}, r"catalog-app:waitingRoomEndsAt: 'later' is not an ISO 8601"),
+        (
+            {"waitingRoomStartsAt": "2030-05-01T18:00:00Z", "waitingRoomEndsAt": "2030-05-01T18:00:00Z"},
+            r"catalog-app:waitingRoomEndsAt: 2030-05-01T18:00:00Z is not after waitingRoomStartsAt",
+        ),
     ],
 )
 def test_bad_waiting_room_settings_are_refused_in_one_line(raw: dict[str, str], message: str) -> None:

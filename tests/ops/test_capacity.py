@@ -303,3 +303,23 @@ def test_bench_report_shows_ratios_and_verdicts() -> None:
     assert "| hot product read, 50 connections | 100 rps | 1.0 / 2.0 / 3.0 ms |" in text
     assert "| 25% |" in text and "| hot read >= 40 % | 50: 25 % | MISSED |" in text
     assert "API hot read 5000 us" in text  # 50 % of a core / 100 rps
+
+
+def test_the_report_always_compares_arrivals_with_what_the_sale_skus_rows_sell() -> None:
+    from shared.ops.capacity import MAX_SHARDS, SHARD_UTILIZATION, reservations_line
+
+    sale = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    line = reservations_line(sale)
+    assert line == (f"Reservations: {sale.reserve_rps:,.0f}/s arrive for one SKU whose {sale.shards} stock row(s) "
+                    f"sell {sale.sku_selling_rps:,.0f}/s: the rows sell them all")
+    assert line in capacity_report(Workload(users=50_000), STACK, TIMES, sale, AWS)  # printed under 64 shards too
+    short = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, shards=1), STACK, TIMES, AWS)
+    assert "`invoke sale plan --waiting-room SKU`" in reservations_line(short)
+    # Past what 64 rows sell at 70 % of each lock: the planned figure, the 100 % one beside it, and the fix.
+    big = model(Workload(users=2_000_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
+    planned = MAX_SHARDS * SHARD_UTILIZATION * TIMES.hot_row_tps
+    assert big.reserve_rps > planned
+    [advice] = [a for a in big.actions if a.startswith("Reservations:")]
+    assert f"even {MAX_SHARDS} stock rows sell {planned:.0f}/s at 70% of each row's lock" in advice
+    assert f"({MAX_SHARDS * TIMES.hot_row_tps:.0f}/s at 100 %)" in advice
+    assert "`invoke sale plan --waiting-room SKU`" in advice

@@ -164,6 +164,37 @@ def test_the_sale_window_prices_what_sale_plan_would_schedule(default_plans: dic
     assert "settings: offline plan defaults" in result.report
 
 
+def test_the_waiting_room_is_priced_as_sale_plan_sets_it_up() -> None:
+    from shared.ops.cost_room import CONTROLLER_STEPS_PER_S, RoomUse, polls_per_shopper
+    from shared.runtime import waiting_room as room
+
+    result = costed(SUFFIX, 50_000, 2.0, {}, RESULTS)  # one SKU behind the room, as the README's sale
+    runs = (2 * 3600 + 5 * 60 + room.DEFAULT_PASS_SECONDS) / 60  # StartDate (start - 5 min) to EndDate (end + pass)
+    assert line(result.window, "Waiting room", "controller schedule").quantity == pytest.approx(runs / 1e6)
+    assert line(result.window, "Waiting room", "controller duration").quantity == pytest.approx(
+        runs * room.CONTROLLER_RUN_S * room.CONTROLLER_MEMORY_MB / 1024)
+    use = RoomUse()
+    writes = line(result.window, "Waiting room", "tickets").quantity * 1e6
+    steps = runs * 60 * CONTROLLER_STEPS_PER_S
+    assert writes == pytest.approx(50_000 * (use.join_write_units + use.admission_write_units)
+                                   + steps * use.step_write_units)
+    polls = line(result.window, "Waiting room", "queue polls (").quantity * 10_000 / 2  # polls + as many state reads
+    assert polls % 50_000 == 0 and polls // 50_000 >= polls_per_shopper(1)
+    assert "schedulerInvocations" in PRICES.prices
+    assert "the room slows this SKU" in result.report  # the plan's verdict on the room, with the price
+    without = costed(SUFFIX, 50_000, 2.0, {}, RESULTS, waiting_room=0)
+    assert not [x for x in without.window if x.service == "Waiting room"]
+    assert total(result.window) > total(without.window)
+
+
+def test_polls_follow_retry_after() -> None:
+    from shared.ops.cost_room import polls_per_shopper
+
+    assert polls_per_shopper(0) == 1  # admitted at the first answer
+    assert polls_per_shopper(4) == 3  # 4 s: wait 2, then 1, then admitted
+    assert polls_per_shopper(600) == polls_per_shopper(570) + 1  # past a minute, every 30 s
+
+
 # --- the task's refusals ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, says", [
     (["--users", "abc"], "--users 'abc' is not a whole number"),
@@ -181,6 +212,7 @@ def test_the_sale_window_prices_what_sale_plan_would_schedule(default_plans: dic
     (["--config", "data:minAcu=lots"], "catalog-data:minAcu"),
     (["--config", "minAcu"], "is not layer:key=value"),
     (["--results", "/no/such/run.json"], "no such file"),
+    (["--waiting-room", "some"], "--waiting-room 'some' is not a SKU count"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_any_planning(argv: list[str], says: str,
                                                              monkeypatch: pytest.MonkeyPatch,

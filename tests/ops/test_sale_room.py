@@ -23,7 +23,13 @@ from tests.support.tasks import run_invoke
 SUFFIX = "qa"
 START, END = "2030-05-01T18:00:00Z", "2030-05-01T20:00:00Z"
 RESULTS = str(REPO_ROOT / "bench" / "reference-run.json")
-ROOM_KEYS = ("waitingRoomSkus", "waitingRoomAdmitPerSecond", "waitingRoomMaxActive", "waitingRoomStartsAt")
+ROOM_KEYS = (
+    "waitingRoomSkus",
+    "waitingRoomAdmitPerSecond",
+    "waitingRoomMaxActive",
+    "waitingRoomStartsAt",
+    "waitingRoomEndsAt",
+)
 
 
 @pytest.fixture
@@ -76,6 +82,7 @@ def test_plan_stores_the_room_with_half_the_models_one_sku_rate(
         "waitingRoomAdmitPerSecond": str(rate),
         "waitingRoomMaxActive": str(rate * 20),
         "waitingRoomStartsAt": START,
+        "waitingRoomEndsAt": END,  # the room ends with its window
     }
     assert "waiting room (catalog-app:waitingRoom*)" in out and f"SKU-000123: {rate}/s per SKU" in out
     assert "catalog-app:waitingRoomSkus" in out.splitlines()[-1]  # named where it was stored
@@ -127,6 +134,93 @@ def test_cancel_takes_the_room_away_with_its_window(stacks: InMemoryBackend) -> 
     assert plan("--sku", "SKU-000123", "--waiting-room", "SKU-000123") == 0
     assert run_invoke("sale", "cancel", "--suffix", SUFFIX, "--start", START) == 0
     assert app_config(stacks)["waitingRoomSkus"] == "" and app_config(stacks)["waitingRoomStartsAt"] == ""
+    assert app_config(stacks)["waitingRoomEndsAt"] == ""
+
+
+LATER_START, LATER_END = "2030-06-01T18:00:00Z", "2030-06-01T20:00:00Z"
+
+
+def plan_later(*extra: str) -> int:
+    return run_invoke(
+        "sale",
+        "plan",
+        "--suffix",
+        SUFFIX,
+        "--start",
+        LATER_START,
+        "--end",
+        LATER_END,
+        "--results",
+        RESULTS,
+        "--users",
+        "50000",
+        *extra,
+    )
+
+
+def at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    from shared.runtime.sale_windows import parse_utc
+
+    monkeypatch.setattr(sale_cli, "_now", lambda: parse_utc(moment))
+
+
+def test_a_later_sale_without_a_room_clears_the_ended_one(
+    stacks: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert plan("--sku", "SKU-000123", "--waiting-room", "SKU-000123") == 0
+    at(monkeypatch, "2030-05-02T00:00:00Z")  # the first sale is over
+    assert plan_later("--sku", "SKU-000456") == 0
+    assert app_config(stacks)["waitingRoomSkus"] == ""
+    assert app_config(stacks)["waitingRoomStartsAt"] == app_config(stacks)["waitingRoomEndsAt"] == ""
+
+
+def test_a_later_sale_with_a_room_replaces_the_ended_one(
+    stacks: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert plan("--sku", "SKU-000123", "--waiting-room", "SKU-000123") == 0
+    at(monkeypatch, "2030-05-02T00:00:00Z")
+    assert plan_later("--sku", "SKU-000456", "--waiting-room", "SKU-000456") == 0
+    room = app_config(stacks)
+    assert (room["waitingRoomSkus"], room["waitingRoomStartsAt"], room["waitingRoomEndsAt"]) == (
+        "SKU-000456",
+        LATER_START,
+        LATER_END,
+    )
+
+
+def test_a_room_still_ahead_is_neither_replaced_nor_cleared(
+    stacks: InMemoryBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert plan("--sku", "SKU-000123", "--waiting-room", "SKU-000123") == 0
+    before = app_config(stacks)
+    capsys.readouterr()
+    writes = len(stacks.ops("set_config"))
+    assert plan_later("--sku", "SKU-000456", "--waiting-room", "SKU-000456") == 2
+    assert "is still ahead or under way; one room at a time" in one_error(capsys)
+    assert len(stacks.ops("set_config")) == writes  # nothing stored
+    assert plan_later("--sku", "SKU-000456") == 0  # another sale without a room leaves the first sale's room
+    assert app_config(stacks) == before
+
+
+def test_the_plan_says_whether_the_room_is_warranted(
+    stacks: InMemoryBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.ops.sale_room import assess
+
+    assert plan("--sku", "SKU-000123", "--waiting-room", "SKU-000123") == 0
+    out = capsys.readouterr().out
+    times, _ = load_service_times(RESULTS)
+    c = model(Workload(users=50_000), stack_settings(stacks, SUFFIX), times)
+    admit = admit_per_second(c, 1)
+    assert f"waiting room: {c.reserve_rps:,.0f} reservations/s arrive per SKU" in out
+    # 50,000 shoppers in the steady-state model: the rows sell every arrival, so the room (at half that) slows it.
+    assert c.sku_selling_rps >= c.reserve_rps > admit
+    assert "the room slows this SKU" in out
+    big = model(Workload(users=2_000_000), stack_settings(stacks, SUFFIX), times)
+    assert big.reserve_rps > big.sku_selling_rps
+    assert not any("slows" in n or "not needed" in n for n in assess(big, 1, admit_per_second(big, 1)))
+    few = model(Workload(users=500), stack_settings(stacks, SUFFIX), times)
+    assert any(n.startswith("the room is not needed") for n in assess(few, 1, admit_per_second(few, 1)))
 
 
 def test_check_has_a_row_for_the_rooms_schedule() -> None:

@@ -51,6 +51,9 @@ export function loadWaitingRoomConfig(env = process.env, { signing = true } = {}
     throw new ConfigError('WAITING_ROOM_SECRET', 'must be at least 32 bytes when WAITING_ROOM_SKUS is set (or give WAITING_ROOM_SECRET_ARN)');
   }
   const dynamoEndpoint = env.DYNAMODB_ENDPOINT?.trim();
+  const startsAt = instant(env, 'WAITING_ROOM_STARTS_AT');
+  const endsAt = instant(env, 'WAITING_ROOM_ENDS_AT');
+  if (endsAt && endsAt <= startsAt) throw new ConfigError('WAITING_ROOM_ENDS_AT', 'must be after WAITING_ROOM_STARTS_AT');
   return Object.freeze({
     skus: new Set(list),
     table,
@@ -68,7 +71,9 @@ export function loadWaitingRoomConfig(env = process.env, { signing = true } = {}
     slowMs: int(env, 'WAITING_ROOM_SLOW_MS', 200, 0, 60_000),
     // The sale start (ms since the epoch; 0: open now). Before it the room takes joins and admits nobody; the
     // tickets joined before it are drawn in random order at the start (src/waiting-room.mjs, "pre-queue").
-    startsAt: instant(env, 'WAITING_ROOM_STARTS_AT'),
+    startsAt,
+    // The sale's end (ms; 0: none). From it the room's SKUs sell directly, no pass asked (queued() is false).
+    endsAt,
     // The controller's step in this process (ms); 0: another process or a scheduled function runs it.
     controllerIntervalMs: int(env, 'WAITING_ROOM_CONTROLLER_MS', env.AWS_LAMBDA_FUNCTION_NAME ? 0 : 200, 0, 60_000),
   });

@@ -80,6 +80,7 @@ export class WaitingRoom {
     this.slowMs = config.slowMs ?? 200;
     this.pendingLoad = new Map(); // sku -> { count, at }: congestion seen here, not yet added to the table
     this.startsAt = config.startsAt ?? 0;
+    this.endsAt = config.endsAt ?? 0; // WAITING_ROOM_ENDS_AT: from it no SKU is queued
     // The controller has no key (it never signs): only the API's room signs and verifies.
     this.signer = config.secret === undefined ? undefined : new Signer(config.secret);
     this.secretSource = config.secretArn ? config : undefined; // the key is in Secrets Manager: ready() reads it
@@ -106,7 +107,7 @@ export class WaitingRoom {
   }
 
   queued(sku) {
-    return this.skus.has(sku);
+    return this.skus.has(sku) && !(this.endsAt && this.now() >= this.endsAt);
   }
 
   /**

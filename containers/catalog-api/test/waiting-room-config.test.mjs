@@ -36,3 +36,22 @@ test('each missing or malformed setting is named', () => {
     assert.throws(() => loadWaitingRoomConfig(env), (err) => err instanceof ConfigError && err.variable === variable && !err.message.includes('\n'), variable);
   }
 });
+
+test('the room ends at WAITING_ROOM_ENDS_AT: from then its SKUs are not queued (they sell without a pass)', async () => {
+  const { WaitingRoom } = await import('../src/waiting-room.mjs');
+  const c = loadWaitingRoomConfig({ ...OK, WAITING_ROOM_STARTS_AT: '2030-05-01T18:00:00Z', WAITING_ROOM_ENDS_AT: '2030-05-01T20:00:00Z' });
+  assert.equal(c.endsAt, Date.UTC(2030, 4, 1, 20));
+  assert.equal(loadWaitingRoomConfig(OK).endsAt, 0, 'no end: the room stays');
+  let t = Date.UTC(2030, 4, 1, 19, 59, 59);
+  const room = new WaitingRoom({ config: c, doc: undefined, now: () => t });
+  assert.equal(room.queued('SKU-000001'), true);
+  t = Date.UTC(2030, 4, 1, 20);
+  assert.equal(room.queued('SKU-000001'), false);
+  assert.equal(room.queued('SKU-000009'), false);
+  for (const [env, variable] of [
+    [{ ...OK, WAITING_ROOM_ENDS_AT: 'later' }, 'WAITING_ROOM_ENDS_AT'],
+    [{ ...OK, WAITING_ROOM_STARTS_AT: '2030-05-01T18:00:00Z', WAITING_ROOM_ENDS_AT: '2030-05-01T18:00:00Z' }, 'WAITING_ROOM_ENDS_AT'],
+  ]) {
+    assert.throws(() => loadWaitingRoomConfig(env), (err) => err instanceof ConfigError && err.variable === variable, variable);
+  }
+});
