@@ -127,7 +127,7 @@ try {
       `waiting room: ${roomSkus.join(', ')} (table ${room.table}; ${controller}). Try it (SHOPPER=<shopper token>):`,
       `  join:    curl -s -X POST ${auth} -H 'content-type: application/json' -d '{}' ${base}/queue`,
       `  poll:    curl -s ${auth} -H "x-queue-ticket: $TICKET" ${base}/queue      (TICKET: the join's "ticket"; again after Retry-After until "admitted": true)`,
-      `  reserve: curl -s -X POST ${auth} -H "x-admission-pass: $PASS" -H 'content-type: application/json' -d '{"quantity":1,"idempotencyKey":"try-1"}' ${base}/reservations      (PASS: the poll's "pass")`,
+      `  reserve: curl -s -X POST ${auth} -H "x-admission-pass: $PASS" -H 'content-type: application/json' -d '{"quantity":1,"idempotencyKey":"room-try-0001"}' ${base}/reservations      (PASS: the poll's "pass")`,
       '',
     ].join('\n'));
   }
