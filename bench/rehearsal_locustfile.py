@@ -173,9 +173,9 @@ def _retry_after(res: Any, body: dict[str, Any] | None = None) -> float:
     """When to ask again: the Retry-After header, else the body's retryAfterSeconds, else 1 s."""
     for value in (res.headers.get("retry-after") if res.headers else None, (body or {}).get("retryAfterSeconds")):
         try:
-            return max(0.0, float(value)) if value is not None else 1.0
+            return max(0.0, float(value))
         except (TypeError, ValueError):
-            continue
+            continue  # absent or not a number of seconds: the next source
     return 1.0
 
 

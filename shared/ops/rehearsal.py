@@ -244,8 +244,9 @@ def room_figures(counts: Mapping[str, int]) -> RoomFigures | None:
     waits: dict[float, int] = {}
     requests = {name: 0 for name in ROOM_REQUESTS}
     for key, n in counts.items():
-        if key.startswith(f"{ROOM}wait-ds:") and key.rpartition(":")[2].isdigit():
-            waits[int(key.rpartition(":")[2]) / 10] = waits.get(int(key.rpartition(":")[2]) / 10, 0) + int(n)
+        tenths = key.removeprefix(f"{ROOM}wait-ds:")
+        if tenths != key and tenths.isdigit():
+            waits[int(tenths) / 10] = waits.get(int(tenths) / 10, 0) + int(n)
         name = key.rpartition(" ")[0]
         if name.removesuffix(SHED) in requests:
             requests[name.removesuffix(SHED)] += int(n)

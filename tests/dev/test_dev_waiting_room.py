@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -141,7 +142,9 @@ def test_the_task_passes_the_room_to_dev_mjs(monkeypatch: pytest.MonkeyPatch) ->
         seen.append(env)
         return subprocess.CompletedProcess(args, 0)
 
-    monkeypatch.setattr(dev_tasks.subprocess, "run", run)
-    monkeypatch.setattr(dev_tasks, "check_port_free", lambda _port: None)
-    run_invoke("dev", "--waiting-room", SKU)
-    assert seen and seen[0]["WAITING_ROOM_SKUS"] == SKU
+    monkeypatch.setattr(dev_tasks.subprocess, "run", run)  # node itself is not started
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert run_invoke("dev", "--port", str(port), "--waiting-room", SKU) == 0
+    assert seen and seen[0]["WAITING_ROOM_SKUS"] == SKU and seen[0]["PORT"] == str(port)

@@ -110,7 +110,7 @@ def test_a_short_rehearsal_through_the_waiting_room(tmp_path: Path, monkeypatch:
     o, room = done.outcome, done.outcome.room
     assert room is not None, o.statuses
     # Shoppers found the room by its 428 (never an error), joined, polled, and were admitted with waits.
-    assert o.statuses["reserve-queued"][428] == room.joins - o.statuses["queue-join"].get(200, 0) > 0
+    assert 0 < o.statuses["reserve-queued"][428] <= room.joins  # each 428 joined at once (a shed join: again)
     assert room.polls > 0 and room.admitted > 0 and room.pass_refused == 0
     assert room.wait_p50_s is not None and room.wait_p90_s is not None and room.wait_p90_s >= room.wait_p50_s
     # Every sale went through a pass, one per admission; the stock adds up; nothing else went wrong.
