@@ -128,15 +128,20 @@ def test(c: Context, pytest_args: str = "", python_only: bool = False) -> None:
         raise Exit(f"failed: {', '.join(failed)}", code=1)
 
 
-@documented_task(help={"port": "port of the local API (default 3000)"})
+@documented_task(help={"port": "port of the local API (default 3000)",
+                       "waiting_room": "SKU[,SKU] sold through the waiting room (its table, key and controller are "
+                                       "made locally; the curls to try it are printed)"})
 @refuse_clearly
-def dev(c: Context, port: int = 3000) -> None:
-    """Run the API locally: local PostgreSQL, a moto server for DynamoDB, migrations, seed; prints the URL."""
+def dev(c: Context, port: int = 3000, waiting_room: str = "") -> None:
+    """Run the API locally: local PostgreSQL, a moto server for DynamoDB, migrations, seed; prints the URL (with
+    --waiting-room SKU[,SKU], or WAITING_ROOM_SKUS, those SKUs sell through the waiting room)."""
     script = REPO_ROOT / "containers" / "catalog-api" / "scripts" / "dev.mjs"
     check_port_free(port)  # before PostgreSQL, moto or Node start: nothing is left running on a refusal
     if not script.exists():
         raise Exit("containers/catalog-api/scripts/dev.mjs is missing", code=1)
     env = {**node_env(), "MOTO_PYTHON": sys.executable, "PORT": str(port)}
+    if waiting_room:
+        env["WAITING_ROOM_SKUS"] = waiting_room  # dev.mjs makes the room's table, HMAC key and controller
     raise Exit(code=subprocess.run(["node", str(script)], cwd=script.parent.parent, env=env, check=False).returncode)
 
 

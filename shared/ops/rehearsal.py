@@ -2,7 +2,9 @@
 
 A rehearsal drives the capacity model's shopper (`Workload`: think time, browse/view/reserve mix, one token per
 shopper) through Locust in distributed mode (one master, N workers) and judges what came back against the mission's
-200 ms: p50/p95/p99 per request type, errors by status, units sold against stock, load shed (503). Running the
+200 ms: p50/p95/p99 per request type, errors by status, units sold against stock, load shed (503 `overloaded`: the
+API's own refusals; a 503 `service_unavailable`, the database or a dependency down, is an error), and the waiting
+room's figures when the sale SKU is behind it. Running the
 processes lives in `rehearsal_local.py`; the AWS stack in `projects/rehearsal`; arguments in `rehearsal_tasks.py`.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -23,7 +26,11 @@ from shared.runtime.rehearsal_sizing import USERS_PER_WORKER_LOCAL, fargate_vcpu
 
 LATENCY_BUDGET_MS = 200.0
 REQUEST_TYPES = ("browse", "view", "reserve")
+ROOM_REQUESTS = ("queue-join", "queue-poll")  # the waiting room's client calls (bench/rehearsal_locustfile.py)
 RETRIED = "-retried"  # "reserve-retried 0": a reservation sent again, same idempotency key, after no answer
+SHED = "-shed"  # "view-shed 503": a 503 whose error is `overloaded` (a bound refused); any other 503 is a failure
+QUEUED = "-queued"  # "reserve-queued 428": the reservation that found the SKU behind the room (the client joins)
+ROOM = "room:"  # the shopper's room counters: room:admitted, room:pass-refused, room:wait-ds:<tenths of a second>
 
 MAX_LOCAL_USERS = 5_000  # past this a 2-core machine measures itself, not the API
 MAX_LOCAL_WORKERS = 8
@@ -45,6 +52,7 @@ class Rehearsal:
     workers: int = 0  # 0: sized from the users
     stock: int = 500
     workload: Workload = field(default_factory=Workload)
+    waiting_room: bool = False  # --local: the API puts the sale SKU behind its waiting room
 
     @property
     def worker_count(self) -> int:
@@ -78,6 +86,10 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
              fis_actions: Sequence[str] | None = None) -> None:
     """Refuse what cannot run, before anything starts: one CatalogError (one line and its fix)."""
     validate_suffix(r.suffix)
+    if r.local and not 1 <= r.users <= MAX_LOCAL_USERS:
+        # Before the capacity model's own range (to 10,000,000), which is not this machine's.
+        raise CatalogError(f"--users {r.users}: 1 to {MAX_LOCAL_USERS:,} with --local (more measures the machine)",
+                           "lower --users, or run it on AWS (without --local)")
     r.workload.validate()
     if r.users < 1:
         raise CatalogError(f"--users {r.users}: at least 1", "e.g. --users 2000")
@@ -85,10 +97,10 @@ def validate(r: Rehearsal, *, fargate_vcpu_quota: float | None = None, stop_cond
         raise CatalogError(f"--spawn-rate {r.spawn_rate}: must be > 0", "users started per second, e.g. 100")
     if r.stock < 1:
         raise CatalogError(f"--stock {r.stock}: at least 1", "units of the sale SKU, e.g. 500")
+    if r.waiting_room and not r.local:
+        raise CatalogError("--waiting-room: only with --local",
+                           "on AWS the API's WAITING_ROOM_SKUS decides; the shoppers join the room when it answers 428")
     if r.local:
-        if r.users > MAX_LOCAL_USERS:
-            raise CatalogError(f"--users {r.users}: more than {MAX_LOCAL_USERS:,} on one machine measures the machine",
-                               "run it on AWS (without --local) or lower --users")
         if not 1 <= r.worker_count <= MAX_LOCAL_WORKERS:
             raise CatalogError(f"--workers {r.worker_count}: 1-{MAX_LOCAL_WORKERS} local worker processes",
                                "lower --workers")
@@ -202,6 +214,50 @@ def statuses_by_type(counts: Mapping[str, int]) -> dict[str, dict[int, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class RoomFigures:
+    """The waiting room as the shoppers met it: waits are from the join to the answer that carried the pass."""
+
+    joins: int
+    polls: int
+    admitted: int
+    pass_refused: int
+    wait_p50_s: float | None
+    wait_p90_s: float | None
+
+
+def _percentile(counts: Mapping[float, int], q: float) -> float | None:
+    """The q-quantile (nearest rank) of values given with their counts."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(q * total)), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    return max(counts)
+
+
+def room_figures(counts: Mapping[str, int]) -> RoomFigures | None:
+    """The shopper's raw counters -> the room's figures; None when no shopper met the room."""
+    waits: dict[float, int] = {}
+    requests = {name: 0 for name in ROOM_REQUESTS}
+    for key, n in counts.items():
+        tenths = key.removeprefix(f"{ROOM}wait-ds:")
+        if tenths != key and tenths.isdigit():
+            waits[int(tenths) / 10] = waits.get(int(tenths) / 10, 0) + int(n)
+        name = key.rpartition(" ")[0]
+        if name.removesuffix(SHED) in requests:
+            requests[name.removesuffix(SHED)] += int(n)
+    if not any(requests.values()):
+        return None
+    return RoomFigures(joins=requests["queue-join"], polls=requests["queue-poll"],
+                       admitted=int(counts.get(f"{ROOM}admitted", 0)),
+                       pass_refused=int(counts.get(f"{ROOM}pass-refused", 0)),
+                       wait_p50_s=_percentile(waits, 0.5), wait_p90_s=_percentile(waits, 0.9))
+
+
 # ---- the report -------------------------------------------------------------------------------------------------
 
 
@@ -217,6 +273,7 @@ class Outcome:
     workers: int
     duration_s: int
     worker_cpu_s: tuple[float, ...] = ()  # CPU seconds each Locust worker used (its own count)
+    room: RoomFigures | None = None  # the waiting room's figures, when the shoppers met it
 
     @property
     def busiest_worker_share(self) -> float | None:
@@ -234,17 +291,21 @@ class Outcome:
 
     @property
     def shed(self) -> int:
-        return sum(by.get(503, 0) for by in self.statuses.values())
+        """503 `overloaded`: one of the API's bounds refused (nothing written, Retry-After); not a failure."""
+        return sum(by.get(503, 0) for name, by in self.statuses.items() if name.endswith(SHED))
 
     @property
     def errors(self) -> dict[int, int]:
-        """Answers that are neither success nor the sale's sold-out: by status (0: no answer)."""
+        """Answers that are neither success, a shed, nor an expected answer of the sale (409 sold out; the room's
+        410 sold out; the 428 that sends a shopper to the room): by status (0: no answer). A 503 here is not a shed:
+        the database or a dependency was not reachable."""
         out: dict[int, int] = {}
         for name, by in self.statuses.items():
-            if name.endswith(RETRIED):
-                continue  # the retry's own answer is counted under its request type
+            if name.endswith((RETRIED, SHED, QUEUED)):
+                continue  # a retry's answer is counted under its request type; sheds and the room's 428 apart
             for status, n in by.items():
-                if status < 200 or (status >= 400 and not (name == "reserve" and status == 409)):
+                expected = (name == "reserve" and status == 409) or (name in ROOM_REQUESTS and status == 410)
+                if status < 200 or (status >= 400 and not expected):
                     out[status] = out.get(status, 0) + n
         return dict(sorted(out.items()))
 
@@ -255,8 +316,7 @@ class Outcome:
         v["no unit sold twice (sold <= stock)"] = self.sold <= self.stock
         if self.available_after is not None:
             v["stock adds up (sold + left = stock)"] = self.sold + self.available_after == self.stock
-        errors = {s: n for s, n in self.errors.items() if s != 503}
-        v["no errors other than shed 503s"] = not errors
+        v["no errors (503 overloaded sheds apart; a 503 service_unavailable is an error)"] = not self.errors
         return v
 
     @property
@@ -268,7 +328,7 @@ def report(o: Outcome) -> str:
     lines = [f"rehearsal: {o.users:,} users, {o.workers} Locust worker(s), {o.duration_s} s",
              "", f"{'request':<10}{'count':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}  "
                  f"vs {LATENCY_BUDGET_MS:.0f} ms"]
-    for name in REQUEST_TYPES:
+    for name in (*REQUEST_TYPES, *(n for n in ROOM_REQUESTS if o.room is not None)):
         s = o.stats.get(name)
         if s is None or not s.count:
             lines.append(f"{name:<10}{0:>9}  (not sent)")
@@ -276,13 +336,22 @@ def report(o: Outcome) -> str:
         lines.append(f"{name:<10}{s.count:>9,}{s.p50_ms:>9.0f}{s.p95_ms:>9.0f}{s.p99_ms:>9.0f}{s.rps:>9.1f}  "
                      f"{'met' if s.p99_ms < LATENCY_BUDGET_MS else 'MISSED'}")
     errors = o.errors
-    lines += ["", "errors by status: " + (", ".join(f"{s or 'no answer'}: {n:,}" for s, n in errors.items())
+    label = {0: "no answer", 503: "503 unavailable (not shed)"}
+    lines += ["", "errors by status: " + (", ".join(f"{label.get(s, s)}: {n:,}" for s, n in errors.items())
                                           if errors else "none")]
     left = "not read" if o.available_after is None else f"{o.available_after:,}"
     lines.append(f"units sold: {o.sold:,} of {o.stock:,} in stock (left after the run: {left}); "
                  f"sold out answers: {o.statuses.get('reserve', {}).get(409, 0):,}")
-    lines.append(f"shed (503, Retry-After): {o.shed:,}; reservations retried after no answer (same key): "
+    lines.append(f"shed (503 overloaded, Retry-After): {o.shed:,}; reservations retried after no answer (same key): "
                  f"{o.retried:,}")
+    if o.room is not None:
+        rm = o.room
+
+        def secs(v: float | None) -> str:
+            return "-" if v is None else f"{v:.1f} s"
+
+        lines.append(f"waiting room: {rm.joins:,} joins, {rm.polls:,} polls, {rm.admitted:,} admitted (wait from join "
+                     f"p50 {secs(rm.wait_p50_s)}, p90 {secs(rm.wait_p90_s)}), {rm.pass_refused:,} passes refused")
     share = o.busiest_worker_share
     if share is not None:
         lines.append(f"Locust workers: {o.users / o.workers:,.0f} users each; the busiest used {share:.0%} of a core")

@@ -22,7 +22,15 @@ from typing import Any
 
 from shared.deploy import ChangeList, ResourceEvent, StackBackend, format_changes, format_event, output_value
 from shared.ops import rehearsal_stack
-from shared.ops.rehearsal import Outcome, Rehearsal, parse_history, parse_stats, report, statuses_by_type
+from shared.ops.rehearsal import (
+    Outcome,
+    Rehearsal,
+    parse_history,
+    parse_stats,
+    report,
+    room_figures,
+    statuses_by_type,
+)
 from shared.ops.rehearsal_experiments import Experiments, FaultRecord, fault_rows, template_ids
 from shared.ops.rehearsal_faults import FaultWindow, Injection, fault_table, fault_windows
 from shared.ops.rehearsal_fleet import STARTED_BY, Fleet, FleetOutputs
@@ -240,7 +248,8 @@ def _collect(r: Rehearsal, deps: AwsDeps, fleet: Fleet, log: MasterLog, records:
     statuses = statuses_by_type(log.statuses or {})
     cpu = worker_cpu(deps.client("logs"), fleet.out.log_group, fleet.worker_arns)
     outcome = Outcome(stats=parse_stats(log.stats_csv()), statuses=statuses, stock=r.stock, available_after=None,
-                      users=r.users, workers=fleet.out.worker_count, duration_s=r.duration_s, worker_cpu_s=cpu)
+                      users=r.users, workers=fleet.out.worker_count, duration_s=r.duration_s, worker_cpu_s=cpu,
+                      room=room_figures(log.statuses or {}))
     say(f"rehearse: waiting {METRICS_LAG_S} s for CloudWatch's last data points")
     deps.sleep(METRICS_LAG_S)
     start = datetime.fromtimestamp(t0 - 60, UTC)

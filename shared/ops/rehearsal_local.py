@@ -9,6 +9,13 @@ With `--faults` (local names, shared/ops/rehearsal_faults.py) the API runs on a 
 (scripts/fault-postgres.mjs over scripts/killable-postgres.mjs: its own data directory and port; the shared server
 on 5432 is never signalled) and a moto server this module starts, so a fault can kill -9 or SIGSTOP the one and
 SIGSTOP the other on schedule; each fault's start and end are recorded and read against Locust's history.
+
+With `--waiting-room` the API puts the sale SKU behind its waiting room (WAITING_ROOM_SKUS; scripts/dev.mjs creates
+the room's table in the run's moto server, makes the HMAC key in its own process and runs the controller there);
+the shoppers find it by its 428 and go through it as its clients do (bench/rehearsal_locustfile.py).
+
+While Locust runs, a progress line every 10 s from the CSVs it writes each second: seconds on the run clock (from
+Locust's first history row: the fault table's and the fault lines' clock), users, req/s, p99 so far, failures.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from shared.ops.rehearsal import (
     Rehearsal,
     parse_history,
     parse_stats,
+    room_figures,
     statuses_by_type,
     worker_cpu_seconds,
 )
@@ -47,6 +55,9 @@ ISSUER = "http://localhost/catalog-rehearsal"
 AUDIENCE = "catalog-api"
 SALE_SKU = "SKU-000001"
 READY = "Catalog API ready at "
+PROGRESS_EVERY_S = 10.0
+ROOM_DECIDED = ("WAITING_ROOM_SKUS", "WAITING_ROOM_TABLE", "WAITING_ROOM_SECRET", "WAITING_ROOM_SECRET_ARN",
+                "WAITING_ROOM_STARTS_AT", "WAITING_ROOM_CONTROLLER_MS")
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,45 @@ def _fresh_database(env: dict[str, str], say: Callable[[str], None]) -> None:
         say(f"rehearse: could not drop {name} ({proc.stderr.strip()[:200]}): the database is reused")
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""  # not written yet
+
+
+def progress_line(prefix: Path) -> str | None:
+    """What Locust's CSVs say so far (it rewrites them every second): run-clock seconds, users, req/s now, p99 of
+    the run so far, failures so far. None before the first history row."""
+    history = parse_history(_read(Path(f"{prefix}_stats_history.csv")))
+    if not history:
+        return None
+    now = history[-1]
+    total = parse_stats(_read(Path(f"{prefix}_stats.csv"))).get("Aggregated")
+    p99 = f"{total.p99_ms:,.0f} ms" if total is not None and total.count else "-"
+    failures = total.failures if total is not None else now.failures_total
+    return (f"rehearse: {now.t_s:5.0f} s  users {now.users:,}  {now.rps:,.0f} req/s  p99 so far {p99}  "
+            f"failures {failures:,}")
+
+
+def _wait_with_progress(master: subprocess.Popen[str], prefix: Path, timeout_s: float,
+                        say: Callable[[str], None]) -> int:
+    """Wait for the Locust master, saying how the run goes every PROGRESS_EVERY_S; its exit code."""
+    deadline = time.time() + timeout_s
+    next_line = time.time() + PROGRESS_EVERY_S
+    while True:
+        try:
+            return master.wait(max(0.1, min(next_line, deadline) - time.time()))
+        except subprocess.TimeoutExpired:
+            if time.time() >= deadline:
+                raise CatalogError("the Locust master did not finish in time",
+                                   f"see {prefix.parent / 'master.log'}") from None
+            line = progress_line(prefix)
+            if line is not None:
+                say(line)
+            next_line += PROGRESS_EVERY_S
+
+
 def _stop(proc: subprocess.Popen[str] | None, wait_s: float = 20) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -168,6 +218,14 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                "AUTH_ISSUER": ISSUER, "AUTH_AUDIENCE": AUDIENCE, "AUTH_PUBLIC_KEY_PEM": public_pem,
                "LOG_LEVEL": "WARN"}
         env.pop("AUTH_JWKS_URL", None)
+        # The run decides whether and where the room is (--waiting-room), not the caller's shell; the room's tuning
+        # (WAITING_ROOM_ADMIT_PER_SECOND, _MAX_ACTIVE, _PASS_SECONDS, _SLOW_MS) passes through to a room run.
+        for name in [k for k in env if k.startswith("WAITING_ROOM_")]:
+            if not r.waiting_room or name in ROOM_DECIDED:
+                env.pop(name)
+        if r.waiting_room:
+            # dev.mjs creates this table in the run's moto server and makes the room's HMAC key in its own process.
+            env.update({"WAITING_ROOM_SKUS": SALE_SKU, "WAITING_ROOM_TABLE": f"catalog-waiting-room-{names}"})
         if r.faults:
             targets = start_targets(env, out_dir)
             env.update(targets.env)
@@ -180,7 +238,8 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
         admin = _admin_token(key_file)
         _call(f"{url}/api/products/{SALE_SKU}/inventory", admin, "PUT",
               {"available": r.stock, "reason": "rehearsal restock"})
-        say(f"rehearse: API at {url}, {SALE_SKU} restocked to {r.stock}")
+        say(f"rehearse: API at {url}, {SALE_SKU} restocked to {r.stock}"
+            + (" and behind the waiting room" if r.waiting_room else ""))
 
         prefix = out_dir / "locust"
         status_file = out_dir / "statuses.json"
@@ -200,9 +259,10 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
             stderr=subprocess.STDOUT, start_new_session=True)
         started = time.time()
         locusts.append(master)
+        history_file = Path(f"{prefix}_stats_history.csv")
         if targets is not None:
             schedule = Schedule(targets, r.faults, say)
-            schedule.start(started)
+            schedule.start(started, lambda: history_origin(_read(history_file)))
         for i in range(r.worker_count):
             locusts.append(subprocess.Popen(
                 [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)],
@@ -210,10 +270,7 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
                 start_new_session=True))
         say(f"rehearse: Locust master + {r.worker_count} worker(s), {r.users} users at {r.spawn_rate}/s for "
             f"{r.duration_s} s")
-        try:
-            code = master.wait(r.duration_s + 120)
-        except subprocess.TimeoutExpired:
-            raise CatalogError("the Locust master did not finish in time", f"see {out_dir / 'master.log'}") from None
+        code = _wait_with_progress(master, prefix, r.duration_s + 120, say)
         if code not in (0, 1):  # 1: some requests failed, which the report shows
             raise CatalogError(f"the Locust master exited {code}", f"see {out_dir / 'master.log'}")
         if schedule is not None:
@@ -228,13 +285,13 @@ def run_local(r: Rehearsal, out_dir: Path, say: Callable[[str], None] = print) -
         inventory = _call(f"{url}/api/products/{SALE_SKU}/inventory", admin)
         available = inventory.get("available")
         stats = parse_stats(Path(f"{prefix}_stats.csv").read_text())
-        statuses = statuses_by_type(json.loads(status_file.read_text()) if status_file.exists() else {})
-        outcome = Outcome(stats=stats, statuses=statuses, stock=r.stock,
+        counts = json.loads(status_file.read_text()) if status_file.exists() else {}
+        outcome = Outcome(stats=stats, statuses=statuses_by_type(counts), stock=r.stock,
                           available_after=available if isinstance(available, int) else None, users=r.users,
                           workers=r.worker_count, duration_s=r.duration_s,
-                          worker_cpu_s=tuple(c for c in cpu if c is not None))
+                          worker_cpu_s=tuple(c for c in cpu if c is not None), room=room_figures(counts))
         chart = None
-        history_text = Path(f"{prefix}_stats_history.csv").read_text()
+        history_text = history_file.read_text()
         history = parse_history(history_text)
         windows: tuple[FaultWindow, ...] = ()
         origin = history_origin(history_text)

@@ -150,7 +150,10 @@ class Schedule:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def start(self, t0: float) -> None:
+    def start(self, t0: float, origin: Callable[[], float | None] = lambda: None) -> None:
+        """`origin`: the run clock's zero (Locust's first history row, which the fault table counts from), read when
+        a fault is over; until Locust has written it, times are said from `t0` and the line says so."""
+
         def run() -> None:
             for fault in sorted(self.faults, key=lambda f: f.at_s or 0.0):
                 if self._stop.wait(max(0.0, t0 + (fault.at_s or 0.0) - time.time())):
@@ -161,7 +164,10 @@ class Schedule:
                     self.failed.append(f"{fault.name}: {exc}")
                     return
                 self.played.append((fault.name, start, end))
-                self.say(f"rehearse: {fault.name} at {start - t0:.1f} s, over at {end - t0:.1f} s")
+                zero = origin()
+                clock = "run clock, as the fault table" if zero is not None else "from Locust's start"
+                zero = t0 if zero is None else zero
+                self.say(f"rehearse: {fault.name} at {start - zero:.1f} s, over at {end - zero:.1f} s ({clock})")
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 import time
 from typing import Any
@@ -11,8 +12,9 @@ from invoke import Context, Exit
 
 from shared.console import documented_task, refuse_clearly
 from shared.ops.capacity import Workload
-from shared.ops.rehearsal import Rehearsal, parse_duration, parse_faults, validate
+from shared.ops.rehearsal import MAX_LOCAL_USERS, Rehearsal, parse_duration, parse_faults, validate
 from shared.ops.rehearsal_faults import LOCAL_FAULTS
+from shared.ops.sale_tasks import HELP_WORDS
 from shared.runtime.errors import CatalogError
 from shared.runtime.faults import FAULTS as AWS_FAULTS
 from shared.runtime.layers import REPO_ROOT
@@ -33,7 +35,11 @@ RESULTS = REPO_ROOT / "bench" / "results"
         "think_time": "mean seconds between a shopper's actions (default: the capacity model's 5)",
         "faults": f"comma-separated name[@when][+hold]; on AWS (FIS): {', '.join(AWS_FAULTS)} (no @when: half-way); "
                   f"with --local: {', '.join(LOCAL_FAULTS)}, e.g. writer-crash@20s",
-        "local": "run against the local API on this machine (master and workers as processes on loopback)",
+        "local": "run against the local API on this machine (master and workers as processes on loopback; at most "
+                 f"{MAX_LOCAL_USERS:,} users)",
+        "waiting_room": "--local: put the sale SKU behind the API's waiting room (its table in the run's moto "
+                        "server, a fresh HMAC key, the controller in the API's process); the shoppers join, poll and "
+                        "reserve with their admission pass",
         "image": "AWS: the Locust image in this account's ECR (bench/rehearsal.Dockerfile); default: the "
                  "rehearsal stack's saved catalog-rehearsal:image",
         "signing_key_secret_arn": "AWS: Secrets Manager secret holding the rehearsal's test signing key (PEM); "
@@ -49,14 +55,19 @@ RESULTS = REPO_ROOT / "bench" / "results"
 @refuse_clearly
 def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", spawn_rate: float = 0.0,
              workers: int = 0, stock: int = 500, think_time: float = 0.0, faults: str = "", local: bool = False,
-             image: str = "", signing_key_secret_arn: str = "", sale_sku: str = "", yes: bool = False,
-             keep: bool = False, teardown: bool = False, backend: str = "", secrets_provider: str = "") -> None:
+             waiting_room: bool = False, image: str = "", signing_key_secret_arn: str = "", sale_sku: str = "",
+             yes: bool = False, keep: bool = False, teardown: bool = False, backend: str = "",
+             secrets_provider: str = "") -> None:
     """Rehearse the sale: the capacity model's shoppers through distributed Locust, judged against 200 ms."""
+    if suffix in HELP_WORDS:
+        # Invoke reads `rehearse --help` as the suffix (a positional takes the next word): answer it as help.
+        print(f"Usage: invoke rehearse <suffix> [--options]\n\n{inspect.getdoc(rehearse.body)}")
+        return
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
     seconds = parse_duration(duration)
     r = Rehearsal(suffix=suffix, users=users, duration_s=seconds, spawn_rate=spawn_rate or max(1.0, users / 10),
                   local=local, faults=parse_faults(faults, local, seconds), workers=workers, stock=stock,
-                  workload=model)
+                  workload=model, waiting_room=waiting_room)
     validate(r)
     if teardown:
         _aws_teardown(suffix, backend, secrets_provider)

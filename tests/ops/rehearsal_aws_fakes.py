@@ -185,7 +185,7 @@ class FakeLocust:
                      ",Aggregated,6000,75,7,11,2,900,600,100.0,1.2,7,8,9,10,14,40,90,180,900,900,900"]
             self._put(stream, now, [f"rehearsal-stats {i} {row}" for i, row in enumerate(stats)] + [
                 'rehearsal-statuses {"browse 200": 1800, "view 200": 3000, "reserve 201": 400, '
-                '"reserve 409": 725, "reserve 503": 75}'])
+                '"reserve 409": 725, "reserve-shed 503": 75}'])
             for worker in workers:
                 self._put(stream_name("worker", worker["taskArn"]), now, ["rehearsal-worker-cpu-seconds 21.50"])
             self._stop(master, [], "Essential container in task exited")

@@ -115,8 +115,13 @@ def test_a_writer_crash_and_a_cache_loss_on_loopback_show_their_windows(tmp_path
                   faults=parse_faults("writer-crash@10s+5s,cache-loss@19s+4s", True, 30),
                   workload=Workload(users=200, think_time_s=1.0, stock=100_000))
     validate(r)
-    done = run_local(r, tmp_path / "run", say=lambda _line: None)
+    lines: list[str] = []
+    done = run_local(r, tmp_path / "run", say=lines.append)
     crash, cache = done.faults
+    # The fault's line while it runs and its row in the table: one clock (Locust's first history row).
+    for w in (crash, cache):
+        assert any(f"{w.name} at {w.started_s:.1f} s, over at {w.ended_s:.1f} s (run clock" in line
+                   for line in lines), lines
     # Where the faults sit in the history: s after Locust started, the history's first row a second or two later.
     assert crash.name == "writer-crash" and 6 <= crash.started_s <= 11, crash
     assert 5 <= crash.ended_s - crash.started_s <= 8, crash  # down 5 s, then the restart
@@ -132,5 +137,10 @@ def test_a_writer_crash_and_a_cache_loss_on_loopback_show_their_windows(tmp_path
     before = [p for p in points if p.t_s <= crash.started_s]
     assert before and before[-1].failures_total == 0 and before[-1].requests_total > 0
     assert points[-1].failures_total == crash.errors + cache.errors <= done.outcome.stats["Aggregated"].failures
+    # The crash's failures are errors in the verdict too, not load shed: the run says it missed.
+    o = done.outcome
+    assert o.errors.get(503, 0) + o.errors.get(500, 0) > 0, o.statuses
+    assert not o.verdicts["no errors (503 overloaded sheds apart; a 503 service_unavailable is an error)"]
+    assert not o.met
     if shared_before is not None:
         assert _postmaster_started() == shared_before  # the shared server was never signalled

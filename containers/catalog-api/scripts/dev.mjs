@@ -7,18 +7,24 @@
 // everything it started.
 // Without AUTH_* settings it makes a throw-away RSA key, points the API at it and prints a shopper and an admin
 // token (valid 12 hours): a dev convenience; the API itself has no "auth disabled" mode.
-//   node scripts/dev.mjs [--port 3000] [--count 200]
-import { generateKeyPairSync } from 'node:crypto';
+// The waiting room (--waiting-room SKU[,SKU] or WAITING_ROOM_SKUS): its table in the same DynamoDB stand-in
+// (WAITING_ROOM_TABLE, default catalog-waiting-room-dev), a random 32-byte HMAC key made in this process unless
+// WAITING_ROOM_SECRET / WAITING_ROOM_SECRET_ARN is given (it is never printed nor passed to a child process), and the
+// controller stepping in the API's process (WAITING_ROOM_CONTROLLER_MS, default 200 off Lambda).
+//   node scripts/dev.mjs [--port 3000] [--count 200] [--waiting-room SKU-000002]
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { createTables, ensureDatabase, startMoto } from './local-infra.mjs';
 import { LocalPostgresError, dbEnv, ensurePostgres } from './local-postgres.mjs';
+import { createWaitingRoomTable } from './waiting-room-table.mjs';
 import { ConfigError, loadDbConfig } from '../src/config.mjs';
+import { loadWaitingRoomConfig } from '../src/waiting-room-config.mjs';
 import { runMigrations } from '../src/migrate.mjs';
 import { seedAsOwner } from '../src/seed-data.mjs';
 import { startServer } from '../src/server.mjs';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, count: { type: 'string' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, count: { type: 'string' }, 'waiting-room': { type: 'string' } } });
 const say = (msg) => process.stderr.write(`[dev] ${msg}\n`);
 
 const env = {
@@ -35,6 +41,14 @@ const env = {
   API_DOCS: 'true', // GET /api/docs: the contract for humans (never on a deployed API)
   ...process.env,
 };
+
+if (values['waiting-room'] !== undefined) env.WAITING_ROOM_SKUS = values['waiting-room'];
+const roomSkus = (env.WAITING_ROOM_SKUS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+if (roomSkus.length) {
+  env.WAITING_ROOM_TABLE ||= 'catalog-waiting-room-dev';
+  // Tickets and passes are HMAC-signed: a fresh key per run (a restart voids the tickets of the last one).
+  if (!env.WAITING_ROOM_SECRET && !env.WAITING_ROOM_SECRET_ARN) env.WAITING_ROOM_SECRET = randomBytes(32).toString('base64url');
+}
 
 let devKey;
 if (!env.AUTH_PUBLIC_KEY_PEM && !env.AUTH_JWKS_URL) {
@@ -66,6 +80,8 @@ process.once('SIGINT', () => stop(0));
 process.once('SIGTERM', () => stop(0));
 
 try {
+  // The room's settings checked before anything starts (a bad SKU or table name: one line, nothing left running).
+  const room = loadWaitingRoomConfig(env);
   postgres = await ensurePostgres({ env, say });
   if (postgres.embedded) {
     // Its address, and its superuser as the migrate task's master; the API stays the app role (DB_USER).
@@ -79,6 +95,12 @@ try {
   }
   await createTables({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION, names: { sessions: env.SESSIONS_TABLE, cache: env.CACHE_TABLE } });
   say(`tables ${env.SESSIONS_TABLE}, ${env.CACHE_TABLE} ready`);
+  if (room) {
+    await createWaitingRoomTable({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION, name: env.WAITING_ROOM_TABLE }).catch((err) => {
+      if (err.name !== 'ResourceInUseException') throw err; // a restart against the same DynamoDB reuses it
+    });
+    say(`waiting room table ${env.WAITING_ROOM_TABLE} ready`);
+  }
 
   const dbConfig = loadDbConfig(env);
   const created = await ensureDatabase(dbConfig.database, { host: dbConfig.writerHost, port: dbConfig.port, user: env.DB_MASTER_USER, password: env.DB_MASTER_PASSWORD });
@@ -95,6 +117,19 @@ try {
   if (devKey) {
     process.stdout.write(`shopper token: ${await devToken({ sub: 'dev-shopper' })}\n`);
     process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);
+  }
+  if (room) {
+    const sku = roomSkus[0];
+    const controller = room.controllerIntervalMs ? `the controller admits up to ${room.ratePerSecond}/s, stepping every ${room.controllerIntervalMs} ms in this process` : 'WAITING_ROOM_CONTROLLER_MS=0: run the controller yourself';
+    const base = `${server.url}/api/products/${sku}`;
+    const auth = '-H "authorization: Bearer $SHOPPER"';
+    process.stdout.write([
+      `waiting room: ${roomSkus.join(', ')} (table ${room.table}; ${controller}). Try it (SHOPPER=<shopper token>):`,
+      `  join:    curl -s -X POST ${auth} -H 'content-type: application/json' -d '{}' ${base}/queue`,
+      `  poll:    curl -s ${auth} -H "x-queue-ticket: $TICKET" ${base}/queue      (TICKET: the join's "ticket"; again after Retry-After until "admitted": true)`,
+      `  reserve: curl -s -X POST ${auth} -H "x-admission-pass: $PASS" -H 'content-type: application/json' -d '{"quantity":1,"idempotencyKey":"room-try-0001"}' ${base}/reservations      (PASS: the poll's "pass")`,
+      '',
+    ].join('\n'));
   }
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof LocalPostgresError;
