@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import sys
 import time
 from typing import Any
@@ -14,7 +13,6 @@ from shared.console import documented_task, refuse_clearly
 from shared.ops.capacity import Workload
 from shared.ops.rehearsal import MAX_LOCAL_USERS, Rehearsal, parse_duration, parse_faults, validate
 from shared.ops.rehearsal_faults import LOCAL_FAULTS
-from shared.ops.sale_tasks import HELP_WORDS
 from shared.runtime.errors import CatalogError
 from shared.runtime.faults import FAULTS as AWS_FAULTS
 from shared.runtime.layers import REPO_ROOT
@@ -59,10 +57,6 @@ def rehearse(c: Context, suffix: str, users: int = 2000, duration: str = "60s", 
              yes: bool = False, keep: bool = False, teardown: bool = False, backend: str = "",
              secrets_provider: str = "") -> None:
     """Rehearse the sale: the capacity model's shoppers through distributed Locust, judged against 200 ms."""
-    if suffix in HELP_WORDS:
-        # Invoke reads `rehearse --help` as the suffix (a positional takes the next word): answer it as help.
-        print(f"Usage: invoke rehearse <suffix> [--options]\n\n{inspect.getdoc(rehearse.body)}")
-        return
     model = Workload(users=users, think_time_s=think_time or Workload().think_time_s, stock=stock)
     seconds = parse_duration(duration)
     r = Rehearsal(suffix=suffix, users=users, duration_s=seconds, spawn_rate=spawn_rate or max(1.0, users / 10),
