@@ -241,7 +241,8 @@ export const ROUTES = {
       headers: z.object({
         'x-admission-pass': z.string().optional().openapi({ description: 'required for a SKU behind the waiting room: the pass its '
           + 'queue answered once admitted (bound to the token subject and the SKU, valid until passExpiresAt; one reservation '
-          + 'per admission: a retry of it with the same idempotencyKey is let through)' }),
+          + 'per admission: the first reservation claims it for its idempotencyKey, and a retry with that key is let '
+          + 'through, also after a failure (409, 503))' }),
       }),
       body: { required: true, content: json(ReservationBody) },
     },
@@ -254,7 +255,7 @@ export const ROUTES = {
       404: E404,
       403: err('a SKU behind the waiting room refused the x-admission-pass: admission_pass_invalid (forged, altered, or a '
         + 'queue ticket), admission_pass_other_shopper, admission_pass_other_sku, admission_pass_expired, '
-        + 'admission_pass_revoked (the shopper left the queue), admission_pass_used (it already bought a reservation)'),
+        + 'admission_pass_revoked (the shopper left the queue), admission_pass_used (a reservation with another idempotencyKey claimed it)'),
       409: err('sold_out: not enough stock (available is the SKU\'s total)'),
       422: err('idempotency_key_reused: the key was used for another SKU or quantity, or by another subject'),
       428: err('admission_pass_required: the SKU is sold through the waiting room; join its queue and send the pass'),

@@ -284,46 +284,55 @@ export class WaitingRoom {
   }
 
   /**
-   * The reservation gate's second half (after verifyPass): the pass must belong to the shopper's ticket as it is now
-   * (not left, not used for another reservation). idempotencyKey: the reservation's, so a retried reservation of the
-   * one the pass bought is let through (and replayed by the database). Throws TokenError.
+   * The reservation gate's second half (after verifyPass): the pass is claimed for this reservation BEFORE it runs,
+   * by one conditional write on the shopper's ticket (usedKey = the reservation's idempotencyKey, only if the ticket
+   * has not left and its pass is unclaimed or claimed by this same key). N concurrent requests with one pass and N
+   * keys: one claim wins, the others are refused; a retry with the winning key passes again (and the database
+   * replays it). A claim is never undone: a reservation the claim let through that then failed (409 sold_out, 503
+   * shed, a lost connection) is retried with the same key; another key would be a second reservation of one
+   * admission, which a failure that may still have committed cannot rule out. Throws TokenError; any other error
+   * (throttling, DynamoDB unreachable) propagates: nothing is reserved without a claim.
    */
-  async checkPass(pass, { sku, sub, idempotencyKey }) {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }));
+  async claimPass(pass, { sku, sub, idempotencyKey }) {
+    const Key = { pk: `T#${sku}#${sub}` };
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key,
+        UpdateExpression: 'SET usedKey = :k, usedAt = if_not_exists(usedAt, :now)',
+        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(#left) AND (attribute_not_exists(usedKey) OR usedKey = :k)',
+        ExpressionAttributeNames: { '#left': 'left' },
+        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': this.now(), ':arr': pass.arr },
+      }));
+      return;
+    } catch (err) {
+      if (err.name !== 'ConditionalCheckFailedException') throw err;
+    }
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
     if (!Item || Item.arrival !== pass.arr || Item.left) {
       throw new TokenError('admission_pass_revoked', 'x-admission-pass: revoked (the shopper left the queue)');
     }
-    if (Item.usedKey !== undefined && Item.usedKey !== idempotencyKey) {
-      throw new TokenError('admission_pass_used', 'x-admission-pass: already bought a reservation (one per admission); retry that one with its idempotencyKey');
-    }
-    return Item;
+    throw new TokenError('admission_pass_used', 'x-admission-pass: already claimed by another reservation (one per admission); retry that one with its idempotencyKey');
   }
 
   /**
-   * A reservation with this pass succeeded: the pass is spent (later reservations with other keys are refused) and
-   * its slot goes back to the cap at once, so the next shopper is admitted without waiting for the pass to run out.
+   * The reservation the pass was claimed for succeeded (201): its slot goes back to the cap at once, so the next
+   * shopper is admitted without waiting for the pass to run out. Once per pass: only the claimed key's first
+   * reservation answers 201 (the database replays every retry). Retried here; the caller logs a final failure (the
+   * slot then counts until the pass runs out: the cap errs on the safe side).
    */
-  async consumePass(pass, { sku, sub, idempotencyKey }) {
+  async passSpent(pass, { sku }) {
     const nowMs = this.now();
     const state = await this.state(sku);
     const when = this.admissionOf(state, pass.arr)?.[0];
-    const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && state.returned !== undefined;
-    const items = [{
-      Update: {
-        TableName: this.table, Key: { pk: `T#${sku}#${sub}` },
-        UpdateExpression: 'SET usedKey = :k, usedAt = :now',
-        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(usedKey) AND attribute_not_exists(#left)',
-        ExpressionAttributeNames: { '#left': 'left' },
-        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': nowMs, ':arr': pass.arr },
-      },
-    }];
-    if (giveBack) items.push(this.returnSlot(sku, when));
-    try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (err) {
-      if (err.name === 'TransactionCanceledException') return false; // spent already (a concurrent reservation), or left
-      throw err;
+    if (when === undefined || when <= nowMs - this.passSeconds * 1000 || state.returned === undefined) return false;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.doc.send(new UpdateCommand(this.returnSlot(sku, when).Update));
+        return true;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await new Promise((r) => { setTimeout(r, 50 * attempt); });
+      }
     }
   }
 

@@ -1,0 +1,105 @@
+// The waiting room's gate under truly concurrent requests, against real PostgreSQL and a serialized moto server
+// (conditional writes atomic, as DynamoDB's): one pass buys one reservation.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
+import { call, startApi } from './helpers.mjs';
+import { adminHeaders, userHeaders } from './identity.mjs';
+
+const SKU = 'SKU-000001';
+const SECRET = 'test-waiting-room-secret-0123456789abcdef';
+let ctx;
+let api;
+let room;
+let clock;
+const shoppers = {};
+
+before(async () => {
+  const table = `catalog-waitingroom-race${process.pid}`;
+  ctx = await startApi({
+    servers: {
+      api: {
+        WAITING_ROOM_SKUS: `${SKU},SKU-000002`, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: SECRET,
+        WAITING_ROOM_ADMIT_PER_SECOND: '100', WAITING_ROOM_MAX_ACTIVE: '100', WAITING_ROOM_PASS_SECONDS: '60', WAITING_ROOM_CONTROLLER_MS: '0',
+        WAITING_ROOM_SLOW_MS: '0',
+      },
+    },
+    seed: { count: 2, stock: 1000 },
+    infraOptions: { serializedMoto: true },
+  });
+  api = ctx.servers.api;
+  await createWaitingRoomTable({ endpoint: ctx.env.DYNAMODB_ENDPOINT, name: table });
+  room = api.runtime.waitingRoom;
+  clock = Date.now();
+  room.now = () => clock;
+  await room.advance(SKU);
+});
+
+after(() => ctx?.stop());
+
+const who = async (name) => { shoppers[name] ??= await userHeaders(`race-${name}`); return shoppers[name]; };
+const join = async (name, sku = SKU) => call(api.url, `/api/products/${sku}/queue`, { method: 'POST', headers: await who(name), json: {} });
+const poll = async (name, sku = SKU) => call(api.url, `/api/products/${sku}/queue`, { headers: await who(name) });
+const leave = async (name, sku = SKU) => call(api.url, `/api/products/${sku}/queue`, { method: 'DELETE', headers: await who(name) });
+const reserve = async (name, pass, key, { sku = SKU, quantity = 1 } = {}) => call(api.url, `/api/products/${sku}/reservations`, {
+  method: 'POST', headers: { ...(await who(name)), ...(pass ? { 'x-admission-pass': pass } : {}) }, json: { quantity, idempotencyKey: key },
+});
+const reservationsOf = async (name) => (await ctx.db.query('SELECT count(*)::int AS n FROM reservations WHERE owner = $1', [`race-${name}`])).rows[0].n;
+
+/** Join the named shoppers, admit them, and answer their passes. */
+async function admitted(names, sku = SKU) {
+  for (const name of names) {
+    clock += 1;
+    assert.equal((await join(name, sku)).status, 201);
+  }
+  clock += 1000;
+  await room.advance(sku);
+  const passes = {};
+  for (const name of names) {
+    passes[name] = (await poll(name, sku)).body.pass;
+    assert.ok(passes[name], `${name} was not admitted`);
+  }
+  return passes;
+}
+
+test('one pass, many concurrent reservations with different keys: one reservation, the others refused', async () => {
+  const { p1 } = await admitted(['p1']);
+  const N = 12;
+  const answers = await Promise.all(Array.from({ length: N }, (_, n) => reserve('p1', p1, `race-p1-key-${n}`)));
+  const statuses = answers.map((a) => a.status);
+  assert.equal(statuses.filter((s) => s === 201).length, 1, `statuses ${statuses.join(' ')}`);
+  assert.deepEqual(answers.filter((a) => a.status !== 201).map((a) => a.body.error), Array(N - 1).fill('admission_pass_used'));
+  assert.equal(await reservationsOf('p1'), 1, 'one admission bought more than one reservation');
+  // The winner's retry is replayed; the pass is spent for every other key.
+  const key = answers.find((a) => a.status === 201).body.reservation.idempotencyKey;
+  const retry = await reserve('p1', p1, key);
+  assert.equal(retry.status, 200);
+  assert.equal(retry.body.replayed, true);
+  assert.equal((await reserve('p1', p1, 'race-p1-later')).body.error, 'admission_pass_used');
+});
+
+test('a claimed reservation that failed is retried with its key; another key gets no second reservation', async () => {
+  const OTHER = 'SKU-000002';
+  const admin = await adminHeaders();
+  const restock = (available) => call(api.url, `/api/products/${OTHER}/inventory`, { method: 'PUT', headers: admin, json: { available } });
+  await room.advance(OTHER);
+  const { p2 } = await admitted(['p2'], OTHER);
+  assert.equal((await restock(0)).status, 200);
+  const none = await reserve('p2', p2, 'race-p2-first', { sku: OTHER });
+  assert.equal(none.status, 409, JSON.stringify(none.body));
+  assert.equal(none.body.error, 'sold_out');
+  assert.equal((await restock(5)).status, 200);
+  const other = await reserve('p2', p2, 'race-p2-other', { sku: OTHER });
+  assert.equal(other.status, 403);
+  assert.equal(other.body.error, 'admission_pass_used');
+  const retry = await reserve('p2', p2, 'race-p2-first', { sku: OTHER });
+  assert.equal(retry.status, 201, JSON.stringify(retry.body));
+  assert.equal(await reservationsOf('p2'), 1);
+});
+
+test('a body the route refuses claims nothing: the pass still buys its reservation', async () => {
+  const { p3 } = await admitted(['p3']);
+  const bad = await reserve('p3', p3, 'short');
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.equal((await reserve('p3', p3, 'race-p3-good')).status, 201);
+});
