@@ -253,7 +253,10 @@ export class WaitingRoom {
         Update: {
           TableName: this.table, Key: { pk: ticket.pk },
           UpdateExpression: 'SET #left = :now, leftAdmitted = :adm, slotReturned = :ret REMOVE qpk',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr',
+          // Giving the slot back only while no reservation claimed the pass (a claimed pass returns its slot after
+          // the reservation's 201): a reservation racing this leave makes the condition fail, and the ticket is read
+          // again.
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr${giveBack ? ' AND attribute_not_exists(usedKey)' : ''}`,
           ExpressionAttributeNames: { '#left': 'left' },
           ExpressionAttributeValues: { ':now': nowMs, ':adm': admitted, ':ret': giveBack, ':arr': ticket.arrival },
         },
@@ -265,7 +268,7 @@ export class WaitingRoom {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
         return { outcome: 'left', admitted, slotReturned: giveBack };
       } catch (err) {
-        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission): read again
+        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission, a claim): read again
       }
     }
     throw Object.assign(new Error('leaving the queue raced three times'), { code: '40001' });

@@ -1,5 +1,6 @@
 // The waiting room's gate under truly concurrent requests, against real PostgreSQL and a serialized moto server
-// (conditional writes atomic, as DynamoDB's): one pass buys one reservation.
+// (conditional writes atomic, as DynamoDB's): one pass buys one reservation, a leave racing a reservation returns
+// the slot once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
@@ -102,4 +103,24 @@ test('a body the route refuses claims nothing: the pass still buys its reservati
   const bad = await reserve('p3', p3, 'short');
   assert.equal(bad.status, 400, JSON.stringify(bad.body));
   assert.equal((await reserve('p3', p3, 'race-p3-good')).status, 201);
+});
+
+test('a leave racing a reservation returns the slot once: either the leave gave it back or the reservation did', async () => {
+  clock += 61_000; // every earlier pass has run out: an empty cap
+  const base = (await room.advance(SKU)).active;
+  assert.equal(base, 0);
+  const names = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8'];
+  const passes = await admitted(names);
+  const outcomes = await Promise.all(names.map(async (name) => {
+    const [left, reserved] = await Promise.all([leave(name), reserve(name, passes[name], `race-${name}-0001`)]);
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    assert.ok([201, 403].includes(reserved.status), JSON.stringify(reserved.body));
+    assert.ok(!(left.body.slotReturned && reserved.status === 201), `${name}: the slot was returned twice (left and reserved)`);
+    if (reserved.status === 403) assert.equal(reserved.body.error, 'admission_pass_revoked');
+    return Number(left.body.slotReturned) + Number(reserved.status === 201);
+  }));
+  clock += 1; // nobody joined since: the step admits nobody, and counts who still holds a slot
+  const { active } = await room.advance(SKU);
+  assert.equal(active, names.length - outcomes.reduce((a, b) => a + b, 0), 'slots given back do not match the outcomes');
+  assert.ok(active >= 0);
 });
