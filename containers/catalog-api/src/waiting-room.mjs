@@ -198,7 +198,9 @@ export class WaitingRoom {
   }
 
   /**
-   * A reservation-path answer of a queued SKU: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * A gated reservation attempt's answer (its pass verified and claimed; src/routes/waiting-room.mjs), or an early
+   * shed of a request carrying a running pass: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * Nothing else counts (a request without a pass, a cancel, a confirm): nobody without a pass can slow the room.
    * Counted in memory and added to a random load shard at most every LOAD_FLUSH_MS per SKU per process (a shed must
    * stay cheap: the write is not awaited, and a failed one is dropped).
    */
@@ -401,6 +403,18 @@ export class WaitingRoom {
     if (p.sku !== sku) throw new TokenError('admission_pass_other_sku', `x-admission-pass: issued for ${p.sku}, not ${sku}`);
     if (!Number.isInteger(p.exp) || p.exp * 1000 <= this.now()) throw new TokenError('admission_pass_expired', 'x-admission-pass: expired; poll the queue for a new one');
     return p;
+  }
+
+  /** Whether a request carries a pass of this SKU still running (signature, kind, SKU, expiry; not the shopper):
+   *  the early shed's test of a gated reservation attempt, before the caller's token is verified. */
+  passLooksValid(token, sku) {
+    if (!token || !this.signer) return false;
+    try {
+      const p = this.signer.open(token);
+      return p.k === 'p' && p.sku === sku && Number.isInteger(p.exp) && p.exp * 1000 > this.now();
+    } catch {
+      return false;
+    }
   }
 
   /** A ticket token of this shopper and SKU, or TokenError. */

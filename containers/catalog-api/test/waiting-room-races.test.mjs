@@ -1,9 +1,10 @@
 // The waiting room's gate under truly concurrent requests, against real PostgreSQL and a serialized moto server
 // (conditional writes atomic, as DynamoDB's): one pass buys one reservation, a leave racing a reservation returns
-// the slot once.
+// the slot once, and only gated reservation attempts count as congestion.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createWaitingRoomTable } from '../scripts/waiting-room-table.mjs';
+import { startServer } from '../src/server.mjs';
 import { call, startApi } from './helpers.mjs';
 import { adminHeaders, userHeaders } from './identity.mjs';
 
@@ -14,16 +15,17 @@ let api;
 let room;
 let clock;
 const shoppers = {};
+const SERVER_ENV = {
+  WAITING_ROOM_SKUS: `${SKU},SKU-000002`, WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '100', WAITING_ROOM_MAX_ACTIVE: '100',
+  WAITING_ROOM_PASS_SECONDS: '60', WAITING_ROOM_CONTROLLER_MS: '0', WAITING_ROOM_SLOW_MS: '0',
+};
 
 before(async () => {
   const table = `catalog-waitingroom-race${process.pid}`;
+  SERVER_ENV.WAITING_ROOM_TABLE = table;
   ctx = await startApi({
     servers: {
-      api: {
-        WAITING_ROOM_SKUS: `${SKU},SKU-000002`, WAITING_ROOM_TABLE: table, WAITING_ROOM_SECRET: SECRET,
-        WAITING_ROOM_ADMIT_PER_SECOND: '100', WAITING_ROOM_MAX_ACTIVE: '100', WAITING_ROOM_PASS_SECONDS: '60', WAITING_ROOM_CONTROLLER_MS: '0',
-        WAITING_ROOM_SLOW_MS: '0',
-      },
+      api: SERVER_ENV,
     },
     seed: { count: 2, stock: 1000 },
     infraOptions: { serializedMoto: true },
@@ -123,4 +125,64 @@ test('a leave racing a reservation returns the slot once: either the leave gave 
   const { active } = await room.advance(SKU);
   assert.equal(active, names.length - outcomes.reduce((a, b) => a + b, 0), 'slots given back do not match the outcomes');
   assert.ok(active >= 0);
+});
+
+test('only a gated reservation attempt counts as congestion: no pass, a cancel or a confirm never does', async () => {
+  const waitForLoad = async (expected) => {
+    for (let i = 0; i < 50 && (await room.load(SKU)) < expected; i += 1) await new Promise((r) => { setTimeout(r, 20); });
+    return room.load(SKU);
+  };
+  const slowMs = room.slowMs;
+  room.slowMs = 0.001; // every answer is "slow": what counts is decided by which requests are noted at all
+  try {
+    clock += 1000;
+    const before = await room.load(SKU);
+    const id = '00000000-0000-4000-8000-000000000000';
+    const headers = await who('g1');
+    const ungated = [
+      reserve('g1', undefined, 'race-g1-nopass'), // 428
+      reserve('g1', 'v1.e30.AAAA', 'race-g1-forged'), // 403
+      call(api.url, `/api/products/${SKU}/reservations/${id}`, { method: 'DELETE', headers }), // 404
+      call(api.url, `/api/products/${SKU}/reservations/${id}/confirm`, { method: 'POST', headers, json: {} }),
+    ];
+    for (const r of await Promise.all(ungated)) assert.ok(r.status >= 400 && r.status < 500, JSON.stringify(r.body));
+    await new Promise((r) => { setTimeout(r, 300); });
+    assert.equal(await room.load(SKU), before, 'a request without a pass counted as congestion');
+    assert.equal(room.pendingLoad.get(SKU)?.count ?? 0, 0, 'a request without a pass is pending as congestion');
+    clock += 1000;
+    const { g2 } = await admitted(['g2']);
+    assert.equal((await reserve('g2', g2, 'race-g2-0001')).status, 201);
+    assert.equal(await waitForLoad(before + 1), before + 1, 'the gated reservation was not counted');
+  } finally {
+    room.slowMs = slowMs;
+  }
+});
+
+test('an early shed (database saturated) counts only for a request carrying a running pass of the SKU', async () => {
+  // One writer connection, none may wait: while the test holds it, every reservation is shed before the gate.
+  const gated = await startServer({ env: { ...ctx.env, ...SERVER_ENV, DB_POOL_MAX: '1', DB_POOL_MAX_WAITING: '0' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  const held = await gated.runtime.db.writer.connect();
+  const gatedRoom = gated.runtime.waitingRoom;
+  try {
+    gatedRoom.now = () => clock;
+    clock += 1000;
+    const { e1 } = await admitted(['e1']);
+    const before = await room.load(SKU);
+    const shed = async (pass) => call(gated.url, `/api/products/${SKU}/reservations`, {
+      method: 'POST', headers: { ...(await who('e1')), ...(pass ? { 'x-admission-pass': pass } : {}) }, json: { quantity: 1, idempotencyKey: 'race-e1-0001' },
+    });
+    for (const pass of [undefined, 'v1.e30.AAAA']) {
+      const r = await shed(pass);
+      assert.deepEqual([r.status, r.body.reason], [503, 'queue_full'], JSON.stringify(r.body));
+    }
+    await new Promise((r) => { setTimeout(r, 300); });
+    assert.equal(await room.load(SKU), before, 'an early shed without a pass counted as congestion');
+    clock += 1000;
+    assert.equal((await shed(e1)).status, 503);
+    for (let i = 0; i < 50 && (await room.load(SKU)) === before; i += 1) await new Promise((r) => { setTimeout(r, 20); });
+    assert.equal(await room.load(SKU), before + 1, 'the early shed of an admitted shopper was not counted');
+  } finally {
+    held.release();
+    await gated.close();
+  }
 });

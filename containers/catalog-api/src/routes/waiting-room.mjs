@@ -71,7 +71,10 @@ export function waitingRoomRoutes(app, { waitingRoom, logger }) {
       }
       throw err;
     }
+    const started = performance.now();
     await next();
+    // The live signal (AIMD): this attempt's own answer, the reservation alone (not the gate's reads).
+    room.noteLoad(sku, { status: c.res.status, durationMs: performance.now() - started });
     // One reservation per admission: the pass was claimed above; a 201 (the claimed key's first success) returns
     // its slot to the cap at once. The reservation stands whatever happens here: a failure is logged, not answered.
     if (c.res.status === 201) {
