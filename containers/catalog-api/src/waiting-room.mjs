@@ -3,18 +3,19 @@
 //
 // Where the state lives (DynamoDB, one table):
 //   ticket    pk "T#<sku>#<sub>"   { arrival, qpk: "Q#<sku>#<shard>" }   one per shopper and SKU (conditional put)
-//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt, returned }
+//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt }
 //   sold out  pk "X#<sku>"         { soldOutAt }   written by the API when the SKU sells out (a reservation's
 //             409 with nothing left, a restock to 0), deleted when units come back (restock, a cancel); the controller
 //             reads it each step (no PostgreSQL) and closes the room: nobody admitted, polls answer 410 sold_out.
 //   load      pk "S#<sku>#<n>"     { congested }   n = 0..15: the API adds the SKU's reservation sheds (503) and
 //             answers slower than WAITING_ROOM_SLOW_MS here (one UpdateItem ADD on a random shard per flush: no hot
 //             key); the controller sums the 16 each step and adjusts the admission rate (AIMD, see advance()).
+//   returned  pk "R#<sku>#<n>"     { b<bucket>: slots }   n = 0..15: passes given back early (src/waiting-room-slots.mjs)
 // A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
 // index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
-// `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
-// admission, or whose reservation succeeded: a pass buys one reservation); the API adds to it (UpdateItem, never the
-// whole item), the controller counts it out of the active shoppers and drops entries past the pass lifetime.
+// A shopper who left after admission, or whose reservation succeeded (a pass buys one reservation), gives the slot
+// back early: the API adds it to a returned shard (never to the state item), the controller counts it out of the
+// active shoppers and drops buckets past the pass lifetime; `admissions` holds one entry per bucket of time.
 // The queue order is the tickets' arrival timestamps (ms x 1000 + a random tiebreak: unique in practice), read
 // through the GSI "queue" (hash qpk, range arrival): tickets are spread over QUEUE_SHARDS partitions by the
 // shopper, so a spike of joins never writes one hot partition, and there is no counter item that every join
@@ -29,6 +30,7 @@
 import { randomInt } from 'node:crypto';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { Signer, TokenError } from './waiting-room-tokens.mjs';
+import { activeOf, bucketMsFor, bucketOf, dropStale, readReturned, recordAdmission, returnSlotUpdate } from './waiting-room-slots.mjs';
 
 export { Signer, TokenError };
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -77,6 +79,7 @@ export class WaitingRoom {
     this.ratePerSecond = config.ratePerSecond;
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
+    this.bucketMs = bucketMsFor(config.passSeconds);
     this.slowMs = config.slowMs ?? 200;
     this.pendingLoad = new Map(); // sku -> { count, at }: congestion seen here, not yet added to the table
     this.startsAt = config.startsAt ?? 0;
@@ -229,7 +232,7 @@ export class WaitingRoom {
     return (Responses?.[this.table] ?? []).reduce((n, it) => n + (it.congested ?? 0), 0);
   }
 
-  /** The admission a ticket belongs to: [when, how many, watermark after], or undefined. */
+  /** The admission a ticket belongs to: [when, how many, watermark after, bucket], or undefined. */
   admissionOf(state, arrival) {
     return (state.admissions ?? []).find(([, , wm]) => wm >= arrival);
   }
@@ -248,9 +251,10 @@ export class WaitingRoom {
       const nowMs = this.now();
       const state = await this.state(sku, { fresh: true });
       const admitted = ticket.arrival <= state.watermark;
-      const when = admitted ? this.admissionOf(state, ticket.arrival)?.[0] : undefined;
+      const entry = admitted ? this.admissionOf(state, ticket.arrival) : undefined;
+      const when = entry?.[0];
       // The slot counts as active until its admission leaves the window; a used pass gave its slot back already.
-      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey && state.returned !== undefined;
+      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey;
       const items = [{
         Update: {
           TableName: this.table, Key: { pk: ticket.pk },
@@ -263,7 +267,7 @@ export class WaitingRoom {
           ExpressionAttributeValues: { ':now': nowMs, ':adm': admitted, ':ret': giveBack, ':arr': ticket.arrival },
         },
       }];
-      if (giveBack) items.push(this.returnSlot(sku, when));
+      if (giveBack) items.push({ Update: returnSlotUpdate(this.table, sku, bucketOf(entry)) });
       // Still waiting: only if the controller has not admitted it meanwhile (else its slot would be lost).
       else if (!admitted) items.push({ ConditionCheck: { TableName: this.table, Key: { pk: `W#${sku}` }, ConditionExpression: 'attribute_not_exists(pk) OR watermark < :arr', ExpressionAttributeValues: { ':arr': ticket.arrival } } });
       try {
@@ -274,18 +278,6 @@ export class WaitingRoom {
       }
     }
     throw Object.assign(new Error('leaving the queue raced three times'), { code: '40001' });
-  }
-
-  /** The transaction item that gives one slot of admission `when` back to the cap. */
-  returnSlot(sku, when) {
-    return {
-      Update: {
-        TableName: this.table, Key: { pk: `W#${sku}` },
-        UpdateExpression: 'SET returned.#w = if_not_exists(returned.#w, :zero) + :one',
-        ConditionExpression: 'attribute_exists(returned)',
-        ExpressionAttributeNames: { '#w': String(when) }, ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-      },
-    };
   }
 
   /**
@@ -328,11 +320,11 @@ export class WaitingRoom {
   async passSpent(pass, { sku }) {
     const nowMs = this.now();
     const state = await this.state(sku);
-    const when = this.admissionOf(state, pass.arr)?.[0];
-    if (when === undefined || when <= nowMs - this.passSeconds * 1000 || state.returned === undefined) return false;
+    const entry = this.admissionOf(state, pass.arr);
+    if (entry === undefined || entry[0] <= nowMs - this.passSeconds * 1000) return false;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.doc.send(new UpdateCommand(this.returnSlot(sku, when).Update));
+        await this.doc.send(new UpdateCommand(returnSlotUpdate(this.table, sku, bucketOf(entry))));
         return true;
       } catch (err) {
         if (attempt >= 3) throw err;
@@ -461,10 +453,11 @@ export class WaitingRoom {
    */
   async advance(sku) {
     const nowMs = this.now();
-    const [state, mark, load] = await Promise.all([
+    const [state, mark, load, returned] = await Promise.all([
       this.state(sku, { fresh: true }),
       this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `X#${sku}` }, ConsistentRead: true })),
       this.load(sku),
+      readReturned(this.doc, this.table, sku),
     ]);
     // AIMD on the live signal: new congestion since the last step halves the rate (once per DECREASE_EVERY_MS),
     // none lets it grow back additively to the configured rate.
@@ -484,10 +477,8 @@ export class WaitingRoom {
     const soldOut = Boolean(mark.Item);
     const open = this.open(nowMs) && !soldOut;
     const windowStart = nowMs - this.passSeconds * 1000;
-    const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
     // Passes given back early (left, or spent on a reservation) no longer count as active.
-    const returned = state.returned ?? {};
-    const active = admissions.reduce((n, [t, k]) => n + Math.max(0, k - (returned[t] ?? 0)), 0);
+    const active = activeOf((state.admissions ?? []).filter(([t]) => t > windowStart), returned.counts);
     // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
     const since = Math.max(state.updatedAt ?? 0, this.startsAt);
     const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
@@ -506,18 +497,21 @@ export class WaitingRoom {
       for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
       // Joins per second since the last full read: how far behind the known queue an unseen ticket stands. The
       // first read has no previous one: the tickets it sees over the time since the first of them arrived.
-      if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / ((nowMs - state.milestonesAt) / 1000));
+      if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / (Math.max(1, nowMs - state.milestonesAt) / 1000));
       else if (arrivals.length) joinRate = arrivals.length / Math.max(0.5, (nowMs - arrivals[0] / 1000) / 1000);
       // Admissions per second since the last full read, when shoppers waited all along (else the queue, not the
       // rate, bounded them): what estimates divide by.
       admitRate = state.milestonesAt && (state.queued ?? 0) > 0 && rest.length > 0
-        ? (admittedTotal - (state.milestoneBase ?? 0)) / ((nowMs - state.milestonesAt) / 1000) : 0;
+        ? (admittedTotal - (state.milestoneBase ?? 0)) / (Math.max(1, nowMs - state.milestonesAt) / 1000) : 0;
       queued = rest.length;
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
     }
-    // [when, how many, watermark after]: which admission a ticket belongs to (its pass lifetime runs from there).
-    if (admit.length) admissions.push([nowMs, admit.length, admit[admit.length - 1]]);
+    // [when, how many, watermark after, bucket]: which admission a ticket belongs to (its pass lifetime runs from
+    // there); one entry per bucket (src/waiting-room-slots.mjs), so the list stays bounded.
+    const admissions = recordAdmission(state.admissions ?? [], {
+      nowMs, count: admit.length, watermark: admit.at(-1), windowStart, bucketMs: this.bucketMs,
+    });
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
@@ -530,8 +524,8 @@ export class WaitingRoom {
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };
-    // An UpdateItem of the controller's own attributes (not a Put of the whole item): `returned`, which the API adds
-    // to, is never overwritten; its entries past the pass lifetime are removed.
+    // An UpdateItem of the controller's own attributes; the `returned` map of earlier versions (slots given back
+    // were once counted on this item) is removed.
     const names = {};
     const values = { ':v': state.version ?? 0 };
     const sets = Object.keys(next).filter((k) => k !== 'pk').map((k, i) => {
@@ -539,17 +533,7 @@ export class WaitingRoom {
       values[`:a${i}`] = next[k];
       return `#a${i} = :a${i}`;
     });
-    let expression;
-    const stale = Object.keys(returned).filter((t) => Number(t) <= windowStart);
-    if (state.returned === undefined) {
-      values[':empty'] = {};
-      expression = `SET ${sets.join(', ')}, returned = if_not_exists(returned, :empty)`;
-    } else if (stale.length) {
-      stale.forEach((t, i) => { names[`#r${i}`] = t; });
-      expression = `SET ${sets.join(', ')} REMOVE ${stale.map((_, i) => `returned.#r${i}`).join(', ')}`;
-    } else {
-      expression = `SET ${sets.join(', ')}`;
-    }
+    const expression = `SET ${sets.join(', ')}${state.returned === undefined ? '' : ' REMOVE returned'}`;
     try {
       await this.doc.send(new UpdateCommand({
         TableName: this.table, Key: { pk: next.pk }, UpdateExpression: expression,
@@ -559,8 +543,8 @@ export class WaitingRoom {
       if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued, raced: true };
       throw err;
     }
-    next.returned = Object.fromEntries(Object.entries(returned).filter(([t]) => Number(t) > windowStart));
     this.stateCache.set(sku, { at: nowMs, state: next });
+    await dropStale(this.doc, this.table, returned.shards, new Set(admissions.map(bucketOf)));
     // Seconds each admitted ticket waited: from its arrival, or from the start for a pre-queue ticket (its key is a
     // draw, not a time).
     const waitSeconds = admit.map((a) => Math.max(0, nowMs - Math.max(Math.floor(a / 1000), this.startsAt)) / 1000);
