@@ -3,6 +3,7 @@
 // (GET /api/openapi.json) is generated from them, so the two cannot disagree. Messages are the API's own
 // ("<field>: <problem>"): each schema carries the text a client gets.
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { JOIN_DAYS } from './waiting-room-config.mjs';
 import { LIMITS, SKU_PATTERN, CATEGORY_PATTERN, KEY_PATTERN, UUID_PATTERN, decodeCursor } from './validation.mjs';
 
 // --- inputs ---------------------------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ export const ROUTES = {
       201: { description: 'joined: the ticket and the standing', content: json(QueueStanding), headers: QUEUE_RETRY },
       200: { description: 'joined before: the same ticket and the standing now', content: json(QueueStanding), headers: QUEUE_RETRY },
       404: NOT_QUEUED,
-      410: err(QUEUE_GONE),
+      410: err(`${QUEUE_GONE}; queue_closed (the room has taken joins for ${JOIN_DAYS} days since it opened: no new ticket)`),
     },
   }),
   queueStanding: op({

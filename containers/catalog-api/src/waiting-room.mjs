@@ -28,6 +28,7 @@
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
 import { randomInt } from 'node:crypto';
+import { JOIN_DAYS } from './waiting-room-config.mjs';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { Signer, TokenError } from './waiting-room-tokens.mjs';
 import { activeOf, bucketMsFor, bucketOf, dropStale, readReturned, recordAdmission, returnSlotUpdate } from './waiting-room-slots.mjs';
@@ -52,7 +53,11 @@ const DECREASE_EVERY_MS = 1000;
 const INCREASE_PER_SECOND = 0.05;
 const MIN_RATE = 1;
 const LOAD_FLUSH_MS = 200;
-const TICKET_TTL_SECONDS = 2 * 86400;
+// Tickets expire (DynamoDB TTL) but must outlive the room: an expired ticket would let its shopper join again and be
+// admitted twice. A room takes joins for at most JOIN_DAYS after it opens (the sale start, or its first open
+// controller step when it has none; a later join is 410 queue_closed), and a ticket lives JOIN_DAYS + a week's margin
+// + the pass lifetime after its join (or the start): longer than any join and any pass of its room.
+const TICKET_MARGIN_SECONDS = 7 * 86400;
 // Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
 // just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
 // at join is the same as shuffling all pre-queue tickets once at the start: their order is a uniformly random
@@ -151,7 +156,7 @@ export class WaitingRoom {
     const arrival = this.open(nowMs) ? nowMs * 1000 + randomInt(1000) : this.startsAt * 1000 - 1 - randomInt(PREQUEUE_SPAN);
     const item = {
       pk: `T#${sku}#${sub}`, sku, sub, arrival, qpk: `Q#${sku}#${shardOf(sub)}`, joinedAt: nowMs,
-      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + TICKET_TTL_SECONDS,
+      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + JOIN_DAYS * 86400 + TICKET_MARGIN_SECONDS + this.passSeconds,
     };
     try {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -161,6 +166,12 @@ export class WaitingRoom {
     }
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: item.pk }, ConsistentRead: true }));
     return { created: false, ticket: Item };
+  }
+
+  /** Whether the room has taken joins for JOIN_DAYS already (state: the cached state item). */
+  joinsClosed(state, nowMs = this.now()) {
+    const openedAt = this.startsAt || state.openedAt;
+    return Boolean(openedAt) && nowMs >= openedAt + JOIN_DAYS * 86400_000;
   }
 
   async ticketOf(sku, sub) {
@@ -521,6 +532,8 @@ export class WaitingRoom {
       ratePerSecond: rate, loadSeen: load, lastDecreaseAt,
       soldOut,
       admittedTotal,
+      // When the room first stepped open (0: not yet): the JOIN_DAYS of joins run from here without a sale start.
+      openedAt: state.openedAt || (this.open(nowMs) ? nowMs : 0),
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };

@@ -3,6 +3,7 @@
 import { HttpError } from '../errors.mjs';
 import { F } from '../observability.mjs';
 import { TokenError } from '../waiting-room.mjs';
+import { JOIN_DAYS } from '../waiting-room-config.mjs';
 import { ROUTES, ReservationBody } from '../contract.mjs';
 import { route } from './route.mjs';
 import { PAGE_CSP, queuePage, wantsHtml } from './waiting-room-page.mjs';
@@ -91,8 +92,17 @@ export function waitingRoomRoutes(app, { waitingRoom, logger }) {
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
-    if ((await room.state(sku)).soldOut) throw soldOut(sku); // no ticket for a closed room
-    const { created, ticket } = await room.join(sku, sub);
+    const state = await room.state(sku);
+    if (state.soldOut) throw soldOut(sku); // no ticket for a closed room
+    let created = false;
+    let ticket;
+    if (room.joinsClosed(state)) {
+      // Past its days of joins the room answers the tickets it has, and makes none (a ticket must outlive its room).
+      ticket = await room.ticketOf(sku, sub);
+      if (!ticket) throw new HttpError(410, 'queue_closed', `the queue for ${sku} has taken joins for ${JOIN_DAYS} days: it takes no new shoppers`, { sku });
+    } else {
+      ({ created, ticket } = await room.join(sku, sub));
+    }
     if (ticket.left) throw leftQueue(sku);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
   });
