@@ -330,8 +330,8 @@ export class WaitingRoom {
    */
   async passSpent(pass, { sku }) {
     const nowMs = this.now();
-    const state = await this.state(sku);
-    const entry = this.admissionOf(state, pass.arr);
+    // The cached state (a second old at most) may predate the admission: then the state item itself.
+    const entry = this.admissionOf(await this.state(sku), pass.arr) ?? this.admissionOf(await this.state(sku, { fresh: true }), pass.arr);
     if (entry === undefined || entry[0] <= nowMs - this.passSeconds * 1000) return false;
     for (let attempt = 1; ; attempt += 1) {
       try {
