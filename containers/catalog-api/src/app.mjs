@@ -18,7 +18,6 @@ import { earlyShed } from './routes/early-shed.mjs';
 import { waitingRoomRoutes } from './routes/waiting-room.mjs';
 
 export const MAX_BODY_BYTES = 16 * 1024;
-const RESERVATION_PATH = /^\/api\/products\/([^/]+)\/reservations(?:\/|$)/;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 // pg / network failures that mean "the database is not reachable right now": refused or lost connections, a
 // server shutting down or crashed (57P01-57P03), connection exceptions (class 08), too many connections (53300).
@@ -118,11 +117,6 @@ export function createApp(deps) {
     m.add('Latency', durationMs);
     m.add('ServerErrors', status >= 500 ? 1 : 0);
     m.add('ClientErrors', status >= 400 && status < 500 ? 1 : 0);
-    // The waiting room's live signal: sheds and slow answers on a queued SKU's reservation path.
-    if (deps.waitingRoom && route.includes('/reservations')) {
-      const sku = RESERVATION_PATH.exec(c.req.path)?.[1];
-      if (sku) deps.waitingRoom.noteLoad(sku, { status, durationMs });
-    }
     // One log line and one EMF line (src/metrics-contract.json), written together: see RequestLog.
     requestLog.write(m, { requestId, route, status, durationMs, method: c.req.method, path: c.req.path });
   });

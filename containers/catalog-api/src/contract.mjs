@@ -3,6 +3,7 @@
 // (GET /api/openapi.json) is generated from them, so the two cannot disagree. Messages are the API's own
 // ("<field>: <problem>"): each schema carries the text a client gets.
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { JOIN_DAYS } from './waiting-room-config.mjs';
 import { LIMITS, SKU_PATTERN, CATEGORY_PATTERN, KEY_PATTERN, UUID_PATTERN, decodeCursor } from './validation.mjs';
 
 // --- inputs ---------------------------------------------------------------------------------------------------
@@ -241,7 +242,8 @@ export const ROUTES = {
       headers: z.object({
         'x-admission-pass': z.string().optional().openapi({ description: 'required for a SKU behind the waiting room: the pass its '
           + 'queue answered once admitted (bound to the token subject and the SKU, valid until passExpiresAt; one reservation '
-          + 'per admission: a retry of it with the same idempotencyKey is let through)' }),
+          + 'per admission: the first reservation claims it for its idempotencyKey, and a retry with that key is let '
+          + 'through, also after a failure (409, 503))' }),
       }),
       body: { required: true, content: json(ReservationBody) },
     },
@@ -254,7 +256,7 @@ export const ROUTES = {
       404: E404,
       403: err('a SKU behind the waiting room refused the x-admission-pass: admission_pass_invalid (forged, altered, or a '
         + 'queue ticket), admission_pass_other_shopper, admission_pass_other_sku, admission_pass_expired, '
-        + 'admission_pass_revoked (the shopper left the queue), admission_pass_used (it already bought a reservation)'),
+        + 'admission_pass_revoked (the shopper left the queue), admission_pass_used (a reservation with another idempotencyKey claimed it)'),
       409: err('sold_out: not enough stock (available is the SKU\'s total)'),
       422: err('idempotency_key_reused: the key was used for another SKU or quantity, or by another subject'),
       428: err('admission_pass_required: the SKU is sold through the waiting room; join its queue and send the pass'),
@@ -286,7 +288,7 @@ export const ROUTES = {
       201: { description: 'joined: the ticket and the standing', content: json(QueueStanding), headers: QUEUE_RETRY },
       200: { description: 'joined before: the same ticket and the standing now', content: json(QueueStanding), headers: QUEUE_RETRY },
       404: NOT_QUEUED,
-      410: err(QUEUE_GONE),
+      410: err(`${QUEUE_GONE}; queue_closed (the room has taken joins for ${JOIN_DAYS} days since it opened: no new ticket)`),
     },
   }),
   queueStanding: op({

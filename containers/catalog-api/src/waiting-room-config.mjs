@@ -1,6 +1,9 @@
 // The waiting room's settings (src/waiting-room.mjs). No WAITING_ROOM_SKUS: no room, every SKU sells directly.
 import { ConfigError } from './config.mjs';
 
+// A room takes joins for at most this many days after it opens (its tickets must outlive it: src/waiting-room.mjs).
+export const JOIN_DAYS = 30;
+
 const SKU = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/; // as the routes validate it
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;

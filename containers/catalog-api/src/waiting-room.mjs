@@ -3,18 +3,19 @@
 //
 // Where the state lives (DynamoDB, one table):
 //   ticket    pk "T#<sku>#<sub>"   { arrival, qpk: "Q#<sku>#<shard>" }   one per shopper and SKU (conditional put)
-//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt, returned }
+//   state     pk "W#<sku>"         { watermark, milestones, queued, admissions, version, updatedAt }
 //   sold out  pk "X#<sku>"         { soldOutAt }   written by the API when the SKU sells out (a reservation's
 //             409 with nothing left, a restock to 0), deleted when units come back (restock, a cancel); the controller
 //             reads it each step (no PostgreSQL) and closes the room: nobody admitted, polls answer 410 sold_out.
 //   load      pk "S#<sku>#<n>"     { congested }   n = 0..15: the API adds the SKU's reservation sheds (503) and
 //             answers slower than WAITING_ROOM_SLOW_MS here (one UpdateItem ADD on a random shard per flush: no hot
 //             key); the controller sums the 16 each step and adjusts the admission rate (AIMD, see advance()).
+//   returned  pk "R#<sku>#<n>"     { b<bucket>: slots }   n = 0..15: passes given back early (src/waiting-room-slots.mjs)
 // A shopper who leaves (DELETE .../queue) keeps the ticket item, marked `left` and without `qpk` (out of the queue
 // index: a sparse index), so joining again answers the same ticket: the pre-queue draw cannot be re-rolled.
-// `returned` maps an admission (its `when`) to the passes of it given back early (a shopper who left after
-// admission, or whose reservation succeeded: a pass buys one reservation); the API adds to it (UpdateItem, never the
-// whole item), the controller counts it out of the active shoppers and drops entries past the pass lifetime.
+// A shopper who left after admission, or whose reservation succeeded (a pass buys one reservation), gives the slot
+// back early: the API adds it to a returned shard (never to the state item), the controller counts it out of the
+// active shoppers and drops buckets past the pass lifetime; `admissions` holds one entry per bucket of time.
 // The queue order is the tickets' arrival timestamps (ms x 1000 + a random tiebreak: unique in practice), read
 // through the GSI "queue" (hash qpk, range arrival): tickets are spread over QUEUE_SHARDS partitions by the
 // shopper, so a spike of joins never writes one hot partition, and there is no counter item that every join
@@ -27,8 +28,10 @@
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
 import { randomInt } from 'node:crypto';
+import { JOIN_DAYS } from './waiting-room-config.mjs';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { Signer, TokenError } from './waiting-room-tokens.mjs';
+import { activeOf, bucketMsFor, bucketOf, dropStale, readReturned, recordAdmission, returnSlotUpdate } from './waiting-room-slots.mjs';
 
 export { Signer, TokenError };
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -50,7 +53,11 @@ const DECREASE_EVERY_MS = 1000;
 const INCREASE_PER_SECOND = 0.05;
 const MIN_RATE = 1;
 const LOAD_FLUSH_MS = 200;
-const TICKET_TTL_SECONDS = 2 * 86400;
+// Tickets expire (DynamoDB TTL) but must outlive the room: an expired ticket would let its shopper join again and be
+// admitted twice. A room takes joins for at most JOIN_DAYS after it opens (the sale start, or its first open
+// controller step when it has none; a later join is 410 queue_closed), and a ticket lives JOIN_DAYS + a week's margin
+// + the pass lifetime after its join (or the start): longer than any join and any pass of its room.
+const TICKET_MARGIN_SECONDS = 7 * 86400;
 // Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
 // just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
 // at join is the same as shuffling all pre-queue tickets once at the start: their order is a uniformly random
@@ -77,6 +84,7 @@ export class WaitingRoom {
     this.ratePerSecond = config.ratePerSecond;
     this.maxActive = config.maxActive;
     this.passSeconds = config.passSeconds;
+    this.bucketMs = bucketMsFor(config.passSeconds);
     this.slowMs = config.slowMs ?? 200;
     this.pendingLoad = new Map(); // sku -> { count, at }: congestion seen here, not yet added to the table
     this.startsAt = config.startsAt ?? 0;
@@ -149,7 +157,7 @@ export class WaitingRoom {
     const arrival = this.open(nowMs) ? nowMs * 1000 + randomInt(1000) : this.startsAt * 1000 - 1 - randomInt(PREQUEUE_SPAN);
     const item = {
       pk: `T#${sku}#${sub}`, sku, sub, arrival, qpk: `Q#${sku}#${shardOf(sub)}`, joinedAt: nowMs,
-      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + TICKET_TTL_SECONDS,
+      expiresAt: Math.floor(Math.max(nowMs, this.startsAt) / 1000) + JOIN_DAYS * 86400 + TICKET_MARGIN_SECONDS + this.passSeconds,
     };
     try {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -159,6 +167,12 @@ export class WaitingRoom {
     }
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: item.pk }, ConsistentRead: true }));
     return { created: false, ticket: Item };
+  }
+
+  /** Whether the room has taken joins for JOIN_DAYS already (state: the cached state item). */
+  joinsClosed(state, nowMs = this.now()) {
+    const openedAt = this.startsAt || state.openedAt;
+    return Boolean(openedAt) && nowMs >= openedAt + JOIN_DAYS * 86400_000;
   }
 
   async ticketOf(sku, sub) {
@@ -199,7 +213,9 @@ export class WaitingRoom {
   }
 
   /**
-   * A reservation-path answer of a queued SKU: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * A gated reservation attempt's answer (its pass verified and claimed; src/routes/waiting-room.mjs), or an early
+   * shed of a request carrying a running pass: a shed (503) or one slower than WAITING_ROOM_SLOW_MS is congestion.
+   * Nothing else counts (a request without a pass, a cancel, a confirm): nobody without a pass can slow the room.
    * Counted in memory and added to a random load shard at most every LOAD_FLUSH_MS per SKU per process (a shed must
    * stay cheap: the write is not awaited, and a failed one is dropped).
    */
@@ -228,7 +244,7 @@ export class WaitingRoom {
     return (Responses?.[this.table] ?? []).reduce((n, it) => n + (it.congested ?? 0), 0);
   }
 
-  /** The admission a ticket belongs to: [when, how many, watermark after], or undefined. */
+  /** The admission a ticket belongs to: [when, how many, watermark after, bucket], or undefined. */
   admissionOf(state, arrival) {
     return (state.admissions ?? []).find(([, , wm]) => wm >= arrival);
   }
@@ -247,84 +263,85 @@ export class WaitingRoom {
       const nowMs = this.now();
       const state = await this.state(sku, { fresh: true });
       const admitted = ticket.arrival <= state.watermark;
-      const when = admitted ? this.admissionOf(state, ticket.arrival)?.[0] : undefined;
+      const entry = admitted ? this.admissionOf(state, ticket.arrival) : undefined;
+      const when = entry?.[0];
       // The slot counts as active until its admission leaves the window; a used pass gave its slot back already.
-      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey && state.returned !== undefined;
+      const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && !ticket.usedKey;
       const items = [{
         Update: {
           TableName: this.table, Key: { pk: ticket.pk },
           UpdateExpression: 'SET #left = :now, leftAdmitted = :adm, slotReturned = :ret REMOVE qpk',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr',
+          // Giving the slot back only while no reservation claimed the pass (a claimed pass returns its slot after
+          // the reservation's 201): a reservation racing this leave makes the condition fail, and the ticket is read
+          // again.
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#left) AND arrival = :arr${giveBack ? ' AND attribute_not_exists(usedKey)' : ''}`,
           ExpressionAttributeNames: { '#left': 'left' },
           ExpressionAttributeValues: { ':now': nowMs, ':adm': admitted, ':ret': giveBack, ':arr': ticket.arrival },
         },
       }];
-      if (giveBack) items.push(this.returnSlot(sku, when));
+      if (giveBack) items.push({ Update: returnSlotUpdate(this.table, sku, bucketOf(entry)) });
       // Still waiting: only if the controller has not admitted it meanwhile (else its slot would be lost).
       else if (!admitted) items.push({ ConditionCheck: { TableName: this.table, Key: { pk: `W#${sku}` }, ConditionExpression: 'attribute_not_exists(pk) OR watermark < :arr', ExpressionAttributeValues: { ':arr': ticket.arrival } } });
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
         return { outcome: 'left', admitted, slotReturned: giveBack };
       } catch (err) {
-        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission): read again
+        if (err.name !== 'TransactionCanceledException') throw err; // raced (another leave, an admission, a claim): read again
       }
     }
     throw Object.assign(new Error('leaving the queue raced three times'), { code: '40001' });
   }
 
-  /** The transaction item that gives one slot of admission `when` back to the cap. */
-  returnSlot(sku, when) {
-    return {
-      Update: {
-        TableName: this.table, Key: { pk: `W#${sku}` },
-        UpdateExpression: 'SET returned.#w = if_not_exists(returned.#w, :zero) + :one',
-        ConditionExpression: 'attribute_exists(returned)',
-        ExpressionAttributeNames: { '#w': String(when) }, ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-      },
-    };
-  }
-
   /**
-   * The reservation gate's second half (after verifyPass): the pass must belong to the shopper's ticket as it is now
-   * (not left, not used for another reservation). idempotencyKey: the reservation's, so a retried reservation of the
-   * one the pass bought is let through (and replayed by the database). Throws TokenError.
+   * The reservation gate's second half (after verifyPass): the pass is claimed for this reservation BEFORE it runs,
+   * by one conditional write on the shopper's ticket (usedKey = the reservation's idempotencyKey, only if the ticket
+   * has not left and its pass is unclaimed or claimed by this same key). N concurrent requests with one pass and N
+   * keys: one claim wins, the others are refused; a retry with the winning key passes again (and the database
+   * replays it). A claim is never undone: a reservation the claim let through that then failed (409 sold_out, 503
+   * shed, a lost connection) is retried with the same key; another key would be a second reservation of one
+   * admission, which a failure that may still have committed cannot rule out. Throws TokenError; any other error
+   * (throttling, DynamoDB unreachable) propagates: nothing is reserved without a claim.
    */
-  async checkPass(pass, { sku, sub, idempotencyKey }) {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `T#${sku}#${sub}` }, ConsistentRead: true }));
+  async claimPass(pass, { sku, sub, idempotencyKey }) {
+    const Key = { pk: `T#${sku}#${sub}` };
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key,
+        UpdateExpression: 'SET usedKey = :k, usedAt = if_not_exists(usedAt, :now)',
+        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(#left) AND (attribute_not_exists(usedKey) OR usedKey = :k)',
+        ExpressionAttributeNames: { '#left': 'left' },
+        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': this.now(), ':arr': pass.arr },
+      }));
+      return;
+    } catch (err) {
+      if (err.name !== 'ConditionalCheckFailedException') throw err;
+    }
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
     if (!Item || Item.arrival !== pass.arr || Item.left) {
       throw new TokenError('admission_pass_revoked', 'x-admission-pass: revoked (the shopper left the queue)');
     }
-    if (Item.usedKey !== undefined && Item.usedKey !== idempotencyKey) {
-      throw new TokenError('admission_pass_used', 'x-admission-pass: already bought a reservation (one per admission); retry that one with its idempotencyKey');
-    }
-    return Item;
+    throw new TokenError('admission_pass_used', 'x-admission-pass: already claimed by another reservation (one per admission); retry that one with its idempotencyKey');
   }
 
   /**
-   * A reservation with this pass succeeded: the pass is spent (later reservations with other keys are refused) and
-   * its slot goes back to the cap at once, so the next shopper is admitted without waiting for the pass to run out.
+   * The reservation the pass was claimed for succeeded (201): its slot goes back to the cap at once, so the next
+   * shopper is admitted without waiting for the pass to run out. Once per pass: only the claimed key's first
+   * reservation answers 201 (the database replays every retry). Retried here; the caller logs a final failure (the
+   * slot then counts until the pass runs out: the cap errs on the safe side).
    */
-  async consumePass(pass, { sku, sub, idempotencyKey }) {
+  async passSpent(pass, { sku }) {
     const nowMs = this.now();
-    const state = await this.state(sku);
-    const when = this.admissionOf(state, pass.arr)?.[0];
-    const giveBack = when !== undefined && when > nowMs - this.passSeconds * 1000 && state.returned !== undefined;
-    const items = [{
-      Update: {
-        TableName: this.table, Key: { pk: `T#${sku}#${sub}` },
-        UpdateExpression: 'SET usedKey = :k, usedAt = :now',
-        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(usedKey) AND attribute_not_exists(#left)',
-        ExpressionAttributeNames: { '#left': 'left' },
-        ExpressionAttributeValues: { ':k': idempotencyKey, ':now': nowMs, ':arr': pass.arr },
-      },
-    }];
-    if (giveBack) items.push(this.returnSlot(sku, when));
-    try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (err) {
-      if (err.name === 'TransactionCanceledException') return false; // spent already (a concurrent reservation), or left
-      throw err;
+    // The cached state (a second old at most) may predate the admission: then the state item itself.
+    const entry = this.admissionOf(await this.state(sku), pass.arr) ?? this.admissionOf(await this.state(sku, { fresh: true }), pass.arr);
+    if (entry === undefined || entry[0] <= nowMs - this.passSeconds * 1000) return false;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.doc.send(new UpdateCommand(returnSlotUpdate(this.table, sku, bucketOf(entry))));
+        return true;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await new Promise((r) => { setTimeout(r, 50 * attempt); });
+      }
     }
   }
 
@@ -392,6 +409,18 @@ export class WaitingRoom {
     return p;
   }
 
+  /** Whether a request carries a pass of this SKU still running (signature, kind, SKU, expiry; not the shopper):
+   *  the early shed's test of a gated reservation attempt, before the caller's token is verified. */
+  passLooksValid(token, sku) {
+    if (!token || !this.signer) return false;
+    try {
+      const p = this.signer.open(token);
+      return p.k === 'p' && p.sku === sku && Number.isInteger(p.exp) && p.exp * 1000 > this.now();
+    } catch {
+      return false;
+    }
+  }
+
   /** A ticket token of this shopper and SKU, or TokenError. */
   verifyTicket(token, { sku, sub }) {
     let p;
@@ -436,10 +465,11 @@ export class WaitingRoom {
    */
   async advance(sku) {
     const nowMs = this.now();
-    const [state, mark, load] = await Promise.all([
+    const [state, mark, load, returned] = await Promise.all([
       this.state(sku, { fresh: true }),
       this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `X#${sku}` }, ConsistentRead: true })),
       this.load(sku),
+      readReturned(this.doc, this.table, sku),
     ]);
     // AIMD on the live signal: new congestion since the last step halves the rate (once per DECREASE_EVERY_MS),
     // none lets it grow back additively to the configured rate.
@@ -459,10 +489,8 @@ export class WaitingRoom {
     const soldOut = Boolean(mark.Item);
     const open = this.open(nowMs) && !soldOut;
     const windowStart = nowMs - this.passSeconds * 1000;
-    const admissions = (state.admissions ?? []).filter(([t]) => t > windowStart);
     // Passes given back early (left, or spent on a reservation) no longer count as active.
-    const returned = state.returned ?? {};
-    const active = admissions.reduce((n, [t, k]) => n + Math.max(0, k - (returned[t] ?? 0)), 0);
+    const active = activeOf((state.admissions ?? []).filter(([t]) => t > windowStart), returned.counts);
     // Before the start nothing is admitted and no credit is saved up: the rate runs from the start.
     const since = Math.max(state.updatedAt ?? 0, this.startsAt);
     const elapsedMs = state.updatedAt ? Math.min(Math.max(0, nowMs - since), 5000) : 1000;
@@ -481,18 +509,21 @@ export class WaitingRoom {
       for (let i = step - 1; i < rest.length; i += step) milestones.push(rest[i]);
       // Joins per second since the last full read: how far behind the known queue an unseen ticket stands. The
       // first read has no previous one: the tickets it sees over the time since the first of them arrived.
-      if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / ((nowMs - state.milestonesAt) / 1000));
+      if (state.milestonesAt) joinRate = Math.max(0, (rest.length + admit.length - (state.queued ?? 0)) / (Math.max(1, nowMs - state.milestonesAt) / 1000));
       else if (arrivals.length) joinRate = arrivals.length / Math.max(0.5, (nowMs - arrivals[0] / 1000) / 1000);
       // Admissions per second since the last full read, when shoppers waited all along (else the queue, not the
       // rate, bounded them): what estimates divide by.
       admitRate = state.milestonesAt && (state.queued ?? 0) > 0 && rest.length > 0
-        ? (admittedTotal - (state.milestoneBase ?? 0)) / ((nowMs - state.milestonesAt) / 1000) : 0;
+        ? (admittedTotal - (state.milestoneBase ?? 0)) / (Math.max(1, nowMs - state.milestonesAt) / 1000) : 0;
       queued = rest.length;
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
     }
-    // [when, how many, watermark after]: which admission a ticket belongs to (its pass lifetime runs from there).
-    if (admit.length) admissions.push([nowMs, admit.length, admit[admit.length - 1]]);
+    // [when, how many, watermark after, bucket]: which admission a ticket belongs to (its pass lifetime runs from
+    // there); one entry per bucket (src/waiting-room-slots.mjs), so the list stays bounded.
+    const admissions = recordAdmission(state.admissions ?? [], {
+      nowMs, count: admit.length, watermark: admit.at(-1), windowStart, bucketMs: this.bucketMs,
+    });
     const next = {
       pk: `W#${sku}`,
       watermark: admit.length ? admit[admit.length - 1] : state.watermark,
@@ -502,11 +533,13 @@ export class WaitingRoom {
       ratePerSecond: rate, loadSeen: load, lastDecreaseAt,
       soldOut,
       admittedTotal,
+      // When the room first stepped open (0: not yet): the JOIN_DAYS of joins run from here without a sale start.
+      openedAt: state.openedAt || (this.open(nowMs) ? nowMs : 0),
       version: (state.version ?? 0) + 1,
       updatedAt: nowMs,
     };
-    // An UpdateItem of the controller's own attributes (not a Put of the whole item): `returned`, which the API adds
-    // to, is never overwritten; its entries past the pass lifetime are removed.
+    // An UpdateItem of the controller's own attributes; the `returned` map of earlier versions (slots given back
+    // were once counted on this item) is removed.
     const names = {};
     const values = { ':v': state.version ?? 0 };
     const sets = Object.keys(next).filter((k) => k !== 'pk').map((k, i) => {
@@ -514,17 +547,7 @@ export class WaitingRoom {
       values[`:a${i}`] = next[k];
       return `#a${i} = :a${i}`;
     });
-    let expression;
-    const stale = Object.keys(returned).filter((t) => Number(t) <= windowStart);
-    if (state.returned === undefined) {
-      values[':empty'] = {};
-      expression = `SET ${sets.join(', ')}, returned = if_not_exists(returned, :empty)`;
-    } else if (stale.length) {
-      stale.forEach((t, i) => { names[`#r${i}`] = t; });
-      expression = `SET ${sets.join(', ')} REMOVE ${stale.map((_, i) => `returned.#r${i}`).join(', ')}`;
-    } else {
-      expression = `SET ${sets.join(', ')}`;
-    }
+    const expression = `SET ${sets.join(', ')}${state.returned === undefined ? '' : ' REMOVE returned'}`;
     try {
       await this.doc.send(new UpdateCommand({
         TableName: this.table, Key: { pk: next.pk }, UpdateExpression: expression,
@@ -534,8 +557,8 @@ export class WaitingRoom {
       if (err.name === 'ConditionalCheckFailedException') return { admitted: 0, queued, raced: true };
       throw err;
     }
-    next.returned = Object.fromEntries(Object.entries(returned).filter(([t]) => Number(t) > windowStart));
     this.stateCache.set(sku, { at: nowMs, state: next });
+    await dropStale(this.doc, this.table, returned.shards, new Set(admissions.map(bucketOf)));
     // Seconds each admitted ticket waited: from its arrival, or from the start for a pre-queue ticket (its key is a
     // draw, not a time).
     const waitSeconds = admit.map((a) => Math.max(0, nowMs - Math.max(Math.floor(a / 1000), this.startsAt)) / 1000);

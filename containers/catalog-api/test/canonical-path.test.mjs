@@ -101,3 +101,14 @@ test('Lambda (ALB and API Gateway events): the same spellings are 400 JSON', asy
   }
   assert.deepEqual(await state(), before);
 });
+
+test('the edge-cached queue state has one spelling: a percent-encoded one is 400, never the cached route', async () => {
+  for (const path of [`/api/products/${SKU}/queue/%73tate`, `/api/products/${SKU}/%71ueue/state`, `/api/products/${SKU}/queue/stat%65`]) {
+    const r = await call(api.url, path);
+    assert.deepEqual([r.status, r.body.error], [400, 'non_canonical_path'], path);
+    for (const make of [alb, apigw]) {
+      const res = unwrap(await lambda.handler(make({ method: 'GET', path, headers: {} }), context));
+      assert.deepEqual([res.status, res.body.error], [400, 'non_canonical_path'], `${make.name} ${path}`);
+    }
+  }
+});

@@ -30,7 +30,7 @@ async function unwind(steps) {
  * rejects with one line naming the step, so `before` fails at once and the
  * process can exit.
  */
-export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
+export async function setupInfra({ migrateSchema = true, dynamo = true, serializedMoto = false } = {}) {
   const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const dbName = `catalog_test_${id}`;
   const tables = { sessions: `catalog-sessions-t${id}`, cache: `catalog-cache-t${id}` };
@@ -48,7 +48,8 @@ export async function setupInfra({ migrateSchema = true, dynamo = true } = {}) {
     await ensureDatabase(dbName, admin);
     undo.push(() => dropDatabase(dbName, admin));
     step = 'moto server';
-    const moto = dynamo ? await startMoto() : { endpoint: 'http://127.0.0.1:9', stop: async () => {} };
+    // serializedMoto: conditional writes atomic as in DynamoDB (tests of concurrent conditional writes need it).
+    const moto = dynamo ? await startMoto({ serialized: serializedMoto }) : { endpoint: 'http://127.0.0.1:9', stop: async () => {} };
     undo.push(() => moto.stop());
     step = 'DynamoDB tables on moto';
     if (dynamo) await createTables({ endpoint: moto.endpoint, names: tables });

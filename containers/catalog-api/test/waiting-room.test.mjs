@@ -164,3 +164,22 @@ test("another shopper's ticket is refused when polling", async () => {
   const other = await poll('s4', ALSO_QUEUED, { 'x-queue-ticket': t1 });
   assert.equal(other.body.error, 'queue_ticket_other_sku');
 });
+
+test('a ticket outlives its room: the room takes joins for JOIN_DAYS, a ticket lives longer than that and its pass', async () => {
+  const { JOIN_DAYS } = await import('../src/waiting-room-config.mjs');
+  const ticket = await room.ticketOf(QUEUED, 'shopper-s5');
+  assert.ok(ticket.expiresAt * 1000 >= ticket.joinedAt + JOIN_DAYS * 86_400_000 + room.passSeconds * 1000,
+    `the ticket expires ${(ticket.expiresAt * 1000 - ticket.joinedAt) / 86_400_000} days after its join`);
+  await room.advance(QUEUED);
+  const { openedAt } = await room.state(QUEUED, { fresh: true });
+  assert.ok(openedAt > 0 && openedAt <= ticket.joinedAt, 'the room records when it opened');
+  clock = openedAt + JOIN_DAYS * 86_400_000;
+  await room.advance(QUEUED);
+  clock += 1000;
+  const late = await call(api.url, `/api/products/${QUEUED}/queue`, { method: 'POST', headers: await userHeaders('shopper-late'), json: {} });
+  assert.equal(late.status, 410, JSON.stringify(late.body));
+  assert.equal(late.body.error, 'queue_closed');
+  assert.equal((await room.ticketOf(QUEUED, 'shopper-late')), undefined, 'no ticket was written');
+  // A shopper who has a ticket still gets its answer (here: admitted long ago, the turn is over).
+  assert.equal((await join('s5')).body.error, 'queue_turn_expired');
+});

@@ -1,8 +1,10 @@
 // The waiting room's routes (src/waiting-room.mjs) and the admission check in front of a queued SKU's
 // reservation route. Identity is the verified token's subject, as everywhere else.
 import { HttpError } from '../errors.mjs';
+import { F } from '../observability.mjs';
 import { TokenError } from '../waiting-room.mjs';
-import { ROUTES } from '../contract.mjs';
+import { JOIN_DAYS } from '../waiting-room-config.mjs';
+import { ROUTES, ReservationBody } from '../contract.mjs';
 import { route } from './route.mjs';
 import { PAGE_CSP, queuePage, wantsHtml } from './waiting-room-page.mjs';
 
@@ -12,13 +14,14 @@ const refused = (err) => new HttpError(err.code.startsWith('admission_pass_requi
   { field: err.code.startsWith('queue_ticket') ? 'x-queue-ticket' : 'x-admission-pass' });
 const leftQueue = (sku) => new HttpError(410, 'queue_left', `you left the queue for ${sku}: leaving is final (one ticket per shopper and SKU)`);
 
-/** The idempotencyKey of a reservation body, read before the route (Hono keeps the text for the route's own read). */
-async function idempotencyKeyOf(c) {
+/** The reservation body when it is one the route accepts, read before the route (Hono keeps the text for the
+ *  route's own read); undefined otherwise (the route refuses it, 400, and nothing is claimed). */
+async function reservationBodyOf(c) {
   try {
-    const key = JSON.parse(await c.req.text())?.idempotencyKey;
-    return typeof key === 'string' ? key : undefined;
+    const parsed = ReservationBody.safeParse(JSON.parse(await c.req.text()));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return undefined; // the route refuses the body itself
+    return undefined;
   }
 }
 
@@ -42,7 +45,7 @@ function answer(c, room, ticket, status, httpStatus = 200) {
   return c.json(body, httpStatus);
 }
 
-export function waitingRoomRoutes(app, { waitingRoom }) {
+export function waitingRoomRoutes(app, { waitingRoom, logger }) {
   // The routes are the contract's whether or not a room is configured: without one every SKU is not_queued.
   const room = waitingRoom ?? { queued: () => false, ready: async () => {} };
 
@@ -58,8 +61,10 @@ export function waitingRoomRoutes(app, { waitingRoom }) {
     let pass;
     try {
       pass = room.verifyPass(c.req.header('x-admission-pass'), who);
-      who.idempotencyKey = await idempotencyKeyOf(c);
-      await room.checkPass(pass, who); // revoked (left) or spent on another reservation
+      const body = await reservationBodyOf(c);
+      if (!body) return next(); // refused by the route (400): it reserves nothing, so it claims nothing
+      who.idempotencyKey = body.idempotencyKey;
+      await room.claimPass(pass, who); // revoked (left) or claimed by another reservation
     } catch (err) {
       if (err instanceof TokenError) {
         c.get('metrics')?.add('WaitingRoomPassRefused');
@@ -67,9 +72,19 @@ export function waitingRoomRoutes(app, { waitingRoom }) {
       }
       throw err;
     }
+    const started = performance.now();
     await next();
-    // One reservation per admission: the pass is spent and its slot returned to the cap at once.
-    if (c.res.status === 201 && who.idempotencyKey) await room.consumePass(pass, who);
+    // The live signal (AIMD): this attempt's own answer, the reservation alone (not the gate's reads).
+    room.noteLoad(sku, { status: c.res.status, durationMs: performance.now() - started });
+    // One reservation per admission: the pass was claimed above; a 201 (the claimed key's first success) returns
+    // its slot to the cap at once. The reservation stands whatever happens here: a failure is logged, not answered.
+    if (c.res.status === 201) {
+      try {
+        await room.passSpent(pass, who);
+      } catch (error) {
+        logger?.warn('waiting room: a spent pass did not return its slot (it counts until the pass runs out)', { [F.event]: 'waitingroom.slot_return_failed', [F.requestId]: c.get('requestId'), sku, error });
+      }
+    }
   });
 
   route(app, ROUTES.joinQueue, async (c) => {
@@ -77,8 +92,17 @@ export function waitingRoomRoutes(app, { waitingRoom }) {
     const { sku } = c.get('valid').params;
     if (!room.queued(sku)) throw notQueued(sku);
     const sub = c.get('identity').sub;
-    if ((await room.state(sku)).soldOut) throw soldOut(sku); // no ticket for a closed room
-    const { created, ticket } = await room.join(sku, sub);
+    const state = await room.state(sku);
+    if (state.soldOut) throw soldOut(sku); // no ticket for a closed room
+    let created = false;
+    let ticket;
+    if (room.joinsClosed(state)) {
+      // Past its days of joins the room answers the tickets it has, and makes none (a ticket must outlive its room).
+      ticket = await room.ticketOf(sku, sub);
+      if (!ticket) throw new HttpError(410, 'queue_closed', `the queue for ${sku} has taken joins for ${JOIN_DAYS} days: it takes no new shoppers`, { sku });
+    } else {
+      ({ created, ticket } = await room.join(sku, sub));
+    }
     if (ticket.left) throw leftQueue(sku);
     return answer(c, room, ticket, room.status(await room.state(sku), ticket), created ? 201 : 200);
   });
