@@ -14,8 +14,8 @@ tests check the table against each layer's offline plan), and per service:
 
 `tag_scoped` services get `aws:ResourceTag/Layer = <layer>` and `aws:ResourceTag/Environment = <suffix>` on
 `inspect` and `manage`: that, not the names, keeps one team off another's resources (every layer's names share
-`catalog-*-<suffix>`) and one environment off another's whose suffix ends like it (`prod-eu` beside `eu`). Services without tag
-conditions on these actions are scoped by name or ARN type instead.
+`catalog-*-<suffix>`) and one environment off another's whose suffix ends like it (`prod-eu` beside `eu`).
+Services without tag conditions on these actions are scoped by name or ARN type instead.
 """
 
 from __future__ import annotations
