@@ -48,7 +48,8 @@ def plan_with(chain: dict[str, Plan]) -> Callable[..., Plan]:
     return run
 
 
-FAULT_CONFIG_LOCATION = "arn:aws:s3:::acme-fis-config/FisConfigs"
+FAULT_CONFIG_BUCKET = f"catalog-fis-config-{SUFFIX}-123456789012"  # the environment's naming (refused otherwise)
+FAULT_CONFIG_LOCATION = f"arn:aws:s3:::{FAULT_CONFIG_BUCKET}/FisConfigs"
 
 
 def plan_with_fault_injection(chain: dict[str, Plan], overrides: dict[str, Any] | None = None) -> Plan:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from shared.runtime import APP
+
 EXEC_WRAPPER = "/opt/aws-fis/bootstrap"
 # One version of a layer (the version pins its content), in us-east-1 where the function runs; AWS publishes the
 # arm64 extension's ARN in SSM as /aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x.
@@ -29,6 +31,18 @@ def config_prefix(location: str) -> tuple[str, str]:
     if match is None:
         raise ValueError(f"not an S3 location: {location!r}")
     return match[1], match[2].strip("/")
+
+
+def config_bucket_problem(location: str, suffix: str, account_id: str) -> str | None:
+    """Why the location's bucket is not one of the environment's (catalog-<kind>-<suffix>-<account>), or None.
+
+    The layer's permissions boundary lets its roles reach only the environment's buckets by that name, so the
+    API's execution role could not read a location elsewhere (and the experiments role could not write it)."""
+    bucket, _ = config_prefix(location)
+    head, tail = f"{APP}-", f"-{suffix}-{account_id}"
+    if bucket.startswith(head) and bucket.endswith(tail) and len(bucket) > len(head) + len(tail):
+        return None
+    return f"bucket {bucket!r} is not this environment's: its name must be {head}<kind>{tail}"
 
 
 def fault_env(location: str) -> dict[str, str]:

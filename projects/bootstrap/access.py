@@ -12,9 +12,10 @@ tests check the table against each layer's offline plan), and per service:
   `Layer=<layer>` (`aws:RequestTag/Layer`) and only the platform's tag keys (`aws:TagKeys`).
 - `unscoped`: writes AWS offers no resource-level permission for: `Resource: "*"`, said why.
 
-`tag_scoped` services get `aws:ResourceTag/Layer = <layer>` on `inspect` and `manage`: that, not the names, keeps
-one team off another's resources (every layer's names share `catalog-*-<suffix>`). Services without tag
-conditions on these actions are scoped by name or ARN type instead.
+`tag_scoped` services get `aws:ResourceTag/Layer = <layer>` and `aws:ResourceTag/Environment = <suffix>` on
+`inspect` and `manage`: that, not the names, keeps one team off another's resources (every layer's names share
+`catalog-*-<suffix>`) and one environment off another's whose suffix ends like it (`prod-eu` beside `eu`).
+Services without tag conditions on these actions are scoped by name or ARN type instead.
 """
 
 from __future__ import annotations
@@ -569,6 +570,47 @@ EC2_ADOPT_DEFAULT_SG = ServiceAccess(
                "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}},
     why="the default security group has no Layer tag until the network layer adopts it, in its own VPC only",
 )
+
+# --- run-time actions on `*`, and the EC2 ones the boundary scopes --------------------------------------------------
+# The only run-time writes a permissions boundary allows on `Resource: "*"`, each with why nothing narrower works
+# (tests/bootstrap/test_boundary.py refuses any other write on "*"). Reads (Describe/List/Get) on "*" are listed too:
+# they name no resource type in the Service Authorization Reference.
+RUNTIME_ON_ANY: dict[str, str] = {
+    "ec2:CreateNetworkInterface": "a VPC function's ENIs: Lambda creates them with the execution role, in subnets "
+                                  "and groups the function's own configuration pins",
+    "ec2:DeleteNetworkInterface": "the same ENIs, removed by Lambda when the function scales in or is deleted",
+    "ec2:AssignPrivateIpAddresses": "the same ENIs (Lambda's documented execution-role actions)",
+    "ec2:UnassignPrivateIpAddresses": "the same ENIs (Lambda's documented execution-role actions)",
+    "ec2:DescribeNetworkInterfaces": "read: no resource type",
+    "ec2:DescribeSubnets": "read: no resource type",
+    "ec2:DescribeVpcs": "read: no resource type",
+    "ec2:DescribeNetworkAcls": "read: no resource type",
+    "ec2:DescribeManagedPrefixLists": "read: no resource type",
+    "ec2:GetManagedPrefixListEntries": "read: AWS-owned prefix lists (owner `aws` in the ARN, not this account)",
+    "logs:DescribeLogGroups": "read: no resource narrower than the account",
+    "logs:DescribeLogStreams": "read: no resource narrower than the account",
+    "xray:PutTraceSegments": "X-Ray segments have no resource type",
+    "xray:PutTelemetryRecords": "X-Ray telemetry has no resource type",
+    "rds-db:connect": "its ARN carries the proxy's random resource id, unknown to the bootstrap",
+    "tag:GetResources": "the Resource Groups Tagging API has no resource-level permission (FIS resolves targets)",
+}
+# aws:network:disrupt-connectivity (the observability layer's network faults): FIS creates a network ACL in the
+# network layer's VPC, tags it on create, fills and deletes it, and swaps it onto the target subnets and back.
+# Service Authorization Reference (list_amazonec2.html): CreateNetworkAcl authorizes the vpc and the new
+# network-acl; CreateNetworkAclEntry, DeleteNetworkAcl and ReplaceNetworkAclAssociation authorize network-acl (and
+# the latter the subnet too), both of which evaluate ec2:Vpc. So the ceiling is: ACLs and subnets of the
+# environment's VPC only, new ACLs only in it. Until the bootstrap knows the VPC (networkVpcId, NO_VPC_YET below),
+# the ARNs name no VPC and the network faults are refused: re-run the bootstrap with --network-vpc-id.
+_EC2 = "arn:aws:ec2:{region}:{account}"
+_IN_VPC = {"ArnEquals": {"ec2:Vpc": f"{_EC2}:vpc/{{network_vpc}}"}}
+RUNTIME_SCOPED: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Any]]]] = {
+    # The VPC by its exact ARN; the ACL being created has no id yet (the vpc resource is what pins it).
+    "ec2:CreateNetworkAcl": ((f"{_EC2}:vpc/{{network_vpc}}", f"{_EC2}:network-acl/*"), {}),
+    "ec2:CreateTags": ((f"{_EC2}:network-acl/*",), {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl"}}),
+    "ec2:CreateNetworkAclEntry": ((f"{_EC2}:network-acl/*",), _IN_VPC),
+    "ec2:DeleteNetworkAcl": ((f"{_EC2}:network-acl/*",), _IN_VPC),
+    "ec2:ReplaceNetworkAclAssociation": ((f"{_EC2}:network-acl/*", f"{_EC2}:subnet/*"), _IN_VPC),
+}
 
 # --- EventBridge Scheduler (data: a sale window's ACU changes; app: the waiting room controller's schedule) --------
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html: only

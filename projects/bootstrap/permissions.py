@@ -17,6 +17,8 @@ from projects.bootstrap.access import (
     NO_VPC_YET,
     OIDC_AUDIENCE,
     OIDC_HOST,
+    RUNTIME_ON_ANY,
+    RUNTIME_SCOPED,
     TAG_ACTIONS_TAG,
     TAG_ACTIONS_UNTAG,
     TAG_KEYS,
@@ -261,11 +263,11 @@ KEY_POLICY_CHANGES = ("kms:PutKeyPolicy", "kms:CreateKey", "kms:ReplicateKey", "
 
 def runtime_resources(service: str, facts: Facts) -> list[str]:
     """What a bounded role of the layer may touch with its run-time actions of one service: the environment's
-    named resources where the service names them (so a role whose trust or policy were rewritten still reaches
-    nothing outside the environment), `*` where AWS offers nothing narrower: ENIs a VPC function creates
-    (ec2), X-Ray's segments, and rds-db:connect (its ARN carries the proxy's random resource id)."""
+    named resources (so a role whose trust or policy were rewritten still reaches nothing outside the
+    environment). A service with no entry here has no run-time action in any layer: a test holds that, so no
+    run-time action ever falls back to `*` (those AWS offers nothing narrower for are `RUNTIME_ON_ANY`)."""
     account, region, named = facts.account, facts.region, f"{APP}-*-{facts.suffix}"
-    return {
+    resources = {
         "dynamodb": [f"arn:aws:dynamodb:{region}:{account}:table/{named}",
                      f"arn:aws:dynamodb:{region}:{account}:table/{named}/index/*"],
         # A secret's ARN ends in six random characters; RDS names the master secret rds!cluster-<uuid>.
@@ -278,21 +280,32 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         # replicas log in the Region that served the request.
         "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",
                  f"arn:aws:logs:*:{account}:log-group:*{named}*:log-stream:*"],
-    }.get(service, ["*"])
-
-
-# Run-time actions that list or describe (no resource narrower than the account).
-UNSCOPED_RUNTIME = ("logs:DescribeLogGroups", "logs:DescribeLogStreams", "ec2:", "xray:", "rds-db:")
+        # The environment's buckets (catalog-<kind>-<suffix>-<account>) and their objects: the FIS configuration
+        # location among them (the app layer refuses one outside the environment).
+        "s3": [f"arn:aws:s3:::{named}-{account}", f"arn:aws:s3:::{named}-{account}/*"],
+    }
+    if service not in resources:
+        raise KeyError(f"no run-time resources known for service {service!r}: add them to runtime_resources")
+    return resources[service]
 
 
 def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
     by_service: dict[str, list[str]] = {}
+    scoped: dict[str, list[str]] = {}  # RUNTIME_SCOPED, grouped by identical resources and condition
     for action in ACCESS[layer].runtime:
-        service = "*" if action.startswith(UNSCOPED_RUNTIME) else action.split(":")[0]
+        if action in RUNTIME_SCOPED:
+            scoped.setdefault(json.dumps(RUNTIME_SCOPED[action], sort_keys=True), []).append(action)
+            continue
+        service = "*" if action in RUNTIME_ON_ANY else action.split(":")[0]
         by_service.setdefault(service, []).append(action)
-    return [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
-                      runtime_resources(service, facts) if service != "*" else ["*"])
-            for service, actions in sorted(by_service.items())]
+    out = [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
+                     runtime_resources(service, facts) if service != "*" else ["*"])
+           for service, actions in sorted(by_service.items())]
+    for index, actions in enumerate(sorted(scoped.values())):
+        resources, condition = RUNTIME_SCOPED[actions[0]]
+        out.append(Statement(f"RuntimeScoped{index}", sorted(actions), [_format(r, facts) for r in resources],
+                             _fill(condition, facts)))
+    return out
 
 
 def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:

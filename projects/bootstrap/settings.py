@@ -73,7 +73,8 @@ class Settings:
                                 "catalog-state-<suffix>-<account id>")
     layers: tuple[str, ...] = setting("layers", LAYER_NAMES, "the layers that get roles (default: all five)")
     network_vpc_id: str = setting("networkVpcId", "", "the network layer's VPC (its vpcId output) once deployed: "
-                                  "its deploy role may adopt that VPC's default security group, no other")
+                                  "its deploy role may adopt that VPC's default security group, no other; the "
+                                  "observability boundary allows the network faults' ACL changes in it only")
 
     def validate(self) -> None:
         problem = github_repo_problem(self.github_repo) if self.github_repo else "is required"

@@ -3,8 +3,9 @@
 One template per fault (shared/runtime/faults.py), each stopped by the layer's composite alarm (every
 customer-facing alarm) and run by one role that may touch exactly the experiments' targets: the Aurora cluster it
 fails over, the API function it slows or breaks, the S3 location the FIS Lambda extension reads, the network ACLs
-FIS creates (tagged `managedByFIS=true`) in the network layer's VPC and the subnets it swaps them onto. The role
-carries the layer's permissions boundary (shared/runtime/boundary.py sets it on every role).
+FIS creates (tagged `managedByFIS=true`) in the network layer's VPC and the subnets it swaps them onto (and back
+onto their original ACL: any ACL of that VPC, see `network_statements`). The role carries the layer's permissions
+boundary (shared/runtime/boundary.py sets it on every role), whose network-ACL actions reach only that VPC.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def network_statements(faults: tuple[str, ...], region: str, account_id: str, vp
         {"Sid": "FillAndDeleteFisAcl", "Effect": "Allow", "Action": ["ec2:CreateNetworkAclEntry",
                                                                      "ec2:DeleteNetworkAcl"], "Resource": acls,
          "Condition": {"StringEquals": {"ec2:ResourceTag/" + FIS_TAG: "true", **in_vpc}}},
-        # The swap names the subnet and the ACL it gets: FIS's during the fault, the original (untagged) after it.
+        # The swap authorizes the subnet (only the targets) and the ACL it gets: FIS's during the fault, the
+        # subnet's original after it: the VPC's default ACL, untagged, whose id this layer does not read. So the
+        # ACL side is any ACL of the VPC (here: the default one or FIS's); docs/delivery.md, Known limits.
         {"Sid": "SwapTheTargetSubnetsAcl", "Effect": "Allow", "Action": "ec2:ReplaceNetworkAclAssociation",
          "Resource": [*subnet_arns, acls], "Condition": {"StringEquals": in_vpc}},
     ]

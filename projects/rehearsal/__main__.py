@@ -28,6 +28,7 @@ if pulumi.get_project() != NAMESPACE:
     raise pulumi.RunError(f"projects/rehearsal/Pulumi.yaml must say `name: {NAMESPACE}`")
 suffix = validate_suffix(pulumi.get_stack())
 settings = load_settings(Settings, NAMESPACE, raw_layer_config(NAMESPACE))
+settings.validate_environment(suffix)
 pulumi.runtime.register_resource_transform(tag_transform({
     "Project": APP, "Layer": "rehearsal", "Environment": suffix, "ManagedBy": "pulumi", "Owner": "operations"}))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.runtime import APP
 from shared.runtime.settings import require, setting
 
 NAMESPACE = "catalog-rehearsal"
@@ -47,3 +48,11 @@ class Settings:
         require(SECRET_ARN.match(self.signing_key_secret_arn) is not None, NAMESPACE, "signingKeySecretArn",
                 f"{self.signing_key_secret_arn!r} is not a secret ARN" if self.signing_key_secret_arn else
                 "is required", "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+
+    def validate_environment(self, suffix: str) -> None:
+        """ECS injects the secret's value into the Locust container: only the environment's own secrets
+        (catalog-<kind>-<suffix>, Secrets Manager's six random characters after a full ARN's name)."""
+        name = self.signing_key_secret_arn.partition(":secret:")[2]
+        own = re.fullmatch(rf"{APP}-[a-z0-9-]+-{re.escape(suffix)}(?:-[A-Za-z0-9]{{6}})?", name) is not None
+        require(own, NAMESPACE, "signingKeySecretArn", f"secret {name!r} is not environment {suffix}'s",
+                f"a secret named {APP}-<kind>-{suffix}, e.g. {APP}-rehearsal-key-{suffix}")

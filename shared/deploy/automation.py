@@ -173,6 +173,10 @@ class AutomationBackend:
                 return len(deployment.get("resources") or [])
         return None
 
+    @_cli_errors("listing stacks")
+    def stack_names(self, layer: Layer) -> list[str]:
+        return [summary.name.rsplit("/", 1)[-1] for summary in self._workspace(layer).list_stacks()]
+
     @_cli_errors("creating the stack")
     def ensure_stack(self, layer: Layer, suffix: str) -> None:
         stack = auto.create_or_select_stack(stack_name=suffix, work_dir=str(layer.directory),

@@ -50,6 +50,12 @@ def bootstrap(c: Context, github_repo: str = "", suffix: str = "", layer: list[s
 
     orchestrator = _session(backend, secrets_provider)
     target, stacks = project.TARGET, orchestrator.backend
+    if not destroy:
+        from shared.runtime.naming import refuse_overlapping_suffix
+
+        # Every policy scopes by catalog-*-<suffix>: two environments one hyphenated tail apart would reach into
+        # each other's resources.
+        refuse_overlapping_suffix(suffix, stacks.stack_names(target))
     stacks.ensure_stack(target, suffix)
     for key, value in config.items():
         stacks.set_config(target, suffix, f"{project.PROJECT}:{key}", value)

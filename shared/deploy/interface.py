@@ -66,6 +66,9 @@ class StackBackend(Protocol):
     def resource_count(self, layer: Layer, suffix: str) -> int | None:
         """Resources the stack holds (0 after a destroy); None when the stack does not exist."""
 
+    def stack_names(self, layer: Layer) -> list[str]:
+        """The suffixes of the project's stacks in this backend."""
+
     def ensure_stack(self, layer: Layer, suffix: str) -> None:
         """Create the stack when absent (with the shared secrets provider) and set `aws:region`."""
 

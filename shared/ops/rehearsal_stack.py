@@ -43,7 +43,8 @@ def validate(suffix: str, config: Mapping[str, str]) -> None:
     validate_suffix(suffix)
     from shared.runtime.settings import load_settings
 
-    load_settings(importlib.import_module(f"projects.{NAME}.settings").Settings, PROJECT, dict(config))
+    settings = load_settings(importlib.import_module(f"projects.{NAME}.settings").Settings, PROJECT, dict(config))
+    settings.validate_environment(suffix)
 
 
 def plan(suffix: str, config: Mapping[str, str], target: Mapping[str, Plan]) -> Plan:

@@ -47,6 +47,25 @@ def validate_suffix(suffix: object) -> str:
     return suffix
 
 
+def overlapping_suffix(suffix: str, others: list[str]) -> str | None:
+    """Another environment whose names the patterns of `suffix` would match, or the reverse: names end in
+    `-<suffix>` and suffixes may hold hyphens, so `catalog-*-eu` also matches `catalog-products-prod-eu`."""
+    for other in sorted(others):
+        if other != suffix and (other.endswith(f"-{suffix}") or suffix.endswith(f"-{other}")):
+            return other
+    return None
+
+
+def refuse_overlapping_suffix(suffix: str, others: list[str]) -> None:
+    other = overlapping_suffix(suffix, others)
+    if other is not None:
+        short, long = sorted((suffix, other), key=len)
+        raise SuffixError(f"suffix {suffix!r} overlaps environment {other!r} in this state backend: the policies' "
+                          f"name patterns {APP}-*-{short} would also match {long}'s resources",
+                          f"pick a suffix that neither ends with -{other} nor is a hyphenated tail of it, "
+                          f"e.g. {short.replace('-', '')}1")
+
+
 @dataclass(frozen=True)
 class ServiceRule:
     """A service's documented name rule."""

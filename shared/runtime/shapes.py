@@ -7,16 +7,19 @@ resource id and user name inside an `rds-db:connect` ARN) are where a wrong valu
 consumer's role. A type check ("it is a string") does not see that; these shapes do. An ARN of the right kind
 but of another environment (a qa stack exporting prod's table) widens it too: where the ARN carries the resource's
 name, the name must be this environment's (`catalog-<kind>-<suffix>`, shared/runtime/naming.py), the same pattern
-the layers' permissions boundaries allow.
+the layers' permissions boundaries allow. Where the producer's contract names the kind (`SHAPE.of("cache")`), the
+name must be exactly the one `physical_name` makes for it: suffixes may hold hyphens, so the pattern alone would
+let environment `eu` accept `prod-eu`'s `catalog-products-prod-eu`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from shared.runtime import APP, REGION
+from shared.runtime.naming import Service, physical_name
 
 PARTITION = "aws"
 # IAM expands "*" and "?" in Resource and "${...}" policy variables: none may reach a policy from an upstream value.
@@ -45,6 +48,7 @@ class ArnShape:
     an ARN without an account (S3 buckets). optional: "" is allowed (an output that is empty when a feature is off).
     named: the resource part as a regular expression in which NAME stands for this environment's physical name
     (None: the ARN carries an id AWS chose, not our name: an RDS proxy, a distribution, the RDS-managed secret).
+    kind (set with `of`): the producer's `<kind>`; then NAME is exactly `physical_name(kind, suffix, naming)`.
     """
 
     service: str
@@ -54,6 +58,18 @@ class ArnShape:
     account_scoped: bool = True
     optional: bool = False
     named: str | None = None
+    naming: Service = Service.GENERIC  # the service's name rule, as the producer names the resource
+    kind: str | None = None
+
+    def of(self, kind: str) -> ArnShape:
+        """This shape, for the producer's resource of `kind` only (its exact name in each environment)."""
+        return replace(self, kind=kind)
+
+    def exact_name(self, account: str, suffix: str) -> str | None:
+        """The one name a resource of `kind` has in the environment (None without a kind)."""
+        if self.kind is None or self.named is None:
+            return None
+        return physical_name(self.kind, suffix, self.naming, account_id=account if "ACCOUNT" in self.named else None)
 
     def describe(self) -> str:
         region = REGION if self.regional else ""
@@ -87,6 +103,12 @@ class ArnShape:
         elif not resource:
             return "names no resource"
         if self.named is None:
+            return None
+        exact = self.exact_name(account, suffix)
+        if exact is not None:
+            pattern = self.named.replace("NAME-ACCOUNT" if "ACCOUNT" in self.named else "NAME", re.escape(exact))
+            if re.fullmatch(pattern, resource) is None:
+                return f"does not name {exact}, the {self.kind} of environment {suffix}"
             return None
         pattern = self.named.replace("ACCOUNT", re.escape(account)).replace("NAME", environment_name(suffix))
         if re.fullmatch(pattern, resource) is None:
@@ -135,19 +157,24 @@ def value_problem(shape: Shape, value: Any, account: str, suffix: str, *, show: 
 
 
 # The shapes the contracts use, named once. The named patterns follow how each service puts a name in its ARNs.
-SECRET = ArnShape("secretsmanager", "secret", ":", named=r"secret:NAME-[A-Za-z0-9]{6}")  # + 6 random characters
+# A secret's ARN ends in 6 random characters after its name.
+SECRET = ArnShape("secretsmanager", "secret", ":", named=r"secret:NAME-[A-Za-z0-9]{6}", naming=Service.SECRET)
 OPTIONAL_SECRET = ArnShape("secretsmanager", "secret", ":", optional=True)  # the RDS-managed secret: RDS names it
-DYNAMODB_TABLE = ArnShape("dynamodb", "table", named="table/NAME")
+DYNAMODB_TABLE = ArnShape("dynamodb", "table", named="table/NAME", naming=Service.DYNAMODB_TABLE)
 DYNAMODB_INDEX_NAME = NameShape(r"[A-Za-z0-9_.-]{3,255}", "byUser")
-RDS_CLUSTER = ArnShape("rds", "cluster", ":", named="cluster:NAME")
+RDS_CLUSTER = ArnShape("rds", "cluster", ":", named="cluster:NAME", naming=Service.RDS_CLUSTER)
 RDS_PROXY = ArnShape("rds", "db-proxy", ":")  # db-proxy:prx-<id>
 RDS_PROXY_RESOURCE_ID = NameShape(r"prx-[a-z0-9]{1,63}", "prx-0123456789abcdef0")
 POSTGRES_ROLE = NameShape(r"[a-z_][a-z0-9_]{0,62}", "catalog_app")
-S3_BUCKET = ArnShape("s3", regional=False, account_scoped=False, named="NAME-ACCOUNT")
-LAMBDA_FUNCTION = ArnShape("lambda", "function", ":", named=r"function:NAME(:[A-Za-z0-9$_-]{1,128})?")
-LOAD_BALANCER = ArnShape("elasticloadbalancing", "loadbalancer", named=r"loadbalancer/app/NAME/[0-9a-f]{1,32}")
-REGIONAL_WEB_ACL = ArnShape("wafv2", "regional/webacl", named=r"regional/webacl/NAME/[0-9a-f-]{1,64}")
+S3_BUCKET = ArnShape("s3", regional=False, account_scoped=False, named="NAME-ACCOUNT", naming=Service.S3_BUCKET)
+LAMBDA_FUNCTION = ArnShape("lambda", "function", ":", named=r"function:NAME(:[A-Za-z0-9$_-]{1,128})?",
+                           naming=Service.LAMBDA)
+LOAD_BALANCER = ArnShape("elasticloadbalancing", "loadbalancer", named=r"loadbalancer/app/NAME/[0-9a-f]{1,32}",
+                         naming=Service.ALB)
+REGIONAL_WEB_ACL = ArnShape("wafv2", "regional/webacl", named=r"regional/webacl/NAME/[0-9a-f-]{1,64}",
+                            naming=Service.WAF_WEB_ACL)
 # CLOUDFRONT scope: Region us-east-1, "global" resource
-CLOUDFRONT_WEB_ACL = ArnShape("wafv2", "global/webacl", named=r"global/webacl/NAME/[0-9a-f-]{1,64}")
+CLOUDFRONT_WEB_ACL = ArnShape("wafv2", "global/webacl", named=r"global/webacl/NAME/[0-9a-f-]{1,64}",
+                              naming=Service.WAF_WEB_ACL)
 CLOUDFRONT_DISTRIBUTION = ArnShape("cloudfront", "distribution", regional=False)  # distribution/<id>
-SNS_TOPIC = ArnShape("sns", named="NAME")
+SNS_TOPIC = ArnShape("sns", named="NAME", naming=Service.SNS_TOPIC)

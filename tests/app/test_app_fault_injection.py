@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from shared.plan.planner import Plan, PlanError
+from tests.conftest import FAULT_CONFIG_BUCKET, FAULT_CONFIG_LOCATION
 
 COMMAND = "command:local:Command"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 REPO = Path(__file__).resolve().parents[2]
-LOCATION = "arn:aws:s3:::acme-fis-config/FisConfigs"
+LOCATION = FAULT_CONFIG_LOCATION
 LAYER = "arn:aws:lambda:us-east-1:111122223333:layer:aws-fis-extension-arm64:9"
 
 
@@ -101,7 +102,7 @@ def test_the_function_reads_only_its_fault_configuration(on: Plan) -> None:
     fis = {s["Sid"]: s for s in doc["Statement"] if s["Sid"].startswith("FisConfig")}
     assert fis == {
         "FisConfigList": {"Sid": "FisConfigList", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                          "Resource": "arn:aws:s3:::acme-fis-config",
+                          "Resource": f"arn:aws:s3:::{FAULT_CONFIG_BUCKET}",
                           "Condition": {"StringLike": {"s3:prefix": ["FisConfigs/*"]}}},
         "FisConfigRead": {"Sid": "FisConfigRead", "Effect": "Allow", "Action": ["s3:GetObject"],
                           "Resource": f"{LOCATION}/*"},
@@ -150,6 +151,11 @@ def test_the_dockerfile_copies_the_extension_only_when_asked() -> None:
 @pytest.mark.parametrize(("overrides", "says"), [
     ({"catalog-app:faultConfigLocation": LOCATION}, "faultConfigLocation: is set but faultInjection is off"),
     ({**ON, "catalog-app:faultConfigLocation": "my-bucket"}, "faultConfigLocation: 'my-bucket' is not an S3"),
+    # The boundary lets the layer's roles reach only the environment's buckets: a location elsewhere is refused.
+    ({**ON, "catalog-app:faultConfigLocation": "arn:aws:s3:::acme-fis-config/FisConfigs"},
+     "faultConfigLocation: bucket 'acme-fis-config' is not this environment's"),
+    ({**ON, "catalog-app:faultConfigLocation": "arn:aws:s3:::catalog-fis-config-qa-123456789012/FisConfigs"},
+     "its name must be catalog-<kind>-perf-eu-canary-9-123456789012"),
     ({**ON, "catalog-app:faultExtensionLayerArn": LAYER.replace("us-east-1", "eu-west-1")},
      "is not a us-east-1 layer version ARN"),
     ({**ON, "catalog-app:faultExtensionLayerArn": LAYER.rsplit(":", 1)[0]}, "is not a us-east-1 layer version"),

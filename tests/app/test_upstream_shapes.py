@@ -32,8 +32,11 @@ def plan_app_with(chain: dict[str, Plan], **data_exports: object) -> Plan:
     # Another environment's resources, of the right kind, in the right account: the qa data stack may not hand
     # the qa API prod's table or secret.
     ("cacheTableArn", f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/catalog-cache-prod",
-     f"names no resource of environment {SUFFIX}"),
-    ("appSecretArn", GOOD_SECRET.replace(f"-{SUFFIX}-", "-prod-"), f"names no resource of environment {SUFFIX}"),
+     f"does not name catalog-cache-{SUFFIX}, the cache of environment {SUFFIX}"),
+    ("appSecretArn", GOOD_SECRET.replace(f"-{SUFFIX}-", "-prod-"), f"the db-app of environment {SUFFIX}"),
+    # Of this environment's naming but another resource: the producer's contract pins the exact one.
+    ("cacheTableArn", f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/catalog-sessions-{SUFFIX}",
+     f"does not name catalog-cache-{SUFFIX}"),
     ("proxyResourceId", "*", "does not match"),
     ("databaseUser", "catalog_app/*", "does not match"),
 ])
@@ -110,3 +113,31 @@ def test_arns_that_carry_an_id_aws_chose_are_not_pinned_to_a_name() -> None:
                          (shapes.OPTIONAL_SECRET, "arn:aws:secretsmanager:us-east-1:{a}:secret:rds!cluster-e9-ec5170")):
         assert shape.named is None
         assert value_problem(shape, value.format(a=ACCOUNT_ID), ACCOUNT_ID, "qa") is None
+
+
+def test_a_kinded_shape_pins_the_exact_name_where_the_pattern_would_overlap() -> None:
+    # Suffixes may hold hyphens: catalog-<kind>-eu also matches prod-eu's names, unless the kind is pinned.
+    prod_eu = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/catalog-cache-prod-eu"
+    assert value_problem(shapes.DYNAMODB_TABLE, prod_eu, ACCOUNT_ID, "eu") is None  # the pattern alone: accepted
+    why = value_problem(shapes.DYNAMODB_TABLE.of("cache"), prod_eu, ACCOUNT_ID, "eu")
+    assert why is not None and "does not name catalog-cache-eu" in why
+    own = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/catalog-cache-eu"
+    assert value_problem(shapes.DYNAMODB_TABLE.of("cache"), own, ACCOUNT_ID, "eu") is None
+    bucket = shapes.S3_BUCKET.of("logs")
+    assert value_problem(bucket, f"arn:aws:s3:::catalog-logs-eu-{ACCOUNT_ID}", ACCOUNT_ID, "eu") is None
+    assert value_problem(bucket, f"arn:aws:s3:::catalog-logs-prod-eu-{ACCOUNT_ID}", ACCOUNT_ID, "eu") is not None
+    alias = shapes.LAMBDA_FUNCTION.of("api")
+    assert value_problem(alias, f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:catalog-api-eu:live",
+                         ACCOUNT_ID, "eu") is None
+
+
+# Named outputs whose name the producer does not choose: a web ACL the edge layer is given (webAclArn setting).
+BROUGHT = {("edge", "webAclArn")}
+
+
+def test_every_named_output_is_pinned_to_its_producers_kind() -> None:
+    from shared.runtime.layers import LAYER_NAMES
+
+    unpinned = [(layer, spec.name) for layer in LAYER_NAMES for spec in outputs_of(layer).values()
+                if isinstance(spec.shape, shapes.ArnShape) and spec.shape.named and spec.shape.kind is None]
+    assert sorted(unpinned) == sorted(BROUGHT)

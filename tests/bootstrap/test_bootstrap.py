@@ -348,3 +348,26 @@ def test_preview_by_default_then_up_with_yes_then_destroy(memory: BootstrapMemor
     assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--destroy", "--yes") == 0
     assert memory.ops("destroy") == [("destroy", "bootstrap")]
     assert not [op for op in memory.calls if op[1] in LAYER_NAMES]  # no layer's stack touched
+
+
+@pytest.mark.parametrize(("existing", "new"), [("prod-eu", "eu"), ("eu", "prod-eu"), ("eu-1", "prod-eu-1")])
+def test_a_suffix_whose_names_overlap_another_environments_is_refused(
+        memory: BootstrapMemory, capsys: pytest.CaptureFixture[str], existing: str, new: str) -> None:
+    # catalog-*-eu also matches catalog-products-prod-eu: the two environments' policies would overlap.
+    assert run_bootstrap("--github-repo", REPO, "--suffix", existing, "--yes") == 0
+    capsys.readouterr()
+    assert run_bootstrap("--github-repo", REPO, "--suffix", new, "--yes") != 0
+    err = capsys.readouterr().err.strip()
+    assert f"suffix {new!r} overlaps environment {existing!r}" in err and "pick a suffix" in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert ("ensure", "bootstrap", new) not in memory.calls  # nothing changed
+    for fine in (existing, "qa", "eux"):  # the same environment again, or unrelated ones
+        assert run_bootstrap("--github-repo", REPO, "--suffix", fine) == 0
+
+
+def test_overlapping_suffixes_are_the_hyphenated_tails() -> None:
+    from shared.runtime.naming import overlapping_suffix
+
+    assert overlapping_suffix("eu", ["prod-eu", "qa"]) == "prod-eu"
+    assert overlapping_suffix("prod-eu", ["eu"]) == "eu"
+    assert overlapping_suffix("eu", ["neu", "eu", "eu-prod", "qa"]) is None  # no hyphenated tail, itself, a head

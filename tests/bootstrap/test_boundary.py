@@ -4,6 +4,7 @@ roles can create or change a role only with it, and the boundary caps what such 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -205,3 +206,95 @@ def test_a_bounded_role_reaches_only_its_environments_resources(boot: Plan, laye
     everything = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
     assert decide_bounded(boundary, everything, Request(action, own, tags(layer))) == "Allow"
     assert decide_bounded(boundary, everything, Request(action, foreign, {})) != "Allow"
+
+
+READ_PREFIXES = ("Describe", "List", "Get")
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_no_boundary_allows_a_write_on_every_resource_unless_listed_and_justified(boot: Plan, layer: str) -> None:
+    """A boundary is the ceiling a rewritten role still obeys: a write on "*" reaches other environments' and
+    other products' resources, so only the writes AWS offers nothing narrower for (RUNTIME_ON_ANY, each with
+    why) may have it."""
+    for statement in boundary_doc(boot, layer)["Statement"]:
+        if statement["Effect"] != "Allow" or "*" not in statement["Resource"]:
+            continue
+        for action in statement["Action"]:
+            read = action.split(":")[1].startswith(READ_PREFIXES)
+            assert read or action in perms.RUNTIME_ON_ANY, f"{layer}: {action} on * ({statement['Sid']})"
+    assert all(why.strip() for why in perms.RUNTIME_ON_ANY.values())
+
+
+def bucket(kind: str, suffix: str = SUFFIX) -> str:
+    return f"arn:aws:s3:::catalog-{kind}-{suffix}-{ACCOUNT}"
+
+
+@pytest.mark.parametrize(("layer", "action"), [("app", "s3:GetObject"), ("observability", "s3:PutObject"),
+                                               ("observability", "s3:DeleteObject")])
+def test_a_bounded_role_reaches_only_its_environments_buckets(boot: Plan, layer: str, action: str) -> None:
+    docs = [boundary_doc(boot, layer)]
+    assert decide(docs, Request(action, f"{bucket('fis-config')}/FisConfigs/x")) == "Allow"
+    assert decide(docs, Request("s3:ListBucket" if layer == "app" else action, bucket("fis-config") +
+                                ("" if layer == "app" else "/k"))) == "Allow"
+    for foreign in ("arn:aws:s3:::acme-fis-config", bucket("fis-config", "qa"),
+                    f"arn:aws:s3:::catalog-fis-config-{SUFFIX}-210987654321"):
+        assert decide(docs, Request(action, f"{foreign}/FisConfigs/x")) != "Allow", foreign
+
+
+VPC = "vpc-0123456789abcdef0"
+
+
+def network_boundary(vpc_id: str) -> list[dict[str, Any]]:
+    facts = replace(perms.placeholder_facts(SUFFIX), network_vpc_id=vpc_id)
+    return [perms.boundary_document("observability", facts)]
+
+
+def ec2(kind: str, ident: str = "*") -> str:
+    return f"arn:aws:ec2:us-east-1:{ACCOUNT}:{kind}/{ident}"
+
+
+def test_the_network_faults_ceiling_is_the_environments_vpc() -> None:
+    own, other = {"ec2:Vpc": ec2("vpc", VPC)}, {"ec2:Vpc": ec2("vpc", "vpc-0fffffffffffffff0")}
+    docs = network_boundary(VPC)
+    for action, resource in (("ec2:CreateNetworkAclEntry", ec2("network-acl", "acl-1")),
+                             ("ec2:DeleteNetworkAcl", ec2("network-acl", "acl-1")),
+                             ("ec2:ReplaceNetworkAclAssociation", ec2("network-acl", "acl-1")),
+                             ("ec2:ReplaceNetworkAclAssociation", ec2("subnet", "subnet-1"))):
+        assert decide(docs, Request(action, resource, own)) == "Allow", (action, resource)
+        assert decide(docs, Request(action, resource, other)) != "Allow", (action, resource)
+        assert decide(docs, Request(action, resource)) != "Allow", (action, resource)
+        # Before the bootstrap knows the VPC (networkVpcId), no VPC's ACLs at all.
+        assert decide(network_boundary(""), Request(action, resource, own)) != "Allow", (action, resource)
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", VPC))) == "Allow"
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", "vpc-0fffffffffffffff0"))) != "Allow"
+    assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"),
+                                {"ec2:CreateAction": "CreateNetworkAcl"})) == "Allow"
+    assert decide(docs, Request("ec2:CreateTags", ec2("subnet", "subnet-1"),
+                                {"ec2:CreateAction": "CreateNetworkAcl"})) != "Allow"
+    assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"))) != "Allow"  # retagging
+
+
+def test_the_boundary_holds_the_network_faults_policy(chain: dict[str, Plan]) -> None:
+    """With the bootstrap given the network layer's VPC, the experiments role's network statements fit inside
+    the boundary (each request carrying what the role's own conditions ask for)."""
+    from tests.conftest import plan_with_fault_injection
+
+    plan = plan_with_fault_injection(chain, {
+        "catalog-observability:faultExperiments": "dynamodb-disrupt,az-disrupt"})
+    docs = network_boundary(chain["network"].exports["vpcId"])
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "fault-injection").get("policy"))
+    checked = 0
+    for statement in policy["Statement"]:
+        context = {**tags("observability"), **{k: v for op, keys in statement.get("Condition", {}).items()
+                                               if op in ("StringEquals", "ArnEquals") for k, v in keys.items()}}
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            for target in targets:
+                # EC2 puts ec2:Vpc in the request for an ACL or a subnet (their VPC).
+                in_vpc = target.startswith((ec2("network-acl", ""), ec2("subnet", "")))
+                vpc = {"ec2:Vpc": ec2("vpc", chain["network"].exports["vpcId"])} if in_vpc else {}
+                checked += in_vpc
+                assert decide(docs, Request(action, target, {**context, **vpc})) == "Allow", (
+                    statement["Sid"], action, target)
+    assert checked >= 5

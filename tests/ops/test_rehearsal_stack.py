@@ -17,7 +17,7 @@ from tests.conftest import SUFFIX
 
 ACCOUNT = "123456789012"  # the planner's mocked account
 IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/catalog-rehearsal:2.47.0"
-SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:catalog-rehearsal-key-AbCdEf"
+SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:catalog-rehearsal-key-{SUFFIX}-AbCdEf"
 
 
 def config(**kw: Any) -> dict[str, str]:
@@ -118,6 +118,10 @@ def test_guardrails_pass(rehearsal: Plan, chain: dict[str, Plan]) -> None:
     ({"users": 300_000}, "catalog-rehearsal:users"),
     ({"image": "locustio/locust:2.47.0"}, "catalog-rehearsal:image"),
     ({"signing_key_secret_arn": "my-key"}, "catalog-rehearsal:signingKeySecretArn"),
+    # ECS would inject any secret of the account into the container: only the environment's own ones.
+    ({"signing_key_secret_arn": SECRET.replace(SUFFIX, "qa")},
+     "signingKeySecretArn: secret 'catalog-rehearsal-key-qa-AbCdEf' is not environment perf-eu-canary-9's"),
+    ({"signing_key_secret_arn": SECRET.replace("catalog-rehearsal-key", "payments-key")}, "is not environment"),
     ({"duration_seconds": 2}, "catalog-rehearsal:durationSeconds"),
 ])
 def test_bad_settings_are_refused_before_planning(kw: dict[str, Any], says: str, chain: dict[str, Plan]) -> None:

@@ -102,6 +102,9 @@ class InMemoryBackend:
         stack = self.stacks.get((layer.name, suffix))
         return None if stack is None else stack.resources
 
+    def stack_names(self, layer: Layer) -> list[str]:
+        return [suffix for name, suffix in self.stacks if name == layer.name]
+
     def ensure_stack(self, layer: Layer, suffix: str) -> None:
         self.calls.append(("ensure", layer.name, suffix))
         stack = self.stacks.setdefault((layer.name, suffix), MemoryStack())
