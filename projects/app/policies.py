@@ -22,9 +22,9 @@ TABLE_ACTIONS = (
 # Indexes are only ever queried.
 INDEX_ACTIONS = ("dynamodb:Query",)
 # The waiting room table, from the API (containers/catalog-api README "What the infrastructure must provide"):
-# tickets and passes are single-item reads and writes (claiming a pass and returning its slot: UpdateItem), leaving
-# a TransactWriteItems (authorized per item: ConditionCheckItem among them); no Query, no Batch, no index: reading
-# the queue is the controller's.
+# tickets and passes are single-item reads and writes (claiming a pass, a room's first join setting openedAt:
+# UpdateItem), leaving and returning a spent pass's slot a TransactWriteItems (authorized per item: UpdateItem,
+# ConditionCheckItem); no Query, no Batch, no index: reading the queue is the controller's.
 ROOM_TABLE_ACTIONS = ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
                       "dynamodb:UpdateItem")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")

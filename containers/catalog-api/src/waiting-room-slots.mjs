@@ -1,9 +1,11 @@
 // The waiting room's active-shopper bookkeeping (src/waiting-room.mjs), kept bounded whatever the pass lifetime and
 // the admission rate:
-// - admissions: the state item's list of [lastAt, count, watermark after, bucket], one entry per bucket of
-//   bucketMs (the pass lifetime over MAX_BUCKETS, at least a second): a step admitting in the bucket of the last
+// - admissions: the state item's list of [lastAt, count, watermark after, bucket, watermark before], one entry per
+//   bucket of bucketMs (the pass lifetime over MAX_BUCKETS, at least a second): a step admitting in the bucket of the last
 //   entry adds to it. At most MAX_BUCKETS + 1 entries stay in the window (the item stays far below DynamoDB's
-//   400 KB; test/waiting-room-state-size.test.mjs computes it at the configuration's bounds).
+//   400 KB; test/waiting-room-state-size.test.mjs computes it at the configuration's bounds). An entry holds the
+//   tickets with watermark before < arrival <= watermark after: once it leaves the window its tickets match no
+//   entry (their turn is over), never the next, later one.
 // - returned: slots given back early (a shopper who left after admission, a spent pass) are counted in RETURN_SHARDS
 //   items "R#<sku>#<n>", one numeric attribute "b<bucket>" per bucket, added to (UpdateItem ADD) on a random one:
 //   a leave or a spent pass never writes the state item (hot, and written whole by every step), and no one counter
@@ -26,16 +28,29 @@ export function bucketMsFor(passSeconds) {
 export const bucketOf = (entry) => entry[3] ?? entry[0];
 
 /**
- * The admissions in the window after a step at nowMs that admitted `count` up to `watermark`: entries past the
- * window dropped, the new ones added to the last entry when it is of the same bucket.
+ * The admission entry a ticket (an arrival at or below the watermark) belongs to, or undefined when its entry has
+ * left the window. An entry written before lower bounds were kept takes the previous entry's watermark; the first
+ * such entry of a list has none (those entries leave within one pass lifetime).
  */
-export function recordAdmission(admissions, { nowMs, count, watermark, windowStart, bucketMs }) {
+export function admissionOf(admissions, arrival) {
+  const i = admissions.findIndex(([, , wm]) => wm >= arrival);
+  if (i < 0) return undefined;
+  const lower = admissions[i][4] ?? admissions[i - 1]?.[2];
+  return lower === undefined || arrival > lower ? admissions[i] : undefined;
+}
+
+/**
+ * The admissions in the window after a step at nowMs that admitted `count` from above `before` up to `watermark`:
+ * entries past the window dropped, the new ones added to the last entry when it is of the same bucket (which keeps
+ * its own lower bound).
+ */
+export function recordAdmission(admissions, { nowMs, count, watermark, before, windowStart, bucketMs }) {
   const kept = admissions.filter(([t]) => t > windowStart);
   if (!count) return kept;
   const bucket = Math.floor(nowMs / bucketMs) * bucketMs;
   const last = kept.at(-1);
-  if (last && last[3] === bucket) kept[kept.length - 1] = [nowMs, last[1] + count, watermark, bucket];
-  else kept.push([nowMs, count, watermark, bucket]);
+  if (last && last[3] === bucket) kept[kept.length - 1] = [nowMs, last[1] + count, watermark, bucket, last.length > 4 ? last[4] : (kept.at(-2)?.[2] ?? null)];
+  else kept.push([nowMs, count, watermark, bucket, before]);
   return kept;
 }
 
@@ -48,10 +63,11 @@ export function activeOf(admissions, returned) {
   return active;
 }
 
-/** The UpdateItem (as a transaction item's Update) that gives one slot of this bucket back. */
-export function returnSlotUpdate(table, sku, bucket) {
+/** The UpdateItem (as a transaction item's Update) that gives one slot of this bucket back (on `shard`, by
+ *  default a random one). */
+export function returnSlotUpdate(table, sku, bucket, shard = randomInt(RETURN_SHARDS)) {
   return {
-    TableName: table, Key: { pk: `R#${sku}#${randomInt(RETURN_SHARDS)}` },
+    TableName: table, Key: { pk: `R#${sku}#${shard}` },
     UpdateExpression: 'ADD #b :one', ExpressionAttributeNames: { '#b': `b${bucket}` }, ExpressionAttributeValues: { ':one': 1 },
   };
 }

@@ -27,11 +27,11 @@
 // Tickets and passes are HMAC-SHA256 tokens (the same primitive a CloudFront Function can check):
 //   v1.<base64url(JSON payload)>.<base64url(HMAC(secret, "v1." + payload))>
 //   ticket: { k: 't', sku, sub, arr }              pass: { k: 'p', sku, sub, arr, exp }
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { JOIN_DAYS } from './waiting-room-config.mjs';
 import { REFRESH_MS, loadSigningKeys } from './waiting-room-secret.mjs';
 import { Signer, TokenError } from './waiting-room-tokens.mjs';
-import { activeOf, bucketMsFor, bucketOf, dropStale, readReturned, recordAdmission, returnSlotUpdate } from './waiting-room-slots.mjs';
+import { RETURN_SHARDS, activeOf, admissionOf, bucketMsFor, bucketOf, dropStale, readReturned, recordAdmission, returnSlotUpdate } from './waiting-room-slots.mjs';
 
 export { Signer, TokenError };
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -54,9 +54,10 @@ const INCREASE_PER_SECOND = 0.05;
 const MIN_RATE = 1;
 const LOAD_FLUSH_MS = 200;
 // Tickets expire (DynamoDB TTL) but must outlive the room: an expired ticket would let its shopper join again and be
-// admitted twice. A room takes joins for at most JOIN_DAYS after it opens (the sale start, or its first open
-// controller step when it has none; a later join is 410 queue_closed), and a ticket lives JOIN_DAYS + a week's margin
-// + the pass lifetime after its join (or the start): longer than any join and any pass of its room.
+// admitted twice. A room takes joins for at most JOIN_DAYS after it opens (the sale start; without one, its first
+// join or open controller step, whichever comes first: a later join is 410 queue_closed), and a ticket lives
+// JOIN_DAYS + a week's margin + the pass lifetime after its join (or the start): longer than any join and any pass of
+// its room, since no ticket is joined before its room opened.
 const TICKET_MARGIN_SECONDS = 7 * 86400;
 // Pre-queue: a ticket joined before the sale start gets an arrival key drawn uniformly at random from the block
 // just below the start's own key ([start x 1000 - PREQUEUE_SPAN, start x 1000)). Drawing each key independently
@@ -97,6 +98,7 @@ export class WaitingRoom {
     this.stateCache = new Map(); // sku -> { at, state }
     this.soldOutNoted = new Map(); // sku -> { at, soldOut }: the mark is written once per second per process at most
     this.stateReads = new Map(); // sku -> the cached read in flight
+    this.openedNoted = new Set(); // SKUs whose state item has openedAt (written or seen by this process)
   }
 
   /**
@@ -151,9 +153,34 @@ export class WaitingRoom {
     return this.signer.sign({ k: 't', sku: t.sku, sub: t.sub, arr: t.arrival });
   }
 
+  /**
+   * Without a sale start the room opens at its first join (or open controller step): openedAt is written before
+   * the first ticket, only if not set yet, so the JOIN_DAYS of joins never start after a ticket's join (whose
+   * lifetime runs from it). Once per SKU per process; it bumps the version, so a controller step that read the
+   * state before cannot write over it (that step is raced, the next one reads it).
+   */
+  async noteOpened(sku, nowMs) {
+    if (this.startsAt || this.openedNoted.has(sku)) return;
+    if (this.stateCache.get(sku)?.state.openedAt) {
+      this.openedNoted.add(sku);
+      return;
+    }
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key: { pk: `W#${sku}` }, UpdateExpression: 'SET openedAt = :now ADD version :one',
+        ConditionExpression: 'attribute_not_exists(openedAt) OR openedAt = :zero',
+        ExpressionAttributeValues: { ':now': nowMs, ':one': 1, ':zero': 0 },
+      }));
+    } catch (err) {
+      if (err.name !== 'ConditionalCheckFailedException') throw err; // set already (another join, the controller)
+    }
+    this.openedNoted.add(sku);
+  }
+
   /** One ticket per shopper and SKU: the first join writes it, every later one answers the same ticket. */
   async join(sku, sub) {
     const nowMs = this.now();
+    await this.noteOpened(sku, nowMs);
     const arrival = this.open(nowMs) ? nowMs * 1000 + randomInt(1000) : this.startsAt * 1000 - 1 - randomInt(PREQUEUE_SPAN);
     const item = {
       pk: `T#${sku}#${sub}`, sku, sub, arrival, qpk: `Q#${sku}#${shardOf(sub)}`, joinedAt: nowMs,
@@ -207,7 +234,8 @@ export class WaitingRoom {
       if (cached && !fresh) return cached.state;
       throw err;
     }
-    const state = Item ?? { pk: `W#${sku}`, watermark: 0, milestones: [], step: 1, queued: 0, admissions: [], admittedTotal: 0, version: 0, updatedAt: 0 };
+    // Defaults under what is there: a first join may have written openedAt before any controller step.
+    const state = { pk: `W#${sku}`, watermark: 0, milestones: [], step: 1, queued: 0, admissions: [], admittedTotal: 0, version: 0, updatedAt: 0, ...Item };
     this.stateCache.set(sku, { at: t, state });
     return state;
   }
@@ -244,9 +272,10 @@ export class WaitingRoom {
     return (Responses?.[this.table] ?? []).reduce((n, it) => n + (it.congested ?? 0), 0);
   }
 
-  /** The admission a ticket belongs to: [when, how many, watermark after, bucket], or undefined. */
+  /** The admission a ticket belongs to: [when, how many, watermark after, bucket, watermark before], or undefined
+   *  when it has left the window (the ticket's turn is over). */
   admissionOf(state, arrival) {
-    return (state.admissions ?? []).find(([, , wm]) => wm >= arrival);
+    return admissionOf(state.admissions ?? [], arrival);
   }
 
   /**
@@ -325,20 +354,32 @@ export class WaitingRoom {
 
   /**
    * The reservation the pass was claimed for succeeded (201): its slot goes back to the cap at once, so the next
-   * shopper is admitted without waiting for the pass to run out. Once per pass: only the claimed key's first
-   * reservation answers 201 (the database replays every retry). Retried here; the caller logs a final failure (the
+   * shopper is admitted without waiting for the pass to run out. Once per ticket: the slot goes back in one
+   * transaction with `passReturned` set on the ticket, only if not set yet, so a retry (here, the SDK's, a caller's)
+   * never returns it twice; within this call the retries share one ClientRequestToken (a timed-out write that was
+   * applied answers success). Returns whether this call returned the slot; the caller logs a final failure (the
    * slot then counts until the pass runs out: the cap errs on the safe side).
    */
-  async passSpent(pass, { sku }) {
+  async passSpent(pass, { sku, sub }) {
     const nowMs = this.now();
     // The cached state (a second old at most) may predate the admission: then the state item itself.
     const entry = this.admissionOf(await this.state(sku), pass.arr) ?? this.admissionOf(await this.state(sku, { fresh: true }), pass.arr);
     if (entry === undefined || entry[0] <= nowMs - this.passSeconds * 1000) return false;
+    const TransactItems = [{
+      Update: {
+        TableName: this.table, Key: { pk: `T#${sku}#${sub ?? pass.sub}` },
+        UpdateExpression: 'SET passReturned = :now',
+        ConditionExpression: 'attribute_exists(pk) AND arrival = :arr AND attribute_not_exists(passReturned)',
+        ExpressionAttributeValues: { ':now': nowMs, ':arr': pass.arr },
+      },
+    }, { Update: returnSlotUpdate(this.table, sku, bucketOf(entry), randomInt(RETURN_SHARDS)) }];
+    const ClientRequestToken = randomUUID();
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.doc.send(new UpdateCommand(returnSlotUpdate(this.table, sku, bucketOf(entry))));
+        await this.doc.send(new TransactWriteCommand({ TransactItems, ClientRequestToken }));
         return true;
       } catch (err) {
+        if (err.name === 'TransactionCanceledException' && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
         if (attempt >= 3) throw err;
         await new Promise((r) => { setTimeout(r, 50 * attempt); });
       }
@@ -519,10 +560,10 @@ export class WaitingRoom {
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
     }
-    // [when, how many, watermark after, bucket]: which admission a ticket belongs to (its pass lifetime runs from
+    // [when, how many, watermark after, bucket, watermark before]: which admission a ticket belongs to (its pass lifetime runs from
     // there); one entry per bucket (src/waiting-room-slots.mjs), so the list stays bounded.
     const admissions = recordAdmission(state.admissions ?? [], {
-      nowMs, count: admit.length, watermark: admit.at(-1), windowStart, bucketMs: this.bucketMs,
+      nowMs, count: admit.length, watermark: admit.at(-1), before: state.watermark ?? 0, windowStart, bucketMs: this.bucketMs,
     });
     const next = {
       pk: `W#${sku}`,

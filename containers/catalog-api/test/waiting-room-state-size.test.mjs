@@ -78,8 +78,9 @@ test('at the bounds (3600 s passes, 100,000/s, a step every 50 ms) the state ite
   let watermark = now * 1000 + 999; // arrivals: ms x 1000 + a tiebreak, 16 digits
   for (let t = 0; t < 2 * passSeconds * 1000; t += stepMs) {
     now += stepMs;
+    const before = watermark;
     watermark += perStep * 17;
-    admissions = recordAdmission(admissions, { nowMs: now, count: perStep, watermark, windowStart: now - passSeconds * 1000, bucketMs });
+    admissions = recordAdmission(admissions, { nowMs: now, count: perStep, watermark, before, windowStart: now - passSeconds * 1000, bucketMs });
     assert.ok(admissions.length <= MAX_BUCKETS + 1);
   }
   // The largest state a step writes: every attribute the controller sets, 2,000 milestones of the widest keys.
@@ -109,7 +110,7 @@ test('slots given back are counted (leave, a spent pass) and neither writes the 
   const stateItem = async () => (await doc.send(new GetCommand({ TableName: table, Key: { pk: `W#${sku}` }, ConsistentRead: true }))).Item;
   const before = await stateItem();
   assert.deepEqual((await room.leave(sku, 'r1')).slotReturned, true);
-  assert.equal(await room.passSpent({ arr: arrivals[1] }, { sku }), true);
+  assert.equal(await room.passSpent({ arr: arrivals[1] }, { sku, sub: 'r2' }), true);
   assert.deepEqual(await stateItem(), before, 'a leave or a spent pass wrote the state item');
   clock += 1;
   assert.equal((await room.advance(sku)).active, 1, 'both returned slots are counted out');
