@@ -117,23 +117,27 @@ test('shoppers are admitted in arrival order at the rate, within the cap; joinin
   clock += 61_000; // the first passes have run out: room again
   assert.equal((await room.advance(QUEUED)).admitted, 1);
   assert.equal((await poll('s5')).body.admitted, true);
+  // s1's admission has left the window: its turn is over, whatever was admitted after it (no new pass).
+  const over = await poll('s1');
+  assert.equal(over.status, 410, JSON.stringify(over.body));
+  assert.equal(over.body.error, 'queue_turn_expired');
 });
 
 test('a pass works only for its shopper, its SKU and its lifetime; forgeries are refused', async () => {
-  const mine = (await poll('s1')).body.pass;
+  const mine = (await poll('s5')).body.pass;
   assert.ok(mine);
   const before = await reservations(QUEUED);
   const cases = [
     ['s2', QUEUED, mine, 'admission_pass_other_shopper'],
-    ['s1', ALSO_QUEUED, mine, 'admission_pass_other_sku'],
-    ['s1', QUEUED, `${mine.slice(0, -2)}AA`, 'admission_pass_invalid'],
-    ['s1', QUEUED, 'v1.e30.AAAA', 'admission_pass_invalid'],
-    ['s1', QUEUED, (await poll('s1')).body.ticket, 'admission_pass_invalid'], // a ticket is not a pass
+    ['s5', ALSO_QUEUED, mine, 'admission_pass_other_sku'],
+    ['s5', QUEUED, `${mine.slice(0, -2)}AA`, 'admission_pass_invalid'],
+    ['s5', QUEUED, 'v1.e30.AAAA', 'admission_pass_invalid'],
+    ['s5', QUEUED, (await poll('s5')).body.ticket, 'admission_pass_invalid'], // a ticket is not a pass
   ];
   // A pass signed with another key (someone who guessed the format): same payload, wrong signature.
   const { Signer } = await import('../src/waiting-room.mjs');
-  const forged = new Signer('x'.repeat(40)).sign({ k: 'p', sku: QUEUED, sub: 'shopper-s1', arr: 1, exp: Math.floor(clock / 1000) + 60 });
-  cases.push(['s1', QUEUED, forged, 'admission_pass_invalid']);
+  const forged = new Signer('x'.repeat(40)).sign({ k: 'p', sku: QUEUED, sub: 'shopper-s5', arr: 1, exp: Math.floor(clock / 1000) + 60 });
+  cases.push(['s5', QUEUED, forged, 'admission_pass_invalid']);
   for (const [who, sku, pass, code] of cases) {
     const r = await reserve(who, sku, pass, `bad-${code}-${who}`.slice(0, 60));
     assert.equal(r.status, 403, `${code}: ${JSON.stringify(r.body)}`);
@@ -142,15 +146,15 @@ test('a pass works only for its shopper, its SKU and its lifetime; forgeries are
   }
   assert.equal(await reservations(QUEUED), before, 'a refused pass reserved something');
 
-  const ok = await reserve('s1', QUEUED, mine, 'with-pass-0001');
+  const ok = await reserve('s5', QUEUED, mine, 'with-pass-0001');
   assert.equal(ok.status, 201, JSON.stringify(ok.body));
   clock += 61_000;
-  const late = await reserve('s1', QUEUED, mine, 'with-pass-0002');
+  const late = await reserve('s5', QUEUED, mine, 'with-pass-0002');
   assert.equal(late.status, 403);
   assert.equal(late.body.error, 'admission_pass_expired');
   assert.equal(await reservations(QUEUED), before + 1);
   // Its turn is over: polling gives no new pass (the cap counted this admission for one pass lifetime).
-  const over = await poll('s1');
+  const over = await poll('s5');
   assert.equal(over.status, 410);
   assert.equal(over.body.error, 'queue_turn_expired');
 });
