@@ -380,7 +380,11 @@ export class WaitingRoom {
         return true;
       } catch (err) {
         if (err.name === 'TransactionCanceledException' && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-        if (attempt >= 3) throw err;
+        // Again only what may pass next time (a conflict, a token still in flight, throttling, a 5xx, no answer);
+        // a refused request (4xx) fails at once.
+        const transient = ['TransactionCanceledException', 'TransactionInProgressException'].includes(err.name)
+          || err.$retryable || (err.$metadata?.httpStatusCode ?? 500) >= 500;
+        if (attempt >= 3 || !transient) throw err;
         await new Promise((r) => { setTimeout(r, 50 * attempt); });
       }
     }
