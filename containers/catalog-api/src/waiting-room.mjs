@@ -382,7 +382,8 @@ export class WaitingRoom {
         if (err.name === 'TransactionCanceledException' && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
         // Again only what may pass next time (a conflict, a token still in flight, throttling, a 5xx, no answer);
         // a refused request (4xx) fails at once.
-        const transient = ['TransactionCanceledException', 'TransactionInProgressException'].includes(err.name)
+        const transient = ['TransactionCanceledException', 'TransactionInProgressException', 'ProvisionedThroughputExceededException',
+          'ThrottlingException', 'RequestLimitExceeded'].includes(err.name)
           || err.$retryable || (err.$metadata?.httpStatusCode ?? 500) >= 500;
         if (attempt >= 3 || !transient) throw err;
         await new Promise((r) => { setTimeout(r, 50 * attempt); });
@@ -564,8 +565,8 @@ export class WaitingRoom {
       milestoneBase = admittedTotal;
       milestonesAt = nowMs;
     }
-    // [when, how many, watermark after, bucket, watermark before]: which admission a ticket belongs to (its pass lifetime runs from
-    // there); one entry per bucket (src/waiting-room-slots.mjs), so the list stays bounded.
+    // [when, how many, watermark after, bucket, watermark before]: which admission a ticket belongs to (its pass
+    // lifetime runs from there); one entry per bucket (src/waiting-room-slots.mjs), so the list stays bounded.
     const admissions = recordAdmission(state.admissions ?? [], {
       nowMs, count: admit.length, watermark: admit.at(-1), before: state.watermark ?? 0, windowStart, bucketMs: this.bucketMs,
     });
