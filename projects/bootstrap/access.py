@@ -107,8 +107,19 @@ class LayerAccess:
 # --- services, with the ARNs of a layer's resources ---------------------------------------------------------
 NAMED = f"{APP}-*-{{suffix}}"  # every physical name: catalog-<kind>-<suffix> (shared/runtime/naming.py)
 
+
+
+def log_group_patterns(named: str) -> tuple[str, ...]:
+    """ARN tails (after `account:`) of an environment's log groups and their streams. Every group's name ends in
+    the name (/aws/lambda/<name>, /aws/lambda/us-east-1.<name> of Lambda@Edge replicas, aws-waf-logs-<name>,
+    /aws/apigateway/<name>, /catalog/<name>, <name>) or holds it as the last-but-one path segment
+    (/aws/rds/cluster/<cluster id>/postgresql, named by RDS). No `*` right after the name: `*catalog-*-eu*`
+    would also match eu2's and eu-west's groups. `:*` is the group's ARN as the API returns it and its streams."""
+    return (f"log-group:*{named}", f"log-group:*{named}:*", f"log-group:*{named}/*")
+
+
 LOGS = ServiceAccess(
-    "logs", (f"arn:aws:logs:{{region}}:{{account}}:log-group:*{NAMED}*",),
+    "logs", tuple(f"arn:aws:logs:{{region}}:{{account}}:{group}" for group in log_group_patterns(NAMED)),
     describe=("logs:DescribeLogGroups", "logs:DescribeQueryDefinitions"),
     inspect=("logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams",
              "logs:DescribeMetricFilters"),

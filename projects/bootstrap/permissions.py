@@ -23,6 +23,7 @@ from projects.bootstrap.access import (
     TAG_ACTIONS_UNTAG,
     TAG_KEYS,
     ServiceAccess,
+    log_group_patterns,
 )
 from shared.runtime import APP, REGION
 
@@ -276,10 +277,7 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
         "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
                    f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
-        # Log groups carry the name inside a path (/aws/lambda/<name>, aws-waf-logs-<name>...); Lambda@Edge
-        # replicas log in the Region that served the request.
-        "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",
-                 f"arn:aws:logs:*:{account}:log-group:*{named}*:log-stream:*"],
+        "logs": [f"arn:aws:logs:*:{account}:{group}" for group in log_group_patterns(named)],
         # The environment's buckets (catalog-<kind>-<suffix>-<account>) and their objects: the FIS configuration
         # location among them (the app layer refuses one outside the environment).
         "s3": [f"arn:aws:s3:::{named}-{account}", f"arn:aws:s3:::{named}-{account}/*"],

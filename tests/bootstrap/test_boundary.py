@@ -298,3 +298,23 @@ def test_the_boundary_holds_the_network_faults_policy(chain: dict[str, Plan]) ->
                 assert decide(docs, Request(action, target, {**context, **vpc})) == "Allow", (
                     statement["Sid"], action, target)
     assert checked >= 5
+
+
+@pytest.mark.parametrize("layer", ["app", "edge"])
+def test_log_groups_of_an_environment_whose_suffix_starts_alike_are_out_of_reach(layer: str) -> None:
+    """`eu`'s log patterns end at the name: eu2's and eu-west's groups (same start) are not eu's."""
+    docs = [perms.boundary_document(layer, perms.placeholder_facts("eu"))]
+
+    def group(name: str, region: str = "us-east-1") -> str:
+        return f"arn:aws:logs:{region}:123456789012:log-group:{name}"
+
+    own = ["/aws/lambda/catalog-api-eu", "/aws/lambda/us-east-1.catalog-edge-auth-eu", "aws-waf-logs-catalog-edge-eu",
+           "/aws/rds/cluster/catalog-db-eu/postgresql", "/aws/apigateway/catalog-api-access-eu",
+           "catalog-vpc-flow-logs-eu", "/catalog/catalog-rehearsal-eu"]
+    for name in own:
+        for arn in (group(name), group(name, "eu-west-1"), f"{group(name)}:*", f"{group(name)}:log-stream:s"):
+            assert decide(docs, Request("logs:PutLogEvents", arn)) == "Allow", arn
+    for name in ("/aws/lambda/catalog-api-eu2", "/aws/lambda/catalog-api-eu-west", "aws-waf-logs-catalog-edge-eu1",
+                 "/aws/rds/cluster/catalog-db-eu2/postgresql", "/aws/lambda/us-east-1.catalog-edge-auth-eu2"):
+        for arn in (group(name), f"{group(name)}:*", f"{group(name)}:log-stream:2026/12/07/[$LATEST]0a1b"):
+            assert decide(docs, Request("logs:PutLogEvents", arn)) != "Allow", arn
