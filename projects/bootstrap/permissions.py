@@ -26,6 +26,7 @@ from projects.bootstrap.access import (
     log_group_patterns,
 )
 from shared.runtime import APP, REGION
+from shared.runtime.faults import fis_config_bucket, fis_config_location
 
 
 # --- documents ---------------------------------------------------------------------------------------------------
@@ -278,9 +279,10 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
                    f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
         "logs": [f"arn:aws:logs:*:{account}:{group}" for group in log_group_patterns(named)],
-        # The environment's buckets (catalog-<kind>-<suffix>-<account>) and their objects: the FIS configuration
-        # location among them (the app layer refuses one outside the environment).
-        "s3": [f"arn:aws:s3:::{named}-{account}", f"arn:aws:s3:::{named}-{account}/*"],
+        # Only the FIS configuration location (the app layer accepts no other): its bucket (ListBucket) and the
+        # objects under its fixed prefix; not the environment's other buckets.
+        "s3": [f"arn:aws:s3:::{fis_config_bucket(facts.suffix, account)}",
+               f"{fis_config_location(facts.suffix, account)}/*"],
     }
     if service not in resources:
         raise KeyError(f"no run-time resources known for service {service!r}: add them to runtime_resources")

@@ -234,11 +234,16 @@ def bucket(kind: str, suffix: str = SUFFIX) -> str:
 def test_a_bounded_role_reaches_only_its_environments_buckets(boot: Plan, layer: str, action: str) -> None:
     docs = [boundary_doc(boot, layer)]
     assert decide(docs, Request(action, f"{bucket('fis-config')}/FisConfigs/x")) == "Allow"
-    assert decide(docs, Request("s3:ListBucket" if layer == "app" else action, bucket("fis-config") +
-                                ("" if layer == "app" else "/k"))) == "Allow"
+    if layer == "app":
+        assert decide(docs, Request("s3:ListBucket", bucket("fis-config"))) == "Allow"
     for foreign in ("arn:aws:s3:::acme-fis-config", bucket("fis-config", "qa"),
-                    f"arn:aws:s3:::catalog-fis-config-{SUFFIX}-210987654321"):
+                    f"arn:aws:s3:::catalog-fis-config-{SUFFIX}-210987654321",
+                    # the environment's other buckets: the FIS configuration location is the only one
+                    bucket("static"), bucket("artifacts"), bucket("logs")):
         assert decide(docs, Request(action, f"{foreign}/FisConfigs/x")) != "Allow", foreign
+    # and only under its fixed prefix
+    for key in ("other/x", "k", "FisConfigsX/x"):
+        assert decide(docs, Request(action, f"{bucket('fis-config')}/{key}")) != "Allow", key
 
 
 VPC = "vpc-0123456789abcdef0"
