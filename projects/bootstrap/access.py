@@ -602,7 +602,6 @@ RUNTIME_ON_ANY: dict[str, str] = {
     "logs:DescribeLogStreams": "read: no resource narrower than the account",
     "xray:PutTraceSegments": "X-Ray segments have no resource type",
     "xray:PutTelemetryRecords": "X-Ray telemetry has no resource type",
-    "rds-db:connect": "its ARN carries the proxy's random resource id, unknown to the bootstrap",
     "tag:GetResources": "the Resource Groups Tagging API has no resource-level permission (FIS resolves targets)",
 }
 # aws:network:disrupt-connectivity (the observability layer's network faults): FIS creates a network ACL in the

@@ -276,6 +276,11 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
                            f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
         "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
+        # IAM database auth through an RDS Proxy: dbuser:<proxy resource id>/<user>, in this account and Region.
+        # The proxy's id (prx-<random>) is unknown to the bootstrap, so any proxy here (not the cluster's own
+        # endpoint, cluster-<id>): which environment's proxy a role reaches is kept apart by the VPC (each
+        # environment's proxy is only reachable from its own network); docs/delivery.md, Known limits.
+        "rds-db": [f"arn:aws:rds-db:{region}:{account}:dbuser:prx-*/*"],
         "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
                    f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
         "logs": [f"arn:aws:logs:*:{account}:{group}" for group in log_group_patterns(named)],

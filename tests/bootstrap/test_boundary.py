@@ -323,3 +323,13 @@ def test_log_groups_of_an_environment_whose_suffix_starts_alike_are_out_of_reach
                  "/aws/rds/cluster/catalog-db-eu2/postgresql", "/aws/lambda/us-east-1.catalog-edge-auth-eu2"):
         for arn in (group(name), f"{group(name)}:*", f"{group(name)}:log-stream:2026/12/07/[$LATEST]0a1b"):
             assert decide(docs, Request("logs:PutLogEvents", arn)) != "Allow", arn
+
+
+def test_iam_database_auth_reaches_only_proxy_users_of_this_account(boot: Plan) -> None:
+    docs = [boundary_doc(boot, "app")]
+    dbuser = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser"
+    assert decide(docs, Request("rds-db:connect", f"{dbuser}:prx-0123456789abcdef0/catalog_app")) == "Allow"
+    for foreign in (f"{dbuser}:cluster-ABCDEFGHIJKL/catalog_app",  # the cluster's own endpoint, not the proxy
+                    "arn:aws:rds-db:us-east-1:210987654321:dbuser:prx-0123456789abcdef0/catalog_app",
+                    f"arn:aws:rds-db:eu-west-1:{ACCOUNT}:dbuser:prx-0123456789abcdef0/catalog_app"):
+        assert decide(docs, Request("rds-db:connect", foreign)) != "Allow", foreign
