@@ -296,18 +296,19 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
 
 def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
     by_service: dict[str, list[str]] = {}
-    scoped: dict[str, list[str]] = {}  # RUNTIME_SCOPED, grouped by identical resources and condition
+    scoped: dict[str, list[str]] = {}  # RUNTIME_SCOPED statements, grouped by identical resources and condition
     for action in ACCESS[layer].runtime:
         if action in RUNTIME_SCOPED:
-            scoped.setdefault(json.dumps(RUNTIME_SCOPED[action], sort_keys=True), []).append(action)
+            for part in RUNTIME_SCOPED[action]:
+                scoped.setdefault(json.dumps(part, sort_keys=True), []).append(action)
             continue
         service = "*" if action in RUNTIME_ON_ANY else action.split(":")[0]
         by_service.setdefault(service, []).append(action)
     out = [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
                      runtime_resources(service, facts) if service != "*" else ["*"])
            for service, actions in sorted(by_service.items())]
-    for index, actions in enumerate(sorted(scoped.values())):
-        resources, condition = RUNTIME_SCOPED[actions[0]]
+    for index, (actions, part) in enumerate(sorted((sorted(a), key) for key, a in scoped.items())):
+        resources, condition = json.loads(part)
         out.append(Statement(f"RuntimeScoped{index}", sorted(actions), [_format(r, facts) for r in resources],
                              _fill(condition, facts)))
     return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from shared.runtime.naming import Service, physical_name
 
 SUBNET = "aws:ec2:subnet"
+FIS_TAG = "managedByFIS"  # the tag FIS puts on the network ACL it creates (and looks for when it deletes it)
 # Where FIS writes the Lambda faults' configuration: one bucket (kind `fis-config`, brought by the operator) under
 # one fixed prefix, so the API's role reads and the experiments' role writes only there, never the environment's
 # other buckets (static site, logs, artifacts). The app layer accepts only this location; the app's and the

@@ -259,7 +259,9 @@ def ec2(kind: str, ident: str = "*") -> str:
 
 
 def test_the_network_faults_ceiling_is_the_environments_vpc() -> None:
-    own, other = {"ec2:Vpc": ec2("vpc", VPC)}, {"ec2:Vpc": ec2("vpc", "vpc-0fffffffffffffff0")}
+    # (FIS's tag on the ACL: the entries and deletes ask for it, below)
+    own = {"ec2:Vpc": ec2("vpc", VPC), "ec2:ResourceTag/managedByFIS": "true"}
+    other = {"ec2:Vpc": ec2("vpc", "vpc-0fffffffffffffff0"), "ec2:ResourceTag/managedByFIS": "true"}
     docs = network_boundary(VPC)
     for action, resource in (("ec2:CreateNetworkAclEntry", ec2("network-acl", "acl-1")),
                              ("ec2:DeleteNetworkAcl", ec2("network-acl", "acl-1")),
@@ -270,10 +272,19 @@ def test_the_network_faults_ceiling_is_the_environments_vpc() -> None:
         assert decide(docs, Request(action, resource)) != "Allow", (action, resource)
         # Before the bootstrap knows the VPC (networkVpcId), no VPC's ACLs at all.
         assert decide(network_boundary(""), Request(action, resource, own)) != "Allow", (action, resource)
+    # Entries and deletes only on ACLs FIS made (tagged at creation): never the VPC's default ACL.
+    untagged = {"ec2:Vpc": ec2("vpc", VPC)}
+    for action in ("ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"):
+        assert decide(docs, Request(action, ec2("network-acl", "acl-default"), untagged)) != "Allow", action
+    fis_tags = {"aws:RequestTag/managedByFIS": "true"}
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("network-acl", "*"), fis_tags)) == "Allow"
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("network-acl", "*"))) != "Allow"  # untagged
     assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", VPC))) == "Allow"
     assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", "vpc-0fffffffffffffff0"))) != "Allow"
     assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"),
-                                {"ec2:CreateAction": "CreateNetworkAcl"})) == "Allow"
+                                {"ec2:CreateAction": "CreateNetworkAcl", **fis_tags})) == "Allow"
+    assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"),
+                                {"ec2:CreateAction": "CreateNetworkAcl"})) != "Allow"  # other tags
     assert decide(docs, Request("ec2:CreateTags", ec2("subnet", "subnet-1"),
                                 {"ec2:CreateAction": "CreateNetworkAcl"})) != "Allow"
     assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"))) != "Allow"  # retagging
