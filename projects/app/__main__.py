@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from projects.app.alb import ApiLoadBalancer, ApiLoadBalancerArgs
 from projects.app.apigw import STAGE, RestApiFront, RestApiFrontArgs
-from projects.app.fault_injection import config_bucket_problem, config_read_statements, fault_env
+from projects.app.fault_injection import config_location_problem, config_read_statements, fault_env
 from projects.app.function import CANARY, LIVE, ApiFunction, ApiFunctionArgs
 from projects.app.image import SOURCE_DIR, ApiImage, ApiImageArgs, image_env
 from projects.app.outputs import OUTPUTS
@@ -22,7 +22,7 @@ from projects.app.settings import IMAGE_URI, NAMESPACE, Settings
 from projects.app.upstream import DataView, NetworkView
 from projects.app.vpc_origin import ApiVpcOrigin, ApiVpcOriginArgs
 from projects.app.waiting_room import WaitingRoomArgs, WaitingRoomController
-from shared.runtime import APP, REGION
+from shared.runtime import REGION
 from shared.runtime.errors import ConfigError
 from shared.runtime.naming import Service, check_name
 from shared.runtime.program import start_layer
@@ -43,11 +43,11 @@ if settings.internet_facing and settings.origin_verify_secret is None:
     raise ConfigError(f"{NAMESPACE}:originVerifySecret is not set",
                       f"run `invoke secrets --suffix {ctx.suffix}` to generate it")
 account_id = aws.get_caller_identity().account_id
-fault_bucket = config_bucket_problem(settings.fault_config_location, ctx.suffix, account_id) \
+fault_location = config_location_problem(settings.fault_config_location, ctx.suffix, account_id) \
     if settings.fault_injection else None
-if fault_bucket:
-    raise ConfigError(f"{NAMESPACE}:faultConfigLocation: {fault_bucket}",
-                      f"e.g. arn:aws:s3:::{APP}-fis-config-{ctx.suffix}-{account_id}/FisConfigs")
+if fault_location:
+    raise ConfigError(f"{NAMESPACE}:faultConfigLocation: {fault_location}",
+                      "set it to that location (the bucket is brought by the operator, see projects/app/README.md)")
 if settings.image_uri is not None:
     image_account = IMAGE_URI.match(settings.image_uri)["account"]  # validate() proved it matches
     if image_account != account_id:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shared.runtime import APP
+from shared.runtime.faults import fis_config_location
 
 EXEC_WRAPPER = "/opt/aws-fis/bootstrap"
 # One version of a layer (the version pins its content), in us-east-1 where the function runs; AWS publishes the
@@ -22,7 +22,8 @@ EXEC_WRAPPER = "/opt/aws-fis/bootstrap"
 LAYER_VERSION_ARN = re.compile(r"arn:aws:lambda:us-east-1:\d{12}:layer:[A-Za-z0-9_-]{1,140}:[1-9]\d{0,9}")
 # Lambda reports a layer's CodeSha256 as base64 of the zip's SHA-256 (44 characters).
 CODE_SHA256 = re.compile(r"[A-Za-z0-9+/]{43}=")
-S3_LOCATION = re.compile(r"arn:aws:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([A-Za-z0-9!_.*'()/-]+)")
+# No `*` or `?` in the prefix: the extension's read statements are built from it.
+S3_LOCATION = re.compile(r"arn:aws:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([A-Za-z0-9!_.'()/-]+)")
 
 
 def config_prefix(location: str) -> tuple[str, str]:
@@ -33,16 +34,15 @@ def config_prefix(location: str) -> tuple[str, str]:
     return match[1], match[2].strip("/")
 
 
-def config_bucket_problem(location: str, suffix: str, account_id: str) -> str | None:
-    """Why the location's bucket is not one of the environment's (catalog-<kind>-<suffix>-<account>), or None.
+def config_location_problem(location: str, suffix: str, account_id: str) -> str | None:
+    """Why the location is not the environment's FIS configuration location, or None.
 
-    The layer's permissions boundary lets its roles reach only the environment's buckets by that name, so the
-    API's execution role could not read a location elsewhere (and the experiments role could not write it)."""
-    bucket, _ = config_prefix(location)
-    head, tail = f"{APP}-", f"-{suffix}-{account_id}"
-    if bucket.startswith(head) and bucket.endswith(tail) and len(bucket) > len(head) + len(tail):
+    The app's and the observability layer's permissions boundaries let their roles reach only that bucket and
+    prefix (shared/runtime/faults.py), so the API's role could not read anywhere else (nor FIS write there)."""
+    expected = fis_config_location(suffix, account_id)
+    if location.rstrip("/") == expected:
         return None
-    return f"bucket {bucket!r} is not this environment's: its name must be {head}<kind>{tail}"
+    return f"{location!r} is not this environment's FIS configuration location: it must be {expected}"
 
 
 def fault_env(location: str) -> dict[str, str]:

@@ -223,8 +223,9 @@ class Settings:
             return
         require(S3_LOCATION.fullmatch(self.fault_config_location) is not None, ns, "faultConfigLocation",
                 f"{self.fault_config_location!r} is not an S3 location" if self.fault_config_location
-                else "is required by faultInjection", "arn:aws:s3:::<bucket>/<prefix>, the bucket named "
-                "catalog-<kind>-<suffix>-<account>, e.g. arn:aws:s3:::catalog-fis-config-qa-123456789012/FisConfigs")
+                else "is required by faultInjection",
+                "arn:aws:s3:::catalog-fis-config-<suffix>-<account>/FisConfigs (the only location the boundaries "
+                "allow), e.g. arn:aws:s3:::catalog-fis-config-qa-123456789012/FisConfigs")
         require(LAYER_VERSION_ARN.fullmatch(self.fault_extension_layer_arn) is not None, ns,
                 "faultExtensionLayerArn", f"{self.fault_extension_layer_arn!r} is not a us-east-1 layer version ARN"
                 if self.fault_extension_layer_arn else "is required by faultInjection",
@@ -280,8 +281,8 @@ class Settings:
         "rehearsal's lambda-* faults); off by default, for test environments")
     fault_config_location: str = setting(
         "faultConfigLocation", "", "with faultInjection: the S3 location FIS writes fault configurations to "
-        "(arn:aws:s3:::bucket/prefix, the bucket named catalog-<kind>-<suffix>-<account>); exported for the "
-        "observability layer's Lambda experiments")
+        "(exactly arn:aws:s3:::catalog-fis-config-<suffix>-<account>/FisConfigs, a bucket you bring: the only "
+        "location the boundaries allow); exported for the observability layer's Lambda experiments")
     fault_extension_layer_arn: str = setting(
         "faultExtensionLayerArn", "", "with faultInjection: the FIS extension's arm64 layer version ARN (SSM "
         "/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x), copied into the image")

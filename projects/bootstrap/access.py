@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.runtime import APP
+from shared.runtime.faults import FIS_TAG
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_URL = f"https://{OIDC_HOST}"
@@ -107,8 +108,19 @@ class LayerAccess:
 # --- services, with the ARNs of a layer's resources ---------------------------------------------------------
 NAMED = f"{APP}-*-{{suffix}}"  # every physical name: catalog-<kind>-<suffix> (shared/runtime/naming.py)
 
+
+
+def log_group_patterns(named: str) -> tuple[str, ...]:
+    """ARN tails (after `account:`) of an environment's log groups and their streams. Every group's name ends in
+    the name (/aws/lambda/<name>, /aws/lambda/us-east-1.<name> of Lambda@Edge replicas, aws-waf-logs-<name>,
+    /aws/apigateway/<name>, /catalog/<name>, <name>) or holds it as the last-but-one path segment
+    (/aws/rds/cluster/<cluster id>/postgresql, named by RDS). No `*` right after the name: `*catalog-*-eu*`
+    would also match eu2's and eu-west's groups. `:*` is the group's ARN as the API returns it and its streams."""
+    return (f"log-group:*{named}", f"log-group:*{named}:*", f"log-group:*{named}/*")
+
+
 LOGS = ServiceAccess(
-    "logs", (f"arn:aws:logs:{{region}}:{{account}}:log-group:*{NAMED}*",),
+    "logs", tuple(f"arn:aws:logs:{{region}}:{{account}}:{group}" for group in log_group_patterns(NAMED)),
     describe=("logs:DescribeLogGroups", "logs:DescribeQueryDefinitions"),
     inspect=("logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams",
              "logs:DescribeMetricFilters"),
@@ -591,7 +603,6 @@ RUNTIME_ON_ANY: dict[str, str] = {
     "logs:DescribeLogStreams": "read: no resource narrower than the account",
     "xray:PutTraceSegments": "X-Ray segments have no resource type",
     "xray:PutTelemetryRecords": "X-Ray telemetry has no resource type",
-    "rds-db:connect": "its ARN carries the proxy's random resource id, unknown to the bootstrap",
     "tag:GetResources": "the Resource Groups Tagging API has no resource-level permission (FIS resolves targets)",
 }
 # aws:network:disrupt-connectivity (the observability layer's network faults): FIS creates a network ACL in the
@@ -601,15 +612,26 @@ RUNTIME_ON_ANY: dict[str, str] = {
 # the latter the subnet too), both of which evaluate ec2:Vpc. So the ceiling is: ACLs and subnets of the
 # environment's VPC only, new ACLs only in it. Until the bootstrap knows the VPC (networkVpcId, NO_VPC_YET below),
 # the ARNs name no VPC and the network faults are refused: re-run the bootstrap with --network-vpc-id.
+# Entries and deletes only on ACLs FIS made (tagged managedByFIS=true, which FIS sets in the create call: AWS's
+# AWSFaultInjectionSimulatorNetworkAccess policy asks aws:RequestTag/managedByFIS on CreateNetworkAcl and
+# ec2:ResourceTag/managedByFIS on CreateNetworkAclEntry/DeleteNetworkAcl), so no deny entry lands on the VPC's
+# default ACL (a whole-VPC outage) and no such ACL is deleted. The swap keeps any ACL of the VPC: swapping back
+# must reach the subnets' original, untagged default ACL (docs/delivery.md, Known limits).
 _EC2 = "arn:aws:ec2:{region}:{account}"
-_IN_VPC = {"ArnEquals": {"ec2:Vpc": f"{_EC2}:vpc/{{network_vpc}}"}}
-RUNTIME_SCOPED: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Any]]]] = {
-    # The VPC by its exact ARN; the ACL being created has no id yet (the vpc resource is what pins it).
-    "ec2:CreateNetworkAcl": ((f"{_EC2}:vpc/{{network_vpc}}", f"{_EC2}:network-acl/*"), {}),
-    "ec2:CreateTags": ((f"{_EC2}:network-acl/*",), {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl"}}),
-    "ec2:CreateNetworkAclEntry": ((f"{_EC2}:network-acl/*",), _IN_VPC),
-    "ec2:DeleteNetworkAcl": ((f"{_EC2}:network-acl/*",), _IN_VPC),
-    "ec2:ReplaceNetworkAclAssociation": ((f"{_EC2}:network-acl/*", f"{_EC2}:subnet/*"), _IN_VPC),
+_VPC = f"{_EC2}:vpc/{{network_vpc}}"
+_IN_VPC = {"ArnEquals": {"ec2:Vpc": _VPC}}
+_FIS_MADE = {"StringEquals": {f"ec2:ResourceTag/{FIS_TAG}": "true"}, **_IN_VPC}
+_FIS_TAGS = {f"aws:RequestTag/{FIS_TAG}": "true"}
+Scoped = tuple[tuple[str, ...], dict[str, dict[str, Any]]]  # resources, condition: one statement
+RUNTIME_SCOPED: dict[str, tuple[Scoped, ...]] = {
+    # The VPC by its exact ARN; the ACL being created has no id yet (the vpc resource is what pins it) and must
+    # carry FIS's tag from the start.
+    "ec2:CreateNetworkAcl": (((_VPC,), {}), ((f"{_EC2}:network-acl/*",), {"StringEquals": _FIS_TAGS})),
+    "ec2:CreateTags": (((f"{_EC2}:network-acl/*",),
+                        {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl", **_FIS_TAGS}}),),
+    "ec2:CreateNetworkAclEntry": (((f"{_EC2}:network-acl/*",), _FIS_MADE),),
+    "ec2:DeleteNetworkAcl": (((f"{_EC2}:network-acl/*",), _FIS_MADE),),
+    "ec2:ReplaceNetworkAclAssociation": (((f"{_EC2}:network-acl/*", f"{_EC2}:subnet/*"), _IN_VPC),),
 }
 
 # --- EventBridge Scheduler (data: a sale window's ACU changes; app: the waiting room controller's schedule) --------

@@ -23,8 +23,10 @@ from projects.bootstrap.access import (
     TAG_ACTIONS_UNTAG,
     TAG_KEYS,
     ServiceAccess,
+    log_group_patterns,
 )
 from shared.runtime import APP, REGION
+from shared.runtime.faults import fis_config_bucket, fis_config_location
 
 
 # --- documents ---------------------------------------------------------------------------------------------------
@@ -274,15 +276,18 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
         "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
                            f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
         "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
+        # IAM database auth through an RDS Proxy: dbuser:<proxy resource id>/<user>, in this account and Region.
+        # The proxy's id (prx-<random>) is unknown to the bootstrap, so any proxy here (not the cluster's own
+        # endpoint, cluster-<id>): which environment's proxy a role reaches is kept apart by the VPC (each
+        # environment's proxy is only reachable from its own network); docs/delivery.md, Known limits.
+        "rds-db": [f"arn:aws:rds-db:{region}:{account}:dbuser:prx-*/*"],
         "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
                    f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
-        # Log groups carry the name inside a path (/aws/lambda/<name>, aws-waf-logs-<name>...); Lambda@Edge
-        # replicas log in the Region that served the request.
-        "logs": [f"arn:aws:logs:*:{account}:log-group:*{named}*",
-                 f"arn:aws:logs:*:{account}:log-group:*{named}*:log-stream:*"],
-        # The environment's buckets (catalog-<kind>-<suffix>-<account>) and their objects: the FIS configuration
-        # location among them (the app layer refuses one outside the environment).
-        "s3": [f"arn:aws:s3:::{named}-{account}", f"arn:aws:s3:::{named}-{account}/*"],
+        "logs": [f"arn:aws:logs:*:{account}:{group}" for group in log_group_patterns(named)],
+        # Only the FIS configuration location (the app layer accepts no other): its bucket (ListBucket) and the
+        # objects under its fixed prefix; not the environment's other buckets.
+        "s3": [f"arn:aws:s3:::{fis_config_bucket(facts.suffix, account)}",
+               f"{fis_config_location(facts.suffix, account)}/*"],
     }
     if service not in resources:
         raise KeyError(f"no run-time resources known for service {service!r}: add them to runtime_resources")
@@ -291,18 +296,19 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
 
 def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
     by_service: dict[str, list[str]] = {}
-    scoped: dict[str, list[str]] = {}  # RUNTIME_SCOPED, grouped by identical resources and condition
+    scoped: dict[str, list[str]] = {}  # RUNTIME_SCOPED statements, grouped by identical resources and condition
     for action in ACCESS[layer].runtime:
         if action in RUNTIME_SCOPED:
-            scoped.setdefault(json.dumps(RUNTIME_SCOPED[action], sort_keys=True), []).append(action)
+            for part in RUNTIME_SCOPED[action]:
+                scoped.setdefault(json.dumps(part, sort_keys=True), []).append(action)
             continue
         service = "*" if action in RUNTIME_ON_ANY else action.split(":")[0]
         by_service.setdefault(service, []).append(action)
     out = [Statement(_sid("Runtime", service if service != "*" else "unscoped"), sorted(actions),
                      runtime_resources(service, facts) if service != "*" else ["*"])
            for service, actions in sorted(by_service.items())]
-    for index, actions in enumerate(sorted(scoped.values())):
-        resources, condition = RUNTIME_SCOPED[actions[0]]
+    for index, (actions, part) in enumerate(sorted((sorted(a), key) for key, a in scoped.items())):
+        resources, condition = json.loads(part)
         out.append(Statement(f"RuntimeScoped{index}", sorted(actions), [_format(r, facts) for r in resources],
                              _fill(condition, facts)))
     return out

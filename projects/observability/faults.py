@@ -18,10 +18,9 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.runtime.errors import ConfigError
-from shared.runtime.faults import FAULTS, Fault
+from shared.runtime.faults import FAULTS, FIS_TAG, Fault
 
 STOP_SOURCE = "aws:cloudwatch:alarm"
-FIS_TAG = "managedByFIS"  # the tag FIS puts on the network ACL it creates (and looks for when it deletes it)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.runtime.naming import Service, physical_name
+
 SUBNET = "aws:ec2:subnet"
+FIS_TAG = "managedByFIS"  # the tag FIS puts on the network ACL it creates (and looks for when it deletes it)
+# Where FIS writes the Lambda faults' configuration: one bucket (kind `fis-config`, brought by the operator) under
+# one fixed prefix, so the API's role reads and the experiments' role writes only there, never the environment's
+# other buckets (static site, logs, artifacts). The app layer accepts only this location; the app's and the
+# observability layer's permissions boundaries name exactly it.
+FIS_CONFIG_KIND = "fis-config"
+FIS_CONFIG_PREFIX = "FisConfigs"
+
+
+def fis_config_bucket(suffix: str, account_id: str) -> str:
+    return physical_name(FIS_CONFIG_KIND, suffix, Service.S3_BUCKET, account_id=account_id)
+
+
+def fis_config_location(suffix: str, account_id: str) -> str:
+    """arn:aws:s3:::catalog-fis-config-<suffix>-<account>/FisConfigs (no trailing slash)."""
+    return f"arn:aws:s3:::{fis_config_bucket(suffix, account_id)}/{FIS_CONFIG_PREFIX}"
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,17 @@ def test_the_dockerfile_copies_the_extension_only_when_asked() -> None:
 @pytest.mark.parametrize(("overrides", "says"), [
     ({"catalog-app:faultConfigLocation": LOCATION}, "faultConfigLocation: is set but faultInjection is off"),
     ({**ON, "catalog-app:faultConfigLocation": "my-bucket"}, "faultConfigLocation: 'my-bucket' is not an S3"),
-    # The boundary lets the layer's roles reach only the environment's buckets: a location elsewhere is refused.
+    # The boundaries let the roles reach only the environment's FIS configuration location: anything else is refused.
     ({**ON, "catalog-app:faultConfigLocation": "arn:aws:s3:::acme-fis-config/FisConfigs"},
-     "faultConfigLocation: bucket 'acme-fis-config' is not this environment's"),
+     "'arn:aws:s3:::acme-fis-config/FisConfigs' is not this environment's FIS configuration location: it must be "
+     f"{LOCATION}"),
+    ({**ON, "catalog-app:faultConfigLocation": LOCATION.replace("fis-config", "artifacts")},
+     "is not this environment's FIS configuration location"),
+    ({**ON, "catalog-app:faultConfigLocation": f"{LOCATION}/other"}, "is not this environment's FIS configuration"),
     ({**ON, "catalog-app:faultConfigLocation": "arn:aws:s3:::catalog-fis-config-qa-123456789012/FisConfigs"},
-     "its name must be catalog-<kind>-perf-eu-canary-9-123456789012"),
+     "is not this environment's FIS configuration location"),
+    ({**ON, "catalog-app:faultConfigLocation": LOCATION.replace("FisConfigs", "Fis*")}, "is not an S3 location"),
+    ({**ON, "catalog-app:faultConfigLocation": LOCATION.replace("FisConfigs", "Fis?")}, "is not an S3 location"),
     ({**ON, "catalog-app:faultExtensionLayerArn": LAYER.replace("us-east-1", "eu-west-1")},
      "is not a us-east-1 layer version ARN"),
     ({**ON, "catalog-app:faultExtensionLayerArn": LAYER.rsplit(":", 1)[0]}, "is not a us-east-1 layer version"),

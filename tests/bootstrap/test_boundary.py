@@ -234,11 +234,16 @@ def bucket(kind: str, suffix: str = SUFFIX) -> str:
 def test_a_bounded_role_reaches_only_its_environments_buckets(boot: Plan, layer: str, action: str) -> None:
     docs = [boundary_doc(boot, layer)]
     assert decide(docs, Request(action, f"{bucket('fis-config')}/FisConfigs/x")) == "Allow"
-    assert decide(docs, Request("s3:ListBucket" if layer == "app" else action, bucket("fis-config") +
-                                ("" if layer == "app" else "/k"))) == "Allow"
+    if layer == "app":
+        assert decide(docs, Request("s3:ListBucket", bucket("fis-config"))) == "Allow"
     for foreign in ("arn:aws:s3:::acme-fis-config", bucket("fis-config", "qa"),
-                    f"arn:aws:s3:::catalog-fis-config-{SUFFIX}-210987654321"):
+                    f"arn:aws:s3:::catalog-fis-config-{SUFFIX}-210987654321",
+                    # the environment's other buckets: the FIS configuration location is the only one
+                    bucket("static"), bucket("artifacts"), bucket("logs")):
         assert decide(docs, Request(action, f"{foreign}/FisConfigs/x")) != "Allow", foreign
+    # and only under its fixed prefix
+    for key in ("other/x", "k", "FisConfigsX/x"):
+        assert decide(docs, Request(action, f"{bucket('fis-config')}/{key}")) != "Allow", key
 
 
 VPC = "vpc-0123456789abcdef0"
@@ -254,7 +259,9 @@ def ec2(kind: str, ident: str = "*") -> str:
 
 
 def test_the_network_faults_ceiling_is_the_environments_vpc() -> None:
-    own, other = {"ec2:Vpc": ec2("vpc", VPC)}, {"ec2:Vpc": ec2("vpc", "vpc-0fffffffffffffff0")}
+    # (FIS's tag on the ACL: the entries and deletes ask for it, below)
+    own = {"ec2:Vpc": ec2("vpc", VPC), "ec2:ResourceTag/managedByFIS": "true"}
+    other = {"ec2:Vpc": ec2("vpc", "vpc-0fffffffffffffff0"), "ec2:ResourceTag/managedByFIS": "true"}
     docs = network_boundary(VPC)
     for action, resource in (("ec2:CreateNetworkAclEntry", ec2("network-acl", "acl-1")),
                              ("ec2:DeleteNetworkAcl", ec2("network-acl", "acl-1")),
@@ -265,10 +272,19 @@ def test_the_network_faults_ceiling_is_the_environments_vpc() -> None:
         assert decide(docs, Request(action, resource)) != "Allow", (action, resource)
         # Before the bootstrap knows the VPC (networkVpcId), no VPC's ACLs at all.
         assert decide(network_boundary(""), Request(action, resource, own)) != "Allow", (action, resource)
+    # Entries and deletes only on ACLs FIS made (tagged at creation): never the VPC's default ACL.
+    untagged = {"ec2:Vpc": ec2("vpc", VPC)}
+    for action in ("ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"):
+        assert decide(docs, Request(action, ec2("network-acl", "acl-default"), untagged)) != "Allow", action
+    fis_tags = {"aws:RequestTag/managedByFIS": "true"}
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("network-acl", "*"), fis_tags)) == "Allow"
+    assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("network-acl", "*"))) != "Allow"  # untagged
     assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", VPC))) == "Allow"
     assert decide(docs, Request("ec2:CreateNetworkAcl", ec2("vpc", "vpc-0fffffffffffffff0"))) != "Allow"
     assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"),
-                                {"ec2:CreateAction": "CreateNetworkAcl"})) == "Allow"
+                                {"ec2:CreateAction": "CreateNetworkAcl", **fis_tags})) == "Allow"
+    assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"),
+                                {"ec2:CreateAction": "CreateNetworkAcl"})) != "Allow"  # other tags
     assert decide(docs, Request("ec2:CreateTags", ec2("subnet", "subnet-1"),
                                 {"ec2:CreateAction": "CreateNetworkAcl"})) != "Allow"
     assert decide(docs, Request("ec2:CreateTags", ec2("network-acl", "acl-1"))) != "Allow"  # retagging
@@ -298,3 +314,33 @@ def test_the_boundary_holds_the_network_faults_policy(chain: dict[str, Plan]) ->
                 assert decide(docs, Request(action, target, {**context, **vpc})) == "Allow", (
                     statement["Sid"], action, target)
     assert checked >= 5
+
+
+@pytest.mark.parametrize("layer", ["app", "edge"])
+def test_log_groups_of_an_environment_whose_suffix_starts_alike_are_out_of_reach(layer: str) -> None:
+    """`eu`'s log patterns end at the name: eu2's and eu-west's groups (same start) are not eu's."""
+    docs = [perms.boundary_document(layer, perms.placeholder_facts("eu"))]
+
+    def group(name: str, region: str = "us-east-1") -> str:
+        return f"arn:aws:logs:{region}:123456789012:log-group:{name}"
+
+    own = ["/aws/lambda/catalog-api-eu", "/aws/lambda/us-east-1.catalog-edge-auth-eu", "aws-waf-logs-catalog-edge-eu",
+           "/aws/rds/cluster/catalog-db-eu/postgresql", "/aws/apigateway/catalog-api-access-eu",
+           "catalog-vpc-flow-logs-eu", "/catalog/catalog-rehearsal-eu"]
+    for name in own:
+        for arn in (group(name), group(name, "eu-west-1"), f"{group(name)}:*", f"{group(name)}:log-stream:s"):
+            assert decide(docs, Request("logs:PutLogEvents", arn)) == "Allow", arn
+    for name in ("/aws/lambda/catalog-api-eu2", "/aws/lambda/catalog-api-eu-west", "aws-waf-logs-catalog-edge-eu1",
+                 "/aws/rds/cluster/catalog-db-eu2/postgresql", "/aws/lambda/us-east-1.catalog-edge-auth-eu2"):
+        for arn in (group(name), f"{group(name)}:*", f"{group(name)}:log-stream:2026/12/07/[$LATEST]0a1b"):
+            assert decide(docs, Request("logs:PutLogEvents", arn)) != "Allow", arn
+
+
+def test_iam_database_auth_reaches_only_proxy_users_of_this_account(boot: Plan) -> None:
+    docs = [boundary_doc(boot, "app")]
+    dbuser = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser"
+    assert decide(docs, Request("rds-db:connect", f"{dbuser}:prx-0123456789abcdef0/catalog_app")) == "Allow"
+    for foreign in (f"{dbuser}:cluster-ABCDEFGHIJKL/catalog_app",  # the cluster's own endpoint, not the proxy
+                    "arn:aws:rds-db:us-east-1:210987654321:dbuser:prx-0123456789abcdef0/catalog_app",
+                    f"arn:aws:rds-db:eu-west-1:{ACCOUNT}:dbuser:prx-0123456789abcdef0/catalog_app"):
+        assert decide(docs, Request("rds-db:connect", foreign)) != "Allow", foreign

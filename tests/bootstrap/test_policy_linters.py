@@ -112,6 +112,7 @@ EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
     ("parliament", "RESOURCE_STAR", "key"): lambda f: all(a.startswith("kms:") for a in f.detail),
     ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | EC2_SPLIT_CREATES
                                                                | FIS_TEMPLATE_WRITES),
+    ("parliament", "RESOURCE_MISMATCH", "boundary"): _actions_in({"ec2:CreateNetworkAcl"}),
     ("parliament", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "deploy"): lambda f: "arn:aws:s3:::catalog-" in f.detail,
     ("parliament", "MALFORMED", "trust"): lambda f: f.detail == "Statement contains neither Resource nor "
                                                                  "NotResource",
