@@ -16,15 +16,13 @@ from pathlib import Path
 import pytest
 
 from shared.deploy.automation import ROOT_TYPE, convert_event
-from shared.deploy.cloud import EdgeCleanupResult
 from shared.deploy.confirm import no_terminal
 from shared.deploy.interface import ConfigEntry, OperationFailed, ResourceEvent
 from shared.deploy.report import ChangeList
-from shared.deploy.runner import Orchestrator
 from shared.plan.identity import plan_only_identity
 from shared.runtime.layers import LAYER_NAMES, get_layer
 from tests.support.memory import InMemoryBackend, MemoryStack
-from tests.support.tasks import run_invoke
+from tests.support.tasks import deploy_tasks_on, memory_orchestrator, run_invoke
 
 S = "qa"
 NETWORK = get_layer("network")
@@ -43,32 +41,9 @@ class CtrlC(Terminal):
         raise KeyboardInterrupt
 
 
-class Account:
-    def api_gateway_logging_role(self) -> str | None:
-        return "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
-
-
-class Edge:
-    def before_up(self, suffix: str) -> None:
-        pass
-
-    def after_destroy(self, suffix: str, wait_minutes: float = 0.0) -> EdgeCleanupResult:
-        return EdgeCleanupResult(("both functions deleted",), ())
-
-
 @pytest.fixture
 def stacks(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
-    import shared.deploy.tasks as deploy
-
-    backend = InMemoryBackend()
-
-    def opened(*args: object, confirm: Callable[[str], bool] | None = None, **kwargs: object) -> Orchestrator:
-        return Orchestrator(
-            backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={}, account=Account(), confirm=confirm
-        )
-
-    monkeypatch.setattr(deploy, "_session", opened)
-    return backend
+    return deploy_tasks_on(InMemoryBackend(), monkeypatch)
 
 
 def at_terminal(monkeypatch: pytest.MonkeyPatch, typed: str | None) -> None:
@@ -248,15 +223,7 @@ def test_the_update_can_do_no_more_than_the_approved_preview(capsys: pytest.Capt
         stacks.resources_per_stack = 7
         return True
 
-    orchestrator = Orchestrator(
-        stacks,
-        say=lambda _line: None,
-        env={},
-        account=Account(),
-        edge=Edge(),
-        remove_readers=lambda cluster, managed: [],
-        confirm=approve_while_the_program_grows,
-    )
+    orchestrator = memory_orchestrator(stacks, approve_while_the_program_grows, say=lambda _line: None)
     with pytest.raises(OperationFailed, match="network-resource-5 violates plan"):
         orchestrator.up(NETWORK, S)
     assert stacks.resource_count(NETWORK, S) == 0  # nothing beyond (nor of) the plan was applied
@@ -372,15 +339,7 @@ def test_a_change_the_events_do_not_name_is_still_asked_for() -> None:
             return super().preview(layer, suffix, lambda _event: None, policy_packs=policy_packs, plan=plan)
 
     stacks, questions = Quiet(), []
-    orchestrator = Orchestrator(
-        stacks,
-        say=lambda _line: None,
-        env={},
-        account=Account(),
-        edge=Edge(),
-        remove_readers=lambda cluster, managed: [],
-        confirm=lambda q: questions.append(q) or False,
-    )
+    orchestrator = memory_orchestrator(stacks, lambda q: questions.append(q) or False, say=lambda _line: None)
     assert orchestrator.up(NETWORK, S).result == "declined"
     assert questions == ["Deploy these 5 changes to catalog-network/qa?"] and stacks.ops("up") == []
 

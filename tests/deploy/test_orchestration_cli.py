@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import urllib.error
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from shared.deploy.runner import Orchestrator
 from shared.plan.identity import plan_only_identity
 from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, get_layer
 from tests.support.memory import InMemoryBackend
-from tests.support.tasks import run_invoke
+from tests.support.tasks import LoggingRoleAccount, QuietEdge, deploy_tasks_on, run_invoke
 
 
 @pytest.fixture
@@ -113,32 +112,9 @@ def test_the_invoke_entry_point_itself() -> None:
 
 
 # --- whole flows against the in-memory backend -----------------------------------------------------------------
-class AccountWithRole:
-    def api_gateway_logging_role(self) -> str | None:
-        return "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
-
-
-class Edge:
-    def before_up(self, suffix: str) -> None:
-        pass
-
-    def after_destroy(self, suffix: str, wait_minutes: float = 0.0) -> EdgeCleanupResult:
-        return EdgeCleanupResult(("both functions deleted",), ())
-
-
 @pytest.fixture
 def memory(monkeypatch: pytest.MonkeyPatch) -> InMemoryBackend:
-    import shared.deploy.tasks as deploy
-
-    backend = InMemoryBackend()
-
-    def opened(*args: object, confirm: Callable[[str], bool] | None = None, **kwargs: object) -> Orchestrator:
-        # As open_session does: the task's confirmation (from --yes) is the orchestrator's question.
-        return Orchestrator(backend, remove_readers=lambda cluster, managed: [], edge=Edge(), env={},
-                            account=AccountWithRole(), confirm=confirm)
-
-    monkeypatch.setattr(deploy, "_session", opened)
-    return backend
+    return deploy_tasks_on(InMemoryBackend(), monkeypatch)
 
 
 def test_flows_end_to_end(memory: InMemoryBackend, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,13 +170,13 @@ def test_cleanup_edge_passes_the_wait_and_reports_pending(monkeypatch: pytest.Mo
 
     waits: list[float] = []
 
-    class Replicated(Edge):
+    class Replicated(QuietEdge):
         def after_destroy(self, suffix: str, wait_minutes: float = 0.0) -> EdgeCleanupResult:
             waits.append(wait_minutes)
             return EdgeCleanupResult(("catalog-edge-auth-qa: still replicated",), ("catalog-edge-auth-qa",))
 
     orchestrator = Orchestrator(InMemoryBackend(), edge=Replicated(), env={}, remove_readers=lambda c, m: [],
-                                account=AccountWithRole())
+                                account=LoggingRoleAccount())
     monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)
     assert run_invoke("cleanup-edge", "--suffix", "qa", "--wait-minutes", "90") == 0  # pending is no error
     assert waits == [90.0]
