@@ -163,30 +163,22 @@ class DatabaseCredentials(pulumi.ComponentResource):
             "db-rotation-invoke", action="lambda:InvokeFunction", function=self.function.name,
             principal="secretsmanager.amazonaws.com", source_account=args.account_id, opts=child)
 
+        def rotation(name: str, secret: aws.secretsmanager.Secret, immediately: bool) -> None:
+            aws.secretsmanager.SecretRotation(
+                name, secret_id=secret.id, rotation_lambda_arn=self.function.arn,
+                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                    automatically_after_days=args.rotation_days),
+                rotate_immediately=immediately,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]))
+
+        # Single user: the function sets a new password for the same role. Open connections keep working; RDS Proxy
+        # opens new database connections with the new AWSCURRENT value. Rotation starts from AWSCURRENT, which the
+        # migrate task writes during the app deploy: no rotation now, the first one `rotationDays` later. (Without
+        # an immediate rotation, Secrets Manager only runs the function's testSecret step once, asynchronously; its
+        # failure here changes nothing.)
         for kind, secret in self.secrets.items():
-            # Single user: the function sets a new password for the same role. Open connections keep working;
-            # RDS Proxy opens new database connections with the new AWSCURRENT value.
-            aws.secretsmanager.SecretRotation(
-                f"db-{kind}-rotation",
-                secret_id=secret.id,
-                rotation_lambda_arn=self.function.arn,
-                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
-                    automatically_after_days=args.rotation_days),
-                # Rotation starts from AWSCURRENT, which the migrate task writes during the app deploy: no rotation
-                # now, the first one `rotationDays` later. (Without an immediate rotation, Secrets Manager only
-                # runs the function's testSecret step once, asynchronously; its failure here changes nothing.)
-                rotate_immediately=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
-            )
+            rotation(f"db-{kind}-rotation", secret, immediately=False)
+        # A key's first rotation, now, writes its first value into the empty secret (module docstring).
         for kind, key in self.keys.items():
-            aws.secretsmanager.SecretRotation(
-                f"{kind}-key-rotation",
-                secret_id=key.id,
-                rotation_lambda_arn=self.function.arn,
-                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
-                    automatically_after_days=args.rotation_days),
-                # Now: this first rotation of the empty secret writes its first key (module docstring).
-                rotate_immediately=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
-            )
+            rotation(f"{kind}-key-rotation", key, immediately=True)
         self.register_outputs({kind: s.arn for kind, s in {**self.secrets, **self.keys}.items()})
