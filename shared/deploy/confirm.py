@@ -1,5 +1,6 @@
-"""The one question before a change to the cloud: `invoke up`, `up-all`, `down`, `down-all` and the rehearsal's AWS
-run ask it after showing what would change, as `pulumi up` asks "Do you want to perform this update?".
+"""The one question before a change to the cloud or to the state: `invoke up`, `up-all`, `down`, `down-all`,
+`refresh` and the rehearsal's AWS run ask it after showing what would change, as `pulumi up` asks "Do you want to
+perform this update?".
 
 `--yes` answers it without asking (the pipelines pass it: there the approval is the pull request's preview and the
 GitHub environment's reviewers). Without `--yes` and without a terminal to ask on, the task is refused before it

@@ -257,9 +257,25 @@ class Orchestrator:
         return self.backend.outputs(layer, suffix)
 
     def refresh(self, layer: Layer, suffix: str) -> StepResult:
+        """Refresh preview, the differences listed, the question (as `pulumi refresh` asks), then the refresh: the
+        state takes the cloud's values, which the next `up` would otherwise revert."""
         self._existing(layer, suffix)
-        self.say(f"refresh {stack_label(layer, suffix)}")
+        label = stack_label(layer, suffix)
+        self.say(f"refresh preview {label} (state unchanged)")
         started = self.clock()
+        listed = ChangeList(self.say)
+        found = self.backend.preview_refresh(layer, suffix, listed)
+        self.say(f"refresh preview {label}: {format_changes(found.changes)}")
+        count = listed.count or counted_changes(found.changes)
+        if not count:
+            self.say(f"{label}: the state matches the cloud; nothing to refresh")
+            return StepResult(layer.name, "in sync", dict(found.changes), self.clock() - started)
+        for line in listed.lines():
+            self.say(line)
+        if not self.confirm(f"Write {these(count, 'difference')} from the cloud into the state of {label}?"):
+            self.say(f"{label}: not refreshed; nothing changed")
+            return StepResult(layer.name, DECLINED, {}, ok=False, detail="declined at the question")
+        self.say(f"refresh {label}")
         result = self.backend.refresh(layer, suffix, self._event)
         return StepResult(layer.name, "refreshed", dict(result.changes), self.clock() - started)
 

@@ -38,6 +38,8 @@ LAYER_HELP = {"layer": "network, data, app, edge or observability", **COMMON_HEL
 CONFIG_HELP = {"config": "override a setting, repeatable: --config data:minAcu=1 (saved in the stack config)"}
 YES_HELP = {"yes": "deploy after the preview without asking (automation; the pipelines pass it). Without it, "
                    "the changes are listed and the deploy waits for y at a terminal"}
+REFRESH_YES_HELP = {"yes": "write the cloud's values into the state without asking (automation). Without it, the "
+                           "differences are listed and the refresh waits for y at a terminal"}
 DESTROY_YES_HELP = {"yes": "destroy without asking (automation). Without it, what goes is listed and the destroy "
                            "waits for y at a terminal"}
 
@@ -148,13 +150,16 @@ def outputs(c: Context, layer: str = "", suffix: str = "", show_secrets: bool = 
         print(f"{name} = {value if isinstance(value, str) else _json.dumps(value, default=str)}")
 
 
-@documented_task(help=LAYER_HELP)
+@documented_task(help={**LAYER_HELP, **REFRESH_YES_HELP})
 @refuse_clearly
 @reports_failures
-def refresh(c: Context, layer: str = "", suffix: str = "", backend: str = "", secrets_provider: str = "") -> None:
-    """Read the real state of a layer's resources from AWS into its stack."""
+def refresh(c: Context, layer: str = "", suffix: str = "", yes: bool = False, backend: str = "",
+            secrets_provider: str = "") -> None:
+    """Read the real state of a layer's resources from AWS into its stack, after listing the differences and
+    asking."""
     req = validate_request(suffix, layer, layer_required=True)
-    _finish([_session(backend, secrets_provider).refresh(req.layer, req.suffix)])
+    _finish([_session(backend, secrets_provider, confirm=_confirmation(yes, "refresh")).refresh(req.layer,
+                                                                                               req.suffix)])
 
 
 @documented_task(help={**COMMON_HELP, "layer": "one layer; default: every stack of the suffix that holds resources"})

@@ -1,8 +1,8 @@
-"""The question before a change, through the Invoke tasks as an operator runs them: `up`, `up-all`, `down` and
-`down-all` list what would change and ask; y deploys, anything else (n, empty, end of input, Ctrl-C) changes nothing;
-no terminal and no --yes is refused before anything is touched; --yes deploys without asking; nothing to change
-skips the update. The operator's terminal is a TTY-like stdin fed with the answer (input() reads it as it would a
-keyboard); the stacks are the in-memory backend."""
+"""The question before a change, through the Invoke tasks as an operator runs them: `up`, `up-all`, `down`,
+`down-all` and `refresh` list what would change and ask; y does it, anything else (n, empty, end of input, Ctrl-C)
+changes nothing; no terminal and no --yes is refused before anything is touched; --yes goes ahead without asking;
+nothing to change skips the update. The operator's terminal is a TTY-like stdin fed with the answer (input() reads
+it as it would a keyboard); the stacks are the in-memory backend."""
 
 from __future__ import annotations
 
@@ -64,6 +64,11 @@ def deployed(stacks: InMemoryBackend) -> None:
         stacks.deployed(get_layer(name), S)
 
 
+def drifted_app(stacks: InMemoryBackend) -> None:
+    deployed(stacks)
+    stacks.drifted["app"] = 2
+
+
 # operation -> (argv, prepare the stacks, the question asked first, the first lines of the list before it)
 OPERATIONS: dict[str, tuple[list[str], Callable[[InMemoryBackend], None], str, list[str]]] = {
     "up": (
@@ -90,8 +95,15 @@ OPERATIONS: dict[str, tuple[list[str], Callable[[InMemoryBackend], None], str, l
         "Destroy these 25 resources of the 5 stacks of suffix qa? [y/N]",
         ["  delete (5)", "    - observability-resource-0  (aws:test/resource:Resource)"],
     ),
+    "refresh": (
+        ["refresh", "--layer", "app", "--suffix", S],
+        drifted_app,
+        "Write these 2 differences from the cloud into the state of catalog-app/qa? [y/N]",
+        ["  update (2)", "    ~ app-resource-0  (aws:test/resource:Resource)"],
+    ),
 }
-CHANGES = {"up": "up", "up-all": "up", "down": "destroy", "down-all": "destroy"}
+CHANGES = {"up": "up", "up-all": "up", "down": "destroy", "down-all": "destroy", "refresh": "refresh"}
+VERBS = {"up": "deploy", "up-all": "deploy", "down": "destroy", "down-all": "destroy", "refresh": "refresh"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -120,7 +132,7 @@ def test_anything_but_yes_changes_nothing(
     # or Ctrl-C the task ends the prompt's line itself).
     said = [line.strip() for line in out.split(question, 1)[1].splitlines() if line.strip()]
     assert said[0].endswith("nothing changed"), out
-    if operation in ("up", "down"):
+    if operation in ("up", "down", "refresh"):
         assert len(said) == 1, out  # one line, no table
 
 
@@ -139,6 +151,8 @@ def test_yes_at_the_question_does_it(
         assert [layer for op, layer in stacks.ops("up")] == layers
         # Each update carried the plan its own preview saved: it can do nothing that preview did not show.
         assert len(stacks.plans) == len(layers)
+    elif operation == "refresh":
+        assert stacks.ops("refresh") == [("refresh", "app")]
     else:
         assert stacks.ops("destroy") and (operation == "down" or stacks.stacks == {})
 
@@ -153,7 +167,7 @@ def test_no_terminal_without_yes_is_refused_before_anything(
     before, calls = snapshot(stacks), list(stacks.calls)
     assert run_invoke(*argv) == 2  # pytest's stdin is no terminal
     captured = capsys.readouterr()
-    verb = "destroy" if operation.startswith("down") else "deploy"
+    verb = VERBS[operation]
     assert captured.err.strip() == f"error: {no_terminal(verb)}" and captured.out == ""
     assert f"add --yes to {verb} without a question (CI does)" in captured.err
     assert stacks.calls == calls and snapshot(stacks) == before  # not even a preview
@@ -170,6 +184,17 @@ def test_yes_flag_deploys_without_a_question(
     assert "[y/N]" not in out
     assert all(line in out.splitlines() for line in listed)  # the list is still shown (in CI's log too)
     assert stacks.ops(CHANGES[operation])
+
+
+def test_a_refresh_with_nothing_drifted_asks_nothing(
+    stacks: InMemoryBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed(stacks)
+    at_terminal(monkeypatch, "")  # a question would read end of input and decline: none is asked
+    assert run_invoke("refresh", "--layer", "app", "--suffix", S) == 0
+    out = capsys.readouterr().out
+    assert "catalog-app/qa: the state matches the cloud; nothing to refresh" in out and "[y/N]" not in out
+    assert stacks.ops("preview_refresh") == [("preview_refresh", "app")] and stacks.ops("refresh") == []
 
 
 def test_nothing_to_change_says_so_and_skips_the_update(
