@@ -304,7 +304,7 @@ class Line:
         return self.quantity * self.unit_price
 
 
-def _line(prices: PriceTable, key: str, service: str, item: str, quantity: float, unit: str | None = None,
+def priced(prices: PriceTable, key: str, service: str, item: str, quantity: float, unit: str | None = None,
           per: float = 1.0) -> Line:
     """`quantity` in `unit`; the table's price is per `per` of that unit (e.g. per month for a daily line)."""
     price = prices[key]
@@ -313,7 +313,7 @@ def _line(prices: PriceTable, key: str, service: str, item: str, quantity: float
 
 def _monthly(prices: PriceTable, key: str, service: str, item: str, count: float, unit: str, hours: float) -> Line:
     """A monthly item (web ACL, key, secret, alarm...) for `hours`, prorated as AWS does over 730 hours."""
-    return _line(prices, key, service, item, count, f"{unit} x {hours:g} h", per=HOURS_PER_MONTH / hours)
+    return priced(prices, key, service, item, count, f"{unit} x {hours:g} h", per=HOURS_PER_MONTH / hours)
 
 
 def _gb_s(fn: FunctionFacts, prices: PriceTable, kind: str) -> str:
@@ -327,33 +327,33 @@ def idle_day(facts: Facts, prices: PriceTable, a: Assumptions | None = None) -> 
     a = a or Assumptions()
     h = DAY_HOURS
     lines = [
-        _line(prices, "natGatewayHour", "VPC", f"NAT gateways ({facts.nat_gateways})", facts.nat_gateways * h),
-        _line(prices, "publicIpv4Hour", "VPC", f"public IPv4 addresses ({facts.public_ips}, the NATs' Elastic IPs)",
+        priced(prices, "natGatewayHour", "VPC", f"NAT gateways ({facts.nat_gateways})", facts.nat_gateways * h),
+        priced(prices, "publicIpv4Hour", "VPC", f"public IPv4 addresses ({facts.public_ips}, the NATs' Elastic IPs)",
               facts.public_ips * h),
     ]
     if facts.gateway_endpoints:
-        lines.append(_line(prices, "gatewayEndpointHour", "VPC",
+        lines.append(priced(prices, "gatewayEndpointHour", "VPC",
                            f"gateway endpoints ({facts.gateway_endpoints}: S3, DynamoDB)", facts.gateway_endpoints * h))
     if facts.interface_endpoint_enis:
         enis = facts.interface_endpoint_enis
-        lines.append(_line(prices, "interfaceEndpointHour", "VPC", f"interface endpoints ({enis} ENIs)", enis * h))
-    lines.append(_line(prices, "albHour", "ALB", f"application load balancers ({facts.albs})", facts.albs * h))
-    lines.append(_line(prices, "auroraAcuHour", "Aurora", f"Serverless v2: {facts.aurora_instances} instances x "
+        lines.append(priced(prices, "interfaceEndpointHour", "VPC", f"interface endpoints ({enis} ENIs)", enis * h))
+    lines.append(priced(prices, "albHour", "ALB", f"application load balancers ({facts.albs})", facts.albs * h))
+    lines.append(priced(prices, "auroraAcuHour", "Aurora", f"Serverless v2: {facts.aurora_instances} instances x "
                        f"minAcu {facts.min_acu:g}", facts.idle_acu * h))
     for _ in range(facts.proxies):
         billed = max(PROXY_MIN_ACU, facts.idle_acu)
-        lines.append(_line(prices, "rdsProxyAcuHour", "RDS Proxy", f"{facts.idle_acu:g} ACU behind it, billed "
+        lines.append(priced(prices, "rdsProxyAcuHour", "RDS Proxy", f"{facts.idle_acu:g} ACU behind it, billed "
                            f"{billed:g}", billed * h))
     for fn, count in facts.provisioned:
-        lines.append(_line(prices, _gb_s(fn, prices, "provisioned"), "Lambda", f"provisioned concurrency {count} x "
+        lines.append(priced(prices, _gb_s(fn, prices, "provisioned"), "Lambda", f"provisioned concurrency {count} x "
                            f"{fn.memory_gb:g} GB ({fn.name})", count * fn.memory_gb * h * 3600, "GB-s"))
     if facts.health_checks_per_day and facts.api:
         checks = facts.health_checks_per_day
-        lines.append(_line(prices, "lambdaRequests", "Lambda", f"ALB health checks ({checks:,.0f} invocations)",
+        lines.append(priced(prices, "lambdaRequests", "Lambda", f"ALB health checks ({checks:,.0f} invocations)",
                            checks / 1e6, "1M requests"))
-        lines.append(_line(prices, _gb_s(facts.api, prices, "on_demand"), "Lambda", "ALB health checks, duration",
+        lines.append(priced(prices, _gb_s(facts.api, prices, "on_demand"), "Lambda", "ALB health checks, duration",
                            checks * a.health_check_ms / 1000 * facts.api.memory_gb, "GB-s"))
-        lines.append(_line(prices, "logsIngestionGb", "CloudWatch", "logs of the health checks",
+        lines.append(priced(prices, "logsIngestionGb", "CloudWatch", "logs of the health checks",
                            checks * a.lambda_log_bytes / 1e9, "GB"))
     lines += [
         _monthly(prices, "wafWebAclMonth", "WAF", f"web ACLs ({facts.web_acls})", facts.web_acls, "web ACL", h),
@@ -420,21 +420,21 @@ def sale_window(facts: Facts, s: SaleNumbers, prices: PriceTable, a: Assumptions
     if api is not None:
         steady = facts.steady_provisioned(api.name)
         extra = max(0, s.pc_min - steady)
-        lines.append(_line(prices, _gb_s(api, prices, "provisioned"), "Lambda", f"provisioned concurrency {steady} -> "
+        lines.append(priced(prices, _gb_s(api, prices, "provisioned"), "Lambda", f"provisioned concurrency {steady} -> "
                            f"{s.pc_min} for {raised_h:g} h ({extra} x {api.memory_gb:g} GB; tracking may add up to "
                            f"{s.pc_max})",
                            extra * api.memory_gb * raised_h * 3600, "GB-s"))
-        lines.append(_line(prices, "lambdaRequests", "Lambda", f"requests at the origin ({s.origin_rps:,.0f}/s)",
+        lines.append(priced(prices, "lambdaRequests", "Lambda", f"requests at the origin ({s.origin_rps:,.0f}/s)",
                            s.origin_rps * seconds / 1e6, "1M requests"))
         busy_s = (s.origin_get_rps * s.get_ms + s.reserve_rps * s.reserve_ms) / 1000 * seconds
-        lines.append(_line(prices, _gb_s(api, prices, "on_pc"), "Lambda", "duration on provisioned concurrency "
+        lines.append(priced(prices, _gb_s(api, prices, "on_pc"), "Lambda", "duration on provisioned concurrency "
                            f"(GET {s.get_ms:.1f} ms, reservation {s.reserve_ms:.1f} ms)", busy_s * api.memory_gb,
                            "GB-s"))
-        lines.append(_line(prices, "logsIngestionGb", "CloudWatch", "Lambda logs",
+        lines.append(priced(prices, "logsIngestionGb", "CloudWatch", "Lambda logs",
                            s.origin_rps * seconds * a.lambda_log_bytes / 1e9, "GB"))
         if facts.tracing:
             traced = min(s.origin_rps, a.xray_fixed_per_s) + a.xray_rate * max(0.0, s.origin_rps - a.xray_fixed_per_s)
-            lines.append(_line(prices, "xrayTraces", "X-Ray", f"traces ({traced:,.0f}/s sampled)",
+            lines.append(priced(prices, "xrayTraces", "X-Ray", f"traces ({traced:,.0f}/s sampled)",
                                traced * seconds / 1e6, "1M traces"))
     # Aurora: every instance sits at the window's minAcu from the scale-out; the writer and readers above it carry
     # the model's load while the doors are open.
@@ -444,46 +444,46 @@ def sale_window(facts: Facts, s: SaleNumbers, prices: PriceTable, a: Assumptions
     lead_acu = (1 + s.readers) * s.min_acu
     sale_acu_h = window_acu * s.hours + lead_acu * s.lead_hours
     extra_acu_h = max(0.0, sale_acu_h - facts.idle_acu * raised_h)
-    lines.append(_line(prices, "auroraAcuHour", "Aurora", f"writer ~{writer:g} ACU + {s.readers} readers x "
+    lines.append(priced(prices, "auroraAcuHour", "Aurora", f"writer ~{writer:g} ACU + {s.readers} readers x "
                        f"{reader:g} ACU, above the idle {facts.idle_acu:g} ACU", extra_acu_h))
     for _ in range(facts.proxies):
         billed = max(PROXY_MIN_ACU, window_acu) * s.hours + max(PROXY_MIN_ACU, lead_acu) * s.lead_hours
         idle = max(PROXY_MIN_ACU, facts.idle_acu) * raised_h
-        lines.append(_line(prices, "rdsProxyAcuHour", "RDS Proxy", "ACU behind it above the idle",
+        lines.append(priced(prices, "rdsProxyAcuHour", "RDS Proxy", "ACU behind it above the idle",
                            max(0.0, billed - idle)))
     if facts.albs:
         gb_per_hour = s.origin_rps * 3600 * (a.response_kb + a.request_kb) / 1e6
         lcu = gb_per_hour / ALB_LAMBDA_GB_PER_LCU_HOUR  # processed bytes: the largest dimension behind CloudFront
-        lines.append(_line(prices, "albLcuHour", "ALB", f"LCUs ({gb_per_hour:,.1f} GB/h processed for Lambda "
+        lines.append(priced(prices, "albLcuHour", "ALB", f"LCUs ({gb_per_hour:,.1f} GB/h processed for Lambda "
                            "targets)", lcu * s.hours))
-    lines.append(_line(prices, "cloudfrontHttpsRequests", "CloudFront", f"HTTPS requests ({s.throughput_rps:,.0f}/s)",
+    lines.append(priced(prices, "cloudfrontHttpsRequests", "CloudFront", f"HTTPS requests ({s.throughput_rps:,.0f}/s)",
                        s.throughput_rps * seconds / 10_000, "10,000 requests"))
-    lines.append(_line(prices, "cloudfrontTransferGb", "CloudFront", f"data out ({a.response_kb:g} KB an answer)",
+    lines.append(priced(prices, "cloudfrontTransferGb", "CloudFront", f"data out ({a.response_kb:g} KB an answer)",
                        s.throughput_rps * seconds * a.response_kb / 1e6, "GB"))
     if facts.origin_shield:
-        lines.append(_line(prices, "originShieldRequests", "CloudFront", "Origin Shield requests (cache misses)",
+        lines.append(priced(prices, "originShieldRequests", "CloudFront", "Origin Shield requests (cache misses)",
                            s.origin_get_rps * seconds / 10_000, "10,000 requests"))
     for fn, rate, what in ((facts.edge_viewer_request, s.throughput_rps, "viewer requests"),
                            (facts.edge_origin_response, s.origin_rps, "origin responses")):
         if fn is None:
             continue
         runs = rate * seconds
-        lines.append(_line(prices, "lambdaEdgeRequests", "Lambda@Edge", f"{fn.name} on {what} ({rate:,.0f}/s)",
+        lines.append(priced(prices, "lambdaEdgeRequests", "Lambda@Edge", f"{fn.name} on {what} ({rate:,.0f}/s)",
                            runs / 1e6, "1M requests"))
-        lines.append(_line(prices, "lambdaEdgeGbSecond", "Lambda@Edge", f"{fn.name} duration",
+        lines.append(priced(prices, "lambdaEdgeGbSecond", "Lambda@Edge", f"{fn.name} duration",
                            runs * a.edge_function_ms / 1000 * fn.memory_gb, "GB-s"))
     if facts.cloudfront_acls:
         inspected = s.throughput_rps * seconds * facts.cloudfront_acls
-        lines.append(_line(prices, "wafRequests", "WAF", "requests inspected at the edge", inspected / 1e6,
+        lines.append(priced(prices, "wafRequests", "WAF", "requests inspected at the edge", inspected / 1e6,
                            "1M requests"))
         if facts.logged_cloudfront_acls:
-            lines.append(_line(prices, "logsIngestionGb", "CloudWatch", "WAF logs (every inspected request)",
+            lines.append(priced(prices, "logsIngestionGb", "CloudWatch", "WAF logs (every inspected request)",
                                s.throughput_rps * seconds * facts.logged_cloudfront_acls * a.waf_log_bytes / 1e9, "GB"))
     if facts.dynamodb_tables:
-        lines.append(_line(prices, "dynamodbReadUnits", "DynamoDB", f"cache reads ({s.dynamodb_reads_rps:,.0f}/s, "
+        lines.append(priced(prices, "dynamodbReadUnits", "DynamoDB", f"cache reads ({s.dynamodb_reads_rps:,.0f}/s, "
                            "eventually consistent)", s.dynamodb_reads_rps * seconds * EVENTUALLY_CONSISTENT_RRU / 1e6,
                            "1M read units"))
-        lines.append(_line(prices, "dynamodbWriteUnits", "DynamoDB", f"cache writes ({s.dynamodb_writes_rps:,.0f}/s, "
+        lines.append(priced(prices, "dynamodbWriteUnits", "DynamoDB", f"cache writes ({s.dynamodb_writes_rps:,.0f}/s, "
                            "+1 for the byTag index)", s.dynamodb_writes_rps * seconds * 2 / 1e6, "1M write units"))
     return [line for line in lines if line.quantity > 0]
 

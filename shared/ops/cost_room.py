@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.ops.cost import EVENTUALLY_CONSISTENT_RRU, Line, PriceTable, _line
+from shared.ops.cost import EVENTUALLY_CONSISTENT_RRU, Line, PriceTable, priced
 from shared.runtime import waiting_room as room
 
 CONTROLLER_STEPS_PER_S = 4.0  # the controller's default step, 250 ms (src/waiting-room-controller.mjs)
@@ -109,7 +109,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
     admitted = min(n.users, n.admit_per_s * n.skus * window_s)
     state_reads = min(polls, n.environments * n.skus * window_s)
     lines = [
-        _line(
+        priced(
             prices,
             "schedulerInvocations",
             "Waiting room",
@@ -117,8 +117,8 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             runs / 1e6,
             "1M invocations",
         ),
-        _line(prices, "lambdaRequests", "Waiting room", "controller invocations", runs / 1e6, "1M requests"),
-        _line(
+        priced(prices, "lambdaRequests", "Waiting room", "controller invocations", runs / 1e6, "1M requests"),
+        priced(
             prices,
             "lambdaArmGbSecond",
             "Waiting room",
@@ -126,7 +126,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             runs * room.CONTROLLER_RUN_S * gb,
             "GB-s",
         ),
-        _line(
+        priced(
             prices,
             "dynamodbReadUnits",
             "Waiting room",
@@ -141,7 +141,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             / 1e6,
             "1M read units",
         ),
-        _line(
+        priced(
             prices,
             "dynamodbWriteUnits",
             "Waiting room",
@@ -154,7 +154,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             / 1e6,
             "1M write units",
         ),
-        _line(
+        priced(
             prices,
             "cloudfrontHttpsRequests",
             "Waiting room",
@@ -163,7 +163,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             2 * polls / 10_000,
             "10,000 requests",
         ),
-        _line(
+        priced(
             prices,
             "lambdaRequests",
             "Waiting room",
@@ -171,7 +171,7 @@ def room_lines(n: RoomNumbers, prices: PriceTable, use: RoomUse | None = None) -
             (polls + REGIONAL_EDGE_CACHES * n.skus * window_s) / 1e6,
             "1M requests",
         ),
-        _line(
+        priced(
             prices,
             n.api_duration_key,
             "Waiting room",
