@@ -305,7 +305,7 @@ class Line:
 
 
 def priced(prices: PriceTable, key: str, service: str, item: str, quantity: float, unit: str | None = None,
-          per: float = 1.0) -> Line:
+           per: float = 1.0) -> Line:
     """`quantity` in `unit`; the table's price is per `per` of that unit (e.g. per month for a daily line)."""
     price = prices[key]
     return Line(service, item, quantity, unit or price.unit, price.price / per, key)
