@@ -87,13 +87,14 @@ test('mixed quantities never oversell', async () => {
 });
 
 test('reservations expire and release their stock', async () => {
-  const shortLived = await startServer({ env: { ...infra.env, ...PATIENT, RESERVATION_TTL_SECONDS: '1' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
+  // 3 s: the hold must still be live at the next request even on a loaded machine; then wait out its own expiresAt.
+  const shortLived = await startServer({ env: { ...infra.env, ...PATIENT, RESERVATION_TTL_SECONDS: '3' }, port: 0, runtimeOptions: { metricsWrite: () => {} } });
   try {
     await call(shortLived.url, '/api/products/SKU-000004/inventory', { method: 'PUT', headers: admin, json: { available: 2 } });
     const held = await reserve(shortLived.url, 'SKU-000004', 2, 'expiring-0004');
     assert.equal(held.status, 201);
     assert.equal((await reserve(shortLived.url, 'SKU-000004', 1, 'too-early-0004')).status, 409);
-    await sleep(1200);
+    await sleep(Date.parse(held.body.reservation.expiresAt) - Date.now() + 200);
     // Fresh stock counts the expired hold back before any sweep ran...
     const inv = await call(shortLived.url, '/api/products/SKU-000004/inventory');
     assert.deepEqual([inv.body.available, inv.body.reserved], [2, 0]);
