@@ -18,16 +18,21 @@ from shared.runtime.layers import LAYERS, REPO_ROOT
 LAYER_NAMES = [layer.name for layer in LAYERS]
 
 
-def imports_of(path: Path) -> list[str]:
-    """Every module a file imports (absolute names; relative imports resolved against the package)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+def imports_of(path: Path, text: str | None = None) -> list[str]:
+    """Every module a file imports (absolute names; relative imports resolved against the package); `text` stands in
+    for the file's content (a probe need not be written into the repository)."""
+    tree = ast.parse(path.read_text() if text is None else text, filename=str(path))
+    package = list(path.resolve().relative_to(REPO_ROOT.resolve()).with_suffix("").parts[:-1])
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.append(node.module)
-            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or node.level):
+            # `from ..data import outputs` in projects/app/x.py is projects.data (and projects.data.outputs).
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.append(module)
+            names.extend(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -152,16 +157,71 @@ def test_codeowners_gives_each_layer_team_its_code_and_its_tests() -> None:
         assert code and code == tests, f"{layer.name}: code owned by {code}, tests by {tests}"
 
 
+def beyond_contracts(layer: str, names: list[str]) -> list[str]:
+    """The imported names that reach into another layer's package past its outputs contract."""
+    return [name for name in names if (parts := name.split("."))[0] == "projects" and len(parts) > 1
+            and parts[1] != layer and parts[2:3] != ["outputs"]]
+
+
 def test_a_consumer_imports_nothing_of_a_producer_but_its_outputs_contract() -> None:
-    offenders = []
-    for layer in LAYER_NAMES:
-        for path in python_files(f"projects/{layer}"):
-            for name in imports_of(path):
-                parts = name.split(".")
-                foreign = parts[0] == "projects" and len(parts) > 1 and parts[1] != layer
-                if foreign and parts[2:3] != ["outputs"]:
-                    offenders.append(f"{path.relative_to(REPO_ROOT)} imports {name}")
+    # Anything else of a producer's package would run the producer team's code in this layer's deploy.
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}" for layer in LAYER_NAMES
+                 for path in python_files(f"projects/{layer}") for name in beyond_contracts(layer, imports_of(path))]
     assert offenders == []
+
+
+def test_the_consumer_check_sees_relative_and_package_imports() -> None:
+    # The rule above must be able to fail, whichever way the import is spelled.
+    source = ("from ..data import settings\nfrom ..data.outputs import OUTPUTS\nimport projects.data.upstream\n"
+              "from . import alb\n")
+    names = imports_of(REPO_ROOT / "projects" / "app" / "probe.py", source)
+    assert names == ["projects.data", "projects.data.settings", "projects.data.outputs",
+                     "projects.data.outputs.OUTPUTS", "projects.data.upstream", "projects.app", "projects.app.alb"]
+    assert beyond_contracts("app", names) == ["projects.data", "projects.data.settings", "projects.data.upstream"]
+
+
+# Every layer package's __init__.py runs before its outputs contract in every consumer's deploy (and the root
+# package's in every deploy), so it holds a docstring at most; CODEOWNERS gives it to the platform team.
+PACKAGE_INITS = (REPO_ROOT / "projects" / "__init__.py", *(REPO_ROOT / "projects" / name / "__init__.py"
+                                                           for name in LAYER_NAMES))
+
+
+def runs_code(path: Path) -> list[str]:
+    """The statements of a module beyond an optional docstring."""
+    body = ast.parse(path.read_text(), filename=str(path)).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return [ast.unparse(node).splitlines()[0] for node in body]
+
+
+@pytest.mark.parametrize("init", PACKAGE_INITS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_layer_packages_run_no_code(init: Path) -> None:
+    assert init.is_file(), init.relative_to(REPO_ROOT)
+    assert runs_code(init) == [], f"{init.relative_to(REPO_ROOT)} may hold only a docstring"
+
+
+def test_the_package_check_sees_code(tmp_path: Path) -> None:
+    probe = tmp_path / "__init__.py"
+    probe.write_text('"""Doc."""\nfrom __future__ import annotations\nimport os\n')
+    assert runs_code(probe) == ["from __future__ import annotations", "import os"]
+    probe.write_text('"""Only a docstring."""\n')
+    assert runs_code(probe) == []
+
+
+SHADOWS = re.compile(r"(^|/)__pycache__/|\.(pyc|pyo|so|pyd)$|^projects/[^/]+/(outputs|__init__)/")
+
+
+def test_nothing_tracked_shadows_a_contract_or_a_package() -> None:
+    # Python takes a package folder outputs/ before outputs.py, an extension module before the source, and an
+    # unchecked-hash __pycache__/*.pyc without reading the source: any of them would run in place of the reviewed file.
+    tracked = subprocess.run(["git", "ls-files", "projects"], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+    assert [name for name in tracked if SHADOWS.search(name)] == []
+    assert [name for name in ("projects/data/outputs/__init__.py", "projects/data/__pycache__/outputs.cpython-311.pyc",
+                              "projects/app/__init__.abi3.so", "projects/app/outputs.py") if SHADOWS.search(name)] == [
+        "projects/data/outputs/__init__.py", "projects/data/__pycache__/outputs.cpython-311.pyc",
+        "projects/app/__init__.abi3.so"]
 
 
 def test_outputs_and_settings_modules_declare_no_resources() -> None:
@@ -257,6 +317,10 @@ def test_outputs_contracts_need_the_platform_teams_review() -> None:
     rules = [line.split() for line in (REPO_ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     patterns = [pattern for pattern, *_ in rules]
-    contract = patterns.index("/projects/*/outputs.py")
-    assert dict((p, o) for p, *o in rules)["/projects/*/outputs.py"] == ["@org/platform-team"]
-    assert all(patterns.index(f"/projects/{layer}/") < contract for layer in LAYER_NAMES)
+    # Importing the contract runs its package's __init__.py first: same owner, same place.
+    for pattern in ("/projects/*/outputs.py", "/projects/*/__init__.py"):
+        contract = patterns.index(pattern)
+        assert dict((p, o) for p, *o in rules)[pattern] == ["@org/platform-team"]
+        assert all(patterns.index(f"/projects/{layer}/") < contract for layer in LAYER_NAMES)
+        assert not [p for p in patterns[contract + 1:] if p.startswith("/projects/")
+                    and not p.startswith(("/projects/*/", "/projects/edge/functions/"))], pattern

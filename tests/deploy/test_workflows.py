@@ -26,12 +26,20 @@ def load(path: Path) -> dict[str, Any]:
     return doc
 
 
+# What importing a producer's contract runs in the consumer's deploy: the package's __init__.py, then outputs.py.
+CONTRACT_FILES = ("__init__.py", "outputs.py")
+
+
+def contract_paths(layer: str) -> set[str]:
+    return {f"projects/{producer}/{name}" for producer in upstream_of(layer) for name in CONTRACT_FILES}
+
+
 def expected_paths(layer: str) -> set[str]:
     # The layer, its tests, its workload, the contracts it reads, and everything a deploy runs through (shared/,
-    # tasks.py, the dependencies, the workflows): a change to the tools previews every layer.
+    # tasks.py, the projects package, the dependencies, the workflows): a change to the tools previews every layer.
     return {f"projects/{layer}/**", f"tests/{layer}/**", "tests/conftest.py", "tests/support/**", "shared/**",
-            "tasks.py", "pyproject.toml", f".github/workflows/catalog-{layer}.yml", ".github/workflows/layer.yml",
-            *WORKLOADS.get(layer, []), *(f"projects/{producer}/outputs.py" for producer in upstream_of(layer))}
+            "tasks.py", "projects/__init__.py", "pyproject.toml", f".github/workflows/catalog-{layer}.yml",
+            ".github/workflows/layer.yml", *WORKLOADS.get(layer, []), *contract_paths(layer)}
 
 
 @pytest.mark.parametrize("layer", LAYER_NAMES)
@@ -44,8 +52,9 @@ def test_every_layer_has_its_workflow_with_its_path_filters(layer: str) -> None:
         assert expected_paths(layer) <= paths, f"{event}: missing {sorted(expected_paths(layer) - paths)}"
         others = {f"projects/{o}/**" for o in LAYER_NAMES if o != layer}
         assert not paths & others, f"{event} of {layer} runs on other layers' folders: {sorted(paths & others)}"
+        # Of another layer's folder, only the contract files it reads: nothing else of theirs runs in this deploy.
         foreign = {p for p in paths if p.startswith("projects/") and not p.startswith(f"projects/{layer}/")
-                   and p.removeprefix("projects/").split("/")[0] not in upstream_of(layer)}
+                   and p not in contract_paths(layer) and p != "projects/__init__.py"}
         assert not foreign, foreign
     assert on["push"]["branches"] == ["main"]
     assert on["schedule"], "drift runs on a schedule"
