@@ -5,15 +5,16 @@ The deploy role trusts `repo:<owner>/<repo>:environment:<layer>-<env>`, the plan
 unprotected: a trust on an environment is only as good as its protection rules. So before `invoke bootstrap`
 touches a stack it checks, for each layer it gives roles to:
 
-- `<layer>-<env>`: exists, has required reviewers, and deploys only from the main branch (custom deployment branch
-  policy naming exactly that branch);
-- `<layer>-preview`: exists and has required reviewers (previews come from pull-request branches, so no branch
-  rule; the reviewers approve each run);
+- `<layer>-<env>`: exists, has required reviewers who may not approve their own runs (`prevent_self_review`),
+  and deploys only from the main branch (custom deployment branch policy naming exactly that branch);
+- `<layer>-preview`: exists and has required reviewers with `prevent_self_review` (previews come from pull-request
+  branches, so no branch rule; another reviewer approves each run, whose plan role decrypts stack secrets);
 - `<layer>-drift`: exists and runs only from the main branch (the scheduled drift check; no reviewers).
 
 The token comes from GITHUB_TOKEN (read access to the repository's environments and their administration);
 GITHUB_API_URL overrides https://api.github.com (GitHub Enterprise, and the tests' loopback server). When it
-cannot check (no token, no answer), it prints the exact `gh api` commands that create the environments.
+cannot check (no token, no answer), `report` says why and gives the exact `gh api` commands that create the
+environments; the task refuses to apply then (shared/deploy/bootstrap_tasks.py).
 https://docs.github.com/en/rest/deployments/environments and .../deployments/branch-policies
 """
 
@@ -43,6 +44,13 @@ class Wanted:
 
 class CannotCheck(Exception):
     """The API could not be asked (no token, no network, no permission): say so and print the commands."""
+
+
+@dataclass(frozen=True)
+class Report:
+    problems: list[str]  # one line per environment weaker than its role's trust assumes: they stop the bootstrap
+    lines: list[str]  # what to print: the environments checked, or the commands that fix or create them
+    unchecked: str = ""  # why the API could not be asked; empty when the check ran
 
 
 def wanted(layers: list[str] | tuple[str, ...], suffix: str) -> list[Wanted]:
@@ -81,8 +89,13 @@ def problems(repo: str, environments: list[Wanted], main_branch: str, token: str
             found.append(f"environment {env.name} does not exist (GitHub would create it unprotected on first use)")
             continue
         rules = body.get("protection_rules") or []
-        if env.reviewers and not any(r.get("type") == "required_reviewers" and r.get("reviewers") for r in rules):
+        review = next((r for r in rules if r.get("type") == "required_reviewers" and r.get("reviewers")), None)
+        if env.reviewers and review is None:
             found.append(f"environment {env.name} has no required reviewers")
+        elif env.reviewers and review is not None and review.get("prevent_self_review") is not True:
+            # Otherwise whoever pushed a hostile workflow, if a reviewer, approves its run with the layer's role.
+            found.append(f"environment {env.name} lets a reviewer approve their own run (turn on \"Prevent "
+                         "self-review\": prevent_self_review true)")
         if not env.main_only:
             continue
         policy = body.get("deployment_branch_policy")
@@ -128,8 +141,8 @@ def create_commands(repo: str, environments: list[Wanted], main_branch: str, cod
 
 
 def report(repo: str, layers: list[str] | tuple[str, ...], suffix: str, main_branch: str, codeowners: Path,
-           env: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
-    """(problems, lines to print). Problems stop the bootstrap; lines explain and give the commands."""
+           env: Mapping[str, str] | None = None) -> Report:
+    """What is wrong with the environments, or why they could not be checked, and the commands that fix them."""
     env = os.environ if env is None else env
     environments = wanted(layers, suffix)
     token = env.get("GITHUB_TOKEN", "")
@@ -138,10 +151,9 @@ def report(repo: str, layers: list[str] | tuple[str, ...], suffix: str, main_bra
             raise CannotCheck("GITHUB_TOKEN is not set")
         found = problems(repo, environments, main_branch, token, env.get("GITHUB_API_URL") or API)
     except CannotCheck as why:
-        return [], [f"warning: cannot check the GitHub environments the roles trust: {why}",
-                    "create them (reviewers from CODEOWNERS; `gh auth login` first) with:",
-                    *create_commands(repo, environments, main_branch, codeowners)]
+        return Report([], ["create them (reviewers from CODEOWNERS; `gh auth login` first) with:",
+                           *create_commands(repo, environments, main_branch, codeowners)], str(why))
     if not found:
-        return [], [f"GitHub environments checked: {', '.join(e.name for e in environments)}"]
+        return Report([], [f"GitHub environments checked: {', '.join(e.name for e in environments)}"])
     broken = [e for e in environments if any(p.startswith(f"environment {e.name} ") for p in found)]
-    return found, ["fix them with:", *create_commands(repo, broken, main_branch, codeowners)]
+    return Report(found, ["fix them with:", *create_commands(repo, broken, main_branch, codeowners)])

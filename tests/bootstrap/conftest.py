@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 
 from shared.deploy import bootstrap as project
+from shared.deploy.interface import OpResult, StackOutput
+from shared.deploy.runner import Orchestrator
 from shared.plan.planner import Plan
+from shared.runtime.layers import Layer
 from tests.conftest import SUFFIX
+from tests.support.memory import InMemoryBackend
 
 REPO = "acme/catalog-platform"
 ACCOUNT = "123456789012"
@@ -30,3 +34,24 @@ def role_documents(plan: Plan, layer: str, kind: str) -> list[dict[str, Any]]:
 
 def statements(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for doc in docs for s in doc["Statement"]]
+
+
+class BootstrapMemory(InMemoryBackend):
+    """The in-memory backend, with an `up` that needs no layer contract (the bootstrap has none)."""
+
+    def up(self, layer: Layer, suffix: str, on_event: Any, *, policy_packs: Any) -> OpResult:
+        self._call("up", layer, suffix)
+        self.policy_packs.append(("up", layer.name, tuple(policy_packs)))
+        self._get(layer, suffix).outputs = {"stateBackend": StackOutput(f"s3://catalog-state-{suffix}-{ACCOUNT}")}
+        return OpResult({"create": 49})
+
+
+@pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch) -> BootstrapMemory:
+    import shared.deploy.tasks as deploy
+
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # no API asked: a preview warns, an apply needs a flag
+    backend = BootstrapMemory()
+    orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], env={})
+    monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)
+    return backend

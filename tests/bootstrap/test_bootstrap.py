@@ -15,13 +15,11 @@ from projects.bootstrap import access as table
 from projects.bootstrap import permissions as perms
 from shared.declarations import upstream_of
 from shared.deploy import bootstrap as project
-from shared.deploy.interface import OpResult, StackOutput
-from shared.deploy.runner import Orchestrator
 from shared.plan.planner import Plan
 from shared.runtime.errors import CatalogError
-from shared.runtime.layers import LAYER_NAMES, REPO_ROOT, Layer
+from shared.runtime.layers import LAYER_NAMES, REPO_ROOT
+from tests.bootstrap.conftest import BootstrapMemory
 from tests.conftest import SUFFIX
-from tests.support.memory import InMemoryBackend
 
 REPO = "acme/catalog-platform"
 ACCOUNT = "123456789012"
@@ -315,34 +313,13 @@ def test_validate_refuses_before_anything_runs() -> None:
         project.validate("qa", project.config_for(REPO, ["nope"]))
 
 
-class BootstrapMemory(InMemoryBackend):
-    """The in-memory backend, with an `up` that needs no layer contract (the bootstrap has none)."""
-
-    def up(self, layer: Layer, suffix: str, on_event: Any, *, policy_packs: Any) -> OpResult:
-        self._call("up", layer, suffix)
-        self.policy_packs.append(("up", layer.name, tuple(policy_packs)))
-        self._get(layer, suffix).outputs = {"stateBackend": StackOutput(f"s3://catalog-state-{suffix}-{ACCOUNT}")}
-        return OpResult({"create": 49})
-
-
-@pytest.fixture
-def memory(monkeypatch: pytest.MonkeyPatch) -> BootstrapMemory:
-    import shared.deploy.tasks as deploy
-
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # the environments check prints commands, asks no API
-    backend = BootstrapMemory()
-    orchestrator = Orchestrator(backend, remove_readers=lambda cluster, managed: [], env={})
-    monkeypatch.setattr(deploy, "_session", lambda *a, **k: orchestrator)
-    return backend
-
-
 def test_preview_by_default_then_up_with_yes_then_destroy(memory: BootstrapMemory,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert run_bootstrap("--github-repo", REPO, "--suffix", "qa") == 0
     assert memory.ops("preview") == [("preview", "bootstrap")] and not memory.ops("up")
     config = memory.get_config(project.TARGET, "qa")
     assert config["catalog-bootstrap:githubRepo"].value == REPO
-    assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--yes") == 0
+    assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--yes", "--skip-github-check") == 0
     assert memory.ops("up") == [("up", "bootstrap")]
     assert f"stateBackend = s3://catalog-state-qa-{ACCOUNT}" in capsys.readouterr().out
     assert run_bootstrap("--github-repo", REPO, "--suffix", "qa", "--destroy", "--yes") == 0
@@ -354,9 +331,9 @@ def test_preview_by_default_then_up_with_yes_then_destroy(memory: BootstrapMemor
 def test_a_suffix_whose_names_overlap_another_environments_is_refused(
         memory: BootstrapMemory, capsys: pytest.CaptureFixture[str], existing: str, new: str) -> None:
     # catalog-*-eu also matches catalog-products-prod-eu: the two environments' policies would overlap.
-    assert run_bootstrap("--github-repo", REPO, "--suffix", existing, "--yes") == 0
+    assert run_bootstrap("--github-repo", REPO, "--suffix", existing, "--yes", "--skip-github-check") == 0
     capsys.readouterr()
-    assert run_bootstrap("--github-repo", REPO, "--suffix", new, "--yes") != 0
+    assert run_bootstrap("--github-repo", REPO, "--suffix", new, "--yes", "--skip-github-check") != 0
     err = capsys.readouterr().err.strip()
     assert f"suffix {new!r} overlaps environment {existing!r}" in err and "pick a suffix" in err, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
