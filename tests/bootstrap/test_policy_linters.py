@@ -94,8 +94,8 @@ KMS_ALIAS = {"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}
 # An experiment template's create/update is authorized on the template (tag-scoped) and on each FIS action it names
 # (untagged AWS actions): one statement per resource type.
 FIS_TEMPLATE_WRITES = {"fis:CreateExperimentTemplate", "fis:UpdateExperimentTemplate"}
-# A function in a VPC manages its network interfaces; EC2 offers these actions no narrower resource in this use
-# (AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*").
+# A function in a VPC manages its network interfaces: "*" in its own policy, as AWS's AWSLambdaVPCAccessExecutionRole
+# grants them; the layer's boundary narrows them to the environment's network (access.py, RUNTIME_SCOPED).
 VPC_LAMBDA = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
               "ec2:UnassignPrivateIpAddresses"}
 RUNTIME = {a for access in perms.ACCESS.values() for a in access.runtime}
