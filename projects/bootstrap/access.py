@@ -77,8 +77,14 @@ class ServiceAccess:
     # Create actions whose call also names existing resources (a subnet's VPC, a rule's security group): action ->
     # (the resource types it creates, the existing ones it names). The new ones are allowed with request tags, the
     # existing ones only with the layer's resource tags, so a create cannot reach into another team's resource by
-    # merely tagging its own request. Resource types from the Service Authorization Reference (ec2).
+    # merely tagging its own request. Resource types from the Service Authorization Reference (ec2, rds).
     create_targets: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    # The ARN of a create_targets resource type: EC2's `<type>/<id>`, RDS's `<type>:<name>`.
+    target_arn: str = "arn:aws:{prefix}:{region}:{account}:{kind}/*"
+    # The create action also updates an existing resource of the same ARN (RegisterScalableTarget): its create
+    # statement then also asks that the resource carry no Layer tag yet, so the request's tags never open another
+    # environment's existing resource (the manage statement covers the layer's own).
+    create_updates_existing: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,18 @@ class LayerAccess:
     # The actions the roles the layer creates may use at run time: the ceiling of its permissions boundary
     # (tests/bootstrap/test_boundary.py holds every policy the layer's plan gives a role inside it).
     runtime: tuple[str, ...] = ()
+    # Run-time actions on the environment's RDS-managed master secret (`rds!cluster-<id>`, named by RDS), granted
+    # only on the secret RDS tagged with the environment's cluster (permissions.py, master_secret_statement).
+    master_secret_reads: tuple[str, ...] = ()
 
     @property
     def prefixes(self) -> set[str]:
         return {s.prefix for s in self.services}
 
+
+# The Aurora cluster's kind in its name (catalog-db-<suffix>, projects/data/aurora.py): its master secret is tagged
+# with that cluster's ARN (permissions.py, master_secret_statement). A test holds the data plan to it.
+DB_CLUSTER_KIND = "db"
 
 # --- services, with the ARNs of a layer's resources ---------------------------------------------------------
 NAMED = f"{APP}-*-{{suffix}}"  # every physical name: catalog-<kind>-<suffix> (shared/runtime/naming.py)
@@ -207,7 +220,33 @@ RDS = ServiceAccess(
     create=("rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterParameterGroup",
             "rds:CreateDBSubnetGroup", "rds:CreateDBProxyEndpoint"),
     tag_scoped=True,
+    # Resource types each create authorizes, from
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html (ARN segments: its `proxy`
+    # type is db-proxy:<id>, `proxy-endpoint` db-proxy-endpoint:<id>): the new one with the request tags, the existing
+    # ones it names (an instance's cluster, an endpoint's proxy, the groups) only with the layer's tags, so a staging
+    # call cannot add an instance to prod's cluster or an endpoint to prod's proxy. AWS's default parameter and option
+    # groups carry no tags: RDS_DEFAULT_GROUPS. global-cluster (joining another cluster's global database) and secgrp
+    # are never granted.
+    create_targets={
+        # `db` too: a Multi-AZ DB cluster's create makes its instances (the SAR lists the type).
+        "rds:CreateDBCluster": (("cluster", "db"), ("cluster-pg", "subgrp")),
+        "rds:CreateDBInstance": (("db",), ("cluster", "subgrp")),
+        "rds:CreateDBClusterParameterGroup": (("cluster-pg",), ()),
+        "rds:CreateDBSubnetGroup": (("subgrp",), ()),
+        "rds:CreateDBProxyEndpoint": (("db-proxy-endpoint",), ("db-proxy",)),
+    },
+    target_arn="arn:aws:{prefix}:{region}:{account}:{kind}:*",
     why="RDS evaluates aws:ResourceTag and aws:RequestTag on clusters, instances, groups and proxies",
+)
+# The default parameter and option groups (AWS's, untagged, not modifiable) a cluster or instance uses when the call
+# names none: a create may use them by their `default` names (RDS's naming), whether or not RDS authorizes them.
+RDS_DEFAULT_GROUPS = ServiceAccess(
+    "rds", tuple(f"arn:aws:rds:{{region}}:{{account}}:{kind}" for kind in ("pg:default.*", "cluster-pg:default.*",
+                                                                            "og:default:*")),
+    create=("rds:CreateDBCluster", "rds:CreateDBInstance"),
+    condition={"StringEquals": {"aws:RequestTag/Layer": "data", "aws:RequestTag/Environment": "{suffix}"}},
+    why="AWS's default parameter and option groups carry no tags: by their default names, in a create carrying "
+        "the layer's request tags",
 )
 
 DYNAMODB = ServiceAccess(
@@ -261,7 +300,14 @@ AUTOSCALING = ServiceAccess(
             "application-autoscaling:TagResource", "application-autoscaling:UntagResource"),
     create=("application-autoscaling:RegisterScalableTarget",),
     tag_scoped=True,
-    why="scalable-target ids are random: the layer's targets by their tags (Register with the request tags)",
+    # RegisterScalableTarget "registers or updates"
+    # (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html) and is
+    # authorized on the scalable-target, which evaluates aws:ResourceTag (list_applicationautoscaling.html, above):
+    # called on an existing target (another environment's resource id, dimension and namespace) it is authorized on
+    # that target, so the create statement's request tags alone would let it change that environment's capacity.
+    create_updates_existing=True,
+    why="scalable-target ids are random: the layer's targets by their tags (Register with the request tags, only "
+        "on a target that has no Layer tag yet)",
 )
 
 
@@ -588,11 +634,6 @@ EC2_ADOPT_DEFAULT_SG = ServiceAccess(
 # (tests/bootstrap/test_boundary.py refuses any other write on "*"). Reads (Describe/List/Get) on "*" are listed too:
 # they name no resource type in the Service Authorization Reference.
 RUNTIME_ON_ANY: dict[str, str] = {
-    "ec2:CreateNetworkInterface": "a VPC function's ENIs: Lambda creates them with the execution role, in subnets "
-                                  "and groups the function's own configuration pins",
-    "ec2:DeleteNetworkInterface": "the same ENIs, removed by Lambda when the function scales in or is deleted",
-    "ec2:AssignPrivateIpAddresses": "the same ENIs (Lambda's documented execution-role actions)",
-    "ec2:UnassignPrivateIpAddresses": "the same ENIs (Lambda's documented execution-role actions)",
     "ec2:DescribeNetworkInterfaces": "read: no resource type",
     "ec2:DescribeSubnets": "read: no resource type",
     "ec2:DescribeVpcs": "read: no resource type",
@@ -622,8 +663,24 @@ _VPC = f"{_EC2}:vpc/{{network_vpc}}"
 _IN_VPC = {"ArnEquals": {"ec2:Vpc": _VPC}}
 _FIS_MADE = {"StringEquals": {f"ec2:ResourceTag/{FIS_TAG}": "true"}, **_IN_VPC}
 _FIS_TAGS = {f"aws:RequestTag/{FIS_TAG}": "true"}
+# A VPC function's network interfaces: Lambda creates them with the function's execution role (which carries the
+# boundary), in the subnets and security groups the function's configuration names, which its deploy role chooses
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, "Required IAM permissions").
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html: CreateNetworkInterface is
+# authorized on the new network-interface and on the subnet and security group, both of which evaluate aws:ResourceTag;
+# the VPC's id (ec2:Vpc) is unknown to the bootstrap before the network layer's deploy, its tags are not: the network
+# layer tags every subnet and group with Layer=network and the environment (shared/runtime/tags.py). So a function of
+# this environment gets a network interface only in this environment's network, never in another environment's subnets
+# with its database's security group. Delete/Assign/Unassign are authorized on the network-interface only (Lambda's
+# interfaces carry no tag of ours): the type, not `*`.
+_OWN_NETWORK = {"StringEquals": {"aws:ResourceTag/Layer": "network", "aws:ResourceTag/Environment": "{suffix}"}}
+_ENI = (((f"{_EC2}:network-interface/*",), {}),)
 Scoped = tuple[tuple[str, ...], dict[str, dict[str, Any]]]  # resources, condition: one statement
 RUNTIME_SCOPED: dict[str, tuple[Scoped, ...]] = {
+    "ec2:CreateNetworkInterface": (*_ENI, ((f"{_EC2}:subnet/*", f"{_EC2}:security-group/*"), _OWN_NETWORK)),
+    "ec2:DeleteNetworkInterface": _ENI,
+    "ec2:AssignPrivateIpAddresses": _ENI,
+    "ec2:UnassignPrivateIpAddresses": _ENI,
     # The VPC by its exact ARN; the ACL being created has no id yet (the vpc resource is what pins it) and must
     # carry FIS's tag from the start.
     "ec2:CreateNetworkAcl": (((_VPC,), {}), ((f"{_EC2}:network-acl/*",), {"StringEquals": _FIS_TAGS})),
@@ -690,7 +747,8 @@ ACCESS: dict[str, LayerAccess] = {
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"),
                                        why="RDS, the proxy and the rotation function (VPC) validate the network "
-                                           "layer's subnets and groups; deleting a VPC function waits for its ENIs")),
+                                           "layer's subnets and groups; deleting a VPC function waits for its ENIs"),
+                         RDS_DEFAULT_GROUPS),
                         # scheduler: a sale window's ACU schedules run with the layer's scheduler role; lambda: the
                         # rotation function's role.
                         pass_role=PassRole(("rds.amazonaws.com", "scheduler.amazonaws.com", "lambda.amazonaws.com")),
@@ -729,7 +787,9 @@ ACCESS: dict[str, LayerAccess] = {
                                 "secretsmanager:PutSecretValue", "xray:PutTelemetryRecords",
                                 "xray:PutTraceSegments",
                                 # the FIS Lambda extension reads its configuration (faultInjection)
-                                "s3:GetObject", "s3:ListBucket")),
+                                "s3:GetObject", "s3:ListBucket"),
+                       # the migrate task reads the master secret once, to create the owner and app roles
+                       master_secret_reads=("secretsmanager:GetSecretValue",)),
     "edge": LayerAccess("edge", ("data", "app"),
                         (CLOUDFRONT_DISTRIBUTIONS, CLOUDFRONT_TAG_ON_CREATE, CLOUDFRONT_POLICIES, LAMBDA,
                          LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),

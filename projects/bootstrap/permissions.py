@@ -13,6 +13,7 @@ from typing import Any
 from projects.bootstrap.access import (
     ACCESS,
     BOUNDED_IAM,
+    DB_CLUSTER_KIND,
     MANAGED_POLICY_MAX,
     NO_VPC_YET,
     OIDC_AUDIENCE,
@@ -27,6 +28,7 @@ from projects.bootstrap.access import (
 )
 from shared.runtime import APP, REGION
 from shared.runtime.faults import fis_config_bucket, fis_config_location
+from shared.runtime.naming import Service, physical_name
 
 
 # --- documents ---------------------------------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def _create_statements(service: ServiceAccess, base: str, layer: str, facts: Fac
     layer's resource tags. One statement per created type, so a create action is never allowed on a type it
     only names."""
     def arn(kind: str) -> str:
-        return f"arn:aws:{service.prefix}:{facts.region}:{facts.account}:{kind}/*"
+        return service.target_arn.format(prefix=service.prefix, region=facts.region, account=facts.account, kind=kind)
 
     by_new: dict[str, list[str]] = {}
     named: dict[str, set[str]] = {}
@@ -187,8 +189,11 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
         if service.create and service.create_targets:
             out += _create_statements(service, base, layer, facts, scope)
         elif service.create:
+            condition = _request_tags(layer, facts.suffix) if service.tag_scoped else dict(scope)
+            if service.create_updates_existing:  # never on an existing resource: those are `manage`'s, by tag
+                condition = _merge(condition, {"Null": {"aws:ResourceTag/Layer": "true"}})
             out.append(Statement(f"{base}Create", list(service.create), ["*"] if service.create_on_any else arns,
-                                 _request_tags(layer, facts.suffix) if service.tag_scoped else dict(scope)))
+                                 condition))
         if service.bounded:
             # CreateRole carries request tags; the others act on an existing role carrying the layer's tags.
             # Every one only with the layer's boundary on the role (iam:PermissionsBoundary).
@@ -272,14 +277,15 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
     resources = {
         "dynamodb": [f"arn:aws:dynamodb:{region}:{account}:table/{named}",
                      f"arn:aws:dynamodb:{region}:{account}:table/{named}/index/*"],
-        # A secret's ARN ends in six random characters; RDS names the master secret rds!cluster-<uuid>.
-        "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????",
-                           f"arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*"],
+        # A secret's ARN ends in six random characters. Not the RDS-managed master secrets (rds!cluster-<uuid>,
+        # every cluster's in the account): master_secret_statement grants the environment's own, by RDS's tag.
+        "secretsmanager": [f"arn:aws:secretsmanager:{region}:{account}:secret:{named}-??????"],
         "rds": [f"arn:aws:rds:{region}:{account}:cluster:{named}"],
         # IAM database auth through an RDS Proxy: dbuser:<proxy resource id>/<user>, in this account and Region.
         # The proxy's id (prx-<random>) is unknown to the bootstrap, so any proxy here (not the cluster's own
-        # endpoint, cluster-<id>): which environment's proxy a role reaches is kept apart by the VPC (each
-        # environment's proxy is only reachable from its own network); docs/delivery.md, Known limits.
+        # endpoint, cluster-<id>): which environment's proxy a role reaches is kept apart by the network (each
+        # proxy is reachable only inside its own VPC, and a bounded role's function gets network interfaces only
+        # in its own environment's subnets and groups: RUNTIME_SCOPED); docs/delivery.md, Known limits.
         "rds-db": [f"arn:aws:rds-db:{region}:{account}:dbuser:prx-*/*"],
         "lambda": [f"arn:aws:lambda:{region}:{account}:function:{named}",
                    f"arn:aws:lambda:{region}:{account}:function:{named}:*"],
@@ -292,6 +298,29 @@ def runtime_resources(service: str, facts: Facts) -> list[str]:
     if service not in resources:
         raise KeyError(f"no run-time resources known for service {service!r}: add them to runtime_resources")
     return resources[service]
+
+
+def cluster_arn(facts: Facts) -> str:
+    """The environment's Aurora cluster (projects/data/aurora.py names it `db`; a test holds the two equal)."""
+    name = physical_name(DB_CLUSTER_KIND, facts.suffix, Service.RDS_CLUSTER)
+    return f"arn:aws:rds:{facts.region}:{facts.account}:cluster:{name}"
+
+
+# RDS tags the master secret it manages with the cluster's ARN (aws:rds:primaryDBClusterArn; a key under `aws:`,
+# which no caller can set) and owningService=rds: AWS's AmazonRDSServiceRolePolicy tags it so and conditions on
+# secretsmanager:ResourceTag/...,
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSServiceRolePolicy.html
+MASTER_SECRET_TAG = "aws:rds:primaryDBClusterArn"
+
+
+def master_secret_statement(layer: str, facts: Facts) -> list[Statement]:
+    """The layer's run-time reads of the RDS-managed master secret: only the one of the environment's cluster."""
+    actions = ACCESS[layer].master_secret_reads
+    if not actions:
+        return []
+    return [Statement("RuntimeMasterSecret", list(actions),
+                      [f"arn:aws:secretsmanager:{facts.region}:{facts.account}:secret:rds!cluster-*"],
+                      {"StringEquals": {f"secretsmanager:ResourceTag/{MASTER_SECRET_TAG}": cluster_arn(facts)}})]
 
 
 def _runtime_statements(layer: str, facts: Facts) -> list[Statement]:
@@ -335,6 +364,7 @@ def boundary_document(layer: str, facts: Facts) -> dict[str, Any]:
     runtime = ACCESS[layer].runtime
     statements = [
         *(_runtime_statements(layer, facts) if runtime else []),
+        *master_secret_statement(layer, facts),
         Statement("DenyIamOutsideLayer", list(IAM_WRITES), [], effect="Deny"),
         Statement("DenyIamOnOtherLayersRoles", list(IAM_WRITES), [own_roles], not_layer, effect="Deny"),
         Statement("DenyIamOnOtherEnvironmentsRoles", list(IAM_WRITES), [own_roles], not_env, effect="Deny"),

@@ -183,8 +183,97 @@ def test_the_boundary_ceiling_holds_every_policy_the_layer_writes(chain: dict[st
             targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             for action in actions:
                 for target in targets:  # the planned ARNs: the boundary names the environment's resources
-                    assert decide(docs, Request(action, target, tags(layer))) == "Allow", (
-                        layer, resource.name, action, target)
+                    for request in aws_requests(chain, layer, action, target):
+                        assert decide(docs, request) == "Allow", (layer, resource.name, action, request)
+
+
+def network_tags(plan: Plan, kind: str) -> list[dict[str, str]]:
+    """The resource tags of every subnet or security group the network layer plans."""
+    return [{f"aws:ResourceTag/{k}": v for k, v in r.get("tags").items()} for r in plan.of_type(kind)]
+
+
+def aws_requests(chain: dict[str, Plan], layer: str, action: str, target: str) -> list[Request]:
+    """What AWS authorizes for one action of a role policy on one of its resources: a VPC function's interface
+    on `*` is the new network-interface plus the environment's subnet and group it is created in (their planned
+    tags); the RDS-managed master secret carries RDS's tag naming the data layer's planned cluster."""
+    if target == "*" and action == "ec2:CreateNetworkInterface":
+        placed = [Request(action, ec2(kind, ident), context) for kind, ident, token in (
+            ("subnet", "subnet-1", "aws:ec2/subnet:Subnet"), ("security-group", "sg-1",
+                                                               "aws:ec2/securityGroup:SecurityGroup"))
+                  for context in network_tags(chain["network"], token)]
+        return [Request(action, ec2("network-interface", "eni-1")), *placed]
+    if target == "*" and action in ENI_ACTIONS:
+        return [Request(action, ec2("network-interface", "eni-1"))]
+    if ":secret:rds!cluster-" in target:
+        cluster = chain["data"].one("aws:rds/cluster:Cluster").get("clusterIdentifier")
+        return [Request(action, target, {MASTER_TAG: f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:{cluster}"})]
+    return [Request(action, target, tags(layer))]
+
+
+ENI_ACTIONS = ("ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+# RDS's tag on the master secret it manages (AmazonRDSServiceRolePolicy), as Secrets Manager's condition key.
+MASTER_TAG = "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn"
+
+
+@pytest.mark.parametrize("layer", ["app", "data"])
+def test_a_function_gets_network_interfaces_only_in_its_environments_network(boot: Plan, layer: str) -> None:
+    """A VPC function's interfaces are created with its execution role, which carries the boundary: only in
+    subnets and groups the network layer tagged with this environment, so no function (whatever its deploy role
+    configured) sits in another environment's subnets with its database's security group."""
+    boundary = boundary_doc(boot, layer)
+    admin = [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def check(resource: str, context: dict[str, str] | None = None) -> str:
+        return decide_bounded(boundary, admin, Request("ec2:CreateNetworkInterface", resource, context or {}))
+
+    own = {"aws:ResourceTag/Layer": "network", "aws:ResourceTag/Environment": SUFFIX}
+    assert check(ec2("network-interface", "eni-1")) == "Allow"
+    for kind, ident in (("subnet", "subnet-1"), ("security-group", "sg-1")):
+        assert check(ec2(kind, ident), own) == "Allow", kind
+        for foreign in ({**own, "aws:ResourceTag/Environment": "prod"},  # another environment's network
+                        {**own, "aws:ResourceTag/Layer": "app"},  # not the network layer's
+                        {}):  # another product's, untagged
+            assert check(ec2(kind, ident), foreign) != "Allow", (kind, foreign)
+    # The ENI actions sit on their resource types, none on "*".
+    for statement in boundary["Statement"]:
+        if statement["Effect"] == "Allow" and "*" in statement["Resource"]:
+            assert not {"ec2:CreateNetworkInterface", *ENI_ACTIONS} & set(statement["Action"]), statement["Sid"]
+
+
+def test_every_planned_subnet_and_group_takes_a_functions_interface(chain: dict[str, Plan], boot: Plan) -> None:
+    docs = [boundary_doc(boot, "app")]
+    for token, kind in (("aws:ec2/subnet:Subnet", "subnet"), ("aws:ec2/securityGroup:SecurityGroup",
+                                                                "security-group")):
+        found = network_tags(chain["network"], token)
+        assert found, token
+        for context in found:
+            assert decide(docs, Request("ec2:CreateNetworkInterface", ec2(kind, "x-1"), context)) == "Allow", context
+
+
+def test_only_the_environments_own_master_secret_is_read(chain: dict[str, Plan], boot: Plan) -> None:
+    """RDS tags the secret it manages with its cluster's ARN (a key under `aws:`, which no caller can set): the
+    boundary reads only the one of this environment's cluster, as the data layer plans it."""
+    cluster = chain["data"].one("aws:rds/cluster:Cluster").get("clusterIdentifier")
+    own = f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:{cluster}"
+    assert own == perms.cluster_arn(perms.placeholder_facts(SUFFIX))
+    secret = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!cluster-0a1b2c3d-AbCdEf"
+    boundary = boundary_doc(boot, "app")
+    admin = [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def check(action: str, context: dict[str, str]) -> str:
+        return decide_bounded(boundary, admin, Request(action, secret, context))
+
+    assert check("secretsmanager:GetSecretValue", {MASTER_TAG: own}) == "Allow"
+    for foreign in (f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:catalog-db-prod",
+                    f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:billing-prod"):
+        assert check("secretsmanager:GetSecretValue", {MASTER_TAG: foreign}) != "Allow", foreign
+    assert check("secretsmanager:GetSecretValue", {}) != "Allow"
+    for action in ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"):
+        assert check(action, {MASTER_TAG: own}) != "Allow", action  # read only
+    # No other layer's roles read it at all.
+    for layer in ("network", "data", "edge", "observability"):
+        assert decide([boundary_doc(boot, layer)], Request("secretsmanager:GetSecretValue", secret,
+                                                           {MASTER_TAG: own})) != "Allow", layer
 
 
 @pytest.mark.parametrize(("layer", "action", "own", "foreign"), [

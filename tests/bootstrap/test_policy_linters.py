@@ -94,13 +94,13 @@ KMS_ALIAS = {"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}
 # An experiment template's create/update is authorized on the template (tag-scoped) and on each FIS action it names
 # (untagged AWS actions): one statement per resource type.
 FIS_TEMPLATE_WRITES = {"fis:CreateExperimentTemplate", "fis:UpdateExperimentTemplate"}
-# A function in a VPC manages its network interfaces; EC2 offers these actions no narrower resource in this use
-# (AWS's own AWSLambdaVPCAccessExecutionRole grants them on "*").
+# A function in a VPC manages its network interfaces: "*" in its own policy, as AWS's AWSLambdaVPCAccessExecutionRole
+# grants them; the layer's boundary narrows them to the environment's network (access.py, RUNTIME_SCOPED).
 VPC_LAMBDA = {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
               "ec2:UnassignPrivateIpAddresses"}
 RUNTIME = {a for access in perms.ACCESS.values() for a in access.runtime}
-# EC2 creates authorized per resource by two statements: the new resource (request tags), the VPC, subnet or
-# group they name (the layer's resource tags).
+# EC2 and RDS creates authorized per resource by two statements: the new resource (request tags), the VPC, subnet,
+# group, cluster or proxy they name (the layer's resource tags).
 EC2_SPLIT_CREATES = {a for access in perms.ACCESS.values() for s in access.services for a in s.create_targets
                      if s.create_targets[a][1]}
 
@@ -112,7 +112,10 @@ EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
     ("parliament", "RESOURCE_STAR", "key"): lambda f: all(a.startswith("kms:") for a in f.detail),
     ("parliament", "RESOURCE_MISMATCH", "deploy"): _actions_in(ALB_LISTENERS | KMS_ALIAS | EC2_SPLIT_CREATES
                                                                | FIS_TEMPLATE_WRITES),
-    ("parliament", "RESOURCE_MISMATCH", "boundary"): _actions_in({"ec2:CreateNetworkAcl"}),
+    # Both are authorized on the new resource and on what the call names, granted by separate statements (the
+    # VPC or the environment's tagged subnets and groups).
+    ("parliament", "RESOURCE_MISMATCH", "boundary"): _actions_in({"ec2:CreateNetworkAcl",
+                                                                  "ec2:CreateNetworkInterface"}),
     ("parliament", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "deploy"): lambda f: "arn:aws:s3:::catalog-" in f.detail,
     ("parliament", "MALFORMED", "trust"): lambda f: f.detail == "Statement contains neither Resource nor "
                                                                  "NotResource",
