@@ -36,11 +36,11 @@ TAG_ACTIONS_UNTAG = ("ec2:DeleteTags", "rds:RemoveTagsFromResource", "dynamodb:U
                      "lambda:UntagResource", "elasticloadbalancing:RemoveTags", "ecr:UntagResource",
                      "logs:UntagResource", "iam:UntagRole", "secretsmanager:UntagResource", "kms:UntagResource",
                      "wafv2:UntagResource", "cloudfront:UntagResource", "scheduler:UntagResource",
-                     "application-autoscaling:UntagResource")
+                     "application-autoscaling:UntagResource", "fis:UntagResource")
 TAG_ACTIONS_TAG = ("ec2:CreateTags", "rds:AddTagsToResource", "dynamodb:TagResource", "lambda:TagResource",
                    "elasticloadbalancing:AddTags", "ecr:TagResource", "logs:TagResource", "iam:TagRole",
                    "secretsmanager:TagResource", "kms:TagResource", "wafv2:TagResource", "cloudfront:TagResource",
-                   "scheduler:TagResource", "application-autoscaling:TagResource")
+                   "scheduler:TagResource", "application-autoscaling:TagResource", "fis:TagResource")
 MANAGED_POLICY_MAX = 6144  # characters of a managed policy document, whitespace excluded (IAM quotas)
 # The roles' MaxSessionDuration: at least the longest credentialed job's timeout-minutes (.github/workflows/layer.yml,
 # the `up` job: 120 min), so a deploy never outlives its credentials halfway. IAM allows 3,600-43,200 s;
@@ -85,6 +85,10 @@ class ServiceAccess:
     # statement then also asks that the resource carry no Layer tag yet, so the request's tags never open another
     # environment's existing resource (the manage statement covers the layer's own).
     create_updates_existing: bool = False
+    # What a create tags, where the service authorizes a create's tags as its tag action too (RDS's
+    # AddTagsToResource, ELB's AddTags, ...): ARN templates, by default the service's own `resources` (or, with
+    # create_targets, the types it creates). Only for a resource that carries no Layer tag yet, with the request tags.
+    tag_on_create: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,11 @@ RDS = ServiceAccess(
         "rds:CreateDBProxyEndpoint": (("db-proxy-endpoint",), ("db-proxy",)),
     },
     target_arn="arn:aws:{prefix}:{region}:{account}:{kind}:*",
+    # A create's tags (AddTagsToResource) by the environment's names where RDS's ARN carries one, so tagging on
+    # create can never claim an untagged cluster or instance of another product; a proxy endpoint's ARN has an id.
+    tag_on_create=(*(f"arn:aws:rds:{{region}}:{{account}}:{kind}:{NAMED}" for kind in ("cluster", "db", "cluster-pg",
+                                                                                        "subgrp")),
+                   "arn:aws:rds:{region}:{account}:db-proxy-endpoint:*"),
     why="RDS evaluates aws:ResourceTag and aws:RequestTag on clusters, instances, groups and proxies",
 )
 # The default parameter and option groups (AWS's, untagged, not modifiable) a cluster or instance uses when the call
@@ -283,6 +292,7 @@ RDS_PROXY_CREATE = ServiceAccess(
     create=("rds:CreateDBProxy",),
     tag_scoped=True,
     create_on_any=True,
+    tag_on_create=("arn:aws:rds:{region}:{account}:db-proxy:*",),  # the new proxy's tags (AddTagsToResource)
     why="CreateDBProxy is authorized on no resource: request tags (Layer, Environment, the platform's keys) only",
 )
 

@@ -170,6 +170,31 @@ def _create_statements(service: ServiceAccess, base: str, layer: str, facts: Fac
     return out
 
 
+def _tag_on_create(service: ServiceAccess, base: str, layer: str, facts: Facts) -> list[Statement]:
+    """Services other than EC2 authorize the tags of a create call as their own tag action too, on the new
+    resource, which has no tags yet (the Service Authorization Reference lists it among the create's dependent
+    actions, e.g. rds:AddTagsToResource for rds:CreateDBCluster:
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/security_iam_id-based-policy-examples-grant-permissions-tags-on-create.html).
+    The manage statement asks for the layer's resource tags, which a new resource lacks: without this one, every
+    create carrying tags would be refused. Only the platform's request tags, and only on a resource without a
+    Layer tag (a tagged one, another team's or environment's, stays out of reach)."""
+    actions = [a for a in TAG_ACTIONS_TAG if a.split(":")[0] == service.prefix]
+    if not (service.create and service.tag_scoped and actions) or service.prefix == "ec2":
+        return []  # EC2 has its own rule (ec2:CreateAction, service_statements)
+    if service.tag_on_create:
+        resources = [_format(r, facts) for r in service.tag_on_create]
+    elif service.create_targets:
+        kinds = sorted({kind for created, _ in service.create_targets.values() for kind in created})
+        resources = [service.target_arn.format(prefix=service.prefix, region=facts.region, account=facts.account,
+                                               kind=kind) for kind in kinds]
+    else:
+        resources = _arns(service, facts)
+    if resources == ["*"]:
+        raise ValueError(f"{service.prefix}: a create on no resource needs tag_on_create (the new resource's ARN)")
+    return [Statement(f"{base}TagOnCreate", actions, resources,
+                      _merge(_request_tags(layer, facts.suffix), {"Null": {"aws:ResourceTag/Layer": "true"}}))]
+
+
 def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
     """The service statements of a layer's deploy role (`write`) or plan role (reads only)."""
     access = ACCESS[layer]
@@ -186,6 +211,7 @@ def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Stateme
             continue
         if service.manage:
             out.append(Statement(f"{base}Manage", list(service.manage), arns, dict(scope)))
+        out += _tag_on_create(service, base, layer, facts)
         if service.create and service.create_targets:
             out += _create_statements(service, base, layer, facts, scope)
         elif service.create:
