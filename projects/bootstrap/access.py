@@ -707,14 +707,22 @@ RUNTIME_SCOPED: dict[str, tuple[Scoped, ...]] = {
 # CreateSchedule needs iam:PassRole with iam:PassedToService scheduler.amazonaws.com (the page's API table).
 # The data layer declares schedules only while a sale window is set: tests/bootstrap/test_bootstrap.py plans with one;
 # the app layer declares the waiting room schedule always (disabled without SKUs).
-SCHEDULER = ServiceAccess(
-    "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{NAMED}",),
-    describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),
-    inspect=("scheduler:GetSchedule",),
-    manage=("scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
-    create=("scheduler:CreateSchedule",),
-    why="schedules take no tags (only schedule groups do): scoped by name",
-)
+# Each layer only its own schedules' names, so neither can disable the other's (the room's controller during a sale,
+# a sale's capacity steps): tests/bootstrap/test_bootstrap.py holds the planned names to them.
+def scheduler(kinds: str) -> ServiceAccess:
+    """`kinds`: the schedules' kind in their names, catalog-<kinds>-<suffix> (a `*` pattern allowed)."""
+    return ServiceAccess(
+        "scheduler", (f"arn:aws:scheduler:{{region}}:{{account}}:schedule/*/{APP}-{kinds}-{{suffix}}",),
+        describe=("scheduler:ListSchedules", "scheduler:ListScheduleGroups"),
+        inspect=("scheduler:GetSchedule",),
+        manage=("scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
+        create=("scheduler:CreateSchedule",),
+        why="schedules take no tags (only schedule groups do): scoped by the layer's own names",
+    )
+
+
+SALE_SCHEDULES = scheduler("sale-*")  # data: catalog-sale-<window>-acu-<step>-<suffix>
+ROOM_SCHEDULE = scheduler("waiting-room")  # app: the waiting room controller's
 
 # --- the table -------------------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsfaultinjectionservice.html: experiment
@@ -753,7 +761,7 @@ ACCESS: dict[str, LayerAccess] = {
                                     "logs:DescribeLogStreams")),
     "data": LayerAccess("data", ("network",),
                         (RDS, RDS_PROXY_CREATE, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
-                         s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SCHEDULER, ROTATION_FUNCTION,
+                         s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SALE_SCHEDULES, ROTATION_FUNCTION,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"),
                                        why="RDS, the proxy and the rotation function (VPC) validate the network "
@@ -770,7 +778,7 @@ ACCESS: dict[str, LayerAccess] = {
     "app": LayerAccess("app", ("network", "data"),
                        (LAMBDA, FIS_EXTENSION_LAYER, ELB, APIGW, ECR, AUTOSCALING, LOGS, LOGS_DELIVERY,
                         wafv2_acls("regional", associate=True), wafv2_managed_rules("regional"),
-                        CLOUDFRONT_VPC_ORIGINS, iam_roles(), IAM_ATTACH_APIGW, SCHEDULER,
+                        CLOUDFRONT_VPC_ORIGINS, iam_roles(), IAM_ATTACH_APIGW, ROOM_SCHEDULE,
                         ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces",
                                                                "ec2:DescribeAccountAttributes",

@@ -183,6 +183,24 @@ def test_the_table_covers_the_services_of_the_layers_plan(chain: dict[str, Plan]
     assert writes <= declared, f"{layer} may write services its program never declares: {sorted(writes - declared)}"
 
 
+def test_each_layer_reaches_only_its_own_schedules(chain: dict[str, Plan], plan_with: Any) -> None:
+    """Schedules take no tags: their names keep the data layer's sale steps and the app's waiting room controller
+    apart, so neither team can disable the other's schedule during a sale."""
+    facts = perms.placeholder_facts(SUFFIX)
+
+    def patterns(layer: str) -> list[str]:
+        return [a for s in perms.ACCESS[layer].services if s.prefix == "scheduler" for a in perms._arns(s, facts)]
+
+    arn = f"arn:aws:scheduler:{facts.region}:{facts.account}:schedule/default/{{}}"
+    for layer, other in (("data", "app"), ("app", "data")):
+        names = [r.get("name") for r in with_sale_window(plan_with, chain, layer)
+                 if r.type == "aws:scheduler/schedule:Schedule"]
+        assert names, f"{layer} plans no schedule"
+        for name in names:
+            assert any(fnmatch.fnmatchcase(arn.format(name), p) for p in patterns(layer)), (layer, name)
+            assert not any(fnmatch.fnmatchcase(arn.format(name), p) for p in patterns(other)), (other, name)
+
+
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_the_layers_resource_names_fall_inside_its_arns(chain: dict[str, Plan], layer: str) -> None:
     facts = perms.placeholder_facts(SUFFIX)
