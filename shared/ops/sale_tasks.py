@@ -82,7 +82,8 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     check_skus(request.skus, api)
     times, notes = load_service_times(results)
     quota = lambda_quota or lambda_quota_from_stacks(stacks, suffix, DEFAULT_LAMBDA_QUOTA)
-    plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now())
+    plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now(),
+                     suffix=suffix)
     offline = isinstance(stacks, NoStacks)
     # An overlap or a bad layer setting is refused before the table (against the stacks' windows).
     values = {} if offline else prepare_plan(stacks, suffix, plan, _now())
