@@ -39,6 +39,7 @@ from shared.runtime.naming import validate_suffix
 from shared.runtime.sale_windows import iso, parse_utc
 
 ACTIONS = ("plan", "cancel", "check")
+USAGE = f"{'|'.join(ACTIONS)} [--options]"
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
 
 
@@ -142,7 +143,8 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
 
 @documented_task(
     help={
-        "action": "plan (declare a window), cancel (remove one before it starts) or check (go/no-go)",
+        "action": "the word after `invoke sale` (or --action): plan (declare a window), cancel (remove one before "
+                  "it starts) or check (go/no-go)",
         "suffix": "environment suffix = stack name, e.g. qa",
         "start": "plan/cancel: when the doors open, ISO 8601 UTC, e.g. 2030-05-01T18:00:00Z",
         "end": "plan: when the sale ends (the restore), ISO 8601 UTC",
@@ -160,6 +162,7 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
         "backend": "state backend: file://<dir> (default: .pulumi-state/ in the repo) or s3://<bucket>[/prefix]",
         "secrets_provider": "passphrase (default: PULUMI_CONFIG_PASSPHRASE[_FILE]) or awskms://alias/<key>",
     },
+    usage=USAGE,
     positional=["action"],
     iterable=["sku"],
 )
@@ -170,7 +173,8 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
          secrets_provider: str = "") -> None:
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
     if action == "help":
-        print(f"Usage: invoke sale {'|'.join(ACTIONS)} [--options]\n\n{inspect.getdoc(sale.body)}")
+        usage = f"Usage: invoke sale {USAGE}"
+        print(f"{usage}\n\n" + (inspect.getdoc(sale.body) or "").replace(f"\n\n{usage}", "", 1))
         return
     if action not in ACTIONS:
         raise CatalogError(f"unknown sale action {action!r}", f"one of {', '.join(ACTIONS)}: invoke sale plan ...")
