@@ -101,7 +101,8 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     write_windows(stacks, suffix, values, keys)
     room = f" and {', '.join(f'catalog-app:{k}' for k in keys)}" if keys else ""
     print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}{room}; each team's next "
-          f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check` after)")
+          f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check --suffix "
+          f"{suffix}` after)")
 
 
 def _expected(stacks: StackBackend, suffix: str, outputs: dict[str, dict[str, Any]]) -> Expected:
