@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from invoke import Exit, task
 from invoke.parser.argument import Argument
+from invoke.parser.context import ParserContext
 
 from shared.runtime.errors import CatalogError
 from shared.runtime.layers import get_layer
@@ -22,10 +23,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 HELP_WORDS = ("-h", "--help")
 
 
-def documented_task(help: Mapping[str, str] | None = None, **task_options: Any) -> Callable[[F], Any]:
+def documented_task(help: Mapping[str, str] | None = None, usage: str = "[--options]",
+                    **task_options: Any) -> Callable[[F], Any]:
     """`@task` whose docstring documents every parameter, from the same texts `invoke --help <task>` shows.
 
     A parameter without a help text is refused when the module loads, so a new flag cannot go undocumented.
+    `usage`: what follows `invoke <task>` (a positional action, e.g. "plan|check [--options]"), shown in both helps.
     """
     texts = dict(help or {})
 
@@ -35,18 +38,20 @@ def documented_task(help: Mapping[str, str] | None = None, **task_options: Any) 
         unknown = sorted(set(texts) - set(params))
         if missing or unknown:
             raise TypeError(f"task {func.__name__}: undocumented parameters {missing}, help for unknown {unknown}")
-        doc = inspect.cleandoc(func.__doc__ or "")
-        if params:
-            lines = "\n".join(f"  --{name.replace('_', '-')}: {texts[name]}" for name in params)
-            doc = f"{doc}\n\nParameters:\n{lines}"
-        func.__doc__ = doc
+        name = func.__name__.replace("_", "-")
+        summary = inspect.cleandoc(func.__doc__ or "")
+        lines = "\n".join(f"  --{p.replace('_', '-')}: {texts[p]}" for p in params)
+        described = f"{summary}\n\nParameters:\n{lines}" if params else summary
+        # Invoke's own usage line (`invoke --help <task>`) cannot show a positional action: the docstring does.
+        func.__doc__ = described if usage == "[--options]" else described.replace(
+            "\n\nParameters:", f"\n\nUsage: invoke {name} {usage}\n\nParameters:", 1)
 
         @wraps(func)
         def answering_help(*args: Any, **kwargs: Any) -> Any:
             # Invoke gives a required or positional argument the next word, so `invoke rehearse --help` arrives
             # as suffix="--help": answer it as `invoke --help rehearse` would, not as bad input.
             if any(isinstance(v, str) and v in HELP_WORDS for v in (*args[1:], *kwargs.values())):
-                print(f"Usage: invoke {func.__name__.replace('_', '-')} [--options]\n\n{doc}")
+                print(f"Usage: invoke {name} {usage}\n\n{described}")
                 return None
             return func(*args, **kwargs)
 
@@ -85,6 +90,23 @@ def parse_config_pairs(pairs: list[str] | None) -> dict[str, dict[str, str]]:
 KINDS = {int: "a whole number", float: "a number"}
 
 
+def _show_number_values() -> None:
+    """Invoke's help names a value only for str and int flags, so a float flag (`--think-time`) looked like a
+    switch: show it as `--think-time=NUMBER`."""
+    if getattr(ParserContext.help_for, "shows_numbers", False):
+        return
+    original = ParserContext.help_for
+
+    def help_for(self: ParserContext, flag: str) -> tuple[str, str]:
+        names, text = original(self, flag)
+        if self.flags[flag].kind is float:
+            names = ", ".join(f"{n} NUMBER" if len(n.strip("-")) == 1 else f"{n}=NUMBER" for n in names.split(", "))
+        return names, text
+
+    help_for.shows_numbers = True  # type: ignore[attr-defined]
+    ParserContext.help_for = help_for  # type: ignore[method-assign]
+
+
 def _refuse_mistyped_values() -> None:
     """A typed flag given a word (`--users lots`) is bad input like any other: one line and exit code 2, not the
     ValueError traceback Invoke's parser would print. Every task gets it, since every task module imports this."""
@@ -105,3 +127,4 @@ def _refuse_mistyped_values() -> None:
 
 
 _refuse_mistyped_values()
+_show_number_values()

@@ -240,9 +240,14 @@ class Settings:
     def _validate_identity(self) -> None:
         ns = NAMESPACE
         # No "auth off" mode: the API refuses to start without them, so the deploy stops first, naming the key.
-        for key, value in (("authIssuer", self.auth_issuer), ("authAudience", self.auth_audience)):
-            require(value is not None, ns, key, "is not set: the API verifies bearer tokens and does not start "
-                    "without it", "the issuer's `iss` / the API's `aud`, e.g. https://auth.example.com/")
+        for key, value, allowed in (
+            ("authIssuer", self.auth_issuer, "the `iss` claim of your identity provider's tokens, e.g. "
+             "https://auth.example.com/"),
+            ("authAudience", self.auth_audience, "the `aud` claim your identity provider puts in tokens for this "
+             "API, e.g. catalog-api"),
+        ):
+            require(value is not None, ns, key, "is not set (or empty): the API verifies bearer tokens and does not "
+                    "start without it", allowed)
             problem = string_or_uri_problem(str(value))
             require(problem is None, ns, key, f"{value!r} {problem}",
                     "a non-empty string or URI such as https://auth.example.com/")

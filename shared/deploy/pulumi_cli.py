@@ -117,6 +117,31 @@ def _one_line(exc: BaseException) -> str:
     return first if len(first) <= 160 else first[:157] + "..."
 
 
+def install_failure(exc: BaseException) -> str:
+    """Why the install failed, in a few words: never the transport's own text (pools, URLs, errno lists)."""
+    import urllib.error
+    from urllib.parse import urlparse
+
+    import urllib3.exceptions as http
+
+    if isinstance(exc, CatalogError):
+        return exc.problem
+    pool = getattr(exc, "pool", None)  # urllib3's errors name the host they tried
+    host = getattr(pool, "host", None) or urlparse(RELEASES_URL).hostname
+    cause = exc.reason if isinstance(exc, http.MaxRetryError) and exc.reason is not None else exc
+    if isinstance(cause, http.NewConnectionError):  # before timeouts: urllib3 derives it from ConnectTimeoutError
+        return f"{host} unreachable"
+    if isinstance(cause, (TimeoutError, http.TimeoutError)):
+        return f"{host} did not answer in time"
+    if isinstance(cause, (http.HTTPError, urllib.error.URLError, ConnectionError)):
+        return f"{host} unreachable"
+    if isinstance(cause, tarfile.TarError):
+        return "the downloaded archive could not be unpacked"
+    if isinstance(cause, OSError):
+        return f"could not write it: {cause.strerror}" if cause.strerror else "could not write it"
+    return type(cause).__name__
+
+
 def locate_pulumi_cli(
     *,
     which: Callable[[str], str | None] | None = None,
@@ -149,7 +174,7 @@ def locate_pulumi_cli(
         return install(root=str(root))
     except Exception as exc:
         raise PulumiCliMissing(
-            f"the Pulumi CLI is not on PATH and could not be installed ({_one_line(exc)})",
+            f"the Pulumi CLI is not on PATH and could not be installed ({install_failure(exc)})",
             f"install it from {INSTALL_URL} and put `pulumi` on PATH; `invoke doctor` checks every prerequisite",
         ) from None
     finally:

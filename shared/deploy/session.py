@@ -1,11 +1,13 @@
 """Build the real orchestrator for a task, checking prerequisites in order before any stack is touched:
-backend URL and secrets provider, the Pulumi CLI, then (for tasks that reach AWS) the AWS credentials."""
+the backend URL, the Pulumi CLI, the secrets provider (so no passphrase is asked for a task that cannot run), then
+(for tasks that reach AWS) the AWS credentials."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
-from shared.deploy.environment import prepare_state_dir, resolve_environment
+from shared.deploy.environment import prepare_state_dir, resolve_backend, resolve_environment
 from shared.deploy.runner import Orchestrator
 from shared.runtime.errors import CatalogError
 
@@ -26,8 +28,9 @@ def open_session(
 
     if not install_cli and cli_path() is None:
         raise CatalogError("no Pulumi CLI on PATH", "install it, or let a deploy task install it")
-    environment = resolve_environment(backend, secrets_provider)
+    resolve_backend(backend, os.environ)  # a bad --backend is refused before any download
     command = locate_pulumi_cli(say=say)
+    environment = resolve_environment(backend, secrets_provider)
     if needs_aws:
         say(f"AWS: {aws_identity()}")
     prepare_state_dir(environment)

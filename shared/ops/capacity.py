@@ -232,6 +232,26 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class SaleCommand:
+    """The commands the model's advice prints, runnable as printed: placeholders where the caller knows no stack
+    or window (`invoke capacity`), the real values in `invoke sale plan`."""
+
+    suffix: str = "<suffix>"
+    start: str = "<UTC>"
+    end: str = "<UTC>"
+
+    def plan(self, users: int, *extra: str) -> str:
+        return " ".join(("invoke sale plan", f"--suffix {self.suffix} --start {self.start} --end {self.end}",
+                         f"--users {users}", *extra))
+
+    def up(self, layer: str, *extra: str) -> str:
+        return " ".join(("invoke up", f"--layer {layer} --suffix {self.suffix}", *extra))
+
+
+ROOM_FLAGS = "--sku <SKU> --waiting-room <SKU>"  # a room SKU is also one of the sale's --sku
+
+
+@dataclass(frozen=True)
 class Capacity:
     """Every number the report prints; `actions` say what to configure where a mission number is not enough."""
 
@@ -270,15 +290,16 @@ class Capacity:
     actions: tuple[str, ...] = field(default_factory=tuple)
 
 
-def reservations_line(c: Capacity) -> str:
+def reservations_line(c: Capacity, users: int, commands: SaleCommand = SaleCommand()) -> str:
     """Arrivals vs what the sale SKU's rows sell, always printed (the README's rule for the waiting room quotes it)."""
     verdict = ("the rows sell them all" if c.reserve_rps <= c.sku_selling_rps else
-               "more arrive than the rows sell: `invoke sale plan --waiting-room SKU` admits them in arrival order")
+               f"more arrive than the rows sell: `{commands.plan(users, ROOM_FLAGS)}` admits them in arrival order")
     return (f"Reservations: {c.reserve_rps:,.0f}/s arrive for one SKU whose {c.shards} stock row(s) sell "
             f"{c.sku_selling_rps:,.0f}/s: {verdict}")
 
 
-def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions | None = None) -> Capacity:
+def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions | None = None,
+          commands: SaleCommand = SaleCommand()) -> Capacity:
     w.validate()
     aws = aws or AwsAssumptions()
     actions: list[str] = []
@@ -317,14 +338,14 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
             f"{stack.provisioned_target:.0%} target) vs provisioned {stack.provisioned_min}-{stack.provisioned_max}: "
             "the rest runs on on-demand concurrency, each new environment a cold start "
             f"(~{t.cold_start_ms:.0f} ms measured). Provision ~{min(with_headroom, usable):,} on alias live for the "
-            f"sale window (above provisionedConcurrencyMax {stack.provisioned_max}): `invoke sale plan --users "
-            f"{w.users}` schedules it")
+            f"sale window (above provisionedConcurrencyMax {stack.provisioned_max}): `{commands.plan(w.users)}` "
+            "schedules it")
     if with_headroom > usable:
         actions.append(
             f"Lambda: {with_headroom:,} concurrent executions exceed the {usable:,} that the account quota of "
             f"{aws.account_concurrency:,} leaves ({aws.unreserved_concurrency} stay unreserved): request at least "
             f"{with_headroom + aws.unreserved_concurrency:,} for 'Concurrent executions' (L-B99A9384) in us-east-1 "
-            "Service Quotas before the sale, then plan with `invoke sale plan --lambda-quota N`")
+            f"Service Quotas before the sale, then plan with `{commands.plan(w.users, '--lambda-quota <quota>')}`")
 
     # One SKU: a reservation takes one stock row's lock, so one row sells at most hot_row_tps units/s and N rows
     # (shards; the API spreads reservations over them with SKIP LOCKED) N times that, up to what the proxy's
@@ -345,24 +366,25 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
         actions.append(f"Reservations: {reserve_rps:.0f}/s arrive for one SKU; even {MAX_SHARDS} stock rows sell "
                        f"{planned_max:.0f}/s at {SHARD_UTILIZATION:.0%} of each row's lock "
                        f"({MAX_SHARDS * t.hot_row_tps:.0f}/s at 100 %): admit buyers through the waiting room, "
-                       "`invoke sale plan --waiting-room SKU`")
+                       f"`{commands.plan(w.users, ROOM_FLAGS)}`")
     elif reserve_rps > sku_rate:
         actions.append(
             f"Reservations: {reserve_rps:.0f}/s arrive for one SKU whose {shards} stock row(s) sell "
             f"{sku_rate:.0f}/s: the {w.stock} units sell out in {sell_out_s:.1f} s; meanwhile requests queue on "
             f"the locks up to {queue_wait_ms:.0f} ms (the API sheds them with 503 past its lock timeout). Restock "
             f"the sale SKU with shards={shards_needed} (the API's restock `shards`, 1-{MAX_SHARDS}) before the sale, "
-            "or admit buyers through the waiting room, `invoke sale plan --waiting-room SKU`")
+            f"or admit buyers through the waiting room, `{commands.plan(w.users, ROOM_FLAGS)}`")
     elif writer_connections > stack.proxy_max_connections:
         actions.append(f"RDS Proxy: ~{writer_connections:.0f} writer connections busy > proxyMaxConnections "
-                       f"{stack.proxy_max_connections}: `invoke up --layer data --config "
-                       f"data:proxyMaxConnections={math.ceil(writer_connections)}` (with maxConnections to match)")
+                       f"{stack.proxy_max_connections}: `"
+                       + commands.up("data", f"--config data:proxyMaxConnections={math.ceil(writer_connections)}")
+                       + "` (with maxConnections to match)")
     if reserve_rps > writes_capacity:
         actions.append(f"RDS Proxy: {reserve_rps:,.0f} writes/s exceed the {writes_capacity:,.0f}/s that "
                        f"{stack.proxy_max_connections} connections carry: admit buyers through a queue, or "
-                       f"`invoke up --layer data --config data:proxyMaxConnections="
-                       f"{math.ceil(stack.proxy_max_connections * reserve_rps / writes_capacity)}` where maxAcu "
-                       "supports it")
+                       "`" + commands.up("data", "--config data:proxyMaxConnections="
+                                          f"{math.ceil(stack.proxy_max_connections * reserve_rps / writes_capacity)}")
+                       + "` where maxAcu supports it")
 
     # The writer carries the larger of: the sale's own mix (pgbench: mostly cheap sold-out answers once the stock is
     # gone) and the selling phase, every attempt a granted reservation at its measured database CPU.
@@ -378,17 +400,17 @@ def model(w: Workload, stack: StackConfig, t: ServiceTimes, aws: AwsAssumptions 
                        "reservations/s) or plan fewer users")
     elif writer_acu > stack.max_acu:
         actions.append(f"Aurora writer: ~{writer_acu:.1f} ACU needed > maxAcu {stack.max_acu:g}: set maxAcu "
-                       f"{math.ceil(writer_acu):g} (at most {aws.aurora_max_acu:g}): `invoke up --layer data --config "
-                       f"data:maxAcu={math.ceil(writer_acu):g}`")
+                       f"{math.ceil(writer_acu):g} (at most {aws.aurora_max_acu:g}): `"
+                       + commands.up("data", f"--config data:maxAcu={math.ceil(writer_acu):g}") + "`")
     if readers > aws.aurora_max_readers:
         actions.append(f"Aurora readers: {readers:,} needed > {aws.aurora_max_readers}, the most one cluster holds: "
                        "cache more at the edge (microCacheTtlSeconds) or plan fewer users")
     elif readers > stack.reader_max_count:
         actions.append(f"Aurora readers: {readers} needed > readerMaxCount {stack.reader_max_count}: "
-                       f"`invoke sale plan --users {w.users}` schedules {readers} for the window")
+                       f"`{commands.plan(w.users)}` schedules {readers} for the window")
     if stack.min_acu < writer_acu <= aws.aurora_max_acu:
         actions.append(f"Aurora: minAcu {stack.min_acu:g} is below the sale's ~{writer_acu:.1f} ACU: "
-                       f"`invoke sale plan --users {w.users}` raises it to {math.ceil(writer_acu * 2) / 2:g} for the "
+                       f"`{commands.plan(w.users)}` raises it to {math.ceil(writer_acu * 2) / 2:g} for the "
                        "window (Serverless v2 scales in seconds, but from a small base)")
 
     ddb_reads = origin_get  # each origin GET that misses the environment's 1 s in-process cache

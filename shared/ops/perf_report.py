@@ -263,7 +263,7 @@ def capacity_report(w: Workload, stack: StackConfig, t: ServiceTimes, c: Capacit
         f"  with {c.shards:2} shard(s)        {c.sku_selling_rps:10,.0f}   reservations/s: stock {w.stock} sells out "
         f"in {c.sell_out_seconds:.1f} s, queue wait up to {c.reservation_queue_wait_ms:,.0f} ms, "
         f"~{c.writer_connections_needed:,.0f} connections in flight",
-        f"  {reservations_line(c)}",
+        f"  {reservations_line(c, w.users)}",
         f"  writer                {c.writer_acu:10.1f}   ACU for {c.reserve_rps:,.0f} reservation attempts/s: "
         + (f"selling {min(c.sku_selling_rps, c.reserve_rps):,.0f}/s x {t.reserve_db_cpu_ms:.2f} ms database CPU each"
            if c.writer_acu == c.selling_acu else f"the sale's mix at {t.sale_tps_per_vcpu:,.0f} attempts/s per vCPU")

@@ -39,6 +39,7 @@ from shared.ops.capacity import (
     MAX_USERS,
     AwsAssumptions,
     Capacity,
+    SaleCommand,
     ServiceTimes,
     StackConfig,
     Workload,
@@ -175,13 +176,13 @@ def check_request(request: SaleRequest, now: datetime | None = None) -> None:
 
 
 def plan_sale(request: SaleRequest, stack: StackConfig, times: ServiceTimes, *, lambda_quota: int,
-              now: datetime | None = None) -> SalePlan:
+              now: datetime | None = None, suffix: str = "<suffix>") -> SalePlan:
     """The sale's numbers per layer, or a CatalogError naming the one problem (nothing is stored either way)."""
     check_request(request, now)
     moment = now or datetime.now(UTC)
     start, end = request.start, request.end
     aws = AwsAssumptions(account_concurrency=lambda_quota)
-    c = model(Workload(users=request.users), stack, times, aws)
+    c = model(Workload(users=request.users), stack, times, aws, SaleCommand(suffix, iso(start), iso(end)))
 
     usable = lambda_quota - UNRESERVED
     pc_min = max(stack.provisioned_min, c.lambda_concurrency_with_headroom)
@@ -417,7 +418,7 @@ def cancel_window(backend: StackBackend, suffix: str, start: datetime, now: date
         values[layer] = windows_json([w for w in windows if w.start != start])
     if not values:
         raise _refuse(f"no sale window starts at {iso(start)} in stacks {suffix}",
-                      "`invoke sale check --suffix S` lists the declared windows")
+                      f"`invoke sale check --suffix {suffix}` lists the declared windows")
     # The room planned with this sale goes with it (a room planned for another sale stays).
     room = sale_room.cleared() if sale_room.belongs_to(plain_config(backend, "app", suffix), start) else {}
     _check_all(backend, suffix, values, room)

@@ -208,14 +208,15 @@ def readiness(expected: Expected, account: AccountReader, now: datetime | None =
     rows: list[Row] = []
     if not app_windows:
         return [Row("sale window declared", False, "no window that has not ended",
-                    f"invoke sale plan --suffix {suffix} --start ... --end ... --users N")]
+                    f"invoke sale plan --suffix {suffix} --start <UTC> --end <UTC> --users <users>")]
     starts = {layer: {w.start for w in ws} for layer, ws in upcoming.items()}
     for layer in ("data", "observability"):
         missing = starts["app"] - starts.get(layer, set())
         rows.append(Row(f"{layer} holds the windows", not missing,
                         "same windows as app" if not missing else
                         f"{', '.join(iso(s) for s in sorted(missing))} missing in catalog-{layer}:saleWindows",
-                        "" if not missing else "plan the sale again (invoke sale plan) so every layer holds it"))
+                        "" if not missing else "plan the sale again so every layer holds it: invoke sale plan "
+                        f"--suffix {suffix} --start <UTC> --end <UTC> --users <users>"))
     rows.append(Row("sale windows", True, ", ".join(f"{iso(w.start)}-{iso(w.end)} (scale-out {iso(w.scale_out_at)})"
                                                     for w in app_windows)))
 
@@ -284,7 +285,8 @@ def readiness(expected: Expected, account: AccountReader, now: datetime | None =
     else:
         rules = account.web_acl_rules(str(acl))
         rows.append(Row("WAF web ACL", bool(rules), f"{len(rules)} rules: {', '.join(rules)}" if rules else
-                        f"{acl}: not found or without rules", "" if rules else "invoke up --layer edge"))
+                        f"{acl}: not found or without rules",
+                        "" if rules else f"invoke up --layer edge --suffix {suffix}"))
     return rows
 
 

@@ -133,8 +133,9 @@ def to_store(
         raise CatalogError(
             f"the waiting room for {current.get(room.SKUS_KEY)} (from {current.get(room.STARTS_AT_KEY) or 'now'} to "
             f"{current.get(room.ENDS_AT_KEY) or 'no end'}) is still ahead or under way; one room at a time",
-            "plan this sale's room after that one ends, or remove it first (`invoke sale cancel` for its sale, or "
-            'set catalog-app:waitingRoomSkus to "" and `invoke up --layer app`)',
+            "plan this sale's room after that one ends, or remove it first (`invoke sale cancel --suffix <suffix> "
+            '--start <UTC>` for its sale, or set catalog-app:waitingRoomSkus to "" and `invoke up --layer app '
+            '--suffix <suffix>`)',
         )
     return {}
 

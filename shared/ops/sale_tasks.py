@@ -39,6 +39,7 @@ from shared.runtime.naming import validate_suffix
 from shared.runtime.sale_windows import iso, parse_utc
 
 ACTIONS = ("plan", "cancel", "check")
+USAGE = f"{'|'.join(ACTIONS)} [--options]"
 DEFAULT_LAMBDA_QUOTA = 1000  # AWS's default concurrent executions per Region
 
 
@@ -82,7 +83,8 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     check_skus(request.skus, api)
     times, notes = load_service_times(results)
     quota = lambda_quota or lambda_quota_from_stacks(stacks, suffix, DEFAULT_LAMBDA_QUOTA)
-    plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now())
+    plan = plan_sale(request, stack_settings(stacks, suffix), times, lambda_quota=quota, now=_now(),
+                     suffix=suffix)
     offline = isinstance(stacks, NoStacks)
     # An overlap or a bad layer setting is refused before the table (against the stacks' windows).
     values = {} if offline else prepare_plan(stacks, suffix, plan, _now())
@@ -99,7 +101,8 @@ def _plan(request: SaleRequest, stacks: StackBackend, suffix: str, lambda_quota:
     write_windows(stacks, suffix, values, keys)
     room = f" and {', '.join(f'catalog-app:{k}' for k in keys)}" if keys else ""
     print(f"stored in {', '.join(f'catalog-{layer}:saleWindows' for layer in SALE_LAYERS)}{room}; each team's next "
-          f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check` after)")
+          f"`invoke up --layer <layer> --suffix {suffix}` creates the schedules (run `invoke sale check --suffix "
+          f"{suffix}` after)")
 
 
 def _expected(stacks: StackBackend, suffix: str, outputs: dict[str, dict[str, Any]]) -> Expected:
@@ -141,7 +144,8 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
 
 @documented_task(
     help={
-        "action": "plan (declare a window), cancel (remove one before it starts) or check (go/no-go)",
+        "action": "the word after `invoke sale` (or --action): plan (declare a window), cancel (remove one before "
+                  "it starts) or check (go/no-go)",
         "suffix": "environment suffix = stack name, e.g. qa",
         "start": "plan/cancel: when the doors open, ISO 8601 UTC, e.g. 2030-05-01T18:00:00Z",
         "end": "plan: when the sale ends (the restore), ISO 8601 UTC",
@@ -159,6 +163,7 @@ def _check(stacks: StackBackend, suffix: str, offline: bool) -> None:
         "backend": "state backend: file://<dir> (default: .pulumi-state/ in the repo) or s3://<bucket>[/prefix]",
         "secrets_provider": "passphrase (default: PULUMI_CONFIG_PASSPHRASE[_FILE]) or awskms://alias/<key>",
     },
+    usage=USAGE,
     positional=["action"],
     iterable=["sku"],
 )
@@ -169,7 +174,8 @@ def sale(c: Context, action: str | None = None, suffix: str = "", start: str = "
          secrets_provider: str = "") -> None:
     """Sale windows: the platform scales itself up for a declared flash sale and back down after."""
     if action == "help":
-        print(f"Usage: invoke sale {'|'.join(ACTIONS)} [--options]\n\n{inspect.getdoc(sale.body)}")
+        usage = f"Usage: invoke sale {USAGE}"
+        print(f"{usage}\n\n" + (inspect.getdoc(sale.body) or "").replace(f"\n\n{usage}", "", 1))
         return
     if action not in ACTIONS:
         raise CatalogError(f"unknown sale action {action!r}", f"one of {', '.join(ACTIONS)}: invoke sale plan ...")

@@ -29,12 +29,19 @@ def run_guardrails(plans: dict[str, Plan]) -> int:
     return len(mandatory)
 
 
+def plan_dir(suffix: str, layer: str = "") -> Path:
+    """Where synth writes: a partial plan (--layer) in its own folder, so it never replaces the whole plan."""
+    base = REPO_ROOT / "build" / "plan" / suffix
+    return base / f"layer-{layer}" if layer else base
+
+
 @documented_task(
     help={
         "suffix": "environment suffix, e.g. qa (2-16 lowercase letters, digits, single hyphens)",
         "layer": "plan only this layer (and the layers it reads); default: all",
         "config": "override a setting, repeatable: --config data:minAcu=1",
-        "out": "folder for plan.json and the architecture graph (default build/plan/<suffix>)",
+        "out": "folder for plan.json and the architecture graph (default build/plan/<suffix>; with --layer "
+               "build/plan/<suffix>/layer-<layer>)",
         "quiet": "print only the summary",
     },
     iterable=["config"],
@@ -60,12 +67,15 @@ def synth(c: Context, suffix: str, layer: str = "", config: list[str] | None = N
             print(layer_table(plan))
             print("  exports:")
             print(exports_table(plan))
-    out_dir = Path(out) if out else REPO_ROOT / "build" / "plan" / suffix
+    out_dir = Path(out) if out else plan_dir(suffix, wanted[0] if wanted else "")
     files = write_outputs(plans, out_dir)
     files.append(write_coverage(plans, out_dir))  # which planned inputs are held against AWS's API models
     total = sum(len(p.custom_resources()) for p in plans.values())
     print(f"\nplanned {len(plans)} layer(s), {total} resources in {elapsed:.1f} s; wrote "
           + ", ".join(str(f.relative_to(REPO_ROOT) if f.is_relative_to(REPO_ROOT) else f) for f in files))
+    if wanted:
+        print(f"partial plan: these files hold only {', '.join(plans)} (the whole platform's plan: invoke synth "
+              f"--suffix {suffix}, in {plan_dir(suffix).relative_to(REPO_ROOT)})")
     if not shutil.which("dot"):
         print("graphviz `dot` not installed: architecture.dot written, no SVG/PNG (apt-get install graphviz)")
     if run_guardrails(plans):

@@ -68,6 +68,22 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+def _number(info: SettingInfo, tp: type, raw: Any, full: str) -> int | float:
+    """A number setting, refused in the setting's words (never Python's "could not convert ...")."""
+    kind = "a whole number" if tp is int else "a number"
+    example = info.default if isinstance(info.default, (int, float)) and not isinstance(info.default, bool) else 1
+    allowed = f"expected {kind}, e.g. {info.key}={example:g}" + (f": {info.doc}" if info.doc else "")
+    text = str(raw).strip()
+    if not text:
+        raise ConfigError(f"{full} is empty", allowed)
+    try:
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        return float(text) if tp is float else int(text)
+    except ValueError:
+        raise ConfigError(f"{full} = {raw!r} is not {kind}", allowed) from None
+
+
 def parse_value(info: SettingInfo, raw: Any, namespace: str) -> Any:
     """Turn a raw config string (or JSON value) into the field's type; raise ConfigError naming the key."""
     full = f"{namespace}:{info.key}"
@@ -82,12 +98,8 @@ def parse_value(info: SettingInfo, raw: Any, namespace: str) -> Any:
             if text not in ("true", "false"):
                 raise ValueError("expected true or false")
             return text == "true"
-        if tp is int:
-            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                raise ValueError("expected a whole number")
-            return int(str(raw).strip())
-        if tp is float:
-            return float(str(raw).strip())
+        if tp in (int, float):
+            return _number(info, tp, raw, full)
         if tp is str:
             value = str(raw)
             if info.choices and value not in info.choices:

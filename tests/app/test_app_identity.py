@@ -157,6 +157,15 @@ def test_missing_identity_is_refused_naming_the_setting(missing: str) -> None:
     assert str(err.value).startswith(f"catalog-app:{missing}:"), str(err.value)
 
 
+@pytest.mark.parametrize(("key", "own", "other"), [("authIssuer", "`iss` claim", "`aud`"),
+                                                   ("authAudience", "`aud` claim", "`iss`")])
+def test_an_empty_identity_setting_is_explained_in_its_own_words(key: str, own: str, other: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(Settings, NAMESPACE, {**AUTH, key: ""})
+    assert "is not set (or empty)" in str(err.value) and own in str(err.value), str(err.value)
+    assert other not in str(err.value), str(err.value)
+
+
 def test_missing_identity_stops_the_app_layer_with_one_line(plan_with: Callable[..., Plan]) -> None:
     with pytest.raises(PlanError) as err:
         plan_with("app", drop=("catalog-app:authIssuer", "catalog-app:authAudience", "catalog-app:authPublicKeyPem"))

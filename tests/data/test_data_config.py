@@ -169,7 +169,7 @@ def test_defaults_are_the_mission() -> None:
     ({"masterUsername": "catalog_admin"}, "masterUsername: 'catalog_admin' is not a valid"),
     ({"masterUsername": "rdsadmin"}, "masterUsername: 'rdsadmin' is not a valid"),
     ({"databaseName": "9lives"}, "databaseName: '9lives' is not a valid"),
-    ({"minAcu": "O.5"}, "catalog-data:minAcu = 'O.5' is malformed"),
+    ({"minAcu": "O.5"}, "catalog-data:minAcu = 'O.5' is not a number"),
     ({"maxACU": "32"}, "unknown config key catalog-data:maxACU"),
 ])
 def test_settings_refuse_bad_values_naming_key_and_allowed(values: dict[str, str], message: str) -> None:

@@ -43,7 +43,9 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     (["down-all", "--suffix", "qa-"], "must not end with a hyphen"),
     (["up", "--layer", "data"], "the suffix is empty"),
     (["up", "--layer", "data", "--suffix", "qa", "--config", "minAcu=1"], "is not layer:key=value"),
-    (["up", "--layer", "data", "--suffix", "qa", "--config", "data:minAcu=zero"], "minAcu = 'zero' is malformed"),
+    (["up", "--layer", "data", "--suffix", "qa", "--config", "data:minAcu=zero"], "minAcu = 'zero' is not a number"),
+    (["up", "--layer", "data", "--suffix", "qa", "--config", "data:maxAcu="],
+     "catalog-data:maxAcu is empty (expected a number, e.g. maxAcu=16: "),
     (["up-all", "--suffix", "qa", "--config", "data:nope=1"], "unknown config key catalog-data:nope"),
     (["preview", "--layer", "data", "--suffix", "qa", "--config", "app:imageUri=x"], "does not apply to --layer"),
     (["up", "--layer", "data", "--suffix", "qa", "--yes", "--backend", "https://api.pulumi.com"],
@@ -64,8 +66,29 @@ def test_missing_passphrase_without_terminal(guarded: Path, monkeypatch: pytest.
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     monkeypatch.setattr(environment, "stdin_is_terminal", lambda: False)
+    import shared.deploy.pulumi_cli as pulumi_cli
+
+    monkeypatch.setattr(pulumi_cli, "locate_pulumi_cli", lambda **kw: object())
     assert run_invoke("up", "--layer", "network", "--suffix", "qa", "--yes") == 2
     assert "PULUMI_CONFIG_PASSPHRASE is not set and there is no terminal" in one_error_line(capsys)
+
+
+def test_a_missing_cli_is_reported_before_the_passphrase_is_asked(guarded: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import shared.deploy.pulumi_cli as pulumi_cli
+
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    monkeypatch.setattr(environment, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda *a, **k: pytest.fail("asked for a passphrase"))
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "pulumi" else real_which(name))
+    monkeypatch.setattr(pulumi_cli, "install_release",
+                        lambda *a, **kw: (_ for _ in ()).throw(urllib.error.URLError("offline")))
+    monkeypatch.setattr(pulumi_cli, "LOCAL_CLI_ROOT", guarded.parent / "cli")
+    assert run_invoke("up", "--layer", "network", "--suffix", "qa", "--yes") == 2
+    line = one_error_line(capsys)
+    assert "could not be installed (github.com unreachable)" in line and "invoke doctor" in line
 
 
 def test_cli_missing_offline_is_one_line(guarded: Path, monkeypatch: pytest.MonkeyPatch,
@@ -81,7 +104,7 @@ def test_cli_missing_offline_is_one_line(guarded: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(pulumi_cli, "LOCAL_CLI_ROOT", guarded.parent / "cli")  # not the repo's .pulumi-cli
     assert run_invoke("secrets", "--suffix", "qa") == 2
     line = one_error_line(capsys)
-    assert "Pulumi CLI is not on PATH and could not be installed" in line
+    assert "Pulumi CLI is not on PATH and could not be installed (github.com unreachable)" in line
     assert "https://www.pulumi.com/docs/install/" in line
     assert not guarded.exists()
 

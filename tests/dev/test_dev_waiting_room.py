@@ -94,7 +94,8 @@ def test_dev_serves_the_waiting_room_and_says_how_to_try_it() -> None:
     with dev_server("--waiting-room", SKU) as (proc, lines):
         assert proc.poll() is None, (lines, proc.stderr.read() if proc.stderr else "")
         url = next(line for line in lines if line.startswith("Catalog API ready at ")).split()[4]
-        shopper = next(line for line in lines if line.startswith("shopper token: ")).split()[-1]
+        shopper = next(line for line in lines if line.startswith("export SHOPPER_TOKEN=")).split("=", 1)[1]
+        assert f"export API={url}" in lines and any(line.startswith("export ADMIN_TOKEN=ey") for line in lines)
         said = "\n".join(lines)
         assert f"waiting room: {SKU} (table catalog-waiting-room-dev; the controller admits up to 50/s" in said
         assert f'-H "x-queue-ticket: $TICKET" {url}/api/products/{SKU}/queue' in said

@@ -108,14 +108,15 @@ def test_aurora_and_dynamodb_grow_with_the_sale_and_stay_within_the_mission_stac
 def test_actions_name_what_the_mission_numbers_do_not_cover() -> None:
     c = model(Workload(), STACK, DEFAULT_SERVICE_TIMES, AWS)
     text = "\n".join(c.actions)
-    assert "provisioned 2-10" in text and "Provision ~25 on alias live" in text and "invoke sale plan --users" in text
+    assert "provisioned 2-10" in text and "Provision ~25 on alias live" in text
+    assert "`invoke sale plan --suffix <suffix> --start <UTC> --end <UTC> --users 50000` schedules it" in text
     big = StackConfig(provisioned_max=5000, min_acu=64, max_acu=256, reader_max_count=15)
     tiny = Workload(users=200, think_time_s=10.0)
     assert model(tiny, big, DEFAULT_SERVICE_TIMES, AWS).actions == ()
     quota = model(Workload(users=500_000, think_time_s=1.0, edge_hit_ratio=0.0), STACK,
                   replace(TIMES, db_read_ms=150.0), AWS)
     (lambda_quota,) = [a for a in quota.actions if "Service Quotas" in a]
-    assert "request at least" in lambda_quota and "invoke sale plan --lambda-quota" in lambda_quota
+    assert "request at least" in lambda_quota and "--users 500000 --lambda-quota <quota>`" in lambda_quota
     assert any(a.startswith("API Gateway:") and "account default is 10,000 rps" in a for a in quota.actions)
 
 
@@ -128,7 +129,7 @@ def test_advice_names_awss_own_ceilings_and_the_command_that_applies_it() -> Non
     # Within the ceiling: the exact setting and the command.
     mid = model(Workload(), replace(STACK, max_acu=1.0), DEFAULT_SERVICE_TIMES, AWS)
     (writer,) = [a for a in mid.actions if a.startswith("Aurora writer:")]
-    assert "`invoke up --layer data --config data:maxAcu=" in writer
+    assert "`invoke up --layer data --suffix <suffix> --config data:maxAcu=" in writer
     # Past the account's quota there is no scale-out time to promise.
     assert huge.scale_out_seconds <= 10.0 * math.ceil(AWS.account_concurrency / AWS.lambda_scale_per_10s)
     # Every line carries a number.
@@ -309,12 +310,12 @@ def test_the_report_always_compares_arrivals_with_what_the_sale_skus_rows_sell()
     from shared.ops.capacity import MAX_SHARDS, SHARD_UTILIZATION, reservations_line
 
     sale = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
-    line = reservations_line(sale)
+    line = reservations_line(sale, 50_000)
     assert line == (f"Reservations: {sale.reserve_rps:,.0f}/s arrive for one SKU whose {sale.shards} stock row(s) "
                     f"sell {sale.sku_selling_rps:,.0f}/s: the rows sell them all")
     assert line in capacity_report(Workload(users=50_000), STACK, TIMES, sale, AWS)  # printed under 64 shards too
     short = model(Workload(users=50_000, think_time_s=5.0, edge_hit_ratio=0.9, shards=1), STACK, TIMES, AWS)
-    assert "`invoke sale plan --waiting-room SKU`" in reservations_line(short)
+    assert "--users 50000 --sku <SKU> --waiting-room <SKU>` admits" in reservations_line(short, 50_000)
     # Past what 64 rows sell at 70 % of each lock: the planned figure, the 100 % one beside it, and the fix.
     big = model(Workload(users=2_000_000, think_time_s=5.0, edge_hit_ratio=0.9), STACK, TIMES, AWS)
     planned = MAX_SHARDS * SHARD_UTILIZATION * TIMES.hot_row_tps
@@ -322,4 +323,4 @@ def test_the_report_always_compares_arrivals_with_what_the_sale_skus_rows_sell()
     [advice] = [a for a in big.actions if a.startswith("Reservations:")]
     assert f"even {MAX_SHARDS} stock rows sell {planned:.0f}/s at 70% of each row's lock" in advice
     assert f"({MAX_SHARDS * TIMES.hot_row_tps:.0f}/s at 100 %)" in advice
-    assert "`invoke sale plan --waiting-room SKU`" in advice
+    assert "--users 2000000 --sku <SKU> --waiting-room <SKU>`" in advice

@@ -96,7 +96,7 @@ def test_a_window_far_ahead_is_still_planned(fresh_clone: None, capsys: pytest.C
 
 
 @pytest.mark.parametrize(("argv", "usage"), [
-    (("sale", "--help"), "Usage: invoke sale"), (("sale", "-h"), "Usage: invoke sale"),
+    (("sale", "--help"), "Usage: invoke sale plan|cancel|check"), (("sale", "-h"), "Usage: invoke sale plan|"),
     (("sale", "help"), "Usage: invoke sale plan|cancel|check"),
     # Tasks whose first argument is required or positional: Invoke hands it the next word, `--help` included.
     (("rehearse", "--help"), "Usage: invoke rehearse"), (("synth", "--help"), "Usage: invoke synth"),
@@ -108,4 +108,13 @@ def test_task_help_is_help_not_bad_input(argv: tuple[str, ...], usage: str, caps
     assert out.out.startswith(usage) and "Parameters:" in out.out, out.out
     assert "error" not in out.err
     if argv[0] == "sale":
-        assert "--waiting-room" in out.out
+        assert "--waiting-room" in out.out and out.out.count("Usage:") == 1
+
+
+def test_invokes_own_help_shows_the_positional_action_and_a_numbers_value(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_invoke("--help", "sale") == 0
+    assert "Usage: invoke sale plan|cancel|check [--options]" in capsys.readouterr().out
+    assert run_invoke("--help", "capacity") == 0
+    out = capsys.readouterr().out
+    assert "-t NUMBER, --think-time=NUMBER" in out and "-u INT, --users=INT" in out  # a float flag is no switch

@@ -31,6 +31,16 @@ def test_synth_writes_the_plan_and_graph(tmp_path: Path) -> None:
     assert plan["network"]["exports"]["azs"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
     assert (tmp_path / "architecture.dot").exists()
     assert "planned 1 layer(s)" in result.stdout
+    assert "partial plan: these files hold only network (the whole platform's plan: invoke synth --suffix qa, in " \
+           "build/plan/qa)" in result.stdout
+
+
+def test_a_partial_plan_never_replaces_the_whole_one() -> None:
+    from shared.plan.tasks import plan_dir
+    from shared.runtime.layers import REPO_ROOT
+
+    assert plan_dir("qa") == REPO_ROOT / "build/plan/qa"
+    assert plan_dir("qa", "app") == REPO_ROOT / "build/plan/qa/layer-app"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -36,8 +36,11 @@ def test_defaults_and_parsing() -> None:
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"count": "two"}, "demo:count = 'two' is malformed"),
-    ({"count": "1.5"}, "demo:count"),
+    ({"count": "two"}, "demo:count = 'two' is not a whole number (expected a whole number, e.g. count="),
+    ({"count": "1.5"}, "demo:count = '1.5' is not a whole number"),
+    ({"count": ""}, "demo:count is empty (expected a whole number, e.g. count="),
+    ({"ratio": " "}, "demo:ratio is empty (expected a number, e.g. ratio="),
+    ({"ratio": "half"}, "demo:ratio = 'half' is not a number"),
     ({"flag": "yes"}, "expected true or false"),
     ({"mode": "c"}, "expected one of a, b"),
     ({"names": "[1"}, "demo:names"),
@@ -47,7 +50,7 @@ def test_defaults_and_parsing() -> None:
 def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(Sample, "demo", values)
-    assert message in str(err.value)
+    assert message in str(err.value) and "could not convert" not in str(err.value) and "int()" not in str(err.value)
 
 
 def test_secret_settings_are_never_parsed_and_come_from_secrets() -> None:

@@ -104,7 +104,11 @@ try {
 
   const dbConfig = loadDbConfig(env);
   const created = await ensureDatabase(dbConfig.database, { host: dbConfig.writerHost, port: dbConfig.port, user: env.DB_MASTER_USER, password: env.DB_MASTER_PASSWORD });
-  say(`database ${dbConfig.database} ${created ? 'created' : 'exists'}`);
+  // Where the data lives and how to start over: the one question a persisting database raises.
+  const kept = postgres.embedded
+    ? 'on an embedded server: removed when dev stops'
+    : `on ${dbConfig.writerHost}:${dbConfig.port}, kept between runs; to start over: dropdb -h ${dbConfig.writerHost} -p ${dbConfig.port} -U ${env.DB_MASTER_USER} ${dbConfig.database}`;
+  say(`database ${dbConfig.database} ${created ? 'created' : 'exists'} (${kept})`);
   say(`migrate: ${JSON.stringify(await runMigrations(env))}`);
 
   const count = Number(values.count ?? env.SEED_COUNT ?? 200);
@@ -115,16 +119,22 @@ try {
   process.stdout.write(`Catalog API ready at ${server.url}  (try ${server.url}/api/products?limit=5; Ctrl-C to stop)\n`);
   process.stdout.write(`API docs: ${server.url}/api/docs  (the document: ${server.url}/api/openapi.json)\n`);
   if (devKey) {
-    process.stdout.write(`shopper token: ${await devToken({ sub: 'dev-shopper' })}\n`);
-    process.stdout.write(`admin token:   ${await devToken({ sub: 'dev-admin', role: 'admin' })}\n`);
+    // Paste-ready for another shell (the README's curls use these names); valid 12 hours.
+    process.stdout.write([
+      'in another shell:',
+      `export API=${server.url}`,
+      `export SHOPPER_TOKEN=${await devToken({ sub: 'dev-shopper' })}`,
+      `export ADMIN_TOKEN=${await devToken({ sub: 'dev-admin', role: 'admin' })}`,
+      '',
+    ].join('\n'));
   }
   if (room) {
     const sku = roomSkus[0];
     const controller = room.controllerIntervalMs ? `the controller admits up to ${room.ratePerSecond}/s, stepping every ${room.controllerIntervalMs} ms in this process` : 'WAITING_ROOM_CONTROLLER_MS=0: run the controller yourself';
     const base = `${server.url}/api/products/${sku}`;
-    const auth = '-H "authorization: Bearer $SHOPPER"';
+    const auth = '-H "authorization: Bearer $SHOPPER_TOKEN"';
     process.stdout.write([
-      `waiting room: ${roomSkus.join(', ')} (table ${room.table}; ${controller}). Try it (SHOPPER=<shopper token>):`,
+      `waiting room: ${roomSkus.join(', ')} (table ${room.table}; ${controller}). Try it (with SHOPPER_TOKEN exported as above):`,
       `  join:    curl -s -X POST ${auth} -H 'content-type: application/json' -d '{}' ${base}/queue`,
       `  poll:    curl -s ${auth} -H "x-queue-ticket: $TICKET" ${base}/queue      (TICKET: the join's "ticket"; again after Retry-After until "admitted": true)`,
       `  reserve: curl -s -X POST ${auth} -H "x-admission-pass: $PASS" -H 'content-type: application/json' -d '{"quantity":1,"idempotencyKey":"room-try-0001"}' ${base}/reservations      (PASS: the poll's "pass")`,
