@@ -666,8 +666,8 @@ RUNTIME_ON_ANY: dict[str, str] = {
 # Entries and deletes only on ACLs FIS made (tagged managedByFIS=true, which FIS sets in the create call: AWS's
 # AWSFaultInjectionSimulatorNetworkAccess policy asks aws:RequestTag/managedByFIS on CreateNetworkAcl and
 # ec2:ResourceTag/managedByFIS on CreateNetworkAclEntry/DeleteNetworkAcl), so no deny entry lands on the VPC's
-# default ACL (a whole-VPC outage) and no such ACL is deleted. The swap keeps any ACL of the VPC: swapping back
-# must reach the subnets' original, untagged default ACL (docs/delivery.md, Known limits).
+# default ACL (a whole-VPC outage) and no such ACL is deleted. The ceiling's swap keeps any ACL of the VPC (its
+# default ACL's id is unknown here); the experiments role itself names only FIS's ACLs and the default one.
 _EC2 = "arn:aws:ec2:{region}:{account}"
 _VPC = f"{_EC2}:vpc/{{network_vpc}}"
 _IN_VPC = {"ArnEquals": {"ec2:Vpc": _VPC}}

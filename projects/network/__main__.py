@@ -52,5 +52,6 @@ ctx.export({
     "databaseSecurityGroupId": tiers.database.id,
     "dbAdminSecurityGroupId": tiers.db_admin.id,
     "defaultSecurityGroupId": tiers.default.id,
+    "defaultNetworkAclId": vpc.vpc.default_network_acl_id,
     "flowLogGroupName": flow_logs.log_group.name,
 })

@@ -18,5 +18,7 @@ OUTPUTS = LayerOutputs("network", (
     OutputSpec("dbAdminSecurityGroupId", str,
                'migrate and rotation functions: egress 5432 to Aurora directly (password logins), 443 to AWS APIs'),
     OutputSpec("defaultSecurityGroupId", str, "the VPC's default group, held with no rules"),
+    OutputSpec("defaultNetworkAclId", str,
+               "the VPC's default network ACL, every subnet's (network faults swap their subnets back onto it)"),
     OutputSpec("flowLogGroupName", str, 'CloudWatch log group of the VPC flow logs'),
 ))

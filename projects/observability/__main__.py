@@ -94,7 +94,8 @@ if settings.fault_experiments:
         cluster_arn=data.cluster_arn if needs_cluster else None,
         function_arn=app.function_arn if needs_function else None,
         config_location=app.fault_config_location,
-        network=Network(network.vpc_id, network.private_subnet_ids, settings.fault_az_index) if needs_network else None,
+        network=Network(network.vpc_id, network.private_subnet_ids, settings.fault_az_index,
+                        network.default_network_acl_id) if needs_network else None,
         duration_minutes=settings.fault_duration_minutes,
         invocation_percentage=settings.fault_invocation_percentage, delay_ms=settings.fault_delay_ms))
     template_ids = pulumi.Output.all(**{name: t.id for name, t in experiments.templates.items()})

@@ -4,7 +4,7 @@ One template per fault (shared/runtime/faults.py), each stopped by the layer's c
 customer-facing alarm) and run by one role that may touch exactly the experiments' targets: the Aurora cluster it
 fails over, the API function it slows or breaks, the S3 location the FIS Lambda extension reads, the network ACLs
 FIS creates (tagged `managedByFIS=true`) in the network layer's VPC and the subnets it swaps them onto (and back
-onto their original ACL: any ACL of that VPC, see `network_statements`). The role carries the layer's permissions
+onto their original ACL, the VPC's default one: see `network_statements`). The role carries the layer's permissions
 boundary (shared/runtime/boundary.py sets it on every role), whose network-ACL actions reach only that VPC.
 """
 
@@ -30,6 +30,7 @@ class Network:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[list[str]]
     az_index: int  # az-disrupt cuts this AZ's private subnet
+    default_acl_id: pulumi.Input[str]  # the VPC's default ACL: the subnets' own, which the swap back attaches
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def subnet_arn(region: str, account_id: str, subnet_id: str) -> str:
 
 
 def network_statements(faults: tuple[str, ...], region: str, account_id: str, vpc_id: str,
-                       subnet_arns: list[str]) -> list[dict[str, Any]]:
+                       subnet_arns: list[str], default_acl_id: str) -> list[dict[str, Any]]:
     """aws:network:disrupt-connectivity (FIS actions reference, its permissions): create a network ACL in the VPC
     tagged managedByFIS=true, fill it with deny entries, swap it onto the target subnets, swap the originals back,
     delete it. Only in the network layer's VPC, only ACLs FIS tagged, only the target subnets."""
@@ -87,11 +88,14 @@ def network_statements(faults: tuple[str, ...], region: str, account_id: str, vp
         {"Sid": "FillAndDeleteFisAcl", "Effect": "Allow", "Action": ["ec2:CreateNetworkAclEntry",
                                                                      "ec2:DeleteNetworkAcl"], "Resource": acls,
          "Condition": {"StringEquals": {"ec2:ResourceTag/" + FIS_TAG: "true", **in_vpc}}},
-        # The swap authorizes the subnet (only the targets) and the ACL it gets: FIS's during the fault, the
-        # subnet's original after it: the VPC's default ACL, untagged, whose id this layer does not read. So the
-        # ACL side is any ACL of the VPC (here: the default one or FIS's); docs/delivery.md, Known limits.
+        # The swap authorizes the subnet (only the targets) and the ACL it gets: FIS's during the fault (tagged),
+        # the subnet's original after it, the VPC's default ACL (untagged: by its id, a network layer output; the
+        # network layer gives its subnets no other ACL). No other ACL of the VPC can be swapped onto them.
         {"Sid": "SwapTheTargetSubnetsAcl", "Effect": "Allow", "Action": "ec2:ReplaceNetworkAclAssociation",
-         "Resource": [*subnet_arns, acls], "Condition": {"StringEquals": in_vpc}},
+         "Resource": [*subnet_arns, f"arn:aws:ec2:{region}:{account_id}:network-acl/{default_acl_id}"],
+         "Condition": {"StringEquals": in_vpc}},
+        {"Sid": "SwapOntoFisAcl", "Effect": "Allow", "Action": "ec2:ReplaceNetworkAclAssociation", "Resource": acls,
+         "Condition": {"StringEquals": {"ec2:ResourceTag/" + FIS_TAG: "true", **in_vpc}}},
     ]
     if any(FAULTS[f].network and FAULTS[f].scope == "dynamodb" for f in faults):
         # DynamoDB's addresses: the Region's AWS-managed prefix list (owner "aws" in its ARN).
@@ -155,17 +159,17 @@ class FaultExperiments(pulumi.ComponentResource):
             return subnets.apply(lambda ids: [subnet_arn(args.region, args.account_id, s)
                                               for s in subnet_targets(fault, ids, net.az_index)])
 
-        def network_policy(vpc_id: str, ids: list[str]) -> list[dict[str, Any]] | None:
+        def network_policy(vpc_id: str, ids: list[str], default_acl: str) -> list[dict[str, Any]] | None:
             if not network_faults or net is None:
                 return None
             cut = sorted({subnet_arn(args.region, args.account_id, s)
                           for f in network_faults for s in subnet_targets(FAULTS[f], ids, net.az_index)})
-            return network_statements(args.faults, args.region, args.account_id, vpc_id, cut)
+            return network_statements(args.faults, args.region, args.account_id, vpc_id, cut, default_acl)
 
         targets = pulumi.Output.all(args.cluster_arn, args.function_arn, net.vpc_id if net else "", subnets,
-                                    args.config_location)
+                                    args.config_location, net.default_acl_id if net else "")
         aws.iam.RolePolicy("fault-injection", role=self.role.id, opts=child, policy=targets.apply(
-            lambda t: role_policy(args.faults, t[0], t[1], t[4], network_policy(t[2], t[3]))))
+            lambda t: role_policy(args.faults, t[0], t[1], t[4], network_policy(t[2], t[3], t[5]))))
         self.templates: dict[str, aws.fis.ExperimentTemplate] = {}
         for fault_name in args.faults:
             fault = FAULTS[fault_name]

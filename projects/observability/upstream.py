@@ -16,6 +16,7 @@ class NetworkView:
     # the network fault experiments' targets (dynamodb-disrupt, az-disrupt) and their role's scope
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
+    default_network_acl_id: pulumi.Output[str]  # the subnets' own ACL: the only non-FIS ACL the swap may attach
 
 
 @reads(DATA)

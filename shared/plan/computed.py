@@ -58,7 +58,8 @@ def _nat(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _vpc(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     rid = f"vpc-{hexid('vpc', name)}"
     return {"id": rid, "arn": _arn("ec2", f"vpc/{rid}"), "defaultSecurityGroupId": f"sg-{hexid('dsg', name)}",
-            "mainRouteTableId": f"rtb-{hexid('mrt', name)}", "ipv6CidrBlock": "2600:1f18:1234:5600::/56"}
+            "defaultNetworkAclId": f"acl-{hexid('dacl', name)}", "mainRouteTableId": f"rtb-{hexid('mrt', name)}",
+            "ipv6CidrBlock": "2600:1f18:1234:5600::/56"}
 
 
 def _vpc_endpoint(name: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,12 @@ def test_the_network_faults_cut_the_functions_subnets_or_one_az(plan_with: Any, 
     assert chain["network"].exports["azs"][2].endswith("c")  # index 2: the third AZ, us-east-1c
 
 
+def default_acl(chain: dict[str, Plan]) -> str:
+    acl = chain["network"].exports["defaultNetworkAclId"]
+    assert acl.startswith("acl-")
+    return f"arn:aws:ec2:us-east-1:123456789012:network-acl/{acl}"
+
+
 def test_the_role_reaches_only_the_targets_and_carries_the_boundary(with_faults: Plan,
                                                                     chain: dict[str, Plan]) -> None:
     role = with_faults.one("aws:iam/role:Role")
@@ -131,7 +137,9 @@ def test_the_role_reaches_only_the_targets_and_carries_the_boundary(with_faults:
         "TagFisAclOnCreate": ("ec2:CreateTags", ACLS),
         "FillAndDeleteFisAcl": (["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"], ACLS),
         "SwapTheTargetSubnetsAcl": ("ec2:ReplaceNetworkAclAssociation",
-                                    [*subnet_arns(sorted(chain["network"].exports["privateSubnetIds"])), ACLS]),
+                                    [*subnet_arns(sorted(chain["network"].exports["privateSubnetIds"])),
+                                     default_acl(chain)]),
+        "SwapOntoFisAcl": ("ec2:ReplaceNetworkAclAssociation", ACLS),
         "ReadDynamoDbPrefixList": ("ec2:GetManagedPrefixListEntries", "arn:aws:ec2:us-east-1:aws:prefix-list/*"),
         "ResolveTargets": ("tag:GetResources", "*"),
     }
@@ -143,6 +151,8 @@ def test_the_role_reaches_only_the_targets_and_carries_the_boundary(with_faults:
     assert conditions["FillAndDeleteFisAcl"] == {"StringEquals": {"ec2:ResourceTag/managedByFIS": "true",
                                                                   "ec2:Vpc": vpc}}
     assert conditions["SwapTheTargetSubnetsAcl"] == {"StringEquals": {"ec2:Vpc": vpc}}
+    # Onto the subnets only FIS's ACLs or the VPC's default one (theirs): never another ACL of the VPC.
+    assert conditions["SwapOntoFisAcl"] == {"StringEquals": {"ec2:ResourceTag/managedByFIS": "true", "ec2:Vpc": vpc}}
     assert not conditions["CreateAclInTheVpc"] and not conditions["ReadDynamoDbPrefixList"]
 
 
@@ -159,7 +169,7 @@ def test_az_loss_alone_needs_no_prefix_list_and_no_function(plan_with: Any, chai
     sids = [s["Sid"] for s in doc["Statement"]]
     assert "ReadDynamoDbPrefixList" not in sids and "ReadTheFunction" not in sids
     (swap,) = [s for s in doc["Statement"] if s["Sid"] == "SwapTheTargetSubnetsAcl"]
-    assert swap["Resource"] == [*expected_targets("az-disrupt", chain), ACLS]  # one AZ's subnet only
+    assert swap["Resource"] == [*expected_targets("az-disrupt", chain), default_acl(chain)]  # one AZ's subnet only
 
 
 @pytest.mark.parametrize(("overrides", "says"), [
