@@ -89,6 +89,9 @@ class ServiceAccess:
     # AddTagsToResource, ELB's AddTags, ...): ARN templates, by default the service's own `resources` (or, with
     # create_targets, the types it creates). Only for a resource that carries no Layer tag yet, with the request tags.
     tag_on_create: tuple[str, ...] = ()
+    # The service's condition key naming the create call a tag action is part of (ELB's CreateAction): with it, the
+    # tag-on-create grant holds only inside those creates, never for a direct tag call on an existing resource.
+    create_action_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,11 @@ def log_group_patterns(named: str) -> tuple[str, ...]:
     would also match eu2's and eu-west's groups. `:*` is the group's ARN as the API returns it and its streams."""
     return (f"log-group:*{named}", f"log-group:*{named}:*", f"log-group:*{named}/*")
 
+
+# Log groups AWS creates untagged under the environment's names, which no layer declares: Lambda@Edge replicas log
+# in every region to /aws/lambda/us-east-1.<function>, made by the edge functions' own role. Untagged, they would
+# fall to any layer's tag-on-create grant (and so to its manage statement): no deploy role may tag them.
+AWS_MADE_LOG_GROUPS = ("log-group:/aws/lambda/us-east-1.*",)
 
 LOGS = ServiceAccess(
     "logs", tuple(f"arn:aws:logs:{{region}}:{{account}}:{group}" for group in log_group_patterns(NAMED)),
@@ -378,6 +386,8 @@ ELB = ServiceAccess(
     create=("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
             "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"),
     tag_scoped=True,
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/tagging-resources-during-creation.html
+    create_action_key="elasticloadbalancing:CreateAction",
     why="ELBv2 evaluates aws:ResourceTag; Describe* has no resource-level permissions",
 )
 
@@ -580,11 +590,25 @@ SECRETS_ROTATION = ServiceAccess(
 # the cluster leaves master_user_secret_kms_key_id unset, so the secret uses the aws/secretsmanager key, whose key
 # policy already allows the account's principals through Secrets Manager; a customer key would need
 # kms:Decrypt/GenerateDataKey/CreateGrant/DescribeKey on it (kms:ViaService secretsmanager).
+# RDS tags the master secret it manages with the cluster's ARN (aws:rds:primaryDBClusterArn; a key under `aws:`,
+# which no caller can set) and owningService=rds: AWS's AmazonRDSServiceRolePolicy tags it so and conditions on
+# secretsmanager:ResourceTag/...,
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSServiceRolePolicy.html
+MASTER_SECRET_TAG = "aws:rds:primaryDBClusterArn"
+_MASTER_SECRETS = ("arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",)
+# What RDS does with the master secret on the deploy role's behalf: create and tag it (before its tag exists, so
+# unconditioned: no value can be read so, and no caller can set an `aws:` tag), then rotate, update, describe and
+# delete it, only the one tagged with the environment's cluster ({db_cluster}), never another environment's.
+RDS_MASTER_SECRET_CREATE = ServiceAccess(
+    "secretsmanager", _MASTER_SECRETS, manage=("secretsmanager:CreateSecret", "secretsmanager:TagResource"),
+    why="RDS creates and tags the master secret rds!cluster-<uuid> on the caller's behalf, before its tag exists",
+)
 RDS_MASTER_SECRET = ServiceAccess(
-    "secretsmanager", ("arn:aws:secretsmanager:{region}:{account}:secret:rds!cluster-*",),
-    manage=("secretsmanager:CreateSecret", "secretsmanager:RotateSecret", "secretsmanager:DescribeSecret",
-            "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource"),
-    why="RDS names the master secret rds!cluster-<uuid> and manages it on the caller's behalf",
+    "secretsmanager", _MASTER_SECRETS,
+    manage=("secretsmanager:RotateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret"),
+    condition={"StringEquals": {f"secretsmanager:ResourceTag/{MASTER_SECRET_TAG}": "{db_cluster}"}},
+    why="only the environment's own cluster's master secret (its aws:rds:primaryDBClusterArn tag)",
 )
 
 # --- data: its rotation function, and no CloudFormation ----------------------------------------------------------
@@ -760,7 +784,8 @@ ACCESS: dict[str, LayerAccess] = {
                            runtime=("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
                                     "logs:DescribeLogStreams")),
     "data": LayerAccess("data", ("network",),
-                        (RDS, RDS_PROXY_CREATE, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET, AUTOSCALING,
+                        (RDS, RDS_PROXY_CREATE, DYNAMODB, SECRETS, SECRETS_ROTATION, RDS_MASTER_SECRET_CREATE,
+                         RDS_MASTER_SECRET, AUTOSCALING,
                          s3_buckets("logs", "artifacts"), LOGS, iam_roles(), SALE_SCHEDULES, ROTATION_FUNCTION,
                          ServiceAccess("ec2", ("*",), describe=("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
                                                                 "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"),

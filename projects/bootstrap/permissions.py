@@ -12,9 +12,11 @@ from typing import Any
 
 from projects.bootstrap.access import (
     ACCESS,
+    AWS_MADE_LOG_GROUPS,
     BOUNDED_IAM,
     DB_CLUSTER_KIND,
     MANAGED_POLICY_MAX,
+    MASTER_SECRET_TAG,
     NO_VPC_YET,
     OIDC_AUDIENCE,
     OIDC_HOST,
@@ -70,7 +72,7 @@ def _sid(*parts: str) -> str:
 
 def _format(template: str, facts: Facts) -> str:
     return template.format(region=facts.region, account=facts.account, suffix=facts.suffix,
-                           network_vpc=facts.network_vpc_id or NO_VPC_YET)
+                           network_vpc=facts.network_vpc_id or NO_VPC_YET, db_cluster=cluster_arn(facts))
 
 
 def _arns(service: ServiceAccess, facts: Facts) -> list[str]:
@@ -191,8 +193,16 @@ def _tag_on_create(service: ServiceAccess, base: str, layer: str, facts: Facts) 
         resources = _arns(service, facts)
     if resources == ["*"]:
         raise ValueError(f"{service.prefix}: a create on no resource needs tag_on_create (the new resource's ARN)")
-    return [Statement(f"{base}TagOnCreate", actions, resources,
-                      _merge(_request_tags(layer, facts.suffix), {"Null": {"aws:ResourceTag/Layer": "true"}}))]
+    condition = _merge(_request_tags(layer, facts.suffix), {"Null": {"aws:ResourceTag/Layer": "true"}})
+    if service.create_action_key:  # only inside the layer's own create calls
+        condition = _merge(condition, {"StringEquals": {service.create_action_key: sorted(
+            a.split(":")[1] for a in service.create)}})
+    out = [Statement(f"{base}TagOnCreate", actions, resources, condition)]
+    if service.prefix == "logs":
+        out.append(Statement(f"{base}DenyTagAwsMadeGroups", ["logs:TagResource", "logs:TagLogGroup"],
+                             [f"arn:aws:logs:*:{facts.account}:{group}" for group in AWS_MADE_LOG_GROUPS],
+                             effect="Deny"))
+    return out
 
 
 def service_statements(layer: str, facts: Facts, *, write: bool) -> list[Statement]:
@@ -331,12 +341,6 @@ def cluster_arn(facts: Facts) -> str:
     name = physical_name(DB_CLUSTER_KIND, facts.suffix, Service.RDS_CLUSTER)
     return f"arn:aws:rds:{facts.region}:{facts.account}:cluster:{name}"
 
-
-# RDS tags the master secret it manages with the cluster's ARN (aws:rds:primaryDBClusterArn; a key under `aws:`,
-# which no caller can set) and owningService=rds: AWS's AmazonRDSServiceRolePolicy tags it so and conditions on
-# secretsmanager:ResourceTag/...,
-# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSServiceRolePolicy.html
-MASTER_SECRET_TAG = "aws:rds:primaryDBClusterArn"
 
 
 def master_secret_statement(layer: str, facts: Facts) -> list[Statement]:

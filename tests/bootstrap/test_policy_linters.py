@@ -116,6 +116,9 @@ EXPLAINED: dict[tuple[str, str, str], Callable[[Finding], bool]] = {
     # VPC or the environment's tagged subnets and groups).
     ("parliament", "RESOURCE_MISMATCH", "boundary"): _actions_in({"ec2:CreateNetworkAcl",
                                                                   "ec2:CreateNetworkInterface"}),
+    # parliament's table predates ELB's documented key for tagging inside a create call.
+    ("parliament", "UNKNOWN_CONDITION_FOR_ACTION", "deploy"): lambda f: f.detail == (
+        "Unknown condition elasticloadbalancing:CreateAction for action elasticloadbalancing:AddTags"),
     ("parliament", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "deploy"): lambda f: "arn:aws:s3:::catalog-" in f.detail,
     ("parliament", "MALFORMED", "trust"): lambda f: f.detail == "Statement contains neither Resource nor "
                                                                  "NotResource",

@@ -186,3 +186,18 @@ def test_registering_a_scalable_target_never_updates_another_environments(layer:
                   {"aws:ResourceTag/Layer": "app" if layer == "data" else "data",
                    "aws:ResourceTag/Environment": SUFFIX}):
         assert decide(docs, Request(action, target, {**request, **other})) != "Allow", other
+
+
+def test_the_data_role_reaches_only_its_own_clusters_master_secret() -> None:
+    """RDS creates, tags, rotates and deletes the master secret on the deploy role's behalf: create and tag before
+    the secret carries its cluster's tag, everything else only on the environment's own cluster's secret."""
+    docs = data_docs()
+    secret = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!cluster-0123abcd-AbCdEf"
+    ours = {"secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": rds("cluster", f"catalog-db-{SUFFIX}")}
+    prods = {"secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": rds("cluster", "catalog-db-prod")}
+    for action in ("secretsmanager:RotateSecret", "secretsmanager:DeleteSecret", "secretsmanager:UpdateSecret",
+                   "secretsmanager:DescribeSecret"):
+        assert decide(docs, Request(action, secret, ours)) == "Allow", action
+        assert decide(docs, Request(action, secret, prods)) != "Allow", action
+    assert decide(docs, Request("secretsmanager:CreateSecret", secret)) == "Allow"
+    assert decide(docs, Request("secretsmanager:GetSecretValue", secret, ours)) != "Allow"  # no value, ever

@@ -64,8 +64,12 @@ EXAMPLES: dict[tuple[str, str], str] = {
 TAGS = ["Project", "Layer", "Environment"]
 
 
-def request_tags(layer: str, env: str = SUFFIX) -> dict[str, Any]:
-    return {"aws:RequestTag/Layer": layer, "aws:RequestTag/Environment": env, "aws:TagKeys": TAGS}
+def request_tags(layer: str, env: str = SUFFIX, action: str = "") -> dict[str, Any]:
+    """The tag call's context inside `action`, the create (ELB also names the create: its CreateAction key)."""
+    context: dict[str, Any] = {"aws:RequestTag/Layer": layer, "aws:RequestTag/Environment": env, "aws:TagKeys": TAGS}
+    if action.startswith("elasticloadbalancing:"):
+        context["elasticloadbalancing:CreateAction"] = action.split(":")[1]
+    return context
 
 
 def creates_with_tag_dependencies() -> list[tuple[str, str, str]]:
@@ -87,13 +91,32 @@ def test_a_create_may_tag_its_new_resource_and_nothing_already_tagged(layer: str
                                                                       tag_action: str) -> None:
     docs = perms.role_policies(layer, perms.placeholder_facts(SUFFIX), write=True)
     new = EXAMPLES[(layer, action)]
-    assert decide(docs, Request(tag_action, new, request_tags(layer))) == "Allow", (action, tag_action, new)
+    inside = request_tags(layer, action=action)
+    assert decide(docs, Request(tag_action, new, inside)) == "Allow", (action, tag_action, new)
     # Never another environment's tags, nor onto a resource another layer or environment tagged already.
-    assert decide(docs, Request(tag_action, new, request_tags(layer, "prod"))) != "Allow"
+    assert decide(docs, Request(tag_action, new, request_tags(layer, "prod", action))) != "Allow"
     for owner in ({"aws:ResourceTag/Layer": "app" if layer != "app" else "data",
                    "aws:ResourceTag/Environment": SUFFIX},
                   {"aws:ResourceTag/Layer": layer, "aws:ResourceTag/Environment": "prod"}):
-        assert decide(docs, Request(tag_action, new, {**request_tags(layer), **owner})) != "Allow", owner
+        assert decide(docs, Request(tag_action, new, {**inside, **owner})) != "Allow", owner
+
+
+def test_elb_tags_only_inside_its_own_creates() -> None:
+    """ELB names the create a tag call belongs to: a direct AddTags on an untagged load balancer (another product's,
+    named like ours) is refused."""
+    docs = perms.role_policies("app", perms.placeholder_facts(SUFFIX), write=True)
+    lb = EXAMPLES[("app", "elasticloadbalancing:CreateLoadBalancer")]
+    assert decide(docs, Request("elasticloadbalancing:AddTags", lb, request_tags("app"))) != "Allow"
+    create = request_tags("app", action="elasticloadbalancing:CreateLoadBalancer")
+    assert decide(docs, Request("elasticloadbalancing:AddTags", lb, create)) == "Allow"
+
+
+def test_no_layer_may_tag_the_log_groups_aws_makes_for_edge_replicas() -> None:
+    """Lambda@Edge replicas log to /aws/lambda/us-east-1.<function>, untagged: no role may claim them."""
+    for layer in perms.ACCESS:
+        docs = perms.role_policies(layer, perms.placeholder_facts(SUFFIX), write=True)
+        group = arn("logs", f"log-group:/aws/lambda/us-east-1.catalog-edge-viewer-request-{SUFFIX}", "eu-west-1")
+        assert decide(docs, Request("logs:TagResource", group, request_tags(layer))) != "Allow", layer
 
 
 def test_rds_tags_on_create_only_the_environments_names() -> None:
