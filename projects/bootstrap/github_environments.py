@@ -9,7 +9,8 @@ touches a stack it checks, for each layer it gives roles to:
   and deploys only from the main branch (custom deployment branch policy naming exactly that branch);
 - `<layer>-preview`: exists and has required reviewers with `prevent_self_review` (previews come from pull-request
   branches, so no branch rule; another reviewer approves each run, whose plan role decrypts stack secrets);
-- `<layer>-drift`: exists and runs only from the main branch (the scheduled drift check; no reviewers).
+- `<layer>-drift`: exists and runs only from the main branch (the scheduled drift check; no reviewers);
+- all three: administrators may not bypass those rules (`can_admins_bypass` false; GitHub's default is true).
 
 The token comes from GITHUB_TOKEN (read access to the repository's environments and their administration);
 GITHUB_API_URL overrides https://api.github.com (GitHub Enterprise, and the tests' loopback server). When it
@@ -88,6 +89,10 @@ def problems(repo: str, environments: list[Wanted], main_branch: str, token: str
         if status == 404:
             found.append(f"environment {env.name} does not exist (GitHub would create it unprotected on first use)")
             continue
+        if body.get("can_admins_bypass") is not False:
+            # GitHub's default: a repository admin may deploy past the reviewers and the branch policy.
+            found.append(f"environment {env.name} lets administrators bypass its protection rules (turn off "
+                         "\"Allow administrators to bypass configured protection rules\": can_admins_bypass false)")
         rules = body.get("protection_rules") or []
         review = next((r for r in rules if r.get("type") == "required_reviewers" and r.get("reviewers")), None)
         if env.reviewers and review is None:
@@ -130,6 +135,7 @@ def create_commands(repo: str, environments: list[Wanted], main_branch: str, cod
                                 if env.reviewers else {})
         body["deployment_branch_policy"] = ({"protected_branches": False, "custom_branch_policies": True}
                                             if env.main_only else None)
+        body["can_admins_bypass"] = False
         payload = json.dumps(body).replace('"TEAM_ID"', "$TEAM_ID")
         if env.reviewers:
             lines.append(f"TEAM_ID=$(gh api orgs/{org}/teams/{slug} --jq .id)")

@@ -29,12 +29,13 @@ class FakeGitHub:
         self.status = 200
 
     def good(self, layer: str, suffix: str = "prod") -> None:
-        self.environments[f"{layer}-{suffix}"] = ({"protection_rules": REVIEWERS,
+        self.environments[f"{layer}-{suffix}"] = ({"protection_rules": REVIEWERS, "can_admins_bypass": False,
                                                    "deployment_branch_policy": PROTECTED_MAIN},
                                                   [{"name": "main", "type": "branch"}])
-        self.environments[f"{layer}-preview"] = ({"protection_rules": REVIEWERS, "deployment_branch_policy": None},
-                                                 [])
-        self.environments[f"{layer}-drift"] = ({"protection_rules": [], "deployment_branch_policy": PROTECTED_MAIN},
+        self.environments[f"{layer}-preview"] = ({"protection_rules": REVIEWERS, "can_admins_bypass": False,
+                                                  "deployment_branch_policy": None}, [])
+        self.environments[f"{layer}-drift"] = ({"protection_rules": [], "can_admins_bypass": False,
+                                                "deployment_branch_policy": PROTECTED_MAIN},
                                                [{"name": "main", "type": "branch"}])
 
 
@@ -97,8 +98,10 @@ def test_each_weakness_is_one_line(github: tuple[FakeGitHub, str]) -> None:
     fake, api = github
     fake.good("network")
     fake.good("data")
-    fake.environments["network-prod"] = ({"protection_rules": [], "deployment_branch_policy": None}, [])
-    fake.environments["data-prod"] = ({"protection_rules": REVIEWERS, "deployment_branch_policy": PROTECTED_MAIN},
+    fake.environments["network-prod"] = ({"protection_rules": [], "can_admins_bypass": False,
+                                          "deployment_branch_policy": None}, [])
+    fake.environments["data-prod"] = ({"protection_rules": REVIEWERS, "can_admins_bypass": False,
+                                       "deployment_branch_policy": PROTECTED_MAIN},
                                       [{"name": "main", "type": "branch"}, {"name": "release/*", "type": "branch"}])
     del fake.environments["data-preview"]
     result = run(api)
@@ -119,8 +122,9 @@ def test_each_weakness_is_one_line(github: tuple[FakeGitHub, str]) -> None:
 def test_protected_branches_is_not_main_only(github: tuple[FakeGitHub, str]) -> None:
     fake, api = github
     fake.good("network")
-    fake.environments["network-prod"] = ({"protection_rules": REVIEWERS, "deployment_branch_policy": {
-        "protected_branches": True, "custom_branch_policies": False}}, [])
+    fake.environments["network-prod"] = ({"protection_rules": REVIEWERS, "can_admins_bypass": False,
+                                          "deployment_branch_policy": {"protected_branches": True,
+                                                                       "custom_branch_policies": False}}, [])
     found = run(api, ("network",)).problems
     assert len(found) == 1 and "does not limit deployments to chosen branches" in found[0]
 
@@ -134,8 +138,8 @@ def test_without_an_answer_it_prints_the_commands(github: tuple[FakeGitHub, str]
     assert lines[1] == "TEAM_ID=$(gh api orgs/org/teams/network-team --jq .id)"  # from CODEOWNERS
     assert lines[2] == ("gh api --method PUT repos/acme/catalog-platform/environments/network-prod --input - <<EOF\n"
                         '{"reviewers": [{"type": "Team", "id": $TEAM_ID}], "prevent_self_review": true, '
-                        '"deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}}'
-                        "\nEOF")
+                        '"deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}, '
+                        '"can_admins_bypass": false}\nEOF')
     assert lines[3] == ("gh api --method POST repos/acme/catalog-platform/environments/network-prod/"
                         "deployment-branch-policies -f name=main -f type=branch")
     assert '"deployment_branch_policy": null' in lines[5]  # network-preview: reviewers, any branch
@@ -167,7 +171,8 @@ def test_the_bootstrap_task_stops_on_a_problem(github: tuple[FakeGitHub, str], m
 def test_a_drift_environment_must_run_from_main_only(github: tuple[FakeGitHub, str]) -> None:
     fake, api = github
     fake.good("network")
-    fake.environments["network-drift"] = ({"protection_rules": [], "deployment_branch_policy": None}, [])
+    fake.environments["network-drift"] = ({"protection_rules": [], "can_admins_bypass": False,
+                                           "deployment_branch_policy": None}, [])
     found = run(api, ("network",)).problems
     assert found == ["environment network-drift does not limit deployments to chosen branches "
                      "(deployment_branch_policy null); only main may deploy"]
@@ -184,6 +189,21 @@ def test_reviewers_must_not_approve_their_own_runs(github: tuple[FakeGitHub, str
     found = run(api, ("network",)).problems
     assert found == [f"environment {name} lets a reviewer approve their own run (turn on \"Prevent self-review\": "
                      "prevent_self_review true)" for name in ("network-prod", "network-preview")]
+
+
+@pytest.mark.parametrize("bypass", [True, None], ids=["on", "absent"])
+def test_administrators_may_not_bypass_the_protection(github: tuple[FakeGitHub, str], bypass: bool | None) -> None:
+    # GitHub lets repository admins deploy past reviewers and branch policies unless told not to (its default).
+    fake, api = github
+    fake.good("network")
+    for name in ("network-prod", "network-preview", "network-drift"):
+        body = {k: v for k, v in fake.environments[name][0].items() if k != "can_admins_bypass"}
+        fake.environments[name] = ({**body, **({"can_admins_bypass": bypass} if bypass is not None else {})},
+                                   fake.environments[name][1])
+    found = run(api, ("network",)).problems
+    assert found == [f"environment {name} lets administrators bypass its protection rules (turn off \"Allow "
+                     "administrators to bypass configured protection rules\": can_admins_bypass false)"
+                     for name in ("network-prod", "network-preview", "network-drift")]
 
 
 def apply(*argv: str) -> int:
