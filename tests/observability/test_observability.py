@@ -241,7 +241,7 @@ def test_taggable_resources_carry_the_layer_tags(obs: Plan) -> None:
 
 def test_upstream_reads_are_exactly_the_declared_ones(obs: Plan) -> None:
     reads = {(p, o) for c, p, o in obs.reads if c == "observability"}
-    assert reads == {("network", "vpcId"), ("network", "privateSubnetIds")} | {
+    assert reads == {("network", "vpcId"), ("network", "privateSubnetIds"), ("network", "defaultNetworkAclId")} | {
         ("data", o) for o in ("clusterId", "clusterArn", "writerInstanceId", "maxAcu", "proxyName",
                               "proxyMaxConnections", "sessionsTableName", "cacheTableName")
     } | {
