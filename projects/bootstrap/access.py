@@ -426,22 +426,13 @@ CLOUDFRONT_DISTRIBUTIONS = ServiceAccess(
     inspect=("cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource"),
     manage=("cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
             "cloudfront:UntagResource", "cloudfront:CreateInvalidation"),
-    # The API's CreateDistributionWithTags is authorized as cloudfront:CreateDistribution plus TagResource.
+    # The API's CreateDistributionWithTags is authorized as cloudfront:CreateDistribution plus TagResource (on the
+    # new, untagged distribution: the tag-on-create statement every tagged create gets, permissions.py).
     create=("cloudfront:CreateDistribution",),
     tag_scoped=True,
     create_on_any=True,
     why="distribution ids are random: the layer's distributions by their tags; CreateDistribution has no resource "
         "type (request tags only)",
-)
-# CreateDistributionWithTags tags the distribution it creates: TagResource on a distribution without a Layer tag
-# yet, only with the layer's tags (the same shape as the default security group's adoption).
-CLOUDFRONT_TAG_ON_CREATE = ServiceAccess(
-    "cloudfront", ("arn:aws:cloudfront::{account}:distribution/*",),
-    manage=("cloudfront:TagResource",),
-    condition={"StringEquals": {"aws:RequestTag/Layer": "edge", "aws:RequestTag/Environment": "{suffix}"},
-               "Null": {"aws:ResourceTag/Layer": "true"},
-               "ForAllValues:StringEquals": {"aws:TagKeys": list(TAG_KEYS)}},
-    why="a distribution being created carries no Layer tag until its create call tags it",
 )
 CLOUDFRONT_POLICIES = ServiceAccess(
     "cloudfront", tuple(f"arn:aws:cloudfront::{{account}}:{kind}/*"
@@ -834,7 +825,7 @@ ACCESS: dict[str, LayerAccess] = {
                        # the migrate task reads the master secret once, to create the owner and app roles
                        master_secret_reads=("secretsmanager:GetSecretValue",)),
     "edge": LayerAccess("edge", ("data", "app"),
-                        (CLOUDFRONT_DISTRIBUTIONS, CLOUDFRONT_TAG_ON_CREATE, CLOUDFRONT_POLICIES, LAMBDA,
+                        (CLOUDFRONT_DISTRIBUTIONS, CLOUDFRONT_POLICIES, LAMBDA,
                          LAMBDA_EDGE, s3_buckets("static", objects=True), iam_roles(),
                          # The CLOUDFRONT-scope web ACL and its log group live in us-east-1 (REGION is us-east-1
                          # too; the ACL's region is pinned like Lambda@Edge's).
